@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/central-config/central-config/internal/config"
+	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/mapping"
+	"github.com/central-config/central-config/internal/source/dir"
+)
+
+// repoFlags are the flags validate and render share.
+type repoFlags struct {
+	fs      *flag.FlagSet
+	format  *string
+	include stringList
+}
+
+func newRepoFlags(name, defaultFormat string) *repoFlags {
+	f := &repoFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	f.fs.SetOutput(io.Discard)
+	f.format = f.fs.String("format", defaultFormat, "")
+	f.fs.Var(&f.include, "include", "")
+	return f
+}
+
+// parse reads the flags and the one DIR argument; flags may come after DIR.
+func (f *repoFlags) parse(e *env, args []string, formats ...string) (string, bool) {
+	var positional []string
+	for {
+		if err := f.fs.Parse(args); err != nil {
+			fmt.Fprintf(e.stderr, "central-config %s: %v\n", f.fs.Name(), err)
+			return "", false
+		}
+		args = f.fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+	if !slices.Contains(formats, *f.format) {
+		fmt.Fprintf(e.stderr, "central-config %s: --format must be one of %s, not %q\n", f.fs.Name(), strings.Join(formats, ", "), *f.format)
+		return "", false
+	}
+	if len(positional) != 1 {
+		fmt.Fprintf(e.stderr, "central-config %s: give exactly one DIR (the config repository checkout)\n", f.fs.Name())
+		return "", false
+	}
+	return positional[0], true
+}
+
+// mapDir reads and maps a folder with the rules and limits from config.
+func mapDir(e *env, path string, include []string) (*mapping.Result, error) {
+	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := mapping.CompileRules(cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	src, err := dir.New(dir.Options{ID: "local", Path: path, Paths: include})
+	if err != nil {
+		return nil, err
+	}
+	snap, err := src.Fetch(context.Background(), "")
+	if err != nil {
+		return nil, err
+	}
+	return mapping.Map(snap, mapping.Options{SourceID: src.ID(), Rules: rules, Limits: cfg.Limits.Document()}), nil
+}
+
+func validateCmd(e *env, args []string) int {
+	f := newRepoFlags("validate", "text")
+	dirPath, ok := f.parse(e, args, "text", "json", "github")
+	if !ok {
+		return exitUsage
+	}
+	res, err := mapDir(e, dirPath, f.include)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "central-config validate: %v\n", err)
+		return exitUsage
+	}
+	entities := len(res.Entities())
+	switch *f.format {
+	case "json":
+		out := struct {
+			Files       int       `json:"files"`
+			Ignored     int       `json:"ignored"`
+			Entities    int       `json:"entities"`
+			Errors      int       `json:"errors"`
+			Warnings    int       `json:"warnings"`
+			Diagnostics diag.List `json:"diagnostics"`
+		}{len(res.Files), res.Ignored, entities, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning), res.Diagnostics}
+		if out.Diagnostics == nil {
+			out.Diagnostics = diag.List{}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+	case "github":
+		for _, d := range res.Diagnostics {
+			fmt.Fprintln(e.stdout, githubAnnotation(d))
+		}
+		fmt.Fprintln(e.stdout, summary(res, entities))
+	default:
+		for _, d := range res.Diagnostics {
+			fmt.Fprintln(e.stdout, d.String())
+		}
+		fmt.Fprintln(e.stdout, summary(res, entities))
+	}
+	if res.Diagnostics.HasErrors() {
+		return 1
+	}
+	return 0
+}
+
+func summary(res *mapping.Result, entities int) string {
+	return fmt.Sprintf("%d files read (%d ignored), %d entities, %d errors, %d warnings",
+		len(res.Files), res.Ignored, entities, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning))
+}
+
+// githubAnnotation renders a diagnostic as a GitHub Actions workflow
+// command, escaped as the runner expects, so it shows on the pull request's
+// changed lines.
+func githubAnnotation(d diag.Diagnostic) string {
+	prop := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+	msg := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	level := "error"
+	if d.Severity == diag.Warning {
+		level = "warning"
+	}
+	s := fmt.Sprintf("::%s file=%s", level, prop.Replace(d.File))
+	if d.Line > 0 {
+		s += fmt.Sprintf(",line=%d,col=%d", d.Line, max(d.Column, 1))
+	}
+	s += ",title=" + prop.Replace("central-config "+d.Code)
+	return s + "::" + msg.Replace(d.Message)
+}
+
+func renderCmd(e *env, args []string) int {
+	f := newRepoFlags("render", "yaml")
+	dirPath, ok := f.parse(e, args, "yaml", "json")
+	if !ok {
+		return exitUsage
+	}
+	res, err := mapDir(e, dirPath, f.include)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "central-config render: %v\n", err)
+		return exitUsage
+	}
+	for _, d := range res.Diagnostics {
+		fmt.Fprintln(e.stderr, d.String())
+	}
+	entities := make([]map[string]any, 0)
+	for _, ent := range res.Entities() {
+		entities = append(entities, ent.Object)
+	}
+	if err := writeEntities(e.stdout, *f.format, entities); err != nil {
+		fmt.Fprintf(e.stderr, "central-config render: %v\n", err)
+		return 1
+	}
+	if res.Diagnostics.HasErrors() {
+		return 1
+	}
+	return 0
+}
+
+func writeEntities(w io.Writer, format string, entities []map[string]any) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"entities": entities})
+	}
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	for _, ent := range entities {
+		if err := enc.Encode(ent); err != nil {
+			return errors.Join(err, enc.Close())
+		}
+	}
+	return enc.Close()
+}

@@ -1,0 +1,104 @@
+// Command central-config is the central-config engine: it reads a central
+// config repository and turns it into Backstage entities. The validate and
+// render subcommands check and show what a repository produces; serve and
+// migrate run the engine as a service.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `central-config: a central config repository, in Backstage.
+
+Usage:
+  central-config [--config FILE]... COMMAND [flags] [args]
+
+Commands:
+  validate [--format text|json|github] [--include GLOB]... DIR
+      Check a config repository checkout. Exits 1 when any file has an
+      error, 0 otherwise (warnings do not fail). --format github prints
+      GitHub Actions annotations.
+  render [--format yaml|json] [--include GLOB]... DIR
+      Print the Backstage entities the repository produces.
+  version
+      Print the version.
+
+Global flags:
+  --config FILE   app-config file to read (repeatable; later files win)
+  --version       print the version
+  --help          print this help
+
+Exit codes: 0 ok, 1 problems found, 2 usage or configuration error.
+`
+
+// exitUsage is the exit code for a usage or configuration error.
+const exitUsage = 2
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// env carries what a command needs from its surroundings.
+type env struct {
+	stdout, stderr io.Writer
+	lookupEnv      func(string) (string, bool)
+	configFiles    []string
+	log            *slog.Logger
+}
+
+func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	global := flag.NewFlagSet("central-config", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	var configFiles stringList
+	global.Var(&configFiles, "config", "")
+	showVersion := global.Bool("version", false, "")
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "central-config: %v\n\n%s", err, usage)
+		return exitUsage
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "central-config %s\n", version)
+		return 0
+	}
+	rest := global.Args()
+	if len(rest) == 0 {
+		fmt.Fprintf(stderr, "central-config: a command is required\n\n%s", usage)
+		return exitUsage
+	}
+	e := &env{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, configFiles: configFiles,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	cmd, cmdArgs := rest[0], rest[1:]
+	switch cmd {
+	case "validate":
+		return validateCmd(e, cmdArgs)
+	case "render":
+		return renderCmd(e, cmdArgs)
+	case "version":
+		fmt.Fprintf(stdout, "central-config %s\n", version)
+		return 0
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "central-config: unknown command %q\n\n%s", cmd, usage)
+	return exitUsage
+}

@@ -1,0 +1,65 @@
+// Package catalog holds the Backstage entity model as the engine needs it:
+// entity refs, the rules Backstage's catalog applies to every entity, and
+// which spec fields point at other entities.
+package catalog
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Ref identifies an entity: kind, namespace and name. Backstage compares
+// refs case-insensitively; Key gives the form to compare.
+type Ref struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// DefaultNamespace is the namespace of entities that name none.
+const DefaultNamespace = "default"
+
+// ParseRef reads an entity ref "[kind:][namespace/]name" as Backstage's
+// parseEntityRef does. defaultKind may be empty, in which case the ref must
+// name its kind.
+func ParseRef(s, defaultKind, defaultNamespace string) (Ref, error) {
+	if s == "" {
+		return Ref{}, fmt.Errorf("entity ref is empty")
+	}
+	r := Ref{Kind: defaultKind, Namespace: defaultNamespace}
+	rest := s
+	if i := strings.IndexByte(rest, ':'); i >= 0 {
+		r.Kind, rest = rest[:i], rest[i+1:]
+		if r.Kind == "" {
+			return Ref{}, fmt.Errorf("entity ref %q has an empty kind", s)
+		}
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		r.Namespace, rest = rest[:i], rest[i+1:]
+		if r.Namespace == "" {
+			return Ref{}, fmt.Errorf("entity ref %q has an empty namespace", s)
+		}
+	}
+	r.Name = rest
+	switch {
+	case r.Kind == "":
+		return Ref{}, fmt.Errorf("entity ref %q must name its kind, like component:%s", s, rest)
+	case r.Name == "":
+		return Ref{}, fmt.Errorf("entity ref %q has an empty name", s)
+	case strings.ContainsAny(r.Name, ":/"):
+		return Ref{}, fmt.Errorf("entity ref %q is not of the form [kind:][namespace/]name", s)
+	}
+	if r.Namespace == "" {
+		r.Namespace = DefaultNamespace
+	}
+	return r, nil
+}
+
+// String renders the ref as Backstage does: kind and namespace in lower
+// case, name as written.
+func (r Ref) String() string {
+	return strings.ToLower(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + r.Name
+}
+
+// Key is the ref in the form used to compare: all lower case.
+func (r Ref) Key() string { return strings.ToLower(r.String()) }

@@ -1,0 +1,450 @@
+package catalog
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Problem is a rule an entity breaks, at a path of keys and list indexes
+// inside the entity ("spec", "owner").
+type Problem struct {
+	Path    []string
+	Message string
+}
+
+// The API versions Backstage's built-in kinds accept.
+var builtinAPIVersions = []string{"backstage.io/v1alpha1", "backstage.io/v1beta1"}
+
+// kindRule is the part of a built-in kind's JSON schema that the catalog
+// enforces on spec, and which spec fields are refs to other entities.
+type kindRule struct {
+	required []string          // spec fields that must be non-empty strings or lists
+	strings  []string          // spec fields that must be non-empty strings when set
+	lists    []string          // spec fields that must be lists of non-empty strings
+	refs     map[string]string // spec field -> default kind ("" = kind required)
+}
+
+// Kinds lists the kinds the engine publishes, with their rules. Location is
+// left out on purpose: a Location entity makes Backstage read other places,
+// which a central config repo must not do behind the platform team's back.
+var Kinds = map[string]kindRule{
+	"component": {
+		required: []string{"type", "lifecycle", "owner"},
+		strings:  []string{"system", "subcomponentOf"},
+		lists:    []string{"providesApis", "consumesApis", "dependsOn", "dependencyOf"},
+		refs: map[string]string{"owner": "Group", "system": "System", "subcomponentOf": "Component",
+			"providesApis": "API", "consumesApis": "API", "dependsOn": "", "dependencyOf": ""},
+	},
+	"api": {
+		required: []string{"type", "lifecycle", "owner", "definition"},
+		strings:  []string{"system"},
+		refs:     map[string]string{"owner": "Group", "system": "System"},
+	},
+	"resource": {
+		required: []string{"type", "owner"},
+		strings:  []string{"system"},
+		lists:    []string{"dependsOn", "dependencyOf"},
+		refs:     map[string]string{"owner": "Group", "system": "System", "dependsOn": "", "dependencyOf": ""},
+	},
+	"system": {
+		required: []string{"owner"},
+		strings:  []string{"domain", "type"},
+		refs:     map[string]string{"owner": "Group", "domain": "Domain"},
+	},
+	"domain": {
+		required: []string{"owner"},
+		strings:  []string{"subdomainOf", "type"},
+		refs:     map[string]string{"owner": "Group", "subdomainOf": "Domain"},
+	},
+	"group": {
+		required: []string{"type"},
+		strings:  []string{"parent"},
+		lists:    []string{"children", "members"},
+		refs:     map[string]string{"parent": "Group", "children": "Group", "members": "User"},
+	},
+	"user": {
+		lists: []string{"memberOf"},
+		refs:  map[string]string{"memberOf": "Group"},
+	},
+}
+
+var (
+	objectName = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
+	dnsLabel   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	kindName   = regexp.MustCompile(`^[a-zA-Z][a-z0-9A-Z]*$`)
+	versionRe  = regexp.MustCompile(`^[a-z0-9A-Z]+$`)
+	tagRe      = regexp.MustCompile(`^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`)
+)
+
+const nameRule = "sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters"
+
+// IsValidName reports whether s is a valid metadata.name.
+func IsValidName(s string) bool { return len(s) <= 63 && objectName.MatchString(s) }
+
+func isDNSLabel(s string) bool { return len(s) <= 63 && dnsLabel.MatchString(s) }
+
+func isDNSSubdomain(s string) bool {
+	if len(s) < 1 || len(s) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if !isDNSLabel(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// prefixed checks "[prefix/]suffix" keys as Kubernetes and Backstage do.
+func prefixed(s string, prefix, suffix func(string) bool) bool {
+	parts := strings.Split(s, "/")
+	switch len(parts) {
+	case 1:
+		return suffix(parts[0])
+	case 2:
+		return prefix(parts[0]) && suffix(parts[1])
+	}
+	return false
+}
+
+func isValidAPIVersion(s string) bool {
+	return prefixed(s, isDNSSubdomain, func(v string) bool { return len(v) <= 63 && versionRe.MatchString(v) })
+}
+
+// Validate checks an entity as the Backstage catalog does when a provider
+// applies it: the entity policies (root fields, field formats, the entity
+// envelope schema) and the schema of its kind. It returns every problem,
+// not only the first.
+func Validate(e map[string]any) []Problem {
+	v := &validator{}
+	for k := range e {
+		switch k {
+		case "apiVersion", "kind", "metadata", "spec", "relations", "status":
+		default:
+			v.add([]string{k}, fmt.Sprintf("unknown top-level field %q; an entity has apiVersion, kind, metadata and spec", k))
+		}
+	}
+	apiVersion := v.requiredString(e, nil, "apiVersion")
+	kind := v.requiredString(e, nil, "kind")
+	if apiVersion != "" && !isValidAPIVersion(apiVersion) {
+		v.add([]string{"apiVersion"}, fmt.Sprintf("apiVersion %q is not of the form group/version", apiVersion))
+	}
+	if kind != "" && !(len(kind) <= 63 && kindName.MatchString(kind)) {
+		v.add([]string{"kind"}, fmt.Sprintf("kind %q must be letters and digits starting with a letter, at most 63 characters", kind))
+	}
+	v.metadata(e)
+	rule, known := Kinds[strings.ToLower(kind)]
+	switch {
+	case kind == "":
+	case !known:
+		v.add([]string{"kind"}, fmt.Sprintf("kind %q is not one the Backstage catalog accepts from central-config (Component, API, Resource, System, Domain, Group, User)", kind))
+	case apiVersion != "" && !slices.Contains(builtinAPIVersions, apiVersion):
+		v.add([]string{"apiVersion"}, fmt.Sprintf("apiVersion %q is not valid for kind %s; use backstage.io/v1alpha1", apiVersion, kind))
+	default:
+		v.spec(e, strings.ToLower(kind), rule)
+	}
+	return v.problems
+}
+
+type validator struct{ problems []Problem }
+
+func (v *validator) add(path []string, msg string) {
+	v.problems = append(v.problems, Problem{Path: path, Message: msg})
+}
+
+func (v *validator) requiredString(m map[string]any, parent []string, key string) string {
+	path := append(slices.Clone(parent), key)
+	val, ok := m[key]
+	if !ok || val == nil {
+		v.add(path, fmt.Sprintf("%s is required", strings.Join(path, ".")))
+		return ""
+	}
+	s, ok := val.(string)
+	if !ok {
+		v.add(path, fmt.Sprintf("%s must be a string, not %s", strings.Join(path, "."), typeName(val)))
+		return ""
+	}
+	if strings.TrimSpace(s) == "" {
+		v.add(path, fmt.Sprintf("%s must not be empty", strings.Join(path, ".")))
+		return ""
+	}
+	return s
+}
+
+func (v *validator) metadata(e map[string]any) {
+	raw, ok := e["metadata"]
+	if !ok {
+		v.add([]string{"metadata"}, "metadata is required")
+		return
+	}
+	md, ok := raw.(map[string]any)
+	if !ok {
+		v.add([]string{"metadata"}, "metadata must be a mapping")
+		return
+	}
+	at := func(p ...string) []string { return append([]string{"metadata"}, p...) }
+	if name := v.requiredString(md, []string{"metadata"}, "name"); name != "" && !IsValidName(name) {
+		v.add(at("name"), fmt.Sprintf("metadata.name %q is not valid: expected %s", name, nameRule))
+	}
+	if ns, ok := md["namespace"]; ok {
+		if s, isStr := ns.(string); !isStr || !isDNSLabel(s) {
+			v.add(at("namespace"), fmt.Sprintf("metadata.namespace %v is not valid: expected sequences of [a-z0-9] separated by [-], at most 63 characters", quote(ns)))
+		}
+	}
+	for _, f := range []string{"title", "uid", "etag"} {
+		if val, ok := md[f]; ok {
+			if s, isStr := val.(string); !isStr || s == "" {
+				v.add(at(f), fmt.Sprintf("metadata.%s must be a non-empty string", f))
+			}
+		}
+	}
+	if val, ok := md["description"]; ok {
+		if _, isStr := val.(string); !isStr {
+			v.add(at("description"), "metadata.description must be a string")
+		}
+	}
+	v.keyValues(md, "labels", func(k string) bool { return prefixed(k, isDNSSubdomain, IsValidName) },
+		func(val string) bool { return val == "" || IsValidName(val) })
+	v.keyValues(md, "annotations", func(k string) bool { return prefixed(k, isDNSSubdomain, IsValidName) }, nil)
+	if raw, ok := md["tags"]; ok {
+		tags, isList := raw.([]any)
+		if !isList {
+			v.add(at("tags"), "metadata.tags must be a list")
+		}
+		for i, t := range tags {
+			if s, isStr := t.(string); !isStr || len(s) > 63 || !tagRe.MatchString(s) {
+				v.add(at("tags", strconv.Itoa(i)), fmt.Sprintf("tag %v is not valid: expected sequences of [a-z0-9:+#] separated by [-], at most 63 characters", quote(t)))
+			}
+		}
+	}
+	if raw, ok := md["links"]; ok {
+		links, isList := raw.([]any)
+		if !isList {
+			v.add(at("links"), "metadata.links must be a list")
+		}
+		for i, l := range links {
+			p := at("links", strconv.Itoa(i))
+			link, isMap := l.(map[string]any)
+			if !isMap {
+				v.add(p, "a link must be a mapping with url, title and icon")
+				continue
+			}
+			if u, _ := link["url"].(string); !isURL(u) {
+				v.add(append(p, "url"), fmt.Sprintf("link url %v is not a valid URL", quote(link["url"])))
+			}
+			for _, f := range []string{"title", "icon", "type"} {
+				if val, ok := link[f]; ok {
+					if s, isStr := val.(string); !isStr || strings.TrimSpace(s) == "" {
+						v.add(append(p, f), fmt.Sprintf("link %s must be a non-empty string", f))
+					}
+				}
+			}
+		}
+	}
+}
+
+func (v *validator) keyValues(md map[string]any, field string, validKey func(string) bool, validValue func(string) bool) {
+	raw, ok := md[field]
+	if !ok {
+		return
+	}
+	m, isMap := raw.(map[string]any)
+	if !isMap {
+		v.add([]string{"metadata", field}, fmt.Sprintf("metadata.%s must be a mapping of strings", field))
+		return
+	}
+	for k, val := range m {
+		p := []string{"metadata", field, k}
+		if !validKey(k) {
+			v.add(p, fmt.Sprintf("%s key %q is not valid: expected [prefix/]name, the prefix a DNS subdomain and the name %s", field[:len(field)-1], k, nameRule))
+		}
+		s, isStr := val.(string)
+		switch {
+		case !isStr:
+			v.add(p, fmt.Sprintf("%s %q must be a string, not %s", field[:len(field)-1], k, typeName(val)))
+		case validValue != nil && !validValue(s):
+			v.add(p, fmt.Sprintf("label value %q is not valid: expected %s", s, nameRule))
+		}
+	}
+}
+
+func (v *validator) spec(e map[string]any, kind string, rule kindRule) {
+	raw, ok := e["spec"]
+	if !ok {
+		raw = map[string]any{}
+		if len(rule.required) > 0 || kind == "user" {
+			v.add([]string{"spec"}, "spec is required")
+			return
+		}
+	}
+	spec, isMap := raw.(map[string]any)
+	if !isMap {
+		v.add([]string{"spec"}, "spec must be a mapping")
+		return
+	}
+	for _, f := range rule.required {
+		v.requiredString(spec, []string{"spec"}, f)
+	}
+	for _, f := range rule.strings {
+		if val, ok := spec[f]; ok {
+			if s, isStr := val.(string); !isStr || s == "" {
+				v.add([]string{"spec", f}, fmt.Sprintf("spec.%s must be a non-empty string", f))
+			}
+		}
+	}
+	for _, f := range rule.lists {
+		v.stringList(spec, f)
+	}
+	// The schemas require these lists to be present even when empty.
+	switch kind {
+	case "group":
+		if _, ok := spec["children"]; !ok {
+			v.add([]string{"spec", "children"}, "spec.children is required (use [] for none)")
+		}
+	case "user":
+		if _, ok := spec["memberOf"]; !ok {
+			v.add([]string{"spec", "memberOf"}, "spec.memberOf is required (use [] for none)")
+		}
+	}
+	if p, ok := spec["profile"]; ok {
+		if _, isMap := p.(map[string]any); !isMap {
+			v.add([]string{"spec", "profile"}, "spec.profile must be a mapping")
+		}
+	}
+	namespace := DefaultNamespace
+	if md, ok := e["metadata"].(map[string]any); ok {
+		if ns, ok := md["namespace"].(string); ok && ns != "" {
+			namespace = ns
+		}
+	}
+	for field, defKind := range rule.refs {
+		for i, s := range refStrings(spec[field]) {
+			if _, err := ParseRef(s, defKind, namespace); err != nil {
+				p := []string{"spec", field}
+				if _, isList := spec[field].([]any); isList {
+					p = append(p, strconv.Itoa(i))
+				}
+				v.add(p, err.Error())
+			}
+		}
+	}
+}
+
+func (v *validator) stringList(spec map[string]any, f string) {
+	val, ok := spec[f]
+	if !ok {
+		return
+	}
+	list, isList := val.([]any)
+	if !isList {
+		v.add([]string{"spec", f}, fmt.Sprintf("spec.%s must be a list of strings", f))
+		return
+	}
+	for i, item := range list {
+		if s, isStr := item.(string); !isStr || s == "" {
+			v.add([]string{"spec", f, strconv.Itoa(i)}, fmt.Sprintf("spec.%s[%d] must be a non-empty string", f, i))
+		}
+	}
+}
+
+// refStrings returns the string refs of a spec field, whether it holds one
+// ref or a list of them.
+func refStrings(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, item := range t {
+			if s, ok := item.(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// Refs returns every entity an entity's spec points at, with the spec
+// field, resolved against the entity's namespace. Malformed refs are left
+// out (Validate reports them).
+func Refs(e map[string]any) []FieldRef {
+	kind, _ := e["kind"].(string)
+	rule, ok := Kinds[strings.ToLower(kind)]
+	spec, isMap := e["spec"].(map[string]any)
+	if !ok || !isMap {
+		return nil
+	}
+	namespace := DefaultNamespace
+	if md, ok := e["metadata"].(map[string]any); ok {
+		if ns, ok := md["namespace"].(string); ok && ns != "" {
+			namespace = ns
+		}
+	}
+	var out []FieldRef
+	for field, defKind := range rule.refs {
+		for i, s := range refStrings(spec[field]) {
+			if r, err := ParseRef(s, defKind, namespace); err == nil {
+				path := []string{"spec", field}
+				if _, isList := spec[field].([]any); isList {
+					path = append(path, strconv.Itoa(i))
+				}
+				out = append(out, FieldRef{Path: path, Ref: r})
+			}
+		}
+	}
+	return out
+}
+
+// FieldRef is a ref found at a path in an entity.
+type FieldRef struct {
+	Path []string
+	Ref  Ref
+}
+
+// RefOf returns the ref of an entity from its kind, namespace and name.
+func RefOf(e map[string]any) (Ref, bool) {
+	kind, _ := e["kind"].(string)
+	md, _ := e["metadata"].(map[string]any)
+	name, _ := md["name"].(string)
+	ns, _ := md["namespace"].(string)
+	if kind == "" || name == "" {
+		return Ref{}, false
+	}
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	return Ref{Kind: kind, Namespace: ns, Name: name}, true
+}
+
+func isURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme != "" && (u.Host != "" || u.Opaque != "")
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	case bool:
+		return "a boolean"
+	case int, float64:
+		return "a number"
+	case nil:
+		return "null"
+	}
+	return "a string"
+}
+
+func quote(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return typeName(v)
+}

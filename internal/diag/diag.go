@@ -1,0 +1,91 @@
+// Package diag holds the problems the engine reports about user files:
+// where (file, line, column), how bad (error or warning), which rule (code)
+// and what is wrong, in words a config repo author can act on.
+package diag
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// Severity says whether a problem blocks the file (error) or is only worth
+// knowing about (warning).
+type Severity string
+
+const (
+	// Error means the file's entities are not published at this revision.
+	Error Severity = "error"
+	// Warning means the entities are published; something looks wrong.
+	Warning Severity = "warning"
+)
+
+// Codes name the rule that a problem breaks. They are stable: alert rules,
+// dashboards and the status page filter on them.
+const (
+	CodeParse           = "parse"            // not valid YAML or JSON
+	CodeTooLarge        = "too-large"        // file larger than limits.maxFileBytes
+	CodeAliasLimit      = "alias-limit"      // YAML aliases expand past limits.maxNodes
+	CodeDepthLimit      = "depth-limit"      // nesting deeper than limits.maxDepth
+	CodeSymlink         = "symlink"          // a symlink that leaves the repository
+	CodeInvalidEntity   = "invalid-entity"   // breaks Backstage's entity rules
+	CodeInvalidRef      = "invalid-ref"      // a malformed entity reference
+	CodeDuplicateEntity = "duplicate-entity" // the same entity ref defined twice
+	CodeDanglingRef     = "dangling-ref"     // a ref to an entity no file defines
+	CodePlaceholder     = "placeholder"      // a $text/$json/$yaml that cannot be resolved
+	CodeSchema          = "schema"           // breaks the central-config file format
+	CodeRule            = "rule"             // a mapping rule failed on this file
+	CodeUnknownDocument = "unknown-document" // a document in a config folder that nothing reads
+)
+
+// Diagnostic is one problem in one file. Line and Column are 1-based; 0
+// means the position is not known (a whole-file problem).
+type Diagnostic struct {
+	File     string   `json:"file"`
+	Line     int      `json:"line,omitempty"`
+	Column   int      `json:"column,omitempty"`
+	Severity Severity `json:"severity"`
+	Code     string   `json:"code"`
+	Message  string   `json:"message"`
+}
+
+// String renders the diagnostic the way compilers do, so editors and
+// terminals can jump to it: file:line:col: severity: message [code].
+func (d Diagnostic) String() string {
+	loc := d.File
+	if d.Line > 0 {
+		loc = fmt.Sprintf("%s:%d:%d", d.File, d.Line, max(d.Column, 1))
+	}
+	return fmt.Sprintf("%s: %s: %s [%s]", loc, d.Severity, d.Message, d.Code)
+}
+
+// Error makes a Diagnostic usable as an error value.
+func (d Diagnostic) Error() string { return d.String() }
+
+// List is a set of diagnostics, usually of one snapshot.
+type List []Diagnostic
+
+// HasErrors reports whether any diagnostic is an error.
+func (l List) HasErrors() bool {
+	return slices.ContainsFunc(l, func(d Diagnostic) bool { return d.Severity == Error })
+}
+
+// Count returns how many diagnostics have the given severity.
+func (l List) Count(s Severity) int {
+	n := 0
+	for _, d := range l {
+		if d.Severity == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Sort orders diagnostics by file, line and column, so output is stable
+// whatever order files were processed in.
+func (l List) Sort() {
+	slices.SortStableFunc(l, func(a, b Diagnostic) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Column, b.Column), cmp.Compare(a.Message, b.Message))
+	})
+}

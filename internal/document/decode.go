@@ -1,0 +1,283 @@
+package document
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/central-config/central-config/internal/diag"
+)
+
+// Limits bound what one file may cost to decode.
+type Limits struct {
+	// MaxFileBytes is the largest file read; larger files are an error.
+	MaxFileBytes int
+	// MaxNodes bounds the values of one document after YAML aliases are
+	// expanded, so a "billion laughs" file fails fast in bounded memory.
+	MaxNodes int
+	// MaxDepth bounds how deeply maps and lists may nest.
+	MaxDepth int
+}
+
+// DefaultLimits are generous for config files and small enough that one
+// hostile file cannot exhaust the engine's memory.
+var DefaultLimits = Limits{MaxFileBytes: 4 << 20, MaxNodes: 1_000_000, MaxDepth: 64}
+
+// withDefaults fills zero fields from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	if l.MaxFileBytes <= 0 {
+		l.MaxFileBytes = DefaultLimits.MaxFileBytes
+	}
+	if l.MaxNodes <= 0 {
+		l.MaxNodes = DefaultLimits.MaxNodes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	return l
+}
+
+// Decode reads every document of a file. JSON files (by extension) hold
+// one document; YAML files may hold several separated by "---". Empty
+// documents are skipped. On any problem it returns no documents and one
+// diagnostic naming the position: a file is either read whole or not at
+// all, so a half-read file never removes entities.
+func Decode(file string, data []byte, limits Limits) ([]*Document, *diag.Diagnostic) {
+	limits = limits.withDefaults()
+	if len(data) > limits.MaxFileBytes {
+		return nil, &diag.Diagnostic{File: file, Severity: diag.Error, Code: diag.CodeTooLarge,
+			Message: fmt.Sprintf("file is %d bytes, more than the limit of %d (limits.maxFileBytes)", len(data), limits.MaxFileBytes)}
+	}
+	if strings.EqualFold(path.Ext(file), ".json") {
+		root, err := decodeJSON(data, limits)
+		if err != nil {
+			return nil, err.diagnostic(file)
+		}
+		return []*Document{{File: file, Root: root}}, nil
+	}
+	return decodeYAML(file, data, limits)
+}
+
+// posError is a decoding problem at a position.
+type posError struct {
+	pos  Pos
+	code string
+	msg  string
+}
+
+func (e *posError) diagnostic(file string) *diag.Diagnostic {
+	return &diag.Diagnostic{File: file, Line: e.pos.Line, Column: e.pos.Column,
+		Severity: diag.Error, Code: e.code, Message: e.msg}
+}
+
+func decodeYAML(file string, data []byte, limits Limits) ([]*Document, *diag.Diagnostic) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var docs []*Document
+	for i := 0; ; i++ {
+		var raw yaml.Node
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, yamlSyntaxError(file, data, err)
+		}
+		c := converter{limits: limits}
+		root, perr := c.convert(&raw, 0)
+		if perr != nil {
+			return nil, perr.diagnostic(file)
+		}
+		if root == nil || root.Kind == Null {
+			continue
+		}
+		docs = append(docs, &Document{File: file, Index: i, Root: root})
+	}
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlSyntaxError turns a parser error into a diagnostic. The YAML parser
+// reports only a line, and sometimes the line where the broken construct
+// began rather than where it broke; a second parser, run only on this error
+// path, gives a column. Both report where they noticed the problem, which is
+// never before the mistake, so the later of the two lines is the better one.
+func yamlSyntaxError(file string, data []byte, err error) *diag.Diagnostic {
+	d := &diag.Diagnostic{File: file, Severity: diag.Error, Code: diag.CodeParse, Line: 1}
+	d.Message = strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		d.Line, _ = strconv.Atoi(m[1])
+		d.Message = m[2]
+	}
+	d.Column = firstColumn(data, d.Line)
+	if _, gerr := goccyparser.ParseBytes(data, 0); gerr != nil {
+		var ye goccy.Error
+		if errors.As(gerr, &ye) && ye.GetToken() != nil {
+			if p := ye.GetToken().Position; p.Line >= d.Line {
+				d.Line, d.Column = p.Line, max(p.Column, 1)
+				d.Message = ye.GetMessage()
+			}
+		}
+	}
+	d.Message = "invalid YAML: " + d.Message
+	return d
+}
+
+
+// firstColumn returns the column of the first non-blank character of a line.
+func firstColumn(data []byte, line int) int {
+	for l := 1; l < line; l++ {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return 1
+		}
+		data = data[i+1:]
+	}
+	for i, c := range data {
+		if c != ' ' && c != '\t' {
+			return i + 1
+		}
+	}
+	return 1
+}
+
+// converter turns a yaml.Node tree into a Node tree, expanding aliases and
+// merge keys within the limits.
+type converter struct {
+	limits Limits
+	nodes  int
+}
+
+func (c *converter) convert(n *yaml.Node, depth int) (*Node, *posError) {
+	pos := Pos{Line: n.Line, Column: n.Column}
+	c.nodes++
+	if c.nodes > c.limits.MaxNodes {
+		return nil, &posError{pos, diag.CodeAliasLimit, fmt.Sprintf(
+			"document expands to more than %d values (limits.maxNodes); YAML aliases that repeat each other grow exponentially", c.limits.MaxNodes)}
+	}
+	if depth > c.limits.MaxDepth {
+		return nil, &posError{pos, diag.CodeDepthLimit, fmt.Sprintf("values nest deeper than %d levels (limits.maxDepth)", c.limits.MaxDepth)}
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return c.convert(n.Content[0], depth)
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil, &posError{pos, diag.CodeParse, "alias to an unknown anchor"}
+		}
+		return c.convert(n.Alias, depth+1)
+	case yaml.SequenceNode:
+		out := &Node{Kind: Seq, Pos: pos, Items: make([]*Node, 0, len(n.Content))}
+		for _, item := range n.Content {
+			v, err := c.convert(item, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out.Items = append(out.Items, v)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		return c.mapping(n, pos, depth)
+	case yaml.ScalarNode:
+		return scalar(n, pos)
+	}
+	return nil, &posError{pos, diag.CodeParse, "unsupported YAML node"}
+}
+
+func (c *converter) mapping(n *yaml.Node, pos Pos, depth int) (*Node, *posError) {
+	out := &Node{Kind: Map, Pos: pos, Fields: make([]Field, 0, len(n.Content)/2)}
+	seen := make(map[string]bool, len(n.Content)/2)
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		kpos := Pos{Line: k.Line, Column: k.Column}
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			return nil, &posError{kpos, diag.CodeParse, "mapping keys must be plain values, not maps or lists"}
+		}
+		if seen[k.Value] {
+			return nil, &posError{kpos, diag.CodeParse, fmt.Sprintf("duplicate key %q", k.Value)}
+		}
+		seen[k.Value] = true
+		val, err := c.convert(v, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out.Fields = append(out.Fields, Field{Key: k.Value, KeyPos: kpos, Value: val})
+	}
+	// Merge keys (<<: *base) add the keys the map does not set itself;
+	// earlier merged maps win over later ones, as YAML 1.1 defines.
+	for _, m := range merges {
+		srcs := []*yaml.Node{m}
+		if m.Kind == yaml.SequenceNode {
+			srcs = m.Content
+		}
+		for _, src := range srcs {
+			merged, err := c.convert(src, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if merged.Kind != Map {
+				return nil, &posError{merged.Pos, diag.CodeParse, "a merge key (<<) must refer to a mapping"}
+			}
+			for _, f := range merged.Fields {
+				if !seen[f.Key] {
+					seen[f.Key] = true
+					out.Fields = append(out.Fields, f)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// scalar resolves a scalar by the YAML 1.2 core schema tag the parser gave
+// it; timestamps and binary stay strings, as Backstage's parser keeps them.
+func scalar(n *yaml.Node, pos Pos) (*Node, *posError) {
+	switch n.ShortTag() {
+	case "!!null":
+		return &Node{Kind: Null, Pos: pos}, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, &posError{pos, diag.CodeParse, err.Error()}
+		}
+		return &Node{Kind: Bool, Pos: pos, Bool: b}, nil
+	case "!!int":
+		var i int
+		if err := n.Decode(&i); err == nil {
+			return &Node{Kind: Int, Pos: pos, Int: i}, nil
+		}
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, &posError{pos, diag.CodeParse, fmt.Sprintf("integer %q is out of range", n.Value)}
+		}
+		return &Node{Kind: Float, Pos: pos, Float: f}, nil
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, &posError{pos, diag.CodeParse, err.Error()}
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			// JSON cannot carry them; Backstage would turn them into null.
+			return &Node{Kind: Null, Pos: pos}, nil
+		}
+		return &Node{Kind: Float, Pos: pos, Float: f}, nil
+	}
+	return &Node{Kind: String, Pos: pos, Str: n.Value}, nil
+}

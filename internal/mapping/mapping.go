@@ -1,0 +1,279 @@
+// Package mapping turns the files of a snapshot into Backstage entities.
+// Every document is classified once (a native Backstage entity, our own
+// central-config format, or a file matched by a user mapping rule); each
+// way produces plain entity objects that then go through one pipeline:
+// placeholders, annotations, Backstage's validation, and the checks across
+// files (duplicates, refs to entities nobody defines).
+package mapping
+
+import (
+	"path"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/central-config/central-config/internal/catalog"
+	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/document"
+	"github.com/central-config/central-config/internal/source"
+)
+
+// Options say how to map a snapshot.
+type Options struct {
+	// SourceID names the source in annotations.
+	SourceID string
+	// Rules are the compiled user mapping rules.
+	Rules []*Rule
+	// Limits bound the cost of decoding each file.
+	Limits document.Limits
+	// FileRevision returns the revision a file was last read at, so that an
+	// unchanged file keeps its annotations; nil means the snapshot revision.
+	FileRevision func(path string) string
+	// Workers is how many files are mapped at once; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Entity is one Backstage entity produced from a file.
+type Entity struct {
+	Ref  catalog.Ref
+	File string
+	Pos  document.Pos
+	// Object is the entity as published to Backstage.
+	Object map[string]any
+
+	posOf func(path []string) document.Pos
+}
+
+// File is what one file produced.
+type File struct {
+	Path     string
+	Entities []*Entity
+	// Failed is true when the file has an error: none of its entities are
+	// published at this revision; the engine keeps those of the file's last
+	// good revision.
+	Failed bool
+}
+
+// Result is the mapping of a whole snapshot.
+type Result struct {
+	// Files holds every config file read (ignored files are not listed),
+	// sorted by path.
+	Files []*File
+	// Diagnostics holds every problem found, sorted by file and position.
+	Diagnostics diag.List
+	// Ignored counts YAML/JSON files that hold nothing the engine reads.
+	Ignored int
+}
+
+// Entities returns the entities of the files that did not fail.
+func (r *Result) Entities() []*Entity {
+	var out []*Entity
+	for _, f := range r.Files {
+		if !f.Failed {
+			out = append(out, f.Entities...)
+		}
+	}
+	return out
+}
+
+// Map decodes, classifies, maps and validates every file of a snapshot.
+func Map(snap *source.Snapshot, opts Options) *Result {
+	files := make(map[string][]byte, len(snap.Files))
+	for _, f := range snap.Files {
+		files[f.Path] = f.Content
+	}
+	m := &mapper{opts: opts, snap: snap, files: files}
+
+	var configFiles []source.File
+	for _, f := range snap.Files {
+		if isConfigPath(f.Path) {
+			configFiles = append(configFiles, f)
+		}
+	}
+	results := make([]*fileResult, len(configFiles))
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = m.mapFile(configFiles[i])
+			}
+		})
+	}
+	for i := range configFiles {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	res := &Result{}
+	for _, p := range snap.Problems {
+		res.Diagnostics = append(res.Diagnostics, diag.Diagnostic{File: p.Path, Severity: diag.Error, Code: p.Code, Message: p.Message})
+	}
+	byPath := map[string]*File{}
+	for _, r := range results {
+		if r.ignored {
+			res.Ignored++
+			continue
+		}
+		f := &File{Path: r.path, Entities: r.entities, Failed: r.diags.HasErrors()}
+		res.Files = append(res.Files, f)
+		byPath[f.Path] = f
+		res.Diagnostics = append(res.Diagnostics, r.diags...)
+	}
+	res.Diagnostics = append(res.Diagnostics, crossFileChecks(res.Files, byPath)...)
+	res.Diagnostics.Sort()
+	return res
+}
+
+func isConfigPath(p string) bool {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// crossFileChecks finds entity refs defined in more than one place (an
+// error on every file involved) and refs to entities that no file defines
+// (a warning where the ref is written). Duplicates mark their files failed.
+func crossFileChecks(files []*File, byPath map[string]*File) diag.List {
+	var out diag.List
+	defined := map[string][]*Entity{}
+	for _, f := range files {
+		for _, e := range f.Entities {
+			defined[e.Ref.Key()] = append(defined[e.Ref.Key()], e)
+		}
+	}
+	for _, es := range defined {
+		if len(es) < 2 {
+			continue
+		}
+		for _, e := range es {
+			var others []string
+			for _, o := range es {
+				if o != e {
+					others = append(others, o.File+":"+strconv.Itoa(o.Pos.Line))
+				}
+			}
+			out = append(out, diag.Diagnostic{File: e.File, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
+				Code: diag.CodeDuplicateEntity, Message: "entity " + e.Ref.String() + " is also defined at " + strings.Join(others, ", ")})
+			byPath[e.File].Failed = true
+		}
+	}
+	for _, f := range files {
+		for _, e := range f.Entities {
+			for _, fr := range catalog.Refs(e.Object) {
+				if _, ok := defined[fr.Ref.Key()]; ok {
+					continue
+				}
+				pos := e.posOf(fr.Path)
+				out = append(out, diag.Diagnostic{File: e.File, Line: pos.Line, Column: pos.Column, Severity: diag.Warning,
+					Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path...) + " refers to " + fr.Ref.String() + ", which no file in the repository defines"})
+			}
+		}
+	}
+	return out
+}
+
+// fileResult is the outcome of one file before the checks across files.
+type fileResult struct {
+	path     string
+	entities []*Entity
+	diags    diag.List
+	ignored  bool
+}
+
+type mapper struct {
+	opts  Options
+	snap  *source.Snapshot
+	files map[string][]byte
+}
+
+// candidate is an entity object before the shared pipeline, with a way to
+// find where in the file a path of the entity came from.
+type candidate struct {
+	object map[string]any
+	pos    document.Pos
+	posOf  func(path []string) document.Pos
+	// placeholders is true when Backstage's $text/$json/$yaml placeholders
+	// are resolved in the object.
+	placeholders bool
+}
+
+func (m *mapper) mapFile(f source.File) *fileResult {
+	r := &fileResult{path: f.Path}
+	rule := m.ruleFor(f.Path)
+	docs, d := document.Decode(f.Path, f.Content, m.opts.Limits)
+	if d != nil {
+		r.diags = append(r.diags, *d)
+		return r
+	}
+	var cands []candidate
+	read := false
+	for _, doc := range docs {
+		switch {
+		case rule != nil:
+			read = true
+			cands = append(cands, rule.apply(doc, &r.diags)...)
+		case isNative(doc.Root):
+			read = true
+			cands = append(cands, nativeCandidate(doc))
+		case isOurs(doc.Root):
+			read = true
+			cands = append(cands, schemaCandidates(doc, &r.diags)...)
+		}
+	}
+	if !read {
+		r.ignored = true
+		return r
+	}
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if e := m.finish(f.Path, c, &r.diags); e != nil {
+			if seen[e.Ref.Key()] {
+				r.diags = append(r.diags, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
+					Code: diag.CodeDuplicateEntity, Message: "entity " + e.Ref.String() + " is defined twice in this file"})
+				continue
+			}
+			seen[e.Ref.Key()] = true
+			r.entities = append(r.entities, e)
+		}
+	}
+	return r
+}
+
+// finish runs the shared pipeline on one candidate: placeholders,
+// annotations, validation. It returns nil when the entity is invalid.
+func (m *mapper) finish(file string, c candidate, diags *diag.List) *Entity {
+	errorAt := func(p document.Pos, code, msg string) {
+		*diags = append(*diags, diag.Diagnostic{File: file, Line: p.Line, Column: p.Column, Severity: diag.Error, Code: code, Message: msg})
+	}
+	if c.placeholders {
+		obj, perrs := resolvePlaceholders(c.object, file, m.files, m.opts.Limits)
+		for _, pe := range perrs {
+			errorAt(c.posOf(pe.path), diag.CodePlaceholder, pe.msg)
+		}
+		if len(perrs) > 0 {
+			return nil
+		}
+		c.object = obj.(map[string]any)
+	}
+	problems := catalog.Validate(c.object)
+	slices.SortFunc(problems, func(a, b catalog.Problem) int { return strings.Compare(strings.Join(a.Path, "."), strings.Join(b.Path, ".")) })
+	for _, p := range problems {
+		errorAt(c.posOf(p.Path), diag.CodeInvalidEntity, p.Message)
+	}
+	if len(problems) > 0 {
+		return nil
+	}
+	ref, _ := catalog.RefOf(c.object)
+	m.annotate(c.object, file)
+	return &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object, posOf: c.posOf}
+}

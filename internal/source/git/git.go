@@ -1,0 +1,259 @@
+// Package git reads a config repository from a git server over HTTPS or
+// HTTP (and file:// for local use). It keeps a bare, single-branch clone,
+// on disk when a cache directory is configured so restarts fetch only what
+// is new, and reads files straight from the object store: there is no
+// worktree, so nothing from the repository is ever written out as files or
+// followed as a symlink on the host.
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/central-config/central-config/internal/source"
+)
+
+// DefaultBranch is the branch read when Options.Branch is empty.
+const DefaultBranch = "main"
+
+// DefaultUsername is sent with a token when Options.Username is empty.
+// GitHub requires this name for app installation tokens and accepts it for
+// personal tokens; GitLab accepts any username alongside a token.
+const DefaultUsername = "x-access-token"
+
+// Options configures a git Source.
+type Options struct {
+	// ID is the source's stable name from config.
+	ID string
+	// URL is the repository's clone URL: https://, http:// or file://.
+	// Credentials in its userinfo are moved into Username and Token and
+	// removed from the URL; a lone user name ("https://TOKEN@host/...")
+	// is taken as the token (the common https://TOKEN@host/ form).
+	URL string
+	// Branch is the branch to read; DefaultBranch when empty.
+	Branch string
+	// Username goes with Token in HTTP basic auth; DefaultUsername when
+	// empty.
+	Username string
+	// Token is the password or access token. It never appears in errors
+	// or in String.
+	Token string
+	// Paths are the doublestar globs of files to read; see source.Filter.
+	Paths []string
+	// CacheDir holds the on-disk clone, in a sub-directory named after ID.
+	// Empty keeps the clone in memory, so each process clones afresh.
+	CacheDir string
+	// ViewURL and EditURL are browser URL templates with the placeholders
+	// {revision}, {branch} and {path}, for hosts whose layout is not
+	// guessed right from URL.
+	ViewURL, EditURL string
+}
+
+// String describes the options with the token hidden, so options can be
+// logged.
+func (o Options) String() string {
+	tok := ""
+	if o.Token != "" {
+		tok = "***"
+	}
+	return fmt.Sprintf("{ID:%s URL:%s Branch:%s Username:%s Token:%s Paths:%v CacheDir:%s ViewURL:%s EditURL:%s}",
+		o.ID, sanitizeURL(o.URL), o.Branch, o.Username, tok, o.Paths, o.CacheDir, o.ViewURL, o.EditURL)
+}
+
+// Format makes every fmt verb, %#v included, go through String; otherwise
+// %#v would print the token.
+func (o Options) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, o.String()) }
+
+// Source is a git repository that implements source.Source. A Source is
+// safe for concurrent use; fetches are serialized.
+type Source struct {
+	id     string
+	url    string // without credentials
+	branch string
+	auth   *githttp.BasicAuth
+	// secrets are the strings scrubbed from error messages: the token
+	// and the forms a server could echo it back in.
+	secrets []string
+	filter  *source.Filter
+	dir     string // on-disk clone; "" means in memory
+	links   source.Links
+
+	mu   sync.Mutex
+	repo *gogit.Repository
+}
+
+var _ source.Source = (*Source)(nil)
+
+// New checks the options and returns a Source. It does not touch the
+// network or the cache directory; the first Fetch does.
+func New(opts Options) (*Source, error) {
+	if strings.TrimSpace(opts.ID) == "" {
+		return nil, errors.New("git source: ID is required")
+	}
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("git source %q: %s %s", opts.ID, field, fmt.Sprintf(format, args...))
+	}
+
+	if opts.URL == "" {
+		return nil, bad("URL", "is required")
+	}
+	u, err := url.Parse(opts.URL)
+	if err != nil {
+		// url.Parse errors quote the whole URL, credentials included.
+		return nil, bad("URL", "is not a valid URL")
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	switch u.Scheme {
+	case "https", "http":
+		if u.Host == "" {
+			return nil, bad("URL", "has no host")
+		}
+	case "file":
+		if u.User != nil {
+			return nil, bad("URL", "is a file URL and cannot carry credentials")
+		}
+		if u.Path == "" {
+			return nil, bad("URL", "is a file URL without a path")
+		}
+	case "":
+		return nil, bad("URL", "needs a scheme: https://, http:// or file:// (SSH and scp-like addresses are not supported)")
+	default:
+		return nil, bad("URL", "has scheme %q; only https, http and file are supported", u.Scheme)
+	}
+
+	username, token := opts.Username, strings.TrimSpace(opts.Token)
+	if u.User != nil {
+		user := u.User.Username()
+		pass, hasPass := u.User.Password()
+		switch {
+		case hasPass && token != "":
+			return nil, bad("URL", "carries a password and Token is set too; keep the token in Token only")
+		case hasPass:
+			token = pass
+			if username == "" {
+				username = user
+			}
+		case token == "":
+			token = user
+		case username == "":
+			username = user
+		}
+		u.User = nil
+	}
+	if token == "" && username != "" {
+		return nil, bad("Username", "is set but Token is empty")
+	}
+	if token != "" && u.Scheme == "file" {
+		return nil, bad("Token", "is set but a file URL takes no credentials")
+	}
+	if token != "" && username == "" {
+		username = DefaultUsername
+	}
+
+	branch := strings.TrimPrefix(opts.Branch, "refs/heads/")
+	if branch == "" {
+		branch = DefaultBranch
+	}
+	if err := plumbing.NewBranchReferenceName(branch).Validate(); err != nil {
+		return nil, bad("Branch", "%q is not a valid branch name", branch)
+	}
+
+	filter, err := source.NewFilter(opts.Paths)
+	if err != nil {
+		return nil, bad("Paths", "are invalid: %v", err)
+	}
+
+	if opts.ViewURL != "" && !strings.Contains(opts.ViewURL, "{path}") {
+		return nil, bad("ViewURL", "must contain {path}")
+	}
+	if opts.EditURL != "" && !strings.Contains(opts.EditURL, "{path}") {
+		return nil, bad("EditURL", "must contain {path}")
+	}
+	links := linksFor(u, branch, opts.ViewURL, opts.EditURL)
+	if opts.EditURL != "" && links == nil {
+		return nil, bad("EditURL", "needs ViewURL for a file URL")
+	}
+
+	s := &Source{
+		id:     opts.ID,
+		url:    u.String(),
+		branch: branch,
+		filter: filter,
+		links:  links,
+	}
+	if token != "" {
+		s.auth = &githttp.BasicAuth{Username: username, Password: token}
+		s.secrets = secretForms(username, token)
+	}
+	if opts.CacheDir != "" {
+		s.dir = filepath.Join(filepath.Clean(opts.CacheDir), cacheName(opts.ID))
+	}
+	return s, nil
+}
+
+// ID implements source.Source.
+func (s *Source) ID() string { return s.id }
+
+// String names the source for logs, without credentials.
+func (s *Source) String() string {
+	return fmt.Sprintf("git source %q (%s, branch %s)", s.id, s.url, s.branch)
+}
+
+// Format makes every fmt verb go through String, so that %+v or %#v of a
+// Source cannot print the token held inside it.
+func (s *Source) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// Fetch implements source.Source: it brings the clone up to date and reads
+// the files of the branch head.
+func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	snap, err := s.fetch(ctx, since)
+	var dmg *damageError
+	if errors.As(err, &dmg) && s.dir != "" && ctx.Err() == nil {
+		// The on-disk clone is unreadable (interrupted write, disk
+		// trouble, someone else's files): start over from a fresh clone
+		// rather than failing until someone clears the cache by hand.
+		s.repo = nil
+		if rmErr := removeCache(s.dir); rmErr != nil {
+			return nil, fmt.Errorf("%s: removing damaged cache: %w", s, rmErr)
+		}
+		snap, err = s.fetch(ctx, since)
+	}
+	var fe *FetchError
+	switch {
+	case err == nil, errors.As(err, &fe):
+		return snap, err
+	case errors.As(err, &dmg):
+		return nil, fmt.Errorf("%s: %w", s, dmg.err)
+	default:
+		return nil, fmt.Errorf("%s: %w", s, err)
+	}
+}
+
+func (s *Source) fetch(ctx context.Context, since string) (*source.Snapshot, error) {
+	head, err := s.update(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap := &source.Snapshot{Revision: head.String(), Links: s.links}
+	if snap.Revision == since {
+		snap.Unchanged = true
+		return snap, nil
+	}
+	if err := s.read(ctx, head, since, snap); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}

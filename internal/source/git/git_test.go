@@ -1,0 +1,626 @@
+package git
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/source"
+)
+
+func newSource(t *testing.T, opts Options) *Source {
+	t.Helper()
+	s, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return s
+}
+
+func fetch(t *testing.T, s *Source, since string) *source.Snapshot {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	snap, err := s.Fetch(ctx, since)
+	if err != nil {
+		t.Fatalf("Fetch(%q): %v", since, err)
+	}
+	return snap
+}
+
+func paths(files []source.File) []string {
+	var out []string
+	for _, f := range files {
+		out = append(out, f.Path)
+	}
+	return out
+}
+
+func contents(files []source.File) map[string]string {
+	out := map[string]string{}
+	for _, f := range files {
+		out[f.Path] = string(f.Content)
+	}
+	return out
+}
+
+// assertNoSecret fails when any rendering of v shows the token or the
+// basic auth header built from it.
+func assertNoSecret(t *testing.T, v any, token string) {
+	t.Helper()
+	forms := []string{token, base64.StdEncoding.EncodeToString([]byte(DefaultUsername + ":" + token))}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		text := fmt.Sprintf(verb, v)
+		for _, f := range forms {
+			if strings.Contains(text, f) {
+				t.Errorf("%s of %T shows the token: %s", verb, v, text)
+			}
+		}
+	}
+}
+
+var baseFiles = map[string]string{
+	"catalog/a.yaml":      "a: 1\n",
+	"catalog/sub/b.yml":   "b: 2\n",
+	"kafka/topics.yaml":   "topics: []\n",
+	"kafka/notes.txt":     "not config\n",
+	"README.md":           "# readme\n",
+	".github/x.yaml":      "hidden: true\n",
+	"catalog/config.json": `{"c": 3}`,
+}
+
+func TestFirstFetchReturnsTheFilesAndTheHeadSHA(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("first")
+	sha := repo.commit("main", baseFiles)
+
+	s := newSource(t, Options{ID: "first", URL: repo.URL, Token: testToken})
+	snap := fetch(t, s, "")
+
+	if snap.Revision != sha {
+		t.Errorf("Revision = %s, want the head SHA %s", snap.Revision, sha)
+	}
+	if snap.Unchanged || snap.Changed != nil || len(snap.Problems) != 0 {
+		t.Errorf("Unchanged=%v Changed=%v Problems=%v, want false, nil, none", snap.Unchanged, snap.Changed, snap.Problems)
+	}
+	want := map[string]string{
+		"catalog/a.yaml":      "a: 1\n",
+		"catalog/config.json": `{"c": 3}`,
+		"catalog/sub/b.yml":   "b: 2\n",
+		"kafka/topics.yaml":   "topics: []\n",
+	}
+	if got := contents(snap.Files); !maps.Equal(got, want) {
+		t.Errorf("files = %v, want %v", got, want)
+	}
+	if !slices.IsSorted(paths(snap.Files)) {
+		t.Errorf("files are not sorted by path: %v", paths(snap.Files))
+	}
+	if snap.Links == nil {
+		t.Fatal("Links is nil for an HTTP repository")
+	}
+	wantView := strings.TrimSuffix(repo.URL, ".git") + "/blob/" + sha + "/catalog/a.yaml"
+	if got := snap.Links.View(sha, "catalog/a.yaml"); got != wantView {
+		t.Errorf("View = %s, want %s", got, wantView)
+	}
+}
+
+func TestPathGlobsRestrictTheFilesToTheMatchingPaths(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("globs")
+	repo.commit("main", baseFiles)
+
+	s := newSource(t, Options{ID: "globs", URL: repo.URL, Token: testToken, Paths: []string{"catalog/**"}})
+	snap := fetch(t, s, "")
+	want := []string{"catalog/a.yaml", "catalog/config.json", "catalog/sub/b.yml"}
+	if got := paths(snap.Files); !slices.Equal(got, want) {
+		t.Errorf("files = %v, want %v", got, want)
+	}
+}
+
+func TestAnUnchangedHeadReturnsUnchangedWithNoFiles(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("unchanged")
+	sha := repo.commit("main", baseFiles)
+
+	s := newSource(t, Options{ID: "unchanged", URL: repo.URL, Token: testToken, CacheDir: t.TempDir()})
+	first := fetch(t, s, "")
+	again := fetch(t, s, first.Revision)
+	if !again.Unchanged || again.Revision != sha {
+		t.Errorf("Unchanged=%v Revision=%s, want true and %s", again.Unchanged, again.Revision, sha)
+	}
+	if len(again.Files) != 0 || again.Changed != nil || len(again.Problems) != 0 {
+		t.Errorf("an unchanged snapshot carries files=%v changed=%v problems=%v", paths(again.Files), again.Changed, again.Problems)
+	}
+}
+
+func TestANewCommitReturnsTheNewSHAAndChangedListsExactlyTheChangedPaths(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("changes")
+	files := map[string]string{
+		"catalog/keep.yaml":   "keep: 1\n",
+		"catalog/edit.yaml":   "edit: 1\n",
+		"catalog/gone.yaml":   "gone: 1\n",
+		"catalog/target.yaml": "target: 1\n",
+		"catalog/alias.yaml":  symlink("target.yaml"),
+		"kafka/t.yaml":        "t: 1\n",
+		"README.md":           "old\n",
+	}
+	first := repo.commit("main", files)
+
+	s := newSource(t, Options{ID: "changes", URL: repo.URL, Token: testToken})
+	if snap := fetch(t, s, ""); snap.Revision != first {
+		t.Fatalf("Revision = %s, want %s", snap.Revision, first)
+	}
+
+	second := repo.commit("main", map[string]string{
+		"catalog/edit.yaml":   "edit: 2\n",
+		"catalog/gone.yaml":   deleteFile,
+		"catalog/new.yaml":    "new: 1\n",
+		"catalog/target.yaml": "target: 2\n", // alias.yaml changes with it
+		"README.md":           "new\n",       // not config
+		".github/x.yaml":      "x: 1\n",      // hidden
+	})
+	snap := fetch(t, s, first)
+	if snap.Revision != second || snap.Unchanged {
+		t.Errorf("Revision=%s Unchanged=%v, want %s and false", snap.Revision, snap.Unchanged, second)
+	}
+	wantChanged := []string{"catalog/alias.yaml", "catalog/edit.yaml", "catalog/gone.yaml", "catalog/new.yaml", "catalog/target.yaml"}
+	if !slices.Equal(snap.Changed, wantChanged) {
+		t.Errorf("Changed = %v, want %v", snap.Changed, wantChanged)
+	}
+	wantFiles := []string{"catalog/alias.yaml", "catalog/edit.yaml", "catalog/keep.yaml", "catalog/new.yaml", "catalog/target.yaml", "kafka/t.yaml"}
+	if got := paths(snap.Files); !slices.Equal(got, wantFiles) {
+		t.Errorf("files = %v, want %v (a full snapshot, not only the changes)", got, wantFiles)
+	}
+	if got := contents(snap.Files)["catalog/alias.yaml"]; got != "target: 2\n" {
+		t.Errorf("alias.yaml = %q, want the new target content", got)
+	}
+
+	// A commit that touches nothing the filter reads still yields a known,
+	// empty change list rather than "unknown".
+	third := repo.commit("main", map[string]string{"README.md": "newer\n"})
+	snap = fetch(t, s, second)
+	if snap.Revision != third || snap.Changed == nil || len(snap.Changed) != 0 {
+		t.Errorf("Revision=%s Changed=%#v, want %s and an empty non-nil list", snap.Revision, snap.Changed, third)
+	}
+
+	// A since the clone has never seen means "don't know".
+	snap = fetch(t, s, strings.Repeat("ab", 20))
+	if snap.Changed != nil {
+		t.Errorf("Changed = %v for an unknown since, want nil", snap.Changed)
+	}
+}
+
+func TestASecondSourceWithTheSameCacheDirReusesTheClone(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("reuse")
+	first := repo.commit("main", baseFiles)
+	cache := t.TempDir()
+	opts := Options{ID: "team/reuse", URL: repo.URL, Token: testToken, CacheDir: cache}
+
+	fetch(t, newSource(t, opts), "")
+	clone := filepath.Join(cache, cacheName(opts.ID))
+	if fi, err := os.Stat(filepath.Join(clone, "objects")); err != nil || !fi.IsDir() {
+		t.Fatalf("no bare clone with an objects dir at %s: %v", clone, err)
+	}
+	// A marker the clone does not know about: it survives only if the
+	// directory is kept rather than removed and cloned again.
+	marker := filepath.Join(clone, "reuse-marker")
+	if err := os.WriteFile(marker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	second := repo.commit("main", map[string]string{"catalog/a.yaml": "a: 2\n"})
+	srv.uploadRequests()
+
+	// A new Source, as after a restart.
+	snap := fetch(t, newSource(t, opts), first)
+	if snap.Revision != second {
+		t.Errorf("Revision = %s, want %s", snap.Revision, second)
+	}
+	if !slices.Equal(snap.Changed, []string{"catalog/a.yaml"}) {
+		t.Errorf("Changed = %v, want [catalog/a.yaml]", snap.Changed)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("the cache directory was replaced: %v", err)
+	}
+	// The server saw an incremental fetch: the client told it that it
+	// already has the first commit, which a fresh clone cannot say.
+	reqs := srv.uploadRequests()
+	if !slices.ContainsFunc(reqs, func(body string) bool { return strings.Contains(body, "have "+first) }) {
+		t.Errorf("no upload-pack request said \"have %s\"; requests: %q", first, reqs)
+	}
+}
+
+func TestABrokenOrForeignCacheDirIsReplacedByAFreshClone(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("broken")
+	sha := repo.commit("main", baseFiles)
+	other := srv.newRepo("other")
+	other.commit("main", map[string]string{"other.yaml": "x: 1\n"})
+
+	for name, spoil := range map[string]func(t *testing.T, dir string){
+		"junk directory": func(t *testing.T, dir string) {
+			mustWrite(t, filepath.Join(dir, "HEAD"), "garbage")
+			mustWrite(t, filepath.Join(dir, "notes.txt"), "not a repository")
+		},
+		"a file": func(t *testing.T, dir string) {
+			mustWrite(t, dir, "not a directory")
+		},
+		"a clone of another repository": func(t *testing.T, dir string) {
+			runGit(t, filepath.Dir(dir), "clone", "-q", "--bare", other.bare, dir)
+		},
+		"a clone whose objects are gone": func(t *testing.T, dir string) {
+			s := newSource(t, Options{ID: "broken", URL: repo.URL, Token: testToken, CacheDir: filepath.Dir(dir)})
+			fetch(t, s, "")
+			if err := os.RemoveAll(filepath.Join(dir, "objects")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(filepath.Join(dir, "objects"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cache := t.TempDir()
+			dir := filepath.Join(cache, cacheName("broken"))
+			spoil(t, dir)
+
+			s := newSource(t, Options{ID: "broken", URL: repo.URL, Token: testToken, CacheDir: cache})
+			snap := fetch(t, s, "")
+			if snap.Revision != sha || len(snap.Files) != 4 {
+				t.Errorf("Revision=%s files=%v, want %s and 4 files", snap.Revision, paths(snap.Files), sha)
+			}
+			r, err := gogit.PlainOpen(dir)
+			if err != nil {
+				t.Fatalf("the cache is not a repository after the fetch: %v", err)
+			}
+			cfg, err := r.Config()
+			if err != nil || cfg.Remotes[remoteName] == nil || cfg.Remotes[remoteName].URLs[0] != repo.URL {
+				t.Errorf("the cache is not a clone of %s (config error %v)", repo.URL, err)
+			}
+		})
+	}
+}
+
+func mustWrite(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestASymlinkInsideTheRepoIsFollowedAndOnesLeavingItAreReportedAndLeftOut(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("links")
+	sha := repo.commit("main", map[string]string{
+		"catalog/real.yaml":    "real: 1\n",
+		"catalog/link.yaml":    symlink("real.yaml"),
+		"catalog/chain.yaml":   symlink("link.yaml"),
+		"shared/x.yaml":        "x: 1\n",
+		"shared-link":          symlink("shared"),
+		"catalog/viadir.yaml":  symlink("../shared-link/x.yaml"),
+		"catalog/escape.yaml":  symlink("../../etc/passwd"),
+		"catalog/abs.yaml":     symlink("/etc/passwd"),
+		"catalog/missing.yaml": symlink("nope.yaml"),
+		"catalog/loop1.yaml":   symlink("loop2.yaml"),
+		"catalog/loop2.yaml":   symlink("loop1.yaml"),
+		"catalog/dir.yaml":     symlink("../shared"),
+		"catalog/sneaky.yaml":  symlink("../shared-out/passwd.yaml"),
+		"shared-out":           symlink("../../etc"),
+	})
+
+	s := newSource(t, Options{ID: "links", URL: repo.URL, Token: testToken})
+	snap := fetch(t, s, "")
+	if snap.Revision != sha {
+		t.Errorf("Revision = %s, want %s", snap.Revision, sha)
+	}
+	want := map[string]string{
+		"catalog/chain.yaml":  "real: 1\n",
+		"catalog/link.yaml":   "real: 1\n",
+		"catalog/real.yaml":   "real: 1\n",
+		"catalog/viadir.yaml": "x: 1\n",
+		"shared/x.yaml":       "x: 1\n",
+	}
+	if got := contents(snap.Files); !maps.Equal(got, want) {
+		t.Errorf("files = %v, want %v", got, want)
+	}
+
+	problems := map[string]string{}
+	for _, p := range snap.Problems {
+		if p.Code != diag.CodeSymlink {
+			t.Errorf("%s: code %q, want %q", p.Path, p.Code, diag.CodeSymlink)
+		}
+		problems[p.Path] = p.Message
+	}
+	wantProblems := map[string]string{
+		"catalog/abs.yaml":     "outside the repository",
+		"catalog/escape.yaml":  "outside the repository",
+		"catalog/sneaky.yaml":  "outside the repository",
+		"catalog/missing.yaml": "does not exist",
+		"catalog/loop1.yaml":   "loop",
+		"catalog/loop2.yaml":   "loop",
+		"catalog/dir.yaml":     "is a directory",
+	}
+	if len(problems) != len(wantProblems) {
+		t.Errorf("problems = %v, want one for each of %v", problems, wantProblems)
+	}
+	for p, words := range wantProblems {
+		if msg, ok := problems[p]; !ok || !strings.Contains(msg, words) {
+			t.Errorf("problem for %s = %q, want one saying %q", p, msg, words)
+		}
+	}
+	for _, f := range snap.Files {
+		if strings.Contains(string(f.Content), "root:") {
+			t.Errorf("%s holds what looks like the host's /etc/passwd", f.Path)
+		}
+	}
+}
+
+func TestAWrongTokenGivesAnAuthErrorWithoutTheToken(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("auth")
+	repo.commit("main", baseFiles)
+	const wrong = "wr0ng-t0ken-d3adbeef"
+
+	for name, opts := range map[string]Options{
+		"in Token": {ID: "auth", URL: repo.URL, Token: wrong},
+		"in the URL": {ID: "auth", URL: strings.Replace(repo.URL, "http://", "http://someone:"+wrong+"@", 1),
+			CacheDir: t.TempDir()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newSource(t, opts)
+			_, err := s.Fetch(context.Background(), "")
+			if err == nil {
+				t.Fatal("Fetch with a wrong token succeeded")
+			}
+			var fe *FetchError
+			if !errors.As(err, &fe) || fe.Op != "clone" || fe.URL != repo.URL {
+				t.Errorf("error %v is not a FetchError for clone of %s", err, repo.URL)
+			}
+			if !errors.Is(err, transport.ErrAuthenticationRequired) || !strings.Contains(err.Error(), "authentication failed") {
+				t.Errorf("error %q does not say authentication failed", err)
+			}
+			assertNoSecret(t, err, wrong)
+			assertNoSecret(t, s, wrong)
+			assertNoSecret(t, opts, wrong)
+			if strings.Contains(err.Error(), "someone") {
+				t.Errorf("error shows the URL's userinfo: %v", err)
+			}
+		})
+	}
+
+	t.Run("no token", func(t *testing.T) {
+		_, err := newSource(t, Options{ID: "auth", URL: repo.URL}).Fetch(context.Background(), "")
+		if !errors.Is(err, transport.ErrAuthenticationRequired) || !strings.Contains(err.Error(), "no token is configured") {
+			t.Errorf("error %v does not say that a token is needed", err)
+		}
+	})
+}
+
+func TestAStoppedServerGivesAFetchErrorWithoutTheToken(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("down")
+	repo.commit("main", baseFiles)
+	withCreds := strings.Replace(repo.URL, "http://", "http://x-access-token:"+testToken+"@", 1)
+
+	s := newSource(t, Options{ID: "down", URL: withCreds, CacheDir: t.TempDir()})
+	first := fetch(t, s, "")
+	srv.srv.Close()
+
+	for name, tc := range map[string]struct {
+		s  *Source
+		op string
+	}{
+		"fetch into an existing clone": {s, "fetch"},
+		"first clone":                  {newSource(t, Options{ID: "down2", URL: repo.URL, Token: testToken}), "clone"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			snap, err := tc.s.Fetch(ctx, first.Revision)
+			if err == nil {
+				t.Fatalf("Fetch against a stopped server returned %+v", snap)
+			}
+			var fe *FetchError
+			if !errors.As(err, &fe) || fe.Op != tc.op || fe.URL != repo.URL {
+				t.Errorf("error %v is not a FetchError for %s of %s", err, tc.op, repo.URL)
+			}
+			assertNoSecret(t, err, testToken)
+			assertNoSecret(t, tc.s, testToken)
+		})
+	}
+}
+
+func TestAnUnknownBranchSaysTheBranchWasNotFound(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("branches")
+	repo.commit("main", baseFiles)
+
+	_, err := newSource(t, Options{ID: "branches", URL: repo.URL, Token: testToken, Branch: "nope"}).Fetch(context.Background(), "")
+	if !errors.Is(err, ErrBranchNotFound) || !strings.Contains(err.Error(), `branch "nope" not found`) {
+		t.Errorf("error %v does not say that branch nope was not found", err)
+	}
+
+	empty := srv.newRepo("empty")
+	_, err = newSource(t, Options{ID: "empty", URL: empty.URL, Token: testToken}).Fetch(context.Background(), "")
+	if !errors.Is(err, ErrBranchNotFound) || !strings.Contains(err.Error(), `branch "main" not found`) {
+		t.Errorf("error %v for an empty repository does not say that branch main was not found", err)
+	}
+}
+
+func TestANonDefaultBranchIsRead(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("release")
+	repo.commit("main", baseFiles)
+	sha := repo.commit("release/v1", map[string]string{"catalog/v1.yaml": "v: 1\n"})
+
+	snap := fetch(t, newSource(t, Options{ID: "release", URL: repo.URL, Token: testToken, Branch: "refs/heads/release/v1", CacheDir: t.TempDir()}), "")
+	if snap.Revision != sha || !slices.Contains(paths(snap.Files), "catalog/v1.yaml") {
+		t.Errorf("Revision=%s files=%v, want %s with catalog/v1.yaml", snap.Revision, paths(snap.Files), sha)
+	}
+}
+
+func TestACanceledContextStopsTheFetch(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("cancel")
+	repo.commit("main", baseFiles)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := newSource(t, Options{ID: "cancel", URL: repo.URL, Token: testToken}).Fetch(ctx, "")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+}
+
+func TestAFileURLIsReadWithoutAServer(t *testing.T) {
+	srv := newTestServer(t)
+	repo := srv.newRepo("local")
+	sha := repo.commit("main", baseFiles)
+
+	snap := fetch(t, newSource(t, Options{ID: "local", URL: "file://" + repo.bare}), "")
+	if snap.Revision != sha || len(snap.Files) != 4 || snap.Links != nil {
+		t.Errorf("Revision=%s files=%v links=%v, want %s, 4 files, no links", snap.Revision, paths(snap.Files), snap.Links, sha)
+	}
+}
+
+func TestCredentialsInTheURLAreMovedIntoAuth(t *testing.T) {
+	s := newSource(t, Options{ID: "x", URL: "https://bot:" + testToken + "@git.example.com/org/repo.git"})
+	if s.url != "https://git.example.com/org/repo.git" {
+		t.Errorf("url = %s, want it without userinfo", s.url)
+	}
+	if s.auth == nil || s.auth.Username != "bot" || s.auth.Password != testToken {
+		t.Errorf("auth = %v, want bot with the token", s.auth)
+	}
+	assertNoSecret(t, s, testToken)
+
+	s = newSource(t, Options{ID: "x", URL: "https://" + testToken + "@github.com/org/repo"})
+	if s.auth == nil || s.auth.Username != DefaultUsername || s.auth.Password != testToken {
+		t.Errorf("a lone user name in the URL was not taken as the token: %v", s.auth)
+	}
+}
+
+func TestNewRejectsBadOptionsNamingTheField(t *testing.T) {
+	for _, tc := range []struct {
+		opts  Options
+		field string
+	}{
+		{Options{URL: "https://h/r.git"}, "ID"},
+		{Options{ID: "x"}, "URL"},
+		{Options{ID: "x", URL: "git@github.com:org/repo.git"}, "URL"},
+		{Options{ID: "x", URL: "ssh://git@github.com/org/repo.git"}, "URL"},
+		{Options{ID: "x", URL: "https:///repo.git"}, "URL"},
+		{Options{ID: "x", URL: "https://u:" + testToken + "@h/r.git", Token: "other"}, "URL"},
+		{Options{ID: "x", URL: "https://h/r.git", Username: "bob"}, "Username"},
+		{Options{ID: "x", URL: "https://h/r.git", Branch: "bad..name"}, "Branch"},
+		{Options{ID: "x", URL: "https://h/r.git", Paths: []string{"/abs/**"}}, "Paths"},
+		{Options{ID: "x", URL: "https://h/r.git", ViewURL: "https://h/view"}, "ViewURL"},
+		{Options{ID: "x", URL: "https://h/r.git", EditURL: "https://h/edit"}, "EditURL"},
+		{Options{ID: "x", URL: "file:///srv/r.git", Token: testToken}, "Token"},
+	} {
+		_, err := New(tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("New(%v) = %v, want an error naming %s", tc.opts, err, tc.field)
+		}
+		if err != nil && strings.Contains(err.Error(), testToken) {
+			t.Errorf("New error shows the token: %v", err)
+		}
+	}
+}
+
+func TestLinks(t *testing.T) {
+	const rev = "0123456789abcdef0123456789abcdef01234567"
+	for _, tc := range []struct {
+		name, url, view, edit string
+		opts                  Options
+	}{
+		{
+			name: "the view URL of a github.com repository",
+			url:  "https://github.com/org/repo.git",
+			view: "https://github.com/org/repo/blob/" + rev + "/catalog/a b.yaml",
+			edit: "https://github.com/org/repo/edit/main/catalog/a b.yaml",
+		},
+		{
+			name: "the view URL of a gitlab.com repository",
+			url:  "https://gitlab.com/group/sub/repo.git",
+			view: "https://gitlab.com/group/sub/repo/-/blob/" + rev + "/catalog/a b.yaml",
+			edit: "https://gitlab.com/group/sub/repo/-/edit/main/catalog/a b.yaml",
+		},
+		{
+			name: "the view URL of a generic server",
+			url:  "https://git.example.com:8443/scm/team/repo.git",
+			view: "https://git.example.com:8443/scm/team/repo/blob/" + rev + "/catalog/a b.yaml",
+		},
+		{
+			name: "templates from config",
+			url:  "https://git.example.com/team/repo.git",
+			opts: Options{ViewURL: "https://web.example.com/{revision}/{path}", EditURL: "https://web.example.com/edit/{branch}/{path}"},
+			view: "https://web.example.com/" + rev + "/catalog/a b.yaml",
+			edit: "https://web.example.com/edit/main/catalog/a b.yaml",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.ID, opts.URL = "links", tc.url
+			l := newSource(t, opts).links
+			esc := func(s string) string { return strings.ReplaceAll(s, " ", "%20") }
+			if got := l.View(rev, "catalog/a b.yaml"); got != esc(tc.view) {
+				t.Errorf("View = %s, want %s", got, esc(tc.view))
+			}
+			if got := l.Edit("catalog/a b.yaml"); got != esc(tc.edit) {
+				t.Errorf("Edit = %s, want %s", got, esc(tc.edit))
+			}
+		})
+	}
+}
+
+func TestSecretsAreScrubbedFromErrorMessages(t *testing.T) {
+	s := newSource(t, Options{ID: "x", URL: "https://h/r.git", Token: testToken})
+	basic := base64.StdEncoding.EncodeToString([]byte(DefaultUsername + ":" + testToken))
+	orig := fmt.Errorf("server said %s; Authorization: Basic %s; see https://u:%s@h/r.git: %w",
+		testToken, basic, testToken, transport.ErrAuthorizationFailed)
+	err := s.redactErr(orig)
+	assertNoSecret(t, err, testToken)
+	if strings.Contains(err.Error(), "u:") {
+		t.Errorf("userinfo left in %q", err)
+	}
+	if !errors.Is(err, transport.ErrAuthorizationFailed) {
+		t.Errorf("the cleaned error no longer matches its cause")
+	}
+	if errors.Unwrap(err) != nil {
+		t.Errorf("the cleaned error unwraps to the original, which holds the token")
+	}
+}
+
+func TestCacheNamesAreSafeAndDistinct(t *testing.T) {
+	names := map[string]bool{}
+	for _, id := range []string{"plain-id_1.x", "a/b", "a_b", "..", ".", "../../etc", "ünï"} {
+		n := cacheName(id)
+		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, `/\`) || strings.HasPrefix(n, ".") {
+			t.Errorf("cacheName(%q) = %q, not a safe directory name", id, n)
+		}
+		if names[n] {
+			t.Errorf("cacheName(%q) = %q collides", id, n)
+		}
+		names[n] = true
+	}
+	if cacheName("plain-id_1.x") != "plain-id_1.x" {
+		t.Errorf("a plain ID should be its own cache name, got %q", cacheName("plain-id_1.x"))
+	}
+}

@@ -1,0 +1,53 @@
+package git
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/central-config/central-config/internal/source"
+)
+
+// linksFor picks the browser links of the repository at u (credentials
+// already removed). Templates from config win. github.com and gitlab.com
+// have known layouts. Any other HTTP(S) host gets GitHub's view layout,
+// "<URL without .git>/blob/{revision}/{path}": it is right for GitHub
+// Enterprise, the most common self-hosted case, and a host that differs
+// can set ViewURL. It gets no edit link, because a guessed edit URL that
+// is wrong is worse than none. A file:// repository has no web view, so
+// its Links are nil unless ViewURL is set.
+func linksFor(u *url.URL, branch, viewURL, editURL string) source.Links {
+	var def *source.WebLinks
+	repoPath := strings.TrimSuffix(strings.TrimSuffix(u.EscapedPath(), "/"), ".git")
+	host := strings.ToLower(u.Hostname())
+	switch {
+	case u.Scheme == "file":
+	case host == "github.com" || host == "www.github.com":
+		if parts := strings.Split(strings.Trim(u.Path, "/"), "/"); len(parts) == 2 {
+			l := source.GitHubLinks("https://github.com", parts[0], strings.TrimSuffix(parts[1], ".git"), branch)
+			def = &l
+		}
+	case host == "gitlab.com" || host == "www.gitlab.com":
+		base := "https://gitlab.com" + repoPath
+		def = &source.WebLinks{
+			ViewTemplate: base + "/-/blob/{revision}/{path}",
+			EditTemplate: base + "/-/edit/{branch}/{path}",
+			Branch:       branch,
+		}
+	}
+	if def == nil && u.Scheme != "file" {
+		def = &source.WebLinks{
+			ViewTemplate: u.Scheme + "://" + u.Host + repoPath + "/blob/{revision}/{path}",
+			Branch:       branch,
+		}
+	}
+
+	switch {
+	case viewURL != "":
+		return source.WebLinks{ViewTemplate: viewURL, EditTemplate: editURL, Branch: branch}
+	case def == nil:
+		return nil
+	case editURL != "":
+		def.EditTemplate = editURL
+	}
+	return *def
+}

@@ -1,0 +1,61 @@
+package source
+
+import (
+	"net/url"
+	"strings"
+)
+
+// WebLinks builds file URLs from templates with the placeholders {revision},
+// {branch} and {path}, for example
+// "https://github.com/org/repo/blob/{revision}/{path}".
+type WebLinks struct {
+	// ViewTemplate is the browser URL of a file at a revision.
+	ViewTemplate string
+	// EditTemplate is the browser URL to edit a file on its branch; may
+	// be empty.
+	EditTemplate string
+	// Branch fills {branch}.
+	Branch string
+}
+
+// GitHubLinks returns the links of a repository on github.com or a GitHub
+// Enterprise server whose web address is webBase (for example
+// "https://github.com" or "https://ghe.example.com").
+func GitHubLinks(webBase, owner, repo, branch string) WebLinks {
+	base := strings.TrimSuffix(webBase, "/") + "/" + url.PathEscape(owner) + "/" + url.PathEscape(repo)
+	return WebLinks{
+		ViewTemplate: base + "/blob/{revision}/{path}",
+		EditTemplate: base + "/edit/{branch}/{path}",
+		Branch:       branch,
+	}
+}
+
+// Location implements Links: a Backstage location ref of type url.
+func (w WebLinks) Location(revision, p string) string {
+	return "url:" + w.View(revision, p)
+}
+
+// View implements Links.
+func (w WebLinks) View(revision, p string) string {
+	return w.expand(w.ViewTemplate, revision, p)
+}
+
+// Edit implements Links.
+func (w WebLinks) Edit(p string) string {
+	if w.EditTemplate == "" {
+		return ""
+	}
+	return w.expand(w.EditTemplate, "", p)
+}
+
+func (w WebLinks) expand(tmpl, revision, p string) string {
+	return strings.NewReplacer("{revision}", revision, "{branch}", w.Branch, "{path}", escapePath(p)).Replace(tmpl)
+}
+
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		parts[i] = url.PathEscape(part)
+	}
+	return strings.Join(parts, "/")
+}

@@ -1,0 +1,149 @@
+// Package source defines what the engine reads a config repo from: a Source
+// returns a Snapshot (a revision and the files at that revision). The git,
+// github and dir sub-packages implement it.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// Source fetches a config repository.
+type Source interface {
+	// ID is the source's stable name from config (used in status and
+	// annotations).
+	ID() string
+	// Fetch returns the files at the newest revision of the source. When
+	// since is that same revision, it may return a Snapshot with Unchanged
+	// set and no files, so an unchanged repository costs next to nothing.
+	Fetch(ctx context.Context, since string) (*Snapshot, error)
+}
+
+// Snapshot is the content of a source at one revision.
+type Snapshot struct {
+	// Revision identifies the content: a commit SHA for git and github,
+	// a content hash for dir.
+	Revision string
+	// Unchanged is true when Revision equals the since argument of Fetch;
+	// Files is then empty.
+	Unchanged bool
+	// Files holds every file that passed the source's path filter, sorted
+	// by path.
+	Files []File
+	// Changed lists the paths that differ from the since revision when
+	// the source can tell (git, github); nil means unknown, treat all files
+	// as changed.
+	Changed []string
+	// Problems are file-level problems found while reading the snapshot,
+	// such as a symlink that leaves the repository. The file is left out
+	// of Files.
+	Problems []FileProblem
+	// Links builds browser URLs to a file at this revision, for the
+	// view/edit annotations. It is nil for sources without a web view.
+	Links Links
+}
+
+// File is one file of a snapshot. Path is slash-separated and relative to
+// the repository root.
+type File struct {
+	Path    string
+	Content []byte
+}
+
+// FileProblem is a file the source refused to read, and why.
+type FileProblem struct {
+	Path    string
+	Code    string
+	Message string
+}
+
+// Links turns a repository path into URLs, at a given revision.
+type Links interface {
+	// Location is the base that Backstage's location annotations point at,
+	// for example "url:https://github.com/org/repo/blob/<rev>/catalog/x.yaml".
+	Location(revision, path string) string
+	// View is the browser URL of the file.
+	View(revision, path string) string
+	// Edit is the browser URL to edit the file on its branch, or "".
+	Edit(path string) string
+}
+
+// Filter selects which repository paths a source reads, by doublestar globs
+// such as "catalog/**" or "kafka/*.yaml". Files whose extension is not
+// .yaml, .yml or .json are never config, and hidden folders (.git, .github)
+// are skipped.
+type Filter struct {
+	patterns []string
+}
+
+// DefaultPaths is what a source reads when config names no paths.
+var DefaultPaths = []string{"**"}
+
+// NewFilter checks the patterns and returns a filter. An empty list means
+// DefaultPaths.
+func NewFilter(patterns []string) (*Filter, error) {
+	if len(patterns) == 0 {
+		patterns = DefaultPaths
+	}
+	for _, p := range patterns {
+		if !doublestar.ValidatePattern(p) {
+			return nil, fmt.Errorf("invalid path pattern %q", p)
+		}
+		if strings.HasPrefix(p, "/") {
+			return nil, fmt.Errorf("path pattern %q must be relative to the repository root", p)
+		}
+	}
+	return &Filter{patterns: patterns}, nil
+}
+
+// Match reports whether the slash-separated repository path is read.
+func (f *Filter) Match(p string) bool {
+	if !IsConfigFile(p) {
+		return false
+	}
+	for _, pat := range f.patterns {
+		if ok, _ := doublestar.Match(pat, p); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// IsConfigFile reports whether a path may hold config: a .yaml, .yml or
+// .json file outside hidden folders.
+func IsConfigFile(p string) bool {
+	for _, part := range strings.Split(path.Dir(p), "/") {
+		if strings.HasPrefix(part, ".") && part != "." {
+			return false
+		}
+	}
+	switch strings.ToLower(path.Ext(p)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// ErrSymlinkEscape is wrapped by errors about symlinks that point outside
+// the repository; sources refuse to follow them.
+var ErrSymlinkEscape = errors.New("symlink points outside the repository")
+
+// ResolveLink resolves a symlink found at linkPath whose target is target,
+// both inside a repository, and returns the slash-separated repository path
+// it points at. It refuses absolute targets and targets that climb out of
+// the repository root.
+func ResolveLink(linkPath, target string) (string, error) {
+	if strings.HasPrefix(target, "/") || strings.Contains(target, "\\") {
+		return "", fmt.Errorf("%s -> %s: %w", linkPath, target, ErrSymlinkEscape)
+	}
+	joined := path.Join(path.Dir(linkPath), target)
+	if joined == ".." || strings.HasPrefix(joined, "../") {
+		return "", fmt.Errorf("%s -> %s: %w", linkPath, target, ErrSymlinkEscape)
+	}
+	return joined, nil
+}
