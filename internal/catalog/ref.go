@@ -62,4 +62,20 @@ func (r Ref) String() string {
 }
 
 // Key is the ref in the form used to compare: all lower case.
-func (r Ref) Key() string { return strings.ToLower(r.String()) }
+func (r Ref) Key() string {
+	var b strings.Builder
+	b.Grow(len(r.Kind) + len(r.Namespace) + len(r.Name) + 2)
+	for _, part := range [...]string{r.Kind, ":", r.Namespace, "/", r.Name} {
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			} else if c >= 0x80 {
+				// Rare: non-ASCII needs Unicode case folding.
+				return strings.ToLower(r.String())
+			}
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

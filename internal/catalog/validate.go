@@ -3,7 +3,6 @@ package catalog
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,20 +71,81 @@ var Kinds = map[string]kindRule{
 	},
 }
 
-var (
-	objectName = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
-	dnsLabel   = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	kindName   = regexp.MustCompile(`^[a-zA-Z][a-z0-9A-Z]*$`)
-	versionRe  = regexp.MustCompile(`^[a-z0-9A-Z]+$`)
-	tagRe      = regexp.MustCompile(`^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`)
-)
-
 const nameRule = "sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters"
 
-// IsValidName reports whether s is a valid metadata.name.
-func IsValidName(s string) bool { return len(s) <= 63 && objectName.MatchString(s) }
+// The checks below are Backstage's regular expressions written out by hand:
+// they run several times per entity, and regexp would dominate the cost of
+// validating a large repository.
 
-func isDNSLabel(s string) bool { return len(s) <= 63 && dnsLabel.MatchString(s) }
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+// IsValidName reports whether s is a valid metadata.name:
+// ^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$, at most 63 characters.
+func IsValidName(s string) bool {
+	if len(s) < 1 || len(s) > 63 || !isAlnum(s[0]) || !isAlnum(s[len(s)-1]) {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// isSeparated checks ^[x]+(-[x]+)*$ for a character class x.
+func isSeparated(s string, class func(byte) bool) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '-' {
+			if s[i-1] == '-' {
+				return false
+			}
+			continue
+		}
+		if !class(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDNSLabel(s string) bool { return len(s) <= 63 && isSeparated(s, isLowerAlnum) }
+
+func isTag(s string) bool {
+	return len(s) <= 63 && isSeparated(s, func(c byte) bool { return isLowerAlnum(c) || c == ':' || c == '+' || c == '#' })
+}
+
+func isKind(s string) bool {
+	if len(s) < 1 || len(s) > 63 || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isVersion(s string) bool {
+	if len(s) < 1 || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 func isDNSSubdomain(s string) bool {
 	if len(s) < 1 || len(s) > 253 {
@@ -112,7 +172,7 @@ func prefixed(s string, prefix, suffix func(string) bool) bool {
 }
 
 func isValidAPIVersion(s string) bool {
-	return prefixed(s, isDNSSubdomain, func(v string) bool { return len(v) <= 63 && versionRe.MatchString(v) })
+	return prefixed(s, isDNSSubdomain, isVersion)
 }
 
 // Validate checks an entity as the Backstage catalog does when a provider
@@ -133,7 +193,7 @@ func Validate(e map[string]any) []Problem {
 	if apiVersion != "" && !isValidAPIVersion(apiVersion) {
 		v.add([]string{"apiVersion"}, fmt.Sprintf("apiVersion %q is not of the form group/version", apiVersion))
 	}
-	if kind != "" && !(len(kind) <= 63 && kindName.MatchString(kind)) {
+	if kind != "" && !isKind(kind) {
 		v.add([]string{"kind"}, fmt.Sprintf("kind %q must be letters and digits starting with a letter, at most 63 characters", kind))
 	}
 	v.metadata(e)
@@ -157,8 +217,11 @@ func (v *validator) add(path []string, msg string) {
 }
 
 func (v *validator) requiredString(m map[string]any, parent []string, key string) string {
-	path := append(slices.Clone(parent), key)
 	val, ok := m[key]
+	if s, isStr := val.(string); isStr && strings.TrimSpace(s) != "" {
+		return s
+	}
+	path := append(slices.Clone(parent), key)
 	if !ok || val == nil {
 		v.add(path, fmt.Sprintf("%s is required", strings.Join(path, ".")))
 		return ""
@@ -216,7 +279,7 @@ func (v *validator) metadata(e map[string]any) {
 			v.add(at("tags"), "metadata.tags must be a list")
 		}
 		for i, t := range tags {
-			if s, isStr := t.(string); !isStr || len(s) > 63 || !tagRe.MatchString(s) {
+			if s, isStr := t.(string); !isStr || !isTag(s) {
 				v.add(at("tags", strconv.Itoa(i)), fmt.Sprintf("tag %v is not valid: expected sequences of [a-z0-9:+#] separated by [-], at most 63 characters", quote(t)))
 			}
 		}

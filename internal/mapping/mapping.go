@@ -43,6 +43,8 @@ type Entity struct {
 	// Object is the entity as published to Backstage.
 	Object map[string]any
 
+	key   string             // Ref.Key(), computed once
+	refs  []catalog.FieldRef // the entities this one points at
 	posOf func(path []string) document.Pos
 }
 
@@ -148,7 +150,7 @@ func crossFileChecks(files []*File, byPath map[string]*File) diag.List {
 	defined := map[string][]*Entity{}
 	for _, f := range files {
 		for _, e := range f.Entities {
-			defined[e.Ref.Key()] = append(defined[e.Ref.Key()], e)
+			defined[e.key] = append(defined[e.key], e)
 		}
 	}
 	for _, es := range defined {
@@ -169,7 +171,7 @@ func crossFileChecks(files []*File, byPath map[string]*File) diag.List {
 	}
 	for _, f := range files {
 		for _, e := range f.Entities {
-			for _, fr := range catalog.Refs(e.Object) {
+			for _, fr := range e.refs {
 				if _, ok := defined[fr.Ref.Key()]; ok {
 					continue
 				}
@@ -237,12 +239,12 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 	seen := map[string]bool{}
 	for _, c := range cands {
 		if e := m.finish(f.Path, c, &r.diags); e != nil {
-			if seen[e.Ref.Key()] {
+			if seen[e.key] {
 				r.diags = append(r.diags, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
 					Code: diag.CodeDuplicateEntity, Message: "entity " + e.Ref.String() + " is defined twice in this file"})
 				continue
 			}
-			seen[e.Ref.Key()] = true
+			seen[e.key] = true
 			r.entities = append(r.entities, e)
 		}
 	}
@@ -266,7 +268,9 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List) *Entity {
 		c.object = obj.(map[string]any)
 	}
 	problems := catalog.Validate(c.object)
-	slices.SortFunc(problems, func(a, b catalog.Problem) int { return strings.Compare(strings.Join(a.Path, "."), strings.Join(b.Path, ".")) })
+	slices.SortFunc(problems, func(a, b catalog.Problem) int {
+		return strings.Compare(strings.Join(a.Path, "."), strings.Join(b.Path, "."))
+	})
 	for _, p := range problems {
 		errorAt(c.posOf(p.Path), diag.CodeInvalidEntity, p.Message)
 	}
@@ -275,5 +279,5 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List) *Entity {
 	}
 	ref, _ := catalog.RefOf(c.object)
 	m.annotate(c.object, file)
-	return &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object, posOf: c.posOf}
+	return &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object, key: ref.Key(), refs: catalog.Refs(c.object), posOf: c.posOf}
 }

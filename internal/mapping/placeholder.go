@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/central-config/central-config/internal/document"
@@ -26,12 +28,17 @@ type placeholderError struct {
 // configure.
 func resolvePlaceholders(v any, file string, files map[string][]byte, limits document.Limits) (any, []placeholderError) {
 	var errs []placeholderError
-	var walk func(v any, p []string) any
-	walk = func(v any, p []string) any {
+	// path is a stack of keys, copied only when an error is recorded, so
+	// the walk allocates nothing for entities without placeholders.
+	var path []string
+	var walk func(v any) any
+	walk = func(v any) any {
 		switch t := v.(type) {
 		case []any:
 			for i := range t {
-				t[i] = walk(t[i], append(p, fmt.Sprint(i)))
+				path = append(path, strconv.Itoa(i))
+				t[i] = walk(t[i])
+				path = path[:len(path)-1]
 			}
 			return t
 		case map[string]any:
@@ -42,7 +49,7 @@ func resolvePlaceholders(v any, file string, files map[string][]byte, limits doc
 					if isPlaceholder && isString && (kind == "text" || kind == "json" || kind == "yaml") {
 						val, err := readPlaceholder(kind, s, file, files, limits)
 						if err != nil {
-							errs = append(errs, placeholderError{path: append(p, k), msg: err.Error()})
+							errs = append(errs, placeholderError{path: append(slices.Clone(path), k), msg: err.Error()})
 							return t
 						}
 						return val
@@ -50,14 +57,18 @@ func resolvePlaceholders(v any, file string, files map[string][]byte, limits doc
 				}
 			}
 			for k, val := range t {
-				t[k] = walk(val, append(p, k))
+				switch val.(type) {
+				case map[string]any, []any:
+					path = append(path, k)
+					t[k] = walk(val)
+					path = path[:len(path)-1]
+				}
 			}
 			return t
 		}
 		return v
 	}
-	out := walk(v, nil)
-	return out, errs
+	return walk(v), errs
 }
 
 func readPlaceholder(kind, target, file string, files map[string][]byte, limits document.Limits) (any, error) {

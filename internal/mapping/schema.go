@@ -26,7 +26,7 @@ type listSpec struct {
 	keys []string
 	// from maps an entity path ("spec.owner") to the item key it is
 	// built from ("owner").
-	from map[string]string
+	from  map[string]string
 	build func(it *item, e *entityBuilder)
 }
 

@@ -74,9 +74,9 @@ type Links interface {
 }
 
 // Filter selects which repository paths a source reads, by doublestar globs
-// such as "catalog/**" or "kafka/*.yaml". Files whose extension is not
-// .yaml, .yml or .json are never config, and hidden folders (.git, .github)
-// are skipped.
+// such as "catalog/**" or "kafka/*.yaml". Files in hidden folders (.git,
+// .github) are skipped. Files of any type pass: the mapping reads YAML and
+// JSON as config, and Backstage placeholders ($text) may read any file.
 type Filter struct {
 	patterns []string
 }
@@ -103,7 +103,7 @@ func NewFilter(patterns []string) (*Filter, error) {
 
 // Match reports whether the slash-separated repository path is read.
 func (f *Filter) Match(p string) bool {
-	if !IsConfigFile(p) {
+	if inHiddenFolder(p) {
 		return false
 	}
 	for _, pat := range f.patterns {
@@ -114,17 +114,11 @@ func (f *Filter) Match(p string) bool {
 	return false
 }
 
-// IsConfigFile reports whether a path may hold config: a .yaml, .yml or
-// .json file outside hidden folders.
-func IsConfigFile(p string) bool {
+func inHiddenFolder(p string) bool {
 	for _, part := range strings.Split(path.Dir(p), "/") {
 		if strings.HasPrefix(part, ".") && part != "." {
-			return false
+			return true
 		}
-	}
-	switch strings.ToLower(path.Ext(p)) {
-	case ".yaml", ".yml", ".json":
-		return true
 	}
 	return false
 }

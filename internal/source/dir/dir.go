@@ -59,7 +59,16 @@ func (s *Source) ID() string { return s.opts.ID }
 // path and content read, so it changes exactly when what the engine reads
 // changes.
 func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, error) {
-	info, err := os.Stat(s.root)
+	// Walk the folder's real path: WalkDir does not descend into a root
+	// that is a symlink, and symlink targets are resolved to real paths, so
+	// comparing them with a root reached through a symlink (the folder
+	// itself, or a parent such as macOS's /var) would call every inside
+	// link outside. Resolved on each fetch, as a mounted volume may swap it.
+	root, err := filepath.EvalSymlinks(s.root)
+	if err != nil {
+		return nil, fmt.Errorf("dir source %s: %w", s.opts.ID, err)
+	}
+	info, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("dir source %s: %w", s.opts.ID, err)
 	}
@@ -67,14 +76,14 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 		return nil, fmt.Errorf("dir source %s: %s is not a folder", s.opts.ID, s.root)
 	}
 	snap := &source.Snapshot{Links: fileLinks{root: s.root}}
-	err = filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		rel, _ := filepath.Rel(s.root, p)
+		rel, _ := filepath.Rel(root, p)
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			if rel != "." && strings.HasPrefix(d.Name(), ".") {
@@ -85,7 +94,7 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 		if !s.filter.Match(rel) {
 			return nil
 		}
-		content, problem := s.read(p, rel, d)
+		content, problem := s.read(root, p, rel, d)
 		if problem != nil {
 			snap.Problems = append(snap.Problems, *problem)
 			return nil
@@ -112,14 +121,14 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 }
 
 // read returns a regular file's content, following a symlink only when its
-// target stays inside the folder.
-func (s *Source) read(abs, rel string, d fs.DirEntry) ([]byte, *source.FileProblem) {
+// target stays inside the folder, whose real path is root.
+func (s *Source) read(root, abs, rel string, d fs.DirEntry) ([]byte, *source.FileProblem) {
 	if d.Type()&fs.ModeSymlink != 0 {
 		target, err := filepath.EvalSymlinks(abs)
 		if err != nil {
 			return nil, &source.FileProblem{Path: rel, Code: diag.CodeSymlink, Message: "broken symlink: " + err.Error()}
 		}
-		inside, err := filepath.Rel(s.root, target)
+		inside, err := filepath.Rel(root, target)
 		if err != nil || inside == ".." || strings.HasPrefix(inside, ".."+string(filepath.Separator)) {
 			return nil, &source.FileProblem{Path: rel, Code: diag.CodeSymlink, Message: "symlink points outside the repository; it is not followed"}
 		}

@@ -37,8 +37,8 @@ type Options struct {
 	ID string
 	// URL is the repository's clone URL: https://, http:// or file://.
 	// Credentials in its userinfo are moved into Username and Token and
-	// removed from the URL; a lone user name ("https://TOKEN@host/...")
-	// is taken as the token (the common https://TOKEN@host/ form).
+	// removed from the URL; a lone user name, as in the common
+	// "https://TOKEN@host/..." form, is taken as the token.
 	URL string
 	// Branch is the branch to read; DefaultBranch when empty.
 	Branch string

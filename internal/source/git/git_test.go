@@ -81,6 +81,17 @@ var baseFiles = map[string]string{
 	"catalog/config.json": `{"c": 3}`,
 }
 
+// baseRead is what the default paths ("**") read of baseFiles: files of
+// every type, but nothing in the hidden .github folder.
+var baseRead = map[string]string{
+	"README.md":           "# readme\n",
+	"catalog/a.yaml":      "a: 1\n",
+	"catalog/config.json": `{"c": 3}`,
+	"catalog/sub/b.yml":   "b: 2\n",
+	"kafka/notes.txt":     "not config\n",
+	"kafka/topics.yaml":   "topics: []\n",
+}
+
 func TestFirstFetchReturnsTheFilesAndTheHeadSHA(t *testing.T) {
 	srv := newTestServer(t)
 	repo := srv.newRepo("first")
@@ -95,14 +106,8 @@ func TestFirstFetchReturnsTheFilesAndTheHeadSHA(t *testing.T) {
 	if snap.Unchanged || snap.Changed != nil || len(snap.Problems) != 0 {
 		t.Errorf("Unchanged=%v Changed=%v Problems=%v, want false, nil, none", snap.Unchanged, snap.Changed, snap.Problems)
 	}
-	want := map[string]string{
-		"catalog/a.yaml":      "a: 1\n",
-		"catalog/config.json": `{"c": 3}`,
-		"catalog/sub/b.yml":   "b: 2\n",
-		"kafka/topics.yaml":   "topics: []\n",
-	}
-	if got := contents(snap.Files); !maps.Equal(got, want) {
-		t.Errorf("files = %v, want %v", got, want)
+	if got := contents(snap.Files); !maps.Equal(got, baseRead) {
+		t.Errorf("files = %v, want %v (any file type, none from .github/)", got, baseRead)
 	}
 	if !slices.IsSorted(paths(snap.Files)) {
 		t.Errorf("files are not sorted by path: %v", paths(snap.Files))
@@ -121,12 +126,21 @@ func TestPathGlobsRestrictTheFilesToTheMatchingPaths(t *testing.T) {
 	repo := srv.newRepo("globs")
 	repo.commit("main", baseFiles)
 
-	s := newSource(t, Options{ID: "globs", URL: repo.URL, Token: testToken, Paths: []string{"catalog/**"}})
+	s := newSource(t, Options{ID: "globs", URL: repo.URL, Token: testToken, Paths: []string{"catalog/**", "kafka/*"}})
 	snap := fetch(t, s, "")
-	want := []string{"catalog/a.yaml", "catalog/config.json", "catalog/sub/b.yml"}
+	// kafka/notes.txt is read although it is not config: it matches a
+	// glob. README.md matches none; .github/x.yaml is hidden.
+	want := []string{"catalog/a.yaml", "catalog/config.json", "catalog/sub/b.yml", "kafka/notes.txt", "kafka/topics.yaml"}
 	if got := paths(snap.Files); !slices.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}
+
+	t.Run("a glob naming the hidden folder still reads nothing in it", func(t *testing.T) {
+		s := newSource(t, Options{ID: "globs-hidden", URL: repo.URL, Token: testToken, Paths: []string{".github/**"}})
+		if got := paths(fetch(t, s, "").Files); len(got) != 0 {
+			t.Errorf("files = %v, want none", got)
+		}
+	})
 }
 
 func TestAnUnchangedHeadReturnsUnchangedWithNoFiles(t *testing.T) {
@@ -169,18 +183,18 @@ func TestANewCommitReturnsTheNewSHAAndChangedListsExactlyTheChangedPaths(t *test
 		"catalog/gone.yaml":   deleteFile,
 		"catalog/new.yaml":    "new: 1\n",
 		"catalog/target.yaml": "target: 2\n", // alias.yaml changes with it
-		"README.md":           "new\n",       // not config
-		".github/x.yaml":      "x: 1\n",      // hidden
+		"README.md":           "new\n",       // not config, but read
+		".github/x.yaml":      "x: 1\n",      // hidden, not read
 	})
 	snap := fetch(t, s, first)
 	if snap.Revision != second || snap.Unchanged {
 		t.Errorf("Revision=%s Unchanged=%v, want %s and false", snap.Revision, snap.Unchanged, second)
 	}
-	wantChanged := []string{"catalog/alias.yaml", "catalog/edit.yaml", "catalog/gone.yaml", "catalog/new.yaml", "catalog/target.yaml"}
+	wantChanged := []string{"README.md", "catalog/alias.yaml", "catalog/edit.yaml", "catalog/gone.yaml", "catalog/new.yaml", "catalog/target.yaml"}
 	if !slices.Equal(snap.Changed, wantChanged) {
 		t.Errorf("Changed = %v, want %v", snap.Changed, wantChanged)
 	}
-	wantFiles := []string{"catalog/alias.yaml", "catalog/edit.yaml", "catalog/keep.yaml", "catalog/new.yaml", "catalog/target.yaml", "kafka/t.yaml"}
+	wantFiles := []string{"README.md", "catalog/alias.yaml", "catalog/edit.yaml", "catalog/keep.yaml", "catalog/new.yaml", "catalog/target.yaml", "kafka/t.yaml"}
 	if got := paths(snap.Files); !slices.Equal(got, wantFiles) {
 		t.Errorf("files = %v, want %v (a full snapshot, not only the changes)", got, wantFiles)
 	}
@@ -190,7 +204,7 @@ func TestANewCommitReturnsTheNewSHAAndChangedListsExactlyTheChangedPaths(t *test
 
 	// A commit that touches nothing the filter reads still yields a known,
 	// empty change list rather than "unknown".
-	third := repo.commit("main", map[string]string{"README.md": "newer\n"})
+	third := repo.commit("main", map[string]string{".github/x.yaml": "x: 2\n"})
 	snap = fetch(t, s, second)
 	if snap.Revision != third || snap.Changed == nil || len(snap.Changed) != 0 {
 		t.Errorf("Revision=%s Changed=%#v, want %s and an empty non-nil list", snap.Revision, snap.Changed, third)
@@ -280,8 +294,8 @@ func TestABrokenOrForeignCacheDirIsReplacedByAFreshClone(t *testing.T) {
 
 			s := newSource(t, Options{ID: "broken", URL: repo.URL, Token: testToken, CacheDir: cache})
 			snap := fetch(t, s, "")
-			if snap.Revision != sha || len(snap.Files) != 4 {
-				t.Errorf("Revision=%s files=%v, want %s and 4 files", snap.Revision, paths(snap.Files), sha)
+			if snap.Revision != sha || !maps.Equal(contents(snap.Files), baseRead) {
+				t.Errorf("Revision=%s files=%v, want %s and %v", snap.Revision, paths(snap.Files), sha, slices.Sorted(maps.Keys(baseRead)))
 			}
 			r, err := gogit.PlainOpen(dir)
 			if err != nil {
@@ -356,6 +370,10 @@ func TestASymlinkInsideTheRepoIsFollowedAndOnesLeavingItAreReportedAndLeftOut(t 
 		"catalog/loop1.yaml":   "loop",
 		"catalog/loop2.yaml":   "loop",
 		"catalog/dir.yaml":     "is a directory",
+		// The default paths ("**") read the top level too, so the links
+		// there are read and refused like the others.
+		"shared-link": "is a directory",
+		"shared-out":  "outside the repository",
 	}
 	if len(problems) != len(wantProblems) {
 		t.Errorf("problems = %v, want one for each of %v", problems, wantProblems)
@@ -495,8 +513,8 @@ func TestAFileURLIsReadWithoutAServer(t *testing.T) {
 	sha := repo.commit("main", baseFiles)
 
 	snap := fetch(t, newSource(t, Options{ID: "local", URL: "file://" + repo.bare}), "")
-	if snap.Revision != sha || len(snap.Files) != 4 || snap.Links != nil {
-		t.Errorf("Revision=%s files=%v links=%v, want %s, 4 files, no links", snap.Revision, paths(snap.Files), snap.Links, sha)
+	if snap.Revision != sha || !maps.Equal(contents(snap.Files), baseRead) || snap.Links != nil {
+		t.Errorf("Revision=%s files=%v links=%v, want %s, %v, no links", snap.Revision, paths(snap.Files), snap.Links, sha, slices.Sorted(maps.Keys(baseRead)))
 	}
 }
 

@@ -65,12 +65,18 @@ func TestFirstFetchReturnsFilesFilteredByGlobsAndTheCommitSHA(t *testing.T) {
 	if snap.Revision != sha || snap.Unchanged {
 		t.Fatalf("Revision = %q, Unchanged = %v; want %q, false", snap.Revision, snap.Unchanged, sha)
 	}
-	want := []string{"catalog/a.yaml", "catalog/sub/b.yml", "kafka/topics.yaml"}
+	// Files of any type under a glob are read (catalog/notes.txt); files
+	// outside the globs (kafka/deep, docs, README.md) and in hidden folders
+	// (.github) are not.
+	want := []string{"catalog/a.yaml", "catalog/notes.txt", "catalog/sub/b.yml", "kafka/topics.yaml"}
 	if got := paths(snap.Files); !slices.Equal(got, want) {
 		t.Fatalf("files = %v, want %v", got, want)
 	}
 	if c := content(t, snap, "catalog/sub/b.yml"); c != "kind: B" {
 		t.Errorf("catalog/sub/b.yml = %q", c)
+	}
+	if c := content(t, snap, "catalog/notes.txt"); c != "not config" {
+		t.Errorf("catalog/notes.txt = %q", c)
 	}
 	if snap.Changed != nil || snap.Problems != nil {
 		t.Errorf("Changed = %v, Problems = %v; want nil for a first fetch", snap.Changed, snap.Problems)
@@ -82,6 +88,18 @@ func TestFirstFetchReturnsFilesFilteredByGlobsAndTheCommitSHA(t *testing.T) {
 	if limit != 5000 || remaining != 4998 || !reset.Equal(f.reset) {
 		t.Errorf("RateLimit() = %d, %d, %v; want 4998, 5000, %v", remaining, limit, reset, f.reset)
 	}
+
+	t.Run("the default paths read every file outside hidden folders", func(t *testing.T) {
+		snap, err := newSource(t, f, nil).Fetch(testContext(t), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"README.md", "catalog/a.yaml", "catalog/notes.txt", "catalog/sub/b.yml",
+			"docs/x.yaml", "kafka/deep/x.yaml", "kafka/topics.yaml"}
+		if got := paths(snap.Files); !slices.Equal(got, want) {
+			t.Errorf("files = %v, want %v", got, want)
+		}
+	})
 }
 
 func TestUnchangedSHACostsNoTarballDownloadAndIsAnsweredWith304(t *testing.T) {

@@ -1,0 +1,178 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/central-config/central-config/internal/document"
+)
+
+func write(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLaterFilesOverrideEarlierOnesKeyByKey(t *testing.T) {
+	dir := t.TempDir()
+	base := write(t, dir, "app-config.yaml", `
+app: {title: Backstage keys are left alone}
+centralConfig:
+  sources:
+    - id: main
+      github: {owner: acme, repo: config, branch: main, token: "${GITHUB_TOKEN}"}
+      paths: ["catalog/**"]
+  limits: {maxFileBytes: 1000, maxDepth: 10}
+`)
+	local := write(t, dir, "app-config.local.yaml", `
+centralConfig:
+  limits: {maxDepth: 20}
+`)
+	cfg, err := Load([]string{base, local}, envOf(map[string]string{"GITHUB_TOKEN": "ghp_secret"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Limits.MaxFileBytes != 1000 || cfg.Limits.MaxDepth != 20 {
+		t.Fatalf("limits = %+v; maps merge key by key, later files win", cfg.Limits)
+	}
+	gh := cfg.Sources[0].GitHub
+	if gh.Token.Reveal() != "ghp_secret" || cfg.Sources[0].Paths[0] != "catalog/**" {
+		t.Fatalf("source = %+v", cfg.Sources[0])
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	s := Secret("ghp_verysecret")
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "token", s, "source", GitHubSource{Token: s})
+	js, _ := json.Marshal(GitHubSource{Token: s})
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q", s, GitHubSource{Token: s}, GitHubSource{Token: s}, s, s), string(js), logs.String()} {
+		if strings.Contains(out, "verysecret") {
+			t.Fatalf("secret leaked: %s", out)
+		}
+	}
+	if s.Reveal() != "ghp_verysecret" {
+		t.Fatal("Reveal must return the value")
+	}
+}
+
+func TestLoadReportsMistakesWithFileLineAndKeyPath(t *testing.T) {
+	tests := []struct {
+		name, content, want string
+	}{
+		{"an unknown key", "centralConfig:\n  sources:\n    - id: a\n      dir: {path: x}\n      pathz: []\n", "app-config.yaml:5:7: unknown key centralConfig.sources[0].pathz"},
+		{"a wrong type", "centralConfig:\n  limits:\n    maxDepth: deep\n", "app-config.yaml:3:15: centralConfig.limits.maxDepth: must be an integer"},
+		{"two kinds in one source", "centralConfig:\n  sources:\n    - id: a\n      dir: {path: x}\n      git: {url: y}\n", "centralConfig.sources[0]: set exactly one of git, github or dir"},
+		{"a bad source id", "centralConfig:\n  sources:\n    - id: A_b\n      dir: {path: x}\n", `centralConfig.sources[0].id: "A_b"`},
+		{"a duplicate source id", "centralConfig:\n  sources:\n    - {id: a, dir: {path: x}}\n    - {id: a, dir: {path: y}}\n", `source id "a" is used twice`},
+		{"a broken jq rule", "centralConfig:\n  rules:\n    - {id: r, files: ['*'], entity: {kind: '.[' }}\n", "centralConfig.rules[0].entity.kind: invalid jq"},
+		{"invalid YAML", "centralConfig:\n  sources: [\n", "app-config.yaml:2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(t, t.TempDir(), "app-config.yaml", tt.content)
+			_, err := Load([]string{p}, envOf(nil), nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSubstitutionFollowsBackstage(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "token.txt", "from-file\n")
+	p := write(t, dir, "app-config.yaml", `
+centralConfig:
+  sources:
+    - id: a
+      git: {url: "https://${HOST}/org/repo.git", branch: "$${literal}", token: {$file: token.txt}}
+    - id: b
+      git: {url: "https://example.com/x.git", token: "${UNSET_TOKEN}", username: {$env: GIT_USER}}
+`)
+	var logs bytes.Buffer
+	cfg, err := Load([]string{p}, envOf(map[string]string{"HOST": "git.example.com", "GIT_USER": "bot"}), slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := cfg.Sources[0].Git, cfg.Sources[1].Git
+	if a.URL != "https://git.example.com/org/repo.git" || a.Branch != "${literal}" || a.Token.Reveal() != "from-file" {
+		t.Fatalf("a = %#v / token %q", a, a.Token.Reveal())
+	}
+	if b.Token != "" || b.Username != "bot" {
+		t.Fatalf("an unset variable leaves the key unset, as in Backstage: %+v", b)
+	}
+	if !strings.Contains(logs.String(), "UNSET_TOKEN") || !strings.Contains(logs.String(), "centralConfig.sources[1].git.token") {
+		t.Fatalf("the unset variable should be logged by name and key: %s", logs.String())
+	}
+}
+
+func TestDurationsReadBackstageAndISOForms(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"{minutes: 5}", 5 * time.Minute, ""},
+		{"{hours: 1, minutes: 30, seconds: 15}", 90*time.Minute + 15*time.Second, ""},
+		{"{milliseconds: 250}", 250 * time.Millisecond, ""},
+		{"PT5M", 5 * time.Minute, ""},
+		{"P1DT12H", 36 * time.Hour, ""},
+		{"PT0.5S", 500 * time.Millisecond, ""},
+		{"P1W", 7 * 24 * time.Hour, ""},
+		{"{months: 1}", 0, "no fixed length"},
+		{"{minute: 1}", 0, "unknown duration unit"},
+		{"5m", 0, "not an ISO 8601 duration"},
+		{"PT", 0, "not an ISO 8601 duration"},
+		{"P1M", 0, "not an ISO 8601 duration"},
+	}
+	for _, tt := range tests {
+		docs, d := document.Decode("d.yaml", []byte("d: "+tt.in), document.Limits{})
+		if d != nil {
+			t.Fatal(d)
+		}
+		got, err := ParseDuration(docs[0].Root.Get("d"))
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: err = %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got.Std() != tt.want {
+			t.Errorf("%s = %v, %v; want %v", tt.in, got.Std(), err, tt.want)
+		}
+	}
+}
+
+// FuzzLoad loads arbitrary config files: no panic, and every error names
+// the file it came from.
+func FuzzLoad(f *testing.F) {
+	f.Add("centralConfig:\n  sources:\n    - id: a\n      dir: {path: x}\n")
+	f.Add("centralConfig: {limits: {maxDepth: 3}, rules: [{id: r, files: ['*'], entity: {a: '.x'}}]}\n")
+	f.Add("centralConfig: {sources: [{id: a, git: {url: '${X}', token: {$env: T}}}]}\n")
+	f.Add("centralConfig: [1, 2]\n")
+	f.Fuzz(func(t *testing.T, content string) {
+		p := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load([]string{p}, envOf(map[string]string{"X": "https://h/x.git", "T": "tok"}), nil)
+		if err != nil && strings.Contains(err.Error(), "tok") && !strings.Contains(content, "tok") {
+			t.Fatalf("error shows the secret: %v", err)
+		}
+	})
+}
