@@ -112,7 +112,7 @@ func TestRefsListsEveryRelationTarget(t *testing.T) {
 	refs := Refs(component(nil))
 	got := map[string]string{}
 	for _, r := range refs {
-		got[strings.Join(r.Path, ".")] = r.Ref.String()
+		got[strings.Join(r.Path(), ".")] = r.Ref.String()
 	}
 	want := map[string]string{"spec.owner": "group:default/payments", "spec.dependsOn.0": "resource:default/payments-db", "spec.providesApis.0": "api:default/payments-api"}
 	for k, v := range want {

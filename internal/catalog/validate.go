@@ -81,6 +81,8 @@ func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
 func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
 // IsValidName reports whether s is a valid metadata.name:
@@ -124,7 +126,7 @@ func isTag(s string) bool {
 }
 
 func isKind(s string) bool {
-	if len(s) < 1 || len(s) > 63 || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+	if len(s) < 1 || len(s) > 63 || !isLetter(s[0]) {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
@@ -450,23 +452,34 @@ func Refs(e map[string]any) []FieldRef {
 	}
 	var out []FieldRef
 	for field, defKind := range rule.refs {
+		_, isList := spec[field].([]any)
 		for i, s := range refStrings(spec[field]) {
 			if r, err := ParseRef(s, defKind, namespace); err == nil {
-				path := []string{"spec", field}
-				if _, isList := spec[field].([]any); isList {
-					path = append(path, strconv.Itoa(i))
+				index := -1
+				if isList {
+					index = i
 				}
-				out = append(out, FieldRef{Path: path, Ref: r})
+				out = append(out, FieldRef{Field: field, Index: index, Ref: r})
 			}
 		}
 	}
 	return out
 }
 
-// FieldRef is a ref found at a path in an entity.
+// FieldRef is a ref found in a spec field (at Index when the field is a
+// list, else Index is -1).
 type FieldRef struct {
-	Path []string
-	Ref  Ref
+	Field string
+	Index int
+	Ref   Ref
+}
+
+// Path returns the ref's path inside the entity, such as spec.dependsOn.2.
+func (f FieldRef) Path() []string {
+	if f.Index < 0 {
+		return []string{"spec", f.Field}
+	}
+	return []string{"spec", f.Field, strconv.Itoa(f.Index)}
 }
 
 // RefOf returns the ref of an entity from its kind, namespace and name.

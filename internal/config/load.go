@@ -54,7 +54,7 @@ func (l *loader) readFile(name string) (*document.Node, error) {
 	}
 	docs, d := document.Decode(name, data, document.Limits{})
 	if d != nil {
-		return nil, fmt.Errorf("config: %s", d)
+		return nil, fmt.Errorf("config: %w", d)
 	}
 	if len(docs) == 0 {
 		return nil, nil

@@ -132,7 +132,6 @@ func yamlSyntaxError(file string, data []byte, err error) *diag.Diagnostic {
 	return d
 }
 
-
 // firstColumn returns the column of the first non-blank character of a line.
 func firstColumn(data []byte, line int) int {
 	for l := 1; l < line; l++ {

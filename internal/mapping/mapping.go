@@ -175,9 +175,9 @@ func crossFileChecks(files []*File, byPath map[string]*File) diag.List {
 				if _, ok := defined[fr.Ref.Key()]; ok {
 					continue
 				}
-				pos := e.posOf(fr.Path)
+				pos := e.posOf(fr.Path())
 				out = append(out, diag.Diagnostic{File: e.File, Line: pos.Line, Column: pos.Column, Severity: diag.Warning,
-					Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path...) + " refers to " + fr.Ref.String() + ", which no file in the repository defines"})
+					Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path()...) + " refers to " + fr.Ref.String() + ", which no file in the repository defines"})
 			}
 		}
 	}

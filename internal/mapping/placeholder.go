@@ -89,7 +89,7 @@ func readPlaceholder(kind, target, file string, files map[string][]byte, limits 
 	case "json":
 		var v any
 		if err := json.Unmarshal(content, &v); err != nil {
-			return nil, fmt.Errorf("$json %q: %s is not valid JSON: %v", target, p, err)
+			return nil, fmt.Errorf("$json %q: %s is not valid JSON: %w", target, p, err)
 		}
 		return v, nil
 	}

@@ -102,11 +102,11 @@ func compileRule(s RuleSpec, at string) (*Rule, error) {
 func compileJQ(src, at string) (*gojq.Code, error) {
 	q, err := gojq.Parse(src)
 	if err != nil {
-		return nil, fmt.Errorf("%s: invalid jq expression %q: %v", at, src, err)
+		return nil, fmt.Errorf("%s: invalid jq expression %q: %w", at, src, err)
 	}
 	code, err := gojq.Compile(q)
 	if err != nil {
-		return nil, fmt.Errorf("%s: invalid jq expression %q: %v", at, src, err)
+		return nil, fmt.Errorf("%s: invalid jq expression %q: %w", at, src, err)
 	}
 	return code, nil
 }

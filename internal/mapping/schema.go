@@ -24,6 +24,8 @@ func isOurs(root *document.Node) bool {
 type listSpec struct {
 	kind string
 	keys []string
+	// allowed is commonKeys and keys, filled in at start-up.
+	allowed []string
 	// from maps an entity path ("spec.owner") to the item key it is
 	// built from ("owner").
 	from  map[string]string
@@ -153,8 +155,10 @@ var lists = map[string]listSpec{
 
 var listNames = func() []string {
 	var names []string
-	for k := range lists {
+	for k, spec := range lists {
 		names = append(names, k)
+		spec.allowed = append(slices.Clone(commonKeys), spec.keys...)
+		lists[k] = spec
 	}
 	slices.Sort(names)
 	return names
@@ -207,7 +211,7 @@ func buildItem(file, list string, spec listSpec, n *document.Node, namespace str
 		it.errorNode(n, fmt.Sprintf("each entry of %s must be a mapping with at least a name", list))
 		return candidate{}, false
 	}
-	allowed := append(slices.Clone(commonKeys), spec.keys...)
+	allowed := spec.allowed
 	for _, f := range n.Fields {
 		if !slices.Contains(allowed, f.Key) {
 			*diags = append(*diags, diag.Diagnostic{File: file, Line: f.KeyPos.Line, Column: f.KeyPos.Column, Severity: diag.Error, Code: diag.CodeSchema,

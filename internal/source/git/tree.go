@@ -263,6 +263,6 @@ func (r *treeReader) blob(h plumbing.Hash, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rd.Close()
+	defer func() { _ = rd.Close() }()
 	return io.ReadAll(rd)
 }

@@ -32,7 +32,7 @@ func readArchive(r io.Reader, maxBytes int64, keep func(string) bool) (*archive,
 	if err != nil {
 		return nil, fmt.Errorf("archive is not gzip-compressed: %w", err)
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }()
 	tr := tar.NewReader(&capReader{r: zr, left: maxBytes, max: maxBytes})
 	a := &archive{files: map[string][]byte{}, regular: map[string]bool{}, links: map[string]string{}}
 	for {

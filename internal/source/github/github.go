@@ -468,7 +468,7 @@ func (s *Source) fetchArchive(ctx context.Context, sha string, keep func(string)
 		}
 		return nil, err
 	}
-	defer dl.Body.Close()
+	defer func() { _ = dl.Body.Close() }()
 	if dl.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("archive download from %s answered HTTP %d", link.Host, dl.StatusCode)
 	}
