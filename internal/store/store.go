@@ -1,0 +1,225 @@
+// Package store keeps what the engine knows between runs: per source, the
+// entities it publishes (with content hashes), the files they came from and
+// each file's last good revision, the sync run history, a global generation
+// that increases whenever published entities change, tombstones for delta
+// reads, and what the Backstage catalog acknowledged. Two implementations
+// share one contract and one test suite (storetest): PostgreSQL for
+// production and SQLite as the embedded default.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Outcome is how a sync run ended.
+type Outcome string
+
+// The outcomes of a sync run, as the status page and metrics show them.
+const (
+	// Succeeded: the new revision is published, every file is good.
+	Succeeded Outcome = "succeeded"
+	// Degraded: the new revision is published, but some files have errors
+	// and keep the entities of their last good revision.
+	Degraded Outcome = "degraded"
+	// Failed: nothing changed (fetch failed, guard refused, store error).
+	Failed Outcome = "failed"
+	// Unchanged: the source is at the revision already published.
+	Unchanged Outcome = "unchanged"
+	// Running: the run has started and not finished.
+	Running Outcome = "running"
+)
+
+// Trigger is what started a run.
+type Trigger string
+
+// The triggers of a sync run.
+const (
+	TriggerSchedule Trigger = "schedule"
+	TriggerWebhook  Trigger = "webhook"
+	TriggerManual   Trigger = "manual"
+	TriggerStartup  Trigger = "startup"
+)
+
+// FileError is one problem in one file, as stored and served.
+type FileError struct {
+	File     string `json:"file"`
+	Line     int    `json:"line,omitempty"`
+	Column   int    `json:"column,omitempty"`
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+}
+
+// Counts summarise what a run did.
+type Counts struct {
+	Files     int `json:"files"`
+	Entities  int `json:"entities"`
+	Added     int `json:"added"`
+	Changed   int `json:"changed"`
+	Removed   int `json:"removed"`
+	Unchanged int `json:"unchanged"`
+}
+
+// Run is one sync run of one source.
+type Run struct {
+	ID               int64       `json:"id"`
+	SourceID         string      `json:"source"`
+	Trigger          Trigger     `json:"trigger"`
+	StartedAt        time.Time   `json:"startedAt"`
+	FinishedAt       time.Time   `json:"finishedAt"`
+	Outcome          Outcome     `json:"outcome"`
+	Revision         string      `json:"revision,omitempty"`
+	PreviousRevision string      `json:"previousRevision,omitempty"`
+	Counts           Counts      `json:"counts"`
+	Errors           []FileError `json:"errors"`
+	// Reason says why a run failed (fetch error, guard refusal), in words.
+	Reason string `json:"reason,omitempty"`
+	// Generation is the generation this run published, or 0.
+	Generation int64 `json:"generation,omitempty"`
+	// Repeats counts further identical unchanged runs collapsed into this
+	// one, so history stays readable; FinishedAt is the latest of them.
+	Repeats int `json:"repeats,omitempty"`
+}
+
+// Duration is how long the run took.
+func (r Run) Duration() time.Duration { return r.FinishedAt.Sub(r.StartedAt) }
+
+// SourceStatus is what the engine knows about a source, beyond its runs.
+type SourceStatus struct {
+	SourceID string `json:"source"`
+	// Revision is the revision currently published.
+	Revision            string    `json:"revision,omitempty"`
+	LastAttemptAt       time.Time `json:"lastAttemptAt,omitzero"`
+	LastSuccessAt       time.Time `json:"lastSuccessAt,omitzero"`
+	LastSuccessRevision string    `json:"lastSuccessRevision,omitempty"`
+	ConsecutiveFailures int       `json:"consecutiveFailures"`
+	NextDueAt           time.Time `json:"nextDueAt,omitzero"`
+	EntityCount         int       `json:"entityCount"`
+	LastRunID           int64     `json:"lastRunId,omitempty"`
+}
+
+// File is the stored state of one file of a source.
+type File struct {
+	Path string
+	// Hash is the content hash of the file's last good version.
+	Hash string
+	// Revision is the source revision the last good version was read at.
+	Revision string
+	// Failed is true when the file's newest version has errors (its
+	// entities are then those of Revision).
+	Failed bool
+}
+
+// Entity is one published entity.
+type Entity struct {
+	SourceID string
+	// Key is the entity ref in lower case, unique per source.
+	Key string
+	// Ref is the entity ref as Backstage writes it.
+	Ref  string
+	File string
+	// Hash is a hash of Body; equal hashes mean equal entities.
+	Hash string
+	// Body is the entity as JSON.
+	Body []byte
+	// Generation is when the entity was last added or changed.
+	Generation int64
+}
+
+// Removal is an entity removed at a generation (a tombstone), so that a
+// delta read can tell Backstage to delete it.
+type Removal struct {
+	SourceID   string
+	Key        string
+	Ref        string
+	Generation int64
+}
+
+// Commit is everything one successful run writes, applied in one
+// transaction: entity upserts and removals, file states, the run and the
+// source's status. If Upserts or Removals is non-empty the global
+// generation increases by one and the new entities, tombstones and the run
+// carry it.
+type Commit struct {
+	SourceID string
+	Upserts  []Entity
+	Removals []Removal
+	// Files replaces the source's file states.
+	Files  []File
+	Run    Run
+	Status SourceStatus
+}
+
+// Ack is what a Backstage catalog reported it applied.
+type Ack struct {
+	Consumer   string    `json:"consumer"`
+	Generation int64     `json:"generation"`
+	AckedAt    time.Time `json:"ackedAt"`
+}
+
+// ErrTooOld is returned by Changes when tombstones older than the asked
+// generation were pruned: the reader needs a full list.
+var ErrTooOld = errors.New("generation too old for a delta; read the full list")
+
+// ErrNotFound is returned when a source or run does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the engine's state. Every method is safe for concurrent use.
+type Store interface {
+	// Status returns a source's status, or ErrNotFound before its first run.
+	Status(ctx context.Context, sourceID string) (SourceStatus, error)
+	// Statuses returns the status of every source that has run.
+	Statuses(ctx context.Context) ([]SourceStatus, error)
+	// Files returns a source's file states.
+	Files(ctx context.Context, sourceID string) ([]File, error)
+	// SourceEntities returns the published entities of one source (with
+	// bodies), to rebuild the engine's memory after a restart.
+	SourceEntities(ctx context.Context, sourceID string) ([]Entity, error)
+
+	// Commit applies a successful run atomically and returns the
+	// generation it published (the current one when nothing changed).
+	Commit(ctx context.Context, c Commit) (generation int64, err error)
+	// StartRun records a run as running and returns its id.
+	StartRun(ctx context.Context, r Run) (int64, error)
+	// FinishRun records the end of a run that changed no entity (failed or
+	// unchanged) and the source status. An unchanged run at the same
+	// revision as the source's previous unchanged run is folded into it
+	// (Repeats+1) instead of adding a row.
+	FinishRun(ctx context.Context, r Run, s SourceStatus) error
+	// Runs returns runs newest first, optionally of one source, with ids
+	// below before (0 = from the newest), at most limit.
+	Runs(ctx context.Context, sourceID string, before int64, limit int) ([]Run, error)
+	// Run returns one run.
+	Run(ctx context.Context, id int64) (Run, error)
+
+	// Generation returns the current global generation (0 when empty).
+	Generation(ctx context.Context) (int64, error)
+	// Entities calls fn for every published entity of every source, in key
+	// order, streaming: the store does not hold them all in memory.
+	Entities(ctx context.Context, fn func(Entity) error) error
+	// Changes calls upsert for entities changed after generation since and
+	// remove for entities removed after it; ErrTooOld when tombstones of
+	// that range were pruned.
+	Changes(ctx context.Context, since int64, upsert func(Entity) error, remove func(Removal) error) error
+
+	// Ack records the generation a catalog applied.
+	Ack(ctx context.Context, a Ack) error
+	// Acks returns every consumer's last ack.
+	Acks(ctx context.Context) ([]Ack, error)
+
+	// TryLock takes the sync lock of a source for this process if free
+	// (a PostgreSQL advisory lock held on a dedicated connection; SQLite is
+	// single-process and always grants it). unlock releases it. If the
+	// process dies the lock is released with its connection.
+	TryLock(ctx context.Context, sourceID string) (unlock func(), ok bool, err error)
+
+	// Prune keeps the newest keepRuns runs per source and tombstones of the
+	// newest keepGenerations generations.
+	Prune(ctx context.Context, keepRuns int, keepGenerations int64) error
+	// Ping checks the database is reachable and migrations are current.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}
