@@ -25,6 +25,85 @@ type Config struct {
 	Rules []mapping.RuleSpec `config:"rules"`
 	// Limits bound what one file may cost.
 	Limits Limits `config:"limits"`
+	// Guard refuses runs that would delete too much.
+	Guard Guard `config:"guard"`
+	// Database is where the engine keeps its state.
+	Database Database `config:"database"`
+	// Server is the engine's HTTP API.
+	Server Server `config:"server"`
+	// Webhooks verify push events that trigger syncs.
+	Webhooks Webhooks `config:"webhooks"`
+	// History bounds the stored sync runs.
+	History History `config:"history"`
+	// CacheDir holds git clones between runs; default .data/cache.
+	CacheDir string `config:"cacheDir"`
+	// Logging sets the log level and format.
+	Logging Logging `config:"logging"`
+}
+
+// Guard is the mass-deletion guard.
+type Guard struct {
+	// MaxDeletionRatio is the largest share of a source's entities one run
+	// may remove (default 0.5); a run past it fails and changes nothing.
+	MaxDeletionRatio *float64 `config:"maxDeletionRatio"`
+	// AllowMassDeletion lets the next runs past the guard.
+	AllowMassDeletion bool `config:"allowMassDeletion"`
+}
+
+// Database selects the store, in Backstage's terms: client "sqlite"
+// (embedded, the default) with connection a file path, or "pg" with a
+// PostgreSQL URL.
+type Database struct {
+	Client     string `config:"client"`
+	Connection Secret `config:"connection"`
+}
+
+// Server configures the HTTP API.
+type Server struct {
+	// Listen is the address to listen on; default 127.0.0.1:7080.
+	Listen string `config:"listen"`
+	// Token is the bearer token for POST /central-config/sync and
+	// /central-config/catalog-acks (and for reads when ProtectReads).
+	Token Secret `config:"token"`
+	// ProtectReads requires the token for reads too.
+	ProtectReads bool `config:"protectReads"`
+}
+
+// Webhooks holds the secrets webhook requests are signed with.
+type Webhooks struct {
+	GitHub GitHubWebhook `config:"github"`
+}
+
+// GitHubWebhook is a GitHub webhook's shared secret.
+type GitHubWebhook struct {
+	Secret Secret `config:"secret"`
+}
+
+// History bounds what is kept.
+type History struct {
+	// MaxRuns is how many runs are kept per source; default 500.
+	MaxRuns int `config:"maxRuns"`
+	// DeltaGenerations is how many generations of removals are kept for
+	// delta reads; default 1000.
+	DeltaGenerations int `config:"deltaGenerations"`
+}
+
+// Logging configures logs.
+type Logging struct {
+	// Level is debug, info, warn or error; default info.
+	Level string `config:"level"`
+	// Format is json or text; default json when stderr is not a terminal.
+	Format string `config:"format"`
+}
+
+// Schedule is when a source syncs, as Backstage writes schedules.
+type Schedule struct {
+	// Frequency is the interval between runs; default 5 minutes.
+	Frequency *Duration `config:"frequency"`
+	// Timeout bounds one run; default the frequency, at most 10 minutes.
+	Timeout *Duration `config:"timeout"`
+	// InitialDelay waits before the first run after start-up.
+	InitialDelay *Duration `config:"initialDelay"`
 }
 
 // Source is one config repository. Exactly one of Git, GitHub and Dir is set.
@@ -32,10 +111,11 @@ type Source struct {
 	// ID names the source in status, metrics and annotations.
 	ID string `config:"id"`
 	// Paths restricts the source to doublestar globs ("catalog/**").
-	Paths  []string      `config:"paths"`
-	Git    *GitSource    `config:"git"`
-	GitHub *GitHubSource `config:"github"`
-	Dir    *DirSource    `config:"dir"`
+	Paths    []string      `config:"paths"`
+	Schedule Schedule      `config:"schedule"`
+	Git      *GitSource    `config:"git"`
+	GitHub   *GitHubSource `config:"github"`
+	Dir      *DirSource    `config:"dir"`
 }
 
 // GitSource reads a repository with git over HTTP(S).
@@ -111,6 +191,19 @@ func (c *Config) check() error {
 		case s.Dir != nil && s.Dir.Path == "":
 			return fmt.Errorf("%s.dir.path is required", at)
 		}
+	}
+	if r := c.Guard.MaxDeletionRatio; r != nil && (*r < 0 || *r > 1) {
+		return fmt.Errorf("%s.guard.maxDeletionRatio must be between 0 and 1, not %v", Key, *r)
+	}
+	switch c.Database.Client {
+	case "", "sqlite", "pg":
+	default:
+		return fmt.Errorf("%s.database.client must be sqlite or pg, not %q", Key, c.Database.Client)
+	}
+	switch c.Logging.Level {
+	case "", "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("%s.logging.level must be debug, info, warn or error, not %q", Key, c.Logging.Level)
 	}
 	if _, err := mapping.CompileRules(c.Rules); err != nil {
 		return err

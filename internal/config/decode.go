@@ -95,6 +95,15 @@ func (l *loader) decodeValue(n *document.Node, v reflect.Value, path string) err
 			return fail("must be an integer, not a %s", n.Kind)
 		}
 		v.SetInt(int64(n.Int))
+	case reflect.Float64:
+		switch n.Kind {
+		case document.Int:
+			v.SetFloat(float64(n.Int))
+		case document.Float:
+			v.SetFloat(n.Float)
+		default:
+			return fail("must be a number, not a %s", n.Kind)
+		}
 	case reflect.Bool:
 		if n.Kind != document.Bool {
 			return fail("must be true or false, not a %s", n.Kind)

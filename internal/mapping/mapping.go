@@ -7,6 +7,10 @@
 package mapping
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"hash/maphash"
 	"path"
 	"runtime"
 	"slices"
@@ -33,6 +37,12 @@ type Options struct {
 	FileRevision func(path string) string
 	// Workers is how many files are mapped at once; 0 means GOMAXPROCS.
 	Workers int
+	// Previous is the result of the previous run of the same source. A
+	// file whose content, and the content of every file its placeholders
+	// read, is unchanged reuses its entities instead of being decoded
+	// again, so a commit that changes one file of a large repository costs
+	// one file's work (plus the checks across files).
+	Previous *Result
 }
 
 // Entity is one Backstage entity produced from a file.
@@ -43,9 +53,30 @@ type Entity struct {
 	// Object is the entity as published to Backstage.
 	Object map[string]any
 
+	body []byte // Object as JSON, computed once
+	hash string // of body, computed once
+
 	key   string             // Ref.Key(), computed once
 	refs  []catalog.FieldRef // the entities this one points at
 	posOf func(path []string) document.Pos
+}
+
+// JSON returns the entity as JSON, encoding it once: an entity reused
+// across runs is not encoded again.
+func (e *Entity) JSON() []byte {
+	if e.body == nil {
+		e.body, _ = json.Marshal(e.Object)
+	}
+	return e.body
+}
+
+// Hash returns a hash of the entity's JSON: equal hashes, equal entities.
+func (e *Entity) Hash() string {
+	if e.hash == "" {
+		sum := sha256.Sum256(e.JSON())
+		e.hash = hex.EncodeToString(sum[:16])
+	}
+	return e.hash
 }
 
 // File is what one file produced.
@@ -67,6 +98,12 @@ type Result struct {
 	Diagnostics diag.List
 	// Ignored counts YAML/JSON files that hold nothing the engine reads.
 	Ignored int
+	// Reused counts files taken unchanged from Options.Previous.
+	Reused int
+
+	// own holds each file's result before the checks across files, for
+	// reuse by the next run.
+	own map[string]*fileResult
 }
 
 // Entities returns the entities of the files that did not fail.
@@ -95,6 +132,10 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 		}
 	}
 	results := make([]*fileResult, len(configFiles))
+	m.hashes = make(map[string]uint64, len(snap.Files))
+	for _, f := range snap.Files {
+		m.hashes[f.Path] = maphash.Bytes(hashSeed, f.Content)
+	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -104,7 +145,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				results[i] = m.mapFile(configFiles[i])
+				results[i] = m.reuseOrMap(configFiles[i])
 			}
 		})
 	}
@@ -114,12 +155,16 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 	close(next)
 	wg.Wait()
 
-	res := &Result{}
+	res := &Result{own: make(map[string]*fileResult, len(results))}
 	for _, p := range snap.Problems {
 		res.Diagnostics = append(res.Diagnostics, diag.Diagnostic{File: p.Path, Severity: diag.Error, Code: p.Code, Message: p.Message})
 	}
 	byPath := map[string]*File{}
 	for _, r := range results {
+		res.own[r.path] = r
+		if r.reused {
+			res.Reused++
+		}
 		if r.ignored {
 			res.Ignored++
 			continue
@@ -190,12 +235,46 @@ type fileResult struct {
 	entities []*Entity
 	diags    diag.List
 	ignored  bool
+	// hash is the file's content hash; deps the hashes of the files its
+	// placeholders read, when it was mapped.
+	hash   uint64
+	deps   map[string]uint64
+	reused bool
 }
 
 type mapper struct {
-	opts  Options
-	snap  *source.Snapshot
-	files map[string][]byte
+	opts   Options
+	snap   *source.Snapshot
+	files  map[string][]byte
+	hashes map[string]uint64
+}
+
+// hashSeed seeds the content hashes that decide reuse; they live only in
+// this process's memory, so a per-process seed is enough.
+var hashSeed = maphash.MakeSeed()
+
+// reuseOrMap reuses the previous run's result for an unchanged file, or
+// maps it.
+func (m *mapper) reuseOrMap(f source.File) *fileResult {
+	if m.opts.Previous != nil {
+		if prev, ok := m.opts.Previous.own[f.Path]; ok && prev.hash == m.hashes[f.Path] && m.depsUnchanged(prev) {
+			r := *prev
+			r.reused = true
+			return &r
+		}
+	}
+	r := m.mapFile(f)
+	r.hash = m.hashes[f.Path]
+	return r
+}
+
+func (m *mapper) depsUnchanged(prev *fileResult) bool {
+	for p, h := range prev.deps {
+		if cur, ok := m.hashes[p]; !ok || cur != h {
+			return false
+		}
+	}
+	return true
 }
 
 // candidate is an entity object before the shared pipeline, with a way to
@@ -238,7 +317,7 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 	}
 	seen := map[string]bool{}
 	for _, c := range cands {
-		if e := m.finish(f.Path, c, &r.diags); e != nil {
+		if e := m.finish(f.Path, c, &r.diags, &r.deps); e != nil {
 			if seen[e.key] {
 				r.diags = append(r.diags, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
 					Code: diag.CodeDuplicateEntity, Message: "entity " + e.Ref.String() + " is defined twice in this file"})
@@ -253,12 +332,17 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 
 // finish runs the shared pipeline on one candidate: placeholders,
 // annotations, validation. It returns nil when the entity is invalid.
-func (m *mapper) finish(file string, c candidate, diags *diag.List) *Entity {
+func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[string]uint64) *Entity {
 	errorAt := func(p document.Pos, code, msg string) {
 		*diags = append(*diags, diag.Diagnostic{File: file, Line: p.Line, Column: p.Column, Severity: diag.Error, Code: code, Message: msg})
 	}
 	if c.placeholders {
-		obj, perrs := resolvePlaceholders(c.object, file, m.files, m.opts.Limits)
+		obj, perrs := resolvePlaceholders(c.object, file, m.files, m.opts.Limits, func(p string) {
+			if *deps == nil {
+				*deps = map[string]uint64{}
+			}
+			(*deps)[p] = m.hashes[p]
+		})
 		for _, pe := range perrs {
 			errorAt(c.posOf(pe.path), diag.CodePlaceholder, pe.msg)
 		}

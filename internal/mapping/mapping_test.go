@@ -329,3 +329,35 @@ func FuzzMap(f *testing.F) {
 		}
 	})
 }
+
+func TestAnUnchangedFileIsReusedAndAChangedOneRemapped(t *testing.T) {
+	files := map[string]string{
+		"teams/payments.yaml": team,
+		"apis.yaml":           "apiVersion: central-config.io/v1\napis:\n  - {name: a, owner: payments, type: openapi, definition: {$text: ./a.yaml}}\n",
+		"a.yaml":              "openapi: 3.0.0\n",
+		"svc.yaml":            "apiVersion: central-config.io/v1\nservices:\n  - {name: s, owner: payments}\n",
+	}
+	first := Map(snapshot(files), Options{})
+	if first.Reused != 0 || len(first.Entities()) != 4 {
+		t.Fatalf("first run: reused %d, %d entities", first.Reused, len(first.Entities()))
+	}
+	files["svc.yaml"] = "apiVersion: central-config.io/v1\nservices:\n  - {name: s2, owner: payments}\n"
+	files["a.yaml"] = "openapi: 3.1.0\n"
+	second := Map(snapshot(files), Options{Previous: first})
+	// teams/payments.yaml is reused; svc.yaml changed; apis.yaml is
+	// unchanged but the file its placeholder reads changed; a.yaml holds no
+	// entity and is decoded again.
+	if second.Reused != 1 {
+		t.Fatalf("reused %d files, want 1 (teams/payments.yaml)", second.Reused)
+	}
+	got := byName(second)
+	if got["component:default/s2"] == nil || got["component:default/s"] != nil {
+		t.Fatalf("the changed file must be remapped: %v", got)
+	}
+	if def := got["api:default/a"].Object["spec"].(map[string]any)["definition"]; def != "openapi: 3.1.0\n" {
+		t.Fatalf("a changed placeholder target must remap the file that reads it: %v", def)
+	}
+	if got["group:default/payments"] != byName(first)["group:default/payments"] {
+		t.Fatalf("a reused file must keep its entity objects")
+	}
+}

@@ -26,7 +26,7 @@ type placeholderError struct {
 // the same snapshot, relative to the entity's file; URLs are not fetched,
 // so the engine never reaches out to hosts the platform team did not
 // configure.
-func resolvePlaceholders(v any, file string, files map[string][]byte, limits document.Limits) (any, []placeholderError) {
+func resolvePlaceholders(v any, file string, files map[string][]byte, limits document.Limits, read func(path string)) (any, []placeholderError) {
 	var errs []placeholderError
 	// path is a stack of keys, copied only when an error is recorded, so
 	// the walk allocates nothing for entities without placeholders.
@@ -47,7 +47,7 @@ func resolvePlaceholders(v any, file string, files map[string][]byte, limits doc
 					kind, isPlaceholder := strings.CutPrefix(k, "$")
 					s, isString := target.(string)
 					if isPlaceholder && isString && (kind == "text" || kind == "json" || kind == "yaml") {
-						val, err := readPlaceholder(kind, s, file, files, limits)
+						val, err := readPlaceholder(kind, s, file, files, limits, read)
 						if err != nil {
 							errs = append(errs, placeholderError{path: append(slices.Clone(path), k), msg: err.Error()})
 							return t
@@ -71,7 +71,7 @@ func resolvePlaceholders(v any, file string, files map[string][]byte, limits doc
 	return walk(v), errs
 }
 
-func readPlaceholder(kind, target, file string, files map[string][]byte, limits document.Limits) (any, error) {
+func readPlaceholder(kind, target, file string, files map[string][]byte, limits document.Limits, read func(string)) (any, error) {
 	if strings.Contains(target, "://") {
 		return nil, fmt.Errorf("$%s %q: only files of the same repository can be read, not URLs", kind, target)
 	}
@@ -79,6 +79,8 @@ func readPlaceholder(kind, target, file string, files map[string][]byte, limits 
 	if strings.HasPrefix(target, "/") || p == ".." || strings.HasPrefix(p, "../") {
 		return nil, fmt.Errorf("$%s %q: path leaves the repository", kind, target)
 	}
+	// Recorded even when missing: the file appearing later must remap.
+	read(p)
 	content, ok := files[p]
 	if !ok {
 		return nil, fmt.Errorf("$%s %q: file %s is not in the repository (or not under the source's paths)", kind, target, p)

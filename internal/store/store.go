@@ -179,14 +179,17 @@ type Store interface {
 	SourceEntities(ctx context.Context, sourceID string) ([]Entity, error)
 
 	// Commit applies a successful run atomically and returns the
-	// generation it published (the current one when nothing changed).
+	// generation it published (the current one when nothing changed). The
+	// run row is c.Run.ID's (from StartRun) when non-zero, else a new one.
 	Commit(ctx context.Context, c Commit) (generation int64, err error)
 	// StartRun records a run as running and returns its id.
 	StartRun(ctx context.Context, r Run) (int64, error)
 	// FinishRun records the end of a run that changed no entity (failed or
-	// unchanged) and the source status. An unchanged run at the same
-	// revision as the source's previous unchanged run is folded into it
-	// (Repeats+1) instead of adding a row.
+	// unchanged) and the source status, updating r.ID's row (from
+	// StartRun) or adding one when r.ID is 0. When r is unchanged and the
+	// source's previous finished run was unchanged at the same revision,
+	// that previous row is deleted and r carries its Repeats+1 (and its
+	// StartedAt), so repeated idle runs are one row whose id stays valid.
 	FinishRun(ctx context.Context, r Run, s SourceStatus) error
 	// Runs returns runs newest first, optionally of one source, with ids
 	// below before (0 = from the newest), at most limit.
