@@ -18,6 +18,7 @@ import (
 
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/source"
+	"github.com/central-config/central-config/internal/source/git/gittest"
 )
 
 func newSource(t *testing.T, opts Options) *Source {
@@ -93,11 +94,11 @@ var baseRead = map[string]string{
 }
 
 func TestFirstFetchReturnsTheFilesAndTheHeadSHA(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("first")
-	sha := repo.commit("main", baseFiles)
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("first")
+	sha := repo.Commit("main", baseFiles)
 
-	s := newSource(t, Options{ID: "first", URL: repo.URL, Token: testToken})
+	s := newSource(t, Options{ID: "first", URL: repo.URL, Token: gittest.Token})
 	snap := fetch(t, s, "")
 
 	if snap.Revision != sha {
@@ -122,11 +123,11 @@ func TestFirstFetchReturnsTheFilesAndTheHeadSHA(t *testing.T) {
 }
 
 func TestPathGlobsRestrictTheFilesToTheMatchingPaths(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("globs")
-	repo.commit("main", baseFiles)
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("globs")
+	repo.Commit("main", baseFiles)
 
-	s := newSource(t, Options{ID: "globs", URL: repo.URL, Token: testToken, Paths: []string{"catalog/**", "kafka/*"}})
+	s := newSource(t, Options{ID: "globs", URL: repo.URL, Token: gittest.Token, Paths: []string{"catalog/**", "kafka/*"}})
 	snap := fetch(t, s, "")
 	// kafka/notes.txt is read although it is not config: it matches a
 	// glob. README.md matches none; .github/x.yaml is hidden.
@@ -136,7 +137,7 @@ func TestPathGlobsRestrictTheFilesToTheMatchingPaths(t *testing.T) {
 	}
 
 	t.Run("a glob naming the hidden folder still reads nothing in it", func(t *testing.T) {
-		s := newSource(t, Options{ID: "globs-hidden", URL: repo.URL, Token: testToken, Paths: []string{".github/**"}})
+		s := newSource(t, Options{ID: "globs-hidden", URL: repo.URL, Token: gittest.Token, Paths: []string{".github/**"}})
 		if got := paths(fetch(t, s, "").Files); len(got) != 0 {
 			t.Errorf("files = %v, want none", got)
 		}
@@ -144,11 +145,11 @@ func TestPathGlobsRestrictTheFilesToTheMatchingPaths(t *testing.T) {
 }
 
 func TestAnUnchangedHeadReturnsUnchangedWithNoFiles(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("unchanged")
-	sha := repo.commit("main", baseFiles)
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("unchanged")
+	sha := repo.Commit("main", baseFiles)
 
-	s := newSource(t, Options{ID: "unchanged", URL: repo.URL, Token: testToken, CacheDir: t.TempDir()})
+	s := newSource(t, Options{ID: "unchanged", URL: repo.URL, Token: gittest.Token, CacheDir: t.TempDir()})
 	first := fetch(t, s, "")
 	again := fetch(t, s, first.Revision)
 	if !again.Unchanged || again.Revision != sha {
@@ -160,27 +161,27 @@ func TestAnUnchangedHeadReturnsUnchangedWithNoFiles(t *testing.T) {
 }
 
 func TestANewCommitReturnsTheNewSHAAndChangedListsExactlyTheChangedPaths(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("changes")
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("changes")
 	files := map[string]string{
 		"catalog/keep.yaml":   "keep: 1\n",
 		"catalog/edit.yaml":   "edit: 1\n",
 		"catalog/gone.yaml":   "gone: 1\n",
 		"catalog/target.yaml": "target: 1\n",
-		"catalog/alias.yaml":  symlink("target.yaml"),
+		"catalog/alias.yaml":  gittest.Symlink("target.yaml"),
 		"kafka/t.yaml":        "t: 1\n",
 		"README.md":           "old\n",
 	}
-	first := repo.commit("main", files)
+	first := repo.Commit("main", files)
 
-	s := newSource(t, Options{ID: "changes", URL: repo.URL, Token: testToken})
+	s := newSource(t, Options{ID: "changes", URL: repo.URL, Token: gittest.Token})
 	if snap := fetch(t, s, ""); snap.Revision != first {
 		t.Fatalf("Revision = %s, want %s", snap.Revision, first)
 	}
 
-	second := repo.commit("main", map[string]string{
+	second := repo.Commit("main", map[string]string{
 		"catalog/edit.yaml":   "edit: 2\n",
-		"catalog/gone.yaml":   deleteFile,
+		"catalog/gone.yaml":   gittest.Delete,
 		"catalog/new.yaml":    "new: 1\n",
 		"catalog/target.yaml": "target: 2\n", // alias.yaml changes with it
 		"README.md":           "new\n",       // not config, but read
@@ -204,7 +205,7 @@ func TestANewCommitReturnsTheNewSHAAndChangedListsExactlyTheChangedPaths(t *test
 
 	// A commit that touches nothing the filter reads still yields a known,
 	// empty change list rather than "unknown".
-	third := repo.commit("main", map[string]string{".github/x.yaml": "x: 2\n"})
+	third := repo.Commit("main", map[string]string{".github/x.yaml": "x: 2\n"})
 	snap = fetch(t, s, second)
 	if snap.Revision != third || snap.Changed == nil || len(snap.Changed) != 0 {
 		t.Errorf("Revision=%s Changed=%#v, want %s and an empty non-nil list", snap.Revision, snap.Changed, third)
@@ -218,11 +219,11 @@ func TestANewCommitReturnsTheNewSHAAndChangedListsExactlyTheChangedPaths(t *test
 }
 
 func TestASecondSourceWithTheSameCacheDirReusesTheClone(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("reuse")
-	first := repo.commit("main", baseFiles)
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("reuse")
+	first := repo.Commit("main", baseFiles)
 	cache := t.TempDir()
-	opts := Options{ID: "team/reuse", URL: repo.URL, Token: testToken, CacheDir: cache}
+	opts := Options{ID: "team/reuse", URL: repo.URL, Token: gittest.Token, CacheDir: cache}
 
 	fetch(t, newSource(t, opts), "")
 	clone := filepath.Join(cache, cacheName(opts.ID))
@@ -236,8 +237,8 @@ func TestASecondSourceWithTheSameCacheDirReusesTheClone(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second := repo.commit("main", map[string]string{"catalog/a.yaml": "a: 2\n"})
-	srv.uploadRequests()
+	second := repo.Commit("main", map[string]string{"catalog/a.yaml": "a: 2\n"})
+	srv.UploadRequests()
 
 	// A new Source, as after a restart.
 	snap := fetch(t, newSource(t, opts), first)
@@ -252,18 +253,18 @@ func TestASecondSourceWithTheSameCacheDirReusesTheClone(t *testing.T) {
 	}
 	// The server saw an incremental fetch: the client told it that it
 	// already has the first commit, which a fresh clone cannot say.
-	reqs := srv.uploadRequests()
+	reqs := srv.UploadRequests()
 	if !slices.ContainsFunc(reqs, func(body string) bool { return strings.Contains(body, "have "+first) }) {
 		t.Errorf("no upload-pack request said \"have %s\"; requests: %q", first, reqs)
 	}
 }
 
 func TestABrokenOrForeignCacheDirIsReplacedByAFreshClone(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("broken")
-	sha := repo.commit("main", baseFiles)
-	other := srv.newRepo("other")
-	other.commit("main", map[string]string{"other.yaml": "x: 1\n"})
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("broken")
+	sha := repo.Commit("main", baseFiles)
+	other := srv.NewRepo("other")
+	other.Commit("main", map[string]string{"other.yaml": "x: 1\n"})
 
 	for name, spoil := range map[string]func(t *testing.T, dir string){
 		"junk directory": func(t *testing.T, dir string) {
@@ -274,10 +275,10 @@ func TestABrokenOrForeignCacheDirIsReplacedByAFreshClone(t *testing.T) {
 			mustWrite(t, dir, "not a directory")
 		},
 		"a clone of another repository": func(t *testing.T, dir string) {
-			runGit(t, filepath.Dir(dir), "clone", "-q", "--bare", other.bare, dir)
+			gittest.Run(t, filepath.Dir(dir), "clone", "-q", "--bare", other.Dir(), dir)
 		},
 		"a clone whose objects are gone": func(t *testing.T, dir string) {
-			s := newSource(t, Options{ID: "broken", URL: repo.URL, Token: testToken, CacheDir: filepath.Dir(dir)})
+			s := newSource(t, Options{ID: "broken", URL: repo.URL, Token: gittest.Token, CacheDir: filepath.Dir(dir)})
 			fetch(t, s, "")
 			if err := os.RemoveAll(filepath.Join(dir, "objects")); err != nil {
 				t.Fatal(err)
@@ -292,7 +293,7 @@ func TestABrokenOrForeignCacheDirIsReplacedByAFreshClone(t *testing.T) {
 			dir := filepath.Join(cache, cacheName("broken"))
 			spoil(t, dir)
 
-			s := newSource(t, Options{ID: "broken", URL: repo.URL, Token: testToken, CacheDir: cache})
+			s := newSource(t, Options{ID: "broken", URL: repo.URL, Token: gittest.Token, CacheDir: cache})
 			snap := fetch(t, s, "")
 			if snap.Revision != sha || !maps.Equal(contents(snap.Files), baseRead) {
 				t.Errorf("Revision=%s files=%v, want %s and %v", snap.Revision, paths(snap.Files), sha, slices.Sorted(maps.Keys(baseRead)))
@@ -320,26 +321,26 @@ func mustWrite(t *testing.T, p, content string) {
 }
 
 func TestASymlinkInsideTheRepoIsFollowedAndOnesLeavingItAreReportedAndLeftOut(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("links")
-	sha := repo.commit("main", map[string]string{
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("links")
+	sha := repo.Commit("main", map[string]string{
 		"catalog/real.yaml":    "real: 1\n",
-		"catalog/link.yaml":    symlink("real.yaml"),
-		"catalog/chain.yaml":   symlink("link.yaml"),
+		"catalog/link.yaml":    gittest.Symlink("real.yaml"),
+		"catalog/chain.yaml":   gittest.Symlink("link.yaml"),
 		"shared/x.yaml":        "x: 1\n",
-		"shared-link":          symlink("shared"),
-		"catalog/viadir.yaml":  symlink("../shared-link/x.yaml"),
-		"catalog/escape.yaml":  symlink("../../etc/passwd"),
-		"catalog/abs.yaml":     symlink("/etc/passwd"),
-		"catalog/missing.yaml": symlink("nope.yaml"),
-		"catalog/loop1.yaml":   symlink("loop2.yaml"),
-		"catalog/loop2.yaml":   symlink("loop1.yaml"),
-		"catalog/dir.yaml":     symlink("../shared"),
-		"catalog/sneaky.yaml":  symlink("../shared-out/passwd.yaml"),
-		"shared-out":           symlink("../../etc"),
+		"shared-link":          gittest.Symlink("shared"),
+		"catalog/viadir.yaml":  gittest.Symlink("../shared-link/x.yaml"),
+		"catalog/escape.yaml":  gittest.Symlink("../../etc/passwd"),
+		"catalog/abs.yaml":     gittest.Symlink("/etc/passwd"),
+		"catalog/missing.yaml": gittest.Symlink("nope.yaml"),
+		"catalog/loop1.yaml":   gittest.Symlink("loop2.yaml"),
+		"catalog/loop2.yaml":   gittest.Symlink("loop1.yaml"),
+		"catalog/dir.yaml":     gittest.Symlink("../shared"),
+		"catalog/sneaky.yaml":  gittest.Symlink("../shared-out/passwd.yaml"),
+		"shared-out":           gittest.Symlink("../../etc"),
 	})
 
-	s := newSource(t, Options{ID: "links", URL: repo.URL, Token: testToken})
+	s := newSource(t, Options{ID: "links", URL: repo.URL, Token: gittest.Token})
 	snap := fetch(t, s, "")
 	if snap.Revision != sha {
 		t.Errorf("Revision = %s, want %s", snap.Revision, sha)
@@ -391,9 +392,9 @@ func TestASymlinkInsideTheRepoIsFollowedAndOnesLeavingItAreReportedAndLeftOut(t 
 }
 
 func TestAWrongTokenGivesAnAuthErrorWithoutTheToken(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("auth")
-	repo.commit("main", baseFiles)
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("auth")
+	repo.Commit("main", baseFiles)
 	const wrong = "wr0ng-t0ken-d3adbeef"
 
 	for name, opts := range map[string]Options{
@@ -432,21 +433,21 @@ func TestAWrongTokenGivesAnAuthErrorWithoutTheToken(t *testing.T) {
 }
 
 func TestAStoppedServerGivesAFetchErrorWithoutTheToken(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("down")
-	repo.commit("main", baseFiles)
-	withCreds := strings.Replace(repo.URL, "http://", "http://x-access-token:"+testToken+"@", 1)
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("down")
+	repo.Commit("main", baseFiles)
+	withCreds := strings.Replace(repo.URL, "http://", "http://x-access-token:"+gittest.Token+"@", 1)
 
 	s := newSource(t, Options{ID: "down", URL: withCreds, CacheDir: t.TempDir()})
 	first := fetch(t, s, "")
-	srv.srv.Close()
+	srv.Close()
 
 	for name, tc := range map[string]struct {
 		s  *Source
 		op string
 	}{
 		"fetch into an existing clone": {s, "fetch"},
-		"first clone":                  {newSource(t, Options{ID: "down2", URL: repo.URL, Token: testToken}), "clone"},
+		"first clone":                  {newSource(t, Options{ID: "down2", URL: repo.URL, Token: gittest.Token}), "clone"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -459,77 +460,77 @@ func TestAStoppedServerGivesAFetchErrorWithoutTheToken(t *testing.T) {
 			if !errors.As(err, &fe) || fe.Op != tc.op || fe.URL != repo.URL {
 				t.Errorf("error %v is not a FetchError for %s of %s", err, tc.op, repo.URL)
 			}
-			assertNoSecret(t, err, testToken)
-			assertNoSecret(t, tc.s, testToken)
+			assertNoSecret(t, err, gittest.Token)
+			assertNoSecret(t, tc.s, gittest.Token)
 		})
 	}
 }
 
 func TestAnUnknownBranchSaysTheBranchWasNotFound(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("branches")
-	repo.commit("main", baseFiles)
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("branches")
+	repo.Commit("main", baseFiles)
 
-	_, err := newSource(t, Options{ID: "branches", URL: repo.URL, Token: testToken, Branch: "nope"}).Fetch(context.Background(), "")
+	_, err := newSource(t, Options{ID: "branches", URL: repo.URL, Token: gittest.Token, Branch: "nope"}).Fetch(context.Background(), "")
 	if !errors.Is(err, ErrBranchNotFound) || !strings.Contains(err.Error(), `branch "nope" not found`) {
 		t.Errorf("error %v does not say that branch nope was not found", err)
 	}
 
-	empty := srv.newRepo("empty")
-	_, err = newSource(t, Options{ID: "empty", URL: empty.URL, Token: testToken}).Fetch(context.Background(), "")
+	empty := srv.NewRepo("empty")
+	_, err = newSource(t, Options{ID: "empty", URL: empty.URL, Token: gittest.Token}).Fetch(context.Background(), "")
 	if !errors.Is(err, ErrBranchNotFound) || !strings.Contains(err.Error(), `branch "main" not found`) {
 		t.Errorf("error %v for an empty repository does not say that branch main was not found", err)
 	}
 }
 
 func TestANonDefaultBranchIsRead(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("release")
-	repo.commit("main", baseFiles)
-	sha := repo.commit("release/v1", map[string]string{"catalog/v1.yaml": "v: 1\n"})
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("release")
+	repo.Commit("main", baseFiles)
+	sha := repo.Commit("release/v1", map[string]string{"catalog/v1.yaml": "v: 1\n"})
 
-	snap := fetch(t, newSource(t, Options{ID: "release", URL: repo.URL, Token: testToken, Branch: "refs/heads/release/v1", CacheDir: t.TempDir()}), "")
+	snap := fetch(t, newSource(t, Options{ID: "release", URL: repo.URL, Token: gittest.Token, Branch: "refs/heads/release/v1", CacheDir: t.TempDir()}), "")
 	if snap.Revision != sha || !slices.Contains(paths(snap.Files), "catalog/v1.yaml") {
 		t.Errorf("Revision=%s files=%v, want %s with catalog/v1.yaml", snap.Revision, paths(snap.Files), sha)
 	}
 }
 
 func TestACanceledContextStopsTheFetch(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("cancel")
-	repo.commit("main", baseFiles)
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("cancel")
+	repo.Commit("main", baseFiles)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := newSource(t, Options{ID: "cancel", URL: repo.URL, Token: testToken}).Fetch(ctx, "")
+	_, err := newSource(t, Options{ID: "cancel", URL: repo.URL, Token: gittest.Token}).Fetch(ctx, "")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
 }
 
 func TestAFileURLIsReadWithoutAServer(t *testing.T) {
-	srv := newTestServer(t)
-	repo := srv.newRepo("local")
-	sha := repo.commit("main", baseFiles)
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("local")
+	sha := repo.Commit("main", baseFiles)
 
-	snap := fetch(t, newSource(t, Options{ID: "local", URL: "file://" + repo.bare}), "")
+	snap := fetch(t, newSource(t, Options{ID: "local", URL: "file://" + repo.Dir()}), "")
 	if snap.Revision != sha || !maps.Equal(contents(snap.Files), baseRead) || snap.Links != nil {
 		t.Errorf("Revision=%s files=%v links=%v, want %s, %v, no links", snap.Revision, paths(snap.Files), snap.Links, sha, slices.Sorted(maps.Keys(baseRead)))
 	}
 }
 
 func TestCredentialsInTheURLAreMovedIntoAuth(t *testing.T) {
-	s := newSource(t, Options{ID: "x", URL: "https://bot:" + testToken + "@git.example.com/org/repo.git"})
+	s := newSource(t, Options{ID: "x", URL: "https://bot:" + gittest.Token + "@git.example.com/org/repo.git"})
 	if s.url != "https://git.example.com/org/repo.git" {
 		t.Errorf("url = %s, want it without userinfo", s.url)
 	}
-	if s.auth == nil || s.auth.Username != "bot" || s.auth.Password != testToken {
+	if s.auth == nil || s.auth.Username != "bot" || s.auth.Password != gittest.Token {
 		t.Errorf("auth = %v, want bot with the token", s.auth)
 	}
-	assertNoSecret(t, s, testToken)
+	assertNoSecret(t, s, gittest.Token)
 
-	s = newSource(t, Options{ID: "x", URL: "https://" + testToken + "@github.com/org/repo"})
-	if s.auth == nil || s.auth.Username != DefaultUsername || s.auth.Password != testToken {
+	s = newSource(t, Options{ID: "x", URL: "https://" + gittest.Token + "@github.com/org/repo"})
+	if s.auth == nil || s.auth.Username != DefaultUsername || s.auth.Password != gittest.Token {
 		t.Errorf("a lone user name in the URL was not taken as the token: %v", s.auth)
 	}
 }
@@ -544,19 +545,19 @@ func TestNewRejectsBadOptionsNamingTheField(t *testing.T) {
 		{Options{ID: "x", URL: "git@github.com:org/repo.git"}, "URL"},
 		{Options{ID: "x", URL: "ssh://git@github.com/org/repo.git"}, "URL"},
 		{Options{ID: "x", URL: "https:///repo.git"}, "URL"},
-		{Options{ID: "x", URL: "https://u:" + testToken + "@h/r.git", Token: "other"}, "URL"},
+		{Options{ID: "x", URL: "https://u:" + gittest.Token + "@h/r.git", Token: "other"}, "URL"},
 		{Options{ID: "x", URL: "https://h/r.git", Username: "bob"}, "Username"},
 		{Options{ID: "x", URL: "https://h/r.git", Branch: "bad..name"}, "Branch"},
 		{Options{ID: "x", URL: "https://h/r.git", Paths: []string{"/abs/**"}}, "Paths"},
 		{Options{ID: "x", URL: "https://h/r.git", ViewURL: "https://h/view"}, "ViewURL"},
 		{Options{ID: "x", URL: "https://h/r.git", EditURL: "https://h/edit"}, "EditURL"},
-		{Options{ID: "x", URL: "file:///srv/r.git", Token: testToken}, "Token"},
+		{Options{ID: "x", URL: "file:///srv/r.git", Token: gittest.Token}, "Token"},
 	} {
 		_, err := New(tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("New(%v) = %v, want an error naming %s", tc.opts, err, tc.field)
 		}
-		if err != nil && strings.Contains(err.Error(), testToken) {
+		if err != nil && strings.Contains(err.Error(), gittest.Token) {
 			t.Errorf("New error shows the token: %v", err)
 		}
 	}
@@ -609,12 +610,12 @@ func TestLinks(t *testing.T) {
 }
 
 func TestSecretsAreScrubbedFromErrorMessages(t *testing.T) {
-	s := newSource(t, Options{ID: "x", URL: "https://h/r.git", Token: testToken})
-	basic := base64.StdEncoding.EncodeToString([]byte(DefaultUsername + ":" + testToken))
+	s := newSource(t, Options{ID: "x", URL: "https://h/r.git", Token: gittest.Token})
+	basic := base64.StdEncoding.EncodeToString([]byte(DefaultUsername + ":" + gittest.Token))
 	orig := fmt.Errorf("server said %s; Authorization: Basic %s; see https://u:%s@h/r.git: %w",
-		testToken, basic, testToken, transport.ErrAuthorizationFailed)
+		gittest.Token, basic, gittest.Token, transport.ErrAuthorizationFailed)
 	err := s.redactErr(orig)
-	assertNoSecret(t, err, testToken)
+	assertNoSecret(t, err, gittest.Token)
 	if strings.Contains(err.Error(), "u:") {
 		t.Errorf("userinfo left in %q", err)
 	}

@@ -1,4 +1,7 @@
-package git
+// Package gittest runs a real git server for tests: git's own smart HTTP
+// server (git-http-backend) behind net/http/cgi, with HTTP basic auth, over
+// bare repositories a test creates and commits to with the git CLI.
+package gittest
 
 import (
 	"bytes"
@@ -12,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -19,29 +23,32 @@ import (
 // the tests talk to a real git server rather than to go-git.
 const gitHTTPBackend = "/usr/lib/git-core/git-http-backend"
 
-// testToken is the only password the test server accepts.
-const testToken = "t0ken-5ecret-for-tests-8c1f"
+// Token is the only password the server accepts.
+const Token = "t0ken-5ecret-for-tests-8c1f"
 
-// testServer serves the bare repositories under root over smart HTTP,
-// behind HTTP basic auth.
-type testServer struct {
+// Server serves the bare repositories under root over smart HTTP, behind
+// HTTP basic auth.
+type Server struct {
 	t    *testing.T
 	root string
 	srv  *httptest.Server
+	down atomic.Bool
 
 	mu      sync.Mutex
 	uploads []string // bodies of git-upload-pack requests, for negotiation checks
 }
 
-func newTestServer(t *testing.T) *testServer {
+// NewServer starts a server that lives until the test ends. It fails the
+// test (never skips) when git or git-http-backend is missing.
+func NewServer(t *testing.T) *Server {
 	t.Helper()
 	if _, err := os.Stat(gitHTTPBackend); err != nil {
-		t.Skipf("git-http-backend not available: %v", err)
+		t.Fatalf("git-http-backend is required for the git server tests: %v", err)
 	}
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skipf("git not available: %v", err)
+		t.Fatalf("git is required for the git server tests: %v", err)
 	}
-	s := &testServer{t: t, root: t.TempDir()}
+	s := &Server{t: t, root: t.TempDir()}
 	backend := &cgi.Handler{
 		Path: gitHTTPBackend,
 		Env: []string{
@@ -53,8 +60,20 @@ func newTestServer(t *testing.T) *testServer {
 		},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.down.Load() {
+			// Drop the connection without an answer, as a dead server's
+			// host would.
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close()
+					return
+				}
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		_, pass, ok := r.BasicAuth()
-		if !ok || pass != testToken {
+		if !ok || pass != Token {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
 			w.WriteHeader(http.StatusUnauthorized)
 			// A careless server that echoes what it got: the client
@@ -75,8 +94,14 @@ func newTestServer(t *testing.T) *testServer {
 	return s
 }
 
-// uploadRequests returns and forgets the upload-pack request bodies seen.
-func (s *testServer) uploadRequests() []string {
+// Close stops the server for good (a server that went away).
+func (s *Server) Close() { s.srv.Close() }
+
+// SetDown makes the server drop every connection (down) or serve again.
+func (s *Server) SetDown(down bool) { s.down.Store(down) }
+
+// UploadRequests returns and forgets the upload-pack request bodies seen.
+func (s *Server) UploadRequests() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.uploads
@@ -84,9 +109,9 @@ func (s *testServer) uploadRequests() []string {
 	return out
 }
 
-// testRepo is a bare repository on the server plus a work clone to commit
+// Repo is a bare repository on the server plus a work clone to commit
 // from.
-type testRepo struct {
+type Repo struct {
 	t    *testing.T
 	bare string
 	work string
@@ -94,30 +119,33 @@ type testRepo struct {
 	URL string
 }
 
-func (s *testServer) newRepo(name string) *testRepo {
+// Dir is the bare repository's folder, for file:// URLs and clones.
+func (r *Repo) Dir() string { return r.bare }
+
+// NewRepo creates an empty bare repository named name on the server.
+func (s *Server) NewRepo(name string) *Repo {
 	s.t.Helper()
-	r := &testRepo{
+	r := &Repo{
 		t:    s.t,
 		bare: filepath.Join(s.root, name+".git"),
 		work: s.t.TempDir(),
 		URL:  s.srv.URL + "/" + name + ".git",
 	}
-	runGit(s.t, s.root, "-c", "init.defaultBranch=main", "init", "-q", "--bare", r.bare)
-	runGit(s.t, r.work, "-c", "init.defaultBranch=main", "init", "-q", ".")
-	runGit(s.t, r.work, "remote", "add", "origin", r.bare)
+	Run(s.t, s.root, "-c", "init.defaultBranch=main", "init", "-q", "--bare", r.bare)
+	Run(s.t, r.work, "-c", "init.defaultBranch=main", "init", "-q", ".")
+	Run(s.t, r.work, "remote", "add", "origin", r.bare)
 	return r
 }
 
-// deleteFile as a value in commit's map removes the path.
-const deleteFile = "\x00delete"
+// Delete as a value in Commit's map removes the path.
+const Delete = "\x00delete"
 
-// symlink as a value in commit's map makes the path a symlink to target.
-func symlink(target string) string { return "\x00symlink:" + target }
+// Symlink as a value in Commit's map makes the path a symlink to target.
+func Symlink(target string) string { return "\x00symlink:" + target }
 
-// commit applies changes (path -> content, deleteFile or symlink(target))
-// in the work clone, commits and pushes to branch, and returns the commit
-// SHA.
-func (r *testRepo) commit(branch string, changes map[string]string) string {
+// Commit applies changes (path -> content, Delete or Symlink(target)) in
+// the work clone, commits and pushes to branch, and returns the commit SHA.
+func (r *Repo) Commit(branch string, changes map[string]string) string {
 	r.t.Helper()
 	for p, content := range changes {
 		full := filepath.Join(r.work, filepath.FromSlash(p))
@@ -128,7 +156,7 @@ func (r *testRepo) commit(branch string, changes map[string]string) string {
 			r.t.Fatal(err)
 		}
 		switch {
-		case content == deleteFile:
+		case content == Delete:
 		case strings.HasPrefix(content, "\x00symlink:"):
 			if err := os.Symlink(strings.TrimPrefix(content, "\x00symlink:"), full); err != nil {
 				r.t.Fatal(err)
@@ -139,14 +167,15 @@ func (r *testRepo) commit(branch string, changes map[string]string) string {
 			}
 		}
 	}
-	runGit(r.t, r.work, "add", "-A")
-	runGit(r.t, r.work, "commit", "-q", "--allow-empty", "-m", "test commit")
-	runGit(r.t, r.work, "push", "-q", "origin", "HEAD:refs/heads/"+branch)
-	return runGit(r.t, r.work, "rev-parse", "HEAD")
+	Run(r.t, r.work, "add", "-A")
+	Run(r.t, r.work, "commit", "-q", "--allow-empty", "-m", "test commit")
+	Run(r.t, r.work, "push", "-q", "origin", "HEAD:refs/heads/"+branch)
+	return Run(r.t, r.work, "rev-parse", "HEAD")
 }
 
-// runGit runs the git CLI in dir, isolated from the user's git config.
-func runGit(t *testing.T, dir string, args ...string) string {
+// Run runs the git CLI in dir, isolated from the user's git config, and
+// returns its trimmed output.
+func Run(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
