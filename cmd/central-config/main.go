@@ -29,6 +29,11 @@ Commands:
       GitHub Actions annotations.
   render [--format yaml|json] [--include GLOB]... DIR
       Print the Backstage entities the repository produces.
+  serve [--listen ADDR]
+      Run the engine: sync every configured source on its schedule and
+      serve the HTTP API (default 127.0.0.1:7080). SQLite by default.
+  migrate
+      Apply the database migrations and exit.
   version
       Print the version.
 
@@ -92,6 +97,10 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 		return validateCmd(e, cmdArgs)
 	case "render":
 		return renderCmd(e, cmdArgs)
+	case "serve":
+		return serveCmd(e, cmdArgs)
+	case "migrate":
+		return migrateCmd(e, cmdArgs)
 	case "version":
 		fmt.Fprintf(stdout, "central-config %s\n", version)
 		return 0

@@ -172,15 +172,18 @@ type Store interface {
 	Status(ctx context.Context, sourceID string) (SourceStatus, error)
 	// Statuses returns the status of every source that has run.
 	Statuses(ctx context.Context) ([]SourceStatus, error)
-	// Files returns a source's file states.
+	// Files returns a source's file states (none before its first run).
 	Files(ctx context.Context, sourceID string) ([]File, error)
 	// SourceEntities returns the published entities of one source (with
-	// bodies), to rebuild the engine's memory after a restart.
+	// bodies), to rebuild the engine's memory after a restart (none before
+	// its first run).
 	SourceEntities(ctx context.Context, sourceID string) ([]Entity, error)
 
 	// Commit applies a successful run atomically and returns the
 	// generation it published (the current one when nothing changed). The
-	// run row is c.Run.ID's (from StartRun) when non-zero, else a new one.
+	// run row is c.Run.ID's (from StartRun) when non-zero (ErrNotFound if
+	// there is none), else a new one. The store sets the run's Generation
+	// (0 when nothing changed) and the status's LastRunID.
 	Commit(ctx context.Context, c Commit) (generation int64, err error)
 	// StartRun records a run as running and returns its id.
 	StartRun(ctx context.Context, r Run) (int64, error)
@@ -190,9 +193,10 @@ type Store interface {
 	// source's previous finished run was unchanged at the same revision,
 	// that previous row is deleted and r carries its Repeats+1 (and its
 	// StartedAt), so repeated idle runs are one row whose id stays valid.
+	// The store sets the status's LastRunID.
 	FinishRun(ctx context.Context, r Run, s SourceStatus) error
 	// Runs returns runs newest first, optionally of one source, with ids
-	// below before (0 = from the newest), at most limit.
+	// below before (0 = from the newest), at most limit (0 = all).
 	Runs(ctx context.Context, sourceID string, before int64, limit int) ([]Run, error)
 	// Run returns one run.
 	Run(ctx context.Context, id int64) (Run, error)
@@ -204,18 +208,22 @@ type Store interface {
 	Entities(ctx context.Context, fn func(Entity) error) error
 	// Changes calls upsert for entities changed after generation since and
 	// remove for entities removed after it; ErrTooOld when tombstones of
-	// that range were pruned.
+	// that range were pruned. It reads one snapshot and calls remove for
+	// every removal before upsert for any entity, so that a consumer
+	// applying them in order keeps an entity that moved between sources.
 	Changes(ctx context.Context, since int64, upsert func(Entity) error, remove func(Removal) error) error
 
-	// Ack records the generation a catalog applied.
+	// Ack records the generation a catalog applied; a zero AckedAt is
+	// recorded as now.
 	Ack(ctx context.Context, a Ack) error
 	// Acks returns every consumer's last ack.
 	Acks(ctx context.Context) ([]Ack, error)
 
 	// TryLock takes the sync lock of a source for this process if free
 	// (a PostgreSQL advisory lock held on a dedicated connection; SQLite is
-	// single-process and always grants it). unlock releases it. If the
-	// process dies the lock is released with its connection.
+	// single-process and always grants it, once per source). unlock
+	// releases it; calling it again does nothing. If the process dies the
+	// lock is released with its connection; Close releases it too.
 	TryLock(ctx context.Context, sourceID string) (unlock func(), ok bool, err error)
 
 	// Prune keeps the newest keepRuns runs per source and tombstones of the
@@ -223,6 +231,6 @@ type Store interface {
 	Prune(ctx context.Context, keepRuns int, keepGenerations int64) error
 	// Ping checks the database is reachable and migrations are current.
 	Ping(ctx context.Context) error
-	// Close releases the store.
+	// Close releases the store; calling it again does nothing.
 	Close() error
 }

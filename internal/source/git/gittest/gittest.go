@@ -29,7 +29,7 @@ const Token = "t0ken-5ecret-for-tests-8c1f"
 // Server serves the bare repositories under root over smart HTTP, behind
 // HTTP basic auth.
 type Server struct {
-	t    *testing.T
+	t    testing.TB
 	root string
 	srv  *httptest.Server
 	down atomic.Bool
@@ -40,7 +40,7 @@ type Server struct {
 
 // NewServer starts a server that lives until the test ends. It fails the
 // test (never skips) when git or git-http-backend is missing.
-func NewServer(t *testing.T) *Server {
+func NewServer(t testing.TB) *Server {
 	t.Helper()
 	if _, err := os.Stat(gitHTTPBackend); err != nil {
 		t.Fatalf("git-http-backend is required for the git server tests: %v", err)
@@ -112,7 +112,7 @@ func (s *Server) UploadRequests() []string {
 // Repo is a bare repository on the server plus a work clone to commit
 // from.
 type Repo struct {
-	t    *testing.T
+	t    testing.TB
 	bare string
 	work string
 	// URL is the repository's address on the test server.
@@ -175,7 +175,7 @@ func (r *Repo) Commit(branch string, changes map[string]string) string {
 
 // Run runs the git CLI in dir, isolated from the user's git config, and
 // returns its trimmed output.
-func Run(t *testing.T, dir string, args ...string) string {
+func Run(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir

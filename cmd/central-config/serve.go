@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/central-config/central-config/internal/config"
+	"github.com/central-config/central-config/internal/httpapi"
+	"github.com/central-config/central-config/internal/mapping"
+	"github.com/central-config/central-config/internal/source"
+	"github.com/central-config/central-config/internal/source/dir"
+	gitsource "github.com/central-config/central-config/internal/source/git"
+	githubsource "github.com/central-config/central-config/internal/source/github"
+	"github.com/central-config/central-config/internal/store"
+	"github.com/central-config/central-config/internal/store/postgres"
+	"github.com/central-config/central-config/internal/store/sqlite"
+	"github.com/central-config/central-config/internal/syncer"
+)
+
+// Defaults of the service, documented in docs/configuration.md.
+const (
+	defaultListen   = "127.0.0.1:7080"
+	defaultDatabase = ".data/central-config.db"
+	defaultCacheDir = ".data/cache"
+)
+
+// serveCmd runs the engine: the sync loop and the HTTP API, until SIGINT
+// or SIGTERM; then it stops taking requests, lets a running sync finish or
+// cancels it, and exits.
+func serveCmd(e *env, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	listen := fs.String("listen", "", "")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		fmt.Fprintf(e.stderr, "central-config serve: usage: central-config --config FILE serve [--listen ADDR]\n")
+		return exitUsage
+	}
+	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "central-config serve: %v\n", err)
+		return exitUsage
+	}
+	log := newLogger(e.stderr, cfg.Logging)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := openStore(ctx, cfg.Database)
+	if err != nil {
+		log.Error("cannot open the database", "error", err)
+		return 1
+	}
+	defer func() { _ = st.Close() }()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := httpapi.NewMetrics(reg)
+	sy, err := newSyncer(cfg, st, log, metrics)
+	if err != nil {
+		log.Error("invalid configuration", "error", err)
+		return exitUsage
+	}
+	addr := cfg.Server.Listen
+	if *listen != "" {
+		addr = *listen
+	}
+	if addr == "" {
+		addr = defaultListen
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error("cannot listen", "address", addr, "error", err)
+		return 1
+	}
+	handler := httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
+		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: metrics, Log: log})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Info("central-config engine started", "version", version, "address", "http://"+ln.Addr().String(),
+		"sources", len(sy.SourceIDs()), "database", cfg.Database.Client)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sy.Run(ctx)
+	}()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server failed", "error", err)
+			stop()
+		}
+	}()
+	<-ctx.Done()
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	<-done
+	return 0
+}
+
+// migrateCmd applies the database migrations and exits.
+func migrateCmd(e *env, args []string) int {
+	if len(args) != 0 {
+		fmt.Fprintf(e.stderr, "central-config migrate: takes no arguments\n")
+		return exitUsage
+	}
+	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "central-config migrate: %v\n", err)
+		return exitUsage
+	}
+	st, err := openStore(context.Background(), cfg.Database)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "central-config migrate: %v\n", err)
+		return 1
+	}
+	defer func() { _ = st.Close() }()
+	fmt.Fprintf(e.stdout, "database is migrated (%s)\n", clientName(cfg.Database))
+	return 0
+}
+
+func clientName(db config.Database) string {
+	if db.Client == "" {
+		return "sqlite"
+	}
+	return db.Client
+}
+
+// openStore opens and migrates the configured database.
+func openStore(ctx context.Context, db config.Database) (store.Store, error) {
+	switch clientName(db) {
+	case "pg":
+		if db.Connection == "" {
+			return nil, errors.New("centralConfig.database.connection must be a PostgreSQL URL when client is pg")
+		}
+		return postgres.Open(ctx, db.Connection.Reveal())
+	default:
+		path := db.Connection.Reveal()
+		if path == "" {
+			path = defaultDatabase
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		return sqlite.Open(ctx, path)
+	}
+}
+
+// newSyncer builds the sources and the syncer from config.
+func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *httpapi.Metrics) (*syncer.Syncer, error) {
+	rules, err := mapping.CompileRules(cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	cacheDir := cfg.CacheDir
+	if cacheDir == "" {
+		cacheDir = defaultCacheDir
+	}
+	var sources []syncer.Source
+	for _, sc := range cfg.Sources {
+		src, repo, branch, err := openSource(sc, cacheDir)
+		if err != nil {
+			return nil, err
+		}
+		s := syncer.Source{Source: src, Repo: repo, Branch: branch}
+		if f := sc.Schedule.Frequency; f != nil {
+			s.Interval = f.Std()
+		}
+		if t := sc.Schedule.Timeout; t != nil {
+			s.Timeout = t.Std()
+		}
+		if d := sc.Schedule.InitialDelay; d != nil {
+			s.InitialDelay = d.Std()
+		}
+		sources = append(sources, s)
+	}
+	opts := syncer.Options{Store: st, Sources: sources, Log: log,
+		Mapping:           mapping.Options{Rules: rules, Limits: cfg.Limits.Document()},
+		AllowMassDeletion: cfg.Guard.AllowMassDeletion,
+		KeepRuns:          cfg.History.MaxRuns, KeepGenerations: int64(cfg.History.DeltaGenerations),
+		Metrics: &syncer.Metrics{Observe: metrics.ObserveRun, ObserveFetchBytes: metrics.ObserveFetchBytes},
+	}
+	if r := cfg.Guard.MaxDeletionRatio; r != nil {
+		opts.MaxDeletionRatio = *r
+		if *r == 0 {
+			// A ratio of 0 refuses every removal; keep it distinct from
+			// "unset" (the default 0.5).
+			opts.MaxDeletionRatio = 1e-9
+		}
+	}
+	return syncer.New(opts)
+}
+
+// openSource builds one source, and the repository and branch that
+// webhooks name it by.
+func openSource(sc config.Source, cacheDir string) (source.Source, string, string, error) {
+	switch {
+	case sc.Git != nil:
+		g := sc.Git
+		src, err := gitsource.New(gitsource.Options{ID: sc.ID, URL: g.URL, Branch: g.Branch, Username: g.Username, Token: g.Token.Reveal(),
+			Paths: sc.Paths, CacheDir: filepath.Join(cacheDir, "git"), ViewURL: g.ViewURL, EditURL: g.EditURL})
+		branch := g.Branch
+		if branch == "" {
+			branch = gitsource.DefaultBranch
+		}
+		return src, githubRepoOf(g.URL), branch, err
+	case sc.GitHub != nil:
+		g := sc.GitHub
+		src, err := githubsource.New(githubsource.Options{ID: sc.ID, Owner: g.Owner, Repo: g.Repo, Branch: g.Branch, Token: g.Token.Reveal(),
+			BaseURL: g.APIBaseURL, WebURL: g.WebURL, Paths: sc.Paths})
+		return src, g.Owner + "/" + g.Repo, g.Branch, err
+	default:
+		src, err := dir.New(dir.Options{ID: sc.ID, Path: sc.Dir.Path, Paths: sc.Paths})
+		return src, "", "", err
+	}
+}
+
+// githubRepoOf returns "owner/repo" of a git URL on a GitHub host, so a
+// GitHub webhook can trigger a git source too.
+func githubRepoOf(url string) string {
+	u := strings.TrimSuffix(url, ".git")
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return ""
+	}
+	parts := strings.Split(u[i+3:], "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
+}
+
+// newLogger builds the engine's structured logger: JSON unless stderr is
+// a terminal (or logging.format says otherwise).
+func newLogger(w io.Writer, c config.Logging) *slog.Logger {
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	format := c.Format
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if info, err := f.Stat(); err == nil && info.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,368 @@
+// Package httpapi is the engine's HTTP API: the status of the sources and
+// their sync runs for the Backstage status page, the published entities
+// (full list or delta since a generation) for the Backstage entity
+// provider, manual and GitHub-webhook triggers, catalog acknowledgements,
+// health checks, Prometheus metrics and the OpenAPI document describing
+// all of it (openapi.yaml, served at /openapi.yaml).
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/central-config/central-config/internal/store"
+	"github.com/central-config/central-config/internal/syncer"
+)
+
+// Syncer is what the API needs of the sync engine; *syncer.Syncer
+// implements it, and tests substitute a fake.
+type Syncer interface {
+	// SourceIDs lists the configured sources in config order.
+	SourceIDs() []string
+	// Interval returns a source's schedule interval.
+	Interval(id string) time.Duration
+	// Running returns the id of a source's run in progress, or 0.
+	Running(id string) int64
+	// TriggerRun asks for a run now and returns its id without waiting;
+	// syncer.ErrUnknownSource for a source that is not configured.
+	TriggerRun(ctx context.Context, id string, t store.Trigger) (int64, error)
+	// SourcesForPush returns the sources tracking a repository's branch.
+	SourcesForPush(repo, branch string) []string
+}
+
+var _ Syncer = (*syncer.Syncer)(nil)
+
+// Options configure the API.
+type Options struct {
+	Store  store.Store
+	Syncer Syncer
+	// Token is the bearer token for writes (and reads when ProtectReads);
+	// empty refuses every write, so an unconfigured server is read-only.
+	Token        string
+	ProtectReads bool
+	// WebhookSecret verifies GitHub webhook signatures; empty disables
+	// the webhook endpoint.
+	WebhookSecret string
+	// Registry is served at /metrics; the API's collectors register on it.
+	// A private registry is used when nil.
+	Registry *prometheus.Registry
+	// Metrics, when set, are the collectors the syncer reports into; nil
+	// takes NewMetrics(Registry), which shares them anyway.
+	Metrics *Metrics
+	Log     *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+//go:embed openapi.yaml
+var openapiYAML []byte
+
+// Body limits: a manual trigger or an ack is a few bytes; GitHub caps
+// webhook payloads at 25 MiB.
+const (
+	maxRequestBody = 1 << 20
+	maxWebhookBody = 25 << 20
+)
+
+// server holds the handlers' dependencies.
+type server struct {
+	opts      Options
+	store     store.Store
+	syncer    Syncer
+	log       *slog.Logger
+	now       func() time.Time
+	metrics   *Metrics
+	tokenHash [sha256.Size]byte
+	mux       *http.ServeMux
+}
+
+// access says who may call a route.
+type access int
+
+const (
+	// public routes never require the token (probes, metrics).
+	public access = iota
+	// read routes require the token when ProtectReads.
+	read
+	// write routes always require the token.
+	write
+	// webhook routes authenticate with a signature instead of the token.
+	webhook
+)
+
+// New returns the API handler. It takes its store and syncer as
+// interfaces so the production stores (SQLite, PostgreSQL) and test fakes
+// drop in alike.
+func New(opts Options) http.Handler {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(opts.Registry)
+	}
+	s := &server{
+		opts:    opts,
+		store:   opts.Store,
+		syncer:  opts.Syncer,
+		log:     opts.Log,
+		now:     opts.Now,
+		metrics: opts.Metrics,
+		mux:     http.NewServeMux(),
+	}
+	s.tokenHash = sha256.Sum256([]byte(opts.Token))
+
+	s.handle("GET /healthz", public, s.healthz)
+	s.handle("GET /readyz", public, s.readyz)
+	s.handle("GET /metrics", public, promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{}).ServeHTTP)
+	s.handle("GET /openapi.yaml", read, s.openapi)
+	s.handle("GET /central-config/last-sync", read, s.lastSync)
+	s.handle("GET /central-config/syncs", read, s.listRuns)
+	s.handle("GET /central-config/syncs/{id}", read, s.getRun)
+	s.handle("POST /central-config/sync", write, s.triggerSync)
+	s.handle("POST /central-config/webhooks/github", webhook, s.githubWebhook)
+	s.handle("GET /central-config/entities", read, s.entities)
+	s.handle("POST /central-config/catalog-acks", write, s.catalogAck)
+	s.mux.Handle("/", s.instrument("unmatched", http.HandlerFunc(s.unmatched)))
+	return s.mux
+}
+
+// handle registers a route with its access check and instrumentation.
+func (s *server) handle(pattern string, a access, fn http.HandlerFunc) {
+	_, route, _ := strings.Cut(pattern, " ")
+	h := http.Handler(fn)
+	if a == write || (a == read && s.opts.ProtectReads) {
+		h = s.requireToken(a, h)
+	}
+	s.mux.Handle(pattern, s.instrument(route, h))
+}
+
+// unmatched answers paths and methods no route serves, in the API's JSON
+// error shape rather than ServeMux's plain text.
+func (s *server) unmatched(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		if m == r.Method {
+			continue
+		}
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, p := s.mux.Handler(r2); p != "" && p != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.error(w, http.StatusMethodNotAllowed, "method-not-allowed", r.Method+" is not allowed on "+r.URL.Path)
+		return
+	}
+	s.error(w, http.StatusNotFound, "not-found", "no such endpoint: "+r.URL.Path)
+}
+
+// requireToken checks the bearer token. Without a configured token no
+// request can be authorised: writes (and protected reads) are refused
+// with 403 rather than left open.
+func (s *server) requireToken(a access, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Token == "" {
+			msg := "writes are disabled: server.token must be set"
+			if a == read {
+				msg = "reads are protected (server.protectReads) but no token is configured: server.token must be set"
+			}
+			s.error(w, http.StatusForbidden, "token-not-configured", msg)
+			return
+		}
+		got, ok := bearerToken(r.Header.Get("Authorization"))
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="central-config"`)
+			s.error(w, http.StatusUnauthorized, "unauthorized", "a bearer token is required (Authorization: Bearer <server.token>)")
+			return
+		}
+		// Hashing first makes the comparison constant-time in the
+		// token's length too.
+		gotHash := sha256.Sum256([]byte(got))
+		if subtle.ConstantTimeCompare(gotHash[:], s.tokenHash[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="central-config", error="invalid_token"`)
+			s.error(w, http.StatusUnauthorized, "unauthorized", "the bearer token is not valid")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func bearerToken(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// statusWriter records the status for logs and metrics. Unwrap lets
+// http.ResponseController reach the connection's Flush.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// instrument logs one debug line and counts every request, also one that
+// aborts mid-stream.
+func (s *server) instrument(route string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		record := func(code string) {
+			s.metrics.httpRequests.WithLabelValues(route, code).Inc()
+			s.log.Debug("http request", "method", r.Method, "route", route, "status", code,
+				"duration_ms", float64(time.Since(start).Microseconds())/1000)
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				// The handler aborted mid-response (a store error while
+				// streaming): the client sees a truncated body, never a
+				// short list that looks complete.
+				record("aborted")
+				panic(p)
+			}
+		}()
+		next.ServeHTTP(sw, r)
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		record(strconv.Itoa(status))
+	})
+}
+
+// apiError is the body of every error response.
+type apiError struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// error writes an error response. Messages may carry store or network
+// errors, so configured secrets are masked in them.
+func (s *server) error(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, apiError{Error: errorBody{Code: code, Message: s.redact(msg)}})
+}
+
+// internal reports an unexpected failure: the details (which may name
+// hosts and users of the database) go to the log, the client gets what
+// failed.
+func (s *server) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	s.log.Error(what, "route", r.Pattern, "error", s.redact(err.Error()))
+	s.error(w, http.StatusInternalServerError, "internal", what+"; the engine's log has the details")
+}
+
+// redact masks the token and webhook secret in a text bound for a
+// response or a log.
+func (s *server) redact(msg string) string {
+	for _, secret := range []string{s.opts.Token, s.opts.WebhookSecret} {
+		if secret != "" {
+			msg = strings.ReplaceAll(msg, secret, "[redacted]")
+		}
+	}
+	return msg
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// decodeBody reads an optional small JSON request body into v. empty
+// says there was no body; ok is false after an error response was
+// written.
+func (s *server) decodeBody(w http.ResponseWriter, r *http.Request, v any) (empty, ok bool) {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.Is(err, io.EOF):
+			return true, true
+		case errors.As(err, &tooLarge):
+			s.error(w, http.StatusRequestEntityTooLarge, "payload-too-large", "the request body is larger than 1 MiB")
+		default:
+			s.error(w, http.StatusBadRequest, "bad-request", "the request body is not valid JSON: "+err.Error())
+		}
+		return false, false
+	}
+	if dec.More() {
+		s.error(w, http.StatusBadRequest, "bad-request", "the request body has more than one JSON value")
+		return false, false
+	}
+	return false, true
+}
+
+func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeText(w, http.StatusOK, "ok\n")
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.error(w, http.StatusServiceUnavailable, "not-ready", "store: "+err.Error())
+		return
+	}
+	writeText(w, http.StatusOK, "ok\n")
+}
+
+func (s *server) openapi(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(openapiYAML)
+}
+
+func writeText(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(text))
+}

@@ -1,0 +1,149 @@
+package httpapi
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/store"
+)
+
+// Metrics are the engine's Prometheus collectors. The syncer reports runs
+// and fetches into them (syncer.Metrics{Observe: m.ObserveRun}) and the API
+// reports requests, generations and acks, so one registry shows both.
+type Metrics struct {
+	runs          *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	entities      *prometheus.GaugeVec
+	fileErrors    *prometheus.GaugeVec
+	lastSuccess   *prometheus.GaugeVec
+	generation    prometheus.Gauge
+	ackGeneration *prometheus.GaugeVec
+	httpRequests  *prometheus.CounterVec
+	fetchBytes    *prometheus.CounterVec
+}
+
+// fileErrorsMu makes a source's reset-and-set of file error gauges atomic,
+// across every Metrics sharing the collectors.
+var fileErrorsMu sync.Mutex
+
+// NewMetrics registers the collectors on reg (nil: registered nowhere).
+// Calling it again with the same registry returns Metrics sharing the
+// already registered collectors, so the syncer's and the API's (New
+// calls it too) are one set.
+func NewMetrics(reg *prometheus.Registry) *Metrics {
+	var r prometheus.Registerer = prometheus.NewRegistry()
+	if reg != nil {
+		r = reg
+	}
+	return &Metrics{
+		runs: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "central_config_sync_runs_total",
+			Help: "Sync runs finished, by source and outcome (succeeded, degraded, failed, unchanged).",
+		}, []string{"source", "outcome"})),
+		duration: register(r, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "central_config_sync_duration_seconds",
+			Help:    "How long sync runs took, by source.",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
+		}, []string{"source"})),
+		entities: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "central_config_entities",
+			Help: "Entities a source publishes, as of its last run that was not a failure.",
+		}, []string{"source"})),
+		fileErrors: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "central_config_file_errors",
+			Help: "File problems of severity error in a source's last mapped revision, by code.",
+		}, []string{"source", "code"})),
+		lastSuccess: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "central_config_last_success_timestamp_seconds",
+			Help: "When a source last synced without failing (succeeded, degraded or unchanged), as a Unix time.",
+		}, []string{"source"})),
+		generation: register(r, prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "central_config_generation",
+			Help: "The global generation of published entities, as last read or published.",
+		})),
+		ackGeneration: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "central_config_catalog_ack_generation",
+			Help: "The generation a catalog last acknowledged it applied, by consumer.",
+		}, []string{"consumer"})),
+		httpRequests: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "central_config_http_requests_total",
+			Help: "HTTP requests served, by route and status code (\"aborted\" for a response cut mid-stream).",
+		}, []string{"route", "code"})),
+		fetchBytes: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "central_config_fetch_bytes_total",
+			Help: "Bytes fetched from a source.",
+		}, []string{"source"})),
+	}
+}
+
+// register registers c, or returns the collector of the same description
+// already registered.
+func register[C prometheus.Collector](r prometheus.Registerer, c C) C {
+	if err := r.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(err)
+	}
+	return c
+}
+
+// ObserveRun records a finished run; it has the signature of
+// syncer.Metrics.Observe.
+func (m *Metrics) ObserveRun(r store.Run) {
+	if m == nil || r.Outcome == "" || r.Outcome == store.Running {
+		return
+	}
+	src := r.SourceID
+	m.runs.WithLabelValues(src, string(r.Outcome)).Inc()
+	if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() && !r.FinishedAt.Before(r.StartedAt) {
+		m.duration.WithLabelValues(src).Observe(r.Duration().Seconds())
+	}
+	switch r.Outcome {
+	case store.Succeeded, store.Degraded, store.Unchanged:
+		m.entities.WithLabelValues(src).Set(float64(r.Counts.Entities))
+		if !r.FinishedAt.IsZero() {
+			m.lastSuccess.WithLabelValues(src).Set(float64(r.FinishedAt.UnixNano()) / 1e9)
+		}
+	}
+	if r.Generation > 0 {
+		m.generation.Set(float64(r.Generation))
+	}
+	// An unchanged run, or one that failed before mapping (fetch error),
+	// says nothing new about the files: keep the last mapped state.
+	if r.Outcome == store.Unchanged || (r.Outcome == store.Failed && len(r.Errors) == 0) {
+		return
+	}
+	counts := map[string]int{}
+	for _, e := range r.Errors {
+		if e.Severity == string(diag.Error) {
+			counts[e.Code]++
+		}
+	}
+	fileErrorsMu.Lock()
+	defer fileErrorsMu.Unlock()
+	m.fileErrors.DeletePartialMatch(prometheus.Labels{"source": src})
+	for code, n := range counts {
+		m.fileErrors.WithLabelValues(src, code).Set(float64(n))
+	}
+}
+
+// ObserveFetchBytes counts bytes a source's fetch transferred.
+func (m *Metrics) ObserveFetchBytes(source string, n int) {
+	if m == nil || n <= 0 {
+		return
+	}
+	m.fetchBytes.WithLabelValues(source).Add(float64(n))
+}
+
+func (m *Metrics) setGeneration(g int64) { m.generation.Set(float64(g)) }
+
+func (m *Metrics) setAck(consumer string, g int64) {
+	m.ackGeneration.WithLabelValues(consumer).Set(float64(g))
+}

@@ -1,0 +1,340 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/store"
+	"github.com/central-config/central-config/internal/syncer"
+)
+
+// Source states on the status page.
+const (
+	stateNever    = "never"
+	stateSyncing  = "syncing"
+	stateFailed   = "failed"
+	stateDegraded = "degraded"
+	stateSynced   = "synced"
+)
+
+// Listing limits of GET /central-config/syncs.
+const (
+	defaultRunLimit = 20
+	maxRunLimit     = 200
+)
+
+// runJSON is a sync run as the API serves it: absent values are null, not
+// zero times or missing keys, so clients need no special cases.
+type runJSON struct {
+	ID               int64             `json:"id"`
+	Source           string            `json:"source"`
+	Trigger          store.Trigger     `json:"trigger"`
+	StartedAt        *time.Time        `json:"startedAt"`
+	FinishedAt       *time.Time        `json:"finishedAt"`
+	DurationSeconds  *float64          `json:"durationSeconds"`
+	Outcome          store.Outcome     `json:"outcome"`
+	Revision         *string           `json:"revision"`
+	PreviousRevision *string           `json:"previousRevision"`
+	Counts           store.Counts      `json:"counts"`
+	Errors           []store.FileError `json:"errors"`
+	ErrorCount       int               `json:"errorCount"`
+	WarningCount     int               `json:"warningCount"`
+	Reason           *string           `json:"reason"`
+	Generation       int64             `json:"generation"`
+	Repeats          int               `json:"repeats"`
+}
+
+func toRunJSON(r store.Run) runJSON {
+	out := runJSON{
+		ID: r.ID, Source: r.SourceID, Trigger: r.Trigger, Outcome: r.Outcome,
+		StartedAt: timePtr(r.StartedAt), FinishedAt: timePtr(r.FinishedAt),
+		Revision: strPtr(r.Revision), PreviousRevision: strPtr(r.PreviousRevision), Reason: strPtr(r.Reason),
+		Counts: r.Counts, Errors: r.Errors, Generation: r.Generation, Repeats: r.Repeats,
+	}
+	if out.Errors == nil {
+		out.Errors = []store.FileError{}
+	}
+	if out.StartedAt != nil && out.FinishedAt != nil {
+		d := r.Duration().Seconds()
+		out.DurationSeconds = &d
+	}
+	out.ErrorCount, out.WarningCount = severityCounts(r.Errors)
+	return out
+}
+
+func severityCounts(errs []store.FileError) (errors, warnings int) {
+	for _, e := range errs {
+		switch e.Severity {
+		case string(diag.Error):
+			errors++
+		case string(diag.Warning):
+			warnings++
+		}
+	}
+	return errors, warnings
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// sourceJSON is one configured source on the status page.
+type sourceJSON struct {
+	ID                  string     `json:"id"`
+	State               string     `json:"state"`
+	Revision            *string    `json:"revision"`
+	LastAttemptAt       *time.Time `json:"lastAttemptAt"`
+	LastSuccessAt       *time.Time `json:"lastSuccessAt"`
+	LastSuccessRevision *string    `json:"lastSuccessRevision"`
+	NextDueAt           *time.Time `json:"nextDueAt"`
+	ConsecutiveFailures int        `json:"consecutiveFailures"`
+	EntityCount         int        `json:"entityCount"`
+	IntervalSeconds     int64      `json:"intervalSeconds"`
+	RunningRunID        *int64     `json:"runningRunId"`
+	LastRun             *runJSON   `json:"lastRun"`
+	ErrorCount          int        `json:"errorCount"`
+	WarningCount        int        `json:"warningCount"`
+	// FailedFiles counts files whose newest version has errors; their
+	// entities stay at the last good revision. It outlives the run that
+	// found the errors (later unchanged runs do not re-report them).
+	FailedFiles int `json:"failedFiles"`
+}
+
+type ackJSON struct {
+	Consumer   string     `json:"consumer"`
+	Generation int64      `json:"generation"`
+	AckedAt    *time.Time `json:"ackedAt"`
+	Lagging    bool       `json:"lagging"`
+}
+
+type lastSyncJSON struct {
+	Generation int64        `json:"generation"`
+	Sources    []sourceJSON `json:"sources"`
+	Catalog    struct {
+		Acks []ackJSON `json:"acks"`
+	} `json:"catalog"`
+}
+
+// lastSync serves the status page: every configured source, also one
+// that never ran, and how far each catalog has applied the generations.
+func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	g, err := s.store.Generation(ctx)
+	if err != nil {
+		s.internal(w, r, "cannot read the generation", err)
+		return
+	}
+	s.metrics.setGeneration(g)
+	statuses, err := s.store.Statuses(ctx)
+	if err != nil {
+		s.internal(w, r, "cannot read source statuses", err)
+		return
+	}
+	byID := make(map[string]store.SourceStatus, len(statuses))
+	for _, st := range statuses {
+		byID[st.SourceID] = st
+	}
+	out := lastSyncJSON{Generation: g, Sources: []sourceJSON{}}
+	for _, id := range s.syncer.SourceIDs() {
+		src := sourceJSON{ID: id, State: stateNever, IntervalSeconds: int64(s.syncer.Interval(id) / time.Second)}
+		if running := s.syncer.Running(id); running != 0 {
+			src.RunningRunID = &running
+		}
+		st, hasStatus := byID[id]
+		if hasStatus {
+			src.Revision = strPtr(st.Revision)
+			src.LastAttemptAt = timePtr(st.LastAttemptAt)
+			src.LastSuccessAt = timePtr(st.LastSuccessAt)
+			src.LastSuccessRevision = strPtr(st.LastSuccessRevision)
+			src.NextDueAt = timePtr(st.NextDueAt)
+			src.ConsecutiveFailures = st.ConsecutiveFailures
+			src.EntityCount = st.EntityCount
+			if st.LastRunID != 0 {
+				run, err := s.store.Run(ctx, st.LastRunID)
+				switch {
+				case err == nil:
+					rj := toRunJSON(run)
+					src.LastRun = &rj
+					src.ErrorCount, src.WarningCount = rj.ErrorCount, rj.WarningCount
+				case !errors.Is(err, store.ErrNotFound): // a pruned run is no error
+					s.internal(w, r, "cannot read the last run of source "+id, err)
+					return
+				}
+			}
+			files, err := s.store.Files(ctx, id)
+			if err != nil {
+				s.internal(w, r, "cannot read the files of source "+id, err)
+				return
+			}
+			for _, f := range files {
+				if f.Failed {
+					src.FailedFiles++
+				}
+			}
+		}
+		src.State = sourceState(src, hasStatus)
+		out.Sources = append(out.Sources, src)
+	}
+	acks, err := s.store.Acks(ctx)
+	if err != nil {
+		s.internal(w, r, "cannot read catalog acks", err)
+		return
+	}
+	out.Catalog.Acks = make([]ackJSON, 0, len(acks))
+	for _, a := range acks {
+		out.Catalog.Acks = append(out.Catalog.Acks, ackJSON{Consumer: a.Consumer, Generation: a.Generation,
+			AckedAt: timePtr(a.AckedAt), Lagging: a.Generation < g})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// sourceState ranks what matters most: a run in progress (also a first
+// one, before the source has any status), then never synced, then the
+// last run's outcome, then file errors that outlive it.
+func sourceState(src sourceJSON, hasStatus bool) string {
+	switch {
+	case src.RunningRunID != nil:
+		return stateSyncing
+	case !hasStatus:
+		return stateNever
+	case src.LastRun != nil && src.LastRun.Outcome == store.Failed:
+		return stateFailed
+	case src.LastRun == nil && src.ConsecutiveFailures > 0:
+		return stateFailed
+	case src.LastRun != nil && src.LastRun.Outcome == store.Degraded,
+		src.ErrorCount > 0, src.FailedFiles > 0:
+		return stateDegraded
+	default:
+		return stateSynced
+	}
+}
+
+type runsJSON struct {
+	Runs []runJSON `json:"runs"`
+	Next *string   `json:"next"`
+}
+
+// listRuns pages through run history newest first; next is the URL of
+// the following page, or null on the last.
+func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	source := q.Get("source")
+	before, ok := s.intParam(w, q, "before", 0, 1)
+	if !ok {
+		return
+	}
+	limit, ok := s.intParam(w, q, "limit", defaultRunLimit, 1)
+	if !ok {
+		return
+	}
+	limit = min(limit, maxRunLimit)
+	runs, err := s.store.Runs(r.Context(), source, before, int(limit)+1)
+	if err != nil {
+		s.internal(w, r, "cannot read sync runs", err)
+		return
+	}
+	out := runsJSON{Runs: make([]runJSON, 0, min(len(runs), int(limit)))}
+	for i, run := range runs {
+		if i == int(limit) {
+			next := url.Values{"before": {strconv.FormatInt(runs[i-1].ID, 10)}, "limit": {strconv.FormatInt(limit, 10)}}
+			if source != "" {
+				next.Set("source", source)
+			}
+			u := "/central-config/syncs?" + next.Encode()
+			out.Next = &u
+			break
+		}
+		out.Runs = append(out.Runs, toRunJSON(run))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// intParam parses an optional integer query parameter of at least lo.
+func (s *server) intParam(w http.ResponseWriter, q url.Values, name string, def, lo int64) (int64, bool) {
+	v := q.Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo {
+		s.error(w, http.StatusBadRequest, "bad-request", name+" must be an integer of at least "+strconv.FormatInt(lo, 10))
+		return 0, false
+	}
+	return n, true
+}
+
+func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		s.error(w, http.StatusBadRequest, "bad-request", "the run id must be a positive integer")
+		return
+	}
+	run, err := s.store.Run(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.error(w, http.StatusNotFound, "not-found", "no sync run "+strconv.FormatInt(id, 10))
+		return
+	}
+	if err != nil {
+		s.internal(w, r, "cannot read the sync run", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toRunJSON(run))
+}
+
+type triggerRequest struct {
+	Source string `json:"source"`
+}
+
+type triggeredRun struct {
+	Source string `json:"source"`
+	RunID  int64  `json:"runId"`
+}
+
+// triggerSync starts runs now, of one source or of all, and answers with
+// their ids without waiting for them (follow them at /syncs/{id}).
+func (s *server) triggerSync(w http.ResponseWriter, r *http.Request) {
+	var req triggerRequest
+	if _, ok := s.decodeBody(w, r, &req); !ok {
+		return
+	}
+	ids := s.syncer.SourceIDs()
+	if req.Source != "" {
+		if !slices.Contains(ids, req.Source) {
+			s.error(w, http.StatusNotFound, "unknown-source", "no source "+strconv.Quote(req.Source)+" is configured")
+			return
+		}
+		ids = []string{req.Source}
+	}
+	out := struct {
+		Runs []triggeredRun `json:"runs"`
+	}{Runs: []triggeredRun{}}
+	for _, id := range ids {
+		runID, err := s.syncer.TriggerRun(r.Context(), id, store.TriggerManual)
+		if errors.Is(err, syncer.ErrUnknownSource) {
+			s.error(w, http.StatusNotFound, "unknown-source", "no source "+strconv.Quote(id)+" is configured")
+			return
+		}
+		if err != nil {
+			s.internal(w, r, "cannot start a run of source "+id, err)
+			return
+		}
+		out.Runs = append(out.Runs, triggeredRun{Source: id, RunID: runID})
+	}
+	writeJSON(w, http.StatusAccepted, out)
+}

@@ -1,0 +1,104 @@
+// Package migrations holds the schema of both store backends as goose SQL
+// migrations, one folder per dialect, embedded in the binary so that a
+// deployment needs nothing beside it to create or upgrade its database.
+package migrations
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed postgres/*.sql sqlite/*.sql
+var files embed.FS
+
+// Dialect names a backend, and so its folder of migrations.
+type Dialect string
+
+// The dialects, one per store backend.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// Latest is the newest schema version this binary knows for d.
+func Latest(d Dialect) int64 {
+	names, err := fs.Glob(files, string(d)+"/*.sql")
+	if err != nil {
+		panic(err) // the pattern is constant and valid
+	}
+	var latest int64
+	for _, name := range names {
+		if v, err := goose.NumericComponent(name); err == nil && v > latest {
+			latest = v
+		}
+	}
+	return latest
+}
+
+// Up brings db's schema to the newest version this binary knows. It refuses
+// a database that a newer binary migrated: this one would misread it.
+func Up(ctx context.Context, db *sql.DB, d Dialect) error {
+	sub, err := fs.Sub(files, string(d))
+	if err != nil {
+		return err
+	}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	dialect := goose.DialectSQLite3
+	if d == Postgres {
+		dialect = goose.DialectPostgres
+		// Replicas starting together take turns; retry every second
+		// for five minutes.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, db, sub, opts...)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	have, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("migrations: read schema version: %w", err)
+	}
+	if err := tooNew(have, Latest(d)); err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	return nil
+}
+
+// Check reports whether db's schema is exactly the version this binary
+// knows, without changing it, so that a health check can tell.
+func Check(ctx context.Context, db *sql.DB, d Dialect) error {
+	var have int64
+	err := db.QueryRowContext(ctx,
+		"SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied").Scan(&have)
+	if err != nil {
+		return fmt.Errorf("migrations: read schema version: %w", err)
+	}
+	know := Latest(d)
+	if err := tooNew(have, know); err != nil {
+		return err
+	}
+	if have < know {
+		return fmt.Errorf("database schema is at version %d, this central-config needs %d: run central-config migrate", have, know)
+	}
+	return nil
+}
+
+func tooNew(have, know int64) error {
+	if have > know {
+		return fmt.Errorf("database schema is at version %d, this central-config knows up to %d: upgrade central-config", have, know)
+	}
+	return nil
+}

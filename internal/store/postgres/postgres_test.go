@@ -1,0 +1,154 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/central-config/central-config/internal/store"
+	"github.com/central-config/central-config/internal/store/migrations"
+	"github.com/central-config/central-config/internal/store/pgtest"
+	"github.com/central-config/central-config/internal/store/postgres"
+	"github.com/central-config/central-config/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func open(tb testing.TB, url string) *postgres.Store {
+	tb.Helper()
+	s, err := postgres.Open(tb.Context(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func TestStore(t *testing.T) {
+	var mu sync.Mutex
+	urls := map[*testing.T]string{}
+	storetest.Run(t, func(t *testing.T) store.Store {
+		mu.Lock()
+		url, ok := urls[t]
+		if !ok {
+			url = pgtest.Start(t).URL("store")
+			urls[t] = url
+		}
+		mu.Unlock()
+		return open(t, url)
+	})
+}
+
+// Two stores on one database are two engine replicas.
+func TestTryLockAcrossStores(t *testing.T) {
+	url := pgtest.Start(t).URL("locks")
+	s1, s2 := open(t, url), open(t, url)
+	defer func() { _ = s2.Close() }()
+	try := func(s *postgres.Store, source string) (func(), bool) {
+		t.Helper()
+		unlock, ok, err := s.TryLock(t.Context(), source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return unlock, ok
+	}
+
+	unlock, ok := try(s1, "x")
+	if !ok {
+		t.Fatal("s1 TryLock(x) refused")
+	}
+	if _, ok := try(s2, "x"); ok {
+		t.Fatal("s2 TryLock(x) granted while s1 holds it")
+	}
+	unlockY, ok := try(s2, "y")
+	if !ok {
+		t.Fatal("s2 TryLock(y) refused")
+	}
+	unlockY()
+	unlock()
+	unlockX, ok := try(s2, "x")
+	if !ok {
+		t.Fatal("s2 TryLock(x) refused after s1 unlocked")
+	}
+	if _, ok := try(s1, "x"); ok {
+		t.Fatal("s1 TryLock(x) granted while s2 holds it")
+	}
+	unlockX()
+
+	// Closing the holder's store releases its locks.
+	if _, ok := try(s1, "w"); !ok {
+		t.Fatal("s1 TryLock(w) refused")
+	}
+	if err := s1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	unlockW, ok := try(s2, "w")
+	if !ok {
+		t.Error("s2 TryLock(w) refused after s1 was closed")
+	} else {
+		unlockW()
+	}
+
+	// A replica that dies loses its lock with its connection: terminate
+	// the session holding the only advisory lock of the database.
+	s3 := open(t, url)
+	defer func() { _ = s3.Close() }()
+	unlockZ, ok := try(s3, "z")
+	if !ok {
+		t.Fatal("s3 TryLock(z) refused")
+	}
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.WithoutCancel(t.Context())) }()
+	var terminated int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000))
+		FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&terminated); err != nil {
+		t.Fatal(err)
+	}
+	if terminated != 1 {
+		t.Fatalf("terminated %d sessions holding advisory locks; want 1", terminated)
+	}
+	if _, ok := try(s2, "z"); !ok {
+		t.Error("s2 TryLock(z) refused after the holder's connection died")
+	}
+	unlockZ() // on a dead connection: must not hang or panic
+	if err := s3.Ping(t.Context()); err != nil {
+		t.Errorf("Ping after losing a lock connection: %v", err)
+	}
+}
+
+func TestSchemaTooNew(t *testing.T) {
+	url := pgtest.Start(t).URL("too_new")
+	s := open(t, url)
+	defer func() { _ = s.Close() }()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(context.WithoutCancel(t.Context())) }()
+	if _, err := conn.Exec(t.Context(), `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, true)`); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("database schema is at version 99, this central-config knows up to %d: upgrade central-config",
+		migrations.Latest(migrations.Postgres))
+	if err := s.Ping(t.Context()); err == nil || err.Error() != want {
+		t.Errorf("Ping = %v; want %q", err, want)
+	}
+	if s2, err := postgres.Open(t.Context(), url); err == nil || err.Error() != want {
+		if s2 != nil {
+			_ = s2.Close()
+		}
+		t.Errorf("Open = %v; want %q", err, want)
+	}
+}
+
+func BenchmarkCommit100k(b *testing.B) {
+	storetest.BenchCommit(b, func(b *testing.B) store.Store {
+		return open(b, pgtest.Start(b).URL("bench"))
+	}, 100_000)
+}

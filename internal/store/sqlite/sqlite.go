@@ -1,0 +1,578 @@
+// Package sqlite is the embedded default store: one SQLite file used by a
+// single engine process, in pure Go (modernc.org/sqlite, no cgo) so that
+// the binary stays static.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/central-config/central-config/internal/store"
+	"github.com/central-config/central-config/internal/store/migrations"
+)
+
+// Store is the SQLite implementation of store.Store. Writes go through one
+// connection, so they are serialised in the process and never meet
+// SQLITE_BUSY from each other; reads use a pool of read-only connections,
+// which WAL lets run beside the writer.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+
+	mu sync.Mutex
+	// locked holds the sources whose sync lock is taken.
+	locked map[string]bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating it if needed) the database file at path and applies
+// the migrations it lacks.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("sqlite: path %q: must not contain '?'", path)
+	}
+	const common = "_busy_timeout=10000&_foreign_keys=1"
+	write, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite", path+"?"+common+"&_query_only=1")
+	if err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	read.SetMaxIdleConns(4)
+	s := &Store{write: write, read: read, locked: map[string]bool{}}
+	if err := s.Migrate(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Migrate applies the migrations the database lacks; Open does it, and the
+// migrate command calls it to upgrade a database without starting the
+// engine.
+func (s *Store) Migrate(ctx context.Context) error {
+	return migrations.Up(ctx, s.write, migrations.SQLite)
+}
+
+// Close implements store.Store. Calling it again does nothing.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	return migrations.Check(ctx, s.read, migrations.SQLite)
+}
+
+// inTx runs fn in a write transaction.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+const statusColumns = `source_id, revision, last_attempt_at, last_success_at, last_success_revision,
+	consecutive_failures, next_due_at, entity_count, last_run_id`
+
+func scanStatus(row scanner) (store.SourceStatus, error) {
+	var st store.SourceStatus
+	var attempt, success, due sql.NullInt64
+	err := row.Scan(&st.SourceID, &st.Revision, &attempt, &success, &st.LastSuccessRevision,
+		&st.ConsecutiveFailures, &due, &st.EntityCount, &st.LastRunID)
+	st.LastAttemptAt, st.LastSuccessAt, st.NextDueAt = fromDB(attempt), fromDB(success), fromDB(due)
+	return st, err
+}
+
+// Status implements store.Store.
+func (s *Store) Status(ctx context.Context, sourceID string) (store.SourceStatus, error) {
+	st, err := scanStatus(s.read.QueryRowContext(ctx,
+		`SELECT `+statusColumns+` FROM sources WHERE source_id = ?`, sourceID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.SourceStatus{}, fmt.Errorf("source %q: %w", sourceID, store.ErrNotFound)
+	}
+	return st, err
+}
+
+// collect reads every row of a query with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = rows.Close() }()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Statuses implements store.Store.
+func (s *Store) Statuses(ctx context.Context) ([]store.SourceStatus, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+statusColumns+` FROM sources ORDER BY source_id`)
+	return collect(rows, err, scanStatus)
+}
+
+// Files implements store.Store.
+func (s *Store) Files(ctx context.Context, sourceID string) ([]store.File, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT path, hash, revision, failed FROM files WHERE source_id = ? ORDER BY path`, sourceID)
+	return collect(rows, err, func(row scanner) (store.File, error) {
+		var f store.File
+		err := row.Scan(&f.Path, &f.Hash, &f.Revision, &f.Failed)
+		return f, err
+	})
+}
+
+const entityColumns = `source_id, key, ref, file, hash, body, generation`
+
+func scanEntity(row scanner) (store.Entity, error) {
+	var e store.Entity
+	err := row.Scan(&e.SourceID, &e.Key, &e.Ref, &e.File, &e.Hash, &e.Body, &e.Generation)
+	return e, err
+}
+
+// SourceEntities implements store.Store.
+func (s *Store) SourceEntities(ctx context.Context, sourceID string) ([]store.Entity, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT `+entityColumns+` FROM entities WHERE source_id = ? ORDER BY key`, sourceID)
+	return collect(rows, err, scanEntity)
+}
+
+// Commit implements store.Store.
+func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
+	if err := checkSource(c); err != nil {
+		return 0, err
+	}
+	changed := len(c.Upserts) > 0 || len(c.Removals) > 0
+	var gen int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		bump := 0
+		if changed {
+			bump = 1
+		}
+		if err := tx.QueryRowContext(ctx,
+			`UPDATE meta SET generation = generation + ? RETURNING generation`, bump).Scan(&gen); err != nil {
+			return err
+		}
+		c.Run.SourceID, c.Run.Generation = c.SourceID, 0
+		if changed {
+			c.Run.Generation = gen
+		}
+		runID, err := saveRun(ctx, tx, c.Run)
+		if err != nil {
+			return err
+		}
+		c.Status.SourceID, c.Status.LastRunID = c.SourceID, runID
+		if err := saveStatus(ctx, tx, c.Status); err != nil {
+			return err
+		}
+		if err := replaceFiles(ctx, tx, c.SourceID, c.Files); err != nil {
+			return err
+		}
+		if err := removeEntities(ctx, tx, c.SourceID, c.Removals, gen); err != nil {
+			return err
+		}
+		return upsertEntities(ctx, tx, c.SourceID, c.Upserts, gen)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: commit %s: %w", c.SourceID, err)
+	}
+	return gen, nil
+}
+
+func checkSource(c store.Commit) error {
+	for _, e := range c.Upserts {
+		if e.SourceID != "" && e.SourceID != c.SourceID {
+			return fmt.Errorf("commit of source %q upserts entity %q of source %q", c.SourceID, e.Key, e.SourceID)
+		}
+	}
+	for _, r := range c.Removals {
+		if r.SourceID != "" && r.SourceID != c.SourceID {
+			return fmt.Errorf("commit of source %q removes entity %q of source %q", c.SourceID, r.Key, r.SourceID)
+		}
+	}
+	return nil
+}
+
+// execEach runs each statement once per item, with the arguments args
+// gives for it; the statements are prepared once, which is what makes a
+// large commit fast in SQLite (no round trips to save).
+func execEach[T any](ctx context.Context, tx *sql.Tx, items []T, args func(T) [][]any, queries ...string) error {
+	if len(items) == 0 {
+		return nil
+	}
+	stmts := make([]*sql.Stmt, len(queries))
+	for i, q := range queries {
+		stmt, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = stmt.Close() }()
+		stmts[i] = stmt
+	}
+	for _, item := range items {
+		for i, a := range args(item) {
+			if _, err := stmts[i].ExecContext(ctx, a...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func replaceFiles(ctx context.Context, tx *sql.Tx, sourceID string, files []store.File) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM files WHERE source_id = ?`, sourceID); err != nil {
+		return err
+	}
+	return execEach(ctx, tx, files, func(f store.File) [][]any {
+		return [][]any{{sourceID, f.Path, f.Hash, f.Revision, f.Failed}}
+	}, `INSERT INTO files (source_id, path, hash, revision, failed) VALUES (?, ?, ?, ?, ?)`)
+}
+
+func removeEntities(ctx context.Context, tx *sql.Tx, sourceID string, removals []store.Removal, gen int64) error {
+	return execEach(ctx, tx, removals, func(r store.Removal) [][]any {
+		return [][]any{{sourceID, r.Key}, {sourceID, r.Key, r.Ref, gen}}
+	},
+		`DELETE FROM entities WHERE source_id = ? AND key = ?`,
+		`INSERT INTO removals (source_id, key, ref, generation) VALUES (?, ?, ?, ?)
+		ON CONFLICT (source_id, key) DO UPDATE SET ref = excluded.ref, generation = excluded.generation`)
+}
+
+// upsertEntities writes entities and drops their tombstones: a re-added
+// entity is an upsert for every reader, never a removal.
+func upsertEntities(ctx context.Context, tx *sql.Tx, sourceID string, entities []store.Entity, gen int64) error {
+	err := execEach(ctx, tx, entities, func(e store.Entity) [][]any {
+		return [][]any{{sourceID, e.Key, e.Ref, e.File, e.Hash, e.Body, gen}}
+	}, `INSERT INTO entities (source_id, key, ref, file, hash, body, generation) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_id, key) DO UPDATE SET ref = excluded.ref, file = excluded.file,
+			hash = excluded.hash, body = excluded.body, generation = excluded.generation`)
+	if err != nil || len(entities) == 0 {
+		return err
+	}
+	// The source's entities at this commit's generation are its upserts.
+	_, err = tx.ExecContext(ctx, `DELETE FROM removals WHERE source_id = ?1 AND key IN (
+		SELECT key FROM entities WHERE source_id = ?1 AND generation = ?2)`, sourceID, gen)
+	return err
+}
+
+func saveStatus(ctx context.Context, tx *sql.Tx, st store.SourceStatus) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO sources (`+statusColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_id) DO UPDATE SET revision = excluded.revision,
+			last_attempt_at = excluded.last_attempt_at, last_success_at = excluded.last_success_at,
+			last_success_revision = excluded.last_success_revision,
+			consecutive_failures = excluded.consecutive_failures, next_due_at = excluded.next_due_at,
+			entity_count = excluded.entity_count, last_run_id = excluded.last_run_id`,
+		st.SourceID, st.Revision, toDB(st.LastAttemptAt), toDB(st.LastSuccessAt), st.LastSuccessRevision,
+		st.ConsecutiveFailures, toDB(st.NextDueAt), st.EntityCount, st.LastRunID)
+	return err
+}
+
+const runColumns = `id, source_id, trigger, started_at, finished_at, outcome, revision,
+	previous_revision, counts, errors, reason, generation, repeats`
+
+func scanRun(row scanner) (store.Run, error) {
+	var r store.Run
+	var trigger, outcome string
+	var started, finished sql.NullInt64
+	var counts, errs []byte
+	err := row.Scan(&r.ID, &r.SourceID, &trigger, &started, &finished, &outcome, &r.Revision,
+		&r.PreviousRevision, &counts, &errs, &r.Reason, &r.Generation, &r.Repeats)
+	if err != nil {
+		return r, err
+	}
+	r.Trigger, r.Outcome = store.Trigger(trigger), store.Outcome(outcome)
+	r.StartedAt, r.FinishedAt = fromDB(started), fromDB(finished)
+	if err := json.Unmarshal(counts, &r.Counts); err != nil {
+		return r, fmt.Errorf("run %d counts: %w", r.ID, err)
+	}
+	if err := json.Unmarshal(errs, &r.Errors); err != nil {
+		return r, fmt.Errorf("run %d errors: %w", r.ID, err)
+	}
+	if r.Errors == nil {
+		r.Errors = []store.FileError{}
+	}
+	return r, nil
+}
+
+// saveRun updates the run r.ID (started by StartRun) or, when it is 0,
+// inserts r, and returns the run's id.
+func saveRun(ctx context.Context, tx *sql.Tx, r store.Run) (int64, error) {
+	errs := r.Errors
+	if errs == nil {
+		errs = []store.FileError{}
+	}
+	countsJSON, err := json.Marshal(r.Counts)
+	if err != nil {
+		return 0, err
+	}
+	errsJSON, err := json.Marshal(errs)
+	if err != nil {
+		return 0, err
+	}
+	args := []any{r.SourceID, string(r.Trigger), toDB(r.StartedAt), toDB(r.FinishedAt), string(r.Outcome),
+		r.Revision, r.PreviousRevision, string(countsJSON), string(errsJSON), r.Reason, r.Generation, r.Repeats}
+	if r.ID == 0 {
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO runs (source_id, trigger, started_at, finished_at, outcome,
+			revision, previous_revision, counts, errors, reason, generation, repeats)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&id)
+		return id, err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE runs SET trigger = ?, started_at = ?, finished_at = ?,
+		outcome = ?, revision = ?, previous_revision = ?, counts = ?, errors = ?, reason = ?,
+		generation = ?, repeats = ?
+		WHERE source_id = ? AND id = ?`, append(args[1:], r.SourceID, r.ID)...)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, errors.Join(err, fmt.Errorf("run %d of source %q: %w", r.ID, r.SourceID, store.ErrNotFound))
+	}
+	return r.ID, nil
+}
+
+// StartRun implements store.Store.
+func (s *Store) StartRun(ctx context.Context, r store.Run) (int64, error) {
+	r.ID, r.Outcome, r.Generation, r.Repeats = 0, store.Running, 0, 0
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = saveRun(ctx, tx, r)
+		return err
+	})
+	return id, err
+}
+
+// FinishRun implements store.Store.
+func (s *Store) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus) error {
+	st.SourceID = r.SourceID
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var prevID int64
+		var prevOutcome, prevRevision string
+		var prevStarted sql.NullInt64
+		var prevRepeats int
+		err := tx.QueryRowContext(ctx, `SELECT id, outcome, revision, started_at, repeats FROM runs
+			WHERE source_id = ? AND outcome <> ? AND id <> ? ORDER BY id DESC LIMIT 1`,
+			r.SourceID, string(store.Running), r.ID).Scan(&prevID, &prevOutcome, &prevRevision, &prevStarted, &prevRepeats)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err == nil && r.Outcome == store.Unchanged &&
+			prevOutcome == string(store.Unchanged) && prevRevision == r.Revision {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, prevID); err != nil {
+				return err
+			}
+			r.Repeats, r.StartedAt = prevRepeats+1, fromDB(prevStarted)
+		}
+		if st.LastRunID, err = saveRun(ctx, tx, r); err != nil {
+			return err
+		}
+		return saveStatus(ctx, tx, st)
+	})
+}
+
+// Runs implements store.Store; limit <= 0 means no limit.
+func (s *Store) Runs(ctx context.Context, sourceID string, before int64, limit int) ([]store.Run, error) {
+	query := `SELECT ` + runColumns + ` FROM runs WHERE true`
+	var args []any
+	if sourceID != "" {
+		query += ` AND source_id = ?`
+		args = append(args, sourceID)
+	}
+	if before > 0 {
+		query += ` AND id < ?`
+		args = append(args, before)
+	}
+	query += ` ORDER BY id DESC`
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	return collect(rows, err, scanRun)
+}
+
+// Run implements store.Store.
+func (s *Store) Run(ctx context.Context, id int64) (store.Run, error) {
+	r, err := scanRun(s.read.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Run{}, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
+	}
+	return r, err
+}
+
+// Generation implements store.Store.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var gen int64
+	err := s.read.QueryRowContext(ctx, `SELECT generation FROM meta`).Scan(&gen)
+	return gen, err
+}
+
+// Entities implements store.Store; rows are read from the database as fn
+// consumes them.
+func (s *Store) Entities(ctx context.Context, fn func(store.Entity) error) error {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+entityColumns+` FROM entities ORDER BY key, source_id`)
+	if err != nil {
+		return err
+	}
+	return each(rows, scanEntity, fn)
+}
+
+// each calls fn for every row as it is read.
+func each[T any](rows *sql.Rows, scan func(scanner) (T, error), fn func(T) error) error {
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func scanRemoval(row scanner) (store.Removal, error) {
+	var r store.Removal
+	err := row.Scan(&r.SourceID, &r.Key, &r.Ref, &r.Generation)
+	return r, err
+}
+
+// Changes implements store.Store. It reads one snapshot, and reports the
+// removals before the upserts.
+func (s *Store) Changes(ctx context.Context, since int64, upsert func(store.Entity) error, remove func(store.Removal) error) error {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var from int64
+	if err := tx.QueryRowContext(ctx, `SELECT tombstones_from FROM meta`).Scan(&from); err != nil {
+		return err
+	}
+	if since < from {
+		return store.ErrTooOld
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT source_id, key, ref, generation FROM removals
+		WHERE generation > ? ORDER BY generation, key, source_id`, since)
+	if err != nil {
+		return err
+	}
+	if err := each(rows, scanRemoval, remove); err != nil {
+		return err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT `+entityColumns+` FROM entities
+		WHERE generation > ? ORDER BY generation, key, source_id`, since)
+	if err != nil {
+		return err
+	}
+	return each(rows, scanEntity, upsert)
+}
+
+// Ack implements store.Store; a zero AckedAt is recorded as now.
+func (s *Store) Ack(ctx context.Context, a store.Ack) error {
+	if a.AckedAt.IsZero() {
+		a.AckedAt = time.Now()
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO acks (consumer, generation, acked_at) VALUES (?, ?, ?)
+			ON CONFLICT (consumer) DO UPDATE SET generation = excluded.generation, acked_at = excluded.acked_at`,
+			a.Consumer, a.Generation, toDB(a.AckedAt))
+		return err
+	})
+}
+
+// Acks implements store.Store.
+func (s *Store) Acks(ctx context.Context) ([]store.Ack, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT consumer, generation, acked_at FROM acks ORDER BY consumer`)
+	return collect(rows, err, func(row scanner) (store.Ack, error) {
+		var a store.Ack
+		var at sql.NullInt64
+		err := row.Scan(&a.Consumer, &a.Generation, &at)
+		a.AckedAt = fromDB(at)
+		return a, err
+	})
+}
+
+// TryLock implements store.Store: SQLite serves one process, so the lock
+// only keeps two goroutines of it from syncing the same source at once.
+func (s *Store) TryLock(_ context.Context, sourceID string) (func(), bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locked[sourceID] {
+		return nil, false, nil
+	}
+	s.locked[sourceID] = true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			delete(s.locked, sourceID)
+			s.mu.Unlock()
+		})
+	}, true, nil
+}
+
+// Prune implements store.Store.
+func (s *Store) Prune(ctx context.Context, keepRuns int, keepGenerations int64) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id IN (
+			SELECT id FROM (
+				SELECT id, row_number() OVER (PARTITION BY source_id ORDER BY id DESC) AS n FROM runs
+			) WHERE n > ?)`, max(keepRuns, 0)); err != nil {
+			return err
+		}
+		var from int64
+		if err := tx.QueryRowContext(ctx, `UPDATE meta SET tombstones_from = MAX(tombstones_from, generation - ?)
+			RETURNING tombstones_from`, max(keepGenerations, 0)).Scan(&from); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM removals WHERE generation <= ?`, from)
+		return err
+	})
+}
+
+// toDB maps a time to microseconds since the epoch, and the zero time to
+// NULL.
+func toDB(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromDB(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}

@@ -1,0 +1,26 @@
+package syncer
+
+import (
+	"github.com/central-config/central-config/internal/store"
+)
+
+// Metrics receives what runs report; nil discards it. The HTTP API
+// registers the Prometheus collectors behind it.
+type Metrics struct {
+	// Observe is called once per finished run.
+	Observe func(store.Run)
+	// ObserveFetchBytes is called with the size of each fetched snapshot.
+	ObserveFetchBytes func(source string, n int)
+}
+
+func (m *Metrics) fetched(source string, n int) {
+	if m != nil && m.ObserveFetchBytes != nil {
+		m.ObserveFetchBytes(source, n)
+	}
+}
+
+func (m *Metrics) observe(r store.Run) {
+	if m != nil && m.Observe != nil && r.Outcome != "" {
+		m.Observe(r)
+	}
+}

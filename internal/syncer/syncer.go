@@ -1,0 +1,282 @@
+// Package syncer runs the sync loop: for each source, on its schedule, on
+// start-up, on demand and on webhooks, it fetches the source, maps the
+// snapshot, keeps the last good entities of files that fail, diffs against
+// what is published, applies the mass-deletion guard and commits the result
+// to the store in one transaction. A run is a chain of small steps (fetch,
+// map, merge, guard, commit) and its outcome is recorded once at the end.
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/central-config/central-config/internal/mapping"
+	"github.com/central-config/central-config/internal/source"
+	"github.com/central-config/central-config/internal/store"
+)
+
+// Source is one configured source with its schedule.
+type Source struct {
+	Source source.Source
+	// Interval between scheduled runs.
+	Interval time.Duration
+	// Timeout bounds one run.
+	Timeout time.Duration
+	// InitialDelay waits before the start-up run.
+	InitialDelay time.Duration
+	// Repo and Branch identify the repository for webhooks
+	// ("owner/repo" for GitHub; empty disables webhook triggers).
+	Repo, Branch string
+}
+
+// Options configure a Syncer.
+type Options struct {
+	Store   store.Store
+	Sources []Source
+	Mapping mapping.Options
+	// MaxDeletionRatio is the share of a source's entities one run may
+	// remove; past it the run fails. AllowMassDeletion disables the guard.
+	MaxDeletionRatio  float64
+	AllowMassDeletion bool
+	// KeepRuns and KeepGenerations bound history (store.Prune).
+	KeepRuns        int
+	KeepGenerations int64
+	// BackoffBase and BackoffMax bound the retry delay after failures.
+	BackoffBase, BackoffMax time.Duration
+	Log                     *slog.Logger
+	Metrics                 *Metrics
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Syncer syncs sources into the store.
+type Syncer struct {
+	opts    Options
+	sources map[string]*sourceState
+	order   []string
+}
+
+// sourceState is what the syncer keeps in memory for one source: the
+// published entities' hashes and files, rebuilt from the store after a
+// restart, so an unchanged entity costs no database read.
+type sourceState struct {
+	cfg Source
+
+	// mu serialises runs of this source within the process.
+	mu sync.Mutex
+	// loaded is true once entities and files were read from the store.
+	loaded   bool
+	entities map[string]published
+	files    map[string]store.File
+	// previous is the last mapping result, so unchanged files are not
+	// decoded again.
+	previous *mapping.Result
+
+	// trigger wakes the loop for an out-of-schedule run.
+	trigger chan request
+	// running is the id of the run in progress, pending that of a
+	// requested run not started yet; 0 when none.
+	runMu            sync.Mutex
+	running, pending int64
+}
+
+// request is an out-of-schedule run, with the id of its run row when it
+// was created ahead (so the caller can follow it).
+type request struct {
+	trigger store.Trigger
+	runID   int64
+}
+
+type published struct {
+	ref, file, hash string
+}
+
+// ErrUnknownSource is returned for a source id that is not configured.
+var ErrUnknownSource = errors.New("unknown source")
+
+// New checks options and returns a Syncer; Run starts it.
+func New(opts Options) (*Syncer, error) {
+	if opts.Store == nil {
+		return nil, errors.New("syncer: a store is required")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxDeletionRatio == 0 {
+		opts.MaxDeletionRatio = 0.5
+	}
+	if opts.BackoffBase == 0 {
+		opts.BackoffBase = 5 * time.Second
+	}
+	if opts.BackoffMax == 0 {
+		opts.BackoffMax = 5 * time.Minute
+	}
+	if opts.KeepRuns == 0 {
+		opts.KeepRuns = 500
+	}
+	if opts.KeepGenerations == 0 {
+		opts.KeepGenerations = 1000
+	}
+	s := &Syncer{opts: opts, sources: map[string]*sourceState{}}
+	for _, src := range opts.Sources {
+		id := src.Source.ID()
+		if _, dup := s.sources[id]; dup {
+			return nil, fmt.Errorf("syncer: source %q configured twice", id)
+		}
+		if src.Interval <= 0 {
+			src.Interval = 5 * time.Minute
+		}
+		if src.Timeout <= 0 {
+			src.Timeout = min(src.Interval, 10*time.Minute)
+		}
+		s.sources[id] = &sourceState{cfg: src, trigger: make(chan request, 1)}
+		s.order = append(s.order, id)
+	}
+	return s, nil
+}
+
+// SourceIDs lists the configured sources in config order.
+func (s *Syncer) SourceIDs() []string { return s.order }
+
+// Interval returns a source's schedule interval.
+func (s *Syncer) Interval(id string) time.Duration {
+	if st, ok := s.sources[id]; ok {
+		return st.cfg.Interval
+	}
+	return 0
+}
+
+// Running returns the id of a source's run in progress, or 0.
+func (s *Syncer) Running(id string) int64 {
+	st, ok := s.sources[id]
+	if !ok {
+		return 0
+	}
+	st.runMu.Lock()
+	defer st.runMu.Unlock()
+	return st.running
+}
+
+// TriggerRun asks for a run of a source now and returns the id of the run
+// that will do it, without waiting for it. Runs of a source never overlap;
+// a request while one is already waiting returns the waiting run's id. A
+// request during a run queues one more run, because that run may have
+// fetched before the change that prompted the request.
+func (s *Syncer) TriggerRun(ctx context.Context, id string, t store.Trigger) (int64, error) {
+	st, ok := s.sources[id]
+	if !ok {
+		return 0, fmt.Errorf("%w %q", ErrUnknownSource, id)
+	}
+	st.runMu.Lock()
+	defer st.runMu.Unlock()
+	if st.pending != 0 {
+		return st.pending, nil
+	}
+	runID, err := s.opts.Store.StartRun(ctx, store.Run{SourceID: id, Trigger: t, StartedAt: s.opts.Now(), Outcome: store.Running})
+	if err != nil {
+		return 0, err
+	}
+	st.pending = runID
+	st.trigger <- request{trigger: t, runID: runID}
+	return runID, nil
+}
+
+// SourcesForPush returns the sources that track a repository's branch,
+// for webhook triggers.
+func (s *Syncer) SourcesForPush(repo, branch string) []string {
+	var ids []string
+	for _, id := range s.order {
+		c := s.sources[id].cfg
+		if c.Repo != "" && equalFold(c.Repo, repo) && c.Branch == branch {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// Run runs every source's loop until ctx ends, then waits for running
+// syncs to finish or be cancelled.
+func (s *Syncer) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, id := range s.order {
+		st := s.sources[id]
+		wg.Go(func() { s.loop(ctx, st) })
+	}
+	wg.Wait()
+}
+
+// loop runs one source: at start-up (after InitialDelay), then every
+// Interval with ±10% jitter, sooner after a trigger, and after failures
+// with exponential backoff.
+func (s *Syncer) loop(ctx context.Context, st *sourceState) {
+	req := request{trigger: store.TriggerStartup}
+	wait := st.cfg.InitialDelay
+	for {
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case req = <-st.trigger:
+			timer.Stop()
+		case <-timer.C:
+		}
+		_, wait = s.sync(ctx, st, req)
+		req = request{trigger: store.TriggerSchedule}
+	}
+}
+
+// nextWait is the delay until the next scheduled run: the interval after
+// a good run, exponential backoff (never longer than the interval) after
+// consecutive failures.
+func (s *Syncer) nextWait(st *sourceState, failures int) time.Duration {
+	if failures == 0 {
+		return jitter(st.cfg.Interval)
+	}
+	return min(jitter(Backoff(s.opts.BackoffBase, s.opts.BackoffMax, failures)), st.cfg.Interval)
+}
+
+// Backoff is the delay after n consecutive failures: base doubling per
+// failure, capped at max.
+func Backoff(base, maxDelay time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxDelay)
+}
+
+// jitter spreads d by ±10% so replicas and sources do not run in lockstep.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return d
+	}
+	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
+}

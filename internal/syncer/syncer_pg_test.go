@@ -1,0 +1,133 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/central-config/central-config/internal/source"
+	gitsource "github.com/central-config/central-config/internal/source/git"
+	"github.com/central-config/central-config/internal/source/git/gittest"
+	"github.com/central-config/central-config/internal/store"
+	"github.com/central-config/central-config/internal/store/pgtest"
+	"github.com/central-config/central-config/internal/store/postgres"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func openPostgres(t *testing.T, url string) store.Store {
+	t.Helper()
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// hookedSource runs a hook inside Fetch, to line events up with a run.
+type hookedSource struct {
+	source.Source
+	hook func()
+}
+
+func (h hookedSource) Fetch(ctx context.Context, since string) (*source.Snapshot, error) {
+	if h.hook != nil {
+		h.hook()
+	}
+	return h.Source.Fetch(ctx, since)
+}
+
+func hookedSyncer(t *testing.T, st store.Store, url string, hook func()) *Syncer {
+	t.Helper()
+	src, err := gitsource.New(gitsource.Options{ID: "main", URL: url, Token: gittest.Token, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sy, err := New(Options{Store: st, Sources: []Source{{Source: hookedSource{src, hook}, Interval: time.Hour}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sy
+}
+
+func TestTwoEnginesOnOnePostgresRunOnceASourcePerTick(t *testing.T) {
+	pg := pgtest.Start(t)
+	url := pg.URL("two_engines")
+	repo := gittest.NewServer(t).NewRepo("config")
+	repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+
+	// The first engine's fetch (under the lock) waits until the second
+	// engine has tried the same tick, so the two runs overlap for certain.
+	entered, tried := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	first := hookedSyncer(t, openPostgres(t, url), repo.URL, func() {
+		once.Do(func() { close(entered); <-tried })
+	})
+	second := hookedSyncer(t, openPostgres(t, url), repo.URL, nil)
+
+	var wg sync.WaitGroup
+	var firstRun store.Run
+	var firstErr error
+	wg.Go(func() { firstRun, firstErr = first.SyncOnce(ctx, "main", store.TriggerSchedule) })
+	<-entered
+	_, secondErr := second.SyncOnce(ctx, "main", store.TriggerSchedule)
+	close(tried)
+	wg.Wait()
+	if !errors.Is(secondErr, ErrLocked) {
+		t.Fatalf("the second engine must find the lock held: %v", secondErr)
+	}
+	if firstErr != nil || firstRun.Outcome != store.Succeeded {
+		t.Fatalf("the lock holder syncs: %+v %v", firstRun, firstErr)
+	}
+	runs, err := openPostgres(t, url).Runs(ctx, "main", 0, 10)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("exactly one run for the tick, got %d: %+v %v", len(runs), runs, err)
+	}
+	// When the holder is done, the other replica can take over.
+	if run, err := second.SyncOnce(ctx, "main", store.TriggerSchedule); err != nil || run.Outcome != store.Unchanged {
+		t.Fatalf("the second replica takes over once the lock is free: %+v %v", run, err)
+	}
+}
+
+func TestPostgresRestartedDuringARunFailsItCleanlyAndTheNextSucceeds(t *testing.T) {
+	pg := pgtest.Start(t)
+	url := pg.URL("restart")
+	repo := gittest.NewServer(t).NewRepo("config")
+	repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	st := openPostgres(t, url)
+	restart := false
+	sy := hookedSyncer(t, st, repo.URL, func() {
+		if restart {
+			pg.Stop()
+		}
+	})
+	if run, err := sy.SyncOnce(ctx, "main", store.TriggerManual); err != nil || run.Outcome != store.Succeeded {
+		t.Fatalf("%+v %v", run, err)
+	}
+	repo.Commit("main", map[string]string{"svc.yaml": services("a", "b")})
+	restart = true
+	run, err := sy.SyncOnce(ctx, "main", store.TriggerManual)
+	if err != nil || run.Outcome != store.Failed {
+		t.Fatalf("the run during the outage fails: %+v %v", run, err)
+	}
+	restart = false
+	pg.Start()
+	var next store.Run
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		next, err = sy.SyncOnce(ctx, "main", store.TriggerManual)
+		if err == nil && next.Outcome == store.Succeeded || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if next.Outcome != store.Succeeded || next.Counts.Added != 1 {
+		t.Fatalf("the next run after the restart succeeds and publishes b: %+v %v", next, err)
+	}
+	if got := publishedEntities(t, st); got["component:default/b"] == nil || got["component:default/a"] == nil || len(got) != 4 {
+		t.Fatalf("nothing lost: %v", keys(got))
+	}
+}

@@ -1,0 +1,346 @@
+package syncer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/central-config/central-config/internal/mapping"
+	gitsource "github.com/central-config/central-config/internal/source/git"
+	"github.com/central-config/central-config/internal/source/git/gittest"
+	"github.com/central-config/central-config/internal/store"
+	"github.com/central-config/central-config/internal/store/sqlite"
+)
+
+var ctx = context.Background()
+
+const teamFile = `apiVersion: central-config.io/v1
+teams:
+  - name: payments
+    members: [alice]
+people:
+  - name: alice
+`
+
+func services(names ...string) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: central-config.io/v1\nservices:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  - name: %s\n    owner: payments\n", n)
+	}
+	return b.String()
+}
+
+// engine is a syncer over a real git server and a real store.
+type engine struct {
+	t      *testing.T
+	repo   *gittest.Repo
+	server *gittest.Server
+	store  store.Store
+	sy     *Syncer
+}
+
+func openSQLite(t *testing.T, path string) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func newSyncer(t *testing.T, st store.Store, url, cacheDir string, mutate func(*Options)) *Syncer {
+	t.Helper()
+	src, err := gitsource.New(gitsource.Options{ID: "main", URL: url, Token: gittest.Token, CacheDir: cacheDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Store: st, Sources: []Source{{Source: src, Interval: time.Hour}}, BackoffBase: time.Millisecond, BackoffMax: 10 * time.Millisecond}
+	if mutate != nil {
+		mutate(&opts)
+	}
+	sy, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sy
+}
+
+func newEngine(t *testing.T, mutate func(*Options)) *engine {
+	t.Helper()
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("config")
+	st := openSQLite(t, filepath.Join(t.TempDir(), "engine.db"))
+	return &engine{t: t, repo: repo, server: srv, store: st, sy: newSyncer(t, st, repo.URL, t.TempDir(), mutate)}
+}
+
+func (e *engine) sync(want store.Outcome) store.Run {
+	e.t.Helper()
+	run, err := e.sy.SyncOnce(ctx, "main", store.TriggerManual)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if run.Outcome != want {
+		e.t.Fatalf("run outcome %s, want %s (reason %q, errors %v)", run.Outcome, want, run.Reason, run.Errors)
+	}
+	return run
+}
+
+// published returns the names of the published entities by kind:name.
+func publishedEntities(t *testing.T, st store.Store) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	err := st.Entities(ctx, func(e store.Entity) error {
+		var body map[string]any
+		if err := json.Unmarshal(e.Body, &body); err != nil {
+			return err
+		}
+		out[e.Key] = body
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func generation(t *testing.T, st store.Store) int64 {
+	t.Helper()
+	g, err := st.Generation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestAFirstSyncPublishesAndAnUnchangedOneWritesNothing(t *testing.T) {
+	e := newEngine(t, nil)
+	sha := e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a", "b")})
+	run := e.sync(store.Succeeded)
+	if run.Revision != sha || run.Counts.Added != 4 || run.Generation != 1 {
+		t.Fatalf("run = %+v", run)
+	}
+	if got := publishedEntities(t, e.store); len(got) != 4 || got["component:default/a"] == nil {
+		t.Fatalf("published = %v", got)
+	}
+	for range 3 {
+		e.sync(store.Unchanged)
+	}
+	if g := generation(t, e.store); g != 1 {
+		t.Fatalf("unchanged runs must not bump the generation: %d", g)
+	}
+	runs, err := e.store.Runs(ctx, "main", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].Outcome != store.Unchanged || runs[0].Repeats != 2 {
+		t.Fatalf("three unchanged runs must fold into one row with 2 repeats: %+v", runs)
+	}
+}
+
+func TestOneChangedFileChangesOnlyItsEntities(t *testing.T) {
+	e := newEngine(t, nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a", "b")})
+	e.sync(store.Succeeded)
+	before := publishedEntities(t, e.store)
+	sha := e.repo.Commit("main", map[string]string{"svc.yaml": services("a", "c")})
+	run := e.sync(store.Succeeded)
+	// a stays in the changed file, so its revision annotation (and view
+	// URL) move to the new commit; the team and person are untouched.
+	if run.Counts.Added != 1 || run.Counts.Removed != 1 || run.Counts.Changed != 1 || run.Counts.Unchanged != 2 {
+		t.Fatalf("counts = %+v, want +c, -b, a changed, team and person unchanged", run.Counts)
+	}
+	after := publishedEntities(t, e.store)
+	rev := func(m map[string]map[string]any, key string) any {
+		return m[key]["metadata"].(map[string]any)["annotations"].(map[string]any)[mapping.AnnotationRevision]
+	}
+	if rev(after, "group:default/payments") != rev(before, "group:default/payments") {
+		t.Fatalf("an entity of an untouched file keeps its revision annotation")
+	}
+	if rev(after, "component:default/c") != sha {
+		t.Fatalf("a changed file's entities carry the new revision: %v", rev(after, "component:default/c"))
+	}
+	changed := map[string]bool{}
+	err := e.store.Changes(ctx, 1, func(en store.Entity) error { changed[en.Key] = true; return nil },
+		func(r store.Removal) error { changed["-"+r.Key] = true; return nil })
+	if err != nil || len(changed) != 3 || !changed["component:default/c"] || !changed["component:default/a"] || !changed["-component:default/b"] {
+		t.Fatalf("delta since the first generation = %v, %v; want +c +a -b only", changed, err)
+	}
+}
+
+func TestABadFileKeepsItsOldEntitiesAndFixingItBringsTheNewOnes(t *testing.T) {
+	e := newEngine(t, nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a"), "other.yaml": services("o")})
+	e.sync(store.Succeeded)
+	e.repo.Commit("main", map[string]string{"svc.yaml": "apiVersion: central-config.io/v1\nservices:\n  - name: a2\n    owner: [payments\n",
+		"other.yaml": services("o", "p")})
+	run := e.sync(store.Degraded)
+	if len(run.Errors) == 0 || run.Errors[0].File != "svc.yaml" || run.Errors[0].Line == 0 {
+		t.Fatalf("the run must list the file error with its line: %+v", run.Errors)
+	}
+	got := publishedEntities(t, e.store)
+	if got["component:default/a"] == nil || got["component:default/p"] == nil || got["component:default/a2"] != nil {
+		t.Fatalf("the broken file keeps a, the good file brings p: %v", keys(got))
+	}
+	files, _ := e.store.Files(ctx, "main")
+	for _, f := range files {
+		if f.Path == "svc.yaml" && !f.Failed {
+			t.Fatalf("svc.yaml must be marked failed: %+v", f)
+		}
+	}
+	e.repo.Commit("main", map[string]string{"svc.yaml": services("a2")})
+	e.sync(store.Succeeded)
+	got = publishedEntities(t, e.store)
+	if got["component:default/a2"] == nil || got["component:default/a"] != nil {
+		t.Fatalf("fixing the file brings its new entities: %v", keys(got))
+	}
+}
+
+func TestMassDeletionIsRefusedUntilAllowedOrBroughtBack(t *testing.T) {
+	e := newEngine(t, nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a", "b", "c", "d")})
+	e.sync(store.Succeeded)
+	e.repo.Commit("main", map[string]string{"svc.yaml": gittest.Delete})
+	run := e.sync(store.Failed)
+	if !strings.Contains(run.Reason, "remove 4 of 6 entities (67%)") || !strings.Contains(run.Reason, "maxDeletionRatio") {
+		t.Fatalf("reason must name the numbers and the setting: %q", run.Reason)
+	}
+	if got := publishedEntities(t, e.store); len(got) != 6 {
+		t.Fatalf("a refused run changes nothing: %v", keys(got))
+	}
+	status, _ := e.store.Status(ctx, "main")
+	if status.ConsecutiveFailures != 1 {
+		t.Fatalf("status = %+v", status)
+	}
+	// A later revision that brings them back syncs normally.
+	e.repo.Commit("main", map[string]string{"svc.yaml": services("a", "b", "c", "d", "e")})
+	e.sync(store.Succeeded)
+	// With the guard lifted, the deletion goes through.
+	e.repo.Commit("main", map[string]string{"svc.yaml": gittest.Delete})
+	e.sy.opts.AllowMassDeletion = true
+	run = e.sync(store.Succeeded)
+	if run.Counts.Removed != 5 {
+		t.Fatalf("removed %d, want 5", run.Counts.Removed)
+	}
+}
+
+func TestAFetchFailureChangesNothingAndTheNextRunRecovers(t *testing.T) {
+	e := newEngine(t, nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	e.sync(store.Succeeded)
+	e.repo.Commit("main", map[string]string{"svc.yaml": services("a", "b")})
+	e.server.SetDown(true)
+	for i := 1; i <= 2; i++ {
+		run := e.sync(store.Failed)
+		if !strings.HasPrefix(run.Reason, "fetch failed") || strings.Contains(run.Reason, gittest.Token) {
+			t.Fatalf("reason = %q", run.Reason)
+		}
+		status, _ := e.store.Status(ctx, "main")
+		if status.ConsecutiveFailures != i || status.LastSuccessRevision == "" {
+			t.Fatalf("status after %d failures = %+v", i, status)
+		}
+	}
+	if got := publishedEntities(t, e.store); len(got) != 3 {
+		t.Fatalf("a failed fetch removes nothing: %v", keys(got))
+	}
+	e.server.SetDown(false)
+	e.sync(store.Succeeded)
+	if got := publishedEntities(t, e.store); got["component:default/b"] == nil {
+		t.Fatalf("the next run after recovery publishes the new revision: %v", keys(got))
+	}
+	if status, _ := e.store.Status(ctx, "main"); status.ConsecutiveFailures != 0 {
+		t.Fatalf("failures reset after success: %+v", status)
+	}
+}
+
+func TestARestartOnTheSameDatabaseKeepsEverything(t *testing.T) {
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("config")
+	repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	dbPath := filepath.Join(t.TempDir(), "engine.db")
+	cache := t.TempDir()
+
+	st1, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := newSyncer(t, st1, repo.URL, cache, nil).SyncOnce(ctx, "main", store.TriggerStartup)
+	if err != nil || first.Outcome != store.Succeeded {
+		t.Fatalf("%+v %v", first, err)
+	}
+	before := publishedEntities(t, st1)
+	statusBefore, _ := st1.Status(ctx, "main")
+	if err := st1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st2 := openSQLite(t, dbPath)
+	if g := generation(t, st2); g != first.Generation {
+		t.Fatalf("generation after restart %d, want %d", g, first.Generation)
+	}
+	statusAfter, _ := st2.Status(ctx, "main")
+	if statusAfter.Revision != statusBefore.Revision || statusAfter.EntityCount != statusBefore.EntityCount {
+		t.Fatalf("status after restart %+v, before %+v", statusAfter, statusBefore)
+	}
+	run, err := newSyncer(t, st2, repo.URL, cache, nil).SyncOnce(ctx, "main", store.TriggerStartup)
+	if err != nil || run.Outcome != store.Unchanged {
+		t.Fatalf("the start-up run after a restart is unchanged: %+v %v", run, err)
+	}
+	if g := generation(t, st2); g != first.Generation || len(publishedEntities(t, st2)) != len(before) {
+		t.Fatalf("no spurious change after restart: generation %d", g)
+	}
+}
+
+func TestTriggerRunReturnsTheRunThatWillDoIt(t *testing.T) {
+	e := newEngine(t, nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile})
+	id1, err := e.sy.TriggerRun(ctx, "main", store.TriggerManual)
+	if err != nil || id1 == 0 {
+		t.Fatal(id1, err)
+	}
+	id2, _ := e.sy.TriggerRun(ctx, "main", store.TriggerWebhook)
+	if id2 != id1 {
+		t.Fatalf("a second request while one is pending returns the same run: %d vs %d", id2, id1)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { e.sy.Run(runCtx); close(done) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		run, err := e.store.Run(ctx, id1)
+		// The start-up run may come first; then run id1 finds nothing new.
+		if err == nil && (run.Outcome == store.Succeeded || run.Outcome == store.Unchanged) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %d did not finish: %+v %v", id1, run, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if _, err := e.sy.TriggerRun(ctx, "nope", store.TriggerManual); err == nil {
+		t.Fatal("unknown source must be an error")
+	}
+}
+
+func TestBackoffDoublesUpToTheCap(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: 5 * time.Second, 2: 10 * time.Second, 3: 20 * time.Second, 10: 5 * time.Minute} {
+		if got := Backoff(5*time.Second, 5*time.Minute, n); got != want {
+			t.Errorf("Backoff after %d failures = %v, want %v", n, got, want)
+		}
+	}
+}
+
+func keys(m map[string]map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
