@@ -11,7 +11,7 @@ GOLANGCI_VERSION := v2.15.0
 EXAMPLE       := examples/central-config
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build run test test-go lint test-oracle fuzz bench clean
+.PHONY: help build run test test-go lint test-oracle fuzz bench bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,8 +53,14 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	for pkg_target in ./internal/document:FuzzDecode ./internal/mapping:FuzzMap ./internal/config:FuzzLoad ./internal/catalog:FuzzParseRef; do \
 	  $(GO) test -run XXX -fuzz "$${pkg_target#*:}" -fuzztime $${FUZZTIME:-30s} "$${pkg_target%%:*}"; done
 
-bench: ## decode+map+validate benchmark of a generated 100k-entity repository
+bench: ## engine benchmarks: map 100k entities; full, unchanged and one-file sync of 100k into SQLite and PostgreSQL
 	$(GO) test -run XXX -bench BenchmarkMap -benchmem -benchtime 3x ./internal/mapping
+	$(GO) test -run XXX -bench 'Sync100k/sqlite' -benchtime 1x -timeout 20m ./internal/syncer
+	$(GO) test -run XXX -bench 'Sync100k/postgres' -benchtime 1x -timeout 20m ./internal/syncer
+	$(GO) test -run XXX -bench Commit100k -benchtime 1x -p 1 ./internal/store/...
+
+bench-api: ## open-loop HTTP load test of the engine API (last-sync, entities 304) at 1000 and 2000 req/s
+	bash bench/api.sh
 
 clean: ## remove build output
 	rm -rf $(BIN)

@@ -37,6 +37,10 @@ type Options struct {
 	FileRevision func(path string) string
 	// Workers is how many files are mapped at once; 0 means GOMAXPROCS.
 	Workers int
+	// Compact keeps only each entity's JSON and hash, not its object
+	// tree: a long-running engine holds the entities of every source in
+	// memory, and the JSON is a third of the size.
+	Compact bool
 	// Previous is the result of the previous run of the same source. A
 	// file whose content, and the content of every file its placeholders
 	// read, is unchanged reuses its entities instead of being decoded
@@ -50,15 +54,16 @@ type Entity struct {
 	Ref  catalog.Ref
 	File string
 	Pos  document.Pos
-	// Object is the entity as published to Backstage.
+	// Object is the entity as published to Backstage; nil with
+	// Options.Compact (use JSON).
 	Object map[string]any
 
 	body []byte // Object as JSON, computed once
 	hash string // of body, computed once
 
-	key   string             // Ref.Key(), computed once
-	refs  []catalog.FieldRef // the entities this one points at
-	posOf func(path []string) document.Pos
+	key     string             // Ref.Key(), computed once
+	refs    []catalog.FieldRef // the entities this one points at
+	refsPos []document.Pos     // where each ref is written
 }
 
 // JSON returns the entity as JSON, encoding it once: an entity reused
@@ -216,11 +221,11 @@ func crossFileChecks(files []*File, byPath map[string]*File) diag.List {
 	}
 	for _, f := range files {
 		for _, e := range f.Entities {
-			for _, fr := range e.refs {
+			for i, fr := range e.refs {
 				if _, ok := defined[fr.Ref.Key()]; ok {
 					continue
 				}
-				pos := e.posOf(fr.Path())
+				pos := e.refsPos[i]
 				out = append(out, diag.Diagnostic{File: e.File, Line: pos.Line, Column: pos.Column, Severity: diag.Warning,
 					Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path()...) + " refers to " + fr.Ref.String() + ", which no file in the repository defines"})
 			}
@@ -363,5 +368,15 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	}
 	ref, _ := catalog.RefOf(c.object)
 	m.annotate(c.object, file)
-	return &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object, key: ref.Key(), refs: catalog.Refs(c.object), posOf: c.posOf}
+	e := &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object, key: ref.Key(), refs: catalog.Refs(c.object)}
+	// Positions are looked up now, so the document tree can be freed.
+	e.refsPos = make([]document.Pos, len(e.refs))
+	for i, fr := range e.refs {
+		e.refsPos[i] = c.posOf(fr.Path())
+	}
+	if m.opts.Compact {
+		e.Hash()
+		e.Object = nil
+	}
+	return e
 }

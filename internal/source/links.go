@@ -48,8 +48,34 @@ func (w WebLinks) Edit(p string) string {
 	return w.expand(w.EditTemplate, "", p)
 }
 
+// expand fills a template's placeholders. It runs for every entity of a
+// sync, so it scans the template once instead of building a replacer.
 func (w WebLinks) expand(tmpl, revision, p string) string {
-	return strings.NewReplacer("{revision}", revision, "{branch}", w.Branch, "{path}", escapePath(p)).Replace(tmpl)
+	var b strings.Builder
+	b.Grow(len(tmpl) + len(revision) + len(p))
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		b.WriteString(tmpl[:i])
+		rest := tmpl[i:]
+		switch {
+		case strings.HasPrefix(rest, "{revision}"):
+			b.WriteString(revision)
+			tmpl = rest[len("{revision}"):]
+		case strings.HasPrefix(rest, "{branch}"):
+			b.WriteString(w.Branch)
+			tmpl = rest[len("{branch}"):]
+		case strings.HasPrefix(rest, "{path}"):
+			b.WriteString(escapePath(p))
+			tmpl = rest[len("{path}"):]
+		default:
+			b.WriteByte('{')
+			tmpl = rest[1:]
+		}
+	}
 }
 
 func escapePath(p string) string {

@@ -192,6 +192,7 @@ func (r *runner) mappingOptions(snap *source.Snapshot) mapping.Options {
 	opts := r.s.opts.Mapping
 	opts.SourceID = r.st.cfg.Source.ID()
 	opts.Previous = r.st.previous
+	opts.Compact = true
 	hashes := make(map[string]string, len(snap.Files))
 	for _, f := range snap.Files {
 		hashes[f.Path] = contentHash(f.Content)
