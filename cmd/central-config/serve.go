@@ -22,6 +22,7 @@ import (
 	"github.com/central-config/central-config/internal/config"
 	"github.com/central-config/central-config/internal/httpapi"
 	"github.com/central-config/central-config/internal/mapping"
+	"github.com/central-config/central-config/internal/notify"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/source/dir"
 	gitsource "github.com/central-config/central-config/internal/source/git"
@@ -87,7 +88,8 @@ func serveCmd(e *env, args []string) int {
 		return 1
 	}
 	handler := httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
-		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: metrics, Log: log})
+		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: metrics, Log: log,
+		StatusCacheTTL: 250 * time.Millisecond})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	log.Info("central-config engine started", "version", version, "address", "http://"+ln.Addr().String(),
 		"sources", len(sy.SourceIDs()), "database", cfg.Database.Client)
@@ -188,7 +190,8 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 		}
 		sources = append(sources, s)
 	}
-	opts := syncer.Options{Store: st, Sources: sources, Log: log,
+	notifier := &notify.Backstage{URL: cfg.Notify.Backstage.URL, Token: cfg.Notify.Backstage.Token.Reveal(), Log: log}
+	opts := syncer.Options{Store: st, Sources: sources, Log: log, Published: notifier.Published,
 		Mapping:           mapping.Options{Rules: rules, Limits: cfg.Limits.Document()},
 		AllowMassDeletion: cfg.Guard.AllowMassDeletion,
 		KeepRuns:          cfg.History.MaxRuns, KeepGenerations: int64(cfg.History.DeltaGenerations),

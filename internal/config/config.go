@@ -39,6 +39,24 @@ type Config struct {
 	CacheDir string `config:"cacheDir"`
 	// Logging sets the log level and format.
 	Logging Logging `config:"logging"`
+	// Notify tells consumers about new generations.
+	Notify Notify `config:"notify"`
+}
+
+// Notify configures notifications sent after a sync publishes a new
+// generation.
+type Notify struct {
+	Backstage BackstageNotify `config:"backstage"`
+}
+
+// BackstageNotify posts to Backstage's events HTTP ingress, so the
+// central-config provider reads the new generation at once.
+type BackstageNotify struct {
+	// URL is the ingress endpoint, e.g.
+	// http://localhost:7007/api/events/http/central-config.
+	URL string `config:"url"`
+	// Token is sent as a bearer token (a Backstage static access token).
+	Token Secret `config:"token"`
 }
 
 // Guard is the mass-deletion guard.

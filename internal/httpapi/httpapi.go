@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +66,11 @@ type Options struct {
 	Log     *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// StatusCacheTTL lets GET /central-config/last-sync serve the same
+	// answer for this long (0: compute every time). A status page polls
+	// it from every open browser; a quarter of a second of staleness is
+	// invisible there and saves the database a burst of queries.
+	StatusCacheTTL time.Duration
 }
 
 //go:embed openapi.yaml
@@ -87,6 +93,13 @@ type server struct {
 	metrics   *Metrics
 	tokenHash [sha256.Size]byte
 	mux       *http.ServeMux
+
+	statusCache struct {
+		sync.Mutex
+		at     time.Time
+		body   []byte
+		header http.Header
+	}
 }
 
 // access says who may call a route.
@@ -134,7 +147,7 @@ func New(opts Options) http.Handler {
 	s.handle("GET /readyz", public, s.readyz)
 	s.handle("GET /metrics", public, promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{}).ServeHTTP)
 	s.handle("GET /openapi.yaml", read, s.openapi)
-	s.handle("GET /central-config/last-sync", read, s.lastSync)
+	s.handle("GET /central-config/last-sync", read, s.cachedLastSync)
 	s.handle("GET /central-config/syncs", read, s.listRuns)
 	s.handle("GET /central-config/syncs/{id}", read, s.getRun)
 	s.handle("POST /central-config/sync", write, s.triggerSync)

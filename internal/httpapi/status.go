@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -133,6 +135,48 @@ type lastSyncJSON struct {
 
 // lastSync serves the status page: every configured source, also one
 // that never ran, and how far each catalog has applied the generations.
+// cachedLastSync serves a recent enough last-sync answer from memory (see
+// Options.StatusCacheTTL); errors are never cached.
+func (s *server) cachedLastSync(w http.ResponseWriter, r *http.Request) {
+	ttl := s.opts.StatusCacheTTL
+	if ttl <= 0 {
+		s.lastSync(w, r)
+		return
+	}
+	c := &s.statusCache
+	c.Lock()
+	body, header, fresh := c.body, c.header, time.Since(c.at) < ttl
+	c.Unlock()
+	if body == nil || !fresh {
+		rec := &capture{header: http.Header{}, status: http.StatusOK}
+		s.lastSync(rec, r)
+		if rec.status != http.StatusOK {
+			maps.Copy(w.Header(), rec.header)
+			w.WriteHeader(rec.status)
+			_, _ = w.Write(rec.body.Bytes())
+			return
+		}
+		body, header = rec.body.Bytes(), rec.header
+		c.Lock()
+		c.at, c.body, c.header = time.Now(), body, header
+		c.Unlock()
+	}
+	maps.Copy(w.Header(), header)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// capture is a ResponseWriter that keeps the response in memory.
+type capture struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *capture) Header() http.Header         { return c.header }
+func (c *capture) Write(b []byte) (int, error) { return c.body.Write(b) }
+func (c *capture) WriteHeader(status int)      { c.status = status }
+
 func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	g, err := s.store.Generation(ctx)

@@ -516,3 +516,22 @@ func TestUnmatched(t *testing.T) {
 		})
 	}
 }
+
+func TestLastSyncIsServedFromMemoryWithinTheCacheTTL(t *testing.T) {
+	e := newEnv(t, seed, func(o *Options) { o.StatusCacheTTL = time.Hour })
+	first := e.do(t, request{method: "GET", target: "/central-config/last-sync"})
+	e.store.fail["Statuses"] = errStore
+	second := e.do(t, request{method: "GET", target: "/central-config/last-sync"})
+	if first.status != 200 || second.status != 200 || string(first.body) != string(second.body) {
+		t.Fatalf("within the TTL the same answer is served without the store: %d %d", first.status, second.status)
+	}
+	e = newEnv(t, seed, func(o *Options) { o.StatusCacheTTL = time.Hour })
+	e.store.fail["Statuses"] = errStore
+	if res := e.do(t, request{method: "GET", target: "/central-config/last-sync"}); res.status != 500 {
+		t.Fatalf("an error is not cached as an answer: %d", res.status)
+	}
+	delete(e.store.fail, "Statuses")
+	if res := e.do(t, request{method: "GET", target: "/central-config/last-sync"}); res.status != 200 {
+		t.Fatalf("after an error the next request computes again: %d", res.status)
+	}
+}

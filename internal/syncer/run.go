@@ -356,6 +356,9 @@ func (r *runner) commit(n next, upserts []candidate, removals []store.Removal) (
 		return r.fail("store commit failed: "+err.Error(), true)
 	}
 	r.run.Generation = gen
+	if len(upserts)+len(removals) > 0 && r.s.opts.Published != nil {
+		r.s.opts.Published(r.run)
+	}
 	st := r.st
 	for _, e := range upserts {
 		st.entities[e.key] = published{ref: e.ref, file: e.file, hash: e.hash}

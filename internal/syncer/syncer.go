@@ -50,6 +50,9 @@ type Options struct {
 	BackoffBase, BackoffMax time.Duration
 	Log                     *slog.Logger
 	Metrics                 *Metrics
+	// Published is called after a run that published a new generation,
+	// to tell consumers (the Backstage provider) right away.
+	Published func(store.Run)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }

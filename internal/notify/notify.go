@@ -1,0 +1,97 @@
+// Package notify tells the Backstage catalog that the engine published a
+// new generation, through Backstage's events HTTP ingress, so the
+// central-config entity provider reads it at once instead of at its next
+// scheduled poll. Notifications are hints: losing one only delays the
+// catalog until that poll.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/central-config/central-config/internal/store"
+)
+
+// Backstage posts to an events HTTP ingress endpoint such as
+// http://backstage:7007/api/events/http/central-config.
+type Backstage struct {
+	URL string
+	// Token is sent as a bearer token when set (Backstage static
+	// external access).
+	Token  string
+	Client *http.Client
+	Log    *slog.Logger
+
+	mu      sync.Mutex
+	failing bool
+}
+
+// event is the body Backstage's provider receives on the topic.
+type event struct {
+	Source     string `json:"source"`
+	Generation int64  `json:"generation"`
+	Revision   string `json:"revision"`
+	RunID      int64  `json:"runId"`
+}
+
+// Published sends the notification for a run that published a generation;
+// runs that published nothing are ignored. It does not block the caller.
+func (b *Backstage) Published(run store.Run) {
+	if run.Generation == 0 || b.URL == "" {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		b.report(b.send(ctx, event{Source: run.SourceID, Generation: run.Generation, Revision: run.Revision, RunID: run.ID}))
+	}()
+}
+
+func (b *Backstage) send(ctx context.Context, e event) error {
+	body, _ := json.Marshal(e)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if b.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+b.Token)
+	}
+	client := b.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = res.Body.Close() }()
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("backstage answered %s", res.Status)
+	}
+	return nil
+}
+
+// report logs the first failure of an outage and the recovery, not every
+// failed notification.
+func (b *Backstage) report(err error) {
+	if b.Log == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case err != nil && !b.failing:
+		b.failing = true
+		b.Log.Warn("cannot notify Backstage of a new generation; the catalog will catch up at its next poll", "url", b.URL, "error", err)
+	case err == nil && b.failing:
+		b.failing = false
+		b.Log.Info("notifying Backstage works again", "url", b.URL)
+	}
+}

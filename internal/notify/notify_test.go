@@ -1,0 +1,68 @@
+package notify
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/central-config/central-config/internal/store"
+)
+
+func TestANewGenerationIsPostedToBackstageAndNothingElse(t *testing.T) {
+	var mu sync.Mutex
+	var got []event
+	var auth []string
+	fail := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		var e event
+		_ = json.NewDecoder(r.Body).Decode(&e)
+		got = append(got, e)
+		auth = append(auth, r.Header.Get("Authorization"))
+		if fail {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	var logs bytes.Buffer
+	b := &Backstage{URL: srv.URL, Token: "s3cret-token", Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	b.Published(store.Run{ID: 7, SourceID: "main", Generation: 3, Revision: "abc"})
+	b.Published(store.Run{ID: 8, SourceID: "main", Outcome: store.Unchanged})
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 })
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	if len(got) != 1 || got[0] != (event{Source: "main", Generation: 3, Revision: "abc", RunID: 7}) || auth[0] != "Bearer s3cret-token" {
+		t.Fatalf("got %+v %v", got, auth)
+	}
+	fail = true
+	mu.Unlock()
+	for g := int64(4); g <= 6; g++ {
+		b.Published(store.Run{SourceID: "main", Generation: g})
+	}
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 4 })
+	time.Sleep(50 * time.Millisecond)
+	if n := strings.Count(logs.String(), "cannot notify Backstage"); n != 1 {
+		t.Fatalf("an outage is logged once, got %d lines:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), "s3cret-token") {
+		t.Fatal("the token leaked into the log")
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
