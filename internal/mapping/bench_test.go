@@ -33,3 +33,24 @@ func BenchmarkMap(b *testing.B) {
 }
 
 var limitsForFuzz = document.Limits{MaxFileBytes: 1 << 16, MaxNodes: 10_000, MaxDepth: 32}
+
+// BenchmarkMapOneFileChanged maps the 100k-entity repository again after
+// one file changed, reusing the previous result: what a sync of a small
+// commit costs in the mapping step.
+func BenchmarkMapOneFileChanged(b *testing.B) {
+	files := testrepo.Generate(100_000)
+	prev := Map(&source.Snapshot{Revision: "r1", Files: files}, Options{SourceID: "bench", Compact: true})
+	changed := append([]source.File(nil), files...)
+	for i, f := range changed {
+		if f.Path == "systems/system-7.yaml" {
+			changed[i].Content = append([]byte("# edited\n"), f.Content...)
+		}
+	}
+	snap := &source.Snapshot{Revision: "r2", Files: changed}
+	for b.Loop() {
+		res := Map(snap, Options{SourceID: "bench", Compact: true, Previous: prev})
+		if res.Reused != len(files)-1 {
+			b.Fatalf("reused %d of %d files", res.Reused, len(files))
+		}
+	}
+}

@@ -64,6 +64,7 @@ type Entity struct {
 	key     string             // Ref.Key(), computed once
 	refs    []catalog.FieldRef // the entities this one points at
 	refsPos []document.Pos     // where each ref is written
+	refKeys []string           // each ref's Key
 }
 
 // JSON returns the entity as JSON, encoding it once: an entity reused
@@ -92,6 +93,9 @@ type File struct {
 	// published at this revision; the engine keeps those of the file's last
 	// good revision.
 	Failed bool
+	// Reused is true when the file, and every file its placeholders read,
+	// is unchanged since Options.Previous: its entities are the very same.
+	Reused bool
 }
 
 // Result is the mapping of a whole snapshot.
@@ -174,7 +178,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 			res.Ignored++
 			continue
 		}
-		f := &File{Path: r.path, Entities: r.entities, Failed: r.diags.HasErrors()}
+		f := &File{Path: r.path, Entities: r.entities, Failed: r.diags.HasErrors(), Reused: r.reused}
 		res.Files = append(res.Files, f)
 		byPath[f.Path] = f
 		res.Diagnostics = append(res.Diagnostics, r.diags...)
@@ -197,16 +201,27 @@ func isConfigPath(p string) bool {
 // (a warning where the ref is written). Duplicates mark their files failed.
 func crossFileChecks(files []*File, byPath map[string]*File) diag.List {
 	var out diag.List
-	defined := map[string][]*Entity{}
+	total := 0
+	for _, f := range files {
+		total += len(f.Entities)
+	}
+	// defined maps each key to its first entity; the rare duplicates are
+	// collected on the side, so the common case allocates one map.
+	defined := make(map[string]*Entity, total)
+	dups := map[string][]*Entity{}
 	for _, f := range files {
 		for _, e := range f.Entities {
-			defined[e.key] = append(defined[e.key], e)
+			if first, ok := defined[e.key]; ok {
+				if dups[e.key] == nil {
+					dups[e.key] = []*Entity{first}
+				}
+				dups[e.key] = append(dups[e.key], e)
+				continue
+			}
+			defined[e.key] = e
 		}
 	}
-	for _, es := range defined {
-		if len(es) < 2 {
-			continue
-		}
+	for _, es := range dups {
 		for _, e := range es {
 			var others []string
 			for _, o := range es {
@@ -221,11 +236,11 @@ func crossFileChecks(files []*File, byPath map[string]*File) diag.List {
 	}
 	for _, f := range files {
 		for _, e := range f.Entities {
-			for i, fr := range e.refs {
-				if _, ok := defined[fr.Ref.Key()]; ok {
+			for i, key := range e.refKeys {
+				if _, ok := defined[key]; ok {
 					continue
 				}
-				pos := e.refsPos[i]
+				fr, pos := e.refs[i], e.refsPos[i]
 				out = append(out, diag.Diagnostic{File: e.File, Line: pos.Line, Column: pos.Column, Severity: diag.Warning,
 					Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path()...) + " refers to " + fr.Ref.String() + ", which no file in the repository defines"})
 			}
@@ -371,8 +386,10 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	e := &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object, key: ref.Key(), refs: catalog.Refs(c.object)}
 	// Positions are looked up now, so the document tree can be freed.
 	e.refsPos = make([]document.Pos, len(e.refs))
+	e.refKeys = make([]string, len(e.refs))
 	for i, fr := range e.refs {
 		e.refsPos[i] = c.posOf(fr.Path())
+		e.refKeys[i] = fr.Ref.Key()
 	}
 	if m.opts.Compact {
 		e.Hash()

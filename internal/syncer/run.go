@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/central-config/central-config/internal/mapping"
@@ -69,11 +70,13 @@ func (s *Syncer) sync(ctx context.Context, st *sourceState, req request) (store.
 	defer cancel()
 	r := &runner{s: s, st: st, ctx: ctx, now: s.opts.Now}
 	run, failures := r.do(req)
+	steps := r.steps
 	wait := s.nextWait(st, failures)
 	s.opts.Metrics.observe(run)
 	attrs := []any{"run", run.ID, "outcome", run.Outcome, "revision", run.Revision, "trigger", run.Trigger,
 		"duration_ms", run.Duration().Milliseconds(), "entities", run.Counts.Entities, "added", run.Counts.Added,
 		"changed", run.Counts.Changed, "removed", run.Counts.Removed, "file_errors", len(run.Errors)}
+	attrs = append(attrs, steps...)
 	switch run.Outcome {
 	case store.Failed:
 		log.Warn("sync failed", append(attrs, "reason", run.Reason, "retry_in", wait.Round(time.Second).String())...)
@@ -94,6 +97,19 @@ type runner struct {
 
 	run    store.Run
 	status store.SourceStatus
+
+	// steps times the run's steps for the log line (fetch_ms, map_ms...).
+	steps []any
+	last  time.Time
+}
+
+// mark records the time since the previous mark under name.
+func (r *runner) mark(name string) {
+	now := time.Now()
+	if !r.last.IsZero() {
+		r.steps = append(r.steps, name+"_ms", now.Sub(r.last).Milliseconds())
+	}
+	r.last = now
 }
 
 // do runs the steps and records the outcome once; it returns the run and
@@ -132,7 +148,9 @@ func (r *runner) do(req request) (store.Run, int) {
 		st.runMu.Unlock()
 	}()
 
+	r.mark("start")
 	snap, err := st.cfg.Source.Fetch(r.ctx, r.status.Revision)
+	r.mark("fetch")
 	if err != nil {
 		return r.fail("fetch failed: "+err.Error(), true)
 	}
@@ -148,13 +166,20 @@ func (r *runner) do(req request) (store.Run, int) {
 		return r.finish()
 	}
 	res := mapping.Map(snap, r.mappingOptions(snap))
-	st.previous = res
-	next := r.merge(snap, res)
-	upserts, removals := r.diff(next)
-	if reason := r.guard(len(removals)); reason != "" {
+	r.mark("map")
+	p := r.plan(snap, res)
+	r.mark("diff")
+	if reason := r.guard(len(p.removals)); reason != "" {
 		return r.fail(reason, false)
 	}
-	return r.commit(next, upserts, removals)
+	if err := r.commit(p); err != nil {
+		// Memory is untouched: the next run diffs against what the store
+		// really holds, and maps from the last published mapping.
+		return r.fail("store commit failed: "+err.Error(), true)
+	}
+	st.previous = res
+	r.prune()
+	return r.run, 0
 }
 
 // load reads the source's published entities and files from the store
@@ -174,8 +199,10 @@ func (r *runner) load() error {
 		return err
 	}
 	st.entities = make(map[string]published, len(entities))
+	st.byFile = map[string][]string{}
 	for _, e := range entities {
 		st.entities[e.Key] = published{ref: e.Ref, file: e.File, hash: e.Hash}
+		st.byFile[e.File] = append(st.byFile[e.File], e.Key)
 	}
 	st.files = make(map[string]store.File, len(files))
 	for _, f := range files {
@@ -193,128 +220,147 @@ func (r *runner) mappingOptions(snap *source.Snapshot) mapping.Options {
 	opts.SourceID = r.st.cfg.Source.ID()
 	opts.Previous = r.st.previous
 	opts.Compact = true
-	hashes := make(map[string]string, len(snap.Files))
+	content := make(map[string][]byte, len(snap.Files))
 	for _, f := range snap.Files {
-		hashes[f.Path] = contentHash(f.Content)
+		content[f.Path] = f.Content
 	}
 	files := r.st.files
+	// Called for every entity of the files the mapping decodes (from
+	// several workers); hashing only those files keeps a small commit cheap.
+	var mu sync.Mutex
+	revisions := map[string]string{}
 	opts.FileRevision = func(p string) string {
-		if old, ok := files[p]; ok && !old.Failed && old.Hash == hashes[p] {
-			return old.Revision
+		mu.Lock()
+		defer mu.Unlock()
+		if rev, ok := revisions[p]; ok {
+			return rev
 		}
-		return snap.Revision
+		rev := snap.Revision
+		if old, ok := files[p]; ok && !old.Failed && old.Hash == contentHash(content[p]) {
+			rev = old.Revision
+		}
+		revisions[p] = rev
+		return rev
 	}
 	return opts
 }
 
-// candidate is an entity of the next published set.
+// candidate is an entity to upsert.
 type candidate struct {
 	key, ref, file, hash string
 	entity               *mapping.Entity
 }
 
-// next is the entity set and file states a run would publish.
-type next struct {
-	entities map[string]candidate
-	// kept lists the entities of failed files kept from their last good
-	// revision; they are neither upserted nor removed.
-	kept  map[string]published
-	files []store.File
+// plan is what a run would publish: the entities to upsert and remove and
+// every file's next state.
+type plan struct {
+	upserts  []candidate
+	removals []store.Removal
+	files    []store.File
 }
 
-// merge builds the next published set: entities of good files, and for a
-// file with errors the entities of its last good revision.
-func (r *runner) merge(snap *source.Snapshot, res *mapping.Result) next {
-	n := next{entities: map[string]candidate{}, kept: map[string]published{}}
+// plan compares a mapping result with what is published, file by file. A
+// file with errors keeps the entities of its last good revision. A good
+// file that the mapping reused unchanged, and that was good before, has
+// exactly the published entities and is skipped, so a commit that touches
+// one file costs that file's entities, not the repository's.
+func (r *runner) plan(snap *source.Snapshot, res *mapping.Result) plan {
+	var p plan
+	st := r.st
+	c := &r.run.Counts
 	content := make(map[string][]byte, len(snap.Files))
 	for _, f := range snap.Files {
 		content[f.Path] = f.Content
 	}
-	failed := map[string]bool{}
-	for _, p := range snap.Problems {
-		failed[p.Path] = true
-	}
-	byFile := map[string][]string{}
-	for key, e := range r.st.entities {
-		byFile[e.file] = append(byFile[e.file], key)
-	}
-	keep := func(p string) {
-		old, ok := r.st.files[p]
+	seen := map[string]bool{}
+	keep := func(path string) {
+		seen[path] = true
+		old, ok := st.files[path]
 		if !ok || old.Revision == "" {
-			n.files = append(n.files, store.File{Path: p, Failed: true})
+			p.files = append(p.files, store.File{Path: path, Failed: true})
 			return
 		}
-		n.files = append(n.files, store.File{Path: p, Hash: old.Hash, Revision: old.Revision, Failed: true})
-		for _, key := range byFile[p] {
-			n.kept[key] = r.st.entities[key]
-		}
+		p.files = append(p.files, store.File{Path: path, Hash: old.Hash, Revision: old.Revision, Failed: true})
+		c.Unchanged += len(st.byFile[path])
 	}
+	// emitted holds the keys changed files publish, so an entity that moved
+	// from one file to another is not removed.
+	emitted := map[string]bool{}
+	var gone []string
 	for _, f := range res.Files {
 		if f.Failed {
 			keep(f.Path)
 			continue
 		}
+		seen[f.Path] = true
+		old, had := st.files[f.Path]
+		if f.Reused && had && !old.Failed {
+			p.files = append(p.files, old)
+			c.Unchanged += len(st.byFile[f.Path])
+			continue
+		}
 		hash := contentHash(content[f.Path])
 		rev := snap.Revision
-		if old, ok := r.st.files[f.Path]; ok && !old.Failed && old.Hash == hash {
+		if had && !old.Failed && old.Hash == hash {
 			rev = old.Revision
 		}
-		n.files = append(n.files, store.File{Path: f.Path, Hash: hash, Revision: rev})
+		p.files = append(p.files, store.File{Path: f.Path, Hash: hash, Revision: rev})
+		mine := make(map[string]bool, len(f.Entities))
 		for _, e := range f.Entities {
 			key := e.Ref.Key()
-			n.entities[key] = candidate{key: key, ref: e.Ref.String(), file: f.Path, hash: e.Hash(), entity: e}
+			mine[key], emitted[key] = true, true
+			cand := candidate{key: key, ref: e.Ref.String(), file: f.Path, hash: e.Hash(), entity: e}
+			pub, ok := st.entities[key]
+			switch {
+			case !ok:
+				c.Added++
+				p.upserts = append(p.upserts, cand)
+			case pub.hash != cand.hash || pub.file != cand.file:
+				c.Changed++
+				p.upserts = append(p.upserts, cand)
+			default:
+				c.Unchanged++
+			}
+		}
+		for _, key := range st.byFile[f.Path] {
+			if !mine[key] {
+				gone = append(gone, key)
+			}
 		}
 	}
-	for p := range failed {
-		keep(p)
+	for _, prob := range snap.Problems {
+		if !seen[prob.Path] {
+			keep(prob.Path)
+		}
 	}
-	slices.SortFunc(n.files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })
-	r.run.Counts.Files = len(n.files)
+	// Files that are no longer there (deleted, or no longer config) take
+	// their entities with them.
+	for path := range st.files {
+		if !seen[path] {
+			gone = append(gone, st.byFile[path]...)
+		}
+	}
+	for _, key := range gone {
+		if emitted[key] {
+			continue
+		}
+		c.Removed++
+		p.removals = append(p.removals, store.Removal{SourceID: st.cfg.Source.ID(), Key: key, Ref: st.entities[key].ref})
+	}
+	c.Entities = len(st.entities) + c.Added - c.Removed
+	c.Files = len(p.files)
+	slices.SortFunc(p.files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(p.upserts, func(a, b candidate) int { return strings.Compare(a.key, b.key) })
+	slices.SortFunc(p.removals, func(a, b store.Removal) int { return strings.Compare(a.Key, b.Key) })
 	for _, d := range res.Diagnostics {
 		r.run.Errors = append(r.run.Errors, store.FileError{File: d.File, Line: d.Line, Column: d.Column,
 			Severity: string(d.Severity), Code: d.Code, Message: d.Message})
 	}
+	r.run.Outcome = store.Succeeded
 	if res.Diagnostics.HasErrors() {
 		r.run.Outcome = store.Degraded
-	} else {
-		r.run.Outcome = store.Succeeded
 	}
-	return n
-}
-
-// diff compares the next set with what is published.
-func (r *runner) diff(n next) ([]candidate, []store.Removal) {
-	var upserts []candidate
-	var removals []store.Removal
-	c := &r.run.Counts
-	for key, e := range n.entities {
-		old, ok := r.st.entities[key]
-		switch {
-		case !ok:
-			c.Added++
-			upserts = append(upserts, e)
-		case old.hash != e.hash || old.file != e.file:
-			c.Changed++
-			upserts = append(upserts, e)
-		default:
-			c.Unchanged++
-		}
-	}
-	for key, old := range r.st.entities {
-		if _, ok := n.entities[key]; ok {
-			continue
-		}
-		if _, ok := n.kept[key]; ok {
-			c.Unchanged++
-			continue
-		}
-		c.Removed++
-		removals = append(removals, store.Removal{SourceID: r.st.cfg.Source.ID(), Key: key, Ref: old.ref})
-	}
-	c.Entities = len(n.entities) + len(n.kept)
-	slices.SortFunc(upserts, func(a, b candidate) int { return strings.Compare(a.key, b.key) })
-	slices.SortFunc(removals, func(a, b store.Removal) int { return strings.Compare(a.Key, b.Key) })
-	return upserts, removals
+	return p
 }
 
 // guard refuses a run that removes more than the allowed share of the
@@ -335,7 +381,7 @@ func (r *runner) guard(removed int) string {
 }
 
 // commit writes the run in one transaction and updates memory.
-func (r *runner) commit(n next, upserts []candidate, removals []store.Removal) (store.Run, int) {
+func (r *runner) commit(p plan) error {
 	id := r.st.cfg.Source.ID()
 	r.run.FinishedAt = r.now()
 	r.status.Revision = r.run.Revision
@@ -345,33 +391,38 @@ func (r *runner) commit(n next, upserts []candidate, removals []store.Removal) (
 	r.status.EntityCount = r.run.Counts.Entities
 	r.status.LastRunID = r.run.ID
 	r.status.NextDueAt = r.run.FinishedAt.Add(r.s.nextWait(r.st, 0))
-	c := store.Commit{SourceID: id, Files: n.files, Run: r.run, Status: r.status, Removals: removals}
-	for _, e := range upserts {
+	c := store.Commit{SourceID: id, Files: p.files, Run: r.run, Status: r.status, Removals: p.removals}
+	for _, e := range p.upserts {
 		c.Upserts = append(c.Upserts, store.Entity{SourceID: id, Key: e.key, Ref: e.ref, File: e.file, Hash: e.hash, Body: e.entity.JSON()})
 	}
 	gen, err := r.s.opts.Store.Commit(r.ctx, c)
+	r.mark("commit")
 	if err != nil {
-		// Memory is untouched: the next run diffs against what the store
-		// really holds.
-		return r.fail("store commit failed: "+err.Error(), true)
+		return err
 	}
 	r.run.Generation = gen
-	if len(upserts)+len(removals) > 0 && r.s.opts.Published != nil {
+	if len(p.upserts)+len(p.removals) > 0 && r.s.opts.Published != nil {
 		r.s.opts.Published(r.run)
 	}
 	st := r.st
-	for _, e := range upserts {
+	for _, e := range p.upserts {
+		if old, ok := st.entities[e.key]; ok && old.file != e.file {
+			st.unindex(e.key, old.file)
+		}
+		if _, ok := st.entities[e.key]; !ok || st.entities[e.key].file != e.file {
+			st.byFile[e.file] = append(st.byFile[e.file], e.key)
+		}
 		st.entities[e.key] = published{ref: e.ref, file: e.file, hash: e.hash}
 	}
-	for _, rm := range removals {
+	for _, rm := range p.removals {
+		st.unindex(rm.Key, st.entities[rm.Key].file)
 		delete(st.entities, rm.Key)
 	}
-	st.files = make(map[string]store.File, len(n.files))
-	for _, f := range n.files {
+	st.files = make(map[string]store.File, len(p.files))
+	for _, f := range p.files {
 		st.files[f.Path] = f
 	}
-	r.prune()
-	return r.run, 0
+	return nil
 }
 
 // fail records a run that changed nothing. Transient failures (fetch,

@@ -75,7 +75,9 @@ type sourceState struct {
 	// loaded is true once entities and files were read from the store.
 	loaded   bool
 	entities map[string]published
-	files    map[string]store.File
+	// byFile lists the published entity keys of each file.
+	byFile map[string][]string
+	files  map[string]store.File
 	// previous is the last mapping result, so unchanged files are not
 	// decoded again.
 	previous *mapping.Result
@@ -97,6 +99,23 @@ type request struct {
 
 type published struct {
 	ref, file, hash string
+}
+
+// unindex removes key from the keys of file.
+func (st *sourceState) unindex(key, file string) {
+	keys := st.byFile[file]
+	for i, k := range keys {
+		if k == key {
+			keys[i] = keys[len(keys)-1]
+			keys = keys[:len(keys)-1]
+			break
+		}
+	}
+	if len(keys) == 0 {
+		delete(st.byFile, file)
+		return
+	}
+	st.byFile[file] = keys
 }
 
 // ErrUnknownSource is returned for a source id that is not configured.

@@ -344,3 +344,25 @@ func keys(m map[string]map[string]any) []string {
 	}
 	return out
 }
+
+func TestAnEntityMovedToAnotherFileStaysAndADeletedFileTakesItsEntities(t *testing.T) {
+	e := newEngine(t, func(o *Options) { o.AllowMassDeletion = true })
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "a.yaml": services("x", "y"), "b.yaml": services("z")})
+	e.sync(store.Succeeded)
+	// x moves from a.yaml to b.yaml in one commit.
+	e.repo.Commit("main", map[string]string{"a.yaml": services("y"), "b.yaml": services("z", "x")})
+	run := e.sync(store.Succeeded)
+	if run.Counts.Removed != 0 || run.Counts.Added != 0 {
+		t.Fatalf("a moved entity is changed, not removed and added: %+v", run.Counts)
+	}
+	got := publishedEntities(t, e.store)
+	if ann := got["component:default/x"]["metadata"].(map[string]any)["annotations"].(map[string]any); ann[mapping.AnnotationFile] != "b.yaml" {
+		t.Fatalf("x now comes from b.yaml: %v", ann[mapping.AnnotationFile])
+	}
+	e.repo.Commit("main", map[string]string{"b.yaml": gittest.Delete})
+	run = e.sync(store.Succeeded)
+	got = publishedEntities(t, e.store)
+	if run.Counts.Removed != 2 || got["component:default/x"] != nil || got["component:default/z"] != nil || got["component:default/y"] == nil {
+		t.Fatalf("deleting b.yaml removes x and z only: %+v %v", run.Counts, keys(got))
+	}
+}

@@ -90,6 +90,10 @@ type Source struct {
 
 	mu   sync.Mutex
 	repo *gogit.Repository
+	// blobs holds the content of the blobs of the last snapshot by blob
+	// id: a blob id names its content, so a file unchanged since then is
+	// not read and inflated from the pack again.
+	blobs map[plumbing.Hash][]byte
 }
 
 var _ source.Source = (*Source)(nil)

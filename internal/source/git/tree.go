@@ -43,6 +43,7 @@ func (s *Source) read(ctx context.Context, head plumbing.Hash, since string, sna
 	// links maps each matched symlink to what it resolved to, for the
 	// comparison with the old tree.
 	links := map[string]string{}
+	blobs := make(map[plumbing.Hash][]byte, len(s.blobs))
 	w := object.NewTreeWalker(tree, true, nil)
 	defer w.Close()
 	for {
@@ -73,12 +74,17 @@ func (s *Source) read(ctx context.Context, head plumbing.Hash, since string, sna
 			}
 			links[name] = blob.String()
 		}
-		content, err := tr.blob(blob, -1)
-		if err != nil {
-			return &damageError{fmt.Errorf("reading %s: %w", name, err)}
+		content, cached := s.blobs[blob]
+		if !cached {
+			content, err = tr.blob(blob, -1)
+			if err != nil {
+				return &damageError{fmt.Errorf("reading %s: %w", name, err)}
+			}
 		}
+		blobs[blob] = content
 		snap.Files = append(snap.Files, source.File{Path: name, Content: content})
 	}
+	s.blobs = blobs
 	// The walker goes in git's tree order, which sorts a directory as if
 	// its name ended in "/"; sort by plain path as Snapshot promises.
 	slices.SortFunc(snap.Files, func(a, b source.File) int { return cmp.Compare(a.Path, b.Path) })

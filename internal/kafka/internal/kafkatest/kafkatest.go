@@ -1,0 +1,141 @@
+// Package kafkatest helps the Kafka readers' tests find the shared public
+// fixtures and decode documents. The fixtures live outside the module, in
+// the folder shared/ next to the repository; their path is computed from
+// the repository root (the folder with go.mod), never from the working
+// directory's depth, and a missing folder fails the test rather than
+// skipping it.
+package kafkatest
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/document"
+)
+
+// RepoRoot returns the absolute path of the folder holding go.mod.
+func RepoRoot(tb testing.TB) string {
+	tb.Helper()
+	start := ""
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		start = filepath.Dir(file)
+	} else {
+		wd, err := os.Getwd()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		start = wd
+	}
+	for dir := start; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			tb.Fatalf("no go.mod above %s", start)
+		}
+	}
+}
+
+// Fixtures returns the absolute path of the shared Kafka topology
+// fixtures: ../shared/fixtures/kafka-topologies from the repository root.
+func Fixtures(tb testing.TB) string {
+	tb.Helper()
+	dir := filepath.Join(RepoRoot(tb), "..", "shared", "fixtures", "kafka-topologies")
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		tb.Fatalf("the shared Kafka fixtures are missing at %s: %v", dir, err)
+	}
+	return dir
+}
+
+// FixtureFiles lists the YAML and JSON files of the fixtures, as paths
+// relative to Fixtures (julieops/descriptor-short.yaml), sorted.
+func FixtureFiles(tb testing.TB) []string {
+	tb.Helper()
+	root := Fixtures(tb)
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// DecodeFile decodes a file; name is the file name the documents carry
+// (as a repository path would be).
+func DecodeFile(tb testing.TB, path, name string) []*document.Document {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return Decode(tb, name, string(data))
+}
+
+// Decode decodes text as a file of the given name, failing on a syntax
+// error.
+func Decode(tb testing.TB, name, text string) []*document.Document {
+	tb.Helper()
+	docs, d := document.Decode(name, []byte(text), document.Limits{})
+	if d != nil {
+		tb.Fatalf("decode %s: %v", name, d)
+	}
+	return docs
+}
+
+// Seed adds every fixture file to a fuzz corpus.
+func Seed(f *testing.F) {
+	f.Helper()
+	root := Fixtures(f)
+	for _, rel := range FixtureFiles(f) {
+		data, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+}
+
+// CheckDiags fails when a diagnostic has no file or no message: every
+// problem must be something an author can find and read.
+func CheckDiags(tb testing.TB, diags diag.List, file string) {
+	tb.Helper()
+	for _, d := range diags {
+		if d.File == "" || strings.TrimSpace(d.Message) == "" || d.Code == "" {
+			tb.Fatalf("diagnostic without file, message or code: %+v", d)
+		}
+		if d.File != file {
+			tb.Fatalf("diagnostic for file %q, want %q: %v", d.File, file, d)
+		}
+		if d.Severity != diag.Error && d.Severity != diag.Warning {
+			tb.Fatalf("diagnostic with severity %q: %v", d.Severity, d)
+		}
+	}
+}
+
+// Errors returns the error diagnostics.
+func Errors(diags diag.List) diag.List {
+	var out diag.List
+	for _, d := range diags {
+		if d.Severity == diag.Error {
+			out = append(out, d)
+		}
+	}
+	return out
+}

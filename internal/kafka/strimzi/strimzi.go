@@ -1,0 +1,516 @@
+// Package strimzi reads the Strimzi custom resources that describe a Kafka
+// topology (apiVersion kafka.strimzi.io/v1beta2 and v1): Kafka,
+// KafkaNodePool, KafkaTopic and KafkaUser. Strimzi's other kinds
+// (KafkaConnect, KafkaBridge, ...) describe no topics or ACLs and are left
+// to other readers.
+package strimzi
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/document"
+	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/internal/walk"
+)
+
+const (
+	group = "kafka.strimzi.io/"
+	// ClusterLabel names the cluster a topic, user or node pool belongs to.
+	ClusterLabel = "strimzi.io/cluster"
+)
+
+// Versions are the API versions read; both have the same shape for what
+// is read here.
+var Versions = []string{"v1beta2", "v1"}
+
+// Kinds are the kinds read.
+var Kinds = []string{"Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"}
+
+// otherKinds are Strimzi kinds that carry no topology; they are not
+// claimed. Any other kind of the group is claimed and reported: it is
+// most likely a typo of one of Kinds.
+var otherKinds = []string{"KafkaConnect", "KafkaConnector", "KafkaMirrorMaker", "KafkaMirrorMaker2",
+	"KafkaBridge", "KafkaRebalance", "StrimziPodSet", "KafkaAccess"}
+
+// Detect reports whether the document is a Strimzi resource to read: an
+// apiVersion of the kafka.strimzi.io group and a kind other than those
+// that carry no topology.
+func Detect(doc *document.Document) (reason string, ok bool) {
+	if doc == nil || doc.Root == nil || doc.Root.Kind != document.Map {
+		return "", false
+	}
+	v := doc.Root.Get("apiVersion")
+	if v == nil || v.Kind != document.String || !strings.HasPrefix(v.Str, group) {
+		return "", false
+	}
+	k := doc.Root.Get("kind")
+	if k != nil && k.Kind == document.String && slices.Contains(otherKinds, k.Str) {
+		return "", false
+	}
+	return "apiVersion " + v.Str, true
+}
+
+// Read reads one Strimzi resource into a fragment.
+func Read(doc *document.Document) (*kafka.Topology, diag.List) {
+	out := &kafka.Topology{}
+	if doc == nil {
+		return out, nil
+	}
+	reason, ok := Detect(doc)
+	if !ok {
+		r := &walk.Reader{Doc: doc, Code: kafka.CodeDialect, Dialect: kafka.DialectStrimzi}
+		r.Errorf(rootPos(doc), "not a Strimzi resource of kind %s: apiVersion must be kafka.strimzi.io/v1beta2 or kafka.strimzi.io/v1", strings.Join(Kinds, ", "))
+		return out, r.Diags
+	}
+	root := doc.Root
+	kind := root.Get("kind")
+	what := "a Strimzi resource"
+	if kind != nil && kind.Kind == document.String && kind.Str != "" {
+		what = "a Strimzi " + kind.Str
+	}
+	r := &walk.Reader{Doc: doc, Dialect: kafka.DialectStrimzi, Code: kafka.CodeDialect,
+		Prefix: fmt.Sprintf("looks like %s (%s) but ", what, reason)}
+	api := root.Get("apiVersion")
+	if !slices.Contains(Versions, strings.TrimPrefix(api.Str, group)) {
+		r.Errorf(api.Pos, "only %sv1beta2 and %sv1 are read", group, group)
+		return out, r.Diags
+	}
+	if kind == nil {
+		r.Errorf(root.Pos, "kind is missing")
+		return out, r.Diags
+	}
+	if k, ok := r.Str(kind, "kind"); !ok {
+		return out, r.Diags
+	} else if !slices.Contains(Kinds, k) {
+		r.Errorf(kind.Pos, "kind %s is not one of %s", k, strings.Join(append(slices.Clone(Kinds), otherKinds...), ", "))
+		return out, r.Diags
+	}
+	meta, ok := readMeta(r, root)
+	if !ok {
+		return out, r.Diags
+	}
+	rd := reader{Reader: r, out: out, root: root, meta: meta}
+	switch kind.Str {
+	case "Kafka":
+		rd.kafka()
+	case "KafkaNodePool":
+		rd.nodePool()
+	case "KafkaTopic":
+		rd.topic()
+	case "KafkaUser":
+		rd.user()
+	}
+	return out, r.Diags
+}
+
+func rootPos(doc *document.Document) document.Pos {
+	if doc.Root != nil {
+		return doc.Root.Pos
+	}
+	return document.Pos{Line: 1, Column: 1}
+}
+
+type meta struct {
+	node       *document.Node
+	name       string
+	namespace  string
+	cluster    string
+	clusterPos document.Pos
+}
+
+func readMeta(r *walk.Reader, root *document.Node) (meta, bool) {
+	n := r.Required(root, "", "metadata")
+	if n == nil || !r.Map(n, "metadata") {
+		return meta{}, false
+	}
+	m := meta{node: n}
+	v := r.Required(n, "metadata", "name")
+	if v == nil {
+		return m, false
+	}
+	name, ok := r.Name(v, "metadata.name")
+	if !ok {
+		return m, false
+	}
+	m.name = name
+	if ns := n.Get("namespace"); ns != nil {
+		if m.namespace, ok = r.Str(ns, "metadata.namespace"); !ok {
+			return m, false
+		}
+	}
+	m.clusterPos = n.Pos
+	if labels := n.Get("labels"); labels != nil && labels.Kind != document.Null {
+		if !r.Map(labels, "metadata.labels") {
+			return m, false
+		}
+		m.clusterPos = labels.Pos
+		if c := labels.Get(ClusterLabel); c != nil {
+			if m.cluster, ok = r.Name(c, "metadata.labels."+ClusterLabel); !ok {
+				return m, false
+			}
+			m.clusterPos = c.Pos
+		}
+	}
+	return m, true
+}
+
+type reader struct {
+	*walk.Reader
+	out  *kafka.Topology
+	root *document.Node
+	meta meta
+}
+
+// spec returns the spec mapping; required says whether its absence is an
+// error (a Kafka needs one, a KafkaUser without one has no ACLs).
+func (r *reader) spec(required bool) (*document.Node, bool) {
+	n := r.root.Get("spec")
+	if n == nil || n.Kind == document.Null {
+		if required {
+			r.Errorf(r.root.Pos, "spec is missing")
+			return nil, false
+		}
+		return nil, true
+	}
+	if !r.Map(n, "spec") {
+		return nil, false
+	}
+	return n, true
+}
+
+func (r *reader) kafka() {
+	spec, ok := r.spec(true)
+	if !ok {
+		return
+	}
+	k := r.Required(spec, "spec", "kafka")
+	if k == nil || !r.Map(k, "spec.kafka") {
+		return
+	}
+	c := kafka.Cluster{Name: r.meta.name, Source: r.Source(r.root.Pos),
+		Fields: map[string]kafka.Source{}}
+	if v := k.Get("replicas"); v != nil {
+		n, ok := r.Int(v, "spec.kafka.replicas")
+		if !ok {
+			return
+		}
+		c.Brokers = n
+		c.Fields["brokers"] = r.Source(v.Pos)
+	}
+	if v := k.Get("version"); v != nil {
+		s, ok := r.Text(v, "spec.kafka.version")
+		if !ok {
+			return
+		}
+		c.Version = s
+		c.Fields["version"] = r.Source(v.Pos)
+	}
+	if addr, pos, ok := bootstrap(r.meta, k.Get("listeners")); ok {
+		c.Bootstrap = addr
+		c.Fields["bootstrap"] = r.Source(pos)
+	}
+	r.out.Clusters = append(r.out.Clusters, c)
+}
+
+// bootstrap returns the address of the cluster's bootstrap service for
+// its first internal listener: Strimzi names the service
+// <cluster>-kafka-bootstrap in the cluster's namespace. Without a
+// namespace the address is not known.
+func bootstrap(m meta, listeners *document.Node) (string, document.Pos, bool) {
+	if m.namespace == "" || listeners == nil || listeners.Kind != document.Seq {
+		return "", document.Pos{}, false
+	}
+	for _, l := range listeners.Items {
+		typ, port := l.Get("type"), l.Get("port")
+		if typ == nil || port == nil || typ.Kind != document.String || port.Kind != document.Int {
+			continue
+		}
+		if typ.Str == "internal" || typ.Str == "cluster-ip" {
+			return fmt.Sprintf("%s-kafka-bootstrap.%s.svc:%d", m.name, m.namespace, port.Int), l.Pos, true
+		}
+	}
+	return "", document.Pos{}, false
+}
+
+func (r *reader) requireCluster() bool {
+	if r.meta.cluster == "" {
+		r.Errorf(r.meta.clusterPos, "metadata.labels has no %s label naming its Kafka cluster", ClusterLabel)
+		return false
+	}
+	return true
+}
+
+// warnCluster reports a topic or user without a cluster label: the
+// Strimzi operators ignore it, but it is still read (on no cluster).
+func (r *reader) warnCluster() {
+	if r.meta.cluster == "" {
+		r.Diags = append(r.Diags, diag.Diagnostic{File: r.Doc.File, Line: r.meta.clusterPos.Line, Column: r.meta.clusterPos.Column,
+			Severity: diag.Warning, Code: kafka.CodeDialect,
+			Message: r.Prefix + fmt.Sprintf("metadata.labels has no %s label: no Strimzi operator manages it, and it is read as on no cluster", ClusterLabel)})
+	}
+}
+
+func (r *reader) nodePool() {
+	if !r.requireCluster() {
+		return
+	}
+	spec, ok := r.spec(true)
+	if !ok {
+		return
+	}
+	p := kafka.NodePool{Cluster: r.meta.cluster, Name: r.meta.name, Source: r.Source(r.root.Pos)}
+	v := r.Required(spec, "spec", "replicas")
+	if v == nil {
+		return
+	}
+	if v.Kind != document.Int || v.Int < 0 {
+		r.Errorf(v.Pos, "spec.replicas must be a whole number of nodes (0 or more), not %s", walk.Describe(v))
+		return
+	}
+	p.Replicas = v.Int
+	roles := r.Required(spec, "spec", "roles")
+	if roles == nil {
+		return
+	}
+	names, pos, ok := r.Strings(roles, "spec.roles")
+	if !ok {
+		return
+	}
+	if len(names) == 0 {
+		r.Errorf(roles.Pos, "spec.roles must list broker, controller or both")
+		return
+	}
+	for i, role := range names {
+		if role != "broker" && role != "controller" {
+			r.Errorf(pos[i], "spec.roles[%d] %q is not a role; use broker or controller", i, role)
+			return
+		}
+	}
+	p.Roles = names
+	r.out.NodePools = append(r.out.NodePools, p)
+}
+
+func (r *reader) topic() {
+	r.warnCluster()
+	spec, ok := r.spec(false)
+	if !ok {
+		return
+	}
+	t := kafka.Topic{Cluster: r.meta.cluster, Name: r.meta.name, Source: r.Source(r.root.Pos),
+		Fields: map[string]kafka.Source{}}
+	if spec == nil {
+		r.out.Topics = append(r.out.Topics, t)
+		return
+	}
+	if v := spec.Get("topicName"); v != nil {
+		name, ok := r.Name(v, "spec.topicName")
+		if !ok {
+			return
+		}
+		t.Name = name
+	}
+	for _, f := range []struct {
+		key string
+		dst *int
+	}{{"partitions", &t.Partitions}, {"replicas", &t.Replicas}} {
+		if v := spec.Get(f.key); v != nil {
+			n, ok := r.Int(v, "spec."+f.key)
+			if !ok {
+				return
+			}
+			*f.dst = n
+			t.Fields[f.key] = r.Source(v.Pos)
+		}
+	}
+	cfg, pos, ok := r.Config(spec.Get("config"), "spec.config")
+	if !ok {
+		return
+	}
+	if len(cfg) > 0 {
+		t.Config = cfg
+		for k, p := range pos {
+			t.Fields["config."+k] = r.Source(p)
+		}
+	}
+	r.out.Topics = append(r.out.Topics, t)
+}
+
+// operations are the ACL operations of KafkaUser; Write makes a producer,
+// Read a consumer, All both; the others grant neither.
+var operations = []string{"Read", "Write", "Create", "Delete", "Alter", "Describe", "ClusterAction",
+	"AlterConfigs", "DescribeConfigs", "IdempotentWrite", "All"}
+
+func (r *reader) user() {
+	r.warnCluster()
+	a := kafka.Application{Name: r.meta.name, Kind: kafka.KindUser, Source: r.Source(r.root.Pos),
+		Principal: "User:" + r.meta.name}
+	spec, ok := r.spec(false)
+	if !ok {
+		return
+	}
+	if spec == nil {
+		r.out.Applications = append(r.out.Applications, a)
+		return
+	}
+	if auth := spec.Get("authentication"); auth != nil && auth.Kind != document.Null {
+		if !r.Map(auth, "spec.authentication") {
+			return
+		}
+		if t := auth.Get("type"); t != nil {
+			s, ok := r.Str(t, "spec.authentication.type")
+			if !ok {
+				return
+			}
+			// Users that authenticate with a certificate are known to
+			// Kafka by its distinguished name.
+			if s == "tls" || s == "tls-external" {
+				a.Principal = "User:CN=" + r.meta.name
+			}
+		}
+	}
+	authz := spec.Get("authorization")
+	if authz != nil && authz.Kind != document.Null {
+		if !r.Map(authz, "spec.authorization") {
+			return
+		}
+		if t := authz.Get("type"); t != nil {
+			s, ok := r.Str(t, "spec.authorization.type")
+			if !ok {
+				return
+			}
+			if s != "simple" {
+				r.Errorf(t.Pos, "spec.authorization.type %q is not simple, the only type of KafkaUser authorization", s)
+				return
+			}
+		}
+		for i, n := range r.OptList(authz.Get("acls"), "spec.authorization.acls") {
+			if !r.acl(&a, n, walk.Index("spec.authorization.acls", i)) {
+				return
+			}
+		}
+		if r.Failed() {
+			return
+		}
+	}
+	r.out.Applications = append(r.out.Applications, a)
+}
+
+// acl reads one ACL rule of a KafkaUser into the application.
+func (r *reader) acl(a *kafka.Application, n *document.Node, path string) bool {
+	if !r.Map(n, path) {
+		return false
+	}
+	res := r.Required(n, path, "resource")
+	if res == nil || !r.Map(res, path+".resource") {
+		return false
+	}
+	typ := r.Required(res, path+".resource", "type")
+	if typ == nil {
+		return false
+	}
+	rtype, ok := r.Str(typ, path+".resource.type")
+	if !ok {
+		return false
+	}
+	if !slices.Contains([]string{"topic", "group", "cluster", "transactionalId"}, rtype) {
+		r.Errorf(typ.Pos, "%s.resource.type %q is not topic, group, cluster or transactionalId", path, rtype)
+		return false
+	}
+	pattern := kafka.Literal
+	if pt := res.Get("patternType"); pt != nil {
+		s, ok := r.Str(pt, path+".resource.patternType")
+		if !ok {
+			return false
+		}
+		switch s {
+		case "literal":
+		case "prefix":
+			pattern = kafka.Prefixed
+		default:
+			r.Errorf(pt.Pos, "%s.resource.patternType %q is not literal or prefix", path, s)
+			return false
+		}
+	}
+	var name string
+	if rtype != "cluster" {
+		v := r.Required(res, path+".resource", "name")
+		if v == nil {
+			return false
+		}
+		if name, ok = r.Name(v, path+".resource.name"); !ok {
+			return false
+		}
+	}
+	ops, opsPos, ok := r.operations(n, path)
+	if !ok {
+		return false
+	}
+	if t := n.Get("type"); t != nil {
+		s, ok := r.Str(t, path+".type")
+		if !ok {
+			return false
+		}
+		switch s {
+		case "allow":
+		case "deny":
+			return true // a deny rule grants nothing
+		default:
+			r.Errorf(t.Pos, "%s.type %q is not allow or deny", path, s)
+			return false
+		}
+	}
+	for i, op := range ops {
+		src := r.Source(opsPos[i])
+		switch rtype {
+		case "topic":
+			if op == "Write" || op == "All" {
+				a.Grant(kafka.ACL{Cluster: r.meta.cluster, Pattern: name, PatternType: pattern, Access: kafka.Produce, Source: src})
+			}
+			if op == "Read" || op == "All" {
+				a.Grant(kafka.ACL{Cluster: r.meta.cluster, Pattern: name, PatternType: pattern, Access: kafka.Consume, Source: src})
+			}
+		case "group":
+			if op == "Read" || op == "All" {
+				g := name
+				if pattern == kafka.Prefixed {
+					g += "*"
+				}
+				a.ConsumerGroups = append(a.ConsumerGroups, g)
+			}
+		}
+	}
+	return true
+}
+
+// operations reads the operations list, or the older single operation.
+func (r *reader) operations(n *document.Node, path string) ([]string, []document.Pos, bool) {
+	var ops []string
+	var pos []document.Pos
+	if v := n.Get("operations"); v != nil {
+		var ok bool
+		if ops, pos, ok = r.Strings(v, path+".operations"); !ok {
+			return nil, nil, false
+		}
+	}
+	if v := n.Get("operation"); v != nil {
+		s, ok := r.Str(v, path+".operation")
+		if !ok {
+			return nil, nil, false
+		}
+		ops, pos = append(ops, s), append(pos, v.Pos)
+	}
+	if len(ops) == 0 {
+		r.Errorf(n.Pos, "%s has no operations (or operation)", path)
+		return nil, nil, false
+	}
+	for i, op := range ops {
+		if !slices.Contains(operations, op) {
+			r.Errorf(pos[i], "%s operation %q is not one of %s", path, op, strings.Join(operations, ", "))
+			return nil, nil, false
+		}
+	}
+	return ops, pos, true
+}
