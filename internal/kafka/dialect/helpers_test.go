@@ -128,7 +128,7 @@ func wantDiag(t *testing.T, diags diag.List, file string, line, col int, sev dia
 			return d
 		}
 	}
-	t.Fatalf("no %s %s at %s:%d:%d mentioning %q; got:\n%s", sev, code, file, line, col, render(diags))
+	t.Fatalf("no %s %s at %s:%d:%d mentioning %q; got:\n%s", sev, code, file, line, col, fragment, render(diags))
 	return diag.Diagnostic{}
 }
 

@@ -356,17 +356,19 @@ func (r *reader) apps(list *document.Node, path string, kind kafka.Kind) {
 			if !r.Map(topics, ip+".topics") {
 				continue
 			}
+			good := true
 			for _, rw := range []struct {
 				key    string
 				access kafka.Access
 			}{{"read", kafka.Consume}, {"write", kafka.Produce}} {
 				names, pos, ok := r.Strings(topics.Get(rw.key), ip+".topics."+rw.key)
-				if !ok {
-					continue
-				}
+				good = good && ok
 				for j, t := range names {
 					a.Grant(kafka.ACL{Pattern: t, PatternType: kafka.Literal, Access: rw.access, Source: r.Source(pos[j])})
 				}
+			}
+			if !good {
+				continue // an application with a broken list is left out
 			}
 		}
 		r.out.Applications = append(r.out.Applications, a)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/document"
+	"github.com/central-config/central-config/internal/kafka"
 )
 
 // RepoRoot returns the absolute path of the folder holding go.mod.
@@ -138,4 +139,64 @@ func Errors(diags diag.List) diag.List {
 		}
 	}
 	return out
+}
+
+// CheckSources fails when an element of a topology does not say where it
+// comes from.
+func CheckSources(tb testing.TB, top *kafka.Topology, file string) {
+	tb.Helper()
+	check := func(what string, s kafka.Source) {
+		if s.File != file || s.Pos.Line < 1 || s.Pos.Column < 1 || s.Dialect == "" {
+			tb.Fatalf("%s has no proper source: %+v", what, s)
+		}
+	}
+	for _, c := range top.Clusters {
+		check("cluster "+c.Name, c.Source)
+	}
+	for _, p := range top.NodePools {
+		check("node pool "+p.Name, p.Source)
+	}
+	for _, tp := range top.Topics {
+		check("topic "+tp.Key().String(), tp.Source)
+	}
+	for _, a := range top.Applications {
+		check("application "+a.Name, a.Source)
+		for _, acl := range a.ACLs {
+			check("an ACL of "+a.Name, acl.Source)
+		}
+		for _, r := range append(slices.Clone(a.Produces), a.Consumes...) {
+			check("a topic ref of "+a.Name, r.Source)
+		}
+	}
+}
+
+// Fuzz runs a reader over arbitrary files, seeded with every fixture and
+// the given texts: it must never panic, every diagnostic must have a file,
+// a message and a code, every element a source, and merging what it read
+// must hold to the same.
+func Fuzz(f *testing.F, read func(*document.Document) (*kafka.Topology, diag.List), seeds ...string) {
+	Seed(f)
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	limits := document.Limits{MaxFileBytes: 64 << 10, MaxNodes: 20_000, MaxDepth: 32}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		docs, d := document.Decode("fuzz.yaml", data, limits)
+		if d != nil {
+			return
+		}
+		var frags []*kafka.Topology
+		for _, doc := range docs {
+			top, diags := read(doc)
+			if top == nil {
+				t.Fatal("nil fragment")
+			}
+			CheckDiags(t, diags, "fuzz.yaml")
+			CheckSources(t, top, "fuzz.yaml")
+			frags = append(frags, top)
+		}
+		merged, diags := kafka.Merge(frags...)
+		CheckDiags(t, diags, "fuzz.yaml")
+		CheckSources(t, merged, "fuzz.yaml")
+	})
 }
