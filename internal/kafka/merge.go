@@ -336,12 +336,9 @@ func verb(a Access) string {
 }
 
 func describe(acl ACL) string {
-	var s string
-	switch {
-	case acl.PatternType == Prefixed:
+	s := "every topic"
+	if acl.PatternType == Prefixed {
 		s = fmt.Sprintf("every topic starting with %q", acl.Pattern)
-	default:
-		s = "every topic"
 	}
 	if acl.Cluster != "" {
 		s += " of cluster " + acl.Cluster

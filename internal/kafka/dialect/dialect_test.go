@@ -208,11 +208,11 @@ applications:
   - name: shop
     owner: marketing
 `)
-	wantDiag(t, diags, "kafka/ours.yaml", 5, 17, diag.Error, kafka.CodeConflict,
+	_ = wantDiag(t, diags, "kafka/ours.yaml", 5, 17, diag.Error, kafka.CodeConflict,
 		"topic events/orders: partitions is 12 here but 6 at kafka/strimzi.yaml:7:15")
-	wantDiag(t, diags, "kafka/strimzi.yaml", 7, 15, diag.Error, kafka.CodeConflict,
+	_ = wantDiag(t, diags, "kafka/strimzi.yaml", 7, 15, diag.Error, kafka.CodeConflict,
 		"topic events/orders: partitions is 6 here but 12 at kafka/ours.yaml:5:17")
-	wantDiag(t, diags, "kafka/ours.yaml", 6, 28, diag.Error, kafka.CodeConflict, "config retention.ms is 1000 here but 2000 at kafka/strimzi.yaml:8:26")
+	_ = wantDiag(t, diags, "kafka/ours.yaml", 6, 28, diag.Error, kafka.CodeConflict, "config retention.ms is 1000 here but 2000 at kafka/strimzi.yaml:8:26")
 	wantDiag(t, diags, "kafka/strimzi.yaml", 8, 26, diag.Error, kafka.CodeConflict, "config retention.ms is 2000 here but 1000 at kafka/ours.yaml:6:28")
 	wantDiag(t, diags, "kafka/ours.yaml", 9, 12, diag.Error, kafka.CodeConflict, "application shop: owner is sales here but marketing at kafka/other.yaml:4:12")
 	wantDiag(t, diags, "kafka/other.yaml", 4, 12, diag.Error, kafka.CodeConflict, "application shop: owner is marketing here but sales at kafka/ours.yaml:9:12")
