@@ -213,9 +213,9 @@ applications:
 	_ = wantDiag(t, diags, "kafka/strimzi.yaml", 7, 15, diag.Error, kafka.CodeConflict,
 		"topic events/orders: partitions is 6 here but 12 at kafka/ours.yaml:5:17")
 	_ = wantDiag(t, diags, "kafka/ours.yaml", 6, 28, diag.Error, kafka.CodeConflict, "config retention.ms is 1000 here but 2000 at kafka/strimzi.yaml:8:26")
-	wantDiag(t, diags, "kafka/strimzi.yaml", 8, 26, diag.Error, kafka.CodeConflict, "config retention.ms is 2000 here but 1000 at kafka/ours.yaml:6:28")
-	wantDiag(t, diags, "kafka/ours.yaml", 9, 12, diag.Error, kafka.CodeConflict, "application shop: owner is sales here but marketing at kafka/other.yaml:4:12")
-	wantDiag(t, diags, "kafka/other.yaml", 4, 12, diag.Error, kafka.CodeConflict, "application shop: owner is marketing here but sales at kafka/ours.yaml:9:12")
+	_ = wantDiag(t, diags, "kafka/strimzi.yaml", 8, 26, diag.Error, kafka.CodeConflict, "config retention.ms is 2000 here but 1000 at kafka/ours.yaml:6:28")
+	_ = wantDiag(t, diags, "kafka/ours.yaml", 9, 12, diag.Error, kafka.CodeConflict, "application shop: owner is sales here but marketing at kafka/other.yaml:4:12")
+	_ = wantDiag(t, diags, "kafka/other.yaml", 4, 12, diag.Error, kafka.CodeConflict, "application shop: owner is marketing here but sales at kafka/ours.yaml:9:12")
 	if len(diags) != 6 {
 		t.Fatalf("want 6 diagnostics:\n%s", render(diags))
 	}
