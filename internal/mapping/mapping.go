@@ -10,6 +10,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/dialect"
 	"hash/maphash"
 	"path"
 	"runtime"
@@ -76,6 +78,17 @@ func (e *Entity) JSON() []byte {
 	return e.body
 }
 
+// System returns the name of the system an entity belongs to
+// (spec.system), or "".
+func (e *Entity) System() string {
+	for _, fr := range e.refs {
+		if fr.Field == "system" {
+			return fr.Ref.Name
+		}
+	}
+	return ""
+}
+
 // Hash returns a hash of the entity's JSON: equal hashes, equal entities.
 func (e *Entity) Hash() string {
 	if e.hash == "" {
@@ -109,6 +122,8 @@ type Result struct {
 	Ignored int
 	// Reused counts files taken unchanged from Options.Previous.
 	Reused int
+	// Topology is the Kafka topology of every good file, merged.
+	Topology *kafka.Topology
 
 	// own holds each file's result before the checks across files, for
 	// reuse by the next run.
@@ -183,6 +198,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 		byPath[f.Path] = f
 		res.Diagnostics = append(res.Diagnostics, r.diags...)
 	}
+	res.Topology = m.kafkaEntities(res, results, byPath)
 	res.Diagnostics = append(res.Diagnostics, crossFileChecks(res.Files, byPath)...)
 	res.Diagnostics.Sort()
 	return res
@@ -260,6 +276,8 @@ type fileResult struct {
 	hash   uint64
 	deps   map[string]uint64
 	reused bool
+	// kafka holds the Kafka topology fragments of the file's documents.
+	kafka []*kafka.Topology
 }
 
 type mapper struct {
@@ -329,6 +347,12 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 		case isOurs(doc.Root):
 			read = true
 			cands = append(cands, schemaCandidates(doc, &r.diags)...)
+		default:
+			if fragment, diags, claimed := dialect.ReadDocument(doc); claimed {
+				read = true
+				r.kafka = append(r.kafka, fragment)
+				r.diags = append(r.diags, diags...)
+			}
 		}
 	}
 	if !read {

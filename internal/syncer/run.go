@@ -160,15 +160,28 @@ func (r *runner) do(req request) (store.Run, int) {
 		size += len(f.Content)
 	}
 	r.s.opts.Metrics.fetched(id, size)
-	if snap.Unchanged {
+	if snap.Unchanged && st.previous.Load() != nil {
 		r.run.Outcome = store.Unchanged
 		r.run.Counts = store.Counts{Entities: len(st.entities), Unchanged: len(st.entities), Files: len(st.files)}
 		return r.finish()
+	}
+	if snap.Unchanged {
+		// The first run of this process at the published revision: map it
+		// once anyway, to rebuild what lives only in memory (the reuse
+		// cache, the Kafka topology). It writes nothing if nothing differs.
+		if snap, err = st.cfg.Source.Fetch(r.ctx, ""); err != nil {
+			return r.fail("fetch failed: "+err.Error(), true)
+		}
 	}
 	res := mapping.Map(snap, r.mappingOptions(snap))
 	r.mark("map")
 	p := r.plan(snap, res)
 	r.mark("diff")
+	if snap.Revision == r.status.Revision && len(p.upserts)+len(p.removals) == 0 && r.run.Outcome == store.Succeeded {
+		st.previous.Store(res)
+		r.run.Outcome = store.Unchanged
+		return r.finish()
+	}
 	if reason := r.guard(len(p.removals)); reason != "" {
 		return r.fail(reason, false)
 	}
@@ -177,7 +190,7 @@ func (r *runner) do(req request) (store.Run, int) {
 		// really holds, and maps from the last published mapping.
 		return r.fail("store commit failed: "+err.Error(), true)
 	}
-	st.previous = res
+	st.previous.Store(res)
 	r.prune()
 	return r.run, 0
 }
@@ -218,7 +231,7 @@ func (r *runner) load() error {
 func (r *runner) mappingOptions(snap *source.Snapshot) mapping.Options {
 	opts := r.s.opts.Mapping
 	opts.SourceID = r.st.cfg.Source.ID()
-	opts.Previous = r.st.previous
+	opts.Previous = r.st.previous.Load()
 	opts.Compact = true
 	content := make(map[string][]byte, len(snap.Files))
 	for _, f := range snap.Files {

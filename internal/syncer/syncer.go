@@ -7,12 +7,16 @@
 package syncer
 
 import (
+	"strings"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/central-config/central-config/internal/kafka"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/central-config/central-config/internal/mapping"
@@ -80,7 +84,7 @@ type sourceState struct {
 	files  map[string]store.File
 	// previous is the last mapping result, so unchanged files are not
 	// decoded again.
-	previous *mapping.Result
+	previous atomic.Pointer[mapping.Result]
 
 	// trigger wakes the loop for an out-of-schedule run.
 	trigger chan request
@@ -163,6 +167,35 @@ func New(opts Options) (*Syncer, error) {
 		s.order = append(s.order, id)
 	}
 	return s, nil
+}
+
+// Topology returns the Kafka topology of every source's last published
+// mapping, merged, and which system each service belongs to (for the
+// topology's system filter). It is rebuilt from the source at each
+// process's first run, so replicas that never sync have an empty one.
+func (s *Syncer) Topology(context.Context) (*kafka.Topology, map[string]string, error) {
+	var fragments []*kafka.Topology
+	systems := map[string]string{}
+	for _, id := range s.order {
+		st := s.sources[id]
+		prev := st.previous.Load()
+		if prev == nil {
+			continue
+		}
+		if prev.Topology != nil {
+			fragments = append(fragments, prev.Topology)
+		}
+		for _, e := range prev.Entities() {
+			if !strings.EqualFold(e.Ref.Kind, "component") {
+				continue
+			}
+			if system := e.System(); system != "" {
+				systems[e.Ref.Name] = system
+			}
+		}
+	}
+	topo, _ := kafka.Merge(fragments...)
+	return topo, systems, nil
 }
 
 // SourceIDs lists the configured sources in config order.

@@ -1,0 +1,201 @@
+package mapping
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/central-config/central-config/internal/catalog"
+	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/document"
+	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/graph"
+)
+
+// KafkaFile is the path of the File that holds the Kafka topic entities.
+// They are derived from the whole repository (a topic's producers and
+// consumers and their services live in other files), so they are grouped
+// apart from the files they were read from; each entity's annotations
+// still name its own file.
+const KafkaFile = "(kafka topology)"
+
+// The annotations of Kafka topic entities.
+const (
+	AnnotationKafkaCluster   = "central-config.io/kafka-cluster"
+	AnnotationKafkaTopic     = "central-config.io/kafka-topic"
+	AnnotationKafkaProducers = "central-config.io/kafka-producers"
+	AnnotationKafkaConsumers = "central-config.io/kafka-consumers"
+)
+
+// kafkaEntities merges the Kafka fragments of the good files into one
+// topology and turns each topic into a Resource of type kafka-topic:
+// owned by the topic's owner (else the owner of its cluster's Resource,
+// else of its first producing service), depending on its producers'
+// services and on its cluster's Resource, and a dependency of its
+// consumers' services, so the catalog graph shows the data flowing from
+// producers through the topic to consumers. Applications that are
+// services of the repository are linked to those Components, never
+// duplicated; others appear only in the topology.
+func (m *mapper) kafkaEntities(res *Result, results []*fileResult, byPath map[string]*File) *kafka.Topology {
+	var fragments []*kafka.Topology
+	for _, r := range results {
+		if f := byPath[r.path]; f != nil && !f.Failed {
+			fragments = append(fragments, r.kafka...)
+		}
+	}
+	if len(fragments) == 0 {
+		return &kafka.Topology{}
+	}
+	topo, diags := kafka.Merge(fragments...)
+	res.Diagnostics = append(res.Diagnostics, diags...)
+
+	components := map[string]*Entity{}
+	resources := map[string]*Entity{}
+	for _, f := range res.Files {
+		if f.Failed {
+			continue
+		}
+		for _, e := range f.Entities {
+			switch strings.ToLower(e.Ref.Kind) {
+			case "component":
+				components[strings.ToLower(e.Ref.Name)] = e
+			case "resource":
+				resources[strings.ToLower(e.Ref.Name)] = e
+			}
+		}
+	}
+	service := func(a *kafka.Application) *Entity {
+		for _, name := range []string{a.Service, a.Name} {
+			if e := components[strings.ToLower(name)]; name != "" && e != nil {
+				return e
+			}
+		}
+		return nil
+	}
+	entityNames := graph.TopicEntityNames(topo)
+	out := &File{Path: KafkaFile}
+	var fileDiags diag.List
+	for i := range topo.Topics {
+		t := &topo.Topics[i]
+		var producers, consumers []*kafka.Application
+		for j := range topo.Applications {
+			a := &topo.Applications[j]
+			if touches(a.Produces, t) {
+				producers = append(producers, a)
+			}
+			if touches(a.Consumes, t) {
+				consumers = append(consumers, a)
+			}
+		}
+		owner := t.Owner
+		if cluster := resources[strings.ToLower(t.Cluster)]; owner == "" && cluster != nil {
+			owner = ownerOf(cluster)
+		}
+		for _, p := range producers {
+			if owner != "" {
+				break
+			}
+			if e := service(p); e != nil {
+				owner = ownerOf(e)
+			} else {
+				owner = p.Owner
+			}
+		}
+		if owner == "" {
+			fileDiags = append(fileDiags, diag.Diagnostic{File: t.Source.File, Line: t.Source.Pos.Line, Column: t.Source.Pos.Column,
+				Severity: diag.Warning, Code: diag.CodeSchema,
+				Message: fmt.Sprintf("kafka topic %s has no owner (set one, or give its cluster a Resource with an owner): it is shown in the topology but not published to the catalog", t.Name)})
+			continue
+		}
+		ann := map[string]any{AnnotationKafkaTopic: t.Name}
+		if t.Cluster != "" {
+			ann[AnnotationKafkaCluster] = t.Cluster
+		}
+		spec := map[string]any{"type": "kafka-topic", "owner": refOrGroup(owner)}
+		var dependsOn, dependencyOf []any
+		if cluster := resources[strings.ToLower(t.Cluster)]; cluster != nil {
+			dependsOn = append(dependsOn, cluster.Ref.String())
+		}
+		ann[AnnotationKafkaProducers] = names(producers)
+		ann[AnnotationKafkaConsumers] = names(consumers)
+		for _, p := range producers {
+			if e := service(p); e != nil {
+				dependsOn = appendUnique(dependsOn, e.Ref.String())
+			}
+		}
+		for _, c := range consumers {
+			if e := service(c); e != nil {
+				dependencyOf = appendUnique(dependencyOf, e.Ref.String())
+			}
+		}
+		if len(dependsOn) > 0 {
+			spec["dependsOn"] = dependsOn
+		}
+		if len(dependencyOf) > 0 {
+			spec["dependencyOf"] = dependencyOf
+		}
+		md := map[string]any{"name": entityNames[kafka.TopicKey{Cluster: t.Cluster, Name: t.Name}], "title": t.Name, "annotations": ann}
+		if t.Description != "" {
+			md["description"] = t.Description
+		}
+		obj := map[string]any{"apiVersion": "backstage.io/v1alpha1", "kind": "Resource", "metadata": md, "spec": spec}
+		pos := t.Source.Pos
+		var deps map[string]uint64
+		if e := m.finish(t.Source.File, candidate{object: obj, pos: pos, posOf: func([]string) document.Pos { return pos }}, &fileDiags, &deps); e != nil {
+			out.Entities = append(out.Entities, e)
+		}
+	}
+	res.Diagnostics = append(res.Diagnostics, fileDiags...)
+	out.Failed = fileDiags.HasErrors()
+	if len(out.Entities) > 0 || out.Failed {
+		res.Files = append(res.Files, out)
+		byPath[out.Path] = out
+	}
+	return topo
+}
+
+func touches(refs []kafka.TopicRef, t *kafka.Topic) bool {
+	return slices.ContainsFunc(refs, func(r kafka.TopicRef) bool {
+		return r.Name == t.Name && (r.Cluster == "" || t.Cluster == "" || r.Cluster == t.Cluster)
+	})
+}
+
+func ownerOf(e *Entity) string {
+	if e.Object != nil {
+		if spec, ok := e.Object["spec"].(map[string]any); ok {
+			s, _ := spec["owner"].(string)
+			return s
+		}
+	}
+	for _, fr := range e.refs {
+		if fr.Field == "owner" {
+			return fr.Ref.String()
+		}
+	}
+	return ""
+}
+
+// refOrGroup qualifies a bare owner name as a group, as Backstage reads
+// spec.owner.
+func refOrGroup(owner string) string {
+	if r, err := catalog.ParseRef(owner, "Group", catalog.DefaultNamespace); err == nil {
+		return r.String()
+	}
+	return owner
+}
+
+func names(apps []*kafka.Application) string {
+	var out []string
+	for _, a := range apps {
+		out = append(out, a.Name)
+	}
+	slices.Sort(out)
+	return strings.Join(slices.Compact(out), ",")
+}
+
+func appendUnique(list []any, v string) []any {
+	if slices.Contains(list, any(v)) {
+		return list
+	}
+	return append(list, v)
+}
