@@ -108,9 +108,9 @@ func TestRenderPrintsEveryEntity(t *testing.T) {
 	for _, e := range rendered.Entities {
 		kinds[e["kind"].(string)]++
 	}
-	// The example README promises these counts (plus the native files and
-	// the two components of the legacy mapping rule).
-	want := map[string]int{"Group": 6, "User": 23, "Domain": 3, "System": 6, "Component": 23, "API": 11, "Resource": 8}
+	// The example README promises these counts (plus the native files, the
+	// two components of the legacy mapping rule and the 10 Kafka topics).
+	want := map[string]int{"Group": 6, "User": 23, "Domain": 3, "System": 6, "Component": 23, "API": 11, "Resource": 18}
 	for k, n := range want {
 		if kinds[k] != n {
 			t.Errorf("%d %s entities, want %d (all: %v)", kinds[k], k, n, kinds)

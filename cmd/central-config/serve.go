@@ -89,7 +89,7 @@ func serveCmd(e *env, args []string) int {
 	}
 	handler := httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
 		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: metrics, Log: log,
-		StatusCacheTTL: 250 * time.Millisecond})
+		StatusCacheTTL: 250 * time.Millisecond, Topology: sy.Topology})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	log.Info("central-config engine started", "version", version, "address", "http://"+ln.Addr().String(),
 		"sources", len(sy.SourceIDs()), "database", cfg.Database.Client)

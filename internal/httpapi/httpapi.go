@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/central-config/central-config/internal/kafka"
 	"github.com/central-config/central-config/internal/store"
 	"github.com/central-config/central-config/internal/syncer"
 )
@@ -71,6 +72,12 @@ type Options struct {
 	// it from every open browser; a quarter of a second of staleness is
 	// invisible there and saves the database a burst of queries.
 	StatusCacheTTL time.Duration
+	// Topology returns the Kafka topology of all sources merged, and the
+	// catalog's service -> system map, for GET /central-config/kafka/*.
+	// Nil answers those routes with 503 kafka-unavailable; so does an
+	// error that wraps ErrKafkaUnavailable (nothing read yet). Any other
+	// error is a 500.
+	Topology func(ctx context.Context) (*kafka.Topology, map[string]string, error)
 }
 
 //go:embed openapi.yaml
@@ -154,6 +161,8 @@ func New(opts Options) http.Handler {
 	s.handle("POST /central-config/webhooks/github", webhook, s.githubWebhook)
 	s.handle("GET /central-config/entities", read, s.entities)
 	s.handle("POST /central-config/catalog-acks", write, s.catalogAck)
+	s.handle("GET /central-config/kafka/topology", read, s.kafkaTopology)
+	s.handle("GET /central-config/kafka/clusters", read, s.kafkaClusters)
 	s.mux.Handle("/", s.instrument("unmatched", http.HandlerFunc(s.unmatched)))
 	return s.mux
 }

@@ -102,6 +102,8 @@ func TestOpenAPIDocument(t *testing.T) {
 		{"webhook", "/central-config/webhooks/github", []string{"POST"}},
 		{"entities", "/central-config/entities", []string{"GET"}},
 		{"acks", "/central-config/catalog-acks", []string{"POST"}},
+		{"kafka topology", "/central-config/kafka/topology", []string{"GET"}},
+		{"kafka clusters", "/central-config/kafka/clusters", []string{"GET"}},
 	}
 	if got, want := specDoc.Paths.Len(), len(tests); got != want {
 		t.Errorf("openapi.yaml documents %d paths, the API serves %d", got, want)

@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/graph"
+)
+
+// ErrKafkaUnavailable is what Options.Topology returns (or wraps) when it
+// has no topology to give yet, such as before the first sync read the
+// repositories: the Kafka routes answer 503 kafka-unavailable, as when
+// Options.Topology is nil, rather than an empty graph.
+var ErrKafkaUnavailable = errors.New("the Kafka topology is not available yet")
+
+// The focus radius of GET /central-config/kafka/topology.
+const (
+	defaultFocusDepth = 1
+	maxFocusDepth     = 5
+)
+
+// kafkaTopologyJSON is the answer of GET /central-config/kafka/topology:
+// Cytoscape.js elements and how many of each kind they hold.
+type kafkaTopologyJSON struct {
+	Elements graph.Graph  `json:"elements"`
+	Counts   graph.Counts `json:"counts"`
+}
+
+type kafkaClustersJSON struct {
+	Clusters []graph.ClusterSummary `json:"clusters"`
+}
+
+// kafkaTopology serves the Kafka topology as a graph, narrowed by the
+// query parameters cluster, owner, system, search and focus (with depth).
+func (s *server) kafkaTopology(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	depth := defaultFocusDepth
+	if v := q.Get("depth"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxFocusDepth {
+			s.error(w, http.StatusBadRequest, "bad-request",
+				"depth must be an integer from 1 to "+strconv.Itoa(maxFocusDepth)+", not "+strconv.Quote(v))
+			return
+		}
+		depth = n
+	}
+	top, systems, ok := s.kafkaTopologyOf(w, r)
+	if !ok {
+		return
+	}
+	g := graph.Elements(top, graph.Filter{
+		Cluster: q.Get("cluster"),
+		Owner:   q.Get("owner"),
+		System:  q.Get("system"),
+		Search:  q.Get("search"),
+		Focus:   q.Get("focus"),
+		Depth:   depth,
+	}, graph.Options{ServiceSystem: systems})
+	writeJSON(w, http.StatusOK, kafkaTopologyJSON{Elements: g, Counts: g.Counts()})
+}
+
+// kafkaClusters serves a summary of every Kafka cluster.
+func (s *server) kafkaClusters(w http.ResponseWriter, r *http.Request) {
+	top, _, ok := s.kafkaTopologyOf(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, kafkaClustersJSON{Clusters: graph.Clusters(top)})
+}
+
+// kafkaTopologyOf gets the topology from Options.Topology; ok is false
+// after an error response was written. A nil topology is an empty one.
+func (s *server) kafkaTopologyOf(w http.ResponseWriter, r *http.Request) (*kafka.Topology, map[string]string, bool) {
+	if s.opts.Topology == nil {
+		s.error(w, http.StatusServiceUnavailable, "kafka-unavailable", "this engine serves no Kafka topology")
+		return nil, nil, false
+	}
+	top, systems, err := s.opts.Topology(r.Context())
+	switch {
+	case errors.Is(err, ErrKafkaUnavailable):
+		s.error(w, http.StatusServiceUnavailable, "kafka-unavailable", err.Error())
+		return nil, nil, false
+	case err != nil:
+		s.internal(w, r, "cannot read the Kafka topology", err)
+		return nil, nil, false
+	}
+	if top == nil {
+		top = &kafka.Topology{}
+	}
+	return top, systems, true
+}

@@ -1,0 +1,481 @@
+// Package graph turns a Kafka topology into the elements of a graph for
+// Cytoscape.js: clusters as compound nodes, topics and applications inside
+// them, and edges that follow the data, from a producer to a topic and
+// from a topic to a consumer. It also summarises clusters and names the
+// Backstage entities of topics (TopicEntityName), a rule the catalog
+// mapping shares. Everything here is a pure function of a *kafka.Topology:
+// no I/O, and the same topology and filter always give the same JSON.
+package graph
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/central-config/central-config/internal/kafka"
+)
+
+// Node types, the data.type of a node.
+const (
+	TypeCluster     = "cluster"
+	TypeTopic       = "topic"
+	TypeApplication = "application"
+)
+
+// Edge kinds, the data.kind of an edge.
+const (
+	EdgeProduces = "produces"
+	EdgeConsumes = "consumes"
+)
+
+// Graph is a set of Cytoscape.js elements, in the {nodes, edges} form the
+// elements option of cytoscape() and cy.add() accept. Nodes come cluster
+// nodes first (a compound parent before its children), then topics, then
+// applications, each group sorted by id; edges are sorted by id.
+type Graph struct {
+	Nodes []Node `json:"nodes"`
+	Edges []Edge `json:"edges"`
+}
+
+// Node is one node element.
+type Node struct {
+	Data NodeData `json:"data"`
+}
+
+// NodeData is a node's data. ID, Type and Label are always set; the other
+// fields depend on the type and are left out when unknown.
+//
+//   - cluster: id cluster:<name>; environment, brokers, bootstrap,
+//     version, description; declared is false for a cluster that topics name but no
+//     document declares.
+//   - topic: id topic:<cluster>/<name> (topic:<name> for a topic on no
+//     named cluster); parent cluster:<cluster>; cluster, partitions,
+//     replicas, owner, description, config; declared is false for a topic
+//     an application references but no document declares; entityRef
+//     resource:default/<TopicEntityNames name> for declared topics.
+//   - application: id app:<name>; parent cluster:<c> when every topic it
+//     touches is on cluster c; kind (service, user, stream, connector,
+//     ksql), owner, service, system (from Options.ServiceSystem),
+//     principal, description, consumerGroups; entityRef
+//     component:default/<service> when it is a central-config service.
+type NodeData struct {
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Label  string `json:"label"`
+	Parent string `json:"parent,omitempty"`
+	// EntityRef is the Backstage entity the node is, for links.
+	EntityRef string `json:"entityRef,omitempty"`
+	// Declared is set for clusters and topics.
+	Declared *bool `json:"declared,omitempty"`
+
+	// Clusters.
+	Environment string `json:"environment,omitempty"`
+	Brokers     int    `json:"brokers,omitempty"`
+	Bootstrap   string `json:"bootstrap,omitempty"`
+	Version     string `json:"version,omitempty"`
+
+	// Topics.
+	Cluster    string            `json:"cluster,omitempty"`
+	Partitions int               `json:"partitions,omitempty"`
+	Replicas   int               `json:"replicas,omitempty"`
+	Config     map[string]string `json:"config,omitempty"`
+
+	// Applications.
+	Kind           kafka.Kind `json:"kind,omitempty"`
+	Service        string     `json:"service,omitempty"`
+	System         string     `json:"system,omitempty"`
+	Principal      string     `json:"principal,omitempty"`
+	ConsumerGroups []string   `json:"consumerGroups,omitempty"`
+
+	// Topics and applications.
+	Owner       string `json:"owner,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Edge is one edge element.
+type Edge struct {
+	Data EdgeData `json:"data"`
+}
+
+// EdgeData is an edge's data: produces edges go from an application to a
+// topic, consumes edges from a topic to an application. Pattern and
+// PatternType are the ACL (or list item) the relation comes from, so a
+// relation granted by a prefix (orders.*) can say so.
+type EdgeData struct {
+	ID          string            `json:"id"`
+	Source      string            `json:"source"`
+	Target      string            `json:"target"`
+	Kind        string            `json:"kind"`
+	Pattern     string            `json:"pattern"`
+	PatternType kafka.PatternType `json:"patternType"`
+}
+
+// Counts counts a graph's elements.
+type Counts struct {
+	Clusters     int `json:"clusters"`
+	Topics       int `json:"topics"`
+	Applications int `json:"applications"`
+	Edges        int `json:"edges"`
+}
+
+// Counts counts the graph's nodes by type, and its edges.
+func (g Graph) Counts() Counts {
+	c := Counts{Edges: len(g.Edges)}
+	for _, n := range g.Nodes {
+		switch n.Data.Type {
+		case TypeCluster:
+			c.Clusters++
+		case TypeTopic:
+			c.Topics++
+		case TypeApplication:
+			c.Applications++
+		}
+	}
+	return c
+}
+
+// Filter narrows the graph. Empty fields do not filter; the others
+// combine: a node is kept when every set filter keeps it. Each filter is
+// evaluated on the whole topology, so "plus their neighbours" reaches
+// neighbours that another filter then removes. An edge is kept when both
+// its ends are, a cluster when at least one of its children is.
+type Filter struct {
+	// Cluster keeps the topics of that cluster and the applications that
+	// touch at least one of them.
+	Cluster string
+	// Owner keeps the topics and applications of that owner
+	// (case-insensitive) and their direct neighbours.
+	Owner string
+	// System keeps the applications whose service is part of that system
+	// (case-insensitive), by Options.ServiceSystem, and the topics they
+	// produce to or consume. The topology itself knows no systems;
+	// without the mapping this filter keeps nothing.
+	System string
+	// Search keeps the topics and applications whose label contains it
+	// (case-insensitive) and their direct neighbours.
+	Search string
+	// Focus is a node id: it keeps the nodes at most Depth edges away, in
+	// either direction. A cluster id starts from all its children. An id
+	// that is no node keeps nothing.
+	Focus string
+	// Depth is the focus radius; 0 or less means 1.
+	Depth int
+}
+
+// Options is what the graph needs from outside the topology.
+type Options struct {
+	// ServiceSystem maps a central-config service (a Backstage component
+	// name) to the system it is part of, as the catalog knows it. It
+	// feeds Filter.System and the system of application nodes.
+	ServiceSystem map[string]string
+}
+
+// IDs of nodes and edges.
+
+// ClusterID is the node id of a cluster.
+func ClusterID(name string) string { return "cluster:" + name }
+
+// TopicID is the node id of a topic: topic:<cluster>/<name>, or
+// topic:<name> on no named cluster.
+func TopicID(k kafka.TopicKey) string { return "topic:" + k.String() }
+
+// AppID is the node id of an application.
+func AppID(name string) string { return "app:" + name }
+
+// EdgeID is the id of the edge from source to target.
+func EdgeID(source, target string) string { return "e:" + source + "->" + target }
+
+// index is the whole topology as a graph: topics and applications are
+// numbered (topics first), adjacency is undirected for filtering.
+type index struct {
+	topics   []topicNode
+	topicIdx map[kafka.TopicKey]int
+	apps     []*kafka.Application
+	// appCluster is the single cluster of an application's topics, ""
+	// when it has none or several (or topics on no named cluster).
+	appCluster []string
+	edges      []edge
+	adj        [][]int32
+	clusters   []string // sorted; declared and referenced by topics
+	// topicID and appID are the node ids.
+	topicID, appID []string
+}
+
+type topicNode struct {
+	key  kafka.TopicKey
+	decl *kafka.Topic // nil when only referenced
+}
+
+type edge struct {
+	app, topic int // indexes into apps, topics
+	ref        *kafka.TopicRef
+	kind       string
+}
+
+func (x *index) n() int            { return len(x.topics) + len(x.apps) }
+func (x *index) appNode(i int) int { return len(x.topics) + i }
+
+func build(t *kafka.Topology) *index {
+	x := &index{topicIdx: make(map[kafka.TopicKey]int, len(t.Topics))}
+	x.topics = make([]topicNode, 0, len(t.Topics))
+	for i := range t.Topics {
+		tp := &t.Topics[i]
+		if _, dup := x.topicIdx[tp.Key()]; dup {
+			continue
+		}
+		x.topicIdx[tp.Key()] = len(x.topics)
+		x.topics = append(x.topics, topicNode{key: tp.Key(), decl: tp})
+	}
+	x.apps = make([]*kafka.Application, 0, len(t.Applications))
+	seenApp := make(map[string]bool, len(t.Applications))
+	for i := range t.Applications {
+		a := &t.Applications[i]
+		if seenApp[a.Name] {
+			continue
+		}
+		seenApp[a.Name] = true
+		x.apps = append(x.apps, a)
+	}
+	// Then the topics applications reference but no document declares,
+	// so that every topic has its index before edges are made.
+	for _, a := range x.apps {
+		for _, refs := range [][]kafka.TopicRef{a.Produces, a.Consumes} {
+			for _, r := range refs {
+				if _, ok := x.topicIdx[r.Key()]; !ok {
+					x.topicIdx[r.Key()] = len(x.topics)
+					x.topics = append(x.topics, topicNode{key: r.Key()})
+				}
+			}
+		}
+	}
+	x.topicID = make([]string, len(x.topics))
+	for i, tn := range x.topics {
+		x.topicID[i] = TopicID(tn.key)
+	}
+	x.appID = make([]string, len(x.apps))
+	for i, a := range x.apps {
+		x.appID[i] = AppID(a.Name)
+	}
+	x.appCluster = make([]string, len(x.apps))
+	nrefs := 0
+	for _, a := range x.apps {
+		nrefs += len(a.Produces) + len(a.Consumes)
+	}
+	x.edges = make([]edge, 0, nrefs)
+	// seen[kind][topic] is 1 + the last application with that edge: Merge
+	// lists a topic once per application and access, but a topology built
+	// otherwise may repeat it.
+	seen := [2][]int{make([]int, len(x.topics)), make([]int, len(x.topics))}
+	for ai, a := range x.apps {
+		clusters := 0
+		for k, e := range [2]struct {
+			refs []kafka.TopicRef
+			kind string
+		}{{a.Produces, EdgeProduces}, {a.Consumes, EdgeConsumes}} {
+			for ri := range e.refs {
+				r := &e.refs[ri]
+				ti := x.topicIdx[r.Key()]
+				if seen[k][ti] == ai+1 {
+					continue
+				}
+				seen[k][ti] = ai + 1
+				x.edges = append(x.edges, edge{app: ai, topic: ti, ref: r, kind: e.kind})
+				switch {
+				case clusters == 0:
+					x.appCluster[ai] = r.Cluster
+					clusters = 1
+				case x.appCluster[ai] != r.Cluster:
+					clusters = 2
+				}
+			}
+		}
+		if clusters != 1 {
+			x.appCluster[ai] = ""
+		}
+	}
+	x.adjacency()
+	names := map[string]bool{}
+	for _, c := range t.Clusters {
+		names[c.Name] = true
+	}
+	for _, tn := range x.topics {
+		if tn.key.Cluster != "" {
+			names[tn.key.Cluster] = true
+		}
+	}
+	x.clusters = sortedKeys(names)
+	return x
+}
+
+// adjacency fills adj from the edges, all neighbour lists in one array.
+func (x *index) adjacency() {
+	start := make([]int, x.n()+1)
+	for _, e := range x.edges {
+		start[e.topic+1]++
+		start[x.appNode(e.app)+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	all := make([]int32, start[len(start)-1])
+	fill := slices.Clone(start)
+	for _, e := range x.edges {
+		a := x.appNode(e.app)
+		all[fill[e.topic]] = int32(a)
+		fill[e.topic]++
+		all[fill[a]] = int32(e.topic)
+		fill[a]++
+	}
+	x.adj = make([][]int32, x.n())
+	for i := range x.adj {
+		x.adj[i] = all[start[i]:start[i+1]:start[i+1]]
+	}
+}
+
+// Elements returns the Cytoscape.js elements of the topology, narrowed by
+// the filter. A nil topology is an empty graph.
+func Elements(t *kafka.Topology, f Filter, opts ...Options) Graph {
+	var o Options
+	for _, op := range opts {
+		if op.ServiceSystem != nil {
+			o.ServiceSystem = op.ServiceSystem
+		}
+	}
+	g := Graph{Nodes: []Node{}, Edges: []Edge{}}
+	if t == nil {
+		return g
+	}
+	x := build(t)
+	systems := newSystems(o.ServiceSystem)
+	keep := x.filter(f, systems)
+
+	entityNames := TopicEntityNames(t)
+	usedClusters := map[string]bool{}
+	topics := x.keptSorted(keep[:len(x.topics)], x.topicID)
+	apps := x.keptSorted(keep[len(x.topics):], x.appID)
+	for _, i := range topics {
+		if c := x.topics[i].key.Cluster; c != "" {
+			usedClusters[c] = true
+		}
+	}
+	for _, i := range apps {
+		if c := x.appCluster[i]; c != "" {
+			usedClusters[c] = true
+		}
+	}
+	g.Nodes = make([]Node, 0, len(x.clusters)+len(topics)+len(apps))
+	parents := make(map[string]string, len(x.clusters)) // one string per cluster id
+	for _, name := range x.clusters {
+		parents[name] = ClusterID(name)
+	}
+	for _, name := range x.clusters {
+		if !usedClusters[name] && f.active() {
+			continue
+		}
+		d := NodeData{ID: ClusterID(name), Type: TypeCluster, Label: name, Declared: ptr(false)}
+		if c := t.Cluster(name); c != nil {
+			d.Declared = ptr(true)
+			d.Environment, d.Brokers, d.Bootstrap, d.Version, d.Description = c.Environment, c.Brokers, c.Bootstrap, c.Version, c.Description
+		}
+		g.Nodes = append(g.Nodes, Node{Data: d})
+	}
+	for _, i := range topics {
+		tn := x.topics[i]
+		g.Nodes = append(g.Nodes, Node{Data: NodeData{ID: x.topicID[i], Type: TypeTopic, Label: tn.key.Name,
+			Cluster: tn.key.Cluster, Declared: ptr(tn.decl != nil)}})
+		d := &g.Nodes[len(g.Nodes)-1].Data
+		if tn.key.Cluster != "" {
+			d.Parent = parents[tn.key.Cluster]
+		}
+		if tp := tn.decl; tp != nil {
+			d.Partitions, d.Replicas, d.Owner, d.Description = tp.Partitions, tp.Replicas, tp.Owner, tp.Description
+			d.Config = maps.Clone(tp.Config)
+			d.EntityRef = "resource:default/" + entityNames[tn.key]
+		}
+	}
+	for _, i := range apps {
+		a := x.apps[i]
+		g.Nodes = append(g.Nodes, Node{Data: NodeData{ID: x.appID[i], Type: TypeApplication, Label: a.Name, Kind: a.Kind, Owner: a.Owner,
+			Service: a.Service, Principal: a.Principal, Description: a.Description, ConsumerGroups: slices.Clone(a.ConsumerGroups)}})
+		d := &g.Nodes[len(g.Nodes)-1].Data
+		if d.Kind == "" {
+			d.Kind = kafka.KindService // the readers' default
+		}
+		if c := x.appCluster[i]; c != "" {
+			d.Parent = parents[c]
+		}
+		if a.Service != "" {
+			d.EntityRef = "component:default/" + a.Service
+			d.System = systems.of(a.Service)
+		}
+	}
+
+	type keptEdge struct {
+		id, src, dst string
+		e            *edge
+	}
+	edges := make([]keptEdge, 0, len(x.edges))
+	for k := range x.edges {
+		e := &x.edges[k]
+		if !keep[e.topic] || !keep[x.appNode(e.app)] {
+			continue
+		}
+		src, dst := x.appID[e.app], x.topicID[e.topic]
+		if e.kind == EdgeConsumes {
+			src, dst = dst, src
+		}
+		edges = append(edges, keptEdge{EdgeID(src, dst), src, dst, e})
+	}
+	slices.SortFunc(edges, func(a, b keptEdge) int { return cmp.Compare(a.id, b.id) })
+	g.Edges = make([]Edge, len(edges))
+	for k, e := range edges {
+		g.Edges[k] = Edge{Data: EdgeData{ID: e.id, Source: e.src, Target: e.dst, Kind: e.e.kind,
+			Pattern: e.e.ref.Pattern, PatternType: e.e.ref.PatternType}}
+	}
+	return g
+}
+
+// keptSorted returns the indexes of the kept nodes ordered by id.
+func (x *index) keptSorted(keep []bool, ids []string) []int {
+	out := make([]int, 0, len(keep))
+	for i, ok := range keep {
+		if ok {
+			out = append(out, i)
+		}
+	}
+	slices.SortFunc(out, func(a, b int) int { return cmp.Compare(ids[a], ids[b]) })
+	return out
+}
+
+// active says whether any filter is set. Without one, every cluster is
+// shown, also one with no topics yet; with one, only the clusters with a
+// kept child.
+func (f Filter) active() bool {
+	return f.Cluster != "" || f.Owner != "" || f.System != "" || f.Search != "" || f.Focus != ""
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// systems looks the system of a service up, exactly and then ignoring
+// case (Backstage names are case-insensitive).
+type systems struct {
+	exact, folded map[string]string
+}
+
+func newSystems(m map[string]string) systems {
+	s := systems{exact: m, folded: make(map[string]string, len(m))}
+	for _, k := range sortedKeys(m) { // the first of keys equal but for case wins
+		if _, ok := s.folded[strings.ToLower(k)]; !ok {
+			s.folded[strings.ToLower(k)] = m[k]
+		}
+	}
+	return s
+}
+
+func (s systems) of(service string) string {
+	if v, ok := s.exact[service]; ok {
+		return v
+	}
+	return s.folded[strings.ToLower(service)]
+}
