@@ -31,8 +31,8 @@ func TestANewGenerationIsPostedToBackstageAndNothingElse(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	var logs bytes.Buffer
-	b := &Backstage{URL: srv.URL, Token: "s3cret-token", Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	logs := &lockedBuffer{}
+	b := &Backstage{URL: srv.URL, Token: "s3cret-token", Log: slog.New(slog.NewTextHandler(logs, nil))}
 	b.Published(store.Run{ID: 7, SourceID: "main", Generation: 3, Revision: "abc"})
 	b.Published(store.Run{ID: 8, SourceID: "main", Outcome: store.Unchanged})
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 })
@@ -65,4 +65,22 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// lockedBuffer is a log sink the test reads while notifications write.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -1,9 +1,8 @@
-// Package kafkatest helps the Kafka readers' tests find the shared public
-// fixtures and decode documents. The fixtures live outside the module, in
-// the folder shared/ next to the repository; their path is computed from
-// the repository root (the folder with go.mod), never from the working
-// directory's depth, and a missing folder fails the test rather than
-// skipping it.
+// Package kafkatest helps the Kafka readers' tests find the public
+// fixtures (internal/kafka/testdata/kafka-topologies) and decode
+// documents. Their path is computed from the repository root (the folder
+// with go.mod), never from the working directory's depth, and a missing
+// folder fails the test rather than skipping it.
 package kafkatest
 
 import (
@@ -43,13 +42,15 @@ func RepoRoot(tb testing.TB) string {
 	}
 }
 
-// Fixtures returns the absolute path of the shared Kafka topology
-// fixtures: ../shared/fixtures/kafka-topologies from the repository root.
+// Fixtures returns the absolute path of the public Kafka topology
+// fixtures, copied unmodified into internal/kafka/testdata/kafka-topologies
+// (SOURCES.md there names each file's repository, commit and licence), so
+// the tests run wherever the repository is cloned.
 func Fixtures(tb testing.TB) string {
 	tb.Helper()
-	dir := filepath.Join(RepoRoot(tb), "..", "shared", "fixtures", "kafka-topologies")
+	dir := filepath.Join(RepoRoot(tb), "internal", "kafka", "testdata", "kafka-topologies")
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		tb.Fatalf("the shared Kafka fixtures are missing at %s: %v", dir, err)
+		tb.Fatalf("the Kafka fixtures are missing at %s: %v", dir, err)
 	}
 	return dir
 }
