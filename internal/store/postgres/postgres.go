@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/central-config/central-config/internal/store"
+	"github.com/central-config/central-config/internal/store/internal/sqlrow"
 	"github.com/central-config/central-config/internal/store/migrations"
 )
 
@@ -110,14 +111,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return migrations.Check(ctx, s.db, migrations.Postgres)
 }
 
-const statusColumns = `source_id, revision, last_attempt_at, last_success_at, last_success_revision,
-	consecutive_failures, next_due_at, entity_count, last_run_id`
-
 func scanStatus(row pgx.Row) (store.SourceStatus, error) {
 	var st store.SourceStatus
 	var attempt, success, due *time.Time
-	err := row.Scan(&st.SourceID, &st.Revision, &attempt, &success, &st.LastSuccessRevision,
-		&st.ConsecutiveFailures, &due, &st.EntityCount, &st.LastRunID)
+	err := row.Scan(sqlrow.StatusDest(&st, &attempt, &success, &due)...)
 	st.LastAttemptAt, st.LastSuccessAt, st.NextDueAt = fromDB(attempt), fromDB(success), fromDB(due)
 	return st, err
 }
@@ -125,7 +122,7 @@ func scanStatus(row pgx.Row) (store.SourceStatus, error) {
 // Status implements store.Store.
 func (s *Store) Status(ctx context.Context, sourceID string) (store.SourceStatus, error) {
 	st, err := scanStatus(s.pool.QueryRow(ctx,
-		`SELECT `+statusColumns+` FROM sources WHERE source_id = $1`, sourceID))
+		`SELECT `+sqlrow.StatusColumns+` FROM sources WHERE source_id = $1`, sourceID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.SourceStatus{}, fmt.Errorf("source %q: %w", sourceID, store.ErrNotFound)
 	}
@@ -134,7 +131,7 @@ func (s *Store) Status(ctx context.Context, sourceID string) (store.SourceStatus
 
 // Statuses implements store.Store.
 func (s *Store) Statuses(ctx context.Context) ([]store.SourceStatus, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+statusColumns+` FROM sources ORDER BY source_id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlrow.StatusColumns+` FROM sources ORDER BY source_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -146,34 +143,24 @@ func (s *Store) Statuses(ctx context.Context) ([]store.SourceStatus, error) {
 // Files implements store.Store.
 func (s *Store) Files(ctx context.Context, sourceID string) ([]store.File, error) {
 	rows, err := s.pool.Query(ctx,
-		`SELECT path, hash, revision, failed FROM files WHERE source_id = $1 ORDER BY path`, sourceID)
+		`SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = $1 ORDER BY path`, sourceID)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.File, error) {
-		var f store.File
-		err := row.Scan(&f.Path, &f.Hash, &f.Revision, &f.Failed)
-		return f, err
+		return sqlrow.ScanFile(row)
 	})
-}
-
-const entityColumns = `source_id, key, ref, file, hash, body, generation`
-
-func scanEntity(row pgx.Row) (store.Entity, error) {
-	var e store.Entity
-	err := row.Scan(&e.SourceID, &e.Key, &e.Ref, &e.File, &e.Hash, &e.Body, &e.Generation)
-	return e, err
 }
 
 // SourceEntities implements store.Store.
 func (s *Store) SourceEntities(ctx context.Context, sourceID string) ([]store.Entity, error) {
 	rows, err := s.pool.Query(ctx,
-		`SELECT `+entityColumns+` FROM entities WHERE source_id = $1 ORDER BY key`, sourceID)
+		`SELECT `+sqlrow.EntityColumns+` FROM entities WHERE source_id = $1 ORDER BY key`, sourceID)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Entity, error) {
-		return scanEntity(row)
+		return sqlrow.ScanEntity(row)
 	})
 }
 
@@ -181,30 +168,20 @@ func (s *Store) SourceEntities(ctx context.Context, sourceID string) ([]store.En
 // one meta row, so commits are serialised and generations are handed out
 // in commit order: a reader never sees generation N+1 without N.
 func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
-	if err := checkSource(c); err != nil {
+	if err := sqlrow.CheckCommit(c); err != nil {
 		return 0, err
 	}
-	changed := len(c.Upserts) > 0 || len(c.Removals) > 0
 	var gen int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		bump := 0
-		if changed {
-			bump = 1
-		}
 		if err := tx.QueryRow(ctx,
-			`UPDATE meta SET generation = generation + $1 RETURNING generation`, bump).Scan(&gen); err != nil {
+			`UPDATE meta SET generation = generation + $1 RETURNING generation`, sqlrow.Bump(c)).Scan(&gen); err != nil {
 			return err
 		}
-		c.Run.SourceID, c.Run.Generation = c.SourceID, 0
-		if changed {
-			c.Run.Generation = gen
-		}
-		runID, err := saveRun(ctx, tx, c.Run)
+		runID, err := saveRun(ctx, tx, sqlrow.CommitRun(c, gen))
 		if err != nil {
 			return err
 		}
-		c.Status.SourceID, c.Status.LastRunID = c.SourceID, runID
-		if err := saveStatus(ctx, tx, c.Status); err != nil {
+		if err := saveStatus(ctx, tx, sqlrow.CommitStatus(c, runID)); err != nil {
 			return err
 		}
 		if err := replaceFiles(ctx, tx, c.SourceID, c.Files); err != nil {
@@ -219,20 +196,6 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		return 0, fmt.Errorf("postgres: commit %s: %w", c.SourceID, err)
 	}
 	return gen, nil
-}
-
-func checkSource(c store.Commit) error {
-	for _, e := range c.Upserts {
-		if e.SourceID != "" && e.SourceID != c.SourceID {
-			return fmt.Errorf("commit of source %q upserts entity %q of source %q", c.SourceID, e.Key, e.SourceID)
-		}
-	}
-	for _, r := range c.Removals {
-		if r.SourceID != "" && r.SourceID != c.SourceID {
-			return fmt.Errorf("commit of source %q removes entity %q of source %q", c.SourceID, r.Key, r.SourceID)
-		}
-	}
-	return nil
 }
 
 func replaceFiles(ctx context.Context, tx pgx.Tx, sourceID string, files []store.File) error {
@@ -318,48 +281,36 @@ func chunks[T any](s []T) func(func([]T) bool) {
 }
 
 func saveStatus(ctx context.Context, tx pgx.Tx, st store.SourceStatus) error {
-	_, err := tx.Exec(ctx, `INSERT INTO sources (`+statusColumns+`)
+	_, err := tx.Exec(ctx, `INSERT INTO sources (`+sqlrow.StatusColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (source_id) DO UPDATE SET revision = excluded.revision,
 			last_attempt_at = excluded.last_attempt_at, last_success_at = excluded.last_success_at,
 			last_success_revision = excluded.last_success_revision,
 			consecutive_failures = excluded.consecutive_failures, next_due_at = excluded.next_due_at,
 			entity_count = excluded.entity_count, last_run_id = excluded.last_run_id`,
-		st.SourceID, st.Revision, toDB(st.LastAttemptAt), toDB(st.LastSuccessAt), st.LastSuccessRevision,
-		st.ConsecutiveFailures, toDB(st.NextDueAt), st.EntityCount, st.LastRunID)
+		sqlrow.StatusArgs(st, toDB(st.LastAttemptAt), toDB(st.LastSuccessAt), toDB(st.NextDueAt))...)
 	return err
 }
 
-const runColumns = `id, source_id, trigger, started_at, finished_at, outcome, revision,
-	previous_revision, counts, errors, reason, generation, repeats`
-
 func scanRun(row pgx.Row) (store.Run, error) {
-	var r store.Run
-	var trigger, outcome string
+	var rs sqlrow.RunScan
 	var started, finished *time.Time
-	err := row.Scan(&r.ID, &r.SourceID, &trigger, &started, &finished, &outcome, &r.Revision,
-		&r.PreviousRevision, &r.Counts, &r.Errors, &r.Reason, &r.Generation, &r.Repeats)
-	r.Trigger, r.Outcome = store.Trigger(trigger), store.Outcome(outcome)
-	r.StartedAt, r.FinishedAt = fromDB(started), fromDB(finished)
-	if r.Errors == nil {
-		r.Errors = []store.FileError{}
+	if err := row.Scan(rs.Dest(&started, &finished)...); err != nil {
+		return store.Run{}, err
 	}
-	return r, err
+	return rs.Run(fromDB(started), fromDB(finished))
 }
 
 // saveRun updates the run r.ID (started by StartRun) or, when it is 0,
 // inserts r, and returns the run's id.
 func saveRun(ctx context.Context, tx pgx.Tx, r store.Run) (int64, error) {
-	errs := r.Errors
-	if errs == nil {
-		errs = []store.FileError{}
+	args, err := sqlrow.RunArgs(r, toDB(r.StartedAt), toDB(r.FinishedAt))
+	if err != nil {
+		return 0, err
 	}
-	args := []any{r.SourceID, string(r.Trigger), toDB(r.StartedAt), toDB(r.FinishedAt), string(r.Outcome),
-		r.Revision, r.PreviousRevision, r.Counts, errs, r.Reason, r.Generation, r.Repeats}
 	if r.ID == 0 {
 		var id int64
-		err := tx.QueryRow(ctx, `INSERT INTO runs (source_id, trigger, started_at, finished_at, outcome,
-			revision, previous_revision, counts, errors, reason, generation, repeats)
+		err := tx.QueryRow(ctx, `INSERT INTO runs (`+sqlrow.RunInsertColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`, args...).Scan(&id)
 		return id, err
 	}
@@ -375,11 +326,10 @@ func saveRun(ctx context.Context, tx pgx.Tx, r store.Run) (int64, error) {
 
 // StartRun implements store.Store.
 func (s *Store) StartRun(ctx context.Context, r store.Run) (int64, error) {
-	r.ID, r.Outcome, r.Generation, r.Repeats = 0, store.Running, 0, 0
 	var id int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		id, err = saveRun(ctx, tx, r)
+		id, err = saveRun(ctx, tx, sqlrow.Started(r))
 		return err
 	})
 	return id, err
@@ -389,22 +339,19 @@ func (s *Store) StartRun(ctx context.Context, r store.Run) (int64, error) {
 func (s *Store) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus) error {
 	st.SourceID = r.SourceID
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var prevID int64
-		var prevOutcome, prevRevision string
+		var prev sqlrow.Previous
 		var prevStarted *time.Time
-		var prevRepeats int
-		err := tx.QueryRow(ctx, `SELECT id, outcome, revision, started_at, repeats FROM runs
+		err := tx.QueryRow(ctx, `SELECT `+sqlrow.PreviousColumns+` FROM runs
 			WHERE source_id = $1 AND outcome <> $2 AND id <> $3 ORDER BY id DESC LIMIT 1 FOR UPDATE`,
-			r.SourceID, string(store.Running), r.ID).Scan(&prevID, &prevOutcome, &prevRevision, &prevStarted, &prevRepeats)
+			r.SourceID, string(store.Running), r.ID).Scan(prev.Dest(&prevStarted)...)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		if err == nil && r.Outcome == store.Unchanged &&
-			prevOutcome == string(store.Unchanged) && prevRevision == r.Revision {
-			if _, err := tx.Exec(ctx, `DELETE FROM runs WHERE id = $1`, prevID); err != nil {
+		if folded, ok := prev.Fold(r, fromDB(prevStarted)); err == nil && ok {
+			if _, err := tx.Exec(ctx, `DELETE FROM runs WHERE id = $1`, prev.ID); err != nil {
 				return err
 			}
-			r.Repeats, r.StartedAt = prevRepeats+1, fromDB(prevStarted)
+			r = folded
 		}
 		if st.LastRunID, err = saveRun(ctx, tx, r); err != nil {
 			return err
@@ -415,21 +362,7 @@ func (s *Store) FinishRun(ctx context.Context, r store.Run, st store.SourceStatu
 
 // Runs implements store.Store; limit <= 0 means no limit.
 func (s *Store) Runs(ctx context.Context, sourceID string, before int64, limit int) ([]store.Run, error) {
-	query := `SELECT ` + runColumns + ` FROM runs WHERE true`
-	var args []any
-	if sourceID != "" {
-		args = append(args, sourceID)
-		query += fmt.Sprintf(` AND source_id = $%d`, len(args))
-	}
-	if before > 0 {
-		args = append(args, before)
-		query += fmt.Sprintf(` AND id < $%d`, len(args))
-	}
-	query += ` ORDER BY id DESC`
-	if limit > 0 {
-		args = append(args, limit)
-		query += fmt.Sprintf(` LIMIT $%d`, len(args))
-	}
+	query, args := sqlrow.RunsQuery(sourceID, before, limit, sqlrow.Dollar)
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -439,7 +372,7 @@ func (s *Store) Runs(ctx context.Context, sourceID string, before int64, limit i
 
 // Run implements store.Store.
 func (s *Store) Run(ctx context.Context, id int64) (store.Run, error) {
-	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id))
+	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+sqlrow.RunColumns+` FROM runs WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Run{}, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
 	}
@@ -456,15 +389,15 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 // Entities implements store.Store; rows are read from the connection as fn
 // consumes them.
 func (s *Store) Entities(ctx context.Context, fn func(store.Entity) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT `+entityColumns+` FROM entities ORDER BY key, source_id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlrow.EntityColumns+` FROM entities ORDER BY key, source_id`)
 	if err != nil {
 		return err
 	}
-	return each(rows, scanEntity, fn)
+	return each(rows, sqlrow.ScanEntity, fn)
 }
 
 // each calls fn for every row as it is read.
-func each[T any](rows pgx.Rows, scan func(pgx.Row) (T, error), fn func(T) error) error {
+func each[T any](rows pgx.Rows, scan func(sqlrow.Scanner) (T, error), fn func(T) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		v, err := scan(rows)
@@ -476,12 +409,6 @@ func each[T any](rows pgx.Rows, scan func(pgx.Row) (T, error), fn func(T) error)
 		}
 	}
 	return rows.Err()
-}
-
-func scanRemoval(row pgx.Row) (store.Removal, error) {
-	var r store.Removal
-	err := row.Scan(&r.SourceID, &r.Key, &r.Ref, &r.Generation)
-	return r, err
 }
 
 // Changes implements store.Store. It reads one snapshot, and reports the
@@ -499,20 +426,20 @@ func (s *Store) Changes(ctx context.Context, since int64, upsert func(store.Enti
 	if since < from {
 		return store.ErrTooOld
 	}
-	rows, err := tx.Query(ctx, `SELECT source_id, key, ref, generation FROM removals
+	rows, err := tx.Query(ctx, `SELECT `+sqlrow.RemovalColumns+` FROM removals
 		WHERE generation > $1 ORDER BY generation, key, source_id`, since)
 	if err != nil {
 		return err
 	}
-	if err := each(rows, scanRemoval, remove); err != nil {
+	if err := each(rows, sqlrow.ScanRemoval, remove); err != nil {
 		return err
 	}
-	rows, err = tx.Query(ctx, `SELECT `+entityColumns+` FROM entities
+	rows, err = tx.Query(ctx, `SELECT `+sqlrow.EntityColumns+` FROM entities
 		WHERE generation > $1 ORDER BY generation, key, source_id`, since)
 	if err != nil {
 		return err
 	}
-	return each(rows, scanEntity, upsert)
+	return each(rows, sqlrow.ScanEntity, upsert)
 }
 
 // Ack implements store.Store; a zero AckedAt is recorded as now.

@@ -6,7 +6,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
 	"github.com/central-config/central-config/internal/store"
+	"github.com/central-config/central-config/internal/store/internal/sqlrow"
 	"github.com/central-config/central-config/internal/store/migrations"
 )
 
@@ -92,16 +92,10 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
-const statusColumns = `source_id, revision, last_attempt_at, last_success_at, last_success_revision,
-	consecutive_failures, next_due_at, entity_count, last_run_id`
-
-func scanStatus(row scanner) (store.SourceStatus, error) {
+func scanStatus(row sqlrow.Scanner) (store.SourceStatus, error) {
 	var st store.SourceStatus
 	var attempt, success, due sql.NullInt64
-	err := row.Scan(&st.SourceID, &st.Revision, &attempt, &success, &st.LastSuccessRevision,
-		&st.ConsecutiveFailures, &due, &st.EntityCount, &st.LastRunID)
+	err := row.Scan(sqlrow.StatusDest(&st, &attempt, &success, &due)...)
 	st.LastAttemptAt, st.LastSuccessAt, st.NextDueAt = fromDB(attempt), fromDB(success), fromDB(due)
 	return st, err
 }
@@ -109,7 +103,7 @@ func scanStatus(row scanner) (store.SourceStatus, error) {
 // Status implements store.Store.
 func (s *Store) Status(ctx context.Context, sourceID string) (store.SourceStatus, error) {
 	st, err := scanStatus(s.read.QueryRowContext(ctx,
-		`SELECT `+statusColumns+` FROM sources WHERE source_id = ?`, sourceID))
+		`SELECT `+sqlrow.StatusColumns+` FROM sources WHERE source_id = ?`, sourceID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.SourceStatus{}, fmt.Errorf("source %q: %w", sourceID, store.ErrNotFound)
 	}
@@ -117,7 +111,7 @@ func (s *Store) Status(ctx context.Context, sourceID string) (store.SourceStatus
 }
 
 // collect reads every row of a query with scan.
-func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+func collect[T any](rows *sql.Rows, err error, scan func(sqlrow.Scanner) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -135,62 +129,40 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([
 
 // Statuses implements store.Store.
 func (s *Store) Statuses(ctx context.Context) ([]store.SourceStatus, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+statusColumns+` FROM sources ORDER BY source_id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+sqlrow.StatusColumns+` FROM sources ORDER BY source_id`)
 	return collect(rows, err, scanStatus)
 }
 
 // Files implements store.Store.
 func (s *Store) Files(ctx context.Context, sourceID string) ([]store.File, error) {
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT path, hash, revision, failed FROM files WHERE source_id = ? ORDER BY path`, sourceID)
-	return collect(rows, err, func(row scanner) (store.File, error) {
-		var f store.File
-		err := row.Scan(&f.Path, &f.Hash, &f.Revision, &f.Failed)
-		return f, err
-	})
-}
-
-const entityColumns = `source_id, key, ref, file, hash, body, generation`
-
-func scanEntity(row scanner) (store.Entity, error) {
-	var e store.Entity
-	err := row.Scan(&e.SourceID, &e.Key, &e.Ref, &e.File, &e.Hash, &e.Body, &e.Generation)
-	return e, err
+		`SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = ? ORDER BY path`, sourceID)
+	return collect(rows, err, sqlrow.ScanFile)
 }
 
 // SourceEntities implements store.Store.
 func (s *Store) SourceEntities(ctx context.Context, sourceID string) ([]store.Entity, error) {
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT `+entityColumns+` FROM entities WHERE source_id = ? ORDER BY key`, sourceID)
-	return collect(rows, err, scanEntity)
+		`SELECT `+sqlrow.EntityColumns+` FROM entities WHERE source_id = ? ORDER BY key`, sourceID)
+	return collect(rows, err, sqlrow.ScanEntity)
 }
 
 // Commit implements store.Store.
 func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
-	if err := checkSource(c); err != nil {
+	if err := sqlrow.CheckCommit(c); err != nil {
 		return 0, err
 	}
-	changed := len(c.Upserts) > 0 || len(c.Removals) > 0
 	var gen int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		bump := 0
-		if changed {
-			bump = 1
-		}
 		if err := tx.QueryRowContext(ctx,
-			`UPDATE meta SET generation = generation + ? RETURNING generation`, bump).Scan(&gen); err != nil {
+			`UPDATE meta SET generation = generation + ? RETURNING generation`, sqlrow.Bump(c)).Scan(&gen); err != nil {
 			return err
 		}
-		c.Run.SourceID, c.Run.Generation = c.SourceID, 0
-		if changed {
-			c.Run.Generation = gen
-		}
-		runID, err := saveRun(ctx, tx, c.Run)
+		runID, err := saveRun(ctx, tx, sqlrow.CommitRun(c, gen))
 		if err != nil {
 			return err
 		}
-		c.Status.SourceID, c.Status.LastRunID = c.SourceID, runID
-		if err := saveStatus(ctx, tx, c.Status); err != nil {
+		if err := saveStatus(ctx, tx, sqlrow.CommitStatus(c, runID)); err != nil {
 			return err
 		}
 		if err := replaceFiles(ctx, tx, c.SourceID, c.Files); err != nil {
@@ -205,20 +177,6 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		return 0, fmt.Errorf("sqlite: commit %s: %w", c.SourceID, err)
 	}
 	return gen, nil
-}
-
-func checkSource(c store.Commit) error {
-	for _, e := range c.Upserts {
-		if e.SourceID != "" && e.SourceID != c.SourceID {
-			return fmt.Errorf("commit of source %q upserts entity %q of source %q", c.SourceID, e.Key, e.SourceID)
-		}
-	}
-	for _, r := range c.Removals {
-		if r.SourceID != "" && r.SourceID != c.SourceID {
-			return fmt.Errorf("commit of source %q removes entity %q of source %q", c.SourceID, r.Key, r.SourceID)
-		}
-	}
-	return nil
 }
 
 // execEach runs each statement once per item, with the arguments args
@@ -283,66 +241,36 @@ func upsertEntities(ctx context.Context, tx *sql.Tx, sourceID string, entities [
 }
 
 func saveStatus(ctx context.Context, tx *sql.Tx, st store.SourceStatus) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO sources (`+statusColumns+`)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sources (`+sqlrow.StatusColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source_id) DO UPDATE SET revision = excluded.revision,
 			last_attempt_at = excluded.last_attempt_at, last_success_at = excluded.last_success_at,
 			last_success_revision = excluded.last_success_revision,
 			consecutive_failures = excluded.consecutive_failures, next_due_at = excluded.next_due_at,
 			entity_count = excluded.entity_count, last_run_id = excluded.last_run_id`,
-		st.SourceID, st.Revision, toDB(st.LastAttemptAt), toDB(st.LastSuccessAt), st.LastSuccessRevision,
-		st.ConsecutiveFailures, toDB(st.NextDueAt), st.EntityCount, st.LastRunID)
+		sqlrow.StatusArgs(st, toDB(st.LastAttemptAt), toDB(st.LastSuccessAt), toDB(st.NextDueAt))...)
 	return err
 }
 
-const runColumns = `id, source_id, trigger, started_at, finished_at, outcome, revision,
-	previous_revision, counts, errors, reason, generation, repeats`
-
-func scanRun(row scanner) (store.Run, error) {
-	var r store.Run
-	var trigger, outcome string
+func scanRun(row sqlrow.Scanner) (store.Run, error) {
+	var rs sqlrow.RunScan
 	var started, finished sql.NullInt64
-	var counts, errs []byte
-	err := row.Scan(&r.ID, &r.SourceID, &trigger, &started, &finished, &outcome, &r.Revision,
-		&r.PreviousRevision, &counts, &errs, &r.Reason, &r.Generation, &r.Repeats)
-	if err != nil {
-		return r, err
+	if err := row.Scan(rs.Dest(&started, &finished)...); err != nil {
+		return store.Run{}, err
 	}
-	r.Trigger, r.Outcome = store.Trigger(trigger), store.Outcome(outcome)
-	r.StartedAt, r.FinishedAt = fromDB(started), fromDB(finished)
-	if err := json.Unmarshal(counts, &r.Counts); err != nil {
-		return r, fmt.Errorf("run %d counts: %w", r.ID, err)
-	}
-	if err := json.Unmarshal(errs, &r.Errors); err != nil {
-		return r, fmt.Errorf("run %d errors: %w", r.ID, err)
-	}
-	if r.Errors == nil {
-		r.Errors = []store.FileError{}
-	}
-	return r, nil
+	return rs.Run(fromDB(started), fromDB(finished))
 }
 
 // saveRun updates the run r.ID (started by StartRun) or, when it is 0,
 // inserts r, and returns the run's id.
 func saveRun(ctx context.Context, tx *sql.Tx, r store.Run) (int64, error) {
-	errs := r.Errors
-	if errs == nil {
-		errs = []store.FileError{}
-	}
-	countsJSON, err := json.Marshal(r.Counts)
+	args, err := sqlrow.RunArgs(r, toDB(r.StartedAt), toDB(r.FinishedAt))
 	if err != nil {
 		return 0, err
 	}
-	errsJSON, err := json.Marshal(errs)
-	if err != nil {
-		return 0, err
-	}
-	args := []any{r.SourceID, string(r.Trigger), toDB(r.StartedAt), toDB(r.FinishedAt), string(r.Outcome),
-		r.Revision, r.PreviousRevision, string(countsJSON), string(errsJSON), r.Reason, r.Generation, r.Repeats}
 	if r.ID == 0 {
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO runs (source_id, trigger, started_at, finished_at, outcome,
-			revision, previous_revision, counts, errors, reason, generation, repeats)
+		err := tx.QueryRowContext(ctx, `INSERT INTO runs (`+sqlrow.RunInsertColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&id)
 		return id, err
 	}
@@ -361,11 +289,10 @@ func saveRun(ctx context.Context, tx *sql.Tx, r store.Run) (int64, error) {
 
 // StartRun implements store.Store.
 func (s *Store) StartRun(ctx context.Context, r store.Run) (int64, error) {
-	r.ID, r.Outcome, r.Generation, r.Repeats = 0, store.Running, 0, 0
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		id, err = saveRun(ctx, tx, r)
+		id, err = saveRun(ctx, tx, sqlrow.Started(r))
 		return err
 	})
 	return id, err
@@ -375,22 +302,19 @@ func (s *Store) StartRun(ctx context.Context, r store.Run) (int64, error) {
 func (s *Store) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus) error {
 	st.SourceID = r.SourceID
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var prevID int64
-		var prevOutcome, prevRevision string
+		var prev sqlrow.Previous
 		var prevStarted sql.NullInt64
-		var prevRepeats int
-		err := tx.QueryRowContext(ctx, `SELECT id, outcome, revision, started_at, repeats FROM runs
+		err := tx.QueryRowContext(ctx, `SELECT `+sqlrow.PreviousColumns+` FROM runs
 			WHERE source_id = ? AND outcome <> ? AND id <> ? ORDER BY id DESC LIMIT 1`,
-			r.SourceID, string(store.Running), r.ID).Scan(&prevID, &prevOutcome, &prevRevision, &prevStarted, &prevRepeats)
+			r.SourceID, string(store.Running), r.ID).Scan(prev.Dest(&prevStarted)...)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if err == nil && r.Outcome == store.Unchanged &&
-			prevOutcome == string(store.Unchanged) && prevRevision == r.Revision {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, prevID); err != nil {
+		if folded, ok := prev.Fold(r, fromDB(prevStarted)); err == nil && ok {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, prev.ID); err != nil {
 				return err
 			}
-			r.Repeats, r.StartedAt = prevRepeats+1, fromDB(prevStarted)
+			r = folded
 		}
 		if st.LastRunID, err = saveRun(ctx, tx, r); err != nil {
 			return err
@@ -401,28 +325,14 @@ func (s *Store) FinishRun(ctx context.Context, r store.Run, st store.SourceStatu
 
 // Runs implements store.Store; limit <= 0 means no limit.
 func (s *Store) Runs(ctx context.Context, sourceID string, before int64, limit int) ([]store.Run, error) {
-	query := `SELECT ` + runColumns + ` FROM runs WHERE true`
-	var args []any
-	if sourceID != "" {
-		query += ` AND source_id = ?`
-		args = append(args, sourceID)
-	}
-	if before > 0 {
-		query += ` AND id < ?`
-		args = append(args, before)
-	}
-	query += ` ORDER BY id DESC`
-	if limit > 0 {
-		query += ` LIMIT ?`
-		args = append(args, limit)
-	}
+	query, args := sqlrow.RunsQuery(sourceID, before, limit, sqlrow.Question)
 	rows, err := s.read.QueryContext(ctx, query, args...)
 	return collect(rows, err, scanRun)
 }
 
 // Run implements store.Store.
 func (s *Store) Run(ctx context.Context, id int64) (store.Run, error) {
-	r, err := scanRun(s.read.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	r, err := scanRun(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.RunColumns+` FROM runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Run{}, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
 	}
@@ -439,15 +349,15 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 // Entities implements store.Store; rows are read from the database as fn
 // consumes them.
 func (s *Store) Entities(ctx context.Context, fn func(store.Entity) error) error {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+entityColumns+` FROM entities ORDER BY key, source_id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+sqlrow.EntityColumns+` FROM entities ORDER BY key, source_id`)
 	if err != nil {
 		return err
 	}
-	return each(rows, scanEntity, fn)
+	return each(rows, sqlrow.ScanEntity, fn)
 }
 
 // each calls fn for every row as it is read.
-func each[T any](rows *sql.Rows, scan func(scanner) (T, error), fn func(T) error) error {
+func each[T any](rows *sql.Rows, scan func(sqlrow.Scanner) (T, error), fn func(T) error) error {
 	defer func() { _ = rows.Close() }()
 	for rows.Next() {
 		v, err := scan(rows)
@@ -459,12 +369,6 @@ func each[T any](rows *sql.Rows, scan func(scanner) (T, error), fn func(T) error
 		}
 	}
 	return rows.Err()
-}
-
-func scanRemoval(row scanner) (store.Removal, error) {
-	var r store.Removal
-	err := row.Scan(&r.SourceID, &r.Key, &r.Ref, &r.Generation)
-	return r, err
 }
 
 // Changes implements store.Store. It reads one snapshot, and reports the
@@ -482,20 +386,20 @@ func (s *Store) Changes(ctx context.Context, since int64, upsert func(store.Enti
 	if since < from {
 		return store.ErrTooOld
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT source_id, key, ref, generation FROM removals
+	rows, err := tx.QueryContext(ctx, `SELECT `+sqlrow.RemovalColumns+` FROM removals
 		WHERE generation > ? ORDER BY generation, key, source_id`, since)
 	if err != nil {
 		return err
 	}
-	if err := each(rows, scanRemoval, remove); err != nil {
+	if err := each(rows, sqlrow.ScanRemoval, remove); err != nil {
 		return err
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT `+entityColumns+` FROM entities
+	rows, err = tx.QueryContext(ctx, `SELECT `+sqlrow.EntityColumns+` FROM entities
 		WHERE generation > ? ORDER BY generation, key, source_id`, since)
 	if err != nil {
 		return err
 	}
-	return each(rows, scanEntity, upsert)
+	return each(rows, sqlrow.ScanEntity, upsert)
 }
 
 // Ack implements store.Store; a zero AckedAt is recorded as now.
@@ -514,7 +418,7 @@ func (s *Store) Ack(ctx context.Context, a store.Ack) error {
 // Acks implements store.Store.
 func (s *Store) Acks(ctx context.Context) ([]store.Ack, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT consumer, generation, acked_at FROM acks ORDER BY consumer`)
-	return collect(rows, err, func(row scanner) (store.Ack, error) {
+	return collect(rows, err, func(row sqlrow.Scanner) (store.Ack, error) {
 		var a store.Ack
 		var at sql.NullInt64
 		err := row.Scan(&a.Consumer, &a.Generation, &at)
