@@ -19,16 +19,8 @@ help: ## list the targets
 build: ## build the static engine binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN)/central-config ./cmd/central-config
 
-run: build ## run the engine on SQLite, syncing the example config repo as a local git repository
-	bash scripts/example-repo.sh
-	@echo
-	@echo "  engine API:   http://127.0.0.1:7080/central-config/last-sync"
-	@echo "  entities:     http://127.0.0.1:7080/central-config/entities"
-	@echo "  try a change: edit a file in .data/example-repo, git commit, and watch last-sync (syncs every 10s)"
-	@echo "  sync now:     curl -X POST -H 'Authorization: Bearer dev-token' http://127.0.0.1:7080/central-config/sync"
-	@echo
-	CENTRAL_CONFIG_EXAMPLE_REPO=$(CURDIR)/.data/example-repo CENTRAL_CONFIG_TOKEN=$${CENTRAL_CONFIG_TOKEN:-dev-token} \
-	  exec $(BIN)/central-config --config examples/app-config.yaml --config examples/app-config.dev.yaml serve
+run: build ## run the engine on SQLite, syncing the example config repo as a local git repository (Ctrl-C stops it)
+	bash scripts/run.sh
 
 test: lint test-go test-oracle ## run every test (lint, Go unit/integration/fuzz seeds, Backstage validity oracle)
 
