@@ -1,0 +1,1 @@
+export { catalogModuleCentralConfigEntityProvider } from './catalogModuleCentralConfigEntityProvider';

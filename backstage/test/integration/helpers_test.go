@@ -1,0 +1,315 @@
+//go:build backstage
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// process is a server the test started: its output goes to a log file that
+// is printed when the test fails.
+type process struct {
+	t    *testing.T
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	err  error
+}
+
+// start runs name (a label for logs) as a child that the kernel kills if
+// the test binary dies first.
+func start(t *testing.T, name, dir string, env []string, argv ...string) *process {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout = f
+	cmd.Stderr = f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &process{t: t, name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		_ = f.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.stop()
+		if t.Failed() {
+			p.printLog(120)
+		}
+	})
+	return p
+}
+
+// stop ends the process with SIGTERM (a graceful shutdown), SIGKILL after
+// 30 seconds.
+func (p *process) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		p.t.Logf("%s did not stop within 30s of SIGTERM; killing it", p.name)
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// output is what the process printed so far.
+func (p *process) output() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+func (p *process) printLog(lines int) {
+	all := strings.Split(strings.TrimRight(p.output(), "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	p.t.Logf("last %d lines of the %s log (%s):\n%s", len(all), p.name, p.log, strings.Join(all, "\n"))
+}
+
+// eventually retries check until it returns nil, failing the test with the
+// last error after timeout. It gives up early when one of the watched
+// processes exited.
+func eventually(t *testing.T, timeout time.Duration, what string, check func() error, watch ...*process) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for {
+		if err = check(); err == nil {
+			return
+		}
+		for _, p := range watch {
+			if p.exited() {
+				t.Fatalf("%s: %s exited (%v) while waiting: %v", what, p.name, p.err, err)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+var client = &http.Client{Timeout: 30 * time.Second}
+
+// getJSON GETs url with a bearer token and decodes a 200 JSON answer into v.
+func getJSON(url, token string, v any) error {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = res.Body.Close() }()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %s", url, res.StatusCode, bytes.TrimSpace(body))
+	}
+	return json.Unmarshal(body, v)
+}
+
+// entity is the part of a Backstage entity the test compares.
+type entity struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Name        string            `json:"name"`
+		Namespace   string            `json:"namespace"`
+		Description string            `json:"description"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"metadata"`
+}
+
+// ref is the entity's ref in the catalog's form: all lower case.
+func (e entity) ref() string {
+	ns := e.Metadata.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	return strings.ToLower(e.Kind + ":" + ns + "/" + e.Metadata.Name)
+}
+
+// catalog reads the Backstage catalog API with a static access token.
+type catalog struct {
+	baseURL string
+	token   string
+}
+
+// entities returns every entity in the catalog by ref, following the
+// cursor of GET /api/catalog/entities/by-query.
+func (c catalog) entities() (map[string]entity, error) {
+	out := map[string]entity{}
+	cursor := ""
+	for page := 0; page < 100; page++ {
+		q := url.Values{"limit": {"200"}}
+		if cursor != "" {
+			q = url.Values{"cursor": {cursor}, "limit": {"200"}}
+		}
+		var res struct {
+			Items    []entity `json:"items"`
+			PageInfo struct {
+				NextCursor string `json:"nextCursor"`
+			} `json:"pageInfo"`
+		}
+		if err := getJSON(c.baseURL+"/api/catalog/entities/by-query?"+q.Encode(), c.token, &res); err != nil {
+			return nil, err
+		}
+		for _, e := range res.Items {
+			out[e.ref()] = e
+		}
+		if res.PageInfo.NextCursor == "" {
+			return out, nil
+		}
+		cursor = res.PageInfo.NextCursor
+	}
+	return nil, errors.New("more than 100 pages of entities")
+}
+
+// engine reads the central-config engine's API.
+type engine struct {
+	baseURL string
+	token   string
+}
+
+func (e engine) entities() (generation int64, byRef map[string]entity, err error) {
+	var res struct {
+		Generation int64    `json:"generation"`
+		Entities   []entity `json:"entities"`
+	}
+	if err := getJSON(e.baseURL+"/central-config/entities", e.token, &res); err != nil {
+		return 0, nil, err
+	}
+	byRef = map[string]entity{}
+	for _, x := range res.Entities {
+		byRef[x.ref()] = x
+	}
+	return res.Generation, byRef, nil
+}
+
+type lastSync struct {
+	Generation int64 `json:"generation"`
+	Sources    []struct {
+		ID       string  `json:"id"`
+		State    string  `json:"state"`
+		Revision *string `json:"revision"`
+		LastRun  *struct {
+			Revision *string `json:"revision"`
+			Outcome  string  `json:"outcome"`
+		} `json:"lastRun"`
+	} `json:"sources"`
+	Catalog struct {
+		Acks []struct {
+			Consumer   string `json:"consumer"`
+			Generation int64  `json:"generation"`
+			Lagging    bool   `json:"lagging"`
+		} `json:"acks"`
+	} `json:"catalog"`
+}
+
+func (e engine) lastSync() (lastSync, error) {
+	var s lastSync
+	err := getJSON(e.baseURL+"/central-config/last-sync", e.token, &s)
+	return s, err
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// post sends an empty POST with a bearer token and returns the status.
+func post(t *testing.T, url, token string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	return res.StatusCode
+}
+
+// backstageDatabases lists the databases Backstage created on the server
+// of dbURL.
+func backstageDatabases(t *testing.T, dbURL string) []string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'backstage%' ORDER BY datname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}

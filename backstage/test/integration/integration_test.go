@@ -1,0 +1,449 @@
+//go:build backstage
+
+// Package integration runs the real engine and the real Backstage backend
+// together: a PostgreSQL cluster (pgtest) holding both, a git server
+// (gittest) with the example config repository, the engine built from
+// cmd/central-config, and the backend of backstage/ with
+// app-config.production.yaml. It checks what a user relies on: every
+// engine entity reaches the catalog with our annotations and survives a
+// restart; commits show up through the engine's event; a broken file keeps
+// the old entities; the engine sees the catalog's acknowledgement; the
+// frontend proxy reaches the engine with the token added server side.
+//
+// It needs the app installed (bash backstage/scripts/setup.sh) and runs
+// only with the backstage build tag:
+//
+//	go test -tags backstage -count=1 -v ./backstage/test/integration
+package integration
+
+import (
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/central-config/central-config/internal/source/git/gittest"
+	"github.com/central-config/central-config/internal/store/pgtest"
+)
+
+const (
+	engineToken  = "integration-engine-token-5f2a"
+	catalogToken = "integration-static-token-9c4e"
+	// Long enough that only the engine's event can explain a quick update.
+	pollSeconds = 60
+)
+
+// paths of the repository, the app and the example config repository.
+type paths struct{ root, app, example string }
+
+func repoPaths(t *testing.T) paths {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Clean(filepath.Join(wd, "../../.."))
+	p := paths{root: root, app: filepath.Join(root, "backstage"), example: filepath.Join(root, "examples/central-config")}
+	if _, err := os.Stat(filepath.Join(p.app, "node_modules/@backstage/cli-node/config/nodeTransform.cjs")); err != nil {
+		t.Fatalf("the Backstage app is not installed (run bash backstage/scripts/setup.sh): %v", err)
+	}
+	return p
+}
+
+// exampleFiles reads the example config repository as a commit's changes.
+func exampleFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		files[filepath.ToSlash(rel)] = string(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+type stack struct {
+	t           *testing.T
+	p           paths
+	dir         string
+	env         []string
+	engineArgs  []string
+	backendArgs []string
+	engine      engine
+	catalog     catalog
+}
+
+func (s *stack) startEngine() *process {
+	p := start(s.t, "engine", s.p.root, nil, s.engineArgs...)
+	eventually(s.t, 60*time.Second, "engine ready", func() error {
+		var ok any
+		return getJSON(s.engine.baseURL+"/central-config/last-sync", s.engine.token, &ok)
+	}, p)
+	return p
+}
+
+func (s *stack) startBackend() *process {
+	p := start(s.t, "backend", filepath.Join(s.p.app, "packages/backend"), s.env, s.backendArgs...)
+	eventually(s.t, 3*time.Minute, "backend ready", func() error {
+		var ok any
+		return getJSON(s.catalog.baseURL+"/api/catalog/entities/by-query?limit=1", s.catalog.token, &ok)
+	}, p)
+	return p
+}
+
+// requireCatalogMatches waits until the catalog holds exactly the engine's
+// entities (by ref), each with the engine's annotations.
+func (s *stack) requireCatalogMatches(what string, timeout time.Duration, watch ...*process) (generation int64) {
+	s.t.Helper()
+	eventually(s.t, timeout, what, func() error {
+		g, want, err := s.engine.entities()
+		if err != nil {
+			return err
+		}
+		got, err := s.catalog.entities()
+		if err != nil {
+			return err
+		}
+		generation = g
+		return sameEntities(want, got)
+	}, watch...)
+	return generation
+}
+
+func sameEntities(want, got map[string]entity) error {
+	var problems []string
+	for ref, w := range want {
+		g, ok := got[ref]
+		if !ok {
+			problems = append(problems, "missing "+ref)
+			continue
+		}
+		for k, v := range w.Metadata.Annotations {
+			if g.Metadata.Annotations[k] != v {
+				problems = append(problems, fmt.Sprintf("%s: annotation %s is %q, the engine has %q", ref, k, g.Metadata.Annotations[k], v))
+			}
+		}
+		if g.Metadata.Description != w.Metadata.Description {
+			problems = append(problems, fmt.Sprintf("%s: description %q, the engine has %q", ref, g.Metadata.Description, w.Metadata.Description))
+		}
+	}
+	for ref := range got {
+		if _, ok := want[ref]; !ok {
+			problems = append(problems, "extra "+ref)
+		}
+	}
+	if len(problems) > 0 {
+		if len(problems) > 10 {
+			problems = append(problems[:10], fmt.Sprintf("and %d more", len(problems)-10))
+		}
+		return fmt.Errorf("catalog (%d entities) differs from the engine (%d): %s", len(got), len(want), strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (s *stack) requireAcked(generation int64, watch ...*process) {
+	s.t.Helper()
+	eventually(s.t, 30*time.Second, fmt.Sprintf("ack of generation %d", generation), func() error {
+		ls, err := s.engine.lastSync()
+		if err != nil {
+			return err
+		}
+		for _, a := range ls.Catalog.Acks {
+			if a.Consumer == "backstage" && a.Generation == generation && !a.Lagging && ls.Generation == generation {
+				return nil
+			}
+		}
+		return fmt.Errorf("engine at generation %d, acks %+v", ls.Generation, ls.Catalog.Acks)
+	}, watch...)
+}
+
+// waitForRun waits until the engine finished a run of revision.
+func (s *stack) waitForRun(revision string, watch ...*process) lastSync {
+	s.t.Helper()
+	var seen lastSync
+	eventually(s.t, 60*time.Second, "engine run of "+revision[:8], func() error {
+		ls, err := s.engine.lastSync()
+		if err != nil {
+			return err
+		}
+		seen = ls
+		for _, src := range ls.Sources {
+			if src.LastRun != nil && src.LastRun.Revision != nil && *src.LastRun.Revision == revision {
+				return nil
+			}
+		}
+		return fmt.Errorf("no finished run of %s yet", revision)
+	}, watch...)
+	return seen
+}
+
+func TestBackstageCatalogFollowsTheEngine(t *testing.T) {
+	p := repoPaths(t)
+	dir := t.TempDir()
+
+	// PostgreSQL: a database for the engine; Backstage creates its own
+	// (backstage_plugin_<id>) on the same server.
+	pg := pgtest.Start(t)
+	engineDB := pg.URL("engine")
+	pgURL, err := url.Parse(engineDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The config repository on a real git server.
+	git := gittest.NewServer(t)
+	repo := git.NewRepo("config")
+	repo.Commit("main", exampleFiles(t, p.example))
+
+	// The engine, built from this tree.
+	engineBin := filepath.Join(dir, "central-config")
+	build := exec.Command("go", "build", "-o", engineBin, "./cmd/central-config")
+	build.Dir = p.root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	enginePort, backendPort := freePort(t), freePort(t)
+	backendURL := fmt.Sprintf("http://127.0.0.1:%d", backendPort)
+	engineConfig := filepath.Join(dir, "engine.yaml")
+	writeFile(t, engineConfig, fmt.Sprintf(`centralConfig:
+  sources:
+    - id: example
+      git:
+        url: %s
+        branch: main
+        token: %s
+      schedule:
+        frequency: { seconds: 1 }
+  database:
+    client: pg
+    connection: %s
+  cacheDir: %s
+  server:
+    listen: 127.0.0.1:%d
+    token: %s
+    protectReads: true
+  notify:
+    backstage:
+      url: %s/api/events/http/central-config
+  logging:
+    format: text
+`, repo.URL, gittest.Token, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, backendURL))
+
+	// The backend's test overlay: its port, a static token for the catalog
+	// API, and a poll slow enough to tell the event path apart.
+	backendConfig := filepath.Join(dir, "app-config.test.yaml")
+	writeFile(t, backendConfig, fmt.Sprintf(`app:
+  baseUrl: %[1]s
+backend:
+  baseUrl: %[1]s
+  listen: 127.0.0.1:%[2]d
+  auth:
+    externalAccess:
+      - type: static
+        options:
+          token: %[3]s
+          subject: central-config-integration-test
+catalog:
+  providers:
+    centralConfig:
+      schedule:
+        frequency: { seconds: %[4]d }
+        timeout: { seconds: 30 }
+        initialDelay: { seconds: 1 }
+`, backendURL, backendPort, catalogToken, pollSeconds))
+
+	password, _ := pgURL.User.Password()
+	if password == "" {
+		password = "unused-trust-auth"
+	}
+	s := &stack{
+		t: t, p: p, dir: dir,
+		env: []string{
+			"NODE_ENV=production",
+			"CENTRAL_CONFIG_URL=http://127.0.0.1:" + fmt.Sprint(enginePort),
+			"CENTRAL_CONFIG_TOKEN=" + engineToken,
+			"POSTGRES_HOST=" + pgURL.Hostname(),
+			"POSTGRES_PORT=" + pgURL.Port(),
+			"POSTGRES_USER=" + pgURL.User.Username(),
+			"POSTGRES_PASSWORD=" + password,
+			"ESBK_TSCONFIG_PATH=" + filepath.Join(p.app, "tsconfig.json"),
+		},
+		engineArgs: []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", engineConfig, "serve"},
+		// What `backstage-cli package start` runs, without its file watcher.
+		backendArgs: []string{
+			"bash", filepath.Join(p.root, "scripts/node-env.sh"),
+			"node", "--enable-source-maps",
+			"--require", filepath.Join(p.app, "node_modules/@backstage/cli-node/config/nodeTransform.cjs"),
+			"src/index.ts",
+			"--config", "../../app-config.yaml",
+			"--config", "../../app-config.production.yaml",
+			"--config", backendConfig,
+		},
+		engine:  engine{baseURL: fmt.Sprintf("http://127.0.0.1:%d", enginePort), token: engineToken},
+		catalog: catalog{baseURL: backendURL, token: catalogToken},
+	}
+
+	eng := s.startEngine()
+	eventually(t, 60*time.Second, "first engine sync", func() error {
+		ls, err := s.engine.lastSync()
+		if err != nil {
+			return err
+		}
+		if ls.Generation == 0 {
+			return fmt.Errorf("generation 0, sources %+v", ls.Sources)
+		}
+		return nil
+	}, eng)
+
+	started := time.Now()
+	backend := s.startBackend()
+	generation := s.requireCatalogMatches("every engine entity in the catalog", 2*time.Minute, eng, backend)
+	t.Logf("backend up and catalog complete in %s at generation %d", time.Since(started).Round(time.Second), generation)
+	s.requireAcked(generation, eng, backend)
+	if !strings.Contains(backend.output(), "Applied the full list") {
+		t.Errorf("the first run did not apply the full list")
+	}
+
+	// Restart with the engine down: the catalog serves what it has.
+	before, err := s.catalog.entities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend.stop()
+	eng.stop()
+	backend = s.startBackend()
+	got, err := s.catalog.entities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(before) {
+		t.Fatalf("after a restart with the engine down the catalog has %d entities, before it had %d", len(got), len(before))
+	}
+	// The scheduler keeps the provider's next run in the database: the
+	// restarted backend serves the catalog before any sync.
+	time.Sleep(5 * time.Second)
+	got2, err := s.catalog.entities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got2) != len(got) {
+		t.Fatalf("the catalog changed while the engine was down: %d then %d entities", len(got), len(got2))
+	}
+
+	eng = s.startEngine()
+	s.requireCatalogMatches("catalog matches after the engine is back", 2*time.Minute, eng, backend)
+	s.requireAcked(generation, eng, backend)
+
+	// A commit that changes, adds and removes entities reaches the catalog
+	// through the engine's event, well before the provider's next poll.
+	inventory := strings.Replace(exampleFiles(t, p.example)["rules/legacy/inventory.yaml"],
+		"Sells, activates and redeems gift cards, online and in store.",
+		"Gift cards, changed by the integration test.", 1)
+	inventory = strings.Replace(inventory, "tier: silver", "tier: retired", 1) // store-locator goes
+	committed := time.Now()
+	rev := repo.Commit("main", map[string]string{
+		"rules/legacy/inventory.yaml": inventory,
+		"native/probe/catalog-info.yaml": `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: integration-probe
+  description: Added by the integration test.
+spec:
+  type: service
+  lifecycle: experimental
+  owner: group:default/payments
+`,
+	})
+	s.waitForRun(rev, eng, backend)
+	generation = s.requireCatalogMatches("the commit in the catalog", pollSeconds*time.Second/2, eng, backend)
+	t.Logf("commit to catalog in %s", time.Since(committed).Round(100*time.Millisecond))
+	got, err = s.catalog.entities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["component:default/gift-card-service"].Metadata.Description != "Gift cards, changed by the integration test." {
+		t.Errorf("gift-card-service not changed: %+v", got["component:default/gift-card-service"].Metadata)
+	}
+	if _, ok := got["component:default/integration-probe"]; !ok {
+		t.Errorf("integration-probe not added")
+	}
+	if _, ok := got["component:default/store-locator"]; ok {
+		t.Errorf("store-locator not removed")
+	}
+	if !strings.Contains(backend.output(), "Applied the changes from generation") {
+		t.Errorf("the provider did not apply a delta after the restart")
+	}
+	s.requireAcked(generation, eng, backend)
+
+	// A broken file keeps its entities at their last good revision.
+	rev = repo.Commit("main", map[string]string{"rules/legacy/inventory.yaml": "apps: [\n  - id: broken\n"})
+	ls := s.waitForRun(rev, eng, backend)
+	if ls.Sources[0].State != "degraded" {
+		t.Errorf("source state after a broken file: %q, want degraded", ls.Sources[0].State)
+	}
+	s.requireCatalogMatches("catalog after a broken file", 30*time.Second, eng, backend)
+	got, err = s.catalog.entities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["component:default/gift-card-service"].Metadata.Description != "Gift cards, changed by the integration test." {
+		t.Errorf("gift-card-service lost or changed by a broken file: %+v", got["component:default/gift-card-service"].Metadata)
+	}
+	ls, err = s.engine.lastSync()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.requireAcked(ls.Generation, eng, backend)
+
+	// The frontend's proxy reaches the engine (which protects its reads)
+	// with the token added by the backend; without Backstage credentials it
+	// refuses, and it lets no write through.
+	var viaProxy lastSync
+	if err := getJSON(backendURL+"/api/proxy/central-config/last-sync", catalogToken, &viaProxy); err != nil {
+		t.Errorf("proxy read: %v", err)
+	} else if viaProxy.Generation != ls.Generation {
+		t.Errorf("proxy read generation %d, engine %d", viaProxy.Generation, ls.Generation)
+	}
+	if err := getJSON(backendURL+"/api/proxy/central-config/last-sync", "", &viaProxy); err == nil || !strings.Contains(err.Error(), ": 401") {
+		t.Errorf("proxy without credentials: %v, want 401", err)
+	}
+	if code := post(t, backendURL+"/api/proxy/central-config/sync", catalogToken); code != 404 {
+		t.Errorf("proxy POST /sync answered %d, want 404 (only GET is proxied)", code)
+	}
+
+	// The backend logged no warning or error beyond the two this set-up
+	// causes: a loopback backend.baseUrl in production, and no built
+	// frontend for the app plugin to serve.
+	expected := []string{"backend.baseUrl is set to a localhost URL", "Can't serve static app content"}
+	for _, line := range strings.Split(backend.output(), "\n") {
+		if !strings.Contains(line, `"level":"warn"`) && !strings.Contains(line, `"level":"error"`) {
+			continue
+		}
+		known := false
+		for _, e := range expected {
+			known = known || strings.Contains(line, e)
+		}
+		if !known {
+			t.Errorf("backend logged: %s", line)
+		}
+	}
+
+	// The databases Backstage created for itself (documented in
+	// docs/backstage.md).
+	t.Logf("backstage databases: %s", strings.Join(backstageDatabases(t, engineDB), ", "))
+}
