@@ -11,7 +11,7 @@ GOLANGCI_VERSION := v2.15.0
 EXAMPLE       := examples/central-config
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build run test test-go lint test-oracle fuzz bench bench-api clean
+.PHONY: help build run test test-go test-backstage lint test-oracle fuzz bench bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,10 +22,13 @@ build: ## build the static engine binary into bin/
 run: build ## run the engine on SQLite, syncing the example config repo as a local git repository (Ctrl-C stops it)
 	bash scripts/run.sh
 
-test: lint test-go test-oracle ## run every test (lint, Go unit/integration/fuzz seeds, Backstage validity oracle)
+test: lint test-go test-oracle test-backstage ## run every test (lint, Go unit/integration/fuzz seeds, Backstage validity oracle, Backstage app)
 
 test-go: ## Go tests, including real git smart-HTTP server tests and fuzz seed corpora
 	$(GO) test -count=1 -race ./...
+
+test-backstage: ## the Backstage app: install, tsc, lint, prettier, unit tests (provider on SQLite and PostgreSQL)
+	bash backstage/scripts/check.sh
 
 $(GOLANGCI_LINT):
 	GOBIN=$(TOOLS)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
