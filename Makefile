@@ -11,7 +11,7 @@ GOLANGCI_VERSION := v2.15.0
 EXAMPLE       := examples/central-config
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build run test test-go test-backstage lint test-oracle fuzz bench bench-api clean
+.PHONY: help build run run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,16 +19,23 @@ help: ## list the targets
 build: ## build the static engine binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN)/central-config ./cmd/central-config
 
-run: build ## run the engine on SQLite, syncing the example config repo as a local git repository (Ctrl-C stops it)
+run: build ## the engine (SQLite) syncing the example repo as a local git repository, and Backstage at :3000 (Ctrl-C stops both)
 	bash scripts/run.sh
 
-test: lint test-go test-oracle test-backstage ## run every test (lint, Go unit/integration/fuzz seeds, Backstage validity oracle, Backstage app)
+run-engine: build ## the engine alone
+	bash scripts/run.sh --engine-only
+
+test: lint test-go test-oracle test-backstage test-backstage-integration ## run every test (lint, Go unit/integration/fuzz seeds, Backstage validity oracle, Backstage app)
 
 test-go: ## Go tests, including real git smart-HTTP server tests and fuzz seed corpora
 	$(GO) test -count=1 -race ./...
 
 test-backstage: ## the Backstage app: install, tsc, lint, prettier, unit tests (provider on SQLite and PostgreSQL)
 	bash backstage/scripts/check.sh
+
+test-backstage-integration: ## engine + Backstage backend on PostgreSQL, end to end, through Backstage's catalog API
+	bash backstage/scripts/setup.sh
+	$(GO) test -tags backstage -count=1 -v -timeout 15m ./backstage/test/integration
 
 $(GOLANGCI_LINT):
 	GOBIN=$(TOOLS)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)

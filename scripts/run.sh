@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The run command (make run): the engine on SQLite syncing the example
-# config repository as a local git repository, and, with --with-backstage,
-# the Backstage app (better-sqlite3) with our plugins next to it. Ctrl-C
-# stops everything it started.
+# config repository as a local git repository, and the Backstage app
+# (better-sqlite3) with our plugins next to it; --engine-only leaves
+# Backstage out. Ctrl-C stops everything it started.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-with_backstage=false
-[ "${1:-}" = "--with-backstage" ] && with_backstage=true
+with_backstage=true
+[ "${1:-}" = "--engine-only" ] && with_backstage=false
 
 bash scripts/example-repo.sh
 export CENTRAL_CONFIG_EXAMPLE_REPO="$root/.data/example-repo"
@@ -33,7 +33,7 @@ pids+=($!)
 
 if $with_backstage; then
 	bash backstage/scripts/setup.sh
-	(cd backstage && exec setsid bash -c 'source ../scripts/node-env.sh && exec yarn start') &
+	(cd backstage && exec setsid scripts/yarn start) &
 	pids+=($!)
 fi
 

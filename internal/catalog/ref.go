@@ -55,8 +55,9 @@ func ParseRef(s, defaultKind, defaultNamespace string) (Ref, error) {
 	return r, nil
 }
 
-// String renders the ref as Backstage does: kind and namespace in lower
-// case, name as written.
+// String renders the ref with kind and namespace in lower case and the
+// name as written (Backstage's stringifyEntityRef lower-cases the name too;
+// Key gives that form, which is what refs are compared by).
 func (r Ref) String() string {
 	return strings.ToLower(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + r.Name
 }
