@@ -65,10 +65,7 @@ func mapDir(e *env, path string, include []string) (*mapping.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules, err := mapping.CompileRules(cfg.Rules)
-	if err != nil {
-		return nil, err
-	}
+	rules := cfg.CompiledRules
 	src, err := dir.New(dir.Options{ID: "local", Path: path, Paths: include})
 	if err != nil {
 		return nil, err

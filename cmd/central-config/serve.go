@@ -164,10 +164,7 @@ func openStore(ctx context.Context, db config.Database) (store.Store, error) {
 
 // newSyncer builds the sources and the syncer from config.
 func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *httpapi.Metrics) (*syncer.Syncer, error) {
-	rules, err := mapping.CompileRules(cfg.Rules)
-	if err != nil {
-		return nil, err
-	}
+	rules := cfg.CompiledRules
 	cacheDir := cfg.CacheDir
 	if cacheDir == "" {
 		cacheDir = defaultCacheDir

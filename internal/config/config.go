@@ -23,6 +23,9 @@ type Config struct {
 	Sources []Source `config:"sources"`
 	// Rules map files of other layouts to entities with jq.
 	Rules []mapping.RuleSpec `config:"rules"`
+	// CompiledRules are Rules compiled by Load, so the expressions are
+	// checked and compiled once.
+	CompiledRules []*mapping.Rule
 	// Limits bound what one file may cost.
 	Limits Limits `config:"limits"`
 	// Guard refuses runs that would delete too much.
@@ -223,8 +226,10 @@ func (c *Config) check() error {
 	default:
 		return fmt.Errorf("%s.logging.level must be debug, info, warn or error, not %q", Key, c.Logging.Level)
 	}
-	if _, err := mapping.CompileRules(c.Rules); err != nil {
+	rules, err := mapping.CompileRules(c.Rules)
+	if err != nil {
 		return err
 	}
+	c.CompiledRules = rules
 	return nil
 }

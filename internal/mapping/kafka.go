@@ -73,20 +73,25 @@ func (m *mapper) kafkaEntities(res *Result, results []*fileResult, byPath map[st
 		return nil
 	}
 	entityNames := graph.TopicEntityNames(topo)
+	// Index the applications' topic refs by topic name once, instead of
+	// scanning every application for every topic.
+	producersByName := map[string][]appRef{}
+	consumersByName := map[string][]appRef{}
+	for j := range topo.Applications {
+		a := &topo.Applications[j]
+		for _, r := range a.Produces {
+			producersByName[r.Name] = append(producersByName[r.Name], appRef{a, r.Cluster})
+		}
+		for _, r := range a.Consumes {
+			consumersByName[r.Name] = append(consumersByName[r.Name], appRef{a, r.Cluster})
+		}
+	}
 	out := &File{Path: KafkaFile}
 	var fileDiags diag.List
 	for i := range topo.Topics {
 		t := &topo.Topics[i]
-		var producers, consumers []*kafka.Application
-		for j := range topo.Applications {
-			a := &topo.Applications[j]
-			if touches(a.Produces, t) {
-				producers = append(producers, a)
-			}
-			if touches(a.Consumes, t) {
-				consumers = append(consumers, a)
-			}
-		}
+		producers := appsOf(producersByName[t.Name], t)
+		consumers := appsOf(consumersByName[t.Name], t)
 		owner := t.Owner
 		if cluster := resources[strings.ToLower(t.Cluster)]; owner == "" && cluster != nil {
 			owner = ownerOf(cluster)
@@ -154,10 +159,23 @@ func (m *mapper) kafkaEntities(res *Result, results []*fileResult, byPath map[st
 	return topo
 }
 
-func touches(refs []kafka.TopicRef, t *kafka.Topic) bool {
-	return slices.ContainsFunc(refs, func(r kafka.TopicRef) bool {
-		return r.Name == t.Name && (r.Cluster == "" || t.Cluster == "" || r.Cluster == t.Cluster)
-	})
+// appRef is an application's reference to a topic of some name.
+type appRef struct {
+	app     *kafka.Application
+	cluster string
+}
+
+// appsOf returns the applications whose reference matches the topic's
+// cluster (a reference or topic without a cluster matches any), each once,
+// in the topology's order.
+func appsOf(refs []appRef, t *kafka.Topic) []*kafka.Application {
+	var out []*kafka.Application
+	for _, r := range refs {
+		if (r.cluster == "" || t.Cluster == "" || r.cluster == t.Cluster) && !slices.Contains(out, r.app) {
+			out = append(out, r.app)
+		}
+	}
+	return out
 }
 
 func ownerOf(e *Entity) string {

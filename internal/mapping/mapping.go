@@ -245,6 +245,7 @@ func crossFileChecks(files []*File, byPath map[string]*File) diag.List {
 					others = append(others, o.File+":"+strconv.Itoa(o.Pos.Line))
 				}
 			}
+			slices.Sort(others)
 			out = append(out, diag.Diagnostic{File: e.File, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
 				Code: diag.CodeDuplicateEntity, Message: "entity " + e.Ref.String() + " is also defined at " + strings.Join(others, ", ")})
 			byPath[e.File].Failed = true

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,8 @@ func snapshot(files map[string]string) *source.Snapshot {
 	for p, c := range files {
 		s.Files = append(s.Files, source.File{Path: p, Content: []byte(c)})
 	}
+	// Sources return files sorted by path (source.Snapshot).
+	slices.SortFunc(s.Files, func(a, b source.File) int { return strings.Compare(a.Path, b.Path) })
 	return s
 }
 

@@ -250,30 +250,11 @@ func (s *Syncer) SourcesForPush(repo, branch string) []string {
 	var ids []string
 	for _, id := range s.order {
 		c := s.sources[id].cfg
-		if c.Repo != "" && equalFold(c.Repo, repo) && c.Branch == branch {
+		if c.Repo != "" && strings.EqualFold(c.Repo, repo) && c.Branch == branch {
 			ids = append(ids, id)
 		}
 	}
 	return ids
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // Run runs every source's loop until ctx ends, then waits for running
