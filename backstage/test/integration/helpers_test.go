@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func start(t *testing.T, name, dir string, env []string, argv ...string) *proces
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
@@ -50,7 +51,7 @@ func start(t *testing.T, name, dir string, env []string, argv ...string) *proces
 	cmd.Stderr = f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
+		fatalf(t, "start %s: %v", name, err)
 	}
 	p := &process{t: t, name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() {
@@ -121,11 +122,11 @@ func eventually(t *testing.T, timeout time.Duration, what string, check func() e
 		}
 		for _, p := range watch {
 			if p.exited() {
-				t.Fatalf("%s: %s exited (%v) while waiting: %v", what, p.name, p.err, err)
+				fatalf(t, "%s: %s exited (%v) while waiting: %v", what, p.name, p.err, err)
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+			fatalf(t, "%s: not within %s: %v", what, timeout, err)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -135,7 +136,7 @@ func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
@@ -273,7 +274,7 @@ func (e engine) lastSync() (lastSync, error) {
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 }
 
@@ -282,12 +283,12 @@ func post(t *testing.T, url, token string) int {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, nil)
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := client.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	_ = res.Body.Close()
 	return res.StatusCode
@@ -300,16 +301,56 @@ func backstageDatabases(t *testing.T, dbURL string) []string {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	defer func() { _ = conn.Close(ctx) }()
 	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'backstage%' ORDER BY datname")
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	return names
+}
+
+// failures holds every failure message so far. CI keeps only the tail of a
+// run's output, and the process logs printed on failure would push the
+// reason out of it; summarizeFailures repeats the messages after the logs.
+var failures struct {
+	sync.Mutex
+	msgs []string
+}
+
+func record(msg string) {
+	failures.Lock()
+	defer failures.Unlock()
+	failures.msgs = append(failures.msgs, msg)
+}
+
+func fatalf(t *testing.T, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	record(msg)
+	t.Fatal(msg)
+}
+
+func errorf(t *testing.T, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	record(msg)
+	t.Error(msg)
+}
+
+// summarizeFailures must be called first in a test: its cleanup then runs
+// last, after the processes' logs.
+func summarizeFailures(t *testing.T) {
+	t.Cleanup(func() {
+		failures.Lock()
+		defer failures.Unlock()
+		if len(failures.msgs) > 0 {
+			t.Logf("%d failure(s), repeated after the logs:\n- %s", len(failures.msgs), strings.Join(failures.msgs, "\n- "))
+		}
+	})
 }

@@ -45,12 +45,12 @@ func repoPaths(t *testing.T) paths {
 	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	root := filepath.Clean(filepath.Join(wd, "../../.."))
 	p := paths{root: root, app: filepath.Join(root, "backstage"), example: filepath.Join(root, "examples/central-config")}
 	if _, err := os.Stat(filepath.Join(p.app, "node_modules/@backstage/cli-node/config/nodeTransform.cjs")); err != nil {
-		t.Fatalf("the Backstage app is not installed (run bash backstage/scripts/setup.sh): %v", err)
+		fatalf(t, "the Backstage app is not installed (run bash backstage/scripts/setup.sh): %v", err)
 	}
 	return p
 }
@@ -72,7 +72,7 @@ func exampleFiles(t *testing.T, dir string) map[string]string {
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	return files
 }
@@ -193,6 +193,7 @@ func (s *stack) waitForRun(revision string, watch ...*process) lastSync {
 }
 
 func TestBackstageCatalogFollowsTheEngine(t *testing.T) {
+	summarizeFailures(t)
 	p := repoPaths(t)
 	dir := t.TempDir()
 
@@ -202,7 +203,7 @@ func TestBackstageCatalogFollowsTheEngine(t *testing.T) {
 	engineDB := pg.URL("engine")
 	pgURL, err := url.Parse(engineDB)
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 
 	// The config repository on a real git server.
@@ -215,7 +216,7 @@ func TestBackstageCatalogFollowsTheEngine(t *testing.T) {
 	build := exec.Command("go", "build", "-o", engineBin, "./cmd/central-config")
 	build.Dir = p.root
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		fatalf(t, "go build: %v\n%s", err, out)
 	}
 	enginePort, backendPort := freePort(t), freePort(t)
 	backendURL := fmt.Sprintf("http://127.0.0.1:%d", backendPort)
@@ -316,33 +317,33 @@ catalog:
 	t.Logf("backend up and catalog complete in %s at generation %d", time.Since(started).Round(time.Second), generation)
 	s.requireAcked(generation, eng, backend)
 	if !strings.Contains(backend.output(), "Applied the full list") {
-		t.Errorf("the first run did not apply the full list")
+		errorf(t, "the first run did not apply the full list")
 	}
 
 	// Restart with the engine down: the catalog serves what it has.
 	before, err := s.catalog.entities()
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	backend.stop()
 	eng.stop()
 	backend = s.startBackend()
 	got, err := s.catalog.entities()
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	if len(got) != len(before) {
-		t.Fatalf("after a restart with the engine down the catalog has %d entities, before it had %d", len(got), len(before))
+		fatalf(t, "after a restart with the engine down the catalog has %d entities, before it had %d", len(got), len(before))
 	}
 	// The scheduler keeps the provider's next run in the database: the
 	// restarted backend serves the catalog before any sync.
 	time.Sleep(5 * time.Second)
 	got2, err := s.catalog.entities()
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	if len(got2) != len(got) {
-		t.Fatalf("the catalog changed while the engine was down: %d then %d entities", len(got), len(got2))
+		fatalf(t, "the catalog changed while the engine was down: %d then %d entities", len(got), len(got2))
 	}
 
 	eng = s.startEngine()
@@ -374,19 +375,19 @@ spec:
 	t.Logf("commit to catalog in %s", time.Since(committed).Round(100*time.Millisecond))
 	got, err = s.catalog.entities()
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	if got["component:default/gift-card-service"].Metadata.Description != "Gift cards, changed by the integration test." {
-		t.Errorf("gift-card-service not changed: %+v", got["component:default/gift-card-service"].Metadata)
+		errorf(t, "gift-card-service not changed: %+v", got["component:default/gift-card-service"].Metadata)
 	}
 	if _, ok := got["component:default/integration-probe"]; !ok {
-		t.Errorf("integration-probe not added")
+		errorf(t, "integration-probe not added")
 	}
 	if _, ok := got["component:default/store-locator"]; ok {
-		t.Errorf("store-locator not removed")
+		errorf(t, "store-locator not removed")
 	}
 	if !strings.Contains(backend.output(), "Applied the changes from generation") {
-		t.Errorf("the provider did not apply a delta after the restart")
+		errorf(t, "the provider did not apply a delta after the restart")
 	}
 	s.requireAcked(generation, eng, backend)
 
@@ -394,19 +395,19 @@ spec:
 	rev = repo.Commit("main", map[string]string{"rules/legacy/inventory.yaml": "apps: [\n  - id: broken\n"})
 	ls := s.waitForRun(rev, eng, backend)
 	if ls.Sources[0].State != "degraded" {
-		t.Errorf("source state after a broken file: %q, want degraded", ls.Sources[0].State)
+		errorf(t, "source state after a broken file: %q, want degraded", ls.Sources[0].State)
 	}
 	s.requireCatalogMatches("catalog after a broken file", 30*time.Second, eng, backend)
 	got, err = s.catalog.entities()
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	if got["component:default/gift-card-service"].Metadata.Description != "Gift cards, changed by the integration test." {
-		t.Errorf("gift-card-service lost or changed by a broken file: %+v", got["component:default/gift-card-service"].Metadata)
+		errorf(t, "gift-card-service lost or changed by a broken file: %+v", got["component:default/gift-card-service"].Metadata)
 	}
 	ls, err = s.engine.lastSync()
 	if err != nil {
-		t.Fatal(err)
+		fatalf(t, "%v", err)
 	}
 	s.requireAcked(ls.Generation, eng, backend)
 
@@ -415,15 +416,15 @@ spec:
 	// refuses, and it lets no write through.
 	var viaProxy lastSync
 	if err := getJSON(backendURL+"/api/proxy/central-config/last-sync", catalogToken, &viaProxy); err != nil {
-		t.Errorf("proxy read: %v", err)
+		errorf(t, "proxy read: %v", err)
 	} else if viaProxy.Generation != ls.Generation {
-		t.Errorf("proxy read generation %d, engine %d", viaProxy.Generation, ls.Generation)
+		errorf(t, "proxy read generation %d, engine %d", viaProxy.Generation, ls.Generation)
 	}
 	if err := getJSON(backendURL+"/api/proxy/central-config/last-sync", "", &viaProxy); err == nil || !strings.Contains(err.Error(), ": 401") {
-		t.Errorf("proxy without credentials: %v, want 401", err)
+		errorf(t, "proxy without credentials: %v, want 401", err)
 	}
 	if code := post(t, backendURL+"/api/proxy/central-config/sync", catalogToken); code != 404 {
-		t.Errorf("proxy POST /sync answered %d, want 404 (only GET is proxied)", code)
+		errorf(t, "proxy POST /sync answered %d, want 404 (only GET is proxied)", code)
 	}
 
 	// The backend logged no warning or error beyond the two this set-up
@@ -439,7 +440,7 @@ spec:
 			known = known || strings.Contains(line, e)
 		}
 		if !known {
-			t.Errorf("backend logged: %s", line)
+			errorf(t, "backend logged: %s", line)
 		}
 	}
 
