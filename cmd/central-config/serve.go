@@ -212,7 +212,7 @@ func openSource(sc config.Source, cacheDir string) (source.Source, string, strin
 	case sc.Git != nil:
 		g := sc.Git
 		src, err := gitsource.New(gitsource.Options{ID: sc.ID, URL: g.URL, Branch: g.Branch, Username: g.Username, Token: g.Token.Reveal(),
-			Paths: sc.Paths, CacheDir: filepath.Join(cacheDir, "git"), ViewURL: g.ViewURL, EditURL: g.EditURL})
+			Paths: sc.Paths, CacheDir: filepath.Join(cacheDir, "git"), ViewURL: g.ViewURL, EditURL: g.EditURL, CommitURL: g.CommitURL})
 		branch := g.Branch
 		if branch == "" {
 			branch = gitsource.DefaultBranch

@@ -149,6 +149,8 @@ type GitSource struct {
 	// and {path}, for hosts whose web address the engine cannot derive.
 	ViewURL string `config:"viewUrl"`
 	EditURL string `config:"editUrl"`
+	// CommitURL is the link template of a commit, with {revision}.
+	CommitURL string `config:"commitUrl"`
 }
 
 // GitHubSource reads a repository through the GitHub REST API.

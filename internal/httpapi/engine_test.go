@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +27,16 @@ type realEngine struct {
 	h     *env
 }
 
-func newRealEngine(t *testing.T) *realEngine {
+// repoAddress is how the engine reaches the test repository: its URL and
+// token.
+type repoAddress func(*gittest.Repo) (url, token string)
+
+func overHTTP(r *gittest.Repo) (string, string) { return r.URL, gittest.Token }
+func overFile(r *gittest.Repo) (string, string) { return "file://" + filepath.ToSlash(r.Dir()), "" }
+
+func newRealEngine(t *testing.T) *realEngine { return newRealEngineOver(t, overHTTP) }
+
+func newRealEngineOver(t *testing.T, addr repoAddress) *realEngine {
 	t.Helper()
 	repo := gittest.NewServer(t).NewRepo("config")
 	repo.Commit("main", map[string]string{
@@ -37,7 +48,8 @@ func newRealEngine(t *testing.T) *realEngine {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	src, err := gitsource.New(gitsource.Options{ID: "main", URL: repo.URL, Token: gittest.Token, CacheDir: t.TempDir()})
+	url, token := addr(repo)
+	src, err := gitsource.New(gitsource.Options{ID: "main", URL: url, Token: token, CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +82,110 @@ func (e *realEngine) waitGeneration(t *testing.T, g int64) {
 			t.Fatalf("generation %d not reached (at %d, %v)", g, cur, err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// syncNow triggers a run of the source and waits for its outcome.
+func (e *realEngine) syncNow(t *testing.T, want string) {
+	t.Helper()
+	var started struct {
+		Runs []triggeredRun `json:"runs"`
+	}
+	res := e.h.do(t, request{method: "POST", target: "/central-config/sync", auth: true, body: `{"source":"main"}`})
+	res.decode(t, &started)
+	if res.status != 202 || len(started.Runs) != 1 {
+		t.Fatalf("sync: %d %s", res.status, res.body)
+	}
+	target := "/central-config/syncs/" + strconv.FormatInt(started.Runs[0].RunID, 10)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var run runView
+		e.h.do(t, request{method: "GET", target: target}).decode(t, &run)
+		if run.Outcome != "running" {
+			if run.Outcome != want {
+				t.Fatalf("run %d: outcome %s, want %s (reason %v, errors %+v)", run.ID, run.Outcome, want, run.Reason, run.Errors)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %d still running", run.ID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestTheRealEngineShowsCurrentFileErrorsWithLinks(t *testing.T) {
+	const badService = "apiVersion: central-config.io/v1\nservices:\n  - name: gateway\n    owner: payments\n  - name: Not A Name!\n    owner: payments\n"
+	const goodService = "apiVersion: central-config.io/v1\nservices:\n  - name: gateway\n    owner: payments\n  - name: ledger\n    owner: payments\n"
+	for _, tc := range []struct {
+		name  string
+		addr  repoAddress
+		links bool
+	}{
+		{"a git source on an HTTP(S) host links revisions and files", overHTTP, true},
+		{"a file:// repository has no links", overFile, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newRealEngineOver(t, tc.addr)
+			e.waitGeneration(t, 1)
+			base := strings.TrimSuffix(e.repo.URL, ".git")
+			source := func() sourceView {
+				t.Helper()
+				res := e.h.do(t, lastSyncReq())
+				if strings.Contains(string(res.body), gittest.Token) {
+					t.Fatalf("last-sync shows the repository token: %s", res.body)
+				}
+				return decodeLastSync(t, res).Sources[0]
+			}
+			wantURL := func(u string) string {
+				if !tc.links {
+					return "<null>"
+				}
+				return u
+			}
+			deref := func(p *string) string {
+				if p == nil {
+					return "<null>"
+				}
+				return *p
+			}
+
+			broken := e.repo.Commit("main", map[string]string{"svc.yaml": badService})
+			e.syncNow(t, "degraded")
+			// The next run finds the same revision and reads nothing; the
+			// file is still broken and the status page must still say why.
+			e.syncNow(t, "unchanged")
+			src := source()
+			if src.State != "degraded" || src.FailedFiles != 1 || src.LastRun == nil || src.LastRun.Outcome != "unchanged" {
+				t.Fatalf("source = %+v, want degraded with one failed file after an unchanged run", src)
+			}
+			if len(src.FileErrors) != 1 {
+				t.Fatalf("fileErrors = %+v, want the broken file's error", src.FileErrors)
+			}
+			fe := src.FileErrors[0]
+			if fe.File != "svc.yaml" || fe.Line < 1 || fe.Column < 1 || fe.Message == "" || fe.Severity != "error" {
+				t.Errorf("file error = %+v, want svc.yaml with line, column and message", fe)
+			}
+			if got, want := deref(fe.URL), wantURL(base+"/blob/"+broken+"/svc.yaml#L"+strconv.Itoa(fe.Line)); got != want {
+				t.Errorf("file error url = %s, want %s", got, want)
+			}
+			if got, want := deref(src.RevisionURL), wantURL(base+"/commit/"+broken); got != want {
+				t.Errorf("revisionUrl = %s, want %s", got, want)
+			}
+			if got, want := deref(src.LastRun.RevisionURL), wantURL(base+"/commit/"+broken); got != want {
+				t.Errorf("lastRun.revisionUrl = %s, want %s", got, want)
+			}
+
+			fixed := e.repo.Commit("main", map[string]string{"svc.yaml": goodService})
+			e.syncNow(t, "succeeded")
+			src = source()
+			if src.State != "synced" || src.FailedFiles != 0 || len(src.FileErrors) != 0 {
+				t.Errorf("after the fix: source = %+v, want synced without file errors", src)
+			}
+			if got, want := deref(src.RevisionURL), wantURL(base+"/commit/"+fixed); got != want {
+				t.Errorf("revisionUrl = %s, want %s", got, want)
+			}
+		})
 	}
 }
 

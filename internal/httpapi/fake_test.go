@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
 	"github.com/central-config/central-config/internal/syncer"
 )
@@ -272,7 +273,10 @@ type fakeSyncer struct {
 	interval map[string]time.Duration
 	running  map[string]int64
 	// tracks maps a source to the "owner/repo@branch" it tracks.
-	tracks     map[string]string
+	tracks map[string]string
+	// links are each source's snapshot links; none by default, as for a
+	// file:// repository.
+	links      map[string]source.Links
 	triggerErr error
 	nextRunID  int64
 	triggered  []triggerCall
@@ -288,6 +292,7 @@ func newFakeSyncer() *fakeSyncer {
 		ids:      []string{"platform", "teams"},
 		interval: map[string]time.Duration{"platform": 5 * time.Minute, "teams": time.Hour},
 		running:  map[string]int64{},
+		links:    map[string]source.Links{},
 		tracks: map[string]string{
 			"platform": "acme/platform-config@main",
 			"teams":    "acme/platform-config@main",
@@ -329,6 +334,12 @@ func (f *fakeSyncer) SourcesForPush(repo, branch string) []string {
 		}
 	}
 	return ids
+}
+
+func (f *fakeSyncer) Links(id string) source.Links {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.links[id]
 }
 
 func (f *fakeSyncer) calls() []triggerCall {

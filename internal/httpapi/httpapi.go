@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
 	"github.com/central-config/central-config/internal/syncer"
 )
@@ -43,6 +44,10 @@ type Syncer interface {
 	TriggerRun(ctx context.Context, id string, t store.Trigger) (int64, error)
 	// SourcesForPush returns the sources tracking a repository's branch.
 	SourcesForPush(repo, branch string) []string
+	// Links returns the browser links of the last snapshot of a source,
+	// or nil (not fetched yet, or no web view); the status API links
+	// revisions and file errors with them.
+	Links(id string) source.Links
 }
 
 var _ Syncer = (*syncer.Syncer)(nil)

@@ -2,15 +2,18 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
 	"github.com/central-config/central-config/internal/syncer"
 )
@@ -30,36 +33,50 @@ const (
 	maxRunLimit     = 200
 )
 
+// How far back last-sync looks for the run that last read a source's
+// files (see currentRun): a page of runs at a time, at most maxRunsScanned.
+const (
+	runsScanPage   = 50
+	maxRunsScanned = 200
+)
+
 // runJSON is a sync run as the API serves it: absent values are null, not
 // zero times or missing keys, so clients need no special cases.
 type runJSON struct {
-	ID               int64             `json:"id"`
-	Source           string            `json:"source"`
-	Trigger          store.Trigger     `json:"trigger"`
-	StartedAt        *time.Time        `json:"startedAt"`
-	FinishedAt       *time.Time        `json:"finishedAt"`
-	DurationSeconds  *float64          `json:"durationSeconds"`
-	Outcome          store.Outcome     `json:"outcome"`
-	Revision         *string           `json:"revision"`
-	PreviousRevision *string           `json:"previousRevision"`
-	Counts           store.Counts      `json:"counts"`
-	Errors           []store.FileError `json:"errors"`
-	ErrorCount       int               `json:"errorCount"`
-	WarningCount     int               `json:"warningCount"`
-	Reason           *string           `json:"reason"`
-	Generation       int64             `json:"generation"`
-	Repeats          int               `json:"repeats"`
+	ID               int64           `json:"id"`
+	Source           string          `json:"source"`
+	Trigger          store.Trigger   `json:"trigger"`
+	StartedAt        *time.Time      `json:"startedAt"`
+	FinishedAt       *time.Time      `json:"finishedAt"`
+	DurationSeconds  *float64        `json:"durationSeconds"`
+	Outcome          store.Outcome   `json:"outcome"`
+	Revision         *string         `json:"revision"`
+	RevisionURL      *string         `json:"revisionUrl"`
+	PreviousRevision *string         `json:"previousRevision"`
+	Counts           store.Counts    `json:"counts"`
+	Errors           []fileErrorJSON `json:"errors"`
+	ErrorCount       int             `json:"errorCount"`
+	WarningCount     int             `json:"warningCount"`
+	Reason           *string         `json:"reason"`
+	Generation       int64           `json:"generation"`
+	Repeats          int             `json:"repeats"`
 }
 
-func toRunJSON(r store.Run) runJSON {
+// fileErrorJSON is a file problem with the browser URL of the file at the
+// revision that was read, or null.
+type fileErrorJSON struct {
+	store.FileError
+	URL *string `json:"url"`
+}
+
+// toRunJSON serves a run; links are its source's (nil: no URLs).
+func toRunJSON(r store.Run, links source.Links) runJSON {
 	out := runJSON{
 		ID: r.ID, Source: r.SourceID, Trigger: r.Trigger, Outcome: r.Outcome,
 		StartedAt: timePtr(r.StartedAt), FinishedAt: timePtr(r.FinishedAt),
-		Revision: strPtr(r.Revision), PreviousRevision: strPtr(r.PreviousRevision), Reason: strPtr(r.Reason),
-		Counts: r.Counts, Errors: r.Errors, Generation: r.Generation, Repeats: r.Repeats,
-	}
-	if out.Errors == nil {
-		out.Errors = []store.FileError{}
+		Revision: strPtr(r.Revision), RevisionURL: commitURL(links, r.Revision),
+		PreviousRevision: strPtr(r.PreviousRevision), Reason: strPtr(r.Reason),
+		Counts: r.Counts, Errors: fileErrors(r.Errors, links, r.Revision), Generation: r.Generation, Repeats: r.Repeats,
 	}
 	if out.StartedAt != nil && out.FinishedAt != nil {
 		d := r.Duration().Seconds()
@@ -67,6 +84,43 @@ func toRunJSON(r store.Run) runJSON {
 	}
 	out.ErrorCount, out.WarningCount = severityCounts(r.Errors)
 	return out
+}
+
+// fileErrors adds each problem's URL: the file viewed at revision, at the
+// line when the view URL has GitHub's or GitLab's layout. Never nil.
+func fileErrors(errs []store.FileError, links source.Links, revision string) []fileErrorJSON {
+	out := make([]fileErrorJSON, len(errs))
+	for i, e := range errs {
+		out[i] = fileErrorJSON{FileError: e, URL: fileURL(links, revision, e)}
+	}
+	return out
+}
+
+// fileURL is the browser URL of the file of e at revision, or nil. The
+// links are built from repository URLs without credentials, so they carry
+// no secret. "#L<line>" is only appended to URLs of the
+// ".../blob/<revision>/<path>" layout (GitHub, GitHub Enterprise, GitLab),
+// where it selects the line; other hosts' anchors differ.
+func fileURL(links source.Links, revision string, e store.FileError) *string {
+	if links == nil || revision == "" || e.File == "" {
+		return nil
+	}
+	u := links.View(revision, e.File)
+	if u == "" {
+		return nil
+	}
+	if e.Line > 0 && !strings.Contains(u, "#") && strings.Contains(u, "/blob/"+revision+"/") {
+		u += "#L" + strconv.Itoa(e.Line)
+	}
+	return &u
+}
+
+// commitURL is the browser URL of a revision, or nil.
+func commitURL(links source.Links, revision string) *string {
+	if links == nil || revision == "" {
+		return nil
+	}
+	return strPtr(links.Commit(revision))
 }
 
 func severityCounts(errs []store.FileError) (errors, warnings int) {
@@ -101,6 +155,7 @@ type sourceJSON struct {
 	ID                  string     `json:"id"`
 	State               string     `json:"state"`
 	Revision            *string    `json:"revision"`
+	RevisionURL         *string    `json:"revisionUrl"`
 	LastAttemptAt       *time.Time `json:"lastAttemptAt"`
 	LastSuccessAt       *time.Time `json:"lastSuccessAt"`
 	LastSuccessRevision *string    `json:"lastSuccessRevision"`
@@ -116,6 +171,10 @@ type sourceJSON struct {
 	// entities stay at the last good revision. It outlives the run that
 	// found the errors (later unchanged runs do not re-report them).
 	FailedFiles int `json:"failedFiles"`
+	// FileErrors are the source's current file problems: those of the
+	// newest run that read its files (see currentRun), each with the URL
+	// of the file at that run's revision.
+	FileErrors []fileErrorJSON `json:"fileErrors"`
 }
 
 type ackJSON struct {
@@ -196,30 +255,43 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 	}
 	out := lastSyncJSON{Generation: g, Sources: []sourceJSON{}}
 	for _, id := range s.syncer.SourceIDs() {
-		src := sourceJSON{ID: id, State: stateNever, IntervalSeconds: int64(s.syncer.Interval(id) / time.Second)}
+		links := s.syncer.Links(id)
+		src := sourceJSON{ID: id, State: stateNever, IntervalSeconds: int64(s.syncer.Interval(id) / time.Second),
+			FileErrors: []fileErrorJSON{}}
 		if running := s.syncer.Running(id); running != 0 {
 			src.RunningRunID = &running
 		}
 		st, hasStatus := byID[id]
 		if hasStatus {
 			src.Revision = strPtr(st.Revision)
+			src.RevisionURL = commitURL(links, st.Revision)
 			src.LastAttemptAt = timePtr(st.LastAttemptAt)
 			src.LastSuccessAt = timePtr(st.LastSuccessAt)
 			src.LastSuccessRevision = strPtr(st.LastSuccessRevision)
 			src.NextDueAt = timePtr(st.NextDueAt)
 			src.ConsecutiveFailures = st.ConsecutiveFailures
 			src.EntityCount = st.EntityCount
+			var last *store.Run
 			if st.LastRunID != 0 {
 				run, err := s.store.Run(ctx, st.LastRunID)
 				switch {
 				case err == nil:
-					rj := toRunJSON(run)
+					last = &run
+					rj := toRunJSON(run, links)
 					src.LastRun = &rj
 					src.ErrorCount, src.WarningCount = rj.ErrorCount, rj.WarningCount
 				case !errors.Is(err, store.ErrNotFound): // a pruned run is no error
 					s.internal(w, r, "cannot read the last run of source "+id, err)
 					return
 				}
+			}
+			cur, err := s.currentRun(ctx, id, st.LastRunID, last)
+			if err != nil {
+				s.internal(w, r, "cannot read the runs of source "+id, err)
+				return
+			}
+			if cur != nil {
+				src.FileErrors = fileErrors(cur.Errors, links, cur.Revision)
 			}
 			files, err := s.store.Files(ctx, id)
 			if err != nil {
@@ -246,6 +318,44 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 			AckedAt: timePtr(a.AckedAt), Lagging: a.Generation < g})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// readsFiles reports whether a run of this outcome read the source's files:
+// succeeded and degraded runs map the snapshot and re-read every file that
+// failed before, so their errors are the files' problems at their revision.
+// Unchanged and failed runs read nothing and report nothing.
+func readsFiles(o store.Outcome) bool {
+	return o == store.Succeeded || o == store.Degraded
+}
+
+// currentRun finds the newest finished run of a source that read its
+// files, whose errors are the source's current file problems: the last run
+// itself (last, with id lastRunID; nil when pruned) when it read them,
+// otherwise the newest older one, looking back at most maxRunsScanned runs.
+// nil when there is none.
+func (s *server) currentRun(ctx context.Context, id string, lastRunID int64, last *store.Run) (*store.Run, error) {
+	if last != nil && readsFiles(last.Outcome) {
+		return last, nil
+	}
+	before := lastRunID
+	for scanned := 0; scanned < maxRunsScanned; {
+		limit := min(runsScanPage, maxRunsScanned-scanned)
+		runs, err := s.store.Runs(ctx, id, before, limit)
+		if err != nil {
+			return nil, err
+		}
+		for i := range runs {
+			if readsFiles(runs[i].Outcome) {
+				return &runs[i], nil
+			}
+		}
+		if len(runs) < limit {
+			return nil, nil
+		}
+		scanned += len(runs)
+		before = runs[len(runs)-1].ID
+	}
+	return nil, nil
 }
 
 // sourceState ranks what matters most: a run in progress (also a first
@@ -304,7 +414,7 @@ func (s *server) listRuns(w http.ResponseWriter, r *http.Request) {
 			out.Next = &u
 			break
 		}
-		out.Runs = append(out.Runs, toRunJSON(run))
+		out.Runs = append(out.Runs, toRunJSON(run, s.syncer.Links(run.SourceID)))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -338,7 +448,7 @@ func (s *server) getRun(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "cannot read the sync run", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toRunJSON(run))
+	writeJSON(w, http.StatusOK, toRunJSON(run, s.syncer.Links(run.SourceID)))
 }
 
 type triggerRequest struct {

@@ -24,23 +24,9 @@ func decodeLastSync(t *testing.T, res response) lastSyncView {
 
 // lastSyncView is the last-sync body as a client reads it.
 type lastSyncView struct {
-	Generation int64 `json:"generation"`
-	Sources    []struct {
-		ID                  string   `json:"id"`
-		State               string   `json:"state"`
-		Revision            *string  `json:"revision"`
-		LastAttemptAt       *string  `json:"lastAttemptAt"`
-		NextDueAt           *string  `json:"nextDueAt"`
-		ConsecutiveFailures int      `json:"consecutiveFailures"`
-		EntityCount         int      `json:"entityCount"`
-		IntervalSeconds     int64    `json:"intervalSeconds"`
-		RunningRunID        *int64   `json:"runningRunId"`
-		LastRun             *runView `json:"lastRun"`
-		ErrorCount          int      `json:"errorCount"`
-		WarningCount        int      `json:"warningCount"`
-		FailedFiles         int      `json:"failedFiles"`
-	} `json:"sources"`
-	Catalog struct {
+	Generation int64        `json:"generation"`
+	Sources    []sourceView `json:"sources"`
+	Catalog    struct {
 		Acks []struct {
 			Consumer   string `json:"consumer"`
 			Generation int64  `json:"generation"`
@@ -50,18 +36,44 @@ type lastSyncView struct {
 	} `json:"catalog"`
 }
 
+// sourceView is one source of the last-sync body.
+type sourceView struct {
+	ID                  string          `json:"id"`
+	State               string          `json:"state"`
+	Revision            *string         `json:"revision"`
+	RevisionURL         *string         `json:"revisionUrl"`
+	LastAttemptAt       *string         `json:"lastAttemptAt"`
+	NextDueAt           *string         `json:"nextDueAt"`
+	ConsecutiveFailures int             `json:"consecutiveFailures"`
+	EntityCount         int             `json:"entityCount"`
+	IntervalSeconds     int64           `json:"intervalSeconds"`
+	RunningRunID        *int64          `json:"runningRunId"`
+	LastRun             *runView        `json:"lastRun"`
+	ErrorCount          int             `json:"errorCount"`
+	WarningCount        int             `json:"warningCount"`
+	FailedFiles         int             `json:"failedFiles"`
+	FileErrors          []fileErrorView `json:"fileErrors"`
+}
+
 type runView struct {
-	ID              int64             `json:"id"`
-	Source          string            `json:"source"`
-	Trigger         string            `json:"trigger"`
-	Outcome         string            `json:"outcome"`
-	FinishedAt      *string           `json:"finishedAt"`
-	DurationSeconds *float64          `json:"durationSeconds"`
-	Revision        *string           `json:"revision"`
-	Reason          *string           `json:"reason"`
-	Errors          []store.FileError `json:"errors"`
-	ErrorCount      int               `json:"errorCount"`
-	WarningCount    int               `json:"warningCount"`
+	ID              int64           `json:"id"`
+	Source          string          `json:"source"`
+	Trigger         string          `json:"trigger"`
+	Outcome         string          `json:"outcome"`
+	FinishedAt      *string         `json:"finishedAt"`
+	DurationSeconds *float64        `json:"durationSeconds"`
+	Revision        *string         `json:"revision"`
+	RevisionURL     *string         `json:"revisionUrl"`
+	Reason          *string         `json:"reason"`
+	Errors          []fileErrorView `json:"errors"`
+	ErrorCount      int             `json:"errorCount"`
+	WarningCount    int             `json:"warningCount"`
+}
+
+// fileErrorView is a file problem as a client reads it.
+type fileErrorView struct {
+	store.FileError
+	URL *string `json:"url"`
 }
 
 // withLastRun replaces platform's last run.

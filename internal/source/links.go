@@ -7,13 +7,18 @@ import (
 
 // WebLinks builds file URLs from templates with the placeholders {revision},
 // {branch} and {path}, for example
-// "https://github.com/org/repo/blob/{revision}/{path}".
+// "https://github.com/org/repo/blob/{revision}/{path}", and commit URLs
+// from a template with {revision}, for example
+// "https://github.com/org/repo/commit/{revision}".
 type WebLinks struct {
 	// ViewTemplate is the browser URL of a file at a revision.
 	ViewTemplate string
 	// EditTemplate is the browser URL to edit a file on its branch; may
 	// be empty.
 	EditTemplate string
+	// CommitTemplate is the browser URL of a commit; may be empty, then
+	// there are no commit links.
+	CommitTemplate string
 	// Branch fills {branch}.
 	Branch string
 }
@@ -24,9 +29,10 @@ type WebLinks struct {
 func GitHubLinks(webBase, owner, repo, branch string) WebLinks {
 	base := strings.TrimSuffix(webBase, "/") + "/" + url.PathEscape(owner) + "/" + url.PathEscape(repo)
 	return WebLinks{
-		ViewTemplate: base + "/blob/{revision}/{path}",
-		EditTemplate: base + "/edit/{branch}/{path}",
-		Branch:       branch,
+		ViewTemplate:   base + "/blob/{revision}/{path}",
+		EditTemplate:   base + "/edit/{branch}/{path}",
+		CommitTemplate: base + "/commit/{revision}",
+		Branch:         branch,
 	}
 }
 
@@ -46,6 +52,14 @@ func (w WebLinks) Edit(p string) string {
 		return ""
 	}
 	return w.expand(w.EditTemplate, "", p)
+}
+
+// Commit implements Links: "" without a template or a revision.
+func (w WebLinks) Commit(revision string) string {
+	if w.CommitTemplate == "" || revision == "" {
+		return ""
+	}
+	return w.expand(w.CommitTemplate, revision, "")
 }
 
 // expand fills a template's placeholders. It runs for every entity of a

@@ -44,7 +44,8 @@ type Snapshot struct {
 	// of Files.
 	Problems []FileProblem
 	// Links builds browser URLs to a file at this revision, for the
-	// view/edit annotations. It is nil for sources without a web view.
+	// view/edit annotations, and to commits, for the status API. It is nil
+	// for sources without a web view.
 	Links Links
 }
 
@@ -71,6 +72,9 @@ type Links interface {
 	View(revision, path string) string
 	// Edit is the browser URL to edit the file on its branch, or "".
 	Edit(path string) string
+	// Commit is the browser URL of a commit (a revision), or "" when the
+	// source does not know one.
+	Commit(revision string) string
 }
 
 // Filter selects which repository paths a source reads, by doublestar globs

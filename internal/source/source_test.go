@@ -216,10 +216,55 @@ func TestWebLinks(t *testing.T) {
 	}
 }
 
+func TestCommitLinks(t *testing.T) {
+	const rev = "0123456789abcdef0123456789abcdef01234567"
+	for _, tc := range []struct {
+		name     string
+		links    WebLinks
+		revision string
+		want     string
+	}{
+		{
+			name:  "a GitHub commit",
+			links: GitHubLinks("https://github.com", "acme", "config", "main"), revision: rev,
+			want: "https://github.com/acme/config/commit/" + rev,
+		},
+		{
+			name:  "a GitHub Enterprise commit, trailing slash on the base",
+			links: GitHubLinks("https://ghe.example.com/", "acme", "config", "main"), revision: rev,
+			want: "https://ghe.example.com/acme/config/commit/" + rev,
+		},
+		{
+			name:  "a template from config is filled, other placeholders too",
+			links: WebLinks{CommitTemplate: "https://web.example.com/{branch}/commits/{revision}?x=1", Branch: "develop"}, revision: rev,
+			want: "https://web.example.com/develop/commits/" + rev + "?x=1",
+		},
+		{
+			name:  "without a commit template there is no commit link",
+			links: WebLinks{ViewTemplate: "https://web.example.com/{revision}/{path}"}, revision: rev,
+			want: "",
+		},
+		{
+			name:  "without a revision there is no commit link",
+			links: GitHubLinks("https://github.com", "acme", "config", "main"), revision: "",
+			want: "",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.links.Commit(tc.revision); got != tc.want {
+				t.Errorf("Commit = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestGitHubLinksEscapeTheOwnerAndRepository(t *testing.T) {
 	l := GitHubLinks("https://github.com", "a b", "c?d", "main")
 	want := "https://github.com/a%20b/c%3Fd/blob/r/x.yaml"
 	if got := l.View("r", "x.yaml"); got != want {
 		t.Errorf("View = %s, want %s", got, want)
+	}
+	if got, want := l.Commit("r"), "https://github.com/a%20b/c%3Fd/commit/r"; got != want {
+		t.Errorf("Commit = %s, want %s", got, want)
 	}
 }

@@ -155,6 +155,8 @@ func (r *runner) do(req request) (store.Run, int) {
 		return r.fail("fetch failed: "+err.Error(), true)
 	}
 	r.run.Revision = snap.Revision
+	links := snap.Links
+	st.links.Store(&links)
 	size := 0
 	for _, f := range snap.Files {
 		size += len(f.Content)

@@ -85,6 +85,10 @@ type sourceState struct {
 	// previous is the last mapping result, so unchanged files are not
 	// decoded again.
 	previous atomic.Pointer[mapping.Result]
+	// links are the Links of the last snapshot fetched (nil inside when
+	// the source has no web view), for the status API; nil before the
+	// first fetch of this process.
+	links atomic.Pointer[source.Links]
 
 	// trigger wakes the loop for an out-of-schedule run.
 	trigger chan request
@@ -207,6 +211,20 @@ func (s *Syncer) Interval(id string) time.Duration {
 		return st.cfg.Interval
 	}
 	return 0
+}
+
+// Links returns the browser links of the last snapshot fetched from a
+// source, or nil when the source is unknown, has not been fetched by this
+// process yet, or has no web view. It is safe for concurrent use.
+func (s *Syncer) Links(id string) source.Links {
+	st, ok := s.sources[id]
+	if !ok {
+		return nil
+	}
+	if l := st.links.Load(); l != nil {
+		return *l
+	}
+	return nil
 }
 
 // Running returns the id of a source's run in progress, or 0.

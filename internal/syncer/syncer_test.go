@@ -366,3 +366,71 @@ func TestAnEntityMovedToAnotherFileStaysAndADeletedFileTakesItsEntities(t *testi
 		t.Fatalf("deleting b.yaml removes x and z only: %+v %v", run.Counts, keys(got))
 	}
 }
+
+func TestTheLinksOfTheLastSnapshotAreKeptForTheStatusAPI(t *testing.T) {
+	srv := gittest.NewServer(t)
+	for i, tc := range []struct {
+		name  string
+		url   func(*gittest.Repo) string
+		token string
+		// commit is the commit URL of the synced revision; "" means no links.
+		commit func(repo *gittest.Repo, sha string) string
+	}{
+		{
+			name:   "an HTTP host gets links without credentials",
+			url:    func(r *gittest.Repo) string { return r.URL },
+			token:  gittest.Token,
+			commit: func(r *gittest.Repo, sha string) string { return strings.TrimSuffix(r.URL, ".git") + "/commit/" + sha },
+		},
+		{
+			name:   "a file:// repository has none",
+			url:    func(r *gittest.Repo) string { return "file://" + filepath.ToSlash(r.Dir()) },
+			commit: func(*gittest.Repo, string) string { return "" },
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := srv.NewRepo(fmt.Sprintf("config-%d", i))
+			sha := repo.Commit("main", map[string]string{"teams.yaml": teamFile})
+			st := openSQLite(t, filepath.Join(t.TempDir(), "engine.db"))
+			src, err := gitsource.New(gitsource.Options{ID: "main", URL: tc.url(repo), Token: tc.token, CacheDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sy, err := New(Options{Store: st, Sources: []Source{{Source: src, Interval: time.Hour}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l := sy.Links("main"); l != nil {
+				t.Fatalf("links before the first fetch = %#v, want nil", l)
+			}
+			// The status API reads the links while runs replace them.
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for range 100 {
+					_ = sy.Links("main")
+				}
+			}()
+			for range 2 {
+				if _, err := sy.SyncOnce(ctx, "main", store.TriggerManual); err != nil {
+					t.Fatal(err)
+				}
+			}
+			<-done
+			want := tc.commit(repo, sha)
+			l := sy.Links("main")
+			switch {
+			case want == "" && l != nil:
+				t.Errorf("links = %#v, want nil", l)
+			case want != "" && (l == nil || l.Commit(sha) != want):
+				t.Errorf("links = %#v, want a commit URL %s", l, want)
+			}
+			if l != nil && strings.Contains(l.Commit(sha)+l.View(sha, "teams.yaml"), gittest.Token) {
+				t.Error("a link shows the token")
+			}
+			if l := sy.Links("unknown"); l != nil {
+				t.Errorf("links of an unknown source = %#v, want nil", l)
+			}
+		})
+	}
+}

@@ -160,3 +160,4 @@ func (l fileLinks) Location(_, p string) string {
 }
 func (l fileLinks) View(string, string) string { return "" }
 func (l fileLinks) Edit(string) string         { return "" }
+func (l fileLinks) Commit(string) string       { return "" }

@@ -57,6 +57,9 @@ type Options struct {
 	// {revision}, {branch} and {path}, for hosts whose layout is not
 	// guessed right from URL.
 	ViewURL, EditURL string
+	// CommitURL is the browser URL template of a commit, with {revision}.
+	// When ViewURL is set, commit links come only from CommitURL.
+	CommitURL string
 }
 
 // String describes the options with the token hidden, so options can be
@@ -66,8 +69,8 @@ func (o Options) String() string {
 	if o.Token != "" {
 		tok = "***"
 	}
-	return fmt.Sprintf("{ID:%s URL:%s Branch:%s Username:%s Token:%s Paths:%v CacheDir:%s ViewURL:%s EditURL:%s}",
-		o.ID, sanitizeURL(o.URL), o.Branch, o.Username, tok, o.Paths, o.CacheDir, o.ViewURL, o.EditURL)
+	return fmt.Sprintf("{ID:%s URL:%s Branch:%s Username:%s Token:%s Paths:%v CacheDir:%s ViewURL:%s EditURL:%s CommitURL:%s}",
+		o.ID, sanitizeURL(o.URL), o.Branch, o.Username, tok, o.Paths, o.CacheDir, o.ViewURL, o.EditURL, o.CommitURL)
 }
 
 // Format makes every fmt verb, %#v included, go through String; otherwise
@@ -183,9 +186,15 @@ func New(opts Options) (*Source, error) {
 	if opts.EditURL != "" && !strings.Contains(opts.EditURL, "{path}") {
 		return nil, bad("EditURL", "must contain {path}")
 	}
-	links := linksFor(u, branch, opts.ViewURL, opts.EditURL)
+	if opts.CommitURL != "" && !strings.Contains(opts.CommitURL, "{revision}") {
+		return nil, bad("CommitURL", "must contain {revision}")
+	}
+	links := linksFor(u, branch, opts.ViewURL, opts.EditURL, opts.CommitURL)
 	if opts.EditURL != "" && links == nil {
 		return nil, bad("EditURL", "needs ViewURL for a file URL")
+	}
+	if opts.CommitURL != "" && links == nil {
+		return nil, bad("CommitURL", "needs ViewURL for a file URL")
 	}
 
 	s := &Source{

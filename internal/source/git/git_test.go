@@ -551,6 +551,8 @@ func TestNewRejectsBadOptionsNamingTheField(t *testing.T) {
 		{Options{ID: "x", URL: "https://h/r.git", Paths: []string{"/abs/**"}}, "Paths"},
 		{Options{ID: "x", URL: "https://h/r.git", ViewURL: "https://h/view"}, "ViewURL"},
 		{Options{ID: "x", URL: "https://h/r.git", EditURL: "https://h/edit"}, "EditURL"},
+		{Options{ID: "x", URL: "https://h/r.git", CommitURL: "https://h/commit"}, "CommitURL"},
+		{Options{ID: "x", URL: "file:///srv/r.git", CommitURL: "https://h/commit/{revision}"}, "CommitURL"},
 		{Options{ID: "x", URL: "file:///srv/r.git", Token: gittest.Token}, "Token"},
 	} {
 		_, err := New(tc.opts)
@@ -566,32 +568,63 @@ func TestNewRejectsBadOptionsNamingTheField(t *testing.T) {
 func TestLinks(t *testing.T) {
 	const rev = "0123456789abcdef0123456789abcdef01234567"
 	for _, tc := range []struct {
-		name, url, view, edit string
-		opts                  Options
+		name, url, view, edit, commit string
+		opts                          Options
 	}{
 		{
-			name: "the view URL of a github.com repository",
-			url:  "https://github.com/org/repo.git",
-			view: "https://github.com/org/repo/blob/" + rev + "/catalog/a b.yaml",
-			edit: "https://github.com/org/repo/edit/main/catalog/a b.yaml",
+			name:   "a github.com repository",
+			url:    "https://github.com/org/repo.git",
+			view:   "https://github.com/org/repo/blob/" + rev + "/catalog/a b.yaml",
+			edit:   "https://github.com/org/repo/edit/main/catalog/a b.yaml",
+			commit: "https://github.com/org/repo/commit/" + rev,
 		},
 		{
-			name: "the view URL of a gitlab.com repository",
-			url:  "https://gitlab.com/group/sub/repo.git",
-			view: "https://gitlab.com/group/sub/repo/-/blob/" + rev + "/catalog/a b.yaml",
-			edit: "https://gitlab.com/group/sub/repo/-/edit/main/catalog/a b.yaml",
+			name:   "a gitlab.com repository",
+			url:    "https://gitlab.com/group/sub/repo.git",
+			view:   "https://gitlab.com/group/sub/repo/-/blob/" + rev + "/catalog/a b.yaml",
+			edit:   "https://gitlab.com/group/sub/repo/-/edit/main/catalog/a b.yaml",
+			commit: "https://gitlab.com/group/sub/repo/-/commit/" + rev,
 		},
 		{
-			name: "the view URL of a generic server",
-			url:  "https://git.example.com:8443/scm/team/repo.git",
-			view: "https://git.example.com:8443/scm/team/repo/blob/" + rev + "/catalog/a b.yaml",
+			name:   "a generic server gets GitHub Enterprise's layout",
+			url:    "https://git.example.com:8443/scm/team/repo.git",
+			view:   "https://git.example.com:8443/scm/team/repo/blob/" + rev + "/catalog/a b.yaml",
+			commit: "https://git.example.com:8443/scm/team/repo/commit/" + rev,
+		},
+		{
+			name:   "credentials in the URL never reach a link",
+			url:    "https://x-access-token:" + gittest.Token + "@git.example.com/team/repo.git",
+			view:   "https://git.example.com/team/repo/blob/" + rev + "/catalog/a b.yaml",
+			commit: "https://git.example.com/team/repo/commit/" + rev,
 		},
 		{
 			name: "templates from config",
 			url:  "https://git.example.com/team/repo.git",
-			opts: Options{ViewURL: "https://web.example.com/{revision}/{path}", EditURL: "https://web.example.com/edit/{branch}/{path}"},
+			opts: Options{ViewURL: "https://web.example.com/{revision}/{path}", EditURL: "https://web.example.com/edit/{branch}/{path}",
+				CommitURL: "https://web.example.com/commits/{revision}"},
+			view:   "https://web.example.com/" + rev + "/catalog/a b.yaml",
+			edit:   "https://web.example.com/edit/main/catalog/a b.yaml",
+			commit: "https://web.example.com/commits/" + rev,
+		},
+		{
+			name: "a view template from config without a commit template gives no commit link",
+			url:  "https://git.example.com/team/repo.git",
+			opts: Options{ViewURL: "https://web.example.com/{revision}/{path}"},
 			view: "https://web.example.com/" + rev + "/catalog/a b.yaml",
-			edit: "https://web.example.com/edit/main/catalog/a b.yaml",
+		},
+		{
+			name:   "a commit template from config replaces the guessed one",
+			url:    "https://github.com/org/repo.git",
+			opts:   Options{CommitURL: "https://review.example.com/c/{revision}"},
+			view:   "https://github.com/org/repo/blob/" + rev + "/catalog/a b.yaml",
+			edit:   "https://github.com/org/repo/edit/main/catalog/a b.yaml",
+			commit: "https://review.example.com/c/" + rev,
+		},
+		{
+			name: "a file URL with templates from config",
+			url:  "file:///srv/git/repo.git",
+			opts: Options{ViewURL: "https://web.example.com/{revision}/{path}", CommitURL: "https://web.example.com/commits/{revision}"},
+			view: "https://web.example.com/" + rev + "/catalog/a b.yaml", commit: "https://web.example.com/commits/" + rev,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -605,7 +638,16 @@ func TestLinks(t *testing.T) {
 			if got := l.Edit("catalog/a b.yaml"); got != esc(tc.edit) {
 				t.Errorf("Edit = %s, want %s", got, esc(tc.edit))
 			}
+			if got := l.Commit(rev); got != tc.commit {
+				t.Errorf("Commit = %q, want %q", got, tc.commit)
+			}
 		})
+	}
+}
+
+func TestAFileRepositoryHasNoLinks(t *testing.T) {
+	if l := newSource(t, Options{ID: "links", URL: "file:///srv/git/repo.git"}).links; l != nil {
+		t.Errorf("links = %#v, want nil: a file:// repository has no web view", l)
 	}
 }
 

@@ -510,6 +510,9 @@ func TestLinksPointAtTheBlobOfTheCommitOnGitHub(t *testing.T) {
 	if got, want := snap.Links.Edit("catalog/a.yaml"), "https://github.com/acme/config/edit/main/catalog/a.yaml"; got != want {
 		t.Errorf("Edit = %s, want %s", got, want)
 	}
+	if got, want := snap.Links.Commit(sha), "https://github.com/acme/config/commit/"+sha; got != want {
+		t.Errorf("Commit = %s, want %s", got, want)
+	}
 }
 
 func TestWebURLIsDerivedFromTheEnterpriseBaseURL(t *testing.T) {
