@@ -28,6 +28,10 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 // events.http.topics) through which the engine announces new generations.
 backend.add(import('@backstage/plugin-events-backend'));
 
+// Sync now: POST /api/central-config/sync starts engine runs for users the
+// central-config.sync.run permission allows.
+backend.add(import('@internal/plugin-central-config-backend'));
+
 // Permissions, with a policy that allows everything (see docs/backstage.md).
 backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(

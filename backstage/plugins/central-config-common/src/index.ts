@@ -1,0 +1,8 @@
+/**
+ * What the central-config frontend and backend plugins share.
+ *
+ * @packageDocumentation
+ */
+
+export * from './permissions';
+export * from './types';

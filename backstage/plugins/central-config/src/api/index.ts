@@ -1,0 +1,2 @@
+export * from './CentralConfigApi';
+export * from './CentralConfigClient';

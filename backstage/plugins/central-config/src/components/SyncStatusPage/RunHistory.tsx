@@ -1,0 +1,126 @@
+import { useApi } from '@backstage/frontend-plugin-api';
+import { SyncRun } from '@internal/plugin-central-config-common';
+import Button from '@material-ui/core/Button';
+import Typography from '@material-ui/core/Typography';
+import Timeline from '@material-ui/lab/Timeline';
+import TimelineConnector from '@material-ui/lab/TimelineConnector';
+import TimelineContent from '@material-ui/lab/TimelineContent';
+import TimelineDot from '@material-ui/lab/TimelineDot';
+import TimelineItem from '@material-ui/lab/TimelineItem';
+import TimelineOppositeContent from '@material-ui/lab/TimelineOppositeContent';
+import TimelineSeparator from '@material-ui/lab/TimelineSeparator';
+import { useCallback, useEffect, useState } from 'react';
+import { centralConfigApiRef } from '../../api';
+import { duration } from '../format';
+import { Revision } from '../Revision';
+import { OutcomeBadge } from '../StateBadge';
+import { Time } from '../Time';
+
+const PAGE = 10;
+
+const DOT: Record<SyncRun['outcome'], 'primary' | 'secondary' | 'grey'> = {
+  succeeded: 'primary',
+  unchanged: 'grey',
+  degraded: 'secondary',
+  failed: 'secondary',
+  running: 'grey',
+};
+
+function describe(run: SyncRun): string {
+  const parts = [`${run.trigger}`];
+  if (run.durationSeconds !== null) parts.push(duration(run.durationSeconds));
+  const c = run.counts;
+  if (run.outcome === 'succeeded' || run.outcome === 'degraded') {
+    parts.push(`${c.added} added, ${c.changed} changed, ${c.removed} removed`);
+  }
+  if (run.errorCount > 0) {
+    parts.push(
+      `${run.errorCount} file error${run.errorCount === 1 ? '' : 's'}`,
+    );
+  }
+  if (run.repeats > 0) parts.push(`and ${run.repeats} more like it`);
+  return parts.join(' · ');
+}
+
+/**
+ * The source's runs, newest first, as a timeline; refreshed when a new run
+ * finishes (latestRunId changes), older pages on demand.
+ */
+export const RunHistory = ({
+  source,
+  latestRunId,
+}: {
+  source: string;
+  latestRunId: number | null;
+}) => {
+  const api = useApi(centralConfigApiRef);
+  const [runs, setRuns] = useState<SyncRun[]>([]);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<Error>();
+
+  const load = useCallback(
+    async (before?: number) => {
+      try {
+        const page = await api.getRuns({ source, before, limit: PAGE });
+        setRuns(prev => (before ? [...prev, ...page.runs] : page.runs));
+        setMore(page.next !== null);
+        setError(undefined);
+      } catch (e) {
+        setError(e as Error);
+      }
+    },
+    [api, source],
+  );
+
+  useEffect(() => {
+    load();
+  }, [load, latestRunId]);
+
+  return (
+    <div>
+      <Typography variant="h6">Run history</Typography>
+      {error && (
+        <Typography color="error" variant="body2">
+          Cannot read the run history: {error.message}
+        </Typography>
+      )}
+      {runs.length === 0 && !error && (
+        <Typography variant="body2">No runs yet.</Typography>
+      )}
+      <Timeline align="left">
+        {runs.map((run, i) => (
+          <TimelineItem key={run.id} data-testid="run">
+            <TimelineOppositeContent style={{ flex: 0.25 }}>
+              <Typography variant="body2" color="textSecondary">
+                <Time iso={run.finishedAt ?? run.startedAt} compact />
+              </Typography>
+            </TimelineOppositeContent>
+            <TimelineSeparator>
+              <TimelineDot color={DOT[run.outcome]} />
+              {i < runs.length - 1 && <TimelineConnector />}
+            </TimelineSeparator>
+            <TimelineContent>
+              <Typography variant="body2" component="div">
+                #{run.id} <OutcomeBadge outcome={run.outcome} />{' '}
+                <Revision revision={run.revision} url={run.revisionUrl} />
+              </Typography>
+              <Typography variant="caption" color="textSecondary">
+                {describe(run)}
+              </Typography>
+              {run.reason && (
+                <Typography variant="body2" color="error">
+                  {run.reason}
+                </Typography>
+              )}
+            </TimelineContent>
+          </TimelineItem>
+        ))}
+      </Timeline>
+      {more && (
+        <Button size="small" onClick={() => load(runs[runs.length - 1]?.id)}>
+          Older runs
+        </Button>
+      )}
+    </div>
+  );
+};

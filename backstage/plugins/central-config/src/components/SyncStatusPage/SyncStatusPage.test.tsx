@@ -1,0 +1,289 @@
+import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { centralConfigApiRef, EngineUnreachableError } from '../../api';
+import {
+  FakeCentralConfigApi,
+  lastSync,
+  NEW_REVISION,
+  REVISION,
+  run,
+  source,
+} from '../../__testUtils__/fakeEngine';
+import { SyncStatusPage } from './SyncStatusPage';
+
+function renderPage(api: FakeCentralConfigApi) {
+  return renderInTestApp(<SyncStatusPage />, {
+    apis: [
+      [centralConfigApiRef, api],
+      mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
+    ],
+  });
+}
+
+describe('SyncStatusPage', () => {
+  it('shows a synced source: state, revision linked to its commit, counts, next sync, catalog up to date', async () => {
+    const api = new FakeCentralConfigApi();
+    renderPage(api);
+
+    expect(await screen.findByText('Synced')).toBeInTheDocument();
+    const revision = within(screen.getByTestId('Revision')).getByText(
+      REVISION.slice(0, 8),
+    );
+    expect(revision.closest('a')).toHaveAttribute(
+      'href',
+      `https://git.example.com/acme/config/commit/${REVISION}`,
+    );
+    expect(screen.getByTestId('Entities')).toHaveTextContent(
+      '90 (last run: 3 added, 1 changed, 2 removed)',
+    );
+    expect(screen.getByTestId('Last success')).toHaveTextContent(
+      /2 minutes ago/,
+    );
+    expect(screen.getByTestId('Next sync')).toHaveTextContent(/in 3 minutes/);
+    expect(screen.getByTestId('ack-backstage')).toHaveTextContent(
+      'applied generation 4',
+    );
+    expect(screen.getByTestId('ack-backstage')).toHaveTextContent(
+      'it is up to date',
+    );
+    expect(await screen.findAllByTestId('run')).toHaveLength(1);
+    expect(screen.queryByText(/File errors/)).not.toBeInTheDocument();
+  });
+
+  it('shows a run in progress', async () => {
+    const api = new FakeCentralConfigApi();
+    api.status = lastSync({
+      sources: [source({ state: 'syncing', runningRunId: 8 })],
+    });
+    renderPage(api);
+
+    expect(await screen.findByText('Syncing')).toBeInTheDocument();
+    expect(screen.getByTestId('Next sync')).toHaveTextContent(
+      'running now (run #8)',
+    );
+  });
+
+  it('shows a degraded source with each file error: file linked at its revision, line, column, message', async () => {
+    const api = new FakeCentralConfigApi();
+    const fileError = {
+      file: 'rules/legacy/inventory.yaml',
+      line: 2,
+      column: 3,
+      severity: 'error' as const,
+      code: 'yaml-syntax',
+      message: 'did not find expected node content',
+      url: `https://git.example.com/acme/config/blob/${REVISION}/rules/legacy/inventory.yaml#L2`,
+    };
+    api.status = lastSync({
+      sources: [
+        source({
+          state: 'degraded',
+          failedFiles: 1,
+          errorCount: 1,
+          fileErrors: [fileError],
+          lastRun: run({ outcome: 'unchanged' }),
+        }),
+      ],
+    });
+    renderPage(api);
+
+    expect(await screen.findByText('Degraded')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /1 file has errors: it keeps the entities of the last good revision/,
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByText('File errors (1)')).toBeInTheDocument();
+    const link = screen.getByRole('link', {
+      name: /^rules\/legacy\/inventory\.yaml/,
+    });
+    expect(link).toHaveAttribute('href', fileError.url);
+    const row = link.closest('tr')!;
+    expect(row).toHaveTextContent('2');
+    expect(row).toHaveTextContent('3');
+    expect(row).toHaveTextContent('yaml-syntax');
+    expect(row).toHaveTextContent('did not find expected node content');
+  });
+
+  it('shows why a source failed and that the catalog keeps what it had', async () => {
+    const api = new FakeCentralConfigApi();
+    api.status = lastSync({
+      sources: [
+        source({
+          state: 'failed',
+          consecutiveFailures: 3,
+          lastRun: run({
+            outcome: 'failed',
+            reason: 'fetch: authentication required',
+            generation: 0,
+          }),
+        }),
+      ],
+    });
+    renderPage(api);
+
+    expect(await screen.findByText('Failed')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /The last sync failed \(3 times in a row\): fetch: authentication required/,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/keeps what was published before/),
+    ).toBeInTheDocument();
+  });
+
+  it('shows a source that never synced', async () => {
+    const api = new FakeCentralConfigApi();
+    api.status = lastSync({
+      generation: 0,
+      catalog: { acks: [] },
+      sources: [
+        source({
+          state: 'never',
+          revision: null,
+          revisionUrl: null,
+          lastAttemptAt: null,
+          lastSuccessAt: null,
+          lastSuccessRevision: null,
+          entityCount: 0,
+          lastRun: null,
+        }),
+      ],
+    });
+    api.runs = [];
+    renderPage(api);
+
+    expect(await screen.findByText('Never synced')).toBeInTheDocument();
+    expect(screen.getByText(/has never finished a sync/)).toBeInTheDocument();
+    expect(screen.getByTestId('Last success')).toHaveTextContent('never');
+    expect(screen.getByTestId('Revision')).toHaveTextContent('none');
+    expect(
+      screen.getByText(/No Backstage catalog has reported a generation yet/),
+    ).toBeInTheDocument();
+    expect(await screen.findByText('No runs yet.')).toBeInTheDocument();
+  });
+
+  it('says what to do when the engine cannot be reached', async () => {
+    const api = new FakeCentralConfigApi();
+    api.status = new EngineUnreachableError(
+      'The central-config engine does not answer (HTTP 504)',
+      504,
+    );
+    renderPage(api);
+
+    expect(
+      await screen.findByText('The central-config engine cannot be reached'),
+    ).toBeInTheDocument();
+    expect(screen.getByText(/Check that the engine runs/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Retry' })).toBeInTheDocument();
+
+    api.status = lastSync();
+    await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(await screen.findByText('Synced')).toBeInTheDocument();
+  });
+
+  it('warns when the catalog lags the engine for longer than a catch-up', async () => {
+    const api = new FakeCentralConfigApi();
+    const published = new Date(Date.now() - 10 * 60_000).toISOString();
+    api.status = lastSync({
+      generation: 6,
+      sources: [
+        source({ lastRun: run({ generation: 6, finishedAt: published }) }),
+      ],
+      catalog: {
+        acks: [
+          {
+            consumer: 'backstage',
+            generation: 4,
+            ackedAt: new Date(Date.now() - 20 * 60_000).toISOString(),
+            lagging: true,
+          },
+        ],
+      },
+    });
+    renderPage(api);
+
+    const ack = await screen.findByTestId('ack-backstage');
+    expect(ack).toHaveTextContent('lags the engine');
+    expect(ack).toHaveTextContent('applied generation 4');
+    expect(ack).toHaveTextContent('the engine is at 6');
+  });
+
+  it('shows a generation published seconds ago as being applied, not as a lag', async () => {
+    const api = new FakeCentralConfigApi();
+    api.status = lastSync({
+      generation: 5,
+      sources: [
+        source({
+          lastRun: run({ generation: 5, finishedAt: new Date().toISOString() }),
+        }),
+      ],
+      catalog: {
+        acks: [
+          {
+            consumer: 'backstage',
+            generation: 4,
+            ackedAt: new Date().toISOString(),
+            lagging: true,
+          },
+        ],
+      },
+    });
+    renderPage(api);
+
+    const ack = await screen.findByTestId('ack-backstage');
+    expect(ack).toHaveTextContent('is applying generation 5');
+    expect(ack).not.toHaveTextContent('lags');
+  });
+
+  it('says how to add a source when none is configured', async () => {
+    const api = new FakeCentralConfigApi();
+    api.status = lastSync({ sources: [] });
+    renderPage(api);
+
+    expect(
+      await screen.findByText('No sources configured'),
+    ).toBeInTheDocument();
+    expect(screen.getByText(/centralConfig.sources/)).toBeInTheDocument();
+  });
+
+  it('Sync now starts a run, follows it and shows its result without a reload', async () => {
+    const api = new FakeCentralConfigApi();
+    renderPage(api);
+    await screen.findByText('Synced');
+
+    api.runsById.set(8, run({ id: 8, outcome: 'running', finishedAt: null }));
+    await userEvent.click(
+      screen.getByRole('button', { name: 'Sync example now' }),
+    );
+    expect(await screen.findByText('Run #8 running…')).toBeInTheDocument();
+    expect(api.syncRequests).toEqual(['example']);
+
+    const finished = run({
+      id: 8,
+      trigger: 'manual',
+      outcome: 'degraded',
+      errorCount: 1,
+      revision: NEW_REVISION,
+    });
+    api.runsById.set(8, finished);
+    api.runs = [finished, ...api.runs];
+    api.status = lastSync({
+      sources: [
+        source({ state: 'degraded', failedFiles: 1, lastRun: finished }),
+      ],
+    });
+    expect(
+      await screen.findByText(
+        'Run #8 degraded: 1 file error; the other files are synced',
+        {},
+        { timeout: 3000 },
+      ),
+    ).toBeInTheDocument();
+    expect(await screen.findByText('Degraded')).toBeInTheDocument();
+    await waitFor(() => expect(screen.getAllByTestId('run')).toHaveLength(2));
+  });
+});

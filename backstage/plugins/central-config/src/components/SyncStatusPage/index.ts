@@ -1,0 +1,1 @@
+export { SyncStatusPage } from './SyncStatusPage';

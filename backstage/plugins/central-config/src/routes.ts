@@ -1,0 +1,4 @@
+import { createRouteRef } from '@backstage/frontend-plugin-api';
+
+/** The sync status page. */
+export const rootRouteRef = createRouteRef();
