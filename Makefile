@@ -33,8 +33,9 @@ test-go: ## Go tests, including real git smart-HTTP server tests and fuzz seed c
 test-backstage: ## the Backstage app: install, tsc, lint, prettier, unit tests (provider on SQLite and PostgreSQL)
 	bash backstage/scripts/check.sh
 
-test-backstage-integration: ## engine + Backstage backend on PostgreSQL, end to end, through Backstage's catalog API
+test-backstage-integration: ## engine + Backstage on PostgreSQL, end to end: catalog API, and the UI in Chromium (screenshots in test-output/)
 	bash backstage/scripts/setup.sh
+	backstage/scripts/yarn workspace app build
 	$(GO) test -tags backstage -count=1 -v -timeout 15m ./backstage/test/integration
 
 $(GOLANGCI_LINT):

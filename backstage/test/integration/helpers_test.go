@@ -248,13 +248,19 @@ func (e engine) entities() (generation int64, byRef map[string]entity, err error
 type lastSync struct {
 	Generation int64 `json:"generation"`
 	Sources    []struct {
-		ID       string  `json:"id"`
-		State    string  `json:"state"`
-		Revision *string `json:"revision"`
-		LastRun  *struct {
+		ID          string  `json:"id"`
+		State       string  `json:"state"`
+		Revision    *string `json:"revision"`
+		EntityCount int     `json:"entityCount"`
+		LastRun     *struct {
 			Revision *string `json:"revision"`
 			Outcome  string  `json:"outcome"`
 		} `json:"lastRun"`
+		FileErrors []struct {
+			File    string `json:"file"`
+			Line    int    `json:"line"`
+			Message string `json:"message"`
+		} `json:"fileErrors"`
 	} `json:"sources"`
 	Catalog struct {
 		Acks []struct {

@@ -81,6 +81,7 @@ type stack struct {
 	t           *testing.T
 	p           paths
 	dir         string
+	engineDB    string
 	env         []string
 	engineArgs  []string
 	backendArgs []string
@@ -192,8 +193,18 @@ func (s *stack) waitForRun(revision string, watch ...*process) lastSync {
 	return seen
 }
 
-func TestBackstageCatalogFollowsTheEngine(t *testing.T) {
-	summarizeFailures(t)
+// stackOptions vary the stack between tests.
+type stackOptions struct {
+	// engineFrequency is the engine's sync schedule, e.g. "{ seconds: 1 }".
+	engineFrequency string
+	// backendConfig is appended to the backend's test overlay (YAML).
+	backendConfig string
+}
+
+// newStack sets up, without starting them, the engine and the Backstage
+// backend on one throwaway PostgreSQL server, and a git server holding the
+// example config repository at its first commit.
+func newStack(t *testing.T, opts stackOptions) (*stack, *gittest.Repo) {
 	p := repoPaths(t)
 	dir := t.TempDir()
 
@@ -229,7 +240,7 @@ func TestBackstageCatalogFollowsTheEngine(t *testing.T) {
         branch: main
         token: %s
       schedule:
-        frequency: { seconds: 1 }
+        frequency: %s
   database:
     client: pg
     connection: %s
@@ -243,7 +254,7 @@ func TestBackstageCatalogFollowsTheEngine(t *testing.T) {
       url: %s/api/events/http/central-config
   logging:
     format: text
-`, repo.URL, gittest.Token, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, backendURL))
+`, repo.URL, gittest.Token, opts.engineFrequency, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, backendURL))
 
 	// The backend's test overlay: its port, a static token for the catalog
 	// API, and a poll slow enough to tell the event path apart.
@@ -266,14 +277,14 @@ catalog:
         frequency: { seconds: %[4]d }
         timeout: { seconds: 30 }
         initialDelay: { seconds: 1 }
-`, backendURL, backendPort, catalogToken, pollSeconds))
+`, backendURL, backendPort, catalogToken, pollSeconds)+opts.backendConfig)
 
 	password, _ := pgURL.User.Password()
 	if password == "" {
 		password = "unused-trust-auth"
 	}
 	s := &stack{
-		t: t, p: p, dir: dir,
+		t: t, p: p, dir: dir, engineDB: engineDB,
 		env: []string{
 			"NODE_ENV=production",
 			"CENTRAL_CONFIG_URL=http://127.0.0.1:" + fmt.Sprint(enginePort),
@@ -298,6 +309,14 @@ catalog:
 		engine:  engine{baseURL: fmt.Sprintf("http://127.0.0.1:%d", enginePort), token: engineToken},
 		catalog: catalog{baseURL: backendURL, token: catalogToken},
 	}
+
+	return s, repo
+}
+
+func TestBackstageCatalogFollowsTheEngine(t *testing.T) {
+	summarizeFailures(t)
+	s, repo := newStack(t, stackOptions{engineFrequency: "{ seconds: 1 }"})
+	p, backendURL := s.p, s.catalog.baseURL
 
 	eng := s.startEngine()
 	eventually(t, 60*time.Second, "first engine sync", func() error {
@@ -426,6 +445,14 @@ spec:
 	if code := post(t, backendURL+"/api/proxy/central-config/sync", catalogToken); code != 404 {
 		errorf(t, "proxy POST /sync answered %d, want 404 (only GET is proxied)", code)
 	}
+	// Sync now goes through the central-config backend plugin, which checks
+	// the permission (allow-all here) and adds the engine token.
+	if code := post(t, backendURL+"/api/central-config/sync", catalogToken); code != 202 {
+		errorf(t, "POST /api/central-config/sync answered %d, want 202", code)
+	}
+	if code := post(t, backendURL+"/api/central-config/sync", ""); code != 401 {
+		errorf(t, "POST /api/central-config/sync without credentials answered %d, want 401", code)
+	}
 
 	// The backend logged no warning or error beyond the two this set-up
 	// causes: a loopback backend.baseUrl in production, and no built
@@ -446,5 +473,5 @@ spec:
 
 	// The databases Backstage created for itself (documented in
 	// docs/backstage.md).
-	t.Logf("backstage databases: %s", strings.Join(backstageDatabases(t, engineDB), ", "))
+	t.Logf("backstage databases: %s", strings.Join(backstageDatabases(t, s.engineDB), ", "))
 }

@@ -37,6 +37,20 @@ export function duration(seconds: number | null): string {
   return `${m} min ${Math.round(seconds - m * 60)} s`;
 }
 
+/** A schedule interval: "every 10 s", "every 5 min", "every 1 h 30 min". */
+export function interval(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `every ${s} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  const parts = [];
+  if (h) parts.push(`${h} h`);
+  if (m) parts.push(`${m} min`);
+  if (rest) parts.push(`${rest} s`);
+  return `every ${parts.join(' ')}`;
+}
+
 /** A git SHA as its first 8 characters; other revisions as they are. */
 export function shortRevision(revision: string): string {
   return /^[0-9a-f]{40}$/i.test(revision) ? revision.slice(0, 8) : revision;

@@ -5,6 +5,7 @@ import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { ReactNode } from 'react';
+import { interval } from '../format';
 import { Revision } from '../Revision';
 import { StateBadge } from '../StateBadge';
 import { SyncNowButton } from '../SyncNowButton';
@@ -110,9 +111,7 @@ export const SourcePanel = ({
         <Fact label="Last attempt">
           <Time iso={source.lastAttemptAt} />
         </Fact>
-        <Fact label="Interval">
-          every {Math.round(source.intervalSeconds)} s
-        </Fact>
+        <Fact label="Interval">{interval(source.intervalSeconds)}</Fact>
       </Grid>
       <FileErrorsTable errors={source.fileErrors} />
       <RunHistory source={source.id} latestRunId={source.lastRun?.id ?? null} />
