@@ -1,5 +1,6 @@
 // Command genrepo writes a synthetic config repository of N entities in the
-// central-config format, for benchmarks and the validity oracle.
+// central-config format, for benchmarks and the validity oracle, and
+// optionally a Kafka topology (--kafka-topics, --kafka-apps).
 package main
 
 import (
@@ -13,6 +14,8 @@ import (
 
 func main() {
 	n := flag.Int("entities", 1000, "about how many entities to generate")
+	topics := flag.Int("kafka-topics", 0, "also write kafka/topology.yaml with this many topics (e.g. 5000)")
+	apps := flag.Int("kafka-apps", 1000, "applications of that topology")
 	out := flag.String("out", "", "folder to write (replaced)")
 	flag.Parse()
 	if *out == "" {
@@ -23,7 +26,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "genrepo:", err)
 		os.Exit(1)
 	}
-	for _, f := range testrepo.Generate(*n) {
+	files := testrepo.Generate(*n)
+	if *topics > 0 {
+		files = append(files, testrepo.GenerateKafka(*topics, *apps))
+	}
+	for _, f := range files {
 		p := filepath.Join(*out, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, "genrepo:", err)

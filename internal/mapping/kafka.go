@@ -72,6 +72,16 @@ func (m *mapper) kafkaEntities(res *Result, results []*fileResult, byPath map[st
 		}
 		return nil
 	}
+	// An application named like a service of the repository is that
+	// service (a Strimzi KafkaUser is usually named after its component):
+	// record it, so the topology links its node to the Component too.
+	for j := range topo.Applications {
+		if a := &topo.Applications[j]; a.Service == "" {
+			if e := service(a); e != nil {
+				a.Service = e.Ref.Name
+			}
+		}
+	}
 	entityNames := graph.TopicEntityNames(topo)
 	// Index the applications' topic refs by topic name once, instead of
 	// scanning every application for every topic.

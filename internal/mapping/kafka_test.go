@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/central-config/central-config/internal/diag"
@@ -64,6 +65,16 @@ applications:
 	}
 	if n := len(res.Topology.Topics); n != 2 {
 		t.Fatalf("the topology keeps both topics: %d", n)
+	}
+	// In the topology, applications are linked to their services: by
+	// service, or by a name that is a service's (as a Strimzi KafkaUser
+	// named after its component); others stay unlinked.
+	services := map[string]string{}
+	for _, a := range res.Topology.Applications {
+		services[a.Name] = a.Service
+	}
+	if want := map[string]string{"order-service": "order-service", "billing-consumer": "billing", "external-tool": ""}; !maps.Equal(services, want) {
+		t.Fatalf("the applications' services are %v, want %v", services, want)
 	}
 	for _, e := range res.Entities() {
 		if e.Ref.Name == "external-tool" || e.Ref.Name == "billing-consumer" {

@@ -77,3 +77,60 @@ func Generate(n int) []source.File {
 	}
 	return files
 }
+
+// GenerateKafka returns a Kafka topology document in the central-config
+// format (kafka/topology.yaml) of three clusters, topics topics spread
+// over them and apps applications, each producing to 2 and consuming 5
+// topics of one cluster (every twentieth also a prefix), for benchmarks of
+// the topology API and page. It is deterministic.
+func GenerateKafka(topics, apps int) source.File {
+	clusters := []string{"prod-eu", "prod-us", "staging"}
+	const domains = 50
+	var b strings.Builder
+	b.WriteString("apiVersion: central-config.io/kafka/v1\nclusters:\n")
+	for _, c := range clusters {
+		fmt.Fprintf(&b, "  - name: %s\n    environment: production\n    brokers: 6\n", c)
+	}
+	b.WriteString("topics:\n")
+	byCluster := map[string][]string{}
+	for i := range topics {
+		c := clusters[i%len(clusters)]
+		name := fmt.Sprintf("domain%02d.event%04d.v1", i%domains, i)
+		byCluster[c] = append(byCluster[c], name)
+		fmt.Fprintf(&b, "  - name: %s\n    cluster: %s\n    partitions: %d\n    replicas: 3\n    owner: team-%d\n    config:\n      retention.ms: 604800000\n",
+			name, c, 1+(i*7)%24, i%domains)
+	}
+	b.WriteString("applications:\n")
+	// A fixed linear congruential sequence: the same file on every run.
+	seed := uint64(1)
+	next := func(n int) int {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		return int((seed >> 33) % uint64(n))
+	}
+	// distinct picks k different topics of ts (fewer when ts is shorter).
+	distinct := func(ts []string, k int) []string {
+		seen := map[int]bool{}
+		var out []string
+		for len(out) < min(k, len(ts)) {
+			if j := next(len(ts)); !seen[j] {
+				seen[j] = true
+				out = append(out, ts[j])
+			}
+		}
+		return out
+	}
+	for i := range apps {
+		c := clusters[next(len(clusters))]
+		ts := byCluster[c]
+		if len(ts) == 0 {
+			continue
+		}
+		consumes := distinct(ts, 5)
+		if i%20 == 0 {
+			consumes = append(consumes, fmt.Sprintf("domain%02d.*", next(domains)))
+		}
+		fmt.Fprintf(&b, "  - name: app%04d\n    owner: team-%d\n    cluster: %s\n    consumerGroup: app%04d\n    produces: [%s]\n    consumes: [%s]\n",
+			i, i%domains, c, i, strings.Join(distinct(ts, 2), ", "), strings.Join(consumes, ", "))
+	}
+	return source.File{Path: "kafka/topology.yaml", Content: []byte(b.String())}
+}

@@ -19,7 +19,7 @@ import (
 // browser drives Debian's Chromium (headless) through the DevTools protocol
 // and saves a screenshot of every step under the test output folder.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	out  string
 	step int
@@ -30,7 +30,7 @@ type browser struct {
 
 // chromiumPath is CHROMIUM, else Debian's /usr/bin/chromium (installed by
 // .ci/run); tests never download a browser.
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	if p := os.Getenv("CHROMIUM"); p != "" {
 		return p
 	}
@@ -43,7 +43,7 @@ func chromiumPath(t *testing.T) string {
 
 // testOutput is where screenshots go: $CENTRAL_CONFIG_TEST_OUTPUT/<test>,
 // else test-output/<test> in the repository.
-func testOutput(t *testing.T, root string) string {
+func testOutput(t testing.TB, root string) string {
 	base := os.Getenv("CENTRAL_CONFIG_TEST_OUTPUT")
 	if base == "" {
 		base = filepath.Join(root, "test-output")
@@ -58,7 +58,7 @@ func testOutput(t *testing.T, root string) string {
 	return dir
 }
 
-func newBrowser(t *testing.T, root string) *browser {
+func newBrowser(t testing.TB, root string) *browser {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
@@ -133,21 +133,29 @@ func (b *browser) text() (string, error) {
 }
 
 // waitText waits until the page shows every one of texts and none of
-// absent, then saves a screenshot named shot.
+// absent (ignoring case), then saves a screenshot named shot.
 func (b *browser) waitText(shot string, texts []string, absent ...string) {
 	b.t.Helper()
+	defer func() {
+		if b.t.Failed() {
+			b.screenshot("failed-" + shot)
+		}
+	}()
 	eventually(b.t, 60*time.Second, "page shows "+strings.Join(texts, ", "), func() error {
 		s, err := b.text()
 		if err != nil {
 			return err
 		}
+		// innerText applies CSS text-transform (MUI upper-cases labels
+		// and buttons): compare without case.
+		low := strings.ToLower(s)
 		for _, want := range texts {
-			if !strings.Contains(s, want) {
+			if !strings.Contains(low, strings.ToLower(want)) {
 				return fmt.Errorf("no %q in the page; it shows:\n%s", want, clip(s, 1500))
 			}
 		}
 		for _, no := range absent {
-			if strings.Contains(s, no) {
+			if strings.Contains(low, strings.ToLower(no)) {
 				return fmt.Errorf("the page still shows %q", no)
 			}
 		}

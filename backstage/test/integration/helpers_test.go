@@ -27,7 +27,7 @@ import (
 // process is a server the test started: its output goes to a log file that
 // is printed when the test fails.
 type process struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	cmd  *exec.Cmd
 	log  string
@@ -37,7 +37,7 @@ type process struct {
 
 // start runs name (a label for logs) as a child that the kernel kills if
 // the test binary dies first.
-func start(t *testing.T, name, dir string, env []string, argv ...string) *process {
+func start(t testing.TB, name, dir string, env []string, argv ...string) *process {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logPath)
@@ -112,7 +112,7 @@ func (p *process) printLog(lines int) {
 // eventually retries check until it returns nil, failing the test with the
 // last error after timeout. It gives up early when one of the watched
 // processes exited.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() error, watch ...*process) {
+func eventually(t testing.TB, timeout time.Duration, what string, check func() error, watch ...*process) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var err error
@@ -132,7 +132,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, check func() e
 	}
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -277,7 +277,7 @@ func (e engine) lastSync() (lastSync, error) {
 	return s, err
 }
 
-func writeFile(t *testing.T, path, content string) {
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		fatalf(t, "%v", err)
@@ -285,7 +285,7 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 // post sends an empty POST with a bearer token and returns the status.
-func post(t *testing.T, url, token string) int {
+func post(t testing.TB, url, token string) int {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, nil)
 	if err != nil {
@@ -302,7 +302,7 @@ func post(t *testing.T, url, token string) int {
 
 // backstageDatabases lists the databases Backstage created on the server
 // of dbURL.
-func backstageDatabases(t *testing.T, dbURL string) []string {
+func backstageDatabases(t testing.TB, dbURL string) []string {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dbURL)
@@ -335,14 +335,14 @@ func record(msg string) {
 	failures.msgs = append(failures.msgs, msg)
 }
 
-func fatalf(t *testing.T, format string, args ...any) {
+func fatalf(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	record(msg)
 	t.Fatal(msg)
 }
 
-func errorf(t *testing.T, format string, args ...any) {
+func errorf(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	record(msg)
@@ -351,7 +351,7 @@ func errorf(t *testing.T, format string, args ...any) {
 
 // summarizeFailures must be called first in a test: its cleanup then runs
 // last, after the processes' logs.
-func summarizeFailures(t *testing.T) {
+func summarizeFailures(t testing.TB) {
 	t.Cleanup(func() {
 		failures.Lock()
 		defer failures.Unlock()

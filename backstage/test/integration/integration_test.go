@@ -41,7 +41,7 @@ const (
 // paths of the repository, the app and the example config repository.
 type paths struct{ root, app, example string }
 
-func repoPaths(t *testing.T) paths {
+func repoPaths(t testing.TB) paths {
 	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
@@ -56,7 +56,7 @@ func repoPaths(t *testing.T) paths {
 }
 
 // exampleFiles reads the example config repository as a commit's changes.
-func exampleFiles(t *testing.T, dir string) map[string]string {
+func exampleFiles(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	files := map[string]string{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -78,7 +78,7 @@ func exampleFiles(t *testing.T, dir string) map[string]string {
 }
 
 type stack struct {
-	t           *testing.T
+	t           testing.TB
 	p           paths
 	dir         string
 	engineDB    string
@@ -199,12 +199,16 @@ type stackOptions struct {
 	engineFrequency string
 	// backendConfig is appended to the backend's test overlay (YAML).
 	backendConfig string
+	// files is the config repository's first commit; nil means the
+	// example repository.
+	files map[string]string
 }
 
 // newStack sets up, without starting them, the engine and the Backstage
 // backend on one throwaway PostgreSQL server, and a git server holding the
-// example config repository at its first commit.
-func newStack(t *testing.T, opts stackOptions) (*stack, *gittest.Repo) {
+// config repository (the example one unless opts.files) at its first
+// commit.
+func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
 	p := repoPaths(t)
 	dir := t.TempDir()
 
@@ -220,7 +224,11 @@ func newStack(t *testing.T, opts stackOptions) (*stack, *gittest.Repo) {
 	// The config repository on a real git server.
 	git := gittest.NewServer(t)
 	repo := git.NewRepo("config")
-	repo.Commit("main", exampleFiles(t, p.example))
+	files := opts.files
+	if files == nil {
+		files = exampleFiles(t, p.example)
+	}
+	repo.Commit("main", files)
 
 	// The engine, built from this tree.
 	engineBin := filepath.Join(dir, "central-config")

@@ -1,0 +1,2 @@
+export * from './KafkaTopologyApi';
+export * from './types';

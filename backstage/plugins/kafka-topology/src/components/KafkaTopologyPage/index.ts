@@ -1,0 +1,1 @@
+export { KafkaTopologyPage, DEFAULT_INITIAL_LIMIT } from './KafkaTopologyPage';

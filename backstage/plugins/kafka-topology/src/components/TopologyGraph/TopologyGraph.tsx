@@ -1,0 +1,133 @@
+import cytoscape, { Core, ElementDefinition } from 'cytoscape';
+import fcose from 'cytoscape-fcose';
+import { useEffect, useRef } from 'react';
+import { KafkaTopology, NodeData } from '../../api';
+import { flowPositions } from './flowLayout';
+import { stylesheet } from './style';
+
+cytoscape.use(fcose);
+
+/** The layouts a user can pick. */
+export type LayoutName = 'fcose' | 'flow';
+
+/**
+ * Above this many elements the force layout is too slow to wait for, and
+ * the graph is drawn with the flow layout and viewport shortcuts.
+ */
+export const LARGE_GRAPH = 1500;
+
+/** The largest zoom a fit may give. */
+const MAX_FIT_ZOOM = 1.25;
+
+export type TopologyGraphProps = {
+  topology: KafkaTopology;
+  layout: LayoutName;
+  /** A node was clicked (undefined: the background). */
+  onSelect: (node: NodeData | undefined) => void;
+  /** Lets the parent fit and zoom. */
+  onReady?: (cy: Core) => void;
+  height?: number | string;
+};
+
+/**
+ * The topology drawn with Cytoscape.js: clusters as compound nodes, topics,
+ * applications, produce and consume edges. Clicking a node selects it and
+ * fades everything but its neighbourhood. At its first frame, the
+ * container gets data-rendered-nodes (the count Cytoscape holds) and the
+ * page a performance mark "kafka-topology-painted", for tests and
+ * benchmarks.
+ */
+export const TopologyGraph = ({
+  topology,
+  layout,
+  onSelect,
+  onReady,
+  height = '70vh',
+}: TopologyGraphProps) => {
+  const container = useRef<HTMLDivElement>(null);
+  const select = useRef(onSelect);
+  select.current = onSelect;
+  const ready = useRef(onReady);
+  ready.current = onReady;
+
+  useEffect(() => {
+    if (!container.current) return undefined;
+    const el = container.current;
+    const { nodes, edges } = topology.elements;
+    const large = nodes.length + edges.length > LARGE_GRAPH;
+    const effective: LayoutName = large ? 'flow' : layout;
+    const positions =
+      effective === 'flow'
+        ? flowPositions(
+            nodes.map(n => n.data),
+            edges.map(e => e.data),
+          )
+        : undefined;
+    const elements: ElementDefinition[] = [
+      ...nodes.map(n => ({
+        group: 'nodes' as const,
+        data: { ...n.data },
+        position: positions?.get(n.data.id),
+      })),
+      ...edges.map(e => ({ group: 'edges' as const, data: { ...e.data } })),
+    ];
+    el.removeAttribute('data-rendered-nodes');
+    const cy = cytoscape({
+      container: el,
+      elements,
+      style: stylesheet,
+      minZoom: 0.05,
+      maxZoom: 3,
+      // Big graphs: draw a bitmap while panning and zooming.
+      textureOnViewport: large,
+      hideEdgesOnViewport: large,
+      pixelRatio: large ? 1 : 'auto',
+      layout:
+        effective === 'flow'
+          ? { name: 'preset', fit: true, padding: 30 }
+          : ({
+              name: 'fcose',
+              quality: nodes.length > 300 ? 'draft' : 'default',
+              animate: false,
+              randomize: true,
+              nodeDimensionsIncludeLabels: true,
+              packComponents: true,
+              fit: true,
+              padding: 30,
+            } as cytoscape.LayoutOptions),
+    });
+    // A small graph fitted to the screen would be drawn huge.
+    if (cy.zoom() > MAX_FIT_ZOOM) {
+      cy.zoom(MAX_FIT_ZOOM);
+      cy.center();
+    }
+    el.setAttribute('data-layout', effective);
+    // The first frame Cytoscape draws: what a user sees first.
+    cy.one('render', () => {
+      el.setAttribute('data-rendered-nodes', String(cy.nodes().length));
+      performance.mark('kafka-topology-painted');
+    });
+
+    cy.on('tap', event => {
+      cy.elements().removeClass('faded');
+      if (event.target === cy || !event.target.isNode?.()) {
+        select.current(undefined);
+        return;
+      }
+      const node = event.target;
+      const keep = node.closedNeighborhood().union(node.ancestors());
+      cy.elements().not(keep).not(keep.ancestors()).addClass('faded');
+      select.current(node.data() as NodeData);
+    });
+    ready.current?.(cy);
+    return () => cy.destroy();
+  }, [topology, layout]);
+
+  return (
+    <div
+      ref={container}
+      data-testid="kafka-graph"
+      style={{ width: '100%', height, background: '#fafafa' }}
+    />
+  );
+};

@@ -1,0 +1,69 @@
+import { EdgeData, NodeData } from '../../api';
+import { flowPositions } from './flowLayout';
+
+const cluster = (name: string): NodeData => ({
+  id: `cluster:${name}`,
+  type: 'cluster',
+  label: name,
+  declared: true,
+});
+const topic = (on: string, name: string): NodeData => ({
+  id: `topic:${on}/${name}`,
+  type: 'topic',
+  label: name,
+  parent: `cluster:${on}`,
+  declared: true,
+});
+const app = (name: string, parent?: string): NodeData => ({
+  id: `app:${name}`,
+  type: 'application',
+  label: name,
+  kind: 'service',
+  parent: parent && `cluster:${parent}`,
+});
+const edge = (
+  source: string,
+  target: string,
+  kind: EdgeData['kind'],
+): EdgeData => ({
+  id: `e:${source}->${target}`,
+  source,
+  target,
+  kind,
+  pattern: '',
+  patternType: 'literal',
+});
+
+describe('flowPositions', () => {
+  it('puts producers left of their topics and consumers right, cluster by cluster', () => {
+    const nodes = [
+      cluster('a'),
+      cluster('b'),
+      topic('a', 'orders'),
+      topic('b', 'payments'),
+      app('checkout', 'a'),
+      app('billing', 'a'),
+      app('ledger', 'b'),
+      app('audit'),
+    ];
+    const edges = [
+      edge('app:checkout', 'topic:a/orders', 'produces'),
+      edge('topic:a/orders', 'app:billing', 'consumes'),
+      edge('topic:b/payments', 'app:ledger', 'consumes'),
+      edge('topic:a/orders', 'app:audit', 'consumes'),
+    ];
+    const p = flowPositions(nodes, edges);
+
+    expect(p.get('app:checkout')!.x).toBeLessThan(p.get('topic:a/orders')!.x);
+    expect(p.get('topic:a/orders')!.x).toBeLessThan(p.get('app:billing')!.x);
+    // Cluster b's block starts below all of cluster a's rows.
+    expect(p.get('topic:b/payments')!.y).toBeGreaterThan(
+      p.get('app:billing')!.y,
+    );
+    // The application on no single cluster comes last.
+    const ys = [...p.values()].map(v => v.y);
+    expect(p.get('app:audit')!.y).toBe(Math.max(...ys));
+    // Compound clusters get no position of their own.
+    expect(p.has('cluster:a')).toBe(false);
+  });
+});

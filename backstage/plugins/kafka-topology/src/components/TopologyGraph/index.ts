@@ -1,0 +1,3 @@
+export { TopologyGraph, LARGE_GRAPH } from './TopologyGraph';
+export type { LayoutName } from './TopologyGraph';
+export { COLORS } from './style';

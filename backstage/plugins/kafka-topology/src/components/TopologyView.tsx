@@ -1,0 +1,123 @@
+import { Progress } from '@backstage/core-components';
+import Box from '@material-ui/core/Box';
+import IconButton from '@material-ui/core/IconButton';
+import Tooltip from '@material-ui/core/Tooltip';
+import Typography from '@material-ui/core/Typography';
+import FullscreenIcon from '@material-ui/icons/Fullscreen';
+import ZoomInIcon from '@material-ui/icons/ZoomIn';
+import ZoomOutIcon from '@material-ui/icons/ZoomOut';
+import Alert from '@material-ui/lab/Alert';
+import type { Core } from 'cytoscape';
+import { startTransition, useRef, useState } from 'react';
+import { KafkaTopology, NodeData } from '../api';
+import { Legend } from './Legend';
+import { NodePanel } from './NodePanel';
+import { LayoutName, TopologyGraph } from './TopologyGraph';
+
+/**
+ * A drawn topology with its counts, fit and zoom buttons, the legend and
+ * the details panel of the clicked node. Shared by the page and the entity
+ * tab.
+ */
+export const TopologyView = ({
+  topology,
+  loading,
+  layout,
+  onFocus,
+  height,
+}: {
+  topology?: KafkaTopology;
+  loading: boolean;
+  layout: LayoutName;
+  onFocus: (id: string) => void;
+  height?: number | string;
+}) => {
+  const cy = useRef<Core>();
+  const [selected, setSelected] = useState<NodeData>();
+  const zoom = (factor: number) => {
+    const c = cy.current;
+    if (!c) return;
+    c.zoom({
+      level: c.zoom() * factor,
+      renderedPosition: { x: c.width() / 2, y: c.height() / 2 },
+    });
+  };
+
+  if (!topology) {
+    return loading ? <Progress /> : null;
+  }
+  const { counts } = topology;
+  if (counts.topics + counts.applications === 0) {
+    return (
+      <Alert severity="info">
+        Nothing matches these filters. Clear a filter or search for another
+        name.
+      </Alert>
+    );
+  }
+  return (
+    <Box display="flex" flexDirection="column" style={{ gap: 8 }}>
+      <Box display="flex" alignItems="center" style={{ gap: 8 }}>
+        <Typography variant="body2" data-testid="kafka-counts">
+          {counts.clusters} clusters, {counts.topics} topics,{' '}
+          {counts.applications} applications, {counts.edges} connections
+        </Typography>
+        {loading && <Typography variant="caption">updating…</Typography>}
+        <Box flexGrow={1} />
+        <Tooltip title="Fit to screen">
+          <IconButton
+            size="small"
+            aria-label="Fit"
+            onClick={() => cy.current?.fit(undefined, 30)}
+          >
+            <FullscreenIcon />
+          </IconButton>
+        </Tooltip>
+        <Tooltip title="Zoom in">
+          <IconButton
+            size="small"
+            aria-label="Zoom in"
+            onClick={() => zoom(1.3)}
+          >
+            <ZoomInIcon />
+          </IconButton>
+        </Tooltip>
+        <Tooltip title="Zoom out">
+          <IconButton
+            size="small"
+            aria-label="Zoom out"
+            onClick={() => zoom(1 / 1.3)}
+          >
+            <ZoomOutIcon />
+          </IconButton>
+        </Tooltip>
+      </Box>
+      <Box display="flex" style={{ gap: 16 }} alignItems="flex-start">
+        <Box flexGrow={1} minWidth={0}>
+          <TopologyGraph
+            topology={topology}
+            layout={layout}
+            // The panel's entity link may suspend while it loads the
+            // entity's title: keep the graph on screen meanwhile.
+            onSelect={node => startTransition(() => setSelected(node))}
+            onReady={c => {
+              cy.current = c;
+            }}
+            height={height}
+          />
+        </Box>
+        {selected && (
+          <NodePanel
+            node={selected}
+            onClose={() => setSelected(undefined)}
+            onFocus={id => {
+              setSelected(undefined);
+              onFocus(id);
+            }}
+          />
+        )}
+      </Box>
+      <Legend />
+    </Box>
+  );
+};
