@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,6 +65,15 @@ type env struct {
 	lookupEnv      func(string) (string, bool)
 	configFiles    []string
 	log            *slog.Logger
+	// ctx ends serve like a signal does; context.Background when nil.
+	ctx context.Context
+}
+
+func (e *env) context() context.Context {
+	if e.ctx == nil {
+		return context.Background()
+	}
+	return e.ctx
 }
 
 func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {

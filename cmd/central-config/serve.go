@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 
 	"github.com/central-config/central-config/internal/config"
 	"github.com/central-config/central-config/internal/httpapi"
+	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/drift"
+	"github.com/central-config/central-config/internal/kafka/live"
 	"github.com/central-config/central-config/internal/mapping"
 	"github.com/central-config/central-config/internal/notify"
 	"github.com/central-config/central-config/internal/source"
@@ -57,7 +61,7 @@ func serveCmd(e *env, args []string) int {
 		return exitUsage
 	}
 	log := newLogger(e.stderr, cfg.Logging)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(e.context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	st, err := openStore(ctx, cfg.Database)
@@ -71,6 +75,11 @@ func serveCmd(e *env, args []string) int {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpapi.NewMetrics(reg)
 	sy, err := newSyncer(cfg, st, log, metrics)
+	if err != nil {
+		log.Error("invalid configuration", "error", err)
+		return exitUsage
+	}
+	monitor, err := newKafkaMonitor(cfg.Kafka.Discovery, log, metrics)
 	if err != nil {
 		log.Error("invalid configuration", "error", err)
 		return exitUsage
@@ -89,16 +98,20 @@ func serveCmd(e *env, args []string) int {
 	}
 	handler := httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
 		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: metrics, Log: log,
-		StatusCacheTTL: 250 * time.Millisecond, Topology: sy.Topology})
+		StatusCacheTTL: 250 * time.Millisecond, Topology: sy.Topology, Drift: driftOf(monitor, sy)})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	kafkaClusters := 0
+	if d := cfg.Kafka.Discovery; d != nil {
+		kafkaClusters = len(d.Clusters)
+	}
 	log.Info("central-config engine started", "version", version, "address", "http://"+ln.Addr().String(),
-		"sources", len(sy.SourceIDs()), "database", cfg.Database.Client)
+		"sources", len(sy.SourceIDs()), "database", cfg.Database.Client, "kafkaDiscoveryClusters", kafkaClusters)
 
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sy.Run(ctx)
-	}()
+	var loops sync.WaitGroup
+	loops.Go(func() { sy.Run(ctx) })
+	if monitor != nil {
+		loops.Go(func() { monitor.Run(ctx) })
+	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server failed", "error", err)
@@ -110,8 +123,56 @@ func serveCmd(e *env, args []string) int {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
-	<-done
+	loops.Wait()
 	return 0
+}
+
+// newKafkaMonitor builds live discovery of the configured Kafka clusters;
+// nil when discovery is off.
+func newKafkaMonitor(d *config.KafkaDiscovery, log *slog.Logger, metrics *httpapi.Metrics) (*live.Monitor, error) {
+	if d == nil {
+		return nil, nil
+	}
+	opts := live.Options{Log: log, Observe: metrics.ObserveDiscovery}
+	if d.Interval != nil {
+		opts.Interval = d.Interval.Std()
+	}
+	if d.Timeout != nil {
+		opts.Timeout = d.Timeout.Std()
+	}
+	for i, c := range d.Clusters {
+		lc := live.Cluster{Seeds: c.BootstrapServers, Scope: drift.Scope{Cluster: c.Name, TopicsWithoutCluster: c.TopicsWithoutCluster,
+			IgnoreTopics: d.IgnoreTopics, IgnoreGroups: d.IgnoreGroups}}
+		if c.SASL != nil {
+			lc.SASL = &live.SASL{Mechanism: c.SASL.Mechanism, Username: c.SASL.Username, Password: c.SASL.Password.Reveal()}
+		}
+		if c.TLS != nil && c.TLS.Enabled {
+			tc, err := live.TLSConfig(c.TLS.CAFile, c.TLS.ServerName)
+			if err != nil {
+				return nil, fmt.Errorf("%s.kafka.discovery.clusters[%d].tls.caFile: %w", config.Key, i, err)
+			}
+			lc.TLS = tc
+		}
+		opts.Clusters = append(opts.Clusters, lc)
+	}
+	return live.NewMonitor(opts), nil
+}
+
+// driftOf is the API's Options.Drift: the monitor's last observations
+// compared with the topology, once every source has been read (before
+// that, topics of an unread source would all look undeclared). Nil when
+// discovery is off.
+func driftOf(m *live.Monitor, sy *syncer.Syncer) func(context.Context, *kafka.Topology) ([]drift.Cluster, error) {
+	if m == nil {
+		return nil
+	}
+	return func(_ context.Context, top *kafka.Topology) ([]drift.Cluster, error) {
+		if unread := sy.Unread(); len(unread) > 0 {
+			return nil, fmt.Errorf("%w: drift is compared once every source has been read by this engine; not read yet: %s",
+				httpapi.ErrKafkaUnavailable, strings.Join(unread, ", "))
+		}
+		return m.Report(top), nil
+	}
 }
 
 // migrateCmd applies the database migrations and exits.

@@ -44,6 +44,9 @@ type Config struct {
 	Logging Logging `config:"logging"`
 	// Notify tells consumers about new generations.
 	Notify Notify `config:"notify"`
+	// Kafka configures what the engine does with Kafka clusters beyond
+	// reading their declarations (live discovery and drift).
+	Kafka Kafka `config:"kafka"`
 }
 
 // Notify configures notifications sent after a sync publishes a new
@@ -227,6 +230,9 @@ func (c *Config) check() error {
 	case "", "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("%s.logging.level must be debug, info, warn or error, not %q", Key, c.Logging.Level)
+	}
+	if err := c.Kafka.check(); err != nil {
+		return err
 	}
 	rules, err := mapping.CompileRules(c.Rules)
 	if err != nil {

@@ -176,3 +176,92 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestKafkaDiscoveryIsReadWithSecretsFromTheEnvironment(t *testing.T) {
+	p := write(t, t.TempDir(), "app-config.yaml", `
+centralConfig:
+  kafka:
+    discovery:
+      interval: {minutes: 2}
+      timeout: PT5S
+      ignoreTopics: ["_schemas", "connect-*"]
+      ignoreGroups: ["console-consumer-*"]
+      clusters:
+        - name: acme-events
+          bootstrapServers: ["kafka-0.example.com:9093", "kafka-1.example.com:9093"]
+          topicsWithoutCluster: true
+          sasl: {mechanism: scram-sha-512, username: central-config, password: "${KAFKA_PASSWORD}"}
+          tls: {enabled: true, caFile: /etc/kafka/ca.pem, serverName: kafka.example.com}
+        - name: plain
+          bootstrapServers: ["localhost:9092"]
+`)
+	cfg, err := Load([]string{p}, envOf(map[string]string{"KAFKA_PASSWORD": "kafka-pw-secret"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Kafka.Discovery
+	if d == nil || d.Interval.Std() != 2*time.Minute || d.Timeout.Std() != 5*time.Second || len(d.Clusters) != 2 ||
+		d.IgnoreTopics[1] != "connect-*" || d.IgnoreGroups[0] != "console-consumer-*" {
+		t.Fatalf("discovery = %+v", d)
+	}
+	c := d.Clusters[0]
+	if c.Name != "acme-events" || len(c.BootstrapServers) != 2 || !c.TopicsWithoutCluster ||
+		c.SASL.Mechanism != "SCRAM-SHA-512" || c.SASL.Username != "central-config" || c.SASL.Password.Reveal() != "kafka-pw-secret" ||
+		!c.TLS.Enabled || c.TLS.CAFile != "/etc/kafka/ca.pem" || c.TLS.ServerName != "kafka.example.com" {
+		t.Fatalf("cluster = %+v, sasl %+v, tls %+v (the mechanism is normalised to upper case)", c, c.SASL, c.TLS)
+	}
+	if d.Clusters[1].SASL != nil || d.Clusters[1].TLS != nil {
+		t.Fatalf("a cluster without sasl and tls: %+v", d.Clusters[1])
+	}
+	if out := fmt.Sprintf("%+v %#v", *c.SASL, *c.SASL); strings.Contains(out, "kafka-pw-secret") {
+		t.Fatalf("the password prints: %s", out)
+	}
+	empty, err := Load([]string{write(t, t.TempDir(), "app-config.yaml", "centralConfig: {}\n")}, envOf(nil), nil)
+	if err != nil || empty.Kafka.Discovery != nil {
+		t.Fatalf("without the key discovery is off: %+v, %v", empty.Kafka, err)
+	}
+}
+
+func TestKafkaDiscoveryMistakesNameTheKey(t *testing.T) {
+	cluster := func(extra string) string {
+		return "centralConfig:\n  kafka:\n    discovery:\n      clusters:\n        - {name: prod, bootstrapServers: ['k:9092']" + extra + "}\n"
+	}
+	tests := []struct {
+		name, content, want string
+	}{
+		{"no clusters", "centralConfig:\n  kafka:\n    discovery: {interval: {minutes: 1}}\n",
+			"centralConfig.kafka.discovery.clusters must list at least one cluster"},
+		{"a cluster without a name", "centralConfig:\n  kafka:\n    discovery:\n      clusters: [{bootstrapServers: ['k:9092']}]\n",
+			"centralConfig.kafka.discovery.clusters[0].name is required"},
+		{"a cluster twice", "centralConfig:\n  kafka:\n    discovery:\n      clusters:\n        - {name: a, bootstrapServers: ['k:1']}\n        - {name: a, bootstrapServers: ['k:2']}\n",
+			`centralConfig.kafka.discovery.clusters[1].name: cluster "a" is listed twice`},
+		{"no bootstrap servers", "centralConfig:\n  kafka:\n    discovery:\n      clusters: [{name: a}]\n",
+			"centralConfig.kafka.discovery.clusters[0].bootstrapServers must list at least one host:port"},
+		{"a server without a port", "centralConfig:\n  kafka:\n    discovery:\n      clusters: [{name: a, bootstrapServers: [kafka]}]\n",
+			`centralConfig.kafka.discovery.clusters[0].bootstrapServers[0]: "kafka" is not host:port`},
+		{"a port that is no number", "centralConfig:\n  kafka:\n    discovery:\n      clusters: [{name: a, bootstrapServers: ['kafka:http']}]\n",
+			"the port must be a number from 1 to 65535"},
+		{"an unknown SASL mechanism", cluster(", sasl: {mechanism: GSSAPI, username: u, password: p}"),
+			`centralConfig.kafka.discovery.clusters[0].sasl.mechanism must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, not "GSSAPI"`},
+		{"SASL without a username", cluster(", sasl: {mechanism: PLAIN, password: p}"),
+			"centralConfig.kafka.discovery.clusters[0].sasl.username is required"},
+		{"SASL whose password variable is unset", cluster(", sasl: {mechanism: PLAIN, username: u, password: '${UNSET_KAFKA_PASSWORD}'}"),
+			"centralConfig.kafka.discovery.clusters[0].sasl.password is required (an unset ${VAR} leaves it out)"},
+		{"a CA file without TLS enabled", cluster(", tls: {caFile: ca.pem}"),
+			"centralConfig.kafka.discovery.clusters[0].tls: caFile and serverName need enabled: true"},
+		{"a zero interval", "centralConfig:\n  kafka:\n    discovery: {interval: PT0S, clusters: [{name: a, bootstrapServers: ['k:1']}]}\n",
+			"centralConfig.kafka.discovery.interval must be longer than 0"},
+		{"a star inside an ignore pattern", "centralConfig:\n  kafka:\n    discovery: {ignoreTopics: ['a*b'], clusters: [{name: a, bootstrapServers: ['k:1']}]}\n",
+			`centralConfig.kafka.discovery.ignoreTopics[0]: "a*b" must be a name, or a prefix ending in *`},
+		{"an unknown key", cluster(", bootstrap: x"), "unknown key centralConfig.kafka.discovery.clusters[0].bootstrap"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(t, t.TempDir(), "app-config.yaml", tt.content)
+			_, err := Load([]string{p}, envOf(nil), nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/drift"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
 	"github.com/central-config/central-config/internal/syncer"
@@ -83,6 +84,14 @@ type Options struct {
 	// error that wraps ErrKafkaUnavailable (nothing read yet). Any other
 	// error is a 500.
 	Topology func(ctx context.Context) (*kafka.Topology, map[string]string, error)
+	// Drift compares what live discovery last saw of each configured
+	// Kafka cluster with the topology (from Topology), for GET
+	// /central-config/kafka/drift, the drift fields of the topology
+	// graph and the drift metrics. Nil means discovery is off. An error
+	// that wraps ErrKafkaUnavailable (the topology is not complete yet)
+	// answers the drift route with 503 and leaves the drift fields out
+	// of the graph.
+	Drift func(ctx context.Context, top *kafka.Topology) ([]drift.Cluster, error)
 }
 
 //go:embed openapi.yaml
@@ -154,6 +163,9 @@ func New(opts Options) http.Handler {
 		mux:     http.NewServeMux(),
 	}
 	s.tokenHash = sha256.Sum256([]byte(opts.Token))
+	if opts.Drift != nil && opts.Topology != nil {
+		register(opts.Registry, prometheus.Collector(&driftCollector{findings: s.driftFindings}))
+	}
 
 	s.handle("GET /healthz", public, s.healthz)
 	s.handle("GET /readyz", public, s.readyz)
@@ -168,6 +180,7 @@ func New(opts Options) http.Handler {
 	s.handle("POST /central-config/catalog-acks", write, s.catalogAck)
 	s.handle("GET /central-config/kafka/topology", read, s.kafkaTopology)
 	s.handle("GET /central-config/kafka/clusters", read, s.kafkaClusters)
+	s.handle("GET /central-config/kafka/drift", read, s.kafkaDrift)
 	s.mux.Handle("/", s.instrument("unmatched", http.HandlerFunc(s.unmatched)))
 	return s.mux
 }

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/drift"
 	"github.com/central-config/central-config/internal/kafka/graph"
 )
 
@@ -32,6 +34,11 @@ type kafkaClustersJSON struct {
 	Clusters []graph.ClusterSummary `json:"clusters"`
 }
 
+// kafkaDriftJSON is the answer of GET /central-config/kafka/drift.
+type kafkaDriftJSON struct {
+	Clusters []drift.Cluster `json:"clusters"`
+}
+
 // kafkaTopology serves the Kafka topology as a graph, narrowed by the
 // query parameters cluster, owner, system, search and focus (with depth).
 func (s *server) kafkaTopology(w http.ResponseWriter, r *http.Request) {
@@ -50,6 +57,15 @@ func (s *server) kafkaTopology(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	var clusters []drift.Cluster
+	if s.opts.Drift != nil {
+		var err error
+		clusters, err = s.opts.Drift(r.Context(), top)
+		if err != nil && !errors.Is(err, ErrKafkaUnavailable) {
+			s.internal(w, r, "cannot compare the Kafka clusters with the topology", err)
+			return
+		}
+	}
 	g := graph.Elements(top, graph.Filter{
 		Cluster: q.Get("cluster"),
 		Owner:   q.Get("owner"),
@@ -57,7 +73,7 @@ func (s *server) kafkaTopology(w http.ResponseWriter, r *http.Request) {
 		Search:  q.Get("search"),
 		Focus:   q.Get("focus"),
 		Depth:   depth,
-	}, graph.Options{ServiceSystem: systems})
+	}, graph.Options{ServiceSystem: systems, Drift: clusters})
 	writeJSON(w, http.StatusOK, kafkaTopologyJSON{Elements: g, Counts: g.Counts()})
 }
 
@@ -68,6 +84,47 @@ func (s *server) kafkaClusters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, kafkaClustersJSON{Clusters: graph.Clusters(top)})
+}
+
+// kafkaDrift serves what live discovery found on each configured cluster
+// and how it differs from the topology; an empty list when discovery is
+// off.
+func (s *server) kafkaDrift(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Drift == nil {
+		writeJSON(w, http.StatusOK, kafkaDriftJSON{Clusters: []drift.Cluster{}})
+		return
+	}
+	top, _, ok := s.kafkaTopologyOf(w, r)
+	if !ok {
+		return
+	}
+	clusters, err := s.opts.Drift(r.Context(), top)
+	switch {
+	case errors.Is(err, ErrKafkaUnavailable):
+		s.error(w, http.StatusServiceUnavailable, "kafka-unavailable", err.Error())
+		return
+	case err != nil:
+		s.internal(w, r, "cannot compare the Kafka clusters with the topology", err)
+		return
+	}
+	if clusters == nil {
+		clusters = []drift.Cluster{}
+	}
+	writeJSON(w, http.StatusOK, kafkaDriftJSON{Clusters: clusters})
+}
+
+// driftFindings compares the clusters with the topology for the drift
+// metrics; nil when either is not available.
+func (s *server) driftFindings(ctx context.Context) []drift.Cluster {
+	top, _, err := s.opts.Topology(ctx)
+	if err != nil {
+		return nil
+	}
+	clusters, err := s.opts.Drift(ctx, top)
+	if err != nil {
+		return nil
+	}
+	return clusters
 }
 
 // kafkaTopologyOf gets the topology from Options.Topology; ok is false

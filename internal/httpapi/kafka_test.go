@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/drift"
 	"github.com/central-config/central-config/internal/kafka/graph"
 )
 
@@ -261,5 +263,174 @@ func TestKafkaClusters(t *testing.T) {
 			status: http.StatusUnauthorized, code: "unauthorized"},
 		{name: "protected reads without a configured token are refused", opts: chain(serving(shop, nil), protectReads, noToken), req: get,
 			status: http.StatusForbidden, code: "token-not-configured"},
+	})
+}
+
+var discoveredAt = time.Date(2025, 3, 4, 10, 25, 0, 0, time.UTC)
+
+// shopObservations is what discovery saw of the shop's clusters: prod
+// holds orders.v1 with 6 partitions and replication 1, no payments.v1,
+// an undeclared topic and an undeclared consumer group; stage did not
+// answer.
+var shopObservations = []drift.Observation{
+	{Scope: drift.Scope{Cluster: "prod"}, State: drift.StateOK, CheckedAt: discoveredAt, Observed: drift.Observed{
+		Topics: []drift.Topic{{Name: "orders.v1", Partitions: 6, Replicas: 1}, {Name: "stray.v1", Partitions: 1, Replicas: 1}},
+		Groups: []string{"order-service", "console-consumer-1"},
+	}},
+	{Scope: drift.Scope{Cluster: "stage"}, State: drift.StateUnreachable, CheckedAt: discoveredAt,
+		Error: "list topics: unable to dial: dial tcp 10.0.0.9:9092: connect: connection refused"},
+}
+
+// discovering serves the shop with live discovery: Options.Drift compares
+// the observations with the topology the handler passes.
+func discovering(t *testing.T, obs []drift.Observation) func(*Options) {
+	return chain(serving(kafkaShop(t), nil), func(o *Options) {
+		o.Drift = func(_ context.Context, top *kafka.Topology) ([]drift.Cluster, error) {
+			return drift.Report(top, obs), nil
+		}
+	})
+}
+
+func driftFails(err error) func(*Options) {
+	return func(o *Options) {
+		o.Drift = func(context.Context, *kafka.Topology) ([]drift.Cluster, error) { return nil, err }
+	}
+}
+
+func TestKafkaDrift(t *testing.T) {
+	get := request{method: http.MethodGet, target: "/central-config/kafka/drift"}
+	runCases(t, []apiCase{
+		{name: "it serves each cluster's state and findings", opts: discovering(t, shopObservations), req: get, status: http.StatusOK,
+			check: func(t *testing.T, _ *env, res response) {
+				want := `{"clusters":[` +
+					`{"cluster":"prod","declared":true,"state":"ok","checkedAt":"2025-03-04T10:25:00Z","error":null,"findings":[` +
+					`{"kind":"missing-topic","topic":"payments.v1"},` +
+					`{"kind":"undeclared-topic","topic":"stray.v1"},` +
+					`{"kind":"partitions-mismatch","topic":"orders.v1","declared":12,"actual":6},` +
+					`{"kind":"replication-mismatch","topic":"orders.v1","declared":3,"actual":1},` +
+					`{"kind":"undeclared-consumer-group","group":"console-consumer-1"}]},` +
+					`{"cluster":"stage","declared":true,"state":"unreachable","checkedAt":"2025-03-04T10:25:00Z",` +
+					`"error":"list topics: unable to dial: dial tcp 10.0.0.9:9092: connect: connection refused","findings":[]}]}`
+				if got := strings.TrimSpace(string(res.body)); got != want {
+					t.Errorf("body\n got %s\nwant %s", got, want)
+				}
+			}},
+		{name: "a cluster never discovered has no time, error or findings",
+			opts: discovering(t, []drift.Observation{{Scope: drift.Scope{Cluster: "typo"}, State: drift.StateNever}}), req: get, status: http.StatusOK,
+			check: func(t *testing.T, _ *env, res response) {
+				want := `{"clusters":[{"cluster":"typo","declared":false,"state":"never","checkedAt":null,"error":null,"findings":[]}]}`
+				if got := strings.TrimSpace(string(res.body)); got != want {
+					t.Errorf("body\n got %s\nwant %s", got, want)
+				}
+			}},
+		{name: "without discovery it is an empty list", opts: serving(kafkaShop(t), nil), req: get, status: http.StatusOK,
+			check: func(t *testing.T, _ *env, res response) {
+				if got := strings.TrimSpace(string(res.body)); got != `{"clusters":[]}` {
+					t.Errorf("body %s", got)
+				}
+			}},
+		{name: "without discovery or topology it is an empty list too", req: get, status: http.StatusOK},
+		{name: "before every source is read it answers kafka-unavailable with the reason",
+			opts:   chain(serving(kafkaShop(t), nil), driftFails(fmt.Errorf("%w: not read yet: platform", ErrKafkaUnavailable))),
+			req:    get,
+			status: http.StatusServiceUnavailable, code: "kafka-unavailable",
+			check: func(t *testing.T, _ *env, res response) {
+				if !strings.Contains(string(res.body), "not read yet: platform") {
+					t.Errorf("message: %s", res.body)
+				}
+			}},
+		{name: "with discovery but no topology it answers kafka-unavailable",
+			opts: driftFails(errors.New("not called")), req: get, status: http.StatusServiceUnavailable, code: "kafka-unavailable"},
+		{name: "a failing comparison is an internal error", opts: chain(serving(kafkaShop(t), nil), driftFails(errors.New("boom"))), req: get,
+			status: http.StatusInternalServerError, code: "internal"},
+		{name: "protected reads need the token", opts: chain(discovering(t, shopObservations), protectReads), req: get,
+			status: http.StatusUnauthorized, code: "unauthorized"},
+		{name: "protected reads without a configured token are refused", opts: chain(discovering(t, shopObservations), protectReads, noToken), req: get,
+			status: http.StatusForbidden, code: "token-not-configured"},
+	})
+}
+
+func TestKafkaTopologyShowsDrift(t *testing.T) {
+	get := request{method: http.MethodGet, target: "/central-config/kafka/topology"}
+	driftFields := []string{
+		`"id":"cluster:prod","type":"cluster","label":"prod","declared":true,"live":"ok"`,
+		`"id":"cluster:stage","type":"cluster","label":"stage","declared":true,"live":"unreachable","liveError":"list topics: unable to dial: dial tcp 10.0.0.9:9092: connect: connection refused"`,
+		`"id":"topic:prod/orders.v1","type":"topic","label":"orders.v1","parent":"cluster:prod","entityRef":"resource:default/prod--orders.v1","declared":true,"drift":"mismatch","driftDetail":"12 partitions declared, 6 on the cluster; replication factor 3 declared, 1 on the cluster"`,
+		`"id":"topic:prod/payments.v1","type":"topic","label":"payments.v1","parent":"cluster:prod","entityRef":"resource:default/payments.v1","declared":true,"drift":"missing","driftDetail":"declared, but not on the cluster"`,
+		`"id":"topic:prod/stray.v1","type":"topic","label":"stray.v1","parent":"cluster:prod","declared":false,"drift":"undeclared","driftDetail":"on the cluster, but no document declares it","cluster":"prod"`,
+	}
+	runCases(t, []apiCase{
+		{name: "nodes carry the drift, and undeclared topics are nodes in their cluster", opts: discovering(t, shopObservations), req: get,
+			status: http.StatusOK,
+			check: func(t *testing.T, _ *env, res response) {
+				for _, want := range driftFields {
+					if !strings.Contains(string(res.body), want) {
+						t.Errorf("the body lacks %s\nbody: %s", want, res.body)
+					}
+				}
+				var body topologyBody
+				res.decode(t, &body)
+				if body.Counts.Topics != 4 {
+					t.Errorf("counts %+v, want 4 topics (stray.v1 added)", body.Counts)
+				}
+			}},
+		{name: "filters apply to the undeclared topics", opts: discovering(t, shopObservations),
+			req: request{method: http.MethodGet, target: "/central-config/kafka/topology?search=stray"}, status: http.StatusOK,
+			check: wantGraph([]string{"cluster:prod", "topic:prod/stray.v1"}, nil)},
+		{name: "before every source is read the graph has no drift fields",
+			opts: chain(serving(kafkaShop(t), nil), driftFails(fmt.Errorf("%w: not read yet", ErrKafkaUnavailable))), req: get, status: http.StatusOK,
+			check: func(t *testing.T, _ *env, res response) {
+				if strings.Contains(string(res.body), `"drift"`) || strings.Contains(string(res.body), `"live"`) || strings.Contains(string(res.body), "stray") {
+					t.Errorf("drift fields without a complete topology: %s", res.body)
+				}
+			}},
+		{name: "a failing comparison is an internal error", opts: chain(serving(kafkaShop(t), nil), driftFails(errors.New("boom"))), req: get,
+			status: http.StatusInternalServerError, code: "internal"},
+	})
+}
+
+func TestDriftMetrics(t *testing.T) {
+	e := newEnv(t, nil, discovering(t, shopObservations))
+	m := NewMetrics(e.reg) // what the engine gives the monitor
+	m.ObserveDiscovery("prod", discoveredAt, nil)
+	m.ObserveDiscovery("stage", discoveredAt, errors.New("refused"))
+	m.ObserveDiscovery("stage", discoveredAt, errors.New("refused"))
+	tests := []struct {
+		metric string
+		labels map[string]string
+		value  float64 // -1: no series
+	}{
+		{"central_config_kafka_drift_findings", map[string]string{"cluster": "prod", "kind": "missing-topic"}, 1},
+		{"central_config_kafka_drift_findings", map[string]string{"cluster": "prod", "kind": "partitions-mismatch"}, 1},
+		{"central_config_kafka_drift_findings", map[string]string{"cluster": "prod", "kind": "undeclared-consumer-group"}, 1},
+		{"central_config_kafka_drift_findings", map[string]string{"cluster": "stage", "kind": "missing-topic"}, -1},
+		{"central_config_kafka_discovery_last_success_timestamp_seconds", map[string]string{"cluster": "prod"}, float64(discoveredAt.Unix())},
+		{"central_config_kafka_discovery_last_success_timestamp_seconds", map[string]string{"cluster": "stage"}, -1},
+		{"central_config_kafka_discovery_errors_total", map[string]string{"cluster": "prod"}, 0},
+		{"central_config_kafka_discovery_errors_total", map[string]string{"cluster": "stage"}, 2},
+	}
+	for _, tt := range tests {
+		v, ok := metricValue(t, e.reg, tt.metric, tt.labels)
+		switch {
+		case tt.value < 0 && ok:
+			t.Errorf("%s%v = %v, want no series", tt.metric, tt.labels, v)
+		case tt.value >= 0 && (!ok || v != tt.value):
+			t.Errorf("%s%v = %v (present %v), want %v", tt.metric, tt.labels, v, ok, tt.value)
+		}
+	}
+	t.Run("no findings is 0 for every kind, so alerts see the all-clear", func(t *testing.T) {
+		e := newEnv(t, nil, discovering(t, []drift.Observation{{Scope: drift.Scope{Cluster: "stage"}, State: drift.StateOK,
+			Observed: drift.Observed{Topics: []drift.Topic{{Name: "orders.v1", Partitions: 1, Replicas: 1}}}}}))
+		for _, k := range drift.Kinds {
+			if v, ok := metricValue(t, e.reg, "central_config_kafka_drift_findings", map[string]string{"cluster": "stage", "kind": string(k)}); !ok || v != 0 {
+				t.Errorf("%s = %v (present %v), want 0", k, v, ok)
+			}
+		}
+	})
+	t.Run("without a complete topology there are no findings samples", func(t *testing.T) {
+		e := newEnv(t, nil, chain(serving(kafkaShop(t), nil), driftFails(ErrKafkaUnavailable)))
+		if v, ok := metricValue(t, e.reg, "central_config_kafka_drift_findings", map[string]string{"cluster": "prod", "kind": "missing-topic"}); ok {
+			t.Errorf("a sample %v from an incomplete topology", v)
+		}
 	})
 }

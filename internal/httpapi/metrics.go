@@ -1,12 +1,15 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/kafka/drift"
 	"github.com/central-config/central-config/internal/store"
 )
 
@@ -23,6 +26,9 @@ type Metrics struct {
 	ackGeneration *prometheus.GaugeVec
 	httpRequests  *prometheus.CounterVec
 	fetchBytes    *prometheus.CounterVec
+	// Kafka discovery, per configured cluster.
+	discoverySuccess *prometheus.GaugeVec
+	discoveryErrors  *prometheus.CounterVec
 }
 
 // fileErrorsMu makes a source's reset-and-set of file error gauges atomic,
@@ -76,6 +82,14 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "central_config_fetch_bytes_total",
 			Help: "Bytes fetched from a source.",
 		}, []string{"source"})),
+		discoverySuccess: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "central_config_kafka_discovery_last_success_timestamp_seconds",
+			Help: "When live discovery last listed a Kafka cluster's topics and consumer groups, as a Unix time.",
+		}, []string{"cluster"})),
+		discoveryErrors: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "central_config_kafka_discovery_errors_total",
+			Help: "Live discoveries of a Kafka cluster that failed (unreachable, authentication, timeout).",
+		}, []string{"cluster"})),
 	}
 }
 
@@ -140,6 +154,52 @@ func (m *Metrics) ObserveFetchBytes(source string, n int) {
 		return
 	}
 	m.fetchBytes.WithLabelValues(source).Add(float64(n))
+}
+
+// ObserveDiscovery records the outcome of one live discovery of a Kafka
+// cluster; it has the signature of live.Options.Observe.
+func (m *Metrics) ObserveDiscovery(cluster string, at time.Time, err error) {
+	if m == nil {
+		return
+	}
+	errs := m.discoveryErrors.WithLabelValues(cluster) // present from the first discovery on, also at 0
+	if err != nil {
+		errs.Inc()
+		return
+	}
+	m.discoverySuccess.WithLabelValues(cluster).Set(float64(at.UnixNano()) / 1e9)
+}
+
+// driftFindingsDesc describes the drift findings gauge.
+var driftFindingsDesc = prometheus.NewDesc("central_config_kafka_drift_findings",
+	"Differences between a Kafka cluster and the declared topology, by kind, as of the cluster's last successful discovery "+
+		"compared with the current topology; absent while the cluster is unreachable or the topology is not complete.",
+	[]string{"cluster", "kind"}, nil)
+
+// driftCollector computes the drift findings gauge at scrape time, so it
+// always agrees with GET /central-config/kafka/drift: findings compare
+// the last discovery with the topology of the moment.
+type driftCollector struct {
+	findings func(context.Context) []drift.Cluster
+}
+
+func (c *driftCollector) Describe(ch chan<- *prometheus.Desc) { ch <- driftFindingsDesc }
+
+func (c *driftCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, cl := range c.findings(ctx) {
+		if cl.State != drift.StateOK {
+			continue
+		}
+		counts := map[drift.Kind]int{}
+		for _, f := range cl.Findings {
+			counts[f.Kind]++
+		}
+		for _, k := range drift.Kinds {
+			ch <- prometheus.MustNewConstMetric(driftFindingsDesc, prometheus.GaugeValue, float64(counts[k]), cl.Cluster, string(k))
+		}
+	}
 }
 
 func (m *Metrics) setGeneration(g int64) { m.generation.Set(float64(g)) }

@@ -104,6 +104,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		{"acks", "/central-config/catalog-acks", []string{"POST"}},
 		{"kafka topology", "/central-config/kafka/topology", []string{"GET"}},
 		{"kafka clusters", "/central-config/kafka/clusters", []string{"GET"}},
+		{"kafka drift", "/central-config/kafka/drift", []string{"GET"}},
 	}
 	if got, want := specDoc.Paths.Len(), len(tests); got != want {
 		t.Errorf("openapi.yaml documents %d paths, the API serves %d", got, want)

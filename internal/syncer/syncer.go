@@ -202,6 +202,20 @@ func (s *Syncer) Topology(context.Context) (*kafka.Topology, map[string]string, 
 	return topo, systems, nil
 }
 
+// Unread lists the sources (in config order) whose files this process
+// has not mapped yet, so whose part of Topology is still missing: before
+// their first successful run, and forever on a replica that never holds
+// their sync lock.
+func (s *Syncer) Unread() []string {
+	var out []string
+	for _, id := range s.order {
+		if s.sources[id].previous.Load() == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // SourceIDs lists the configured sources in config order.
 func (s *Syncer) SourceIDs() []string { return s.order }
 

@@ -434,3 +434,21 @@ func TestTheLinksOfTheLastSnapshotAreKeptForTheStatusAPI(t *testing.T) {
 		})
 	}
 }
+
+func TestASourceIsUnreadUntilItsFirstSuccessfulRun(t *testing.T) {
+	e := newEngine(t, nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile})
+	if got := e.sy.Unread(); len(got) != 1 || got[0] != "main" {
+		t.Fatalf("before any run Unread = %v, want [main]", got)
+	}
+	e.server.SetDown(true)
+	e.sync(store.Failed)
+	if got := e.sy.Unread(); len(got) != 1 {
+		t.Fatalf("a failed fetch reads nothing: Unread = %v", got)
+	}
+	e.server.SetDown(false)
+	e.sync(store.Succeeded)
+	if got := e.sy.Unread(); len(got) != 0 {
+		t.Fatalf("after a successful run Unread = %v, want none", got)
+	}
+}

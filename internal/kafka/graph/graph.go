@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/drift"
 )
 
 // Node types, the data.type of a node.
@@ -48,12 +49,14 @@ type Node struct {
 //
 //   - cluster: id cluster:<name>; environment, brokers, bootstrap,
 //     version, description; declared is false for a cluster that topics name but no
-//     document declares.
+//     document declares; live and liveError with Options.Drift.
 //   - topic: id topic:<cluster>/<name> (topic:<name> for a topic on no
 //     named cluster); parent cluster:<cluster>; cluster, partitions,
 //     replicas, owner, description, config; declared is false for a topic
-//     an application references but no document declares; entityRef
-//     resource:default/<TopicEntityNames name> for declared topics.
+//     an application references but no document declares, and for one
+//     that discovery found on a cluster (Options.Drift); entityRef
+//     resource:default/<TopicEntityNames name> for declared topics;
+//     drift and driftDetail with Options.Drift.
 //   - application: id app:<name>; parent cluster:<c> when every topic it
 //     touches is on cluster c; kind (service, user, stream, connector,
 //     ksql), owner, service, system (from Options.ServiceSystem),
@@ -68,6 +71,16 @@ type NodeData struct {
 	EntityRef string `json:"entityRef,omitempty"`
 	// Declared is set for clusters and topics.
 	Declared *bool `json:"declared,omitempty"`
+	// Live is the state of the cluster's last discovery (ok or
+	// unreachable), and LiveError why it failed; both only when
+	// discovery is configured for the cluster and has run.
+	Live      drift.State `json:"live,omitempty"`
+	LiveError string      `json:"liveError,omitempty"`
+	// Drift says how a topic differs from its cluster (missing,
+	// undeclared or mismatch), DriftDetail how in words; only with
+	// discovery.
+	Drift       string `json:"drift,omitempty"`
+	DriftDetail string `json:"driftDetail,omitempty"`
 
 	// Clusters.
 	Environment string `json:"environment,omitempty"`
@@ -169,6 +182,10 @@ type Options struct {
 	// name) to the system it is part of, as the catalog knows it. It
 	// feeds Filter.System and the system of application nodes.
 	ServiceSystem map[string]string
+	// Drift is what live discovery found, compared with the topology
+	// (nil when discovery is off). It adds the topics found on a cluster
+	// that no document declares, and the drift fields of nodes.
+	Drift []drift.Cluster
 }
 
 // IDs of nodes and edges.
@@ -204,7 +221,7 @@ type index struct {
 
 type topicNode struct {
 	key  kafka.TopicKey
-	decl *kafka.Topic // nil when only referenced
+	decl *kafka.Topic // nil when only referenced, or only found on a cluster
 }
 
 type edge struct {
@@ -216,7 +233,9 @@ type edge struct {
 func (x *index) n() int            { return len(x.topics) + len(x.apps) }
 func (x *index) appNode(i int) int { return len(x.topics) + i }
 
-func build(t *kafka.Topology) *index {
+// build indexes the topology; found are the topics discovery found on a
+// cluster that no document declares, added as nodes without edges.
+func build(t *kafka.Topology, found ...kafka.TopicKey) *index {
 	x := &index{topicIdx: make(map[kafka.TopicKey]int, len(t.Topics))}
 	x.topics = make([]topicNode, 0, len(t.Topics))
 	for i := range t.Topics {
@@ -247,6 +266,12 @@ func build(t *kafka.Topology) *index {
 					x.topics = append(x.topics, topicNode{key: r.Key()})
 				}
 			}
+		}
+	}
+	for _, k := range found {
+		if _, ok := x.topicIdx[k]; !ok {
+			x.topicIdx[k] = len(x.topics)
+			x.topics = append(x.topics, topicNode{key: k})
 		}
 	}
 	x.topicID = make([]string, len(x.topics))
@@ -341,12 +366,16 @@ func Elements(t *kafka.Topology, f Filter, opts ...Options) Graph {
 		if op.ServiceSystem != nil {
 			o.ServiceSystem = op.ServiceSystem
 		}
+		if op.Drift != nil {
+			o.Drift = op.Drift
+		}
 	}
 	g := Graph{Nodes: []Node{}, Edges: []Edge{}}
 	if t == nil {
 		return g
 	}
-	x := build(t)
+	ann := annotate(t, o.Drift)
+	x := build(t, ann.undeclared...)
 	systems := newSystems(o.ServiceSystem)
 	keep := x.filter(f, systems)
 
@@ -378,6 +407,9 @@ func Elements(t *kafka.Topology, f Filter, opts ...Options) Graph {
 			d.Declared = ptr(true)
 			d.Environment, d.Brokers, d.Bootstrap, d.Version, d.Description = c.Environment, c.Brokers, c.Bootstrap, c.Version, c.Description
 		}
+		if l, ok := ann.clusters[name]; ok {
+			d.Live, d.LiveError = l.state, l.err
+		}
 		g.Nodes = append(g.Nodes, Node{Data: d})
 	}
 	for _, i := range topics {
@@ -392,6 +424,9 @@ func Elements(t *kafka.Topology, f Filter, opts ...Options) Graph {
 			d.Partitions, d.Replicas, d.Owner, d.Description = tp.Partitions, tp.Replicas, tp.Owner, tp.Description
 			d.Config = maps.Clone(tp.Config)
 			d.EntityRef = "resource:default/" + entityNames[tn.key]
+		}
+		if a := ann.topics[tn.key]; a != nil {
+			d.Drift, d.DriftDetail = a.drift, strings.Join(a.details, "; ")
 		}
 	}
 	for _, i := range apps {
