@@ -92,7 +92,7 @@ export const KafkaTopologyPage = ({
     !filtered && params.get('all') !== '1' && total > initialLimit;
   const topology = useTopology(query, !clusters || overview);
   useEffect(() => {
-    if (overview) performance.mark('kafka-overview-painted');
+    if (overview) performance.mark?.('kafka-overview-painted');
   }, [overview]);
 
   let body;

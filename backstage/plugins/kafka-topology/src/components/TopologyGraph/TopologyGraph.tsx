@@ -105,7 +105,7 @@ export const TopologyGraph = ({
     // The first frame Cytoscape draws: what a user sees first.
     cy.one('render', () => {
       el.setAttribute('data-rendered-nodes', String(cy.nodes().length));
-      performance.mark('kafka-topology-painted');
+      performance.mark?.('kafka-topology-painted');
     });
 
     cy.on('tap', event => {

@@ -35,7 +35,7 @@ const edge = (
 });
 
 describe('flowPositions', () => {
-  it('puts producers left of their topics and consumers right, cluster by cluster', () => {
+  it('puts producers left of their topics, consumers right, and unproduced topics first, cluster by cluster', () => {
     const nodes = [
       cluster('a'),
       cluster('b'),
@@ -56,6 +56,10 @@ describe('flowPositions', () => {
 
     expect(p.get('app:checkout')!.x).toBeLessThan(p.get('topic:a/orders')!.x);
     expect(p.get('topic:a/orders')!.x).toBeLessThan(p.get('app:billing')!.x);
+    // A topic nobody in the graph produces to comes first, left of the
+    // application that reads it.
+    expect(p.get('topic:b/payments')!.x).toBeLessThan(p.get('app:ledger')!.x);
+    expect(p.get('topic:b/payments')!.x).toBeLessThan(p.get('app:checkout')!.x);
     // Cluster b's block starts below all of cluster a's rows.
     expect(p.get('topic:b/payments')!.y).toBeGreaterThan(
       p.get('app:billing')!.y,

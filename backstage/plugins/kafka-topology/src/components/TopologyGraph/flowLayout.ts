@@ -9,26 +9,33 @@ const CLUSTER_GAP = 90;
 type Position = { x: number; y: number };
 
 /**
- * A left-to-right layout, producer -> topic -> consumer: applications that
- * produce to a topic of a block in the left column, topics in the middle,
- * applications that only consume on the right. Each cluster is a block of
- * rows of its own, so compound clusters never overlap; applications on no
- * single cluster get a last block. Linear in the size of the graph, so it
- * is also the layout for graphs too big for a force layout.
+ * A left-to-right layout, producer -> topic -> consumer, in four columns:
+ * topics nobody in the graph produces to (what flows in from outside, or
+ * what a focused service reads), the applications that produce, the topics
+ * they produce to, and the applications that only consume. Each cluster is
+ * a block of rows of its own, so compound clusters never overlap;
+ * applications on no single cluster get a last block. Linear in the size
+ * of the graph, so it is also the layout for graphs too big for a force
+ * layout.
  */
 export function flowPositions(
   nodes: NodeData[],
   edges: EdgeData[],
 ): Map<string, Position> {
-  const producers = new Set(
-    edges.filter(e => e.kind === 'produces').map(e => e.source),
-  );
-  type Block = { left: NodeData[]; middle: NodeData[]; right: NodeData[] };
+  const producers = new Set<string>();
+  const produced = new Set<string>();
+  for (const e of edges) {
+    if (e.kind === 'produces') {
+      producers.add(e.source);
+      produced.add(e.target);
+    }
+  }
+  type Block = NodeData[][];
   const blocks = new Map<string, Block>();
   const block = (key: string) => {
     let b = blocks.get(key);
     if (!b) {
-      b = { left: [], middle: [], right: [] };
+      b = [[], [], [], []];
       blocks.set(key, b);
     }
     return b;
@@ -39,9 +46,8 @@ export function flowPositions(
       continue;
     }
     const b = block(n.parent ?? '');
-    if (n.type === 'topic') b.middle.push(n);
-    else if (producers.has(n.id)) b.left.push(n);
-    else b.right.push(n);
+    if (n.type === 'topic') b[produced.has(n.id) ? 2 : 0].push(n);
+    else b[producers.has(n.id) ? 1 : 3].push(n);
   }
   const positions = new Map<string, Position>();
   let top = 0;
@@ -50,9 +56,8 @@ export function flowPositions(
     a === '' || b === '' ? Number(a === '') - Number(b === '') : 0,
   );
   for (const key of keys) {
-    const b = blocks.get(key)!;
-    const rows = Math.max(b.left.length, b.middle.length, b.right.length, 1);
-    const columns = [b.left, b.middle, b.right];
+    const columns = blocks.get(key)!;
+    const rows = Math.max(1, ...columns.map(c => c.length));
     for (let c = 0; c < columns.length; c++) {
       // Centre shorter columns against the tallest one.
       const start = top + ((rows - columns[c].length) * ROW) / 2;
