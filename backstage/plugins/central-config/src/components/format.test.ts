@@ -1,4 +1,10 @@
-import { duration, interval, isStale, relativeTime, shortRevision } from './format';
+import {
+  duration,
+  interval,
+  isStale,
+  relativeTime,
+  shortRevision,
+} from './format';
 
 describe('format', () => {
   it('writes schedule intervals the way people say them', () => {
@@ -16,7 +22,9 @@ describe('format', () => {
   });
 
   it('shortens git SHAs only', () => {
-    expect(shortRevision('08d188c09a32fdc734d02f8706a7741a0eedd882')).toBe('08d188c0');
+    expect(shortRevision('08d188c09a32fdc734d02f8706a7741a0eedd882')).toBe(
+      '08d188c0',
+    );
     expect(shortRevision('sha256:abc')).toBe('sha256:abc');
   });
 

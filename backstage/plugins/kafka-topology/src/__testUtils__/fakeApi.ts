@@ -8,7 +8,14 @@ import {
 
 /** A small topology: one cluster, two topics, a producer and a consumer. */
 export const NODES: NodeData[] = [
-  { id: 'cluster:acme-events', type: 'cluster', label: 'acme-events', declared: true, environment: 'prod', brokers: 3 },
+  {
+    id: 'cluster:acme-events',
+    type: 'cluster',
+    label: 'acme-events',
+    declared: true,
+    environment: 'prod',
+    brokers: 3,
+  },
   {
     id: 'topic:acme-events/orders.v1',
     type: 'topic',
@@ -67,7 +74,15 @@ export function topology(nodes: NodeData[] = NODES): KafkaTopology {
 export class FakeKafkaApi implements KafkaTopologyApi {
   queries: TopologyQuery[] = [];
   clusters: KafkaClusterSummary[] = [
-    { name: 'acme-events', declared: true, environment: 'prod', topics: 2, producers: 1, consumers: 1, applications: 2 },
+    {
+      name: 'acme-events',
+      declared: true,
+      environment: 'prod',
+      topics: 2,
+      producers: 1,
+      consumers: 1,
+      applications: 2,
+    },
   ];
   answer: (q: TopologyQuery) => KafkaTopology = () => topology();
 

@@ -38,7 +38,9 @@ describe('KafkaTopologyPage', () => {
   it('draws the whole topology with its counts when it is small', async () => {
     const api = new FakeKafkaApi();
     renderPage(api);
-    expect(await screen.findByText('topic:acme-events/orders.v1')).toBeInTheDocument();
+    expect(
+      await screen.findByText('topic:acme-events/orders.v1'),
+    ).toBeInTheDocument();
     expect(screen.getByTestId('kafka-counts')).toHaveTextContent(
       '1 clusters, 2 topics, 2 applications, 0 connections',
     );
@@ -53,7 +55,9 @@ describe('KafkaTopologyPage', () => {
     await screen.findByText('app:billing');
 
     await userEvent.type(screen.getByLabelText('Search'), 'orders');
-    await waitFor(() => expect(screen.queryByText('app:billing')).not.toBeInTheDocument());
+    await waitFor(() =>
+      expect(screen.queryByText('app:billing')).not.toBeInTheDocument(),
+    );
     expect(api.queries[api.queries.length - 1]).toEqual({ search: 'orders' });
     // Typing is debounced: not one request per key.
     expect(api.queries.length).toBeLessThanOrEqual(3);
@@ -61,48 +65,78 @@ describe('KafkaTopologyPage', () => {
 
   it('reads its filters from the URL, so a view can be linked', async () => {
     const api = new FakeKafkaApi();
-    renderPage(api, undefined, '/kafka?cluster=acme-events&focus=app%3Abilling&depth=2');
+    renderPage(
+      api,
+      undefined,
+      '/kafka?cluster=acme-events&focus=app%3Abilling&depth=2',
+    );
     await screen.findByText('app:billing');
-    expect(api.queries).toEqual([{ cluster: 'acme-events', focus: 'app:billing', depth: '2' }]);
+    expect(api.queries).toEqual([
+      { cluster: 'acme-events', focus: 'app:billing', depth: '2' },
+    ]);
     expect(screen.getByText('Show all')).toBeInTheDocument();
   });
 
   it('shows the details of a clicked topic, its catalog entity and its drift', async () => {
     const api = new FakeKafkaApi();
     renderPage(api);
-    await userEvent.click(await screen.findByText('topic:acme-events/payments.v1'));
+    await userEvent.click(
+      await screen.findByText('topic:acme-events/payments.v1'),
+    );
     const panel = screen.getByTestId('kafka-node-panel');
     expect(panel).toHaveTextContent('payments.v1');
     expect(panel).toHaveTextContent('Partitions6');
-    expect(panel).toHaveTextContent('Drift (mismatch): 6 partitions declared, 3 on the cluster');
+    expect(panel).toHaveTextContent(
+      'Drift (mismatch): 6 partitions declared, 3 on the cluster',
+    );
 
     await userEvent.click(screen.getByText('topic:acme-events/orders.v1'));
     await waitFor(() =>
-      expect(screen.getByTestId('kafka-node-panel')).toHaveTextContent('retention.ms = 604800000'),
+      expect(screen.getByTestId('kafka-node-panel')).toHaveTextContent(
+        'retention.ms = 604800000',
+      ),
     );
-    expect(await screen.findByRole('link', { name: /acme-events-orders-v1/ })).toBeInTheDocument();
+    expect(
+      await screen.findByRole('link', { name: /acme-events-orders-v1/ }),
+    ).toBeInTheDocument();
   });
 
   it("focuses on a node's neighbourhood from its panel", async () => {
     const api = new FakeKafkaApi();
     renderPage(api);
     await userEvent.click(await screen.findByText('app:order-service'));
-    await userEvent.click(await screen.findByRole('button', { name: 'Show its neighbourhood' }));
+    await userEvent.click(
+      await screen.findByRole('button', { name: 'Show its neighbourhood' }),
+    );
     await waitFor(() =>
-      expect(api.queries[api.queries.length - 1]).toEqual({ focus: 'app:order-service', depth: '1' }),
+      expect(api.queries[api.queries.length - 1]).toEqual({
+        focus: 'app:order-service',
+        depth: '1',
+      }),
     );
   });
 
   it('opens on a cluster overview instead of drawing a topology above the limit', async () => {
     const api = new FakeKafkaApi();
     api.clusters = [
-      { name: 'big', declared: true, topics: 5000, producers: 600, consumers: 800, applications: 1000 },
+      {
+        name: 'big',
+        declared: true,
+        topics: 5000,
+        producers: 600,
+        consumers: 800,
+        applications: 1000,
+      },
     ];
     renderPage(api, 1500);
-    expect(await screen.findByTestId('kafka-overview')).toHaveTextContent('6000 topics and applications');
+    expect(await screen.findByTestId('kafka-overview')).toHaveTextContent(
+      '6000 topics and applications',
+    );
     expect(api.queries).toEqual([]);
 
-    await userEvent.click(screen.getByRole('button', { name: 'Draw this cluster' }));
+    await userEvent.click(
+      screen.getByRole('button', { name: 'Draw this cluster' }),
+    );
     await waitFor(() => expect(api.queries).toEqual([{ cluster: 'big' }]));
   });
 
@@ -118,6 +152,8 @@ describe('KafkaTopologyPage', () => {
     const api = new FakeKafkaApi();
     api.answer = q => (q.owner ? topology([]) : topology());
     renderPage(api, undefined, '/kafka?owner=nobody');
-    expect(await screen.findByText(/Nothing matches these filters/)).toBeInTheDocument();
+    expect(
+      await screen.findByText(/Nothing matches these filters/),
+    ).toBeInTheDocument();
   });
 });
