@@ -49,7 +49,7 @@ func (b *Backstage) Published(run store.Run) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		b.report(b.send(ctx, event{Source: run.SourceID, Generation: run.Generation, Revision: run.Revision, RunID: run.ID}))
+		b.report(run, b.send(ctx, event{Source: run.SourceID, Generation: run.Generation, Revision: run.Revision, RunID: run.ID}))
 	}()
 }
 
@@ -79,19 +79,20 @@ func (b *Backstage) send(ctx context.Context, e event) error {
 }
 
 // report logs the first failure of an outage and the recovery, not every
-// failed notification.
-func (b *Backstage) report(err error) {
+// failed notification, with the source and run that published.
+func (b *Backstage) report(run store.Run, err error) {
 	if b.Log == nil {
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	log := b.Log.With("source", run.SourceID, "run", run.ID)
 	switch {
 	case err != nil && !b.failing:
 		b.failing = true
-		b.Log.Warn("cannot notify Backstage of a new generation; the catalog will catch up at its next poll", "url", b.URL, "error", err)
+		log.Warn("cannot notify Backstage of a new generation; the catalog will catch up at its next poll", "url", b.URL, "error", err)
 	case err == nil && b.failing:
 		b.failing = false
-		b.Log.Info("notifying Backstage works again", "url", b.URL)
+		log.Info("notifying Backstage works again", "url", b.URL)
 	}
 }

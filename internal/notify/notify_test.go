@@ -44,12 +44,16 @@ func TestANewGenerationIsPostedToBackstageAndNothingElse(t *testing.T) {
 	fail = true
 	mu.Unlock()
 	for g := int64(4); g <= 6; g++ {
-		b.Published(store.Run{SourceID: "main", Generation: g})
+		b.Published(store.Run{ID: 10 * g, SourceID: "main", Generation: g})
 	}
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 4 })
 	time.Sleep(50 * time.Millisecond)
 	if n := strings.Count(logs.String(), "cannot notify Backstage"); n != 1 {
 		t.Fatalf("an outage is logged once, got %d lines:\n%s", n, logs.String())
+	}
+	// The line names the run that published, like every line of a run.
+	if !strings.Contains(logs.String(), "source=main run=") {
+		t.Fatalf("the warning lacks the source and the run:\n%s", logs.String())
 	}
 	if strings.Contains(logs.String(), "s3cret-token") {
 		t.Fatal("the token leaked into the log")

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -41,15 +42,29 @@ func (s *Syncer) sync(ctx context.Context, st *sourceState, req request) (store.
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	id := st.cfg.Source.ID()
+	// Every line logged about a run carries the source and the run id.
 	log := s.opts.Log.With("source", id)
 
 	unlock, ok, err := s.opts.Store.TryLock(ctx, id)
 	if err != nil || !ok {
+		lockLog := log
+		if req.runID != 0 {
+			lockLog = log.With("run", req.runID)
+		}
 		reason := ErrLocked.Error()
 		wait := jitter(st.cfg.Interval)
+		if st.previous.Load() == nil {
+			// This process has not read the source yet (it has just
+			// started next to a replica that is syncing): look again
+			// soon, so its Kafka topology and links do not wait an
+			// interval.
+			wait = s.nextWait(st, 1)
+		}
 		if err != nil {
 			reason, wait = "store unavailable: "+err.Error(), s.nextWait(st, 1)
-			log.Error("sync lock unavailable", "error", err)
+			lockLog.Error("sync lock unavailable", "error", err, "retry_in", wait.Round(time.Second).String())
+		} else {
+			lockLog.Debug("another engine replica is syncing this source; this one serves reads", "retry_in", wait.Round(time.Second).String())
 		}
 		// Another replica syncs; look again after a normal interval, so
 		// this one takes over within an interval if the holder dies. A run
@@ -68,12 +83,13 @@ func (s *Syncer) sync(ctx context.Context, st *sourceState, req request) (store.
 
 	ctx, cancel := context.WithTimeout(ctx, st.cfg.Timeout)
 	defer cancel()
-	r := &runner{s: s, st: st, ctx: ctx, now: s.opts.Now}
+	r := &runner{s: s, st: st, ctx: ctx, now: s.opts.Now, base: log}
 	run, failures := r.do(req)
+	log = r.log
 	steps := r.steps
 	wait := s.nextWait(st, failures)
 	s.opts.Metrics.observe(run)
-	attrs := []any{"run", run.ID, "outcome", run.Outcome, "revision", run.Revision, "trigger", run.Trigger,
+	attrs := []any{"outcome", run.Outcome, "revision", run.Revision, "trigger", run.Trigger,
 		"duration_ms", run.Duration().Milliseconds(), "entities", run.Counts.Entities, "added", run.Counts.Added,
 		"changed", run.Counts.Changed, "removed", run.Counts.Removed, "file_errors", len(run.Errors)}
 	attrs = append(attrs, steps...)
@@ -98,6 +114,14 @@ type runner struct {
 	run    store.Run
 	status store.SourceStatus
 
+	// base logs with the source; log adds the run id, once per run, so
+	// every line of the run carries both.
+	base, log *slog.Logger
+	// remap is set when another replica published since this process
+	// last read the source: the snapshot is mapped whole, without
+	// reusing the last mapping, which belongs to an older revision.
+	remap bool
+
 	// steps times the run's steps for the log line (fetch_ms, map_ms...).
 	steps []any
 	last  time.Time
@@ -118,30 +142,50 @@ func (r *runner) do(req request) (store.Run, int) {
 	id := r.st.cfg.Source.ID()
 	trigger := req.trigger
 	st := r.st
+	r.log = r.base.With("run", req.runID)
+	if req.runID != 0 {
+		// The requested run has started: a request from now on queues
+		// another (also when this one fails before it gets going).
+		st.runMu.Lock()
+		st.pending = 0
+		st.runMu.Unlock()
+	}
 	var err error
 	r.status, err = r.s.opts.Store.Status(r.ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		r.status, err = store.SourceStatus{SourceID: id}, nil
 	}
 	if err != nil {
-		return store.Run{SourceID: id, Trigger: trigger, Outcome: store.Failed, Reason: "store unavailable: " + err.Error()}, 1
+		return store.Run{ID: req.runID, SourceID: id, Trigger: trigger, Outcome: store.Failed, Reason: "store unavailable: " + err.Error()}, 1
+	}
+	stale := st.loaded && (st.revision != r.status.Revision || len(st.entities) != r.status.EntityCount)
+	if stale {
+		// Another replica published since this process last synced the
+		// source: what it keeps in memory is out of date. Read what is
+		// published again, and map the snapshot whole, so the diff, the
+		// guard and the Kafka topology start from the store's state.
+		st.loaded = false
+		r.remap = true
 	}
 	if err := r.load(); err != nil {
-		return store.Run{SourceID: id, Trigger: trigger, Outcome: store.Failed, Reason: "store unavailable: " + err.Error()}, r.status.ConsecutiveFailures + 1
+		return store.Run{ID: req.runID, SourceID: id, Trigger: trigger, Outcome: store.Failed, Reason: "store unavailable: " + err.Error()}, r.status.ConsecutiveFailures + 1
 	}
 	r.run = store.Run{ID: req.runID, SourceID: id, Trigger: trigger, StartedAt: r.now(), Outcome: store.Running, PreviousRevision: r.status.Revision}
 	r.status.LastAttemptAt = r.run.StartedAt
 	if r.run.ID == 0 {
 		if runID, err := r.s.opts.Store.StartRun(r.ctx, r.run); err == nil {
 			r.run.ID = runID
+			r.log = r.base.With("run", runID)
 		}
 	}
 	st.runMu.Lock()
 	st.running = r.run.ID
-	if req.runID != 0 {
-		st.pending = 0
-	}
 	st.runMu.Unlock()
+	r.log.Debug("sync started", "trigger", trigger, "previous_revision", r.status.Revision)
+	if stale {
+		r.log.Debug("another engine replica published this source since this one last read it; reading the published state again",
+			"published_revision", r.status.Revision)
+	}
 	defer func() {
 		st.runMu.Lock()
 		st.running = 0
@@ -162,7 +206,8 @@ func (r *runner) do(req request) (store.Run, int) {
 		size += len(f.Content)
 	}
 	r.s.opts.Metrics.fetched(id, size)
-	if snap.Unchanged && st.previous.Load() != nil {
+	r.log.Debug("source fetched", "revision", snap.Revision, "unchanged", snap.Unchanged, "files", len(snap.Files), "bytes", size)
+	if snap.Unchanged && st.previous.Load() != nil && !r.remap {
 		r.run.Outcome = store.Unchanged
 		r.run.Counts = store.Counts{Entities: len(st.entities), Unchanged: len(st.entities), Files: len(st.files)}
 		return r.finish()
@@ -177,6 +222,7 @@ func (r *runner) do(req request) (store.Run, int) {
 	}
 	res := mapping.Map(snap, r.mappingOptions(snap))
 	r.mark("map")
+	r.log.Debug("snapshot mapped", "revision", snap.Revision, "files", len(res.Files), "problems", len(res.Diagnostics))
 	p := r.plan(snap, res)
 	r.mark("diff")
 	if snap.Revision == r.status.Revision && len(p.upserts)+len(p.removals) == 0 && r.run.Outcome == store.Succeeded {
@@ -224,6 +270,7 @@ func (r *runner) load() error {
 		st.files[f.Path] = f
 	}
 	st.loaded = true
+	st.revision = r.status.Revision
 	return nil
 }
 
@@ -233,7 +280,9 @@ func (r *runner) load() error {
 func (r *runner) mappingOptions(snap *source.Snapshot) mapping.Options {
 	opts := r.s.opts.Mapping
 	opts.SourceID = r.st.cfg.Source.ID()
-	opts.Previous = r.st.previous.Load()
+	if !r.remap {
+		opts.Previous = r.st.previous.Load()
+	}
 	opts.Compact = true
 	content := make(map[string][]byte, len(snap.Files))
 	for _, f := range snap.Files {
@@ -437,6 +486,7 @@ func (r *runner) commit(p plan) error {
 	for _, f := range p.files {
 		st.files[f.Path] = f
 	}
+	st.revision = r.run.Revision
 	return nil
 }
 
@@ -472,14 +522,14 @@ func (r *runner) finishWith(failures int) (store.Run, int) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 10*time.Second)
 	defer cancel()
 	if err := r.s.opts.Store.FinishRun(ctx, r.run, r.status); err != nil {
-		r.s.opts.Log.Error("cannot record sync run", "source", r.run.SourceID, "error", err)
+		r.log.Error("cannot record sync run", "error", err)
 	}
 	return r.run, failures
 }
 
 func (r *runner) prune() {
 	if err := r.s.opts.Store.Prune(r.ctx, r.s.opts.KeepRuns, r.s.opts.KeepGenerations); err != nil {
-		r.s.opts.Log.Warn("pruning history failed", "error", err)
+		r.log.Warn("pruning history failed", "error", err)
 	}
 }
 

@@ -77,7 +77,13 @@ type sourceState struct {
 	// mu serialises runs of this source within the process.
 	mu sync.Mutex
 	// loaded is true once entities and files were read from the store.
-	loaded   bool
+	loaded bool
+	// revision is the source's published revision that entities, byFile
+	// and files (and previous) reflect: the status revision when they
+	// were loaded, then that of each commit. Another replica that
+	// publishes moves the store on; a status revision that differs tells
+	// this process to read the store again.
+	revision string
 	entities map[string]published
 	// byFile lists the published entity keys of each file.
 	byFile map[string][]string
