@@ -177,6 +177,26 @@ func (b *browser) evalString(expr string) string {
 	return s
 }
 
+// open navigates to url and, should Backstage ask to sign in again (a
+// restarted backend may), enters as guest.
+func (b *browser) open(url string) {
+	b.t.Helper()
+	b.run("open "+url, chromedp.Navigate(url))
+	eventually(b.t, 60*time.Second, "the app at "+url, func() error {
+		s, err := b.text()
+		if err != nil {
+			return err
+		}
+		if strings.Contains(s, "Guest") && strings.Contains(strings.ToLower(s), "enter") {
+			return chromedp.Do(b.ctx, chromedp.Click(chromedp.Search(`//button[normalize-space(.)="Enter"]`)))
+		}
+		if !strings.Contains(s, "Settings") {
+			return fmt.Errorf("the app is not shown yet")
+		}
+		return nil
+	})
+}
+
 // signIn opens url and, on Backstage's sign-in page, enters as guest.
 func (b *browser) signIn(url string) {
 	b.t.Helper()

@@ -20,12 +20,33 @@ const browserBackendConfig = `auth:
       dangerouslyAllowOutsideDevelopment: true
 `
 
-// TestSyncStatusPageInChromium is the sync status plugin as a user meets it:
-// the page shows the example repository's revision and entity count; a
-// broken commit synced with "Sync now" shows the degraded state and the file
-// error with its line; a fix recovers. The catalog index card and an
-// entity's card show where things come from. Every step is a screenshot.
-func TestSyncStatusPageInChromium(t *testing.T) {
+const journeyService = `apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: journey-service
+  description: Added by the user journey test.
+spec:
+  type: service
+  lifecycle: experimental
+  owner: group:default/payments
+`
+
+// TestUserJourneyInChromium is the product as a user meets it, in Debian's
+// Chromium over the real engine and Backstage on PostgreSQL, with a
+// screenshot of every step (test-output/TestUserJourneyInChromium/):
+//
+//   - the catalog shows the example organisation, with the sync card;
+//   - the sync status page shows the example repository's revision and
+//     entity count;
+//   - a commit with a new service, synced with "Sync now", is in the
+//     catalog without a restart;
+//   - a broken file shows as degraded with the error's line, the old
+//     entities stay and their entity card says the file is broken;
+//   - a fix recovers; an entity page shows where the entity came from;
+//   - after both backends restart, everything is still there.
+//
+// The Kafka page has its own test (kafka_page_test.go).
+func TestUserJourneyInChromium(t *testing.T) {
 	summarizeFailures(t)
 	// The engine's own schedule is an hour: only "Sync now" explains a run.
 	s, repo := newStack(t, stackOptions{engineFrequency: "{ hours: 1 }", backendConfig: browserBackendConfig})
@@ -40,16 +61,39 @@ func TestSyncStatusPageInChromium(t *testing.T) {
 	}
 	first := *ls.Sources[0].Revision
 
-	b.signIn(s.catalog.baseURL + "/central-config")
+	// The example organisation in the catalog, the sync card on top.
+	b.signIn(s.catalog.baseURL + "/?filters%5Bkind%5D=group")
+	b.waitText("catalog-groups", []string{"Config sync", "last success", "payments", "fulfillment", "platform"})
+	line := strings.Join(strings.Fields(b.evalString(`document.querySelector('[data-testid="source-example"]')?.innerText || ''`)), " ")
+	if !strings.HasPrefix(line, "example: Synced last success") {
+		errorf(t, "the catalog card's line for the source reads %q", line)
+	}
+
+	// The sync status page.
+	syncNow := func(what string) {
+		t.Helper()
+		b.run(what, chromedp.Click(chromedp.CSS(`button[aria-label="Sync example now"]`)))
+	}
+	b.run("open the sync status", chromedp.Navigate(s.catalog.baseURL+"/central-config"))
 	b.waitText("synced", []string{
 		"Sync status", "Source example", "Synced", first[:8],
 		fmt.Sprint(ls.Sources[0].EntityCount), "applied generation",
 	})
 
+	// A new service: committed, synced now, in the catalog.
+	added := repo.Commit("main", map[string]string{"native/journey/catalog-info.yaml": journeyService})
+	syncNow("sync the new service")
+	b.waitText("new-service-synced", []string{added[:8], "succeeded: 1 added"})
+	s.requireCatalogMatches("the new service in the catalog", 30*time.Second, eng, backend)
+	b.run("open the new service", chromedp.Navigate(s.catalog.baseURL+"/catalog/default/component/journey-service"))
+	b.waitText("new-service", []string{"journey-service", "Added by the user journey test.", "Config repository", "native/journey/catalog-info.yaml", added[:8]})
+
 	// A broken file, synced with the button: degraded, with its error.
+	b.run("back to the sync status", chromedp.Navigate(s.catalog.baseURL+"/central-config"))
+	b.waitText("before-break", []string{"Synced", added[:8]})
 	good := exampleFiles(t, s.p.example)["rules/legacy/inventory.yaml"]
 	broken := repo.Commit("main", map[string]string{"rules/legacy/inventory.yaml": "apps: [\n  - id: broken\n"})
-	b.run("press Sync now", chromedp.Click(chromedp.CSS(`button[aria-label="Sync example now"]`)))
+	syncNow("press Sync now")
 	b.waitText("degraded", []string{"Degraded", "File errors (1)", "rules/legacy/inventory.yaml", broken[:8], "degraded: 1 file error"})
 	ls, err = s.engine.lastSync()
 	if err != nil {
@@ -64,23 +108,32 @@ func TestSyncStatusPageInChromium(t *testing.T) {
 	if len(cells) < 2 || strings.TrimSpace(cells[1]) != fmt.Sprint(fe.Line) || !strings.Contains(row, fe.Message) {
 		errorf(t, "the file error row is %q; want line %d and %q", row, fe.Line, fe.Message)
 	}
+	// The broken file's entities stay, and say so.
+	b.run("open an entity of the broken file", chromedp.Navigate(s.catalog.baseURL+"/catalog/default/component/gift-card-service"))
+	b.waitText("entity-of-broken-file", []string{"gift-card-service", "This file has errors; the entity shows its last good version", "rules/legacy/inventory.yaml"})
 
-	// Fixed: synced again, no file errors, the history shows all three runs.
+	// Fixed: synced again, no file errors.
+	b.run("back to the sync status again", chromedp.Navigate(s.catalog.baseURL+"/central-config"))
+	b.waitText("still-degraded", []string{"Degraded"})
 	fixed := repo.Commit("main", map[string]string{"rules/legacy/inventory.yaml": good})
-	b.run("press Sync now again", chromedp.Click(chromedp.CSS(`button[aria-label="Sync example now"]`)))
+	syncNow("press Sync now again")
 	b.waitText("recovered", []string{"Synced", fixed[:8], "succeeded: "}, "File errors (")
 	runs := b.evalString(`String(document.querySelectorAll('[data-testid="run"]').length)`)
-	if runs != "3" {
-		errorf(t, "the run history shows %s runs, want 3 (startup, degraded, fixed)", runs)
+	if runs != "4" {
+		errorf(t, "the run history shows %s runs, want 4 (startup, new service, degraded, fixed)", runs)
 	}
-
-	// The catalog index card and the entity card.
-	b.run("open the catalog", chromedp.Navigate(s.catalog.baseURL+"/"))
-	b.waitText("catalog-card", []string{"Config sync", "last success"})
-	line := strings.Join(strings.Fields(b.evalString(`document.querySelector('[data-testid="source-example"]')?.innerText || ''`)), " ")
-	if !strings.HasPrefix(line, "example: Synced last success") {
-		errorf(t, "the catalog card's line for the source reads %q", line)
-	}
+	s.requireCatalogMatches("the fix in the catalog", 30*time.Second, eng, backend)
 	b.run("open an entity", chromedp.Navigate(s.catalog.baseURL+"/catalog/default/component/gift-card-service"))
-	b.waitText("entity-card", []string{"Config repository", "rules/legacy/inventory.yaml", fixed[:8], "Last synced"})
+	b.waitText("entity-card", []string{"Config repository", "rules/legacy/inventory.yaml", fixed[:8], "Last synced"}, "This file has errors")
+
+	// Both backends restart on the same PostgreSQL: everything is there.
+	backend.stop()
+	eng.stop()
+	eng = s.startEngine()
+	backend = s.startBackend()
+	s.requireCatalogMatches("the catalog after both restarted", 2*time.Minute, eng, backend)
+	b.open(s.catalog.baseURL + "/catalog/default/component/journey-service")
+	b.waitText("after-restart-entity", []string{"journey-service", "Config repository", added[:8]})
+	b.open(s.catalog.baseURL + "/central-config")
+	b.waitText("after-restart-status", []string{"Synced", fixed[:8], "applied generation"})
 }
