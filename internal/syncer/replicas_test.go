@@ -76,4 +76,19 @@ func TestAReplicaThatHasNotReadASourceRetriesSoonWhenItIsLocked(t *testing.T) {
 	if wait < 50*time.Minute {
 		t.Fatalf("locked after the first read: next try in %s, want about the interval (1h)", wait)
 	}
+	// A run asked for (a webhook, Sync now) is recorded as failed with the
+	// reason, and the source is tried again soon.
+	runID, err := e.store.StartRun(ctx, store.Run{SourceID: "main", Trigger: store.TriggerWebhook, StartedAt: time.Now(), Outcome: store.Running})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock = hold()
+	_, wait = other.sync(ctx, st, request{trigger: store.TriggerWebhook, runID: runID})
+	unlock()
+	if wait >= time.Minute {
+		t.Fatalf("a requested run that found the lock held: next try in %s, want soon", wait)
+	}
+	if run, err := e.store.Run(ctx, runID); err != nil || run.Outcome != store.Failed || run.Reason != ErrLocked.Error() {
+		t.Fatalf("the requested run: %+v %v", run, err)
+	}
 }

@@ -53,11 +53,11 @@ func (s *Syncer) sync(ctx context.Context, st *sourceState, req request) (store.
 		}
 		reason := ErrLocked.Error()
 		wait := jitter(st.cfg.Interval)
-		if st.previous.Load() == nil {
+		if st.previous.Load() == nil || req.runID != 0 {
 			// This process has not read the source yet (it has just
-			// started next to a replica that is syncing): look again
-			// soon, so its Kafka topology and links do not wait an
-			// interval.
+			// started next to a replica that is syncing), or the run was
+			// asked for (a webhook's push may have come after the other
+			// replica fetched): look again soon, not an interval later.
 			wait = s.nextWait(st, 1)
 		}
 		if err != nil {
