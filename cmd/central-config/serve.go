@@ -74,7 +74,7 @@ func serveCmd(e *env, args []string) int {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpapi.NewMetrics(reg)
-	sy, err := newSyncer(cfg, st, log, metrics)
+	sy, err := newSyncer(cfg, st, log, metrics, reg)
 	if err != nil {
 		log.Error("invalid configuration", "error", err)
 		return exitUsage
@@ -223,18 +223,23 @@ func openStore(ctx context.Context, db config.Database) (store.Store, error) {
 	}
 }
 
-// newSyncer builds the sources and the syncer from config.
-func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *httpapi.Metrics) (*syncer.Syncer, error) {
+// newSyncer builds the sources and the syncer from config, and registers
+// the GitHub sources' rate limit gauges on reg.
+func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *httpapi.Metrics, reg prometheus.Registerer) (*syncer.Syncer, error) {
 	rules := cfg.CompiledRules
 	cacheDir := cfg.CacheDir
 	if cacheDir == "" {
 		cacheDir = defaultCacheDir
 	}
 	var sources []syncer.Source
+	var githubSources []*githubsource.Source
 	for _, sc := range cfg.Sources {
 		src, repo, branch, err := openSource(sc, cacheDir)
 		if err != nil {
 			return nil, err
+		}
+		if gs, ok := src.(*githubsource.Source); ok {
+			githubSources = append(githubSources, gs)
 		}
 		s := syncer.Source{Source: src, Repo: repo, Branch: branch}
 		if f := sc.Schedule.Frequency; f != nil {
@@ -247,6 +252,11 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 			s.InitialDelay = d.Std()
 		}
 		sources = append(sources, s)
+	}
+	if len(githubSources) > 0 {
+		if err := reg.Register(githubsource.NewRateLimitCollector(githubSources...)); err != nil {
+			return nil, err
+		}
 	}
 	notifier := &notify.Backstage{URL: cfg.Notify.Backstage.URL, Token: cfg.Notify.Backstage.Token.Reveal(), Log: log}
 	opts := syncer.Options{Store: st, Sources: sources, Log: log, Published: notifier.Published,

@@ -169,7 +169,11 @@ func New(opts Options) http.Handler {
 
 	s.handle("GET /healthz", public, s.healthz)
 	s.handle("GET /readyz", public, s.readyz)
-	s.handle("GET /metrics", public, promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{}).ServeHTTP)
+	scrape := promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})
+	s.handle("GET /metrics", public, func(w http.ResponseWriter, r *http.Request) {
+		s.metrics.refresh(r.Context(), s.store, s.syncer)
+		scrape.ServeHTTP(w, r)
+	})
 	s.handle("GET /openapi.yaml", read, s.openapi)
 	s.handle("GET /central-config/last-sync", read, s.cachedLastSync)
 	s.handle("GET /central-config/syncs", read, s.listRuns)

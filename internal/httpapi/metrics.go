@@ -26,6 +26,9 @@ type Metrics struct {
 	ackGeneration *prometheus.GaugeVec
 	httpRequests  *prometheus.CounterVec
 	fetchBytes    *prometheus.CounterVec
+	// From config and the shared database, refreshed at each scrape.
+	interval *prometheus.GaugeVec
+	failures *prometheus.GaugeVec
 	// Kafka discovery, per configured cluster.
 	discoverySuccess *prometheus.GaugeVec
 	discoveryErrors  *prometheus.CounterVec
@@ -64,15 +67,15 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}, []string{"source", "code"})),
 		lastSuccess: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "central_config_last_success_timestamp_seconds",
-			Help: "When a source last synced without failing (succeeded, degraded or unchanged), as a Unix time.",
+			Help: "When a source last synced without failing (succeeded, degraded or unchanged), as a Unix time; read from the database at each scrape, so any replica's runs count.",
 		}, []string{"source"})),
 		generation: register(r, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "central_config_generation",
-			Help: "The global generation of published entities, as last read or published.",
+			Help: "The global generation of published entities, read from the database at each scrape.",
 		})),
 		ackGeneration: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "central_config_catalog_ack_generation",
-			Help: "The generation a catalog last acknowledged it applied, by consumer.",
+			Help: "The generation a catalog last acknowledged it applied, by consumer; read from the database at each scrape.",
 		}, []string{"consumer"})),
 		httpRequests: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "central_config_http_requests_total",
@@ -81,6 +84,14 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		fetchBytes: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "central_config_fetch_bytes_total",
 			Help: "Bytes fetched from a source.",
+		}, []string{"source"})),
+		interval: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "central_config_sync_interval_seconds",
+			Help: "A source's configured sync interval (schedule.frequency), for alerts that count missed intervals.",
+		}, []string{"source"})),
+		failures: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "central_config_sync_consecutive_failures",
+			Help: "Failed runs of a source since its last run that did not fail, as recorded in the database (any replica's runs).",
 		}, []string{"source"})),
 		discoverySuccess: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "central_config_kafka_discovery_last_success_timestamp_seconds",
@@ -203,6 +214,55 @@ func (c *driftCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (m *Metrics) setGeneration(g int64) { m.generation.Set(float64(g)) }
+
+// refresh sets the gauges whose truth is the configuration and the
+// shared database: each source's interval, last success and consecutive
+// failures, the generation and what each catalog acknowledged. It runs
+// before each scrape, so every replica reports the same values, also
+// right after a restart and when another replica did the syncing. A
+// database that does not answer (readiness says so) leaves the last
+// values.
+func (m *Metrics) refresh(ctx context.Context, st store.Store, sy Syncer) {
+	if sy != nil {
+		for _, id := range sy.SourceIDs() {
+			m.interval.WithLabelValues(id).Set(sy.Interval(id).Seconds())
+		}
+	}
+	if st == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if g, err := st.Generation(ctx); err == nil {
+		m.setGeneration(g)
+	}
+	if acks, err := st.Acks(ctx); err == nil {
+		for _, a := range acks {
+			m.setAck(a.Consumer, a.Generation)
+		}
+	}
+	statuses, err := st.Statuses(ctx)
+	if err != nil {
+		return
+	}
+	configured := map[string]bool{}
+	if sy != nil {
+		for _, id := range sy.SourceIDs() {
+			configured[id] = true
+		}
+	}
+	for _, status := range statuses {
+		// A source removed from the config keeps its row; it is no
+		// longer this engine's to report.
+		if sy != nil && !configured[status.SourceID] {
+			continue
+		}
+		m.failures.WithLabelValues(status.SourceID).Set(float64(status.ConsecutiveFailures))
+		if !status.LastSuccessAt.IsZero() {
+			m.lastSuccess.WithLabelValues(status.SourceID).Set(float64(status.LastSuccessAt.UnixNano()) / 1e9)
+		}
+	}
+}
 
 func (m *Metrics) setAck(consumer string, g int64) {
 	m.ackGeneration.WithLabelValues(consumer).Set(float64(g))

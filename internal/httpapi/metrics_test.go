@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -210,4 +211,51 @@ func TestNilMetrics(t *testing.T) {
 	m.ObserveRun(store.Run{SourceID: "x", Outcome: store.Succeeded})
 	m.ObserveFetchBytes("x", 10)
 	NewMetrics(nil).ObserveRun(store.Run{SourceID: "x", Outcome: store.Succeeded})
+}
+
+// TestAScrapeReportsTheDatabase: the generation, the catalogs' acks and
+// each source's last success and consecutive failures come from the
+// shared database at each scrape, so a replica that has just started, or
+// that another replica syncs for, reports what is true; the intervals
+// come from config. A database that does not answer still gets a scrape.
+func TestAScrapeReportsTheDatabase(t *testing.T) {
+	success := testNow.Add(-time.Hour)
+	e := newEnv(t, func(st *fakeStore, _ *fakeSyncer) {
+		st.generation = 12
+		st.acks["backstage"] = store.Ack{Consumer: "backstage", Generation: 10, AckedAt: testNow}
+		st.statuses["platform"] = store.SourceStatus{SourceID: "platform", LastSuccessAt: success, ConsecutiveFailures: 2}
+		st.statuses["retired"] = store.SourceStatus{SourceID: "retired", ConsecutiveFailures: 9}
+	}, nil)
+	if res := e.do(t, request{method: "GET", target: "/metrics"}); res.status != 200 {
+		t.Fatalf("scrape: %d", res.status)
+	}
+	for _, s := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"central_config_generation", nil, 12},
+		{"central_config_catalog_ack_generation", map[string]string{"consumer": "backstage"}, 10},
+		{"central_config_last_success_timestamp_seconds", map[string]string{"source": "platform"}, float64(success.Unix())},
+		{"central_config_sync_consecutive_failures", map[string]string{"source": "platform"}, 2},
+		{"central_config_sync_interval_seconds", map[string]string{"source": "platform"}, 300},
+		{"central_config_sync_interval_seconds", map[string]string{"source": "teams"}, 3600},
+	} {
+		if v, ok := metricValue(t, e.reg, s.name, s.labels); !ok || v != s.want {
+			t.Errorf("%s%v = %v (present %v), want %v", s.name, s.labels, v, ok, s.want)
+		}
+	}
+	if v, ok := metricValue(t, e.reg, "central_config_sync_consecutive_failures", map[string]string{"source": "retired"}); ok {
+		t.Errorf("a source no longer configured is reported: %v", v)
+	}
+	e.store.mu.Lock()
+	e.store.fail["Statuses"] = errors.New("connection refused")
+	e.store.fail["Generation"] = errors.New("connection refused")
+	e.store.mu.Unlock()
+	if res := e.do(t, request{method: "GET", target: "/metrics"}); res.status != 200 {
+		t.Fatalf("a scrape with the database down: %d", res.status)
+	}
+	if v, _ := metricValue(t, e.reg, "central_config_generation", nil); v != 12 {
+		t.Errorf("the last generation is kept while the database is down: %v", v)
+	}
 }
