@@ -28,7 +28,7 @@ func main() {
 	}
 	files := testrepo.Generate(*n)
 	if *topics > 0 {
-		files = append(files, testrepo.GenerateKafka(*topics, *apps))
+		files = append(files, testrepo.GenerateKafka(*topics, *apps, testrepo.Teams(*n)))
 	}
 	for _, f := range files {
 		p := filepath.Join(*out, filepath.FromSlash(f.Path))

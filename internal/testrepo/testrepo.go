@@ -16,7 +16,7 @@ import (
 // 100 entities), one file per team holds the team and its people.
 func Generate(n int) []source.File {
 	n = max(n, 20)
-	teams := max(n/60, 1)
+	teams := Teams(n)
 	people := max(n/12, 1)
 	systems := max(n/100, 1)
 	domains := max(systems/5, 1)
@@ -78,12 +78,18 @@ func Generate(n int) []source.File {
 	return files
 }
 
+// Teams is the number of teams (team-0 to team-<Teams-1>) in the
+// repository Generate(n) writes.
+func Teams(n int) int { return max(max(n, 20)/60, 1) }
+
 // GenerateKafka returns a Kafka topology document in the central-config
 // format (kafka/topology.yaml) of three clusters, topics topics spread
 // over them and apps applications, each producing to 2 and consuming 5
-// topics of one cluster (every twentieth also a prefix), for benchmarks of
-// the topology API and page. It is deterministic.
-func GenerateKafka(topics, apps int) source.File {
+// topics of one cluster (every twentieth also a prefix), owned by teams
+// team-0 to team-<teams-1>, for benchmarks of the topology API and page.
+// It is deterministic.
+func GenerateKafka(topics, apps, teams int) source.File {
+	teams = max(teams, 1)
 	clusters := []string{"prod-eu", "prod-us", "staging"}
 	const domains = 50
 	var b strings.Builder
@@ -98,7 +104,7 @@ func GenerateKafka(topics, apps int) source.File {
 		name := fmt.Sprintf("domain%02d.event%04d.v1", i%domains, i)
 		byCluster[c] = append(byCluster[c], name)
 		fmt.Fprintf(&b, "  - name: %s\n    cluster: %s\n    partitions: %d\n    replicas: 3\n    owner: team-%d\n    config:\n      retention.ms: 604800000\n",
-			name, c, 1+(i*7)%24, i%domains)
+			name, c, 1+(i*7)%24, i%teams)
 	}
 	b.WriteString("applications:\n")
 	// A fixed linear congruential sequence: the same file on every run.
@@ -130,7 +136,7 @@ func GenerateKafka(topics, apps int) source.File {
 			consumes = append(consumes, fmt.Sprintf("domain%02d.*", next(domains)))
 		}
 		fmt.Fprintf(&b, "  - name: app%04d\n    owner: team-%d\n    cluster: %s\n    consumerGroup: app%04d\n    produces: [%s]\n    consumes: [%s]\n",
-			i, i%domains, c, i, strings.Join(distinct(ts, 2), ", "), strings.Join(consumes, ", "))
+			i, i%teams, c, i, strings.Join(distinct(ts, 2), ", "), strings.Join(consumes, ", "))
 	}
 	return source.File{Path: "kafka/topology.yaml", Content: []byte(b.String())}
 }

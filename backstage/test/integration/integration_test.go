@@ -202,6 +202,9 @@ type stackOptions struct {
 	// files is the config repository's first commit; nil means the
 	// example repository.
 	files map[string]string
+	// noNotify leaves the engine's event to Backstage out: the provider
+	// then learns of changes only by polling.
+	noNotify bool
 }
 
 // newStack sets up, without starting them, the engine and the Backstage
@@ -239,6 +242,10 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
 	}
 	enginePort, backendPort := freePort(t), freePort(t)
 	backendURL := fmt.Sprintf("http://127.0.0.1:%d", backendPort)
+	notify := fmt.Sprintf("  notify:\n    backstage:\n      url: %s/api/events/http/central-config\n", backendURL)
+	if opts.noNotify {
+		notify = ""
+	}
 	engineConfig := filepath.Join(dir, "engine.yaml")
 	writeFile(t, engineConfig, fmt.Sprintf(`centralConfig:
   sources:
@@ -257,12 +264,9 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
     listen: 127.0.0.1:%d
     token: %s
     protectReads: true
-  notify:
-    backstage:
-      url: %s/api/events/http/central-config
-  logging:
+%s  logging:
     format: text
-`, repo.URL, gittest.Token, opts.engineFrequency, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, backendURL))
+`, repo.URL, gittest.Token, opts.engineFrequency, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, notify))
 
 	// The backend's test overlay: its port, a static token for the catalog
 	// API, and a poll slow enough to tell the event path apart.

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"slices"
@@ -27,7 +28,7 @@ import (
 func BenchmarkKafkaTopologyPage(b *testing.B) {
 	summarizeFailures(b)
 	files := map[string]string{}
-	for _, f := range append(testrepo.Generate(1000), testrepo.GenerateKafka(5000, 1000)) {
+	for _, f := range append(testrepo.Generate(1000), testrepo.GenerateKafka(5000, 1000, testrepo.Teams(1000))) {
 		files[f.Path] = string(f.Content)
 	}
 	s, _ := newStack(b, stackOptions{engineFrequency: "{ hours: 1 }", backendConfig: browserBackendConfig, files: files})
@@ -52,8 +53,14 @@ func BenchmarkKafkaTopologyPage(b *testing.B) {
 	paint := func(name, path, mark string, nodes int) {
 		br.run("open "+path, chromedp.Navigate(s.catalog.baseURL+path))
 		var ms float64
-		eventually(b, 2*time.Minute, name+" painted", func() error {
-			v := br.evalString(fmt.Sprintf(`String(performance.getEntriesByName(%q)[0]?.startTime ?? -1)`, mark))
+		eventually(b, 3*time.Minute, name+" painted", func() error {
+			// A page drawing thousands of nodes answers late: wait for it.
+			ctx, cancel := context.WithTimeout(br.ctx, time.Minute)
+			defer cancel()
+			v, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`String(performance.getEntriesByName(%q)[0]?.startTime ?? -1)`, mark)))
+			if err != nil {
+				return err
+			}
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 {
 				return fmt.Errorf("no mark %s yet (%s)", mark, v)
