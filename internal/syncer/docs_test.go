@@ -1,0 +1,42 @@
+package syncer
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestEveryFailureReasonIsInTroubleshooting reads the reasons a run can
+// fail with from the syncer's source (the text before the first ": " or
+// verb) and checks docs/troubleshooting.md explains each, so a new reason
+// cannot ship unexplained.
+func TestEveryFailureReasonIsInTroubleshooting(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/troubleshooting.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("run.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]bool{ErrLocked.Error(): true}
+	for _, re := range []*regexp.Regexp{
+		regexp.MustCompile(`r\.fail\("([^"]+)"`),
+		regexp.MustCompile(`Reason: "([^"]+)"`),
+		regexp.MustCompile(`reason, wait = "([^"]+)"`),
+		regexp.MustCompile(`fmt\.Sprintf\("(refused: [^%"]+)`),
+	} {
+		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+			reasons[strings.TrimSpace(m[1])] = true
+		}
+	}
+	if len(reasons) < 5 {
+		t.Fatalf("found only %v", reasons)
+	}
+	for reason := range reasons {
+		if !strings.Contains(string(doc), "`"+reason) {
+			t.Errorf("failure reason %q is not in docs/troubleshooting.md", reason)
+		}
+	}
+}
