@@ -11,7 +11,7 @@ GOLANGCI_VERSION := v2.15.0
 EXAMPLE       := examples/central-config
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build run run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-api clean
+.PHONY: help build run run-pg run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ build: ## build the static engine binary into bin/
 
 run: build ## the engine (SQLite) syncing the example repo as a local git repository, and Backstage at :3000 (Ctrl-C stops both)
 	bash scripts/run.sh
+
+run-pg: build ## the same stack on PostgreSQL: PG_URL=postgres://... or a throwaway local cluster
+	bash scripts/run.sh --postgres $(PG_URL)
 
 run-engine: build ## the engine alone
 	bash scripts/run.sh --engine-only

@@ -12,7 +12,7 @@ import { startTransition, useRef, useState } from 'react';
 import { KafkaTopology, NodeData } from '../api';
 import { Legend } from './Legend';
 import { NodePanel } from './NodePanel';
-import { LayoutName, TopologyGraph } from './TopologyGraph';
+import { LARGE_GRAPH, LayoutName, TopologyGraph } from './TopologyGraph';
 
 /**
  * A drawn topology with its counts, fit and zoom buttons, the legend and
@@ -63,6 +63,12 @@ export const TopologyView = ({
           {counts.applications} applications, {counts.edges} connections
         </Typography>
         {loading && <Typography variant="caption">updating…</Typography>}
+        {counts.topics + counts.applications + counts.edges > LARGE_GRAPH && (
+          <Typography variant="caption" color="textSecondary">
+            Large graph: drawn left to right, clusters as headers, without
+            arrows (producers left, consumers right). Filter to see more.
+          </Typography>
+        )}
         <Box flexGrow={1} />
         <Tooltip title="Fit to screen">
           <IconButton

@@ -67,7 +67,29 @@ describe('flowPositions', () => {
     // The application on no single cluster comes last.
     const ys = [...p.values()].map(v => v.y);
     expect(p.get('app:audit')!.y).toBe(Math.max(...ys));
-    // Compound clusters get no position of their own.
+    // Compound clusters get no position of their own; headers go above
+    // their block.
     expect(p.has('cluster:a')).toBe(false);
+    const flat = flowPositions(nodes, edges, { headers: true });
+    expect(flat.get('cluster:b')!.y).toBeLessThan(flat.get('topic:b/payments')!.y);
+    expect(flat.get('cluster:b')!.y).toBeGreaterThan(flat.get('app:billing')!.y);
+  });
+
+  it('wraps thousands of topics into a block about as wide as it is tall', () => {
+    const nodes: NodeData[] = [cluster('big')];
+    const edges: EdgeData[] = [];
+    for (let i = 0; i < 2000; i++) {
+      nodes.push(topic('big', `t${i}`));
+      nodes.push(app(`p${i}`, 'big'));
+      edges.push(edge(`app:p${i}`, `topic:big/t${i}`, 'produces'));
+    }
+    const p = [...flowPositions(nodes, edges).values()];
+    const width = Math.max(...p.map(v => v.x)) - Math.min(...p.map(v => v.x));
+    const height = Math.max(...p.map(v => v.y)) - Math.min(...p.map(v => v.y));
+    expect(height / width).toBeGreaterThan(0.5);
+    expect(height / width).toBeLessThan(2);
+    // Producers still left of the topics they produce to.
+    const flow = flowPositions(nodes, edges);
+    expect(flow.get('app:p1999')!.x).toBeLessThan(flow.get('topic:big/t0')!.x);
   });
 });

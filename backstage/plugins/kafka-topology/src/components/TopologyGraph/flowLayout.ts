@@ -1,7 +1,9 @@
 import type { EdgeData, NodeData } from '../../api';
 
-/** Horizontal gap between the producer, topic and consumer columns. */
-const COLUMN = 260;
+/** Horizontal distance between the sub-columns of one column. */
+const SUB = 150;
+/** Extra gap between two columns (one sub-column apart: 260). */
+const COLUMN_GAP = 110;
 /** Vertical gap between rows, and between clusters. */
 const ROW = 42;
 const CLUSTER_GAP = 90;
@@ -17,10 +19,20 @@ type Position = { x: number; y: number };
  * applications on no single cluster get a last block. Linear in the size
  * of the graph, so it is also the layout for graphs too big for a force
  * layout.
+ *
+ * A long column wraps into sub-columns so that each block is about as
+ * wide as it is tall: thousands of topics become a square, not a line.
  */
 export function flowPositions(
   nodes: NodeData[],
   edges: EdgeData[],
+  options: {
+    /**
+     * Also place each cluster node, as a header above its block (for
+     * graphs drawn without compound nodes).
+     */
+    headers?: boolean;
+  } = {},
 ): Map<string, Position> {
   const producers = new Set<string>();
   const produced = new Set<string>();
@@ -57,13 +69,27 @@ export function flowPositions(
   );
   for (const key of keys) {
     const columns = blocks.get(key)!;
-    const rows = Math.max(1, ...columns.map(c => c.length));
+    const longest = Math.max(1, ...columns.map(c => c.length));
+    // wrap sub-columns per column: rows * ROW about 4 * wrap * SUB.
+    const wrap = Math.max(1, Math.round(Math.sqrt((longest * ROW) / (4 * SUB))));
+    const rows = Math.ceil(longest / wrap);
+    const columnWidth = wrap * SUB + COLUMN_GAP;
     for (let c = 0; c < columns.length; c++) {
       // Centre shorter columns against the tallest one.
-      const start = top + ((rows - columns[c].length) * ROW) / 2;
+      const own = Math.ceil(columns[c].length / wrap);
+      const start = top + ((rows - own) * ROW) / 2;
       for (let i = 0; i < columns[c].length; i++) {
-        positions.set(columns[c][i].id, { x: c * COLUMN, y: start + i * ROW });
+        positions.set(columns[c][i].id, {
+          x: c * columnWidth + (i % wrap) * SUB,
+          y: start + Math.floor(i / wrap) * ROW,
+        });
       }
+    }
+    if (options.headers && key !== '') {
+      positions.set(key, {
+        x: (columns.length * columnWidth - COLUMN_GAP - SUB) / 2,
+        y: top - ROW,
+      });
     }
     top += rows * ROW + CLUSTER_GAP;
   }

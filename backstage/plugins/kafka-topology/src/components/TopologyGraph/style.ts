@@ -125,6 +125,23 @@ export const stylesheet: StylesheetJson = [
     },
   },
   {
+    selector: 'node.header',
+    style: {
+      width: 240,
+      height: 28,
+      'text-valign': 'center',
+      'font-size': 16,
+    },
+  },
+  {
+    selector: 'edge.fast',
+    style: {
+      'curve-style': 'haystack',
+      'haystack-radius': 0,
+      'target-arrow-shape': 'none',
+    },
+  },
+  {
     selector: ':selected',
     style: {
       'border-width': 3,
