@@ -197,7 +197,7 @@ func (s *stack) waitForRun(revision string, watch ...*process) lastSync {
 type stackOptions struct {
 	// engineFrequency is the engine's sync schedule, e.g. "{ seconds: 1 }".
 	engineFrequency string
-	// backendConfig is appended to the backend's test overlay (YAML).
+	// backendConfig is one more config file for the backend (YAML).
 	backendConfig string
 	// files is the config repository's first commit; nil means the
 	// example repository.
@@ -289,7 +289,14 @@ catalog:
         frequency: { seconds: %[4]d }
         timeout: { seconds: 30 }
         initialDelay: { seconds: 1 }
-`, backendURL, backendPort, catalogToken, pollSeconds)+opts.backendConfig)
+`, backendURL, backendPort, catalogToken, pollSeconds))
+	configs := []string{"--config", backendConfig}
+	if opts.backendConfig != "" {
+		// A file of its own: Backstage merges config files key by key.
+		extra := filepath.Join(dir, "app-config.extra.yaml")
+		writeFile(t, extra, opts.backendConfig)
+		configs = append(configs, "--config", extra)
+	}
 
 	password, _ := pgURL.User.Password()
 	if password == "" {
@@ -309,15 +316,14 @@ catalog:
 		},
 		engineArgs: []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", engineConfig, "serve"},
 		// What `backstage-cli package start` runs, without its file watcher.
-		backendArgs: []string{
+		backendArgs: append([]string{
 			"bash", filepath.Join(p.root, "scripts/node-env.sh"),
 			"node", "--enable-source-maps",
 			"--require", filepath.Join(p.app, "node_modules/@backstage/cli-node/config/nodeTransform.cjs"),
 			"src/index.ts",
 			"--config", "../../app-config.yaml",
 			"--config", "../../app-config.production.yaml",
-			"--config", backendConfig,
-		},
+		}, configs...),
 		engine:  engine{baseURL: fmt.Sprintf("http://127.0.0.1:%d", enginePort), token: engineToken},
 		catalog: catalog{baseURL: backendURL, token: catalogToken},
 	}

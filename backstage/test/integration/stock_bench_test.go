@@ -114,7 +114,11 @@ func benchRepo(b *testing.B, bin string, n int) (files map[string]string, native
 	files = map[string]string{}
 	for _, f := range testrepo.Generate(n) {
 		files[f.Path] = string(f.Content)
-		writeFile(b, filepath.Join(dir, "repo", f.Path), string(f.Content))
+		path := filepath.Join(dir, "repo", f.Path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			fatalf(b, "%v", err)
+		}
+		writeFile(b, path, string(f.Content))
 	}
 	out, err := exec.Command(bin, "render", "--format", "yaml", filepath.Join(dir, "repo")).Output()
 	if err != nil {
