@@ -82,7 +82,8 @@ if $postgres; then
 	fi
 	export CENTRAL_CONFIG_POSTGRES_URL="$pg_url"
 	engine_configs+=(--config examples/app-config.postgres.yaml)
-	backstage_configs=(--config app-config.yaml --config app-config.postgres.yaml)
+	# Absolute: backstage-cli resolves --config in each package's folder.
+	backstage_configs=(--config "$root/backstage/app-config.yaml" --config "$root/backstage/app-config.postgres.yaml")
 fi
 
 setsid bin/central-config "${engine_configs[@]}" serve &
