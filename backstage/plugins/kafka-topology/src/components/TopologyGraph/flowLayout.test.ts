@@ -71,8 +71,12 @@ describe('flowPositions', () => {
     // their block.
     expect(p.has('cluster:a')).toBe(false);
     const flat = flowPositions(nodes, edges, { headers: true });
-    expect(flat.get('cluster:b')!.y).toBeLessThan(flat.get('topic:b/payments')!.y);
-    expect(flat.get('cluster:b')!.y).toBeGreaterThan(flat.get('app:billing')!.y);
+    expect(flat.get('cluster:b')!.y).toBeLessThan(
+      flat.get('topic:b/payments')!.y,
+    );
+    expect(flat.get('cluster:b')!.y).toBeGreaterThan(
+      flat.get('app:billing')!.y,
+    );
   });
 
   it('wraps thousands of topics into a block about as wide as it is tall', () => {

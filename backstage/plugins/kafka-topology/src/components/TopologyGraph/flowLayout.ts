@@ -71,7 +71,10 @@ export function flowPositions(
     const columns = blocks.get(key)!;
     const longest = Math.max(1, ...columns.map(c => c.length));
     // wrap sub-columns per column: rows * ROW about 4 * wrap * SUB.
-    const wrap = Math.max(1, Math.round(Math.sqrt((longest * ROW) / (4 * SUB))));
+    const wrap = Math.max(
+      1,
+      Math.round(Math.sqrt((longest * ROW) / (4 * SUB))),
+    );
     const rows = Math.ceil(longest / wrap);
     const columnWidth = wrap * SUB + COLUMN_GAP;
     for (let c = 0; c < columns.length; c++) {
