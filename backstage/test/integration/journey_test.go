@@ -64,10 +64,13 @@ func TestUserJourneyInChromium(t *testing.T) {
 	// The example organisation in the catalog, the sync card on top.
 	b.signIn(s.catalog.baseURL + "/?filters%5Bkind%5D=group")
 	b.waitText("catalog-groups", []string{"Config sync", "last success", "payments", "fulfillment", "platform"})
-	line := strings.Join(strings.Fields(b.evalString(`document.querySelector('[data-testid="source-example"]')?.innerText || ''`)), " ")
-	if !strings.HasPrefix(line, "example: Synced last success") {
-		errorf(t, "the catalog card's line for the source reads %q", line)
-	}
+	eventually(t, 30*time.Second, "the catalog card's line for the source", func() error {
+		line := strings.Join(strings.Fields(b.evalString(`document.querySelector('[data-testid="source-example"]')?.innerText || ''`)), " ")
+		if !strings.HasPrefix(line, "example: Synced last success") {
+			return fmt.Errorf("it reads %q", line)
+		}
+		return nil
+	})
 
 	// The sync status page.
 	syncNow := func(what string) {
