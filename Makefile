@@ -11,7 +11,7 @@ GOLANGCI_VERSION := v2.15.0
 EXAMPLE       := examples/central-config
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help build run run-pg run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-api clean
+.PHONY: help build run run-pg run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-doc bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,7 +45,7 @@ $(GOLANGCI_LINT):
 	GOBIN=$(TOOLS)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 
 lint: $(GOLANGCI_LINT) ## gofmt, go vet, golangci-lint
-	@unformatted=$$(gofmt -l cmd internal); if [ -n "$$unformatted" ]; then echo "not gofmt'ed: $$unformatted"; exit 1; fi
+	@unformatted=$$(gofmt -l cmd internal bench backstage/test); if [ -n "$$unformatted" ]; then echo "not gofmt'ed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run ./...
 
@@ -59,11 +59,13 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	for pkg_target in ./internal/document:FuzzDecode ./internal/mapping:FuzzMap ./internal/config:FuzzLoad ./internal/catalog:FuzzParseRef; do \
 	  $(GO) test -run XXX -fuzz "$${pkg_target#*:}" -fuzztime $${FUZZTIME:-30s} "$${pkg_target%%:*}"; done
 
-bench: ## engine benchmarks: map 100k entities; full, unchanged and one-file sync of 100k into SQLite and PostgreSQL
-	$(GO) test -run XXX -bench BenchmarkMap -benchmem -benchtime 3x ./internal/mapping
-	$(GO) test -run XXX -bench 'Sync100k/sqlite' -benchtime 1x -timeout 20m ./internal/syncer
-	$(GO) test -run XXX -bench 'Sync100k/postgres' -benchtime 1x -timeout 20m ./internal/syncer
-	$(GO) test -run XXX -bench Commit100k -benchtime 1x -p 1 ./internal/store/...
+bench: build ## every benchmark, side by side with stock Backstage (about 1 h 15 min on a quiet machine); writes bench/results/ and docs/benchmarks.md. SECTIONS=engine,api,stock,kafka COUNT=3 STOCK_COUNT=1
+	bash backstage/scripts/setup.sh
+	backstage/scripts/yarn workspace app build
+	$(GO) run ./bench/report -sections $(or $(SECTIONS),engine,api,stock,kafka) -count $(or $(COUNT),3) -stock-count $(or $(STOCK_COUNT),1)
+
+bench-doc: ## re-render docs/benchmarks.md from bench/results/ and bench/report/benchmarks.md.tmpl
+	$(GO) run ./bench/report -render
 
 bench-api: ## open-loop HTTP load test of the engine API (last-sync, entities 304) at 1000 and 2000 req/s
 	bash bench/api.sh

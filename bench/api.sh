@@ -10,17 +10,21 @@
 #
 # at each rate of BENCH_RATES (default "1000 2000" req/s) for BENCH_DURATION
 # (default 10s) each, then prints a markdown table on stdout (progress goes
-# to stderr). Exits 1 when any request failed. The engine and every temp
-# file are removed on exit, on failure and on Ctrl-C.
+# to stderr), or with BENCH_FORMAT=benchfmt one line per row in the Go
+# benchmark format (what `make bench` collects). Exits 1 when any request
+# failed. The engine and every temp file are removed on exit, on failure
+# and on Ctrl-C.
 #
 #   bash bench/api.sh
 #   BENCH_RATES=1000 BENCH_DURATION=5s bash bench/api.sh
+#   BENCH_FORMAT=benchfmt bash bench/api.sh
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 rates="${BENCH_RATES:-1000 2000}"
 duration="${BENCH_DURATION:-10s}"
+format="${BENCH_FORMAT:-markdown}"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/central-config-api-bench.XXXXXX")"
 engine_pid=""
@@ -138,10 +142,11 @@ log "ready: generation $gen, $entities entities; $(nproc) CPUs shared by the eng
 failed=0
 rows=()
 notes=()
-# bench NAME RATE EXPECT PATH [HEADER]
+benchfmt=()
+# bench NAME KEY RATE EXPECT PATH [HEADER]: KEY names the row in benchfmt.
 bench() {
-	local name=$1 rate=$2 expect=$3 path=$4
-	shift 4
+	local name=$1 key=$2 rate=$3 expect=$4 path=$5
+	shift 5
 	local args=(-url "$base$path" -rate "$rate" -duration "$duration" -expect "$expect" -json)
 	local h
 	for h in "$@"; do
@@ -165,12 +170,25 @@ bench() {
 	rows+=("$(jq -r --arg name "$name" \
 		'"| \($name) | \(.target_rate) | \(.achieved_rate * 10 | round / 10) | \(.latency_ms.p50) | \(.latency_ms.p99) | \(.latency_ms.max) | \(.errors) |"' \
 		"$out")")
+	benchfmt+=("$(jq -r --arg key "$key" \
+		'"BenchmarkAPI/endpoint=\($key)/rate=\(.target_rate) 1 \(.achieved_rate) req/s \(.latency_ms.p50) p50-ms \(.latency_ms.p99) p99-ms \(.latency_ms.max) max-ms \(.errors) errors"' \
+		"$out")")
 }
 
 for rate in $rates; do
-	bench "GET /central-config/last-sync" "$rate" 200 /central-config/last-sync
-	bench "GET /central-config/entities (If-None-Match → 304)" "$rate" 304 /central-config/entities "If-None-Match: $etag"
+	bench "GET /central-config/last-sync" last-sync "$rate" 200 /central-config/last-sync
+	bench "GET /central-config/entities (If-None-Match → 304)" entities-304 "$rate" 304 /central-config/entities "If-None-Match: $etag"
 done
+
+if [ "$format" = benchfmt ]; then
+	echo "entities: $entities"
+	echo "store: sqlite"
+	printf '%s\n' "${benchfmt[@]}"
+	for n in "${notes[@]}"; do
+		log "$n"
+	done
+	exit "$failed"
+fi
 
 echo
 echo "$("$root/bin/central-config" version 2>/dev/null || echo central-config): generation $gen, $entities entities, SQLite;" \

@@ -78,19 +78,24 @@ func exampleFiles(t testing.TB, dir string) map[string]string {
 }
 
 type stack struct {
-	t           testing.TB
-	p           paths
-	dir         string
-	engineDB    string
-	env         []string
-	engineArgs  []string
-	backendArgs []string
-	engine      engine
-	catalog     catalog
+	t          testing.TB
+	p          paths
+	dir        string
+	engineDB   string
+	env        []string
+	engineArgs []string
+	// quietEngineArgs run the same engine without its event to Backstage.
+	quietEngineArgs []string
+	backendArgs     []string
+	engine          engine
+	catalog         catalog
 }
 
-func (s *stack) startEngine() *process {
-	p := start(s.t, "engine", s.p.root, nil, s.engineArgs...)
+func (s *stack) startEngine() *process { return s.startEngineWith(s.engineArgs) }
+
+// startEngineWith starts the engine with args (engineArgs or quietEngineArgs).
+func (s *stack) startEngineWith(args []string) *process {
+	p := start(s.t, "engine", s.p.root, nil, args...)
 	eventually(s.t, 60*time.Second, "engine ready", func() error {
 		var ok any
 		return getJSON(s.engine.baseURL+"/central-config/last-sync", s.engine.token, &ok)
@@ -246,8 +251,8 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
 	if opts.noNotify {
 		notify = ""
 	}
-	engineConfig := filepath.Join(dir, "engine.yaml")
-	writeFile(t, engineConfig, fmt.Sprintf(`centralConfig:
+	engineConfig := func(notify string) string {
+		return fmt.Sprintf(`centralConfig:
   sources:
     - id: example
       git:
@@ -266,7 +271,11 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
     protectReads: true
 %s  logging:
     format: text
-`, repo.URL, gittest.Token, opts.engineFrequency, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, notify))
+`, repo.URL, gittest.Token, opts.engineFrequency, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, notify)
+	}
+	notifying, quiet := filepath.Join(dir, "engine.yaml"), filepath.Join(dir, "engine-quiet.yaml")
+	writeFile(t, notifying, engineConfig(notify))
+	writeFile(t, quiet, engineConfig(""))
 
 	// The backend's test overlay: its port, a static token for the catalog
 	// API, and a poll slow enough to tell the event path apart.
@@ -286,9 +295,11 @@ catalog:
   providers:
     centralConfig:
       schedule:
-        frequency: { seconds: %[4]d }
-        timeout: { seconds: 30 }
-        initialDelay: { seconds: 1 }
+        # ISO strings: an object here would merge key by key with
+        # app-config.yaml's { minutes: 1 } into 1 min + N s.
+        frequency: PT%[4]dS
+        timeout: PT30S
+        initialDelay: PT1S
 `, backendURL, backendPort, catalogToken, pollSeconds))
 	configs := []string{"--config", backendConfig}
 	if opts.backendConfig != "" {
@@ -314,7 +325,8 @@ catalog:
 			"POSTGRES_PASSWORD=" + password,
 			"ESBK_TSCONFIG_PATH=" + filepath.Join(p.app, "tsconfig.json"),
 		},
-		engineArgs: []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", engineConfig, "serve"},
+		engineArgs:      []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", notifying, "serve"},
+		quietEngineArgs: []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", quiet, "serve"},
 		// What `backstage-cli package start` runs, without its file watcher.
 		backendArgs: append([]string{
 			"bash", filepath.Join(p.root, "scripts/node-env.sh"),

@@ -4,6 +4,7 @@ package integration
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"os/exec"
@@ -14,91 +15,110 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // BenchmarkOursVsStock puts central-config and stock Backstage side by side
 // on the same machine, the same PostgreSQL binaries and the same entities,
-// in one run (ratios are pair by pair, since the machine is shared):
+// in one run (ratios are pair by pair, since the machine is shared). For
+// each N, bench/genrepo writes a config repository and the very same
+// entities as native catalog-info files (one per config file, and a root
+// Location listing them):
 //
 //   - bulk: from the backend's start until all N entities are queryable
 //     through the catalog API, (a) through our provider from the engine,
-//     (b) through a stock `file` location of the same entities as native
-//     catalog-info YAML (what `central-config render` emits);
-//   - freshness: a new service from commit (or, for stock, the write of
-//     its document into the location's file) to queryable in the catalog
-//     API, through the engine's event, through
-//     polling only (the provider's schedule), and through stock location
-//     refresh at Backstage's default processing interval;
-//   - steady state: CPU seconds per hour of the Backstage backend, the
-//     engine and PostgreSQL when nothing changes.
+//     (b) through a stock `file` location of the native root;
+//   - freshness (N >= 10k): a new service from commit (or, for stock, the
+//     write of its document into the root file, each at a random moment
+//     within the period of what picks it up) to queryable in the catalog
+//     API, through the engine's event (BENCH_EVENT_SAMPLES, default
+//     20), through polling only (the same stack, its engine restarted
+//     without the event; BENCH_FRESHNESS_SAMPLES, default 3) and through
+//     stock location refresh at Backstage's default processing interval
+//     (BENCH_FRESHNESS_SAMPLES);
+//   - steady state (N >= 10k): CPU seconds per hour of the Backstage
+//     backend, the engine and PostgreSQL over two quiet minutes;
+//   - catalog tuning (N >= 10k): bulk and steady state again for both,
+//     once per setting of BENCH_TUNINGS (default "processing,stitching":
+//     catalog.processingInterval of 30 minutes; stitching polled every
+//     100 ms instead of every second).
 //
-// Run it alone on a quiet machine, once:
+// Each variant is a sub-benchmark reporting its figures as metrics
+// (bulk-s, fresh-event-p95-s, idle-total-cpu-s/h, ...); `make bench`
+// (bench/report) turns them into docs/benchmarks.md. Run it alone on a
+// quiet machine:
 //
-//	go test -tags backstage -run '^$' -bench OursVsStock -benchtime 1x -timeout 90m ./backstage/test/integration
+//	go test -tags backstage -run '^$' -bench OursVsStock -benchtime 1x -timeout 120m ./backstage/test/integration
 //
-// BENCH_SIZES (default "1000,10000") and BENCH_FRESHNESS_SAMPLES (default
-// 3; 0 skips freshness and the polling variant) change the sizes and the
-// samples per freshness figure; BENCH_PROCESSING_INTERVAL (e.g.
-// "{ minutes: 30 }") sets catalog.processingInterval in both backends, to
-// measure that tuning.
+// BENCH_SIZES (default "1000,10000") picks N; BENCH_FRESHNESS_SAMPLES=0
+// skips the slow freshness figures, BENCH_TUNINGS="" the tuning;
+// BENCH_DETAIL_FROM (default 10000) is the N from which freshness, steady
+// state and tuning are measured; BENCH_IDLE_WINDOW (default 2m) is the
+// steady-state window.
 func BenchmarkOursVsStock(b *testing.B) {
 	summarizeFailures(b)
-	sizes := []int{1000, 10000}
-	if v := os.Getenv("BENCH_SIZES"); v != "" {
-		sizes = nil
-		for _, f := range strings.Split(v, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil {
-				fatalf(b, "BENCH_SIZES: %v", err)
-			}
-			sizes = append(sizes, n)
+	sizes := intsFromEnv(b, "BENCH_SIZES", "1000,10000")
+	samples := intsFromEnv(b, "BENCH_FRESHNESS_SAMPLES", "3")[0]
+	eventSamples := intsFromEnv(b, "BENCH_EVENT_SAMPLES", "20")[0]
+	detailFrom := intsFromEnv(b, "BENCH_DETAIL_FROM", "10000")[0]
+	window, err := time.ParseDuration(envOr("BENCH_IDLE_WINDOW", "2m"))
+	if err != nil {
+		fatalf(b, "BENCH_IDLE_WINDOW: %v", err)
+	}
+	idleWindow = window
+	tunings := strings.FieldsFunc(envOr("BENCH_TUNINGS", "processing,stitching"), func(r rune) bool { return r == ',' })
+	for _, t := range tunings {
+		if _, ok := catalogTunings[t]; !ok {
+			fatalf(b, "BENCH_TUNINGS: unknown tuning %q", t)
 		}
 	}
-	samples := 3
-	if v := os.Getenv("BENCH_FRESHNESS_SAMPLES"); v != "" {
-		samples, _ = strconv.Atoi(v)
-	}
 	p := repoPaths(b)
-	bin := filepath.Join(b.TempDir(), "central-config")
-	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(p.root, "cmd/central-config")).CombinedOutput(); err != nil {
+	genrepo := filepath.Join(b.TempDir(), "genrepo")
+	if out, err := exec.Command("go", "build", "-o", genrepo, filepath.Join(p.root, "bench/genrepo")).CombinedOutput(); err != nil {
 		fatalf(b, "go build: %v\n%s", err, out)
-	}
-	var report []string
-	row := func(format string, args ...any) {
-		line := fmt.Sprintf(format, args...)
-		report = append(report, line)
-		b.Log(line)
 	}
 	for b.Loop() {
 		for _, n := range sizes {
-			files, native, count := benchRepo(b, bin, n)
-			var ours, stock, polled benchResult
+			repo := benchRepo(b, genrepo, n)
+			big := n >= detailFrom
+			variant := benchVariant{eventSamples: eventSamples, samples: samples, steady: big}
+			if !big {
+				variant = benchVariant{}
+			}
 			b.Run(fmt.Sprintf("N=%d/central-config", n), func(b *testing.B) {
-				ours = runOurs(b, files, count, samples, false, n >= 10000)
+				runOurs(b, repo, variant).report(b)
 			})
-			if n >= 10000 && samples > 0 {
-				b.Run(fmt.Sprintf("N=%d/central-config-polling", n), func(b *testing.B) {
-					polled = runOurs(b, files, count, samples, true, false)
-				})
-			}
 			b.Run(fmt.Sprintf("N=%d/stock", n), func(b *testing.B) {
-				stock = runStock(b, native, count, samples, n >= 10000)
+				runStock(b, repo, variant).report(b)
 			})
-			row("N=%d (%d entities): bulk to queryable: central-config %.1f s (backend up %.1f s), stock file location %.1f s (backend up %.1f s), stock/ours %.1fx",
-				n, count, ours.bulk.Seconds(), ours.ready.Seconds(), stock.bulk.Seconds(), stock.ready.Seconds(), stock.bulk.Seconds()/ours.bulk.Seconds())
-			if n >= 10000 && samples > 0 {
-				row("N=%d: commit -> catalog, one entity: event %s; polling only %s; stock location refresh %s; stock/ours(event) %.0fx",
-					n, summary(ours.fresh), summary(polled.fresh), summary(stock.fresh), median(stock.fresh).Seconds()/median(ours.fresh).Seconds())
+			if !big {
+				continue
 			}
-			if n >= 10000 {
-				row("N=%d: idle CPU s/hour: central-config backend %.0f + engine %.0f + PostgreSQL %.0f = %.0f; stock backend %.0f + PostgreSQL %.0f = %.0f; ours/stock %.2f",
-					n, ours.cpu.backend, ours.cpu.engine, ours.cpu.postgres, ours.cpu.total(), stock.cpu.backend, stock.cpu.postgres, stock.cpu.total(), ours.cpu.total()/stock.cpu.total())
+			for _, t := range tunings {
+				tuned := benchVariant{steady: true, catalog: catalogTunings[t]}
+				b.Run(fmt.Sprintf("N=%d/central-config/tuning=%s", n, t), func(b *testing.B) {
+					runOurs(b, repo, tuned).report(b)
+				})
+				b.Run(fmt.Sprintf("N=%d/stock/tuning=%s", n, t), func(b *testing.B) {
+					runStock(b, repo, tuned).report(b)
+				})
 			}
 		}
 	}
-	b.Logf("summary:\n%s", strings.Join(report, "\n"))
+}
+
+// catalogTunings are the catalog settings the benchmark tries, as config
+// lines under catalog:.
+var catalogTunings = map[string]string{
+	"processing": "  processingInterval: { minutes: 30 }\n",
+	"stitching":  "  stitchingStrategy:\n    pollingInterval: { milliseconds: 100 }\n",
+}
+
+// benchVariant says what one sub-benchmark measures besides bulk.
+type benchVariant struct {
+	eventSamples, samples int
+	steady                bool
+	// catalog is extra config under catalog: for the backend.
+	catalog string
 }
 
 type cpuPerHour struct{ backend, engine, postgres float64 }
@@ -106,112 +126,221 @@ type cpuPerHour struct{ backend, engine, postgres float64 }
 func (c cpuPerHour) total() float64 { return c.backend + c.engine + c.postgres }
 
 type benchResult struct {
-	ready, bulk time.Duration
-	fresh       []time.Duration
-	cpu         cpuPerHour
+	entities             int
+	ready, bulk          time.Duration
+	event, polled, stock []time.Duration
+	cpu                  *cpuPerHour
 }
 
-// benchRepo generates a repository of about n entities, renders it the way
-// the engine publishes it, and writes the rendering as one native
-// catalog-info.yaml for the stock location.
-func benchRepo(b *testing.B, bin string, n int) (files map[string]string, native string, count int) {
-	dir := b.TempDir()
-	files = map[string]string{}
-	for _, f := range testrepo.Generate(n) {
-		files[f.Path] = string(f.Content)
-		path := filepath.Join(dir, "repo", f.Path)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			fatalf(b, "%v", err)
+// report reports r's figures as metrics of b.
+func (r benchResult) report(b *testing.B) {
+	b.ReportMetric(float64(r.entities), "entities")
+	b.ReportMetric(r.ready.Seconds(), "ready-s")
+	b.ReportMetric(r.bulk.Seconds(), "bulk-s")
+	for _, f := range []struct {
+		name string
+		d    []time.Duration
+	}{{"event", r.event}, {"polling", r.polled}, {"refresh", r.stock}} {
+		if len(f.d) == 0 {
+			continue
 		}
-		writeFile(b, path, string(f.Content))
+		s := slices.Clone(f.d)
+		slices.Sort(s)
+		b.ReportMetric(percentile(s, 50).Seconds(), "fresh-"+f.name+"-p50-s")
+		b.ReportMetric(percentile(s, 95).Seconds(), "fresh-"+f.name+"-p95-s")
+		b.ReportMetric(s[0].Seconds(), "fresh-"+f.name+"-min-s")
+		b.ReportMetric(s[len(s)-1].Seconds(), "fresh-"+f.name+"-max-s")
+		b.ReportMetric(float64(len(s)), "fresh-"+f.name+"-samples")
+		b.Logf("freshness, %s: %v", f.name, f.d)
 	}
-	out, err := exec.Command(bin, "render", "--format", "yaml", filepath.Join(dir, "repo")).Output()
+	if r.cpu != nil {
+		b.ReportMetric(r.cpu.backend, "idle-backend-cpu-s/h")
+		b.ReportMetric(r.cpu.engine, "idle-engine-cpu-s/h")
+		b.ReportMetric(r.cpu.postgres, "idle-postgres-cpu-s/h")
+		b.ReportMetric(r.cpu.total(), "idle-total-cpu-s/h")
+	}
+}
+
+// percentile of sorted durations, nearest rank.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	rank := (p*len(sorted) + 99) / 100
+	return sorted[max(rank, 1)-1]
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func intsFromEnv(b *testing.B, key, def string) []int {
+	var out []int
+	for _, f := range strings.Split(envOr(key, def), ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			fatalf(b, "%s: %v", key, err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// generated is one size's repository in both forms.
+type generated struct {
+	// files is the config repository in the central-config format.
+	files map[string]string
+	// native is the root catalog-info.yaml of the native rendering.
+	native string
+	// entities is how many entities both forms hold.
+	entities int
+}
+
+// benchRepo writes, with bench/genrepo, a repository of about n entities
+// and the same entities as native catalog-info files.
+func benchRepo(b *testing.B, genrepo string, n int) generated {
+	dir := b.TempDir()
+	out, err := exec.Command(genrepo, "-entities", strconv.Itoa(n), "-out", filepath.Join(dir, "repo"), "-native", filepath.Join(dir, "native")).CombinedOutput()
 	if err != nil {
-		fatalf(b, "render: %v", err)
+		fatalf(b, "genrepo: %v\n%s", err, out)
 	}
-	native = filepath.Join(dir, "catalog-info.yaml")
-	writeFile(b, native, string(out))
-	// One document per entity, each starting with its apiVersion.
-	count = strings.Count("\n"+string(out), "\napiVersion: ")
-	return files, native, count
+	g := generated{files: exampleFiles(b, filepath.Join(dir, "repo")), native: filepath.Join(dir, "native", "catalog-info.yaml")}
+	err = filepath.WalkDir(filepath.Join(dir, "native"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path == g.native {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		// One document per entity, each starting with its apiVersion.
+		g.entities += strings.Count("\n"+string(raw), "\napiVersion: ")
+		return err
+	})
+	if err != nil {
+		fatalf(b, "%v", err)
+	}
+	return g
 }
 
-// tuning is the catalog config both backends get (BENCH_PROCESSING_INTERVAL).
-func tuning() string {
-	if v := os.Getenv("BENCH_PROCESSING_INTERVAL"); v != "" {
-		return "  processingInterval: " + v + "\n"
-	}
-	return ""
-}
-
-func runOurs(b *testing.B, files map[string]string, count, samples int, polling, steady bool) benchResult {
+func runOurs(b *testing.B, repo generated, v benchVariant) benchResult {
 	var extra string
-	if t := tuning(); t != "" {
-		extra = "catalog:\n" + t
+	if v.catalog != "" {
+		extra = "catalog:\n" + v.catalog
 	}
-	// Freshness wants the engine to look every second; without freshness
-	// samples the engine keeps a realistic interval for the idle figures.
-	frequency := "{ seconds: 1 }"
-	if samples == 0 {
-		frequency = "{ minutes: 1 }"
+	// Freshness wants the engine to look every second; otherwise the
+	// engine keeps a realistic interval for the idle figures.
+	frequency := "{ minutes: 1 }"
+	if v.eventSamples > 0 || v.samples > 0 {
+		frequency = "{ seconds: 1 }"
 	}
-	s, repo := newStack(b, stackOptions{engineFrequency: frequency, files: files, noNotify: polling, backendConfig: extra})
+	s, git := newStack(b, stackOptions{engineFrequency: frequency, files: repo.files, backendConfig: extra})
 	eng := s.startEngine()
+	r := benchResult{entities: repo.entities}
 	eventually(b, 5*time.Minute, "engine synced", func() error {
 		ls, err := s.engine.lastSync()
 		if err == nil && ls.Generation == 0 {
 			err = fmt.Errorf("generation 0")
 		}
-		if err == nil {
-			// What the engine publishes (the rendering plus what only a
-			// git source adds) is what the catalog must hold.
-			count = ls.Sources[0].EntityCount
+		if err == nil && ls.Sources[0].EntityCount != repo.entities {
+			fatalf(b, "the engine publishes %d entities, the native files hold %d", ls.Sources[0].EntityCount, repo.entities)
 		}
 		return err
 	}, eng)
-	var r benchResult
 	start := time.Now()
 	backend := s.startBackend()
 	r.ready = time.Since(start)
-	s.waitCount(count, 20*time.Minute, eng, backend)
+	s.waitCount(repo.entities, 20*time.Minute, eng, backend)
 	r.bulk = time.Since(start)
 
-	for i := range samples {
-		name := fmt.Sprintf("bench-probe-%d", i)
+	probes := 0
+	// commitProbe commits a new service at a random moment within phase
+	// (the period of what picks it up), so that samples do not all start
+	// just after a poll.
+	commitProbe := func(phase time.Duration) time.Duration {
+		time.Sleep(rand.N(phase))
+		name := fmt.Sprintf("bench-probe-%d", probes)
+		probes++
+		before, err := s.engine.lastSync()
+		if err != nil {
+			fatalf(b, "%v", err)
+		}
 		committed := time.Now()
-		repo.Commit("main", map[string]string{"native/bench/" + name + "/catalog-info.yaml": probe(name)})
+		git.Commit("main", map[string]string{"native/bench/" + name + "/catalog-info.yaml": probe(name)})
+		// When the engine published it and when the provider acked it,
+		// to tell the engine's share, the provider's and the catalog's
+		// apart in the log.
+		steps := make(chan [2]time.Duration, 1)
+		go func() {
+			var published, acked time.Duration = -1, -1
+			for time.Since(committed) < 10*time.Minute && acked < 0 {
+				if ls, err := s.engine.lastSync(); err == nil {
+					if published < 0 && ls.Generation > before.Generation {
+						published = time.Since(committed)
+					}
+					for _, a := range ls.Catalog.Acks {
+						if published >= 0 && a.Generation > before.Generation {
+							acked = time.Since(committed)
+						}
+					}
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			steps <- [2]time.Duration{published, acked}
+		}()
 		s.waitEntity(name, 10*time.Minute, eng, backend)
-		r.fresh = append(r.fresh, time.Since(committed))
+		took := time.Since(committed)
+		st := <-steps
+		b.Logf("%s: committed %s, published by the engine after %s, acked by the provider after %s, in the catalog after %s",
+			name, committed.UTC().Format(time.RFC3339Nano), st[0], st[1], took)
+		return took
 	}
-	if steady {
-		r.cpu = idleCPU(b, backend, eng)
+	for range v.eventSamples {
+		r.event = append(r.event, commitProbe(time.Second))
+	}
+	if v.samples > 0 {
+		// Polling only: the same engine without its event to Backstage.
+		eng.stop()
+		eng = s.startEngineWith(s.quietEngineArgs)
+		for range v.samples {
+			r.polled = append(r.polled, commitProbe(pollSeconds*time.Second))
+		}
+		for _, l := range strings.Split(backend.output(), "\n") {
+			if strings.Contains(l, "central-config-provider") {
+				b.Logf("backend: %s", l)
+			}
+		}
+	}
+	if v.steady {
+		cpu := idleCPU(b, backend, eng)
+		r.cpu = &cpu
 	}
 	return r
 }
 
-func runStock(b *testing.B, native string, count, samples int, steady bool) benchResult {
+func runStock(b *testing.B, repo generated, v benchVariant) benchResult {
 	// The same backend with a file location and no engine: the provider's
 	// polls find nothing to reach (it logs and changes nothing).
 	s, _ := newStack(b, stackOptions{engineFrequency: "{ hours: 1 }", backendConfig: fmt.Sprintf(`catalog:
   locations:
     - type: file
       target: %s
-`, native) + tuning()})
-	var r benchResult
+`, repo.native) + v.catalog})
+	r := benchResult{entities: repo.entities}
 	start := time.Now()
 	backend := s.startBackend()
 	r.ready = time.Since(start)
-	s.waitCount(count, 30*time.Minute, backend)
+	s.waitCount(repo.entities, 30*time.Minute, backend)
 	r.bulk = time.Since(start)
 
-	for i := range samples {
+	for i := range v.samples {
+		// At a random moment within the processing interval (100-150 s
+		// by default), like the polling samples.
+		time.Sleep(rand.N(125 * time.Second))
 		name := fmt.Sprintf("bench-probe-%d", i)
-		f, err := os.OpenFile(native, os.O_APPEND|os.O_WRONLY, 0)
+		f, err := os.OpenFile(repo.native, os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			fatalf(b, "%v", err)
 		}
 		written := time.Now()
-		_, err = f.WriteString("\n---\n" + probe(name))
+		_, err = f.WriteString("---\n" + probe(name))
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -219,36 +348,71 @@ func runStock(b *testing.B, native string, count, samples int, steady bool) benc
 			fatalf(b, "%v", err)
 		}
 		s.waitEntity(name, 15*time.Minute, backend)
-		r.fresh = append(r.fresh, time.Since(written))
+		r.stock = append(r.stock, time.Since(written))
 	}
-	if steady {
-		r.cpu = idleCPU(b, backend, nil)
+	if v.samples > 0 {
+		// Later variants read the root as generated.
+		raw, err := os.ReadFile(repo.native)
+		if err != nil {
+			fatalf(b, "%v", err)
+		}
+		if i := strings.Index(string(raw), "---\n"); i >= 0 {
+			writeFile(b, repo.native, string(raw[:i]))
+		}
+	}
+	if v.steady {
+		cpu := idleCPU(b, backend, nil)
+		r.cpu = &cpu
 	}
 	return r
 }
 
-// waitCount waits until the catalog holds n entities.
+// waitCount waits until the catalog holds n entities besides Locations
+// (the stock side has one per native file).
 func (s *stack) waitCount(n int, timeout time.Duration, watch ...*process) {
-	eventually(s.t, timeout, fmt.Sprintf("%d entities in the catalog", n), func() error {
+	total := func(query string) (int, error) {
 		var res struct {
 			TotalItems int `json:"totalItems"`
 		}
-		if err := getJSON(s.catalog.baseURL+"/api/catalog/entities/by-query?limit=1", s.catalog.token, &res); err != nil {
+		err := getJSON(s.catalog.baseURL+"/api/catalog/entities/by-query?limit=1"+query, s.catalog.token, &res)
+		return res.TotalItems, err
+	}
+	eventually(s.t, timeout, fmt.Sprintf("%d entities in the catalog", n), func() error {
+		all, err := total("")
+		if err != nil {
 			return err
 		}
-		if res.TotalItems < n {
-			return fmt.Errorf("%d entities", res.TotalItems)
+		locations, err := total("&filter=kind=location")
+		if err != nil {
+			return err
+		}
+		if all-locations < n {
+			return fmt.Errorf("%d entities besides Locations", all-locations)
 		}
 		return nil
 	}, watch...)
 }
 
-// waitEntity waits until the catalog API serves component name.
+// waitEntity waits until the catalog API serves component name, looking
+// every 100 ms (eventually's 500 ms would blur the event path's figure).
 func (s *stack) waitEntity(name string, timeout time.Duration, watch ...*process) {
-	eventually(s.t, timeout, name+" in the catalog", func() error {
+	deadline := time.Now().Add(timeout)
+	for {
 		var e entity
-		return getJSON(s.catalog.baseURL+"/api/catalog/entities/by-name/component/default/"+url.PathEscape(name), s.catalog.token, &e)
-	}, watch...)
+		err := getJSON(s.catalog.baseURL+"/api/catalog/entities/by-name/component/default/"+url.PathEscape(name), s.catalog.token, &e)
+		if err == nil {
+			return
+		}
+		for _, p := range watch {
+			if p.exited() {
+				fatalf(s.t, "%s in the catalog: %s exited (%v) while waiting: %v", name, p.name, p.err, err)
+			}
+		}
+		if time.Now().After(deadline) {
+			fatalf(s.t, "%s in the catalog: not within %s: %v", name, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // probe is a new service as a native catalog-info file: the one-entity
@@ -257,11 +421,13 @@ func probe(name string) string {
 	return fmt.Sprintf("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: %s\n  description: Added by the benchmark.\nspec:\n  type: service\n  lifecycle: experimental\n  owner: group:default/team-0\n", name)
 }
 
+// idleWindow is how long idleCPU watches (BENCH_IDLE_WINDOW).
+var idleWindow = 2 * time.Minute
+
 // idleCPU measures the CPU the processes and every PostgreSQL process use
-// over two quiet minutes, per hour.
+// over idleWindow after a quarter of it to settle, per hour.
 func idleCPU(b *testing.B, backend, eng *process) cpuPerHour {
-	time.Sleep(30 * time.Second) // let the last changes settle
-	const window = 2 * time.Minute
+	time.Sleep(idleWindow / 4) // let the last changes settle
 	pid := func(p *process) int {
 		if p == nil {
 			return 0
@@ -269,9 +435,9 @@ func idleCPU(b *testing.B, backend, eng *process) cpuPerHour {
 		return p.cmd.Process.Pid
 	}
 	b0, e0, p0 := procCPU(pid(backend)), procCPU(pid(eng)), postgresCPU(b)
-	time.Sleep(window)
+	time.Sleep(idleWindow)
 	b1, e1, p1 := procCPU(pid(backend)), procCPU(pid(eng)), postgresCPU(b)
-	scale := float64(time.Hour) / float64(window)
+	scale := float64(time.Hour) / float64(idleWindow)
 	return cpuPerHour{backend: (b1 - b0) * scale, engine: (e1 - e0) * scale, postgres: (p1 - p0) * scale}
 }
 
@@ -291,11 +457,11 @@ func procCPU(pid int) float64 {
 	return (utime + stime) / 100 // USER_HZ
 }
 
-// postgresCPU is the CPU of the benchmark's PostgreSQL cluster (the only
-// one on the machine): every process of the postgres user, plus what the
-// server's exited children used (cutime+cstime of the postmaster, whose
-// parent is no postgres process), so connections that close during the
-// window still count.
+// postgresCPU is the CPU of the benchmark's own PostgreSQL servers: every
+// process of the postgres user descending from a server this process
+// started (others on the machine, say another test's, do not count), plus
+// what each server's exited children used (cutime+cstime of the
+// postmaster), so connections that close during the window still count.
 func postgresCPU(b *testing.B) float64 {
 	u, err := user.Lookup("postgres")
 	if err != nil {
@@ -326,10 +492,29 @@ func postgresCPU(b *testing.B) float64 {
 			owned[pid] = ppid
 		}
 	}
+	self := os.Getpid()
+	// ours reports whether pid's chain of postgres parents starts at a
+	// server this process started.
+	ours := func(pid int) bool {
+		for range 4 {
+			ppid, ok := owned[pid]
+			if !ok {
+				return false
+			}
+			if ppid == self {
+				return true
+			}
+			pid = ppid
+		}
+		return false
+	}
 	var sum float64
 	for pid, ppid := range owned {
+		if !ours(pid) {
+			continue
+		}
 		sum += procCPU(pid)
-		if _, child := owned[ppid]; !child {
+		if ppid == self {
 			sum += procChildrenCPU(pid)
 		}
 	}
@@ -347,22 +532,4 @@ func procChildrenCPU(pid int) float64 {
 	cutime, _ := strconv.ParseFloat(f[13], 64)
 	cstime, _ := strconv.ParseFloat(f[14], 64)
 	return (cutime + cstime) / 100
-}
-
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func summary(d []time.Duration) string {
-	if len(d) == 0 {
-		return "n/a"
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return fmt.Sprintf("median %.1f s (min %.1f, max %.1f, n=%d)", median(s).Seconds(), s[0].Seconds(), s[len(s)-1].Seconds(), len(s))
 }

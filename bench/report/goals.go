@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The goals the issue set for the product, each checked against the
+// results. A goal counts as met only when the figure it names meets it; a
+// goal without results is "not measured".
+
+type verdict struct {
+	measured string
+	met      bool
+	ok       bool // false: no results
+}
+
+type goal struct {
+	text  string
+	check func(r *Results) verdict
+}
+
+func measured(s string, met bool) verdict { return verdict{measured: s, met: met, ok: true} }
+
+var goals = []goal{
+	{"Engine: full sync of 100k entities into PostgreSQL < 10 s", func(r *Results) verdict {
+		st := r.Stat("engine", "Sync/N=100000/postgres", "full-ms").Scaled(0.001)
+		return verdict{st.String() + " s", st.Median < 10, st.Valid()}
+	}},
+	{"Engine: unchanged sync of 100k entities < 50 ms (both stores)", func(r *Results) verdict {
+		sq := r.Stat("engine", "Sync/N=100000/sqlite", "unchanged-ms")
+		pg := r.Stat("engine", "Sync/N=100000/postgres", "unchanged-ms")
+		return verdict{fmt.Sprintf("SQLite %s ms, PostgreSQL %s ms", sq, pg), sq.Median < 50 && pg.Median < 50, sq.Valid() && pg.Valid()}
+	}},
+	{"API: p99 < 10 ms at 1,000 req/s with no errors (last-sync, entities 304)", func(r *Results) verdict {
+		var parts []string
+		met, ok := true, false
+		for _, e := range []string{"last-sync", "entities-304"} {
+			name := "API/endpoint=" + e + "/rate=1000"
+			p99 := r.Stat("api", name, "p99-ms")
+			if !p99.Valid() {
+				continue
+			}
+			ok = true
+			errs := Summarize(r.Values("api", name, "errors")).Max
+			parts = append(parts, fmt.Sprintf("%s p99 %s ms, %s errors", e, p99, Format(errs)))
+			met = met && p99.Median < 10 && errs == 0
+		}
+		return verdict{strings.Join(parts, "; "), met, ok}
+	}},
+	{"Commit → catalog < 10 s p95 through the engine's event", func(r *Results) verdict {
+		n := r.biggest()
+		st := r.Stat("stock", ours(n), "fresh-event-p95-s")
+		return verdict{"p95 " + st.String() + " s", st.Max < 10, n != "" && st.Valid()}
+	}},
+	{"One changed entity reaches the catalog ≥ 20x faster than stock's location refresh", func(r *Results) verdict {
+		n := r.biggest()
+		st := r.Ratio("stock", stock(n), "fresh-refresh-p50-s", ours(n), "fresh-event-p50-s")
+		return verdict{st.String() + "x (medians)", st.Median >= 20, n != "" && st.Valid()}
+	}},
+	{"Bulk time-to-queryable at 10k never slower than stock's", func(r *Results) verdict {
+		st := r.Ratio("stock", stock("N=10000"), "bulk-s", ours("N=10000"), "bulk-s")
+		return verdict{"stock / ours " + st.String() + "x", st.Min >= 1, st.Valid()}
+	}},
+	{"Bulk at 10k at most half of stock's with the catalog tuning the docs recommend", func(r *Results) verdict {
+		best, bestName := Stat{}, ""
+		for _, v := range r.variants("N=10000")[1:] {
+			st := r.Ratio("stock", ours("N=10000")+v.suffix, "bulk-s", stock("N=10000"), "bulk-s")
+			if st.Valid() && (!best.Valid() || st.Median < best.Median) {
+				best, bestName = st, v.title
+			}
+		}
+		return verdict{fmt.Sprintf("best: %s, ours / stock (default) %s", bestName, best), best.Median <= 0.5, best.Valid()}
+	}},
+	{"Idle CPU of Backstage + PostgreSQL at 10k at most a tenth of stock's", func(r *Results) verdict {
+		var parts []string
+		met, ok := false, false
+		for _, v := range r.variants("N=10000") {
+			st := r.backstageIdleRatio("N=10000", v.suffix)
+			if !st.Valid() {
+				continue
+			}
+			ok = true
+			parts = append(parts, fmt.Sprintf("%s: ours / stock %s", v.title, st))
+			met = met || st.Median <= 0.1
+		}
+		return verdict{strings.Join(parts, "; "), met, ok}
+	}},
+	{"Kafka (5k topics, 1k apps): whole topology from the API < 200 ms", func(r *Results) verdict {
+		st := r.Stat("kafka", "KafkaTopologyPage", "api-all-ms")
+		return verdict{st.String() + " ms", st.Median < 200, st.Valid()}
+	}},
+	{"Kafka: every view of the page painted < 3 s", func(r *Results) verdict {
+		var parts []string
+		met, ok := true, false
+		for _, k := range kafkaFigures[3:] {
+			st := r.Stat("kafka", "KafkaTopologyPage", k.key+"-ms")
+			if !st.Valid() {
+				continue
+			}
+			ok = true
+			parts = append(parts, fmt.Sprintf("%s %s ms", strings.TrimPrefix(k.key, "page-"), Format(st.Median)))
+			met = met && st.Median < 3000
+		}
+		return verdict{strings.Join(parts, ", "), met, ok}
+	}},
+}
+
+// GoalsTable lists every goal with its figure and verdict.
+func (r *Results) GoalsTable() string {
+	rows := make([][]string, 0, len(goals))
+	for _, g := range goals {
+		v := g.check(r)
+		status := "not measured"
+		switch {
+		case v.ok && v.met:
+			status = "met"
+		case v.ok:
+			status = "**NOT met**"
+		}
+		if !v.ok {
+			v.measured = ""
+		}
+		rows = append(rows, []string{g.text, v.measured, status})
+	}
+	return table([]string{"Goal", "Measured (median, min–max)", "Verdict"}, rows)
+}

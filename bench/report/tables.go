@@ -1,0 +1,338 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The tables of docs/benchmarks.md, one function per table, each reading
+// the results of its section. A table whose section never ran says so.
+
+// table renders a markdown table.
+func table(header []string, rows [][]string) string {
+	var b strings.Builder
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n|")
+	for range header {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
+	}
+	return b.String()
+}
+
+func notRun(section string) string {
+	return fmt.Sprintf("_No results yet: run `make bench SECTIONS=%s`._\n", section)
+}
+
+// engineSizes are the N of the engine benchmark, in the order run.
+func (r *Results) engineSizes() []string {
+	s := r.Sections["engine"]
+	if s == nil {
+		return nil
+	}
+	var sizes []string
+	seen := map[string]bool{}
+	for _, name := range s.Names {
+		parts := strings.Split(name, "/")
+		if len(parts) == 3 && parts[0] == "Sync" && !seen[parts[1]] {
+			seen[parts[1]] = true
+			sizes = append(sizes, parts[1])
+		}
+	}
+	return sizes
+}
+
+// EngineTable: full, unchanged and one-file sync per N and store.
+func (r *Results) EngineTable() string {
+	sizes := r.engineSizes()
+	if len(sizes) == 0 {
+		return notRun("engine")
+	}
+	var rows [][]string
+	for _, n := range sizes {
+		for _, st := range []string{"sqlite", "postgres"} {
+			name := "Sync/" + n + "/" + st
+			get := func(unit string) Stat { return r.Stat("engine", name, unit) }
+			rows = append(rows, []string{
+				sizeTitle(n), storeTitle(st),
+				get("full-ms").Scaled(0.001).String() + " s",
+				get("entities/s").String(),
+				get("unchanged-ms").String() + " ms",
+				get("one-file-ms").String() + " ms",
+				Format(get("full-peak-RSS-MB").Median) + " / " + Format(get("one-file-peak-RSS-MB").Median) + " MB",
+				Format(get("full-written-MB").Median) + " MB / " + Format(get("unchanged-written-MB").Median*1000) + " kB / " + Format(get("one-file-written-MB").Median) + " MB",
+				fmt.Sprint(get("full-ms").N),
+			})
+		}
+	}
+	return table([]string{"Entities", "Store", "Full sync", "Entities/s (full)", "Unchanged", "One file changed", "Peak RSS, full / one file (median)", "Written, full / unchanged / one file (median)", "Runs"}, rows)
+}
+
+// sizeTitle turns "N=10000" into "10,000".
+func sizeTitle(n string) string {
+	v, err := strconv.ParseFloat(strings.TrimPrefix(n, "N="), 64)
+	if err != nil {
+		return n
+	}
+	return Format(v)
+}
+
+func storeTitle(s string) string {
+	if s == "postgres" {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
+
+// MapTable: decode, map and validate 100k entities in memory.
+func (r *Results) MapTable() string {
+	st := r.Stat("engine", "Map", "entities/s")
+	if !st.Valid() {
+		return notRun("engine")
+	}
+	return table([]string{"Entities/s", "Time per 100k entities", "Runs"}, [][]string{{
+		st.String(), Summarize(invert(r.Values("engine", "Map", "entities/s"), 100_000)).String() + " s", fmt.Sprint(st.N),
+	}})
+}
+
+func invert(values []float64, k float64) []float64 {
+	out := make([]float64, 0, len(values))
+	for _, v := range values {
+		if v != 0 {
+			out = append(out, k/v)
+		}
+	}
+	return out
+}
+
+// APITable: the engine API under load from bench/loadgen.
+func (r *Results) APITable() string {
+	s := r.Sections["api"]
+	if s == nil {
+		return notRun("api")
+	}
+	titles := map[string]string{
+		"last-sync":    "GET /central-config/last-sync",
+		"entities-304": "GET /central-config/entities (If-None-Match, 304)",
+	}
+	var rows [][]string
+	for _, name := range s.Names {
+		parts := strings.Split(name, "/")
+		if len(parts) != 3 || parts[0] != "API" {
+			continue
+		}
+		endpoint := strings.TrimPrefix(parts[1], "endpoint=")
+		get := func(unit string) Stat { return r.Stat("api", name, unit) }
+		rows = append(rows, []string{
+			titles[endpoint], sizeTitle(strings.TrimPrefix(parts[2], "rate=")),
+			get("req/s").String(), get("p50-ms").String(), get("p99-ms").String(), get("max-ms").String(),
+			Format(Summarize(r.Values("api", name, "errors")).Max), fmt.Sprint(get("p99-ms").N),
+		})
+	}
+	return table([]string{"Endpoint", "Rate (req/s)", "Achieved (req/s)", "p50 (ms)", "p99 (ms)", "Max (ms)", "Errors (worst run)", "Runs"}, rows)
+}
+
+// stockSizes are the N of the side-by-side benchmark.
+func (r *Results) stockSizes() []string {
+	s := r.Sections["stock"]
+	if s == nil {
+		return nil
+	}
+	var sizes []string
+	seen := map[string]bool{}
+	for _, name := range s.Names {
+		parts := strings.Split(name, "/")
+		if len(parts) >= 2 && parts[0] == "OursVsStock" && !seen[parts[1]] {
+			seen[parts[1]] = true
+			sizes = append(sizes, parts[1])
+		}
+	}
+	return sizes
+}
+
+// biggest is the largest N with freshness figures (the detailed one).
+func (r *Results) biggest() string {
+	var n string
+	for _, size := range r.stockSizes() {
+		if r.Stat("stock", "OursVsStock/"+size+"/central-config", "fresh-event-p50-s").Valid() ||
+			r.Stat("stock", "OursVsStock/"+size+"/central-config", "idle-total-cpu-s/h").Valid() {
+			n = size
+		}
+	}
+	return n
+}
+
+func ours(n string) string  { return "OursVsStock/" + n + "/central-config" }
+func stock(n string) string { return "OursVsStock/" + n + "/stock" }
+
+// BulkTable: time until all N entities are queryable, ours and stock.
+func (r *Results) BulkTable() string {
+	sizes := r.stockSizes()
+	if len(sizes) == 0 {
+		return notRun("stock")
+	}
+	var rows [][]string
+	for _, n := range sizes {
+		rows = append(rows, []string{
+			sizeTitle(n) + " (" + Format(r.Stat("stock", ours(n), "entities").Median) + " entities)",
+			r.Stat("stock", ours(n), "bulk-s").String() + " s",
+			r.Stat("stock", stock(n), "bulk-s").String() + " s",
+			r.Ratio("stock", stock(n), "bulk-s", ours(n), "bulk-s").String() + "x",
+			r.Stat("stock", ours(n), "ready-s").String() + " s / " + r.Stat("stock", stock(n), "ready-s").String() + " s",
+			fmt.Sprint(r.Stat("stock", ours(n), "bulk-s").N),
+		})
+	}
+	return table([]string{"Entities", "central-config", "Stock file location", "Stock / ours (pair by pair)", "Backend up, ours / stock", "Runs"}, rows)
+}
+
+// FreshnessTable: commit to catalog for one new service.
+func (r *Results) FreshnessTable() string {
+	n := r.biggest()
+	if n == "" || !r.Stat("stock", ours(n), "fresh-event-p50-s").Valid() {
+		return notRun("stock")
+	}
+	row := func(path, name, metric string) []string {
+		p50, p95 := r.Stat("stock", name, "fresh-"+metric+"-p50-s"), r.Stat("stock", name, "fresh-"+metric+"-p95-s")
+		lo, hi := r.Stat("stock", name, "fresh-"+metric+"-min-s"), r.Stat("stock", name, "fresh-"+metric+"-max-s")
+		samples := Summarize(r.Values("stock", name, "fresh-"+metric+"-samples"))
+		return []string{path, p50.String() + " s", p95.String() + " s", Format(lo.Min) + "–" + Format(hi.Max) + " s", fmt.Sprintf("%s in %d run(s)", Format(samples.Median), samples.N)}
+	}
+	rows := [][]string{
+		row("central-config, engine event (the fast path)", ours(n), "event"),
+		row("central-config, polling only (provider every 60 s, engine every 1 s)", ours(n), "polling"),
+		row("stock, location refresh (default processing interval)", stock(n), "refresh"),
+	}
+	return fmt.Sprintf("At %s entities.\n\n", Format(r.Stat("stock", ours(n), "entities").Median)) +
+		table([]string{"Path", "Median", "p95", "Min–max", "Samples"}, rows) +
+		fmt.Sprintf("\nStock's refresh takes %sx the event path's time (medians, run by run).\n",
+			r.Ratio("stock", stock(n), "fresh-refresh-p50-s", ours(n), "fresh-event-p50-s"))
+}
+
+// idleUnits are the steady-state metrics, per process kind.
+var idleUnits = []struct{ title, unit string }{
+	{"Backstage backend", "idle-backend-cpu-s/h"},
+	{"engine", "idle-engine-cpu-s/h"},
+	{"PostgreSQL", "idle-postgres-cpu-s/h"},
+	{"total", "idle-total-cpu-s/h"},
+}
+
+// IdleTable: CPU seconds per hour with nothing changing, at default
+// catalog settings and with each tuning.
+func (r *Results) IdleTable() string {
+	n := r.biggest()
+	if n == "" || !r.Stat("stock", ours(n), "idle-total-cpu-s/h").Valid() {
+		return notRun("stock")
+	}
+	var rows [][]string
+	for _, v := range r.variants(n) {
+		for _, u := range idleUnits {
+			if u.unit == "idle-engine-cpu-s/h" && !r.Stat("stock", ours(n)+v.suffix, u.unit).Valid() {
+				continue
+			}
+			rows = append(rows, []string{v.title, u.title,
+				r.Stat("stock", ours(n)+v.suffix, u.unit).String(),
+				r.Stat("stock", stock(n)+v.suffix, u.unit).String(),
+				r.Ratio("stock", ours(n)+v.suffix, u.unit, stock(n)+v.suffix, u.unit).String(),
+			})
+		}
+		rows = append(rows, []string{v.title, "Backstage + PostgreSQL",
+			Summarize(r.Sum("stock", ours(n)+v.suffix, "idle-backend-cpu-s/h", "idle-postgres-cpu-s/h")).String(),
+			Summarize(r.Sum("stock", stock(n)+v.suffix, "idle-backend-cpu-s/h", "idle-postgres-cpu-s/h")).String(),
+			r.backstageIdleRatio(n, v.suffix).String(),
+		})
+	}
+	return fmt.Sprintf("At %s entities, CPU seconds per hour over the idle window.\n\n", Format(r.Stat("stock", ours(n), "entities").Median)) +
+		table([]string{"Catalog settings", "Process", "central-config", "Stock", "Ours / stock"}, rows)
+}
+
+// backstageIdleRatio is ours/stock of backend + PostgreSQL CPU, pass by
+// pass.
+func (r *Results) backstageIdleRatio(n, suffix string) Stat {
+	s := r.Sections["stock"]
+	if s == nil {
+		return Stat{}
+	}
+	o, st := s.Runs[ours(n)+suffix], s.Runs[stock(n)+suffix]
+	sum := func(run map[string]float64) (float64, bool) {
+		b, ok1 := run["idle-backend-cpu-s/h"]
+		p, ok2 := run["idle-postgres-cpu-s/h"]
+		return b + p, ok1 && ok2
+	}
+	var ratios []float64
+	for i := range min(len(o), len(st)) {
+		x, ok1 := sum(o[i])
+		y, ok2 := sum(st[i])
+		if ok1 && ok2 && y != 0 {
+			ratios = append(ratios, x/y)
+		}
+	}
+	return Summarize(ratios)
+}
+
+type variant struct{ title, suffix string }
+
+// variants are the default settings and each tuning that ran at n.
+func (r *Results) variants(n string) []variant {
+	out := []variant{{"default", ""}}
+	if r.Sections["stock"] == nil {
+		return out
+	}
+	for _, name := range r.Sections["stock"].Names {
+		if t, ok := strings.CutPrefix(name, ours(n)+"/tuning="); ok {
+			out = append(out, variant{tuningTitles[t], "/tuning=" + t})
+		}
+	}
+	return out
+}
+
+var tuningTitles = map[string]string{
+	"processing": "`processingInterval: { minutes: 30 }`",
+	"stitching":  "`stitchingStrategy.pollingInterval: { milliseconds: 100 }`",
+}
+
+// TuningTable: bulk time with each catalog tuning.
+func (r *Results) TuningTable() string {
+	n := r.biggest()
+	if n == "" {
+		return notRun("stock")
+	}
+	var rows [][]string
+	for _, v := range r.variants(n) {
+		rows = append(rows, []string{v.title,
+			r.Stat("stock", ours(n)+v.suffix, "bulk-s").String() + " s",
+			r.Stat("stock", stock(n)+v.suffix, "bulk-s").String() + " s",
+			r.Ratio("stock", ours(n)+v.suffix, "bulk-s", stock(n), "bulk-s").String(),
+		})
+	}
+	return table([]string{"Catalog settings", "central-config", "Stock", "Ours / stock at default settings"}, rows)
+}
+
+// KafkaTable: the topology API and page.
+func (r *Results) KafkaTable() string {
+	const name = "KafkaTopologyPage"
+	if !r.Stat("kafka", name, "api-all-ms").Valid() {
+		return notRun("kafka")
+	}
+	var rows [][]string
+	for _, k := range kafkaFigures {
+		med := r.Stat("kafka", name, k.key+"-ms")
+		if !med.Valid() {
+			continue
+		}
+		lo, hi := r.Stat("kafka", name, k.key+"-min-ms"), r.Stat("kafka", name, k.key+"-max-ms")
+		rows = append(rows, []string{k.title, Format(med.Median) + " ms", Format(lo.Min) + "–" + Format(hi.Max) + " ms", k.goal})
+	}
+	return table([]string{"Figure", "Median", "Min–max", "Goal"}, rows)
+}
+
+var kafkaFigures = []struct{ key, title, goal string }{
+	{"api-all", "API, whole topology, engine", "< 200 ms"},
+	{"api-all-proxy", "API, whole topology, through the Backstage proxy", ""},
+	{"api-one-cluster", "API, one cluster, engine", ""},
+	{"page-overview", "Page, opening view (cluster overview, the default above 1,500 nodes)", "< 3 s"},
+	{"page-one-cluster", "Page, one cluster (`/kafka?cluster=prod-eu`)", "< 3 s"},
+	{"page-everything", "Page, everything (`/kafka?all=1`)", "< 3 s"},
+}
