@@ -9,6 +9,10 @@ BIN           := $(CURDIR)/bin
 GOLANGCI_LINT := $(TOOLS)/bin/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 EXAMPLE       := examples/central-config
+# make bench: which sections, and runs per figure.
+SECTIONS      ?= engine,api,stock,kafka
+COUNT         ?= 3
+STOCK_COUNT   ?= 1
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: help build run run-pg run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-doc bench-api clean
@@ -62,7 +66,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 bench: build ## every benchmark, side by side with stock Backstage (about 1 h 15 min on a quiet machine); writes bench/results/ and docs/benchmarks.md. SECTIONS=engine,api,stock,kafka COUNT=3 STOCK_COUNT=1
 	bash backstage/scripts/setup.sh
 	backstage/scripts/yarn workspace app build
-	$(GO) run ./bench/report -sections $(or $(SECTIONS),engine,api,stock,kafka) -count $(or $(COUNT),3) -stock-count $(or $(STOCK_COUNT),1)
+	$(GO) run ./bench/report -sections $(SECTIONS) -count $(COUNT) -stock-count $(STOCK_COUNT)
 
 bench-doc: ## re-render docs/benchmarks.md from bench/results/ and bench/report/benchmarks.md.tmpl
 	$(GO) run ./bench/report -render

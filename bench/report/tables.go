@@ -27,9 +27,10 @@ func notRun(section string) string {
 	return fmt.Sprintf("_No results yet: run `make bench SECTIONS=%s`._\n", section)
 }
 
-// engineSizes are the N of the engine benchmark, in the order run.
-func (r *Results) engineSizes() []string {
-	s := r.Sections["engine"]
+// sizes are the N (the "N=..." second name part) of a section's
+// benchmarks named base/N=.../..., in the order run.
+func (r *Results) sizes(section, base string) []string {
+	s := r.Sections[section]
 	if s == nil {
 		return nil
 	}
@@ -37,7 +38,7 @@ func (r *Results) engineSizes() []string {
 	seen := map[string]bool{}
 	for _, name := range s.Names {
 		parts := strings.Split(name, "/")
-		if len(parts) == 3 && parts[0] == "Sync" && !seen[parts[1]] {
+		if len(parts) >= 3 && parts[0] == base && strings.HasPrefix(parts[1], "N=") && !seen[parts[1]] {
 			seen[parts[1]] = true
 			sizes = append(sizes, parts[1])
 		}
@@ -135,23 +136,9 @@ func (r *Results) APITable() string {
 	return table([]string{"Endpoint", "Rate (req/s)", "Achieved (req/s)", "p50 (ms)", "p99 (ms)", "Max (ms)", "Errors (worst run)", "Runs"}, rows)
 }
 
-// stockSizes are the N of the side-by-side benchmark.
-func (r *Results) stockSizes() []string {
-	s := r.Sections["stock"]
-	if s == nil {
-		return nil
-	}
-	var sizes []string
-	seen := map[string]bool{}
-	for _, name := range s.Names {
-		parts := strings.Split(name, "/")
-		if len(parts) >= 2 && parts[0] == "OursVsStock" && !seen[parts[1]] {
-			seen[parts[1]] = true
-			sizes = append(sizes, parts[1])
-		}
-	}
-	return sizes
-}
+func (r *Results) engineSizes() []string { return r.sizes("engine", "Sync") }
+
+func (r *Results) stockSizes() []string { return r.sizes("stock", "OursVsStock") }
 
 // biggest is the largest N with freshness figures (the detailed one).
 func (r *Results) biggest() string {
@@ -182,10 +169,11 @@ func (r *Results) BulkTable() string {
 			r.Stat("stock", stock(n), "bulk-s").String() + " s",
 			r.Ratio("stock", stock(n), "bulk-s", ours(n), "bulk-s").String() + "x",
 			r.Stat("stock", ours(n), "ready-s").String() + " s / " + r.Stat("stock", stock(n), "ready-s").String() + " s",
+			r.Stat("stock", ours(n), "handed-over-s").String() + " s",
 			fmt.Sprint(r.Stat("stock", ours(n), "bulk-s").N),
 		})
 	}
-	return table([]string{"Entities", "central-config", "Stock file location", "Stock / ours (pair by pair)", "Backend up, ours / stock", "Runs"}, rows)
+	return table([]string{"Entities", "central-config", "Stock file location", "Stock / ours (pair by pair)", "Backend up, ours / stock", "Provider handed all over (ours)", "Runs"}, rows)
 }
 
 // FreshnessTable: commit to catalog for one new service.
@@ -241,7 +229,7 @@ func (r *Results) IdleTable() string {
 		rows = append(rows, []string{v.title, "Backstage + PostgreSQL",
 			Summarize(r.Sum("stock", ours(n)+v.suffix, "idle-backend-cpu-s/h", "idle-postgres-cpu-s/h")).String(),
 			Summarize(r.Sum("stock", stock(n)+v.suffix, "idle-backend-cpu-s/h", "idle-postgres-cpu-s/h")).String(),
-			r.backstageIdleRatio(n, v.suffix).String(),
+			r.backstageIdleRatio(ours(n)+v.suffix, stock(n)+v.suffix).String(),
 		})
 	}
 	return fmt.Sprintf("At %s entities, CPU seconds per hour over the idle window.\n\n", Format(r.Stat("stock", ours(n), "entities").Median)) +
@@ -249,13 +237,13 @@ func (r *Results) IdleTable() string {
 }
 
 // backstageIdleRatio is ours/stock of backend + PostgreSQL CPU, pass by
-// pass.
-func (r *Results) backstageIdleRatio(n, suffix string) Stat {
+// pass, for two variants (benchmark names).
+func (r *Results) backstageIdleRatio(oursName, stockName string) Stat {
 	s := r.Sections["stock"]
 	if s == nil {
 		return Stat{}
 	}
-	o, st := s.Runs[ours(n)+suffix], s.Runs[stock(n)+suffix]
+	o, st := s.Runs[oursName], s.Runs[stockName]
 	sum := func(run map[string]float64) (float64, bool) {
 		b, ok1 := run["idle-backend-cpu-s/h"]
 		p, ok2 := run["idle-postgres-cpu-s/h"]

@@ -84,8 +84,10 @@ type stack struct {
 	engineDB   string
 	env        []string
 	engineArgs []string
-	// quietEngineArgs run the same engine without its event to Backstage.
+	// quietEngineArgs run the same engine without its event to Backstage;
+	// idleEngineArgs with it, syncing every minute (a realistic interval).
 	quietEngineArgs []string
+	idleEngineArgs  []string
 	backendArgs     []string
 	engine          engine
 	catalog         catalog
@@ -93,7 +95,8 @@ type stack struct {
 
 func (s *stack) startEngine() *process { return s.startEngineWith(s.engineArgs) }
 
-// startEngineWith starts the engine with args (engineArgs or quietEngineArgs).
+// startEngineWith starts the engine with args (engineArgs, quietEngineArgs
+// or idleEngineArgs).
 func (s *stack) startEngineWith(args []string) *process {
 	p := start(s.t, "engine", s.p.root, nil, args...)
 	eventually(s.t, 60*time.Second, "engine ready", func() error {
@@ -251,7 +254,7 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
 	if opts.noNotify {
 		notify = ""
 	}
-	engineConfig := func(notify string) string {
+	engineConfig := func(frequency, notify string) string {
 		return fmt.Sprintf(`centralConfig:
   sources:
     - id: example
@@ -271,11 +274,13 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
     protectReads: true
 %s  logging:
     format: text
-`, repo.URL, gittest.Token, opts.engineFrequency, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, notify)
+`, repo.URL, gittest.Token, frequency, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, notify)
 	}
 	notifying, quiet := filepath.Join(dir, "engine.yaml"), filepath.Join(dir, "engine-quiet.yaml")
-	writeFile(t, notifying, engineConfig(notify))
-	writeFile(t, quiet, engineConfig(""))
+	idle := filepath.Join(dir, "engine-idle.yaml")
+	writeFile(t, notifying, engineConfig(opts.engineFrequency, notify))
+	writeFile(t, quiet, engineConfig(opts.engineFrequency, ""))
+	writeFile(t, idle, engineConfig("{ minutes: 1 }", notify))
 
 	// The backend's test overlay: its port, a static token for the catalog
 	// API, and a poll slow enough to tell the event path apart.
@@ -327,6 +332,7 @@ catalog:
 		},
 		engineArgs:      []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", notifying, "serve"},
 		quietEngineArgs: []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", quiet, "serve"},
+		idleEngineArgs:  []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", idle, "serve"},
 		// What `backstage-cli package start` runs, without its file watcher.
 		backendArgs: append([]string{
 			"bash", filepath.Join(p.root, "scripts/node-env.sh"),
@@ -340,6 +346,11 @@ catalog:
 		catalog: catalog{baseURL: backendURL, token: catalogToken},
 	}
 
+	if dir := os.Getenv("BENCH_BACKEND_CPU_PROF"); dir != "" {
+		// A V8 CPU profile of each backend, written when it stops
+		// (summarise it with go run ./bench/nodeprof).
+		s.env = append(s.env, "NODE_OPTIONS=--cpu-prof --cpu-prof-dir="+dir)
+	}
 	return s, repo
 }
 

@@ -3,7 +3,7 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import { CENTRAL_CONFIG_ANNOTATIONS } from '@internal/plugin-central-config-common';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
-import { EngineError } from './EngineUnreachable';
+import { EngineError } from './EngineError';
 import { Revision } from './Revision';
 import { StateBadge } from './StateBadge';
 import { Time } from './Time';

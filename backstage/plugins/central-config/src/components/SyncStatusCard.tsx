@@ -4,7 +4,7 @@ import List from '@material-ui/core/List';
 import ListItem from '@material-ui/core/ListItem';
 import ListItemText from '@material-ui/core/ListItemText';
 import Alert from '@material-ui/lab/Alert';
-import { EngineError } from './EngineUnreachable';
+import { EngineError } from './EngineError';
 import { isStale } from './format';
 import { StateBadge } from './StateBadge';
 import { Time } from './Time';

@@ -6,7 +6,7 @@ import {
   SupportButton,
 } from '@backstage/core-components';
 import Box from '@material-ui/core/Box';
-import { EngineError } from '../EngineUnreachable';
+import { EngineError } from '../EngineError';
 import { useLastSync } from '../useLastSync';
 import { CatalogPanel } from './CatalogPanel';
 import { SourcePanel } from './SourcePanel';
