@@ -71,7 +71,7 @@ func fail(err error, code int) {
 func Native(files []source.File) ([]source.File, error) {
 	res := mapping.Map(&source.Snapshot{Revision: "genrepo", Files: files}, mapping.Options{SourceID: "genrepo"})
 	if res.Diagnostics.HasErrors() {
-		return nil, fmt.Errorf("the generated repository does not map cleanly: %v", res.Diagnostics[0])
+		return nil, fmt.Errorf("the generated repository does not map cleanly: %s", res.Diagnostics[0].String())
 	}
 	byFile := map[string]*bytes.Buffer{}
 	for _, e := range res.Entities() {
@@ -84,7 +84,7 @@ func Native(files []source.File) ([]source.File, error) {
 			buf.WriteString("---\n")
 		}
 		if err := encode(buf, withoutLocation(e.Object)); err != nil {
-			return nil, fmt.Errorf("%s: %v", e.Ref, err)
+			return nil, fmt.Errorf("%s: %w", e.Ref, err)
 		}
 	}
 	paths := make([]string, 0, len(byFile))
@@ -155,7 +155,7 @@ func writeTree(dir string, files []source.File, git bool) error {
 		cmd := exec.Command("git", args...)
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("git %s in %s: %v\n%s", args[0], dir, err, out)
+			return fmt.Errorf("git %s in %s: %w\n%s", args[0], dir, err, out)
 		}
 	}
 	return nil

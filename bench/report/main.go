@@ -143,7 +143,7 @@ func run(s section, count int, results string) error {
 		cmd.Stdout = io.MultiWriter(&buf, os.Stderr)
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%s: %s: %v (results of this section not saved)", s.name, strings.Join(c.argv, " "), err)
+			return fmt.Errorf("%s: %s: %w (results of this section not saved)", s.name, strings.Join(c.argv, " "), err)
 		}
 		fmt.Fprintf(os.Stderr, "report: %s: done in %s\n", s.name, time.Since(start).Round(time.Second))
 	}

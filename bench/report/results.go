@@ -189,7 +189,7 @@ func Format(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	case a >= 10:
 		return fmt.Sprintf("%.1f", v)
-	case a >= 1:
+	case a >= 0.1:
 		return fmt.Sprintf("%.2f", v)
 	default:
 		return fmt.Sprintf("%.2g", v)
@@ -221,6 +221,14 @@ func (s Stat) String() string {
 	default:
 		return fmt.Sprintf("%s (%s–%s)", Format(s.Median), Format(s.Min), Format(s.Max))
 	}
+}
+
+// With is String with a unit after it, or "n/a" alone.
+func (s Stat) With(unit string) string {
+	if s.N == 0 {
+		return "n/a"
+	}
+	return s.String() + " " + unit
 }
 
 // Scaled returns s with every figure multiplied by k (units).

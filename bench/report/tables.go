@@ -165,11 +165,11 @@ func (r *Results) BulkTable() string {
 	for _, n := range sizes {
 		rows = append(rows, []string{
 			sizeTitle(n) + " (" + Format(r.Stat("stock", ours(n), "entities").Median) + " entities)",
-			r.Stat("stock", ours(n), "bulk-s").String() + " s",
-			r.Stat("stock", stock(n), "bulk-s").String() + " s",
+			r.Stat("stock", ours(n), "bulk-s").With("s"),
+			r.Stat("stock", stock(n), "bulk-s").With("s"),
 			r.Ratio("stock", stock(n), "bulk-s", ours(n), "bulk-s").String() + "x",
 			r.Stat("stock", ours(n), "ready-s").String() + " s / " + r.Stat("stock", stock(n), "ready-s").String() + " s",
-			r.Stat("stock", ours(n), "handed-over-s").String() + " s",
+			r.Stat("stock", ours(n), "handed-over-s").With("s"),
 			fmt.Sprint(r.Stat("stock", ours(n), "bulk-s").N),
 		})
 	}
@@ -186,7 +186,7 @@ func (r *Results) FreshnessTable() string {
 		p50, p95 := r.Stat("stock", name, "fresh-"+metric+"-p50-s"), r.Stat("stock", name, "fresh-"+metric+"-p95-s")
 		lo, hi := r.Stat("stock", name, "fresh-"+metric+"-min-s"), r.Stat("stock", name, "fresh-"+metric+"-max-s")
 		samples := Summarize(r.Values("stock", name, "fresh-"+metric+"-samples"))
-		return []string{path, p50.String() + " s", p95.String() + " s", Format(lo.Min) + "–" + Format(hi.Max) + " s", fmt.Sprintf("%s in %d run(s)", Format(samples.Median), samples.N)}
+		return []string{path, p50.String() + " s", p95.String() + " s", Format(lo.Min) + "–" + Format(hi.Max) + " s", fmt.Sprintf("%.0f per run, %d run(s)", samples.Median, samples.N)}
 	}
 	rows := [][]string{
 		row("central-config, engine event (the fast path)", ours(n), "event"),
@@ -290,8 +290,8 @@ func (r *Results) TuningTable() string {
 	var rows [][]string
 	for _, v := range r.variants(n) {
 		rows = append(rows, []string{v.title,
-			r.Stat("stock", ours(n)+v.suffix, "bulk-s").String() + " s",
-			r.Stat("stock", stock(n)+v.suffix, "bulk-s").String() + " s",
+			r.Stat("stock", ours(n)+v.suffix, "bulk-s").With("s"),
+			r.Stat("stock", stock(n)+v.suffix, "bulk-s").With("s"),
 			r.Ratio("stock", ours(n)+v.suffix, "bulk-s", stock(n), "bulk-s").String(),
 		})
 	}
