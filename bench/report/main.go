@@ -4,6 +4,7 @@
 //	go run ./bench/report                        # every section, then the doc
 //	go run ./bench/report -sections engine,api   # some sections; the others keep their last results
 //	go run ./bench/report -render                # only rewrite the doc from bench/results
+//	go run ./bench/report -sections stock -append  # more runs of a section, added to its results
 //
 // Each section runs its benchmarks (Go benchmarks, and bench/api.sh for
 // the API under load) and saves their output, in the Go benchmark format
@@ -82,8 +83,9 @@ func main() {
 	}
 	only := flag.String("sections", strings.Join(names, ","), "sections to run: "+strings.Join(names, ", "))
 	count := flag.Int("count", 3, "runs of each benchmark (the Go benchmarks' -count; the API load test's repetitions)")
-	stockCount := flag.Int("stock-count", 1, "runs of the side-by-side benchmark (about 45 minutes each)")
+	stockCount := flag.Int("stock-count", 1, "runs of the side-by-side benchmark (about 40 minutes each)")
 	render := flag.Bool("render", false, "only render the doc from the saved results")
+	appendRuns := flag.Bool("append", false, "add the new runs to the sections' saved results instead of replacing them (more runs per figure)")
 	results := flag.String("results", "bench/results", "folder of the results files")
 	tmpl := flag.String("template", "bench/report/benchmarks.md.tmpl", "the doc's template")
 	out := flag.String("out", "docs/benchmarks.md", "the doc to write")
@@ -104,7 +106,7 @@ func main() {
 			if s.name == "stock" {
 				n = *stockCount
 			}
-			if err := run(s, n, *results); err != nil {
+			if err := run(s, n, *results, *appendRuns); err != nil {
 				fail(err)
 			}
 		}
@@ -130,8 +132,9 @@ func fail(err error) {
 }
 
 // run runs a section's commands, streaming their output, and saves what
-// they print on stdout to <results>/<name>.txt when all succeeded.
-func run(s section, count int, results string) error {
+// they print on stdout to <results>/<name>.txt when all succeeded,
+// replacing the file or, with add, appending to it.
+func run(s section, count int, results string, add bool) error {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "date: %s\ncommit: %s\nmachine: %s\nload-before: %s\n",
 		time.Now().UTC().Format(time.RFC3339), commit(), machine(), loadAverage())
@@ -150,7 +153,15 @@ func run(s section, count int, results string) error {
 	if err := os.MkdirAll(results, 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(results, s.name+".txt"), buf.Bytes(), 0o644)
+	path := filepath.Join(results, s.name+".txt")
+	if add {
+		old, err := os.ReadFile(path)
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		buf = *bytes.NewBuffer(append(old, buf.Bytes()...))
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 func commit() string {
@@ -210,7 +221,15 @@ func (r *Results) About(section string) string {
 	if t, err := time.Parse(time.RFC3339, date); err == nil {
 		date = t.Format("2006-01-02 15:04 UTC")
 	}
-	return fmt.Sprintf("%s, commit %s, %s (%s), load average before %s", date, s.Config["commit"], s.Config["machine"], s.Config["cpu"], s.Config["load-before"])
+	machine := s.Config["machine"]
+	if cpu := s.Config["cpu"]; cpu != "" {
+		machine += " (" + cpu + ")"
+	}
+	more := ""
+	if s.Invocations > 1 {
+		more = fmt.Sprintf("; runs added later by %d more invocation(s), whose dates and commands are in bench/results/%s.txt", s.Invocations-1, section)
+	}
+	return fmt.Sprintf("%s, commit %s, %s, load average before %s%s", date, s.Config["commit"], machine, s.Config["load-before"], more)
 }
 
 // Summary is what `make bench` prints: every table.

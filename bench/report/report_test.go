@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -80,7 +82,7 @@ func TestTablesOfSectionsNotRunSaySo(t *testing.T) {
 	if got := res.KafkaTable(); !strings.Contains(got, "make bench SECTIONS=kafka") {
 		t.Errorf("Kafka table without results: %q", got)
 	}
-	if got := res.BulkTable(); !strings.Contains(got, "| 10,000 (10,000 entities) | 145 (140–150) s | 144 (140–147) s |") {
+	if got := res.BulkTable(); !strings.Contains(got, "| 10,000 | 145 (140–150) s | 144 (140–147) s |") {
 		t.Errorf("bulk table:\n%s", got)
 	}
 }
@@ -102,5 +104,39 @@ func TestTheDocIsRenderedFromTheResults(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Error("docs/benchmarks.md is not what bench/results and bench/report/benchmarks.md.tmpl render: run `make bench-doc`")
+	}
+}
+
+// A section's runs replace its saved results, or are added to them.
+func TestRunSavesOrAddsResults(t *testing.T) {
+	dir := t.TempDir()
+	s := section{"fake", func(count int) []command {
+		return []command{{argv: []string{"sh", "-c", "echo 'BenchmarkFake-2 1 " + strconv.Itoa(count) + " widgets'"}}}
+	}}
+	for i, tc := range []struct {
+		count int
+		add   bool
+		want  []float64
+	}{{1, false, []float64{1}}, {2, true, []float64{1, 2}}, {3, false, []float64{3}}} {
+		if err := run(s, tc.count, dir, tc.add); err != nil {
+			t.Fatal(err)
+		}
+		res, err := ReadResults(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Values("fake", "Fake", "widgets"); !slices.Equal(got, tc.want) {
+			t.Errorf("step %d: runs %v, want %v", i, got, tc.want)
+		}
+		if res.Sections["fake"].Config["date"] == "" {
+			t.Errorf("step %d: no date in the saved results", i)
+		}
+	}
+	failing := section{"fake", func(int) []command { return []command{{argv: []string{"false"}}} }}
+	if err := run(failing, 1, dir, false); err == nil {
+		t.Error("a failing command: no error")
+	}
+	if res, _ := ReadResults(dir); !slices.Equal(res.Values("fake", "Fake", "widgets"), []float64{3}) {
+		t.Error("a failing run replaced the saved results")
 	}
 }

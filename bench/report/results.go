@@ -28,6 +28,9 @@ type Section struct {
 	Runs map[string][]map[string]float64
 	// Names lists the benchmark names in the order first seen.
 	Names []string
+	// Invocations counts the runs of the section saved in the file (one,
+	// plus one per later run added to it).
+	Invocations int
 }
 
 // ReadResults reads every <section>.txt file of dir.
@@ -47,6 +50,11 @@ func ReadResults(dir string) (*Results, error) {
 		if err != nil {
 			return nil, err
 		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		s.Invocations = strings.Count("\n"+string(raw), "\ndate: ")
 		res.Sections[strings.TrimSuffix(filepath.Base(p), ".txt")] = s
 	}
 	return res, nil
@@ -137,7 +145,7 @@ func (r *Results) Stat(section, name, unit string) Stat {
 }
 
 // Ratio summarises num/den computed run by run (the i-th run of one
-// benchmark with the i-th of the other: pairs from the same pass), over
+// benchmark with the i-th of the other: runs of the same invocation), over
 // the passes that measured both.
 func (r *Results) Ratio(section, numName, numUnit, denName, denUnit string) Stat {
 	var ratios []float64

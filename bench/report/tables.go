@@ -164,7 +164,7 @@ func (r *Results) BulkTable() string {
 	var rows [][]string
 	for _, n := range sizes {
 		rows = append(rows, []string{
-			sizeTitle(n) + " (" + Format(r.Stat("stock", ours(n), "entities").Median) + " entities)",
+			sizeTitle(n),
 			r.Stat("stock", ours(n), "bulk-s").With("s"),
 			r.Stat("stock", stock(n), "bulk-s").With("s"),
 			r.Ratio("stock", stock(n), "bulk-s", ours(n), "bulk-s").String() + "x",
