@@ -195,11 +195,7 @@ func loadAverage() string {
 // Render executes the doc's template over the results.
 func Render(res *Results, path string) ([]byte, error) {
 	t, err := template.New(filepath.Base(path)).Funcs(template.FuncMap{
-		"stat": func(section, name, unit string) Stat { return res.Stat(section, name, unit) },
-		"ratio": func(section, numName, numUnit, denName, denUnit string) Stat {
-			return res.Ratio(section, numName, numUnit, denName, denUnit)
-		},
-		"about": func(section string) string { return res.About(section) },
+		"about": res.About,
 	}).ParseFiles(path)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -41,16 +43,11 @@ func ReadResults(dir string) (*Results, error) {
 	}
 	res := &Results{Sections: map[string]*Section{}}
 	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, err
-		}
-		s, err := readSection(f, p)
-		_ = f.Close()
-		if err != nil {
-			return nil, err
-		}
 		raw, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		s, err := readSection(bytes.NewReader(raw), p)
 		if err != nil {
 			return nil, err
 		}
@@ -60,7 +57,7 @@ func ReadResults(dir string) (*Results, error) {
 	return res, nil
 }
 
-func readSection(r *os.File, name string) (*Section, error) {
+func readSection(r io.Reader, name string) (*Section, error) {
 	s := &Section{Config: map[string]string{}, Runs: map[string][]map[string]float64{}}
 	rd := benchfmt.NewReader(r, name)
 	for rd.Scan() {

@@ -78,27 +78,27 @@ func exampleFiles(t testing.TB, dir string) map[string]string {
 }
 
 type stack struct {
-	t          testing.TB
-	p          paths
-	dir        string
-	engineDB   string
-	env        []string
-	engineArgs []string
-	// quietEngineArgs run the same engine without its event to Backstage;
-	// idleEngineArgs with it, syncing every minute (a realistic interval).
-	quietEngineArgs []string
-	idleEngineArgs  []string
-	backendArgs     []string
-	engine          engine
-	catalog         catalog
+	t         testing.TB
+	p         paths
+	dir       string
+	engineDB  string
+	env       []string
+	engineBin string
+	// engineConfigs are the engine's config overlays: "" (the stack's
+	// schedule, with its event to Backstage), "quiet" (the same without
+	// the event) and "idle" (with it, syncing every minute).
+	engineConfigs map[string]string
+	backendArgs   []string
+	engine        engine
+	catalog       catalog
 }
 
-func (s *stack) startEngine() *process { return s.startEngineWith(s.engineArgs) }
+func (s *stack) startEngine() *process { return s.startEngineWith("") }
 
-// startEngineWith starts the engine with args (engineArgs, quietEngineArgs
-// or idleEngineArgs).
-func (s *stack) startEngineWith(args []string) *process {
-	p := start(s.t, "engine", s.p.root, nil, args...)
+// startEngineWith starts the engine with one of its engineConfigs.
+func (s *stack) startEngineWith(config string) *process {
+	p := start(s.t, "engine", s.p.root, nil, s.engineBin,
+		"--config", filepath.Join(s.p.root, "examples/app-config.yaml"), "--config", s.engineConfigs[config], "serve")
 	eventually(s.t, 60*time.Second, "engine ready", func() error {
 		var ok any
 		return getJSON(s.engine.baseURL+"/central-config/last-sync", s.engine.token, &ok)
@@ -210,9 +210,6 @@ type stackOptions struct {
 	// files is the config repository's first commit; nil means the
 	// example repository.
 	files map[string]string
-	// noNotify leaves the engine's event to Backstage out: the provider
-	// then learns of changes only by polling.
-	noNotify bool
 }
 
 // newStack sets up, without starting them, the engine and the Backstage
@@ -251,9 +248,6 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
 	enginePort, backendPort := freePort(t), freePort(t)
 	backendURL := fmt.Sprintf("http://127.0.0.1:%d", backendPort)
 	notify := fmt.Sprintf("  notify:\n    backstage:\n      url: %s/api/events/http/central-config\n", backendURL)
-	if opts.noNotify {
-		notify = ""
-	}
 	engineConfig := func(frequency, notify string) string {
 		return fmt.Sprintf(`centralConfig:
   sources:
@@ -276,11 +270,15 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
     format: text
 `, repo.URL, gittest.Token, frequency, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, notify)
 	}
-	notifying, quiet := filepath.Join(dir, "engine.yaml"), filepath.Join(dir, "engine-quiet.yaml")
-	idle := filepath.Join(dir, "engine-idle.yaml")
-	writeFile(t, notifying, engineConfig(opts.engineFrequency, notify))
-	writeFile(t, quiet, engineConfig(opts.engineFrequency, ""))
-	writeFile(t, idle, engineConfig("{ minutes: 1 }", notify))
+	engineConfigs := map[string]string{}
+	for name, content := range map[string]string{
+		"":      engineConfig(opts.engineFrequency, notify),
+		"quiet": engineConfig(opts.engineFrequency, ""),
+		"idle":  engineConfig("{ minutes: 1 }", notify),
+	} {
+		engineConfigs[name] = filepath.Join(dir, strings.TrimSuffix("engine-"+name, "-")+".yaml")
+		writeFile(t, engineConfigs[name], content)
+	}
 
 	// The backend's test overlay: its port, a static token for the catalog
 	// API, and a poll slow enough to tell the event path apart.
@@ -330,9 +328,8 @@ catalog:
 			"POSTGRES_PASSWORD=" + password,
 			"ESBK_TSCONFIG_PATH=" + filepath.Join(p.app, "tsconfig.json"),
 		},
-		engineArgs:      []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", notifying, "serve"},
-		quietEngineArgs: []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", quiet, "serve"},
-		idleEngineArgs:  []string{engineBin, "--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", idle, "serve"},
+		engineBin:     engineBin,
+		engineConfigs: engineConfigs,
 		// What `backstage-cli package start` runs, without its file watcher.
 		backendArgs: append([]string{
 			"bash", filepath.Join(p.root, "scripts/node-env.sh"),

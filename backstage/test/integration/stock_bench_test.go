@@ -318,7 +318,7 @@ func runOurs(b *testing.B, repo generated, v benchVariant) benchResult {
 	if v.samples > 0 {
 		// Polling only: the same engine without its event to Backstage.
 		eng.stop()
-		eng = s.startEngineWith(s.quietEngineArgs)
+		eng = s.startEngineWith("quiet")
 		for range v.samples {
 			r.polled = append(r.polled, commitProbe(pollSeconds*time.Second))
 		}
@@ -333,7 +333,7 @@ func runOurs(b *testing.B, repo generated, v benchVariant) benchResult {
 			// Idle at a realistic interval: an engine syncing every
 			// second costs PostgreSQL a run row update each time.
 			eng.stop()
-			eng = s.startEngineWith(s.idleEngineArgs)
+			eng = s.startEngineWith("idle")
 		}
 		cpu := idleCPU(b, backend, eng)
 		r.cpu = &cpu
