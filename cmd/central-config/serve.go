@@ -98,7 +98,7 @@ func serveCmd(e *env, args []string) int {
 	}
 	handler := httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
 		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: metrics, Log: log,
-		StatusCacheTTL: 250 * time.Millisecond, Topology: sy.Topology, Drift: driftOf(monitor, sy)})
+		StatusCacheTTL: 250 * time.Millisecond, Topology: topologyOf(sy), Drift: driftOf(monitor, sy)})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	kafkaClusters := 0
 	if d := cfg.Kafka.Discovery; d != nil {
@@ -156,6 +156,21 @@ func newKafkaMonitor(d *config.KafkaDiscovery, log *slog.Logger, metrics *httpap
 		opts.Clusters = append(opts.Clusters, lc)
 	}
 	return live.NewMonitor(opts), nil
+}
+
+// topologyOf is the API's Options.Topology: the merged topology of every
+// source, once this engine has read each of them. Before that (at
+// start-up, or on a replica that another replica's sync lock keeps from
+// reading a source) a graph would be missing that source's topics, so it
+// is unavailable, not partial or empty.
+func topologyOf(sy *syncer.Syncer) func(context.Context) (*kafka.Topology, map[string]string, error) {
+	return func(ctx context.Context) (*kafka.Topology, map[string]string, error) {
+		if unread := sy.Unread(); len(unread) > 0 {
+			return nil, nil, fmt.Errorf("%w: this engine has not read every source yet; not read: %s",
+				httpapi.ErrKafkaUnavailable, strings.Join(unread, ", "))
+		}
+		return sy.Topology(ctx)
+	}
 }
 
 // driftOf is the API's Options.Drift: the monitor's last observations
