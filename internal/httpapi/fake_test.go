@@ -138,6 +138,10 @@ func (f *fakeStore) FinishRun(context.Context, store.Run, store.SourceStatus) er
 	return errors.New("fakeStore: FinishRun is not used by the API")
 }
 
+func (f *fakeStore) AbandonRuns(context.Context, string, time.Time, string) (int, error) {
+	return 0, errors.New("fakeStore: AbandonRuns is not used by the API")
+}
+
 func (f *fakeStore) Runs(_ context.Context, source string, before int64, limit int) ([]store.Run, error) {
 	if err := f.enter("Runs"); err != nil {
 		return nil, err

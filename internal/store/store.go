@@ -29,6 +29,10 @@ const (
 	Unchanged Outcome = "unchanged"
 	// Running: the run has started and not finished.
 	Running Outcome = "running"
+	// Abandoned: the process running it ended (killed, crashed) before
+	// it finished; it changed nothing. The next run of the source closes
+	// such rows.
+	Abandoned Outcome = "abandoned"
 )
 
 // Trigger is what started a run.
@@ -195,6 +199,12 @@ type Store interface {
 	// StartedAt), so repeated idle runs are one row whose id stays valid.
 	// The store sets the status's LastRunID.
 	FinishRun(ctx context.Context, r Run, s SourceStatus) error
+	// AbandonRuns closes the source's runs still running that started
+	// before the given time as Abandoned, with the reason, and returns how
+	// many it closed. The syncer calls it under the source's lock: no
+	// other process runs the source then, so such rows belong to a process
+	// that died.
+	AbandonRuns(ctx context.Context, sourceID string, startedBefore time.Time, reason string) (int, error)
 	// Runs returns runs newest first, optionally of one source, with ids
 	// below before (0 = from the newest), at most limit (0 = all).
 	Runs(ctx context.Context, sourceID string, before int64, limit int) ([]Run, error)

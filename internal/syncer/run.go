@@ -44,50 +44,23 @@ func (s *Syncer) sync(ctx context.Context, st *sourceState, req request) (store.
 	id := st.cfg.Source.ID()
 	// Every line logged about a run carries the source and the run id.
 	log := s.opts.Log.With("source", id)
+	started := s.opts.Now()
 
 	unlock, ok, err := s.opts.Store.TryLock(ctx, id)
-	if err != nil || !ok {
-		lockLog := log
-		if req.runID != 0 {
-			lockLog = log.With("run", req.runID)
-		}
-		reason := ErrLocked.Error()
-		wait := jitter(st.cfg.Interval)
-		if st.previous.Load() == nil || req.runID != 0 {
-			// This process has not read the source yet (it has just
-			// started next to a replica that is syncing), or the run was
-			// asked for (a webhook's push may have come after the other
-			// replica fetched): look again soon, not an interval later.
-			wait = s.nextWait(st, 1)
-		}
-		if err != nil {
-			reason, wait = "store unavailable: "+err.Error(), s.nextWait(st, 1)
-			lockLog.Error("sync lock unavailable", "error", err, "retry_in", wait.Round(time.Second).String())
-		} else {
-			lockLog.Debug("another engine replica is syncing this source; this one serves reads", "retry_in", wait.Round(time.Second).String())
-		}
-		// Another replica syncs; look again after a normal interval, so
-		// this one takes over within an interval if the holder dies. A run
-		// requested here is closed, not left running.
-		st.runMu.Lock()
-		st.pending = 0
-		st.runMu.Unlock()
-		if status, serr := s.opts.Store.Status(ctx, id); req.runID != 0 && serr == nil {
-			now := s.opts.Now()
-			_ = s.opts.Store.FinishRun(ctx, store.Run{ID: req.runID, SourceID: id, Trigger: req.trigger, StartedAt: now, FinishedAt: now,
-				Outcome: store.Failed, Reason: reason}, status)
-		}
-		return store.Run{Reason: reason}, wait
+	if err != nil {
+		return s.outage(st, req, started, err, log)
+	}
+	if !ok {
+		return s.locked(ctx, st, req, log)
 	}
 	defer unlock()
 
 	ctx, cancel := context.WithTimeout(ctx, st.cfg.Timeout)
 	defer cancel()
 	r := &runner{s: s, st: st, ctx: ctx, now: s.opts.Now, base: log}
-	run, failures := r.do(req)
+	run, wait := r.do(req, started)
 	log = r.log
 	steps := r.steps
-	wait := s.nextWait(st, failures)
 	s.opts.Metrics.observe(run)
 	attrs := []any{"outcome", run.Outcome, "revision", run.Revision, "trigger", run.Trigger,
 		"duration_ms", run.Duration().Milliseconds(), "entities", run.Counts.Entities, "added", run.Counts.Added,
@@ -104,6 +77,80 @@ func (s *Syncer) sync(ctx context.Context, st *sourceState, req request) (store.
 	return run, wait
 }
 
+// locked answers a run that finds another replica holding the source's
+// lock: that replica syncs, this one serves reads. A run requested here is
+// closed, not left running.
+func (s *Syncer) locked(ctx context.Context, st *sourceState, req request, log *slog.Logger) (store.Run, time.Duration) {
+	id := st.cfg.Source.ID()
+	wait := jitter(st.cfg.Interval)
+	if st.previous.Load() == nil || req.runID != 0 {
+		// This process has not read the source yet (it has just started
+		// next to a replica that is syncing), or the run was asked for (a
+		// webhook's push may have come after the other replica fetched):
+		// look again soon, not an interval later, so this one also takes
+		// over within seconds if the holder dies.
+		wait = s.nextWait(st, 1)
+	}
+	if req.runID != 0 {
+		log = log.With("run", req.runID)
+	}
+	log.Debug("another engine replica is syncing this source; this one serves reads", "retry_in", wait.Round(time.Second).String())
+	st.runMu.Lock()
+	st.pending = 0
+	st.runMu.Unlock()
+	run := store.Run{ID: req.runID, SourceID: id, Trigger: req.trigger, StartedAt: s.opts.Now(), Outcome: store.Failed, Reason: ErrLocked.Error()}
+	if req.runID == 0 {
+		return run, wait
+	}
+	run.FinishedAt = run.StartedAt
+	status, err := s.opts.Store.Status(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		status, err = store.SourceStatus{SourceID: id}, nil
+	}
+	if err == nil {
+		err = s.opts.Store.FinishRun(ctx, run, status)
+	}
+	if err != nil {
+		s.unrecorded(st, run, err, log)
+	}
+	return run, wait
+}
+
+// outage records a run that could not start because the store is
+// unavailable: it is kept in memory, served by the status API and
+// written when the store is back, and it counts toward backoff.
+func (s *Syncer) outage(st *sourceState, req request, started time.Time, err error, log *slog.Logger) (store.Run, time.Duration) {
+	if req.runID != 0 {
+		log = log.With("run", req.runID)
+	}
+	st.runMu.Lock()
+	if req.runID != 0 && st.pending == req.runID {
+		st.pending = 0
+	}
+	st.runMu.Unlock()
+	run := store.Run{ID: req.runID, SourceID: st.cfg.Source.ID(), Trigger: req.trigger, StartedAt: started,
+		FinishedAt: s.opts.Now(), Outcome: store.Failed, Reason: "store unavailable: " + err.Error()}
+	failures := s.unrecorded(st, run, err, log)
+	wait := s.nextWait(st, failures)
+	s.opts.Metrics.observe(run)
+	log.Error("sync failed: the store is unavailable", "error", err, "trigger", req.trigger,
+		"consecutive_unrecorded_failures", failures, "retry_in", wait.Round(time.Second).String())
+	return run, wait
+}
+
+// unrecorded keeps a finished run that the store could not record, and
+// returns how many such runs the source has now.
+func (s *Syncer) unrecorded(st *sourceState, run store.Run, err error, log *slog.Logger) int {
+	log.Error("cannot record sync run; keeping it in memory until the store is back", "error", err, "outcome", run.Outcome)
+	st.runMu.Lock()
+	defer st.runMu.Unlock()
+	if len(st.unrecorded) == maxUnrecorded {
+		st.unrecorded = slices.Delete(st.unrecorded, 0, 1)
+	}
+	st.unrecorded = append(st.unrecorded, run)
+	return len(st.unrecorded)
+}
+
 // runner holds one run's state through its steps.
 type runner struct {
 	s   *Syncer
@@ -113,6 +160,10 @@ type runner struct {
 
 	run    store.Run
 	status store.SourceStatus
+	// wait is the delay until the next scheduled run, drawn once per run
+	// (with its jitter) and both stored as the status's NextDueAt and used
+	// for the timer.
+	wait time.Duration
 
 	// base logs with the source; log adds the run id, once per run, so
 	// every line of the run carries both.
@@ -136,9 +187,12 @@ func (r *runner) mark(name string) {
 	r.last = now
 }
 
+// abandonedReason is recorded on runs whose process ended mid-run.
+const abandonedReason = "the engine process running it ended (crash, kill or shutdown) before it finished; it changed nothing"
+
 // do runs the steps and records the outcome once; it returns the run and
-// the consecutive failures after it.
-func (r *runner) do(req request) (store.Run, int) {
+// the delay until the next.
+func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 	id := r.st.cfg.Source.ID()
 	trigger := req.trigger
 	st := r.st
@@ -155,11 +209,11 @@ func (r *runner) do(req request) (store.Run, int) {
 	if errors.Is(err, store.ErrNotFound) {
 		r.status, err = store.SourceStatus{SourceID: id}, nil
 	}
-	if err != nil {
-		return store.Run{ID: req.runID, SourceID: id, Trigger: trigger, Outcome: store.Failed, Reason: "store unavailable: " + err.Error()}, 1
+	if err == nil {
+		err = r.recordOutage()
 	}
 	stale := st.loaded && (st.revision != r.status.Revision || len(st.entities) != r.status.EntityCount)
-	if stale {
+	if err == nil && stale {
 		// Another replica published since this process last synced the
 		// source: what it keeps in memory is out of date. Read what is
 		// published again, and map the snapshot whole, so the diff, the
@@ -167,8 +221,23 @@ func (r *runner) do(req request) (store.Run, int) {
 		st.loaded = false
 		r.remap = true
 	}
-	if err := r.load(); err != nil {
-		return store.Run{ID: req.runID, SourceID: id, Trigger: trigger, Outcome: store.Failed, Reason: "store unavailable: " + err.Error()}, r.status.ConsecutiveFailures + 1
+	if err == nil {
+		err = r.load()
+	}
+	if err != nil {
+		return r.s.outage(st, req, started, err, r.log)
+	}
+	// Runs left running by a process that died are closed: under the
+	// lock no other process runs this source, and no run lasts longer
+	// than the timeout.
+	cutoff := r.now().Add(-st.cfg.Timeout - time.Minute)
+	if r.s.started.After(cutoff) {
+		cutoff = r.s.started
+	}
+	if n, err := r.s.opts.Store.AbandonRuns(r.ctx, id, cutoff, abandonedReason); err != nil {
+		r.log.Warn("cannot close runs left running by an ended process", "error", err)
+	} else if n > 0 {
+		r.log.Warn("closed runs left running by an engine process that ended", "runs", n)
 	}
 	r.run = store.Run{ID: req.runID, SourceID: id, Trigger: trigger, StartedAt: r.now(), Outcome: store.Running, PreviousRevision: r.status.Revision}
 	r.status.LastAttemptAt = r.run.StartedAt
@@ -193,7 +262,16 @@ func (r *runner) do(req request) (store.Run, int) {
 	}()
 
 	r.mark("start")
-	snap, err := st.cfg.Source.Fetch(r.ctx, r.status.Revision)
+	// One fetch per run, so the run's revision is that of the entities it
+	// maps. A process that has not mapped the source yet (or must map it
+	// whole, see remap) asks for the whole snapshot even at the published
+	// revision, to rebuild what lives only in memory (the reuse cache,
+	// the Kafka topology); it writes nothing if nothing differs.
+	since := r.status.Revision
+	if st.previous.Load() == nil || r.remap {
+		since = ""
+	}
+	snap, err := st.cfg.Source.Fetch(r.ctx, since)
 	r.mark("fetch")
 	if err != nil {
 		return r.fail("fetch failed: "+err.Error(), true)
@@ -207,18 +285,10 @@ func (r *runner) do(req request) (store.Run, int) {
 	}
 	r.s.opts.Metrics.fetched(id, size)
 	r.log.Debug("source fetched", "revision", snap.Revision, "unchanged", snap.Unchanged, "files", len(snap.Files), "bytes", size)
-	if snap.Unchanged && st.previous.Load() != nil && !r.remap {
+	if snap.Unchanged {
 		r.run.Outcome = store.Unchanged
 		r.run.Counts = store.Counts{Entities: len(st.entities), Unchanged: len(st.entities), Files: len(st.files)}
 		return r.finish()
-	}
-	if snap.Unchanged {
-		// The first run of this process at the published revision: map it
-		// once anyway, to rebuild what lives only in memory (the reuse
-		// cache, the Kafka topology). It writes nothing if nothing differs.
-		if snap, err = st.cfg.Source.Fetch(r.ctx, ""); err != nil {
-			return r.fail("fetch failed: "+err.Error(), true)
-		}
 	}
 	res := mapping.Map(snap, r.mappingOptions(snap))
 	r.mark("map")
@@ -234,13 +304,39 @@ func (r *runner) do(req request) (store.Run, int) {
 		return r.fail(reason, false)
 	}
 	if err := r.commit(p); err != nil {
-		// Memory is untouched: the next run diffs against what the store
-		// really holds, and maps from the last published mapping.
+		// Memory and the status are untouched: the next run diffs
+		// against what the store really holds and retries the revision.
 		return r.fail("store commit failed: "+err.Error(), true)
 	}
 	st.previous.Store(res)
 	r.prune()
-	return r.run, 0
+	return r.run, r.wait
+}
+
+// recordOutage writes the runs that ended while the store was
+// unavailable, oldest first, each a failure of the source; it stops at
+// the first that cannot be written.
+func (r *runner) recordOutage() error {
+	st := r.st
+	st.runMu.Lock()
+	pending := slices.Clone(st.unrecorded)
+	st.runMu.Unlock()
+	for _, run := range pending {
+		status := r.status
+		status.ConsecutiveFailures++
+		status.LastAttemptAt = run.StartedAt
+		if err := r.s.opts.Store.FinishRun(r.ctx, run, status); err != nil {
+			return err
+		}
+		r.status = status
+		st.runMu.Lock()
+		st.unrecorded = st.unrecorded[1:]
+		st.runMu.Unlock()
+	}
+	if len(pending) > 0 {
+		r.log.Info("recorded the runs that ended while the store was unavailable", "runs", len(pending))
+	}
+	return nil
 }
 
 // load reads the source's published entities and files from the store
@@ -444,18 +540,23 @@ func (r *runner) guard(removed int) string {
 		"to accept it, or push a revision that brings them back", removed, total, ratio*100, r.s.opts.MaxDeletionRatio*100)
 }
 
-// commit writes the run in one transaction and updates memory.
+// commit writes the run in one transaction and updates memory. The
+// status it writes is adopted only once the commit is durable: a failed
+// commit leaves the revision, the last success and the failure count as
+// they were, so the run is recorded as failed and the next one retries.
 func (r *runner) commit(p plan) error {
 	id := r.st.cfg.Source.ID()
 	r.run.FinishedAt = r.now()
-	r.status.Revision = r.run.Revision
-	r.status.LastSuccessAt = r.run.FinishedAt
-	r.status.LastSuccessRevision = r.run.Revision
-	r.status.ConsecutiveFailures = 0
-	r.status.EntityCount = r.run.Counts.Entities
-	r.status.LastRunID = r.run.ID
-	r.status.NextDueAt = r.run.FinishedAt.Add(r.s.nextWait(r.st, 0))
-	c := store.Commit{SourceID: id, Files: p.files, Run: r.run, Status: r.status, Removals: p.removals}
+	wait := r.s.nextWait(r.st, 0)
+	next := r.status
+	next.Revision = r.run.Revision
+	next.LastSuccessAt = r.run.FinishedAt
+	next.LastSuccessRevision = r.run.Revision
+	next.ConsecutiveFailures = 0
+	next.EntityCount = r.run.Counts.Entities
+	next.LastRunID = r.run.ID
+	next.NextDueAt = r.run.FinishedAt.Add(wait)
+	c := store.Commit{SourceID: id, Files: p.files, Run: r.run, Status: next, Removals: p.removals}
 	for _, e := range p.upserts {
 		c.Upserts = append(c.Upserts, store.Entity{SourceID: id, Key: e.key, Ref: e.ref, File: e.file, Hash: e.hash, Body: e.entity.JSON()})
 	}
@@ -464,6 +565,7 @@ func (r *runner) commit(p plan) error {
 	if err != nil {
 		return err
 	}
+	r.status, r.wait = next, wait
 	r.run.Generation = gen
 	if len(p.upserts)+len(p.removals) > 0 && r.s.opts.Published != nil {
 		r.s.opts.Published(r.run)
@@ -493,7 +595,7 @@ func (r *runner) commit(p plan) error {
 // fail records a run that changed nothing. Transient failures (fetch,
 // store) count toward backoff; a guard refusal needs a human, so it is
 // retried on the normal schedule.
-func (r *runner) fail(reason string, transient bool) (store.Run, int) {
+func (r *runner) fail(reason string, transient bool) (store.Run, time.Duration) {
 	r.run.Outcome = store.Failed
 	r.run.Reason = reason
 	r.run.Generation = 0
@@ -505,7 +607,7 @@ func (r *runner) fail(reason string, transient bool) (store.Run, int) {
 	return r.finishWith(failures)
 }
 
-func (r *runner) finish() (store.Run, int) {
+func (r *runner) finish() (store.Run, time.Duration) {
 	r.status.LastSuccessAt = r.now()
 	r.status.LastSuccessRevision = r.run.Revision
 	r.status.ConsecutiveFailures = 0
@@ -513,18 +615,23 @@ func (r *runner) finish() (store.Run, int) {
 	return r.finishWith(0)
 }
 
-func (r *runner) finishWith(failures int) (store.Run, int) {
+// finishWith records a run that published nothing, with the next run due
+// after failures (0 for the normal interval).
+func (r *runner) finishWith(failures int) (store.Run, time.Duration) {
 	r.run.FinishedAt = r.now()
+	r.wait = r.s.nextWait(r.st, failures)
 	r.status.LastRunID = r.run.ID
-	r.status.NextDueAt = r.run.FinishedAt.Add(r.s.nextWait(r.st, failures))
+	r.status.NextDueAt = r.run.FinishedAt.Add(r.wait)
 	// A context already cancelled (shutdown, timeout) must not stop the
 	// run from being recorded.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 10*time.Second)
 	defer cancel()
 	if err := r.s.opts.Store.FinishRun(ctx, r.run, r.status); err != nil {
-		r.log.Error("cannot record sync run", "error", err)
+		if n := r.s.unrecorded(r.st, r.run, err, r.log); failures > 0 {
+			r.wait = r.s.nextWait(r.st, failures+n)
+		}
 	}
-	return r.run, failures
+	return r.run, r.wait
 }
 
 func (r *runner) prune() {

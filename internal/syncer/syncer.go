@@ -7,18 +7,18 @@
 package syncer
 
 import (
-	"strings"
-
 	"context"
 	"errors"
 	"fmt"
-	"github.com/central-config/central-config/internal/kafka"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/central-config/central-config/internal/kafka"
 	"github.com/central-config/central-config/internal/mapping"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
@@ -66,6 +66,9 @@ type Syncer struct {
 	opts    Options
 	sources map[string]*sourceState
 	order   []string
+	// started is when this process's syncer was made: a run of a source
+	// still running from before then belongs to a process that ended.
+	started time.Time
 }
 
 // sourceState is what the syncer keeps in memory for one source: the
@@ -102,7 +105,15 @@ type sourceState struct {
 	// requested run not started yet; 0 when none.
 	runMu            sync.Mutex
 	running, pending int64
+	// unrecorded are runs that ended while the store was unavailable,
+	// oldest first (at most maxUnrecorded): served from memory and
+	// written once the store is back. Guarded by runMu.
+	unrecorded []store.Run
 }
+
+// maxUnrecorded bounds the runs kept in memory during a store outage;
+// older ones are dropped from the list but still counted as failures.
+const maxUnrecorded = 100
 
 // request is an out-of-schedule run, with the id of its run row when it
 // was created ahead (so the caller can follow it).
@@ -161,7 +172,7 @@ func New(opts Options) (*Syncer, error) {
 	if opts.KeepGenerations == 0 {
 		opts.KeepGenerations = 1000
 	}
-	s := &Syncer{opts: opts, sources: map[string]*sourceState{}}
+	s := &Syncer{opts: opts, sources: map[string]*sourceState{}, started: opts.Now()}
 	for _, src := range opts.Sources {
 		id := src.Source.ID()
 		if _, dup := s.sources[id]; dup {
@@ -256,6 +267,19 @@ func (s *Syncer) Running(id string) int64 {
 	st.runMu.Lock()
 	defer st.runMu.Unlock()
 	return st.running
+}
+
+// Unrecorded returns a copy of the runs of a source that ended while the
+// store was unavailable and are not recorded yet, oldest first; none when
+// the store is healthy. The status API serves them during an outage.
+func (s *Syncer) Unrecorded(id string) []store.Run {
+	st, ok := s.sources[id]
+	if !ok {
+		return nil
+	}
+	st.runMu.Lock()
+	defer st.runMu.Unlock()
+	return slices.Clone(st.unrecorded)
 }
 
 // TriggerRun asks for a run of a source now and returns the id of the run

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -129,5 +130,63 @@ func TestPostgresRestartedDuringARunFailsItCleanlyAndTheNextSucceeds(t *testing.
 	}
 	if got := publishedEntities(t, st); got["component:default/b"] == nil || got["component:default/a"] == nil || len(got) != 4 {
 		t.Fatalf("nothing lost: %v", keys(got))
+	}
+}
+
+// TestRunsDuringAStoreOutageAreCountedAndRecordedWhenItIsBack: while
+// PostgreSQL is down every attempt is a failure the syncer keeps (served
+// from memory by the status API and counted for backoff); once it is
+// back, they are written as failed runs and counted in the status, before
+// the next run publishes.
+func TestRunsDuringAStoreOutageAreCountedAndRecordedWhenItIsBack(t *testing.T) {
+	pg := pgtest.Start(t)
+	url := pg.URL("outage")
+	repo := gittest.NewServer(t).NewRepo("config")
+	repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	st := openPostgres(t, url)
+	sy := hookedSyncer(t, st, repo.URL, nil)
+	if run, err := sy.SyncOnce(ctx, "main", store.TriggerManual); err != nil || run.Outcome != store.Succeeded {
+		t.Fatalf("%+v %v", run, err)
+	}
+	repo.Commit("main", map[string]string{"svc.yaml": services("a", "b")})
+	pg.Stop()
+	for i := 1; i <= 3; i++ {
+		run, _ := sy.SyncOnce(ctx, "main", store.TriggerSchedule)
+		if run.Outcome != store.Failed || !strings.HasPrefix(run.Reason, "store unavailable") {
+			t.Fatalf("attempt %d during the outage: %+v", i, run)
+		}
+		if got := sy.Unrecorded("main"); len(got) != i {
+			t.Fatalf("after %d attempts the syncer keeps %d unrecorded runs", i, len(got))
+		}
+	}
+	pg.Start()
+	var next store.Run
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var err error
+		next, err = sy.SyncOnce(ctx, "main", store.TriggerSchedule)
+		if err == nil && next.Outcome == store.Succeeded || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if next.Outcome != store.Succeeded || next.Counts.Added != 1 {
+		t.Fatalf("the first run after the outage publishes b: %+v", next)
+	}
+	if got := sy.Unrecorded("main"); len(got) != 0 {
+		t.Fatalf("still unrecorded after the store came back: %+v", got)
+	}
+	runs, err := st.Runs(ctx, "main", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, r := range runs {
+		if r.Outcome == store.Failed && strings.HasPrefix(r.Reason, "store unavailable") {
+			failed++
+		}
+	}
+	if failed < 3 {
+		t.Fatalf("the outage's attempts are in the history: %d failed runs of %d", failed, len(runs))
 	}
 }

@@ -127,3 +127,20 @@ func TestServerDiesWithTestBinary(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A test that stops the server is skipped, not failed, when the tests use
+// a server of their own (EnvURL): that one is not theirs to stop.
+func TestStopSkipsOnAGivenServer(t *testing.T) {
+	t.Setenv(EnvURL, "postgres://nobody@127.0.0.1:1/postgres")
+	for name, call := range map[string]func(*Server){"Stop": (*Server).Stop, "Start": (*Server).Start} {
+		var inner *testing.T
+		t.Run(name, func(t *testing.T) {
+			inner = t
+			call(Start(t))
+			t.Error("not skipped")
+		})
+		if !inner.Skipped() || inner.Failed() {
+			t.Errorf("%s on a given server: skipped %v, failed %v", name, inner.Skipped(), inner.Failed())
+		}
+	}
+}

@@ -335,19 +335,26 @@ func (s *Store) StartRun(ctx context.Context, r store.Run) (int64, error) {
 	return id, err
 }
 
+// AbandonRuns implements store.Store.
+func (s *Store) AbandonRuns(ctx context.Context, sourceID string, startedBefore time.Time, reason string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE runs SET outcome = $1, finished_at = now(), reason = $2
+		WHERE source_id = $3 AND outcome = $4 AND started_at < $5`,
+		string(store.Abandoned), reason, sourceID, string(store.Running), startedBefore)
+	return int(tag.RowsAffected()), err
+}
+
 // FinishRun implements store.Store.
 func (s *Store) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus) error {
 	st.SourceID = r.SourceID
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var prev sqlrow.Previous
-		var prevStarted *time.Time
 		err := tx.QueryRow(ctx, `SELECT `+sqlrow.PreviousColumns+` FROM runs
 			WHERE source_id = $1 AND outcome <> $2 AND id <> $3 ORDER BY id DESC LIMIT 1 FOR UPDATE`,
-			r.SourceID, string(store.Running), r.ID).Scan(prev.Dest(&prevStarted)...)
+			r.SourceID, string(store.Running), r.ID).Scan(prev.Dest()...)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		if folded, ok := prev.Fold(r, fromDB(prevStarted)); err == nil && ok {
+		if folded, ok := prev.Fold(r); err == nil && ok {
 			if _, err := tx.Exec(ctx, `DELETE FROM runs WHERE id = $1`, prev.ID); err != nil {
 				return err
 			}

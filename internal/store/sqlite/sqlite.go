@@ -298,19 +298,34 @@ func (s *Store) StartRun(ctx context.Context, r store.Run) (int64, error) {
 	return id, err
 }
 
+// AbandonRuns implements store.Store.
+func (s *Store) AbandonRuns(ctx context.Context, sourceID string, startedBefore time.Time, reason string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET outcome = ?, finished_at = ?, reason = ?
+			WHERE source_id = ? AND outcome = ? AND started_at < ?`,
+			string(store.Abandoned), toDB(time.Now()), reason, sourceID, string(store.Running), toDB(startedBefore))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 // FinishRun implements store.Store.
 func (s *Store) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus) error {
 	st.SourceID = r.SourceID
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var prev sqlrow.Previous
-		var prevStarted sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT `+sqlrow.PreviousColumns+` FROM runs
 			WHERE source_id = ? AND outcome <> ? AND id <> ? ORDER BY id DESC LIMIT 1`,
-			r.SourceID, string(store.Running), r.ID).Scan(prev.Dest(&prevStarted)...)
+			r.SourceID, string(store.Running), r.ID).Scan(prev.Dest()...)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if folded, ok := prev.Fold(r, fromDB(prevStarted)); err == nil && ok {
+		if folded, ok := prev.Fold(r); err == nil && ok {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, prev.ID); err != nil {
 				return err
 			}

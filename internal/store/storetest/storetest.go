@@ -67,6 +67,7 @@ var tests = []struct {
 	{"FinishRun folds repeated unchanged runs at the same revision", testFold},
 	{"FinishRun does not fold a failed run, a different revision or across another run", testNoFold},
 	{"FinishRun leaves entities and the generation alone", testFinishRunKeepsEntities},
+	{"AbandonRuns closes the source's older running runs and nothing else", testAbandonRuns},
 	{"Runs pages newest first, per source and over all sources", testRunsPaging},
 	{"unknown sources have no status, files or entities and unknown runs are ErrNotFound", testNotFound},
 	{"Status, Statuses and Files round-trip", testStatusFiles},
@@ -561,8 +562,10 @@ func testFold(t *testing.T, s store.Store, _ func() store.Store) {
 	equal(t, "runs", ids(runs), []int64{third})
 	r := runs[0]
 	equal(t, "repeats", r.Repeats, 2)
-	equal(t, "started at", r.StartedAt, t0)
+	// The row is the newest run, with its own duration, not the span.
+	equal(t, "started at", r.StartedAt, t0.Add(2*time.Minute))
 	equal(t, "finished at", r.FinishedAt, t0.Add(2*time.Minute+time.Second))
+	equal(t, "duration", r.Duration(), time.Second)
 	equal(t, "outcome", r.Outcome, store.Unchanged)
 	equal(t, "last run id", mustStatus(t, s, "src").LastRunID, third)
 	for _, id := range []int64{first, second} {
@@ -571,7 +574,7 @@ func testFold(t *testing.T, s store.Store, _ func() store.Store) {
 		}
 	}
 	// Without StartRun too: the fold is a new row.
-	if err := s.FinishRun(t.Context(), store.Run{SourceID: "src", Outcome: store.Unchanged, Revision: "r1",
+	if err := s.FinishRun(t.Context(), store.Run{SourceID: "src", Trigger: store.TriggerSchedule, Outcome: store.Unchanged, Revision: "r1",
 		StartedAt: t0.Add(time.Hour), FinishedAt: t0.Add(time.Hour)}, store.SourceStatus{}); err != nil {
 		t.Fatal(err)
 	}
@@ -580,7 +583,7 @@ func testFold(t *testing.T, s store.Store, _ func() store.Store) {
 		t.Fatalf("runs after a fold without StartRun = %v; want one", ids(runs))
 	}
 	equal(t, "repeats after a run without StartRun", runs[0].Repeats, 3)
-	equal(t, "started at after a run without StartRun", runs[0].StartedAt, t0)
+	equal(t, "started at after a run without StartRun", runs[0].StartedAt, t0.Add(time.Hour))
 	equal(t, "last run id after a run without StartRun", mustStatus(t, s, "src").LastRunID, runs[0].ID)
 }
 
@@ -591,6 +594,11 @@ func testNoFold(t *testing.T, s store.Store, _ func() store.Store) {
 	want = append(want, finish(t, s, store.Failed, "r1", t0))
 	want = append(want, finish(t, s, store.Unchanged, "r1", t0)) // after a failed run
 	want = append(want, finish(t, s, store.Unchanged, "r2", t0)) // another revision
+	manual := store.Run{SourceID: "src", Trigger: store.TriggerManual, Outcome: store.Unchanged, Revision: "r2", StartedAt: t0, FinishedAt: t0}
+	if err := s.FinishRun(t.Context(), manual, store.SourceStatus{Revision: "r2"}); err != nil { // another trigger
+		t.Fatal(err)
+	}
+	want = append(want, mustStatus(t, s, "src").LastRunID)
 	run := succeeded("r2")
 	if _, err := s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: []store.Entity{ent("src", "a", "")},
 		Run: run, Status: store.SourceStatus{Revision: "r2"}}); err != nil {
@@ -1039,4 +1047,32 @@ func BenchCommit(b *testing.B, open func(b *testing.B) store.Store, n int) {
 			run(b, "replace", entities("replace", fmt.Sprint("v", i+1)))
 		}
 	})
+}
+
+func testAbandonRuns(t *testing.T, s store.Store, _ func() store.Store) {
+	start := func(source string, at time.Time) int64 {
+		id, err := s.StartRun(t.Context(), store.Run{SourceID: source, Trigger: store.TriggerManual, StartedAt: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	dead := start("src", t0)
+	done := finish(t, s, store.Unchanged, "r1", t0)
+	fresh := start("src", t0.Add(time.Hour))
+	other := start("other", t0)
+	n, err := s.AbandonRuns(t.Context(), "src", t0.Add(time.Minute), "the engine process ended")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "abandoned", n, 1)
+	r := mustRun(t, s, dead)
+	equal(t, "outcome", r.Outcome, store.Abandoned)
+	equal(t, "reason", r.Reason, "the engine process ended")
+	if r.FinishedAt.IsZero() {
+		t.Error("an abandoned run has no finish time")
+	}
+	equal(t, "finished run", mustRun(t, s, done).Outcome, store.Unchanged)
+	equal(t, "a run started after the cut-off", mustRun(t, s, fresh).Outcome, store.Running)
+	equal(t, "another source's run", mustRun(t, s, other).Outcome, store.Running)
 }

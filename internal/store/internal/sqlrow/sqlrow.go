@@ -175,7 +175,7 @@ func RunArgs(r store.Run, started, finished any) ([]any, error) {
 }
 
 // PreviousColumns are the columns of the runs table Previous.Dest reads.
-const PreviousColumns = `id, outcome, revision, started_at, repeats`
+const PreviousColumns = `id, outcome, revision, trigger, repeats`
 
 // Previous is a source's newest finished run before the one finishing,
 // which FinishRun may fold into it.
@@ -184,23 +184,25 @@ type Previous struct {
 	ID       int64
 	outcome  string
 	revision string
+	trigger  string
 	repeats  int
 }
 
-// Dest returns the scan destinations of PreviousColumns, with the start
-// time (whose column type differs by dialect).
-func (p *Previous) Dest(started any) []any {
-	return []any{&p.ID, &p.outcome, &p.revision, started, &p.repeats}
+// Dest returns the scan destinations of PreviousColumns.
+func (p *Previous) Dest() []any {
+	return []any{&p.ID, &p.outcome, &p.revision, &p.trigger, &p.repeats}
 }
 
-// Fold reports whether r repeats p (both unchanged at the same revision),
-// and if so returns r carrying p's start and one more repeat, so that
-// repeated idle runs are one row of history.
-func (p *Previous) Fold(r store.Run, started time.Time) (store.Run, bool) {
-	if r.Outcome != store.Unchanged || p.outcome != string(store.Unchanged) || p.revision != r.Revision {
+// Fold reports whether r repeats p (both unchanged at the same revision,
+// started the same way), and if so returns r with one more repeat than
+// p, so that repeated idle runs are one row of history. r keeps its own
+// start: the row's duration is that of one run, not the span of all, and
+// a manual run is never hidden among scheduled ones.
+func (p *Previous) Fold(r store.Run) (store.Run, bool) {
+	if r.Outcome != store.Unchanged || p.outcome != string(store.Unchanged) || p.revision != r.Revision || p.trigger != string(r.Trigger) {
 		return r, false
 	}
-	r.Repeats, r.StartedAt = p.repeats+1, started
+	r.Repeats = p.repeats + 1
 	return r, true
 }
 

@@ -9,25 +9,27 @@ import (
 )
 
 func TestFold(t *testing.T) {
-	start := time.Unix(100, 0).UTC()
-	r := store.Run{Outcome: store.Unchanged, Revision: "a", StartedAt: time.Unix(200, 0).UTC()}
+	r := store.Run{Outcome: store.Unchanged, Revision: "a", Trigger: store.TriggerSchedule, StartedAt: time.Unix(200, 0).UTC()}
+	sched := string(store.TriggerSchedule)
 	for _, tc := range []struct {
 		name string
 		prev Previous
 		ok   bool
 	}{
-		{"repeat", Previous{ID: 1, outcome: string(store.Unchanged), revision: "a", repeats: 2}, true},
-		{"other revision", Previous{ID: 1, outcome: string(store.Unchanged), revision: "b"}, false},
-		{"after a failure", Previous{ID: 1, outcome: string(store.Failed), revision: "a"}, false},
+		{"repeat", Previous{ID: 1, outcome: string(store.Unchanged), revision: "a", trigger: sched, repeats: 2}, true},
+		{"other revision", Previous{ID: 1, outcome: string(store.Unchanged), revision: "b", trigger: sched}, false},
+		{"other trigger", Previous{ID: 1, outcome: string(store.Unchanged), revision: "a", trigger: string(store.TriggerManual)}, false},
+		{"after a failure", Previous{ID: 1, outcome: string(store.Failed), revision: "a", trigger: sched}, false},
 		{"no previous run", Previous{}, false},
 	} {
-		got, ok := tc.prev.Fold(r, start)
+		got, ok := tc.prev.Fold(r)
 		if ok != tc.ok {
 			t.Errorf("%s: folds = %v, want %v", tc.name, ok, tc.ok)
 		}
 		want := r
 		if tc.ok {
-			want.Repeats, want.StartedAt = tc.prev.repeats+1, start
+			// One more repeat; the start stays the run's own.
+			want.Repeats = tc.prev.repeats + 1
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: run = %+v, want %+v", tc.name, got, want)
@@ -35,7 +37,7 @@ func TestFold(t *testing.T) {
 	}
 	failed := r
 	failed.Outcome = store.Failed
-	if _, ok := (&Previous{outcome: string(store.Unchanged), revision: "a"}).Fold(failed, start); ok {
+	if _, ok := (&Previous{outcome: string(store.Unchanged), revision: "a", trigger: sched}).Fold(failed); ok {
 		t.Error("a failed run folds")
 	}
 }
