@@ -22,7 +22,8 @@ export type RunOutcome =
   | 'degraded'
   | 'failed'
   | 'unchanged'
-  | 'running';
+  | 'running'
+  | 'abandoned';
 
 /** @public */
 export type RunTrigger = 'schedule' | 'webhook' | 'manual' | 'startup';

@@ -46,6 +46,8 @@ export const OutcomeBadge = ({ outcome }: { outcome: RunOutcome }) => {
       return <StatusWarning>degraded</StatusWarning>;
     case 'failed':
       return <StatusError>failed</StatusError>;
+    case 'abandoned':
+      return <StatusError>abandoned</StatusError>;
     default:
       return <StatusRunning>running</StatusRunning>;
   }

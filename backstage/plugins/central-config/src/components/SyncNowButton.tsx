@@ -15,6 +15,13 @@ import { centralConfigApiRef } from '../api';
 /** How often a started run is looked at until it finishes. */
 export const FOLLOW_MS = 700;
 
+/**
+ * How long a started run is followed: the engine bounds a run by its
+ * timeout (at most 10 minutes by default); past that the button stops
+ * waiting and says so, instead of spinning for ever.
+ */
+export const FOLLOW_LIMIT_MS = 11 * 60 * 1000;
+
 type Progress =
   | { phase: 'idle' }
   | { phase: 'starting' }
@@ -33,6 +40,10 @@ function summary(run: SyncRun): string {
       }; the other files are synced`;
     case 'unchanged':
       return `Run #${run.id}: nothing changed`;
+    case 'abandoned':
+      return `Run #${run.id} did not finish: ${
+        run.reason ?? 'the engine process ended'
+      }`;
     default:
       return `Run #${run.id} succeeded: ${c.added} added, ${c.changed} changed, ${c.removed} removed`;
   }
@@ -45,9 +56,11 @@ function summary(run: SyncRun): string {
 export const SyncNowButton = ({
   source,
   onFinished,
+  followLimitMs = FOLLOW_LIMIT_MS,
 }: {
   source: string;
   onFinished?: () => void;
+  followLimitMs?: number;
 }) => {
   const api = useApi(centralConfigApiRef);
   const { allowed, loading } = usePermission({
@@ -76,6 +89,7 @@ export const SyncNowButton = ({
       }
       onFinished?.();
       setProgress({ phase: 'running', runId });
+      const giveUpAt = Date.now() + followLimitMs;
       for (;;) {
         const run = await api.getRun(runId);
         if (!alive.current) return;
@@ -84,7 +98,18 @@ export const SyncNowButton = ({
           onFinished?.();
           return;
         }
-        await new Promise(resolve => setTimeout(resolve, FOLLOW_MS));
+        if (Date.now() >= giveUpAt) {
+          setProgress({
+            phase: 'error',
+            message: `run #${runId} is still running after ${Math.round(
+              followLimitMs / 1000,
+            )} s; the history shows how it ends`,
+          });
+          return;
+        }
+        await new Promise(resolve =>
+          setTimeout(resolve, Math.min(FOLLOW_MS, followLimitMs)),
+        );
       }
     } catch (error) {
       if (alive.current) {

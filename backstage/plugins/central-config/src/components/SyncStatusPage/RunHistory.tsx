@@ -24,6 +24,7 @@ const DOT: Record<SyncRun['outcome'], 'primary' | 'secondary' | 'grey'> = {
   degraded: 'secondary',
   failed: 'secondary',
   running: 'grey',
+  abandoned: 'secondary',
 };
 
 function describe(run: SyncRun): string {
