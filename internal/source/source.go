@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/document"
 )
 
 // Source fetches a config repository.
@@ -33,7 +36,7 @@ type Snapshot struct {
 	// Files is then empty.
 	Unchanged bool
 	// Files holds every file that passed the source's path filter, sorted
-	// by path.
+	// by path, except those in Problems and Ignored.
 	Files []File
 	// Changed lists the paths that differ from the since revision when
 	// the source can tell (git, github); nil means unknown, treat all files
@@ -43,6 +46,12 @@ type Snapshot struct {
 	// such as a symlink that leaves the repository. The file is left out
 	// of Files.
 	Problems []FileProblem
+	// Ignored are files that passed the path filter but were not read,
+	// and why: files other than YAML and JSON that are larger than the
+	// size limit. The engine never decodes them, so they are no error,
+	// but a $text/$json/$yaml placeholder that names one cannot use it.
+	// They are left out of Files.
+	Ignored []FileProblem
 	// Links builds browser URLs to a file at this revision, for the
 	// view/edit annotations, and to commits, for the status API. It is nil
 	// for sources without a web view.
@@ -61,6 +70,40 @@ type FileProblem struct {
 	Path    string
 	Code    string
 	Message string
+}
+
+// IsConfigPath reports whether the engine decodes the file at p as
+// config: YAML or JSON, by extension. Other files are read only by
+// $text/$json/$yaml placeholders.
+func IsConfigPath(p string) bool {
+	switch strings.ToLower(path.Ext(p)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// FileLimit is the size limit a source applies for a configured limit of
+// n bytes (centralConfig.limits.maxFileBytes): n, or the decoder's default
+// when n is not positive. Sources never read a larger file into memory.
+func FileLimit(n int64) int64 {
+	if n <= 0 {
+		return int64(document.DefaultLimits.MaxFileBytes)
+	}
+	return n
+}
+
+// TooLarge records a file of size bytes, over the limit, that the source
+// did not read: a config file as a problem, so that its last good
+// entities are kept, any other file as ignored.
+func (s *Snapshot) TooLarge(p string, size, limit int64) {
+	msg := fmt.Sprintf("file is %d bytes, more than the limit of %d (centralConfig.limits.maxFileBytes); it was not read", size, limit)
+	if IsConfigPath(p) {
+		s.Problems = append(s.Problems, FileProblem{Path: p, Code: diag.CodeTooLarge, Message: msg})
+		return
+	}
+	s.Ignored = append(s.Ignored, FileProblem{Path: p, Code: diag.CodeTooLarge,
+		Message: msg + ", so a $text/$json/$yaml placeholder cannot use it"})
 }
 
 // Links turns a repository path into URLs, at a given revision.

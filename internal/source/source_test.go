@@ -2,6 +2,7 @@ package source
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -266,5 +267,28 @@ func TestGitHubLinksEscapeTheOwnerAndRepository(t *testing.T) {
 	}
 	if got, want := l.Commit("r"), "https://github.com/a%20b/c%3Fd/commit/r"; got != want {
 		t.Errorf("Commit = %s, want %s", got, want)
+	}
+}
+
+func TestTooLargeListsAConfigFileAsAProblemAndAnyOtherAsIgnored(t *testing.T) {
+	var snap Snapshot
+	for _, p := range []string{"catalog/a.yaml", "catalog/b.YML", "catalog/c.json", "docs/api.md", "assets/blob.bin", "yaml"} {
+		snap.TooLarge(p, 10, FileLimit(0))
+	}
+	var problems, ignored []string
+	for _, p := range snap.Problems {
+		problems = append(problems, p.Path)
+	}
+	for _, p := range snap.Ignored {
+		ignored = append(ignored, p.Path)
+	}
+	if want := []string{"catalog/a.yaml", "catalog/b.YML", "catalog/c.json"}; !slices.Equal(problems, want) {
+		t.Errorf("problems = %v, want the YAML and JSON files %v", problems, want)
+	}
+	if want := []string{"docs/api.md", "assets/blob.bin", "yaml"}; !slices.Equal(ignored, want) {
+		t.Errorf("ignored = %v, want the other files %v", ignored, want)
+	}
+	if msg := snap.Problems[0].Message; !strings.Contains(msg, "10 bytes") || !strings.Contains(msg, "limit of 4194304 (centralConfig.limits.maxFileBytes)") {
+		t.Errorf("message %q, want the size, the default limit and the config key", msg)
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,16 +26,17 @@ type Options struct {
 	ID    string
 	Path  string
 	Paths []string
-	// MaxFileBytes refuses files larger than this without reading them.
-	// 0 means no limit.
+	// MaxFileBytes refuses files larger than this without reading them;
+	// see source.FileLimit for the default.
 	MaxFileBytes int64
 }
 
 // Source reads a local folder.
 type Source struct {
-	opts   Options
-	root   string
-	filter *source.Filter
+	opts     Options
+	root     string
+	filter   *source.Filter
+	maxBytes int64
 }
 
 // New checks the options and returns the source.
@@ -49,7 +52,7 @@ func New(opts Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dir source %s: %w", opts.ID, err)
 	}
-	return &Source{opts: opts, root: root, filter: filter}, nil
+	return &Source{opts: opts, root: root, filter: filter, maxBytes: source.FileLimit(opts.MaxFileBytes)}, nil
 }
 
 // ID implements source.Source.
@@ -94,12 +97,7 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 		if !s.filter.Match(rel) {
 			return nil
 		}
-		content, problem := s.read(root, p, rel, d)
-		if problem != nil {
-			snap.Problems = append(snap.Problems, *problem)
-			return nil
-		}
-		if content != nil {
+		if content, ok := s.read(root, p, rel, d, snap); ok {
 			snap.Files = append(snap.Files, source.File{Path: rel, Content: content})
 		}
 		return nil
@@ -113,6 +111,11 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 		fmt.Fprintf(h, "%s\x00%d\x00", f.Path, len(f.Content))
 		h.Write(f.Content)
 	}
+	// What was not read counts too: a file that grows past the limit
+	// changes the snapshot.
+	for _, p := range slices.Concat(snap.Problems, snap.Ignored) {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", p.Path, p.Code, p.Message)
+	}
 	snap.Revision = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	if snap.Revision == since {
 		return &source.Snapshot{Revision: since, Unchanged: true, Links: snap.Links}, nil
@@ -121,35 +124,50 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 }
 
 // read returns a regular file's content, following a symlink only when its
-// target stays inside the folder, whose real path is root.
-func (s *Source) read(root, abs, rel string, d fs.DirEntry) ([]byte, *source.FileProblem) {
+// target stays inside the folder, whose real path is root. It records in
+// snap why it read nothing, unless the path is not a file at all, and
+// reports whether it read the file.
+func (s *Source) read(root, abs, rel string, d fs.DirEntry, snap *source.Snapshot) ([]byte, bool) {
+	problem := func(code, msg string) ([]byte, bool) {
+		snap.Problems = append(snap.Problems, source.FileProblem{Path: rel, Code: code, Message: msg})
+		return nil, false
+	}
 	if d.Type()&fs.ModeSymlink != 0 {
 		target, err := filepath.EvalSymlinks(abs)
 		if err != nil {
-			return nil, &source.FileProblem{Path: rel, Code: diag.CodeSymlink, Message: "broken symlink: " + err.Error()}
+			return problem(diag.CodeSymlink, "broken symlink: "+err.Error())
 		}
 		inside, err := filepath.Rel(root, target)
 		if err != nil || inside == ".." || strings.HasPrefix(inside, ".."+string(filepath.Separator)) {
-			return nil, &source.FileProblem{Path: rel, Code: diag.CodeSymlink, Message: "symlink points outside the repository; it is not followed"}
+			return problem(diag.CodeSymlink, "symlink points outside the repository; it is not followed")
 		}
 		info, err := os.Stat(target)
 		if err != nil || !info.Mode().IsRegular() {
-			return nil, nil
+			return nil, false
 		}
 	} else if !d.Type().IsRegular() {
-		return nil, nil
+		return nil, false
 	}
-	if s.opts.MaxFileBytes > 0 {
-		if info, err := os.Stat(abs); err == nil && info.Size() > s.opts.MaxFileBytes {
-			return nil, &source.FileProblem{Path: rel, Code: diag.CodeTooLarge,
-				Message: fmt.Sprintf("file is %d bytes, more than the limit of %d (limits.maxFileBytes)", info.Size(), s.opts.MaxFileBytes)}
-		}
-	}
-	content, err := os.ReadFile(abs)
+	f, err := os.Open(abs)
 	if err != nil {
-		return nil, &source.FileProblem{Path: rel, Code: diag.CodeParse, Message: "cannot read file: " + err.Error()}
+		return problem(diag.CodeParse, "cannot read file: "+err.Error())
 	}
-	return content, nil
+	defer func() { _ = f.Close() }()
+	info, err := f.Stat()
+	if err != nil {
+		return problem(diag.CodeParse, "cannot read file: "+err.Error())
+	}
+	if info.Size() > s.maxBytes {
+		snap.TooLarge(rel, info.Size(), s.maxBytes)
+		return nil, false
+	}
+	// No more than Stat said: a file that grows meanwhile stays under
+	// the limit.
+	content, err := io.ReadAll(io.LimitReader(f, info.Size()))
+	if err != nil {
+		return problem(diag.CodeParse, "cannot read file: "+err.Error())
+	}
+	return content, true
 }
 
 // fileLinks points Backstage's location annotations at the file on disk.

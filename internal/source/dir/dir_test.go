@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -289,27 +290,71 @@ func TestAFileOverMaxFileBytesIsReportedAsTooLarge(t *testing.T) {
 	if got, want := paths(snap.Files), []string{"catalog/edge.yaml", "catalog/small.yaml"}; !slices.Equal(got, want) {
 		t.Errorf("files = %v, want %v (a file of exactly the limit is read)", got, want)
 	}
-	got := problems(snap)
-	for p, size := range map[string]string{"catalog/big.yaml": "17 bytes", "catalog/huge.proto": "1000 bytes"} {
-		prob, ok := got[p]
-		if !ok {
-			t.Errorf("no problem for %s; problems = %+v", p, snap.Problems)
-			continue
-		}
-		if prob.Code != diag.CodeTooLarge || !strings.Contains(prob.Message, size) || !strings.Contains(prob.Message, "16") {
-			t.Errorf("problem for %s = %+v, want code %s naming the size %s and the limit 16", p, prob, diag.CodeTooLarge, size)
-		}
+	// A config file is a problem, so its last good entities stay;
+	// another file is only listed as ignored.
+	want := "too-large: file is 17 bytes, more than the limit of 16 (centralConfig.limits.maxFileBytes); it was not read"
+	if got := messages(snap.Problems); len(got) != 1 || got["catalog/big.yaml"] != want {
+		t.Errorf("problems = %v, want only catalog/big.yaml: %q", got, want)
 	}
-	if len(snap.Problems) != 2 {
-		t.Errorf("problems = %+v, want 2", snap.Problems)
+	want = "too-large: file is 1000 bytes, more than the limit of 16 (centralConfig.limits.maxFileBytes); it was not read, so a $text/$json/$yaml placeholder cannot use it"
+	if got := messages(snap.Ignored); len(got) != 1 || got["catalog/huge.proto"] != want {
+		t.Errorf("ignored = %v, want only catalog/huge.proto: %q", got, want)
 	}
 
-	t.Run("no limit reads every file", func(t *testing.T) {
+	t.Run("the default limit of 4 MiB reads every file", func(t *testing.T) {
 		snap := fetch(t, newSource(t, Options{Path: root}), "")
-		if len(snap.Files) != 4 || len(snap.Problems) != 0 {
-			t.Errorf("files=%v problems=%+v, want 4 files and no problems", paths(snap.Files), snap.Problems)
+		if len(snap.Files) != 4 || len(snap.Problems)+len(snap.Ignored) != 0 {
+			t.Errorf("files=%v problems=%+v ignored=%+v, want 4 files and nothing else", paths(snap.Files), snap.Problems, snap.Ignored)
 		}
 	})
+
+	t.Run("an ignored file that changes size changes the revision", func(t *testing.T) {
+		s := newSource(t, Options{Path: root, MaxFileBytes: 16})
+		before := fetch(t, s, "").Revision
+		write(t, root, map[string]string{"catalog/huge.proto": strings.Repeat("x", 2000)})
+		if after := fetch(t, s, before); after.Unchanged {
+			t.Errorf("Fetch says unchanged; the ignored file's size changed")
+		}
+	})
+}
+
+// messages maps each problem's path to its code and message.
+func messages(probs []source.FileProblem) map[string]string {
+	out := map[string]string{}
+	for _, p := range probs {
+		out[p.Path] = p.Code + ": " + p.Message
+	}
+	return out
+}
+
+func TestFilesOverTheDefaultLimitAreNotReadIntoMemory(t *testing.T) {
+	root := t.TempDir()
+	const blobSize = 20 << 20
+	write(t, root, map[string]string{
+		"catalog/a.yaml":   "a: 1\n",
+		"catalog/big.yaml": strings.Repeat("# padding\n", (5<<20)/10),
+		"docs/api.md":      "# the API\n",
+		"assets/blob.bin":  strings.Repeat("\x00", blobSize),
+	})
+	s := newSource(t, Options{Path: root})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	snap := fetch(t, s, "")
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("Fetch allocated %d KiB", alloc>>10)
+	if alloc > blobSize/8 {
+		t.Errorf("Fetch allocated %d MiB for a folder whose files under the limit are a few bytes: the big files were read", alloc>>20)
+	}
+	if got, want := paths(snap.Files), []string{"catalog/a.yaml", "docs/api.md"}; !slices.Equal(got, want) {
+		t.Errorf("files = %v, want %v", got, want)
+	}
+	if got := messages(snap.Problems); len(got) != 1 || !strings.Contains(got["catalog/big.yaml"], "file is 5242880 bytes, more than the limit of 4194304") {
+		t.Errorf("problems = %v, want catalog/big.yaml too large", got)
+	}
+	if got := messages(snap.Ignored); len(got) != 1 || !strings.Contains(got["assets/blob.bin"], "file is 20971520 bytes, more than the limit of 4194304") {
+		t.Errorf("ignored = %v, want assets/blob.bin too large", got)
+	}
 }
 
 func TestAMissingFolderGivesAnError(t *testing.T) {

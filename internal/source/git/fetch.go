@@ -208,6 +208,8 @@ func (s *Source) explain(err error) error {
 		return safe("authentication required: the server asks for credentials and no token is configured")
 	case errors.Is(err, transport.ErrAuthorizationFailed):
 		return safe("access denied: the token may not read this repository")
+	case errors.Is(err, transport.ErrRepositoryNotFound) && s.localPath != "":
+		return safe(missingLocal(s.localPath))
 	case errors.Is(err, transport.ErrRepositoryNotFound) && s.auth != nil:
 		return safe("repository not found, or the token may not see it")
 	case errors.Is(err, transport.ErrRepositoryNotFound):
@@ -215,6 +217,15 @@ func (s *Source) explain(err error) error {
 	default:
 		return s.redactErr(err)
 	}
+}
+
+// missingLocal explains why a file URL's path names no repository: it
+// does not exist, or is not a git repository.
+func missingLocal(path string) string {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Sprintf("the path %s does not exist", path)
+	}
+	return fmt.Sprintf("%s is not a git repository", path)
 }
 
 // openCache opens the clone in dir. It returns nil when there is none yet,

@@ -50,6 +50,9 @@ type Options struct {
 	Token string
 	// Paths are the doublestar globs of files to read; see source.Filter.
 	Paths []string
+	// MaxFileBytes is the largest file read into memory; see
+	// source.FileLimit for the default.
+	MaxFileBytes int64
 	// CacheDir holds the on-disk clone, in a sub-directory named after ID.
 	// Empty keeps the clone in memory, so each process clones afresh.
 	CacheDir string
@@ -69,8 +72,8 @@ func (o Options) String() string {
 	if o.Token != "" {
 		tok = "***"
 	}
-	return fmt.Sprintf("{ID:%s URL:%s Branch:%s Username:%s Token:%s Paths:%v CacheDir:%s ViewURL:%s EditURL:%s CommitURL:%s}",
-		o.ID, sanitizeURL(o.URL), o.Branch, o.Username, tok, o.Paths, o.CacheDir, o.ViewURL, o.EditURL, o.CommitURL)
+	return fmt.Sprintf("{ID:%s URL:%s Branch:%s Username:%s Token:%s Paths:%v MaxFileBytes:%d CacheDir:%s ViewURL:%s EditURL:%s CommitURL:%s}",
+		o.ID, sanitizeURL(o.URL), o.Branch, o.Username, tok, o.Paths, o.MaxFileBytes, o.CacheDir, o.ViewURL, o.EditURL, o.CommitURL)
 }
 
 // Format makes every fmt verb, %#v included, go through String; otherwise
@@ -90,6 +93,11 @@ type Source struct {
 	filter  *source.Filter
 	dir     string // on-disk clone; "" means in memory
 	links   source.Links
+	// maxFileBytes is the largest blob read; larger ones are listed
+	// without their content.
+	maxFileBytes int64
+	// localPath is the folder of a file URL, "" for http(s).
+	localPath string
 
 	mu   sync.Mutex
 	repo *gogit.Repository
@@ -198,15 +206,19 @@ func New(opts Options) (*Source, error) {
 	}
 
 	s := &Source{
-		id:     opts.ID,
-		url:    u.String(),
-		branch: branch,
-		filter: filter,
-		links:  links,
+		id:           opts.ID,
+		url:          u.String(),
+		branch:       branch,
+		filter:       filter,
+		maxFileBytes: source.FileLimit(opts.MaxFileBytes),
+		links:        links,
 	}
 	if token != "" {
 		s.auth = &githttp.BasicAuth{Username: username, Password: token}
 		s.secrets = secretForms(username, token)
+	}
+	if u.Scheme == "file" {
+		s.localPath = u.Path
 	}
 	if opts.CacheDir != "" {
 		s.dir = filepath.Join(filepath.Clean(opts.CacheDir), cacheName(opts.ID))

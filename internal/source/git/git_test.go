@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -684,4 +685,95 @@ func TestCacheNamesAreSafeAndDistinct(t *testing.T) {
 	if cacheName("plain-id_1.x") != "plain-id_1.x" {
 		t.Errorf("a plain ID should be its own cache name, got %q", cacheName("plain-id_1.x"))
 	}
+}
+
+// allocated returns how many bytes the process allocated while f ran.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func TestFilesOverMaxFileBytesAreListedWithoutTheirContentBeingRead(t *testing.T) {
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("big")
+	const blobSize = 20 << 20
+	bigYAML := "a: 1\n" + strings.Repeat("# padding\n", (5<<20)/10)
+	repo.Commit("main", map[string]string{
+		"catalog/a.yaml":    "a: 1\n",
+		"catalog/big.yaml":  bigYAML,
+		"catalog/link.yaml": gittest.Symlink("big.yaml"),
+		"docs/api.md":       "# the API\n",
+		"assets/blob.bin":   strings.Repeat("\x00", blobSize),
+	})
+	opts := Options{ID: "big", URL: repo.URL, Token: gittest.Token, CacheDir: t.TempDir()}
+	// The first source clones. go-git inflates every object once while
+	// it indexes the pack it downloads, so the reading is measured on a
+	// second source over the same clone, as after a restart.
+	fetch(t, newSource(t, opts), "")
+
+	s := newSource(t, opts)
+	var snap *source.Snapshot
+	alloc := allocated(func() { snap = fetch(t, s, "") })
+	t.Logf("Fetch allocated %d KiB", alloc>>10)
+	if alloc > blobSize/8 {
+		t.Errorf("Fetch allocated %d MiB for a repository whose files under the limit are a few bytes: the big files were read", alloc>>20)
+	}
+	if got, want := paths(snap.Files), []string{"catalog/a.yaml", "docs/api.md"}; !slices.Equal(got, want) {
+		t.Errorf("files = %v, want %v", got, want)
+	}
+	limit := "limit of 4194304 (centralConfig.limits.maxFileBytes)"
+	wantProblems := map[string]string{
+		"catalog/big.yaml":  fmt.Sprintf("too-large: file is %d bytes, more than the %s; it was not read", len(bigYAML), limit),
+		"catalog/link.yaml": fmt.Sprintf("too-large: file is %d bytes, more than the %s; it was not read", len(bigYAML), limit),
+	}
+	if got := problemsOf(snap.Problems); !maps.Equal(got, wantProblems) {
+		t.Errorf("problems = %v, want %v", got, wantProblems)
+	}
+	wantIgnored := map[string]string{
+		"assets/blob.bin": fmt.Sprintf("too-large: file is %d bytes, more than the %s; it was not read, so a $text/$json/$yaml placeholder cannot use it", blobSize, limit),
+	}
+	if got := problemsOf(snap.Ignored); !maps.Equal(got, wantIgnored) {
+		t.Errorf("ignored = %v, want %v", got, wantIgnored)
+	}
+
+	t.Run("a higher limit reads the files under it", func(t *testing.T) {
+		snap := fetch(t, newSource(t, Options{ID: "big", URL: repo.URL, Token: gittest.Token, MaxFileBytes: 8 << 20}), "")
+		if got, want := paths(snap.Files), []string{"catalog/a.yaml", "catalog/big.yaml", "catalog/link.yaml", "docs/api.md"}; !slices.Equal(got, want) {
+			t.Errorf("files = %v, want %v", got, want)
+		}
+		if len(snap.Problems) != 0 || !slices.Equal(slices.Collect(maps.Keys(problemsOf(snap.Ignored))), []string{"assets/blob.bin"}) {
+			t.Errorf("problems = %v, ignored = %v, want none and assets/blob.bin", snap.Problems, snap.Ignored)
+		}
+	})
+}
+
+// problemsOf maps each problem's path to its code and message.
+func problemsOf(probs []source.FileProblem) map[string]string {
+	out := map[string]string{}
+	for _, p := range probs {
+		out[p.Path] = p.Code + ": " + p.Message
+	}
+	return out
+}
+
+func TestAMissingFileRepositorySaysThePathDoesNotExist(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.git")
+	_, err := newSource(t, Options{ID: "local", URL: "file://" + missing}).Fetch(context.Background(), "")
+	if !errors.Is(err, transport.ErrRepositoryNotFound) {
+		t.Errorf("error %v, want one matching transport.ErrRepositoryNotFound", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "the path "+missing+" does not exist") || strings.Contains(err.Error(), "token") {
+		t.Errorf("error %v, want it to say the path %s does not exist, and nothing about tokens", err, missing)
+	}
+
+	t.Run("a folder that is not a repository", func(t *testing.T) {
+		folder := t.TempDir()
+		_, err := newSource(t, Options{ID: "local", URL: "file://" + folder}).Fetch(context.Background(), "")
+		if err == nil || !strings.Contains(err.Error(), folder+" is not a git repository") {
+			t.Errorf("error %v, want it to say %s is not a git repository", err, folder)
+		}
+	})
 }

@@ -76,6 +76,16 @@ func (s *Source) read(ctx context.Context, head plumbing.Hash, since string, sna
 		}
 		content, cached := s.blobs[blob]
 		if !cached {
+			// The size comes from the object's header: a blob over the
+			// limit is never inflated.
+			size, err := st.EncodedObjectSize(blob)
+			if err != nil {
+				return &damageError{fmt.Errorf("reading %s: %w", name, err)}
+			}
+			if size > s.maxFileBytes {
+				snap.TooLarge(name, size, s.maxFileBytes)
+				continue
+			}
 			content, err = tr.blob(blob, -1)
 			if err != nil {
 				return &damageError{fmt.Errorf("reading %s: %w", name, err)}
@@ -88,7 +98,9 @@ func (s *Source) read(ctx context.Context, head plumbing.Hash, since string, sna
 	// The walker goes in git's tree order, which sorts a directory as if
 	// its name ended in "/"; sort by plain path as Snapshot promises.
 	slices.SortFunc(snap.Files, func(a, b source.File) int { return cmp.Compare(a.Path, b.Path) })
-	slices.SortFunc(snap.Problems, func(a, b source.FileProblem) int { return cmp.Compare(a.Path, b.Path) })
+	byPath := func(a, b source.FileProblem) int { return cmp.Compare(a.Path, b.Path) }
+	slices.SortFunc(snap.Problems, byPath)
+	slices.SortFunc(snap.Ignored, byPath)
 
 	snap.Changed, err = s.changed(ctx, since, tree, links)
 	return err

@@ -18,23 +18,25 @@ const maxLinkHops = 8
 
 // archive is what one pass over a GitHub tarball learnt.
 type archive struct {
-	files   map[string][]byte // kept regular files
-	regular map[string]bool   // every regular file, kept or not
-	links   map[string]string // symlink path -> target as written
+	files    map[string][]byte // kept regular files
+	tooLarge map[string]int64  // kept regular files over the size limit, not read: their size
+	regular  map[string]bool   // every regular file, kept or not
+	links    map[string]string // symlink path -> target as written
 }
 
 // readArchive reads a gzip-compressed tarball as GitHub serves it: one
 // top-level folder named owner-repo-sha7, which is stripped. It stops with
 // ErrArchiveTooLarge once more than maxBytes were decompressed, so a
-// compression bomb costs at most maxBytes of reading.
-func readArchive(r io.Reader, maxBytes int64, keep func(string) bool) (*archive, error) {
+// compression bomb costs at most maxBytes of reading. Files larger than
+// maxFileBytes are streamed past, not read.
+func readArchive(r io.Reader, maxBytes, maxFileBytes int64, keep func(string) bool) (*archive, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("archive is not gzip-compressed: %w", err)
 	}
 	defer func() { _ = zr.Close() }()
 	tr := tar.NewReader(&capReader{r: zr, left: maxBytes, max: maxBytes})
-	a := &archive{files: map[string][]byte{}, regular: map[string]bool{}, links: map[string]string{}}
+	a := &archive{files: map[string][]byte{}, tooLarge: map[string]int64{}, regular: map[string]bool{}, links: map[string]string{}}
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -50,9 +52,14 @@ func readArchive(r io.Reader, maxBytes int64, keep func(string) bool) (*archive,
 		switch hdr.Typeflag {
 		case tar.TypeReg:
 			a.regular[p] = true
-			if keep(p) {
-				content, err := io.ReadAll(tr)
-				if err != nil {
+			switch {
+			case !keep(p):
+			case hdr.Size > maxFileBytes:
+				// tr.Next skips the content in small reads.
+				a.tooLarge[p] = hdr.Size
+			default:
+				content := make([]byte, hdr.Size)
+				if _, err := io.ReadFull(tr, content); err != nil {
 					return nil, archiveErr(err)
 				}
 				a.files[p] = content

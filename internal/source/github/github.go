@@ -58,6 +58,9 @@ type Options struct {
 	WebURL string
 	// Paths are doublestar globs of the files to read (source.NewFilter).
 	Paths []string
+	// MaxFileBytes is the largest file read into memory; see
+	// source.FileLimit for the default.
+	MaxFileBytes int64
 	// MaxArchiveBytes caps the uncompressed tarball size; zero means
 	// DefaultMaxArchiveBytes.
 	MaxArchiveBytes int64
@@ -73,8 +76,8 @@ func (o Options) String() string {
 	if o.Token != "" {
 		tok = "[redacted]"
 	}
-	return fmt.Sprintf("github.Options{ID:%q Owner:%q Repo:%q Branch:%q Token:%q BaseURL:%q WebURL:%q Paths:%q MaxArchiveBytes:%d}",
-		o.ID, o.Owner, o.Repo, o.Branch, tok, o.BaseURL, o.WebURL, o.Paths, o.MaxArchiveBytes)
+	return fmt.Sprintf("github.Options{ID:%q Owner:%q Repo:%q Branch:%q Token:%q BaseURL:%q WebURL:%q Paths:%q MaxFileBytes:%d MaxArchiveBytes:%d}",
+		o.ID, o.Owner, o.Repo, o.Branch, tok, o.BaseURL, o.WebURL, o.Paths, o.MaxFileBytes, o.MaxArchiveBytes)
 }
 
 // GoString keeps %#v from printing the token field by field.
@@ -87,6 +90,7 @@ type Source struct {
 	webURL                  string
 	filter                  *source.Filter
 	maxBytes                int64
+	maxFileBytes            int64
 	client                  *gh.Client
 	// download fetches the archive from the URL GitHub redirects to. It
 	// sends no Authorization header: that URL carries its own short-lived
@@ -194,12 +198,13 @@ func New(opts Options) (*Source, error) {
 	}
 	return &Source{
 		id: opts.ID, owner: opts.Owner, repo: opts.Repo, branch: opts.Branch,
-		webURL:   webURL,
-		filter:   filter,
-		maxBytes: maxBytes,
-		client:   client,
-		download: hc,
-		redact:   opts.Token,
+		webURL:       webURL,
+		filter:       filter,
+		maxBytes:     maxBytes,
+		maxFileBytes: source.FileLimit(opts.MaxFileBytes),
+		client:       client,
+		download:     hc,
+		redact:       opts.Token,
 	}, nil
 }
 
@@ -306,12 +311,17 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 	for p, content := range arc.files {
 		snap.Files = append(snap.Files, source.File{Path: p, Content: content})
 	}
+	for p, size := range arc.tooLarge {
+		snap.TooLarge(p, size, s.maxFileBytes)
+	}
 	chains, err := s.addLinks(ctx, sha, arc, snap)
 	if err != nil {
 		return nil, err
 	}
 	slices.SortFunc(snap.Files, func(a, b source.File) int { return strings.Compare(a.Path, b.Path) })
-	slices.SortFunc(snap.Problems, func(a, b source.FileProblem) int { return strings.Compare(a.Path, b.Path) })
+	byPath := func(a, b source.FileProblem) int { return strings.Compare(a.Path, b.Path) }
+	slices.SortFunc(snap.Problems, byPath)
+	slices.SortFunc(snap.Ignored, byPath)
 
 	if since == "" {
 		return snap, nil
@@ -367,7 +377,9 @@ func (s *Source) addLinks(ctx context.Context, sha string, arc *archive, snap *s
 			continue
 		}
 		targets[lp] = target
-		if _, ok := arc.files[target]; !ok {
+		_, read := arc.files[target]
+		_, big := arc.tooLarge[target]
+		if !read && !big {
 			need[target] = true
 		}
 	}
@@ -377,8 +389,13 @@ func (s *Source) addLinks(ctx context.Context, sha string, arc *archive, snap *s
 			return nil, s.fail("download archive of "+short(sha)+" for symlink targets", sha, err)
 		}
 		maps.Copy(arc.files, extra.files)
+		maps.Copy(arc.tooLarge, extra.tooLarge)
 	}
 	for lp, target := range targets {
+		if size, ok := arc.tooLarge[target]; ok {
+			snap.TooLarge(lp, size, s.maxFileBytes)
+			continue
+		}
 		content, ok := arc.files[target]
 		if !ok {
 			// Only if the second download disagrees with the first.
@@ -472,7 +489,7 @@ func (s *Source) fetchArchive(ctx context.Context, sha string, keep func(string)
 	if dl.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("archive download from %s answered HTTP %d", link.Host, dl.StatusCode)
 	}
-	return readArchive(dl.Body, s.maxBytes, keep)
+	return readArchive(dl.Body, s.maxBytes, s.maxFileBytes, keep)
 }
 
 // compare returns every path (before and after renames) that differs

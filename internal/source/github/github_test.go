@@ -3,7 +3,9 @@ package github
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -589,3 +591,67 @@ func TestStringsNeverShowTheToken(t *testing.T) {
 }
 
 func statusName(status int) string { return fmt.Sprintf("%d %s", status, http.StatusText(status)) }
+
+func TestFilesOverMaxFileBytesAreListedWithoutTheirContentBeingRead(t *testing.T) {
+	f := newFake(t, "")
+	const blobSize = 20 << 20
+	bigYAML := "a: 1\n" + strings.Repeat("# padding\n", (5<<20)/10)
+	f.push("main", "c1",
+		file("catalog/a.yaml", "a: 1\n"),
+		file("catalog/big.yaml", bigYAML),
+		symlink("catalog/link.yaml", "big.yaml"),
+		// A link whose target lies outside Paths is read in a second
+		// pass over the archive.
+		symlink("catalog/far.yaml", "../vendor/big.yaml"),
+		file("vendor/big.yaml", bigYAML),
+		file("docs/api.md", "# the API\n"),
+		bigFile("assets/blob.bin", blobSize),
+	)
+	s := newSource(t, f, func(o *Options) { o.Paths = []string{"catalog/**", "docs/**", "assets/**"} })
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	snap, err := s.Fetch(testContext(t), "")
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("Fetch allocated %d KiB", alloc>>10)
+	if alloc > blobSize/8 {
+		t.Errorf("Fetch allocated %d MiB for a repository whose files under the limit are a few bytes: the big files were read", alloc>>20)
+	}
+	if got, want := paths(snap.Files), []string{"catalog/a.yaml", "docs/api.md"}; !slices.Equal(got, want) {
+		t.Errorf("files = %v, want %v", got, want)
+	}
+	limit := "limit of 4194304 (centralConfig.limits.maxFileBytes); it was not read"
+	tooLarge := fmt.Sprintf("too-large: file is %d bytes, more than the %s", len(bigYAML), limit)
+	wantProblems := map[string]string{"catalog/big.yaml": tooLarge, "catalog/link.yaml": tooLarge, "catalog/far.yaml": tooLarge}
+	if got := messages(snap.Problems); !maps.Equal(got, wantProblems) {
+		t.Errorf("problems = %v, want %v", got, wantProblems)
+	}
+	wantIgnored := map[string]string{"assets/blob.bin": fmt.Sprintf("too-large: file is %d bytes, more than the %s, so a $text/$json/$yaml placeholder cannot use it", blobSize, limit)}
+	if got := messages(snap.Ignored); !maps.Equal(got, wantIgnored) {
+		t.Errorf("ignored = %v, want %v", got, wantIgnored)
+	}
+
+	t.Run("a higher limit reads the files under it", func(t *testing.T) {
+		s := newSource(t, f, func(o *Options) { o.MaxFileBytes = 8 << 20 })
+		snap, err := s.Fetch(testContext(t), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Problems) != 0 || len(snap.Ignored) != 1 || content(t, snap, "catalog/far.yaml") != bigYAML {
+			t.Errorf("files = %v, problems = %v, ignored = %v, want the YAML files read and only assets/blob.bin ignored", paths(snap.Files), snap.Problems, snap.Ignored)
+		}
+	})
+}
+
+// messages maps each problem's path to its code and message.
+func messages(probs []source.FileProblem) map[string]string {
+	out := map[string]string{}
+	for _, p := range probs {
+		out[p.Path] = p.Code + ": " + p.Message
+	}
+	return out
+}

@@ -14,22 +14,50 @@ const columns: TableColumn<FileError & { id: string }>[] = [
   { title: 'Message', field: 'message' },
 ];
 
-/**
- * The source's current file problems. Files with errors keep the entities
- * of their last good revision until they are fixed.
- */
-export const FileErrorsTable = ({ errors }: { errors: FileError[] }) => {
-  if (errors.length === 0) {
+const ProblemsTable = ({
+  title,
+  subtitle,
+  problems,
+}: {
+  title: string;
+  subtitle: string;
+  problems: FileError[];
+}) => {
+  if (problems.length === 0) {
     return null;
   }
-  const rows = errors.map((e, i) => ({ ...e, id: `${e.file}:${i}` }));
+  const rows = problems.map((e, i) => ({ ...e, id: `${e.file}:${i}` }));
   return (
     <Table
-      title={`File errors (${errors.length})`}
-      subtitle="These files keep the entities of their last good revision until they are fixed."
-      options={{ paging: errors.length > 10, search: false, padding: 'dense' }}
+      title={`${title} (${problems.length})`}
+      subtitle={subtitle}
+      options={{
+        paging: problems.length > 10,
+        search: false,
+        padding: 'dense',
+      }}
       columns={columns}
       data={rows}
     />
   );
 };
+
+/**
+ * The source's current file problems: errors, whose files keep the
+ * entities of their last good revision until they are fixed, apart from
+ * warnings, whose files are synced.
+ */
+export const FileErrorsTable = ({ errors }: { errors: FileError[] }) => (
+  <>
+    <ProblemsTable
+      title="File errors"
+      subtitle="These files keep the entities of their last good revision until they are fixed."
+      problems={errors.filter(e => e.severity === 'error')}
+    />
+    <ProblemsTable
+      title="Warnings"
+      subtitle="These files are synced; a warning holds nothing back."
+      problems={errors.filter(e => e.severity !== 'error')}
+    />
+  </>
+);

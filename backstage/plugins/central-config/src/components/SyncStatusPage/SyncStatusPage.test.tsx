@@ -107,6 +107,52 @@ describe('SyncStatusPage', () => {
     expect(row).toHaveTextContent('did not find expected node content');
   });
 
+  it('lists warnings apart from errors: only files with errors keep their last good entities', async () => {
+    const api = new FakeCentralConfigApi();
+    api.status = lastSync({
+      sources: [
+        source({
+          state: 'degraded',
+          failedFiles: 1,
+          errorCount: 1,
+          warningCount: 1,
+          fileErrors: [
+            {
+              file: 'services/shipping.yaml',
+              line: 3,
+              column: 1,
+              severity: 'error',
+              code: 'yaml-syntax',
+              message: 'did not find expected node content',
+            },
+            {
+              file: 'services/web.yaml',
+              line: 5,
+              column: 16,
+              severity: 'warning',
+              code: 'dangling-ref',
+              message: 'spec.consumesApis[0] refers to api:default/nowhere',
+            },
+          ],
+          lastRun: run({ outcome: 'degraded' }),
+        }),
+      ],
+    });
+    renderPage(api);
+
+    const errors = (await screen.findByText('File errors (1)')).closest(
+      'table, [class*=MuiPaper]',
+    )!;
+    expect(errors).toHaveTextContent('services/shipping.yaml');
+    expect(errors).not.toHaveTextContent('services/web.yaml');
+    const warnings = screen
+      .getByText('Warnings (1)')
+      .closest('table, [class*=MuiPaper]')!;
+    expect(warnings).toHaveTextContent('services/web.yaml');
+    expect(warnings).toHaveTextContent('a warning holds nothing back');
+    expect(warnings).not.toHaveTextContent('last good revision');
+  });
+
   it('shows why a source failed and that the catalog keeps what it had', async () => {
     const api = new FakeCentralConfigApi();
     api.status = lastSync({
