@@ -24,13 +24,14 @@ const (
 // dashboards and the status page filter on them.
 const (
 	CodeParse           = "parse"            // not valid YAML or JSON
-	CodeTooLarge        = "too-large"        // file larger than limits.maxFileBytes
-	CodeAliasLimit      = "alias-limit"      // YAML aliases expand past limits.maxNodes
+	CodeTooLarge        = "too-large"        // a file, placeholder target or entity over limits.maxFileBytes, maxExpandedBytes or maxEntityBytes
+	CodeAliasLimit      = "alias-limit"      // YAML aliases expand past limits.maxNodes or limits.maxExpandedBytes
 	CodeDepthLimit      = "depth-limit"      // nesting deeper than limits.maxDepth
 	CodeSymlink         = "symlink"          // a symlink that leaves the repository
 	CodeInvalidEntity   = "invalid-entity"   // breaks Backstage's entity rules
 	CodeInvalidRef      = "invalid-ref"      // a malformed entity reference
 	CodeDuplicateEntity = "duplicate-entity" // the same entity ref defined twice
+	CodeSourceConflict  = "source-conflict"  // an entity another source already publishes
 	CodeDanglingRef     = "dangling-ref"     // a ref to an entity no file defines
 	CodePlaceholder     = "placeholder"      // a $text/$json/$yaml that cannot be resolved
 	CodeSchema          = "schema"           // breaks the central-config file format

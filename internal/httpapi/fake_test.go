@@ -142,6 +142,10 @@ func (f *fakeStore) AbandonRuns(context.Context, string, time.Time, string) (int
 	return 0, errors.New("fakeStore: AbandonRuns is not used by the API")
 }
 
+func (f *fakeStore) Owners(context.Context, string, []string) (map[string]string, error) {
+	return nil, errors.New("fakeStore: Owners is not used by the API")
+}
+
 func (f *fakeStore) Runs(_ context.Context, source string, before int64, limit int) ([]store.Run, error) {
 	if err := f.enter("Runs"); err != nil {
 		return nil, err
@@ -281,6 +285,7 @@ type fakeSyncer struct {
 	// links are each source's snapshot links; none by default, as for a
 	// file:// repository.
 	links      map[string]source.Links
+	unrecorded map[string][]store.Run
 	triggerErr error
 	nextRunID  int64
 	triggered  []triggerCall
@@ -344,6 +349,12 @@ func (f *fakeSyncer) Links(id string) source.Links {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.links[id]
+}
+
+func (f *fakeSyncer) Unrecorded(id string) []store.Run {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.unrecorded[id])
 }
 
 func (f *fakeSyncer) calls() []triggerCall {

@@ -183,6 +183,11 @@ type Store interface {
 	// its first run).
 	SourceEntities(ctx context.Context, sourceID string) ([]Entity, error)
 
+	// Owners returns, for each of keys that another source than sourceID
+	// publishes, that source's id: an entity is the first publisher's,
+	// and a later source's copy is refused.
+	Owners(ctx context.Context, sourceID string, keys []string) (map[string]string, error)
+
 	// Commit applies a successful run atomically and returns the
 	// generation it published (the current one when nothing changed). The
 	// run row is c.Run.ID's (from StartRun) when non-zero (ErrNotFound if

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/mapping"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
@@ -172,6 +173,10 @@ type runner struct {
 	// last read the source: the snapshot is mapped whole, without
 	// reusing the last mapping, which belongs to an older revision.
 	remap bool
+	// bodies holds the published entities by file as load read them, for
+	// a run whose mapping has no previous result to take the last good
+	// entities of failing files from; nil otherwise.
+	bodies map[string][]store.Entity
 
 	// steps times the run's steps for the log line (fetch_ms, map_ms...).
 	steps []any
@@ -267,8 +272,10 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 	// whole, see remap) asks for the whole snapshot even at the published
 	// revision, to rebuild what lives only in memory (the reuse cache,
 	// the Kafka topology); it writes nothing if nothing differs.
+	// A file refused for an entity another source publishes is looked at
+	// again at every run, changed or not: the other source may drop it.
 	since := r.status.Revision
-	if st.previous.Load() == nil || r.remap {
+	if st.previous.Load() == nil || r.remap || st.conflicted {
 		since = ""
 	}
 	snap, err := st.cfg.Source.Fetch(r.ctx, since)
@@ -293,7 +300,12 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 	res := mapping.Map(snap, r.mappingOptions(snap))
 	r.mark("map")
 	r.log.Debug("snapshot mapped", "revision", snap.Revision, "files", len(res.Files), "problems", len(res.Diagnostics))
-	p := r.plan(snap, res)
+	owners, err := r.owners(res)
+	if err != nil {
+		return r.fail("store unavailable: "+err.Error(), true)
+	}
+	p := r.plan(snap, res, owners)
+	st.conflicted = p.conflicted
 	r.mark("diff")
 	if snap.Revision == r.status.Revision && len(p.upserts)+len(p.removals) == 0 && r.run.Outcome == store.Succeeded {
 		st.previous.Store(res)
@@ -343,7 +355,10 @@ func (r *runner) recordOutage() error {
 // once per process, so later runs diff in memory.
 func (r *runner) load() error {
 	st := r.st
-	if st.loaded {
+	// Without a previous mapping (the first run of the process, or after
+	// a commit that failed) the run reads the store again: the mapping
+	// needs the published entities of failing files.
+	if st.loaded && st.previous.Load() != nil {
 		return nil
 	}
 	id := st.cfg.Source.ID()
@@ -357,9 +372,11 @@ func (r *runner) load() error {
 	}
 	st.entities = make(map[string]published, len(entities))
 	st.byFile = map[string][]string{}
+	r.bodies = map[string][]store.Entity{}
 	for _, e := range entities {
 		st.entities[e.Key] = published{ref: e.Ref, file: e.File, hash: e.Hash}
 		st.byFile[e.File] = append(st.byFile[e.File], e.Key)
+		r.bodies[e.File] = append(r.bodies[e.File], e)
 	}
 	st.files = make(map[string]store.File, len(files))
 	for _, f := range files {
@@ -380,6 +397,17 @@ func (r *runner) mappingOptions(snap *source.Snapshot) mapping.Options {
 		opts.Previous = r.st.previous.Load()
 	}
 	opts.Compact = true
+	if opts.Previous == nil && r.bodies != nil {
+		opts.LastGood = func(path string) []*mapping.Entity {
+			var out []*mapping.Entity
+			for _, e := range r.bodies[path] {
+				if me, err := mapping.PublishedEntity(path, e.Body, true); err == nil {
+					out = append(out, me)
+				}
+			}
+			return out
+		}
+	}
 	content := make(map[string][]byte, len(snap.Files))
 	for _, f := range snap.Files {
 		content[f.Path] = f.Content
@@ -417,15 +445,51 @@ type plan struct {
 	upserts  []candidate
 	removals []store.Removal
 	files    []store.File
+	// conflicted is true when a file was refused for an entity another
+	// source publishes.
+	conflicted bool
+}
+
+// owners returns, for each entity the mapping produced that this source
+// does not publish yet, the other source that already publishes it.
+func (r *runner) owners(res *mapping.Result) (map[string]string, error) {
+	var keys []string
+	for _, f := range res.Files {
+		if f.Failed {
+			continue
+		}
+		for _, e := range f.Entities {
+			if _, ours := r.st.entities[e.Ref.Key()]; !ours {
+				keys = append(keys, e.Ref.Key())
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	return r.s.opts.Store.Owners(r.ctx, r.st.cfg.Source.ID(), keys)
 }
 
 // plan compares a mapping result with what is published, file by file. A
-// file with errors keeps the entities of its last good revision. A good
+// file with errors keeps the entities of its last good revision; so does a
+// file with an entity that another source published first (owners). A good
 // file that the mapping reused unchanged, and that was good before, has
 // exactly the published entities and is skipped, so a commit that touches
 // one file costs that file's entities, not the repository's.
-func (r *runner) plan(snap *source.Snapshot, res *mapping.Result) plan {
+func (r *runner) plan(snap *source.Snapshot, res *mapping.Result, owners map[string]string) plan {
 	var p plan
+	var conflicts diag.List
+	refused := map[string]bool{}
+	for _, f := range res.Files {
+		for _, e := range f.Entities {
+			if owner, ok := owners[e.Ref.Key()]; ok && !f.Failed {
+				refused[f.Path] = true
+				conflicts = append(conflicts, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
+					Code: diag.CodeSourceConflict, Message: fmt.Sprintf("entity %s is already published by source %q, which published it first; "+
+						"this copy is refused and the file keeps the entities of its last good revision", e.Ref, owner)})
+			}
+		}
+	}
 	st := r.st
 	c := &r.run.Counts
 	content := make(map[string][]byte, len(snap.Files))
@@ -448,7 +512,7 @@ func (r *runner) plan(snap *source.Snapshot, res *mapping.Result) plan {
 	emitted := map[string]bool{}
 	var gone []string
 	for _, f := range res.Files {
-		if f.Failed {
+		if f.Failed || refused[f.Path] {
 			keep(f.Path)
 			continue
 		}
@@ -512,14 +576,20 @@ func (r *runner) plan(snap *source.Snapshot, res *mapping.Result) plan {
 	slices.SortFunc(p.files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })
 	slices.SortFunc(p.upserts, func(a, b candidate) int { return strings.Compare(a.key, b.key) })
 	slices.SortFunc(p.removals, func(a, b store.Removal) int { return strings.Compare(a.Key, b.Key) })
-	for _, d := range res.Diagnostics {
+	diags := res.Diagnostics
+	if len(conflicts) > 0 {
+		diags = append(slices.Clone(diags), conflicts...)
+		diags.Sort()
+	}
+	for _, d := range diags {
 		r.run.Errors = append(r.run.Errors, store.FileError{File: d.File, Line: d.Line, Column: d.Column,
 			Severity: string(d.Severity), Code: d.Code, Message: d.Message})
 	}
 	r.run.Outcome = store.Succeeded
-	if res.Diagnostics.HasErrors() {
+	if diags.HasErrors() {
 		r.run.Outcome = store.Degraded
 	}
+	p.conflicted = len(refused) > 0
 	return p
 }
 

@@ -3,6 +3,8 @@ package syncer
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"github.com/central-config/central-config/internal/source"
+	gitsource "github.com/central-config/central-config/internal/source/git"
+	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/store"
 )
 
@@ -178,5 +182,147 @@ func TestARunLeftRunningByAnEndedProcessIsClosed(t *testing.T) {
 	}
 	if run, _ := e.store.Run(ctx, pending); run.Outcome != store.Running {
 		t.Fatalf("this process's requested run is not abandoned: %+v", run)
+	}
+}
+
+const shippingFile = `apiVersion: central-config.io/v1
+services:
+  - name: shipping-service
+    owner: payments
+    provides: [shipping-api]
+apis:
+  - name: shipping-api
+    owner: payments
+    type: openapi
+    definition: "openapi: 3.0.3"
+`
+
+const webFile = `apiVersion: central-config.io/v1
+services:
+  - name: web
+    owner: payments
+    consumes: [shipping-api]
+`
+
+const ordersTopicFile = `apiVersion: central-config.io/kafka/v1
+clusters:
+  - name: prod
+topics:
+  - {name: orders.v1, cluster: prod, partitions: 3, owner: payments}
+applications:
+  - name: shipping-service
+    owner: payments
+    cluster: prod
+    consumes: [orders.v1]
+`
+
+// TestABrokenFilesLastGoodEntitiesKeepTheirRelations: while a file is
+// broken its last good entities stay published, so another file that
+// refers to them gets no dangling-ref warning and the Kafka topic its
+// service consumes still names that service, also in the first run after
+// a restart.
+func TestABrokenFilesLastGoodEntitiesKeepTheirRelations(t *testing.T) {
+	e := newEngine(t, nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "shipping.yaml": shippingFile, "web.yaml": webFile, "kafka.yaml": ordersTopicFile})
+	e.sync(store.Succeeded)
+	topicDependencyOf := func() []any {
+		t.Helper()
+		topic := publishedEntities(t, e.store)["resource:default/orders.v1"]
+		if topic == nil {
+			t.Fatalf("no topic resource in %v", keys(publishedEntities(t, e.store)))
+		}
+		deps, _ := topic["spec"].(map[string]any)["dependencyOf"].([]any)
+		return deps
+	}
+	if deps := topicDependencyOf(); !slices.Contains(deps, any("component:default/shipping-service")) {
+		t.Fatalf("the topic is a dependency of its consumer's service: %v", deps)
+	}
+	e.repo.Commit("main", map[string]string{"shipping.yaml": "apiVersion: central-config.io/v1\nservices: [\n", "web.yaml": webFile + "    description: changed\n"})
+	check := func(run store.Run) {
+		t.Helper()
+		for _, fe := range run.Errors {
+			if fe.File != "shipping.yaml" {
+				t.Errorf("only the broken file has problems, got %+v", fe)
+			}
+		}
+		if deps := topicDependencyOf(); !slices.Contains(deps, any("component:default/shipping-service")) {
+			t.Errorf("the topic lost its consumer's service, which is still published: %v", deps)
+		}
+		if publishedEntities(t, e.store)["api:default/shipping-api"] == nil {
+			t.Errorf("the broken file's API is no longer published")
+		}
+	}
+	check(e.sync(store.Degraded))
+
+	// A restart while the file is still broken: the first run maps the
+	// repository whole, without a previous mapping.
+	e.repo.Commit("main", map[string]string{"web.yaml": webFile + "    description: changed again\n"})
+	e.sy = newSyncer(t, e.store, e.repo.URL, t.TempDir(), nil)
+	check(e.sync(store.Degraded))
+}
+
+// TestAnEntityOfTwoSourcesStaysWithTheFirstThatPublishedIt: a second
+// source that defines an entity the first already publishes is refused
+// with an error on its file and line; the catalog keeps one copy, the
+// first's; when the first drops it, the second's copy is published.
+func TestAnEntityOfTwoSourcesStaysWithTheFirstThatPublishedIt(t *testing.T) {
+	srv := gittest.NewServer(t)
+	first, second := srv.NewRepo("first"), srv.NewRepo("second")
+	st := openSQLite(t, filepath.Join(t.TempDir(), "engine.db"))
+	var sources []Source
+	for id, repo := range map[string]*gittest.Repo{"first": first, "second": second} {
+		src, err := gitsource.New(gitsource.Options{ID: id, URL: repo.URL, Token: gittest.Token, CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, Source{Source: src, Interval: time.Hour})
+	}
+	sy, err := New(Options{Store: st, Sources: sources})
+	if err != nil {
+		t.Fatal(err)
+	}
+	syncSource := func(id string, want store.Outcome) store.Run {
+		t.Helper()
+		run, err := sy.SyncOnce(ctx, id, store.TriggerManual)
+		if err != nil || run.Outcome != want {
+			t.Fatalf("%s: run %+v %v; want %s", id, run, err, want)
+		}
+		return run
+	}
+	copies := func() []string {
+		var owners []string
+		err := st.Entities(ctx, func(e store.Entity) error {
+			if e.Key == "component:default/shared" {
+				owners = append(owners, e.SourceID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return owners
+	}
+	first.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("shared")})
+	second.Commit("main", map[string]string{"svc.yaml": services("own", "shared")})
+	syncSource("first", store.Succeeded)
+	run := syncSource("second", store.Degraded)
+	var errs []store.FileError
+	for _, fe := range run.Errors {
+		if fe.Severity == "error" {
+			errs = append(errs, fe)
+		}
+	}
+	if len(errs) != 1 || errs[0].Code != "source-conflict" || errs[0].File != "svc.yaml" || errs[0].Line != 5 ||
+		!strings.Contains(errs[0].Message, `source "first"`) {
+		t.Fatalf("the second source's run names the conflict at its file and line: %+v", errs)
+	}
+	if got := copies(); !slices.Equal(got, []string{"first"}) {
+		t.Fatalf("the catalog holds the first source's copy only: %v", got)
+	}
+	first.Commit("main", map[string]string{"svc.yaml": services("other")})
+	syncSource("first", store.Succeeded)
+	syncSource("second", store.Succeeded)
+	if got := copies(); !slices.Equal(got, []string{"second"}) {
+		t.Fatalf("once the first source dropped it, the second's copy is published: %v", got)
 	}
 }

@@ -91,6 +91,9 @@ type sourceState struct {
 	// byFile lists the published entity keys of each file.
 	byFile map[string][]string
 	files  map[string]store.File
+	// conflicted is true when the last run refused a file for an entity
+	// that another source publishes.
+	conflicted bool
 	// previous is the last mapping result, so unchanged files are not
 	// decoded again.
 	previous atomic.Pointer[mapping.Result]

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/central-config/central-config/internal/source"
 	gitsource "github.com/central-config/central-config/internal/source/git"
 	"github.com/central-config/central-config/internal/source/git/gittest"
@@ -188,5 +190,61 @@ func TestRunsDuringAStoreOutageAreCountedAndRecordedWhenItIsBack(t *testing.T) {
 	}
 	if failed < 3 {
 		t.Fatalf("the outage's attempts are in the history: %d failed runs of %d", failed, len(runs))
+	}
+}
+
+// TestACommitThatTimesOutOnPostgresIsAFailureAndIsRetried: a commit that
+// cannot write (another session holds the entities table, and the run
+// times out) records a failed run and leaves the status at the published
+// revision; the next run retries the revision and publishes it.
+func TestACommitThatTimesOutOnPostgresIsAFailureAndIsRetried(t *testing.T) {
+	pg := pgtest.Start(t)
+	url := pg.URL("commit_timeout")
+	repo := gittest.NewServer(t).NewRepo("config")
+	first := repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	st := openPostgres(t, url)
+	src, err := gitsource.New(gitsource.Options{ID: "main", URL: repo.URL, Token: gittest.Token, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sy, err := New(Options{Store: st, Sources: []Source{{Source: src, Interval: time.Hour, Timeout: 2 * time.Second}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run, err := sy.SyncOnce(ctx, "main", store.TriggerManual); err != nil || run.Outcome != store.Succeeded {
+		t.Fatalf("%+v %v", run, err)
+	}
+	second := repo.Commit("main", map[string]string{"svc.yaml": services("a", "b")})
+
+	// Reads go on; writes to the entities wait for this session.
+	locker, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = locker.Close(ctx) }()
+	tx, err := locker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE entities IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		run, _ := sy.SyncOnce(ctx, "main", store.TriggerSchedule)
+		status, err := st.Status(ctx, "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Outcome != store.Failed || !strings.HasPrefix(run.Reason, "store commit failed") ||
+			status.Revision != first || status.LastSuccessRevision != first || status.ConsecutiveFailures != i {
+			t.Fatalf("commit %d timed out: run %+v, status %+v", i, run, status)
+		}
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run, err := sy.SyncOnce(ctx, "main", store.TriggerSchedule)
+	if err != nil || run.Outcome != store.Succeeded || run.Revision != second || run.Counts.Added != 1 {
+		t.Fatalf("the next run retries %s and publishes b: %+v %v", second[:7], run, err)
 	}
 }

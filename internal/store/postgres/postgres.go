@@ -164,6 +164,27 @@ func (s *Store) SourceEntities(ctx context.Context, sourceID string) ([]store.En
 	})
 }
 
+// Owners implements store.Store.
+func (s *Store) Owners(ctx context.Context, sourceID string, keys []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT key, MIN(source_id) FROM entities WHERE source_id <> $1 AND key = ANY($2) GROUP BY key`, sourceID, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, owner string
+		if err := rows.Scan(&key, &owner); err != nil {
+			return nil, err
+		}
+		out[key] = owner
+	}
+	return out, rows.Err()
+}
+
 // Commit implements store.Store. Every commit (and Prune) first updates the
 // one meta row, so commits are serialised and generations are handed out
 // in commit order: a reader never sees generation N+1 without N.

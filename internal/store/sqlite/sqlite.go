@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -145,6 +146,39 @@ func (s *Store) SourceEntities(ctx context.Context, sourceID string) ([]store.En
 	rows, err := s.read.QueryContext(ctx,
 		`SELECT `+sqlrow.EntityColumns+` FROM entities WHERE source_id = ? ORDER BY key`, sourceID)
 	return collect(rows, err, sqlrow.ScanEntity)
+}
+
+// Owners implements store.Store; it asks in batches, under SQLite's limit
+// of bound parameters.
+func (s *Store) Owners(ctx context.Context, sourceID string, keys []string) (map[string]string, error) {
+	out := map[string]string{}
+	for batch := range slices.Chunk(keys, 500) {
+		args := make([]any, 0, len(batch)+1)
+		args = append(args, sourceID)
+		for _, k := range batch {
+			args = append(args, k)
+		}
+		rows, err := s.read.QueryContext(ctx, `SELECT key, MIN(source_id) FROM entities WHERE source_id <> ? AND key IN (?`+
+			strings.Repeat(", ?", len(batch)-1)+`) GROUP BY key`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var key, owner string
+			if err := rows.Scan(&key, &owner); err != nil {
+				_ = rows.Close()
+				return nil, err
+			}
+			out[key] = owner
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Commit implements store.Store.

@@ -68,6 +68,7 @@ var tests = []struct {
 	{"FinishRun does not fold a failed run, a different revision or across another run", testNoFold},
 	{"FinishRun leaves entities and the generation alone", testFinishRunKeepsEntities},
 	{"AbandonRuns closes the source's older running runs and nothing else", testAbandonRuns},
+	{"Owners names the other sources that publish keys", testOwners},
 	{"Runs pages newest first, per source and over all sources", testRunsPaging},
 	{"unknown sources have no status, files or entities and unknown runs are ErrNotFound", testNotFound},
 	{"Status, Statuses and Files round-trip", testStatusFiles},
@@ -1075,4 +1076,27 @@ func testAbandonRuns(t *testing.T, s store.Store, _ func() store.Store) {
 	equal(t, "finished run", mustRun(t, s, done).Outcome, store.Unchanged)
 	equal(t, "a run started after the cut-off", mustRun(t, s, fresh).Outcome, store.Running)
 	equal(t, "another source's run", mustRun(t, s, other).Outcome, store.Running)
+}
+
+func testOwners(t *testing.T, s store.Store, _ func() store.Store) {
+	mustCommit(t, s, "first", []store.Entity{ent("first", "a", ""), ent("first", "b", "")}, nil)
+	mustCommit(t, s, "second", []store.Entity{ent("second", "c", "")}, nil)
+	key := func(name string) string { return ent("", name, "").Key }
+	keys := []string{key("a"), key("b"), key("c"), key("d")}
+	for i := range 1200 { // more than one batch of bound parameters
+		keys = append(keys, fmt.Sprintf("absent-%d", i))
+	}
+	got, err := s.Owners(t.Context(), "second", keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "owners seen from second", got, map[string]string{key("a"): "first", key("b"): "first"})
+	got, err = s.Owners(t.Context(), "first", []string{key("a"), key("c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "owners seen from first", got, map[string]string{key("c"): "second"})
+	if got, err := s.Owners(t.Context(), "first", nil); err != nil || len(got) != 0 {
+		t.Errorf("no keys: %v %v", got, err)
+	}
 }
