@@ -10,7 +10,7 @@ GOLANGCI_LINT := $(TOOLS)/bin/golangci-lint
 GOLANGCI_VERSION := v2.15.0
 EXAMPLE       := examples/central-config
 # make bench: which sections, and runs per figure.
-SECTIONS      ?= engine,api,stock,kafka
+SECTIONS      ?= engine,api,stock,kafka,hostile
 COUNT         ?= 3
 STOCK_COUNT   ?= 1
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -63,7 +63,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	for pkg_target in ./internal/document:FuzzDecode ./internal/mapping:FuzzMap ./internal/config:FuzzLoad ./internal/catalog:FuzzParseRef; do \
 	  $(GO) test -run XXX -fuzz "$${pkg_target#*:}" -fuzztime $${FUZZTIME:-30s} "$${pkg_target%%:*}"; done
 
-bench: ## every benchmark, side by side with stock Backstage (about 50 min on a quiet machine); writes bench/results/ and docs/benchmarks.md. SECTIONS=engine,api,stock,kafka COUNT=3 STOCK_COUNT=1 APPEND=1 (add runs)
+bench: ## every benchmark, side by side with stock Backstage (about 50 min on a quiet machine); writes bench/results/ and docs/benchmarks.md. SECTIONS=engine,api,stock,kafka,hostile COUNT=3 STOCK_COUNT=1 APPEND=1 (add runs)
 	bash backstage/scripts/setup.sh
 	backstage/scripts/yarn workspace app build
 	$(GO) run ./bench/report -sections $(SECTIONS) -count $(COUNT) -stock-count $(STOCK_COUNT) $(if $(APPEND),-append)

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // The goals the issue set for the product, each checked against the
@@ -111,6 +113,35 @@ var goals = []goal{
 			met = met && st.Median < 3000
 		}
 		return verdict{strings.Join(parts, ", "), met, ok}
+	}},
+	{fmt.Sprintf("Hostile files (each of the issue's, in a repository of good files): engine peak RSS < %d MB while it syncs", hostileGoalMB), func(r *Results) verdict {
+		rows := r.hostileRows()
+		seen := map[string]bool{}
+		worst, worstRow := Stat{}, ""
+		var over, missing []string
+		for _, row := range rows {
+			seen[row.caseName] = true
+			v := r.hostileVerdict(row)
+			if !v.met {
+				over = append(over, row.caseName+"/"+row.source+" "+v.String())
+			}
+			if v.peak.Valid() && (!worst.Valid() || v.peak.Max > worst.Max) {
+				worst, worstRow = v.peak, row.caseName+"/"+row.source
+			}
+		}
+		for _, c := range testrepo.HostileCases() {
+			if !seen[c.Name] {
+				missing = append(missing, c.Name)
+			}
+		}
+		parts := []string{fmt.Sprintf("worst run: %s MB (%s)", Format(worst.Max), worstRow)}
+		if len(over) > 0 {
+			parts = append(parts, "over: "+strings.Join(over, "; "))
+		}
+		if len(missing) > 0 {
+			parts = append(parts, "not measured: "+strings.Join(missing, ", "))
+		}
+		return verdict{strings.Join(parts, "; "), len(over) == 0 && len(missing) == 0, worst.Valid()}
 	}},
 }
 

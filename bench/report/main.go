@@ -5,6 +5,7 @@
 //	go run ./bench/report -sections engine,api   # some sections; the others keep their last results
 //	go run ./bench/report -render                # only rewrite the doc from bench/results
 //	go run ./bench/report -sections stock -append  # more runs of a section, added to its results
+//	go run ./bench/report -sections hostile        # the engine's memory with each hostile file (no Backstage needed)
 //
 // Each section runs its benchmarks (Go benchmarks, and bench/api.sh for
 // the API under load) and saves their output, in the Go benchmark format
@@ -73,6 +74,9 @@ var sections = []section{
 	{"kafka", func(int) []command {
 		// The benchmark repeats every figure itself (-benchtime 5x).
 		return []command{{argv: []string{"go", "test", "-tags", "backstage", "-run", "^$", "-bench", "^BenchmarkKafkaTopologyPage$", "-benchtime", "5x", "-timeout", "60m", "./backstage/test/integration"}}}
+	}},
+	{"hostile", func(count int) []command {
+		return []command{{argv: goBench("-bench", "^BenchmarkHostile$", "-count", strconv.Itoa(count), "-timeout", "60m", "./test/blackbox")}}
 	}},
 }
 
@@ -244,6 +248,7 @@ func (r *Results) Summary() string {
 		{"Idle CPU", r.IdleTable},
 		{"Catalog tuning, bulk", r.TuningTable},
 		{"Kafka topology", r.KafkaTable},
+		{"Hostile files", r.HostileTable},
 	} {
 		fmt.Fprintf(&b, "\n## %s\n\n%s", t.title, t.body())
 	}

@@ -60,6 +60,7 @@ func TestGoalVerdicts(t *testing.T) {
 		"at most half of stock's with the catalog tuning": "met",         // 70 s vs 147 s
 		"at most a tenth of stock's":                      "met",         // same settings 0.77 and 0.9, but tuned ours vs default stock 0.099
 		"whole topology from the API":                     "not measured",
+		"Hostile files":                                   "**NOT met**", // big-bin/git 310 MB in one run, deep-lists stopped, cases missing
 	}
 	for goal, verdict := range want {
 		found := false
@@ -84,6 +85,30 @@ func TestTablesOfSectionsNotRunSaySo(t *testing.T) {
 	}
 	if got := res.BulkTable(); !strings.Contains(got, "| 10,000 | 145 (140–150) s | 144 (140–147) s |") {
 		t.Errorf("bulk table:\n%s", got)
+	}
+}
+
+// Each hostile row's verdict holds for every run: one run over the goal,
+// or one the benchmark stopped at its cap, is enough to miss it; a stopped
+// run's figure is a lower bound.
+func TestHostileTable(t *testing.T) {
+	res := fixture(t)
+	got := res.HostileTable()
+	for _, want := range []string{
+		"| none: the good files alone | dir | 28.0 (27.5–28.5) MB | met | 15.9 (15.4–16.4) ms | 200 | 2 |",
+		"| deep-lists: `x: ` and 100,000 `[` then as many `]` (200 KB), `hostile/deep-lists.yaml` | dir | > 2,049 MB (stopped at the cap in 1 of 2 runs) | **NOT met** | 20.0 ms | 200 | 2 |",
+		"| big-bin: a 200 MiB binary blob (`.bin`, not config), `assets/big.bin` | git | 215 (120–310) MB | **NOT met** |",
+		"| big-yaml: a 64 MiB `.yaml` of services, over `limits.maxFileBytes` (4 MiB), `services/big.yaml` | dir | 31.0 (30.0–32.0) MB | met |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("hostile table has no row\n%s\nin\n%s", want, got)
+		}
+	}
+	goals := res.GoalsTable()
+	for _, want := range []string{"worst run: 2,049 MB (deep-lists/dir)", "over: deep-lists/dir > 2,049 MB", "big-bin/git 215 (120–310) MB", "not measured: deep-maps, alias-bytes, text-copies"} {
+		if !strings.Contains(goals, want) {
+			t.Errorf("goals table: no %q in\n%s", want, goals)
+		}
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // The tables of docs/benchmarks.md, one function per table, each reading
@@ -323,4 +325,97 @@ var kafkaFigures = []struct{ key, title, goal string }{
 	{"page-overview", "Page, opening view (cluster overview, the default above 1,500 nodes)", "< 3 s"},
 	{"page-one-cluster", "Page, one cluster (`/kafka?cluster=prod-eu`)", "< 3 s"},
 	{"page-everything", "Page, everything (`/kafka?all=1`)", "< 3 s"},
+}
+
+// hostileGoalMB is the issue's goal for every hostile file: the engine's
+// peak RSS while it syncs a repository holding one.
+const hostileGoalMB = 300
+
+// hostileRow is one benchmark of the hostile section: a case (or "none")
+// read by a source kind.
+type hostileRow struct{ name, caseName, source string }
+
+// hostileRows are the section's benchmarks named
+// Hostile/case=NAME/source=KIND, in the order run.
+func (r *Results) hostileRows() []hostileRow {
+	s := r.Sections["hostile"]
+	if s == nil {
+		return nil
+	}
+	var rows []hostileRow
+	for _, name := range s.Names {
+		parts := strings.Split(name, "/")
+		if len(parts) != 3 || parts[0] != "Hostile" {
+			continue
+		}
+		c, ok1 := strings.CutPrefix(parts[1], "case=")
+		src, ok2 := strings.CutPrefix(parts[2], "source=")
+		if ok1 && ok2 {
+			rows = append(rows, hostileRow{name, c, src})
+		}
+	}
+	return rows
+}
+
+// hostileVerdict is one row's figures against the goal: met when every
+// run ended its sync (none stopped at the benchmark's cap) under the goal.
+type hostileVerdict struct {
+	peak    Stat
+	stopped int
+	met     bool
+}
+
+func (r *Results) hostileVerdict(row hostileRow) hostileVerdict {
+	v := hostileVerdict{peak: r.Stat("hostile", row.name, "peak-RSS-MB")}
+	for _, s := range r.Values("hostile", row.name, "stopped") {
+		if s != 0 {
+			v.stopped++
+		}
+	}
+	v.met = v.peak.Valid() && v.stopped == 0 && v.peak.Max < hostileGoalMB
+	return v
+}
+
+// String is the peak RSS cell: the figure, or a lower bound when the
+// benchmark stopped the engine at its cap.
+func (v hostileVerdict) String() string {
+	if v.stopped > 0 {
+		return fmt.Sprintf("> %s MB (stopped at the cap in %d of %d runs)", Format(v.peak.Max), v.stopped, v.peak.N)
+	}
+	return v.peak.With("MB")
+}
+
+// hostileTitle says what a case is, from the generator of the files.
+func hostileTitle(name string) string {
+	if name == "none" {
+		return "none: the good files alone"
+	}
+	if c, ok := testrepo.HostileCaseNamed(name); ok {
+		return fmt.Sprintf("%s: %s, `%s`", c.Name, c.Title, c.Path)
+	}
+	return name
+}
+
+// HostileTable: the engine's peak RSS and sync duration with each hostile
+// file.
+func (r *Results) HostileTable() string {
+	rows := r.hostileRows()
+	if len(rows) == 0 {
+		return notRun("hostile")
+	}
+	var out [][]string
+	for _, row := range rows {
+		v := r.hostileVerdict(row)
+		verdict := "**NOT met**"
+		if v.met {
+			verdict = "met"
+		}
+		out = append(out, []string{
+			hostileTitle(row.caseName), row.source, v.String(), verdict,
+			r.Stat("hostile", row.name, "sync-ms").With("ms"),
+			r.Stat("hostile", row.name, "entities").String(),
+			fmt.Sprint(v.peak.N),
+		})
+	}
+	return table([]string{"Hostile file", "Source", "Peak RSS", fmt.Sprintf("Under %d MB (every run)", hostileGoalMB), "Sync", "Entities served", "Runs"}, out)
 }
