@@ -2,6 +2,7 @@ package document
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -18,33 +19,51 @@ import (
 	"github.com/central-config/central-config/internal/diag"
 )
 
-// Limits bound what one file may cost to decode.
+// Limits bound what one file may cost to decode and to map.
 type Limits struct {
-	// MaxFileBytes is the largest file read; larger files are an error.
+	// MaxFileBytes is the largest file read, placeholder targets included;
+	// larger files are an error.
 	MaxFileBytes int
-	// MaxNodes bounds the values of one document after YAML aliases are
+	// MaxNodes bounds the values of one file after YAML aliases are
 	// expanded, so a "billion laughs" file fails fast in bounded memory.
 	MaxNodes int
+	// MaxExpandedBytes bounds the text (keys and scalars) of one file
+	// after YAML aliases are expanded, so that a few aliases of a long
+	// string cannot grow a file a thousandfold; the mapping bounds what
+	// the placeholders of a file's entities add by it too.
+	MaxExpandedBytes int
+	// MaxEntityBytes bounds one entity, as JSON, with its placeholders
+	// resolved; the mapping enforces it.
+	MaxEntityBytes int
 	// MaxDepth bounds how deeply maps and lists may nest.
 	MaxDepth int
 }
 
 // DefaultLimits are generous for config files and small enough that one
-// hostile file cannot exhaust the engine's memory.
-var DefaultLimits = Limits{MaxFileBytes: 4 << 20, MaxNodes: 1_000_000, MaxDepth: 64}
+// hostile file cannot exhaust the engine's memory. MaxExpandedBytes is four
+// times MaxFileBytes: room for anchors reused a few times over, and a
+// thousand times less than an alias bomb reaches. MaxEntityBytes, 3 MiB,
+// holds an API with a large inline OpenAPI definition; Backstage keeps
+// several copies of every entity (as read, processed, stitched, in search)
+// and sends it whole to the browser, so larger entities are a mistake.
+var DefaultLimits = Limits{MaxFileBytes: 4 << 20, MaxNodes: 1_000_000, MaxExpandedBytes: 16 << 20, MaxEntityBytes: 3 << 20, MaxDepth: 64}
 
-// withDefaults fills zero fields from DefaultLimits.
-func (l Limits) withDefaults() Limits {
-	if l.MaxFileBytes <= 0 {
-		l.MaxFileBytes = DefaultLimits.MaxFileBytes
+// WithDefaults fills zero fields from DefaultLimits.
+func (l Limits) WithDefaults() Limits {
+	or := func(v, def int) int {
+		if v <= 0 {
+			return def
+		}
+		return v
 	}
-	if l.MaxNodes <= 0 {
-		l.MaxNodes = DefaultLimits.MaxNodes
+	d := DefaultLimits
+	return Limits{
+		MaxFileBytes:     or(l.MaxFileBytes, d.MaxFileBytes),
+		MaxNodes:         or(l.MaxNodes, d.MaxNodes),
+		MaxExpandedBytes: or(l.MaxExpandedBytes, d.MaxExpandedBytes),
+		MaxEntityBytes:   or(l.MaxEntityBytes, d.MaxEntityBytes),
+		MaxDepth:         or(l.MaxDepth, d.MaxDepth),
 	}
-	if l.MaxDepth <= 0 {
-		l.MaxDepth = DefaultLimits.MaxDepth
-	}
-	return l
 }
 
 // Decode reads every document of a file. JSON files (by extension) hold
@@ -53,19 +72,40 @@ func (l Limits) withDefaults() Limits {
 // diagnostic naming the position: a file is either read whole or not at
 // all, so a half-read file never removes entities.
 func Decode(file string, data []byte, limits Limits) ([]*Document, *diag.Diagnostic) {
-	limits = limits.withDefaults()
-	if len(data) > limits.MaxFileBytes {
-		return nil, &diag.Diagnostic{File: file, Severity: diag.Error, Code: diag.CodeTooLarge,
-			Message: fmt.Sprintf("file is %d bytes, more than the limit of %d (limits.maxFileBytes)", len(data), limits.MaxFileBytes)}
-	}
 	if strings.EqualFold(path.Ext(file), ".json") {
-		root, err := decodeJSON(data, limits)
-		if err != nil {
-			return nil, err.diagnostic(file)
+		doc, d := DecodeJSON(file, data, limits)
+		if d != nil {
+			return nil, d
 		}
-		return []*Document{{File: file, Root: root}}, nil
+		return []*Document{doc}, nil
+	}
+	limits = limits.WithDefaults()
+	if d := tooLarge(file, data, limits); d != nil {
+		return nil, d
 	}
 	return decodeYAML(file, data, limits)
+}
+
+// DecodeJSON reads a file of one JSON value, whatever its name.
+func DecodeJSON(file string, data []byte, limits Limits) (*Document, *diag.Diagnostic) {
+	limits = limits.WithDefaults()
+	if d := tooLarge(file, data, limits); d != nil {
+		return nil, d
+	}
+	root, err := decodeJSON(data, limits)
+	if err != nil {
+		return nil, err.diagnostic(file)
+	}
+	return &Document{File: file, Root: root}, nil
+}
+
+// tooLarge returns an error for a file over limits.MaxFileBytes.
+func tooLarge(file string, data []byte, limits Limits) *diag.Diagnostic {
+	if len(data) <= limits.MaxFileBytes {
+		return nil
+	}
+	return &diag.Diagnostic{File: file, Severity: diag.Error, Code: diag.CodeTooLarge,
+		Message: fmt.Sprintf("file is %d bytes, more than the limit of %d (centralConfig.limits.maxFileBytes)", len(data), limits.MaxFileBytes)}
 }
 
 // posError is a decoding problem at a position.
@@ -81,7 +121,12 @@ func (e *posError) diagnostic(file string) *diag.Diagnostic {
 }
 
 func decodeYAML(file string, data []byte, limits Limits) ([]*Document, *diag.Diagnostic) {
+	// The depth is checked before the parser runs: it allocates per level.
+	if perr := checkDepth(data, limits.MaxDepth); perr != nil {
+		return nil, perr.diagnostic(file)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	c := converter{limits: limits}
 	var docs []*Document
 	for i := 0; ; i++ {
 		var raw yaml.Node
@@ -90,9 +135,8 @@ func decodeYAML(file string, data []byte, limits Limits) ([]*Document, *diag.Dia
 			return docs, nil
 		}
 		if err != nil {
-			return nil, yamlSyntaxError(file, data, err)
+			return nil, yamlSyntaxError(file, data, err, limits)
 		}
-		c := converter{limits: limits}
 		root, perr := c.convert(&raw, 0)
 		if perr != nil {
 			return nil, perr.diagnostic(file)
@@ -111,7 +155,20 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // began rather than where it broke; a second parser, run only on this error
 // path, gives a column. Both report where they noticed the problem, which is
 // never before the mistake, so the later of the two lines is the better one.
-func yamlSyntaxError(file string, data []byte, err error) *diag.Diagnostic {
+// Bytes YAML does not allow are found by a scan of the file instead: the
+// parser does not say where they are.
+func yamlSyntaxError(file string, data []byte, err error, limits Limits) *diag.Diagnostic {
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "exceeded max depth"):
+		// Deeper than checkDepth counted; the second parser would
+		// allocate per level without bound.
+		return &diag.Diagnostic{File: file, Severity: diag.Error, Code: diag.CodeDepthLimit,
+			Message: fmt.Sprintf("values nest deeper than %d levels (centralConfig.limits.maxDepth)", limits.MaxDepth)}
+	case strings.Contains(msg, "UTF-8") || strings.Contains(msg, "control characters"):
+		if perr := badByte(data); perr != nil {
+			return perr.diagnostic(file)
+		}
+	}
 	d := &diag.Diagnostic{File: file, Severity: diag.Error, Code: diag.CodeParse, Line: 1}
 	d.Message = strings.TrimPrefix(err.Error(), "yaml: ")
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
@@ -149,22 +206,29 @@ func firstColumn(data []byte, line int) int {
 	return 1
 }
 
-// converter turns a yaml.Node tree into a Node tree, expanding aliases and
-// merge keys within the limits.
+// converter turns the yaml.Node trees of a file into Node trees,
+// expanding aliases and merge keys within the limits, which count the
+// whole file.
 type converter struct {
 	limits Limits
 	nodes  int
+	bytes  int
+	// alias is the position of the alias being expanded, outside any
+	// anchor (Line 0 when none): where a limit is crossed, that is what
+	// the author wrote.
+	alias Pos
 }
 
 func (c *converter) convert(n *yaml.Node, depth int) (*Node, *posError) {
 	pos := Pos{Line: n.Line, Column: n.Column}
+	at := cmp.Or(c.alias, pos)
 	c.nodes++
 	if c.nodes > c.limits.MaxNodes {
-		return nil, &posError{pos, diag.CodeAliasLimit, fmt.Sprintf(
-			"document expands to more than %d values (limits.maxNodes); YAML aliases that repeat each other grow exponentially", c.limits.MaxNodes)}
+		return nil, &posError{at, diag.CodeAliasLimit, fmt.Sprintf(
+			"file expands to more than %d values (centralConfig.limits.maxNodes); YAML aliases that repeat each other grow exponentially", c.limits.MaxNodes)}
 	}
 	if depth > c.limits.MaxDepth {
-		return nil, &posError{pos, diag.CodeDepthLimit, fmt.Sprintf("values nest deeper than %d levels (limits.maxDepth)", c.limits.MaxDepth)}
+		return nil, &posError{at, diag.CodeDepthLimit, fmt.Sprintf("values nest deeper than %d levels (centralConfig.limits.maxDepth)", c.limits.MaxDepth)}
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -175,6 +239,10 @@ func (c *converter) convert(n *yaml.Node, depth int) (*Node, *posError) {
 	case yaml.AliasNode:
 		if n.Alias == nil {
 			return nil, &posError{pos, diag.CodeParse, "alias to an unknown anchor"}
+		}
+		if c.alias == (Pos{}) {
+			c.alias = pos
+			defer func() { c.alias = Pos{} }()
 		}
 		return c.convert(n.Alias, depth+1)
 	case yaml.SequenceNode:
@@ -190,6 +258,9 @@ func (c *converter) convert(n *yaml.Node, depth int) (*Node, *posError) {
 	case yaml.MappingNode:
 		return c.mapping(n, pos, depth)
 	case yaml.ScalarNode:
+		if err := c.count(n.Value, pos); err != nil {
+			return nil, err
+		}
 		return scalar(n, pos)
 	}
 	return nil, &posError{pos, diag.CodeParse, "unsupported YAML node"}
@@ -213,6 +284,9 @@ func (c *converter) mapping(n *yaml.Node, pos Pos, depth int) (*Node, *posError)
 			return nil, &posError{kpos, diag.CodeParse, fmt.Sprintf("duplicate key %q", k.Value)}
 		}
 		seen[k.Value] = true
+		if err := c.count(k.Value, kpos); err != nil {
+			return nil, err
+		}
 		val, err := c.convert(v, depth+1)
 		if err != nil {
 			return nil, err
@@ -243,6 +317,16 @@ func (c *converter) mapping(n *yaml.Node, pos Pos, depth int) (*Node, *posError)
 		}
 	}
 	return out, nil
+}
+
+// count adds a key's or a scalar's text to the file's expanded size.
+func (c *converter) count(text string, at Pos) *posError {
+	c.bytes += len(text)
+	if c.bytes > c.limits.MaxExpandedBytes {
+		return &posError{cmp.Or(c.alias, at), diag.CodeAliasLimit, fmt.Sprintf(
+			"file expands to more than %d bytes (centralConfig.limits.maxExpandedBytes); YAML aliases repeat the text they refer to", c.limits.MaxExpandedBytes)}
+	}
+	return nil
 }
 
 // scalar resolves a scalar by the YAML 1.2 core schema tag the parser gave

@@ -132,11 +132,22 @@ func FuzzDecode(f *testing.F) {
 		"a: 1\n", "---\na: [1, 2]\n---\nb: {c: d}\n", "a: &x [1]\nb: *x\n", "<<: {a: 1}\n",
 		`{"a": [1, 2.5, "x", true, null]}`, "a: 'unterminated", "- - - -", "\t- a", "? complex\n: key",
 		"a: !!binary aGVsbG8=", "a: 0x1F\nb: 1_000\nc: .inf\nd: ~", `{"a":1}{`,
+		// Hostile files: deep nesting, flow and block, with quotes and
+		// comments that hide brackets or seem to; a long string aliased
+		// a thousand times; bytes YAML does not allow.
+		"x: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000),
+		"x: " + strings.Repeat("{a: ", 5000) + "1" + strings.Repeat("}", 5000),
+		`{"x": ` + strings.Repeat(`{"a": [`, 3000),
+		"x:\n" + strings.Repeat("- ", 5000) + "1\n",
+		"x: [a 'b, " + strings.Repeat("[", 5000),
+		"a: '[[[[['\nb: |\n  [[[[[\nc: [x, \"]]\", {d: e}] # [[[[\n? [a]\n: b\n",
+		"a: &a " + strings.Repeat("x", 30_000) + "\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
+		"a: 1\nb: 2\nc: 3\nd: caf\xe9\ne: \x00\n", "a: 1\n\x7f: \xc2\x85\n", `{"a": "x` + "\x00" + `"}`,
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		lim := Limits{MaxFileBytes: 1 << 16, MaxNodes: 10_000, MaxDepth: 32}
+		lim := Limits{MaxFileBytes: 1 << 16, MaxNodes: 10_000, MaxExpandedBytes: 1 << 20, MaxDepth: 32}
 		for _, file := range []string{"f.yaml", "f.json"} {
 			docs, d := Decode(file, []byte(s), lim)
 			if d != nil {

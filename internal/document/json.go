@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/central-config/central-config/internal/diag"
 )
@@ -67,7 +68,11 @@ func (d *jsonDecoder) token() (json.Token, Pos, *posError) {
 		msg := err.Error()
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			start = se.Offset
+			if strings.Contains(msg, "literal") || strings.Contains(msg, "escape code") {
+				start = d.badLiteralByte(start)
+			} else {
+				start = se.Offset
+			}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			msg = "unexpected end of file"
@@ -75,6 +80,18 @@ func (d *jsonDecoder) token() (json.Token, Pos, *posError) {
 		return nil, Pos{}, &posError{d.pos(max(start, 0)), diag.CodeParse, "invalid JSON: " + msg}
 	}
 	return tok, d.pos(start), nil
+}
+
+// badLiteralByte returns the offset of the byte that breaks the string,
+// number or true/false/null at off. The stream decoder's error offset
+// there counts from where it began buffering, not from the file's start; a
+// new decoder that starts at the literal gives the byte exactly.
+func (d *jsonDecoder) badLiteralByte(off int64) int64 {
+	var se *json.SyntaxError
+	if _, err := json.NewDecoder(bytes.NewReader(d.data[off:])).Token(); errors.As(err, &se) {
+		return off + se.Offset - 1
+	}
+	return off
 }
 
 // tokenStart returns the offset of the next token's first byte: the
@@ -99,10 +116,10 @@ func (d *jsonDecoder) value(depth int) (*Node, *posError) {
 	}
 	d.nodes++
 	if d.nodes > d.limits.MaxNodes {
-		return nil, &posError{pos, diag.CodeTooLarge, fmt.Sprintf("document has more than %d values (limits.maxNodes)", d.limits.MaxNodes)}
+		return nil, &posError{pos, diag.CodeTooLarge, fmt.Sprintf("document has more than %d values (centralConfig.limits.maxNodes)", d.limits.MaxNodes)}
 	}
 	if depth > d.limits.MaxDepth {
-		return nil, &posError{pos, diag.CodeDepthLimit, fmt.Sprintf("values nest deeper than %d levels (limits.maxDepth)", d.limits.MaxDepth)}
+		return nil, &posError{pos, diag.CodeDepthLimit, fmt.Sprintf("values nest deeper than %d levels (centralConfig.limits.maxDepth)", d.limits.MaxDepth)}
 	}
 	switch t := tok.(type) {
 	case nil:

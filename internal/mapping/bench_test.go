@@ -32,7 +32,7 @@ func BenchmarkMap(b *testing.B) {
 	b.ReportMetric(float64(entities), "entities")
 }
 
-var limitsForFuzz = document.Limits{MaxFileBytes: 1 << 16, MaxNodes: 10_000, MaxDepth: 32}
+var limitsForFuzz = document.Limits{MaxFileBytes: 1 << 16, MaxNodes: 10_000, MaxExpandedBytes: 1 << 20, MaxEntityBytes: 256 << 10, MaxDepth: 32}
 
 // BenchmarkMapOneFileChanged maps the 100k-entity repository again after
 // one file changed, reusing the previous result: what a sync of a small

@@ -51,17 +51,24 @@ func (m *mapper) kafkaEntities(res *Result, results []*fileResult, byPath map[st
 
 	components := map[string]*Entity{}
 	resources := map[string]*Entity{}
-	for _, f := range res.Files {
-		if f.Failed {
-			continue
-		}
-		for _, e := range f.Entities {
+	index := func(es []*Entity) {
+		for _, e := range es {
 			switch strings.ToLower(e.Ref.Kind) {
 			case "component":
 				components[strings.ToLower(e.Ref.Name)] = e
 			case "resource":
 				resources[strings.ToLower(e.Ref.Name)] = e
 			}
+		}
+	}
+	// A failing file's services stay published with their last good
+	// entities, so topics stay linked to them.
+	for _, es := range res.kept {
+		index(es)
+	}
+	for _, f := range res.Files {
+		if !f.Failed {
+			index(f.Entities)
 		}
 	}
 	service := func(a *kafka.Application) *Entity {

@@ -10,8 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/central-config/central-config/internal/kafka"
-	"github.com/central-config/central-config/internal/kafka/dialect"
+	"fmt"
 	"hash/maphash"
 	"path"
 	"runtime"
@@ -23,6 +22,8 @@ import (
 	"github.com/central-config/central-config/internal/catalog"
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/document"
+	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/dialect"
 	"github.com/central-config/central-config/internal/source"
 )
 
@@ -32,7 +33,8 @@ type Options struct {
 	SourceID string
 	// Rules are the compiled user mapping rules.
 	Rules []*Rule
-	// Limits bound the cost of decoding each file.
+	// Limits bound the cost of decoding each file and the size of the
+	// entities made from it.
 	Limits document.Limits
 	// FileRevision returns the revision a file was last read at, so that an
 	// unchanged file keeps its annotations; nil means the snapshot revision.
@@ -49,6 +51,12 @@ type Options struct {
 	// again, so a commit that changes one file of a large repository costs
 	// one file's work (plus the checks across files).
 	Previous *Result
+	// LastGood returns the entities a file published at its last good
+	// revision, for a file that fails now and that Previous does not know
+	// (the first run of a process): those entities stay in the catalog,
+	// so the checks across files and the Kafka mapping count them. Nil
+	// means none are known.
+	LastGood func(path string) []*Entity
 }
 
 // Entity is one Backstage entity produced from a file.
@@ -98,6 +106,31 @@ func (e *Entity) Hash() string {
 	return e.hash
 }
 
+// PublishedEntity rebuilds an entity of file from its published JSON (as
+// the store keeps it), for Options.LastGood; compact keeps only the JSON
+// and the refs, as Options.Compact does.
+func PublishedEntity(file string, body []byte, compact bool) (*Entity, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, err
+	}
+	ref, ok := catalog.RefOf(obj)
+	if !ok {
+		return nil, fmt.Errorf("published entity of %s has no kind and name", file)
+	}
+	e := &Entity{Ref: ref, File: file, Object: obj, body: body, key: ref.Key(), refs: catalog.Refs(obj)}
+	e.refsPos = make([]document.Pos, len(e.refs))
+	e.refKeys = make([]string, len(e.refs))
+	for i, fr := range e.refs {
+		e.refKeys[i] = fr.Ref.Key()
+	}
+	if compact {
+		e.Hash()
+		e.Object = nil
+	}
+	return e, nil
+}
+
 // File is what one file produced.
 type File struct {
 	Path     string
@@ -128,6 +161,26 @@ type Result struct {
 	// own holds each file's result before the checks across files, for
 	// reuse by the next run.
 	own map[string]*fileResult
+	// kept holds, for each file that failed, the entities of its last
+	// good revision (which stay published), for the next run's checks.
+	kept map[string][]*Entity
+}
+
+// lastGood returns the entities path published at its last good revision
+// as this result knows them: its own if the file was good here, else
+// those it kept.
+func (r *Result) lastGood(path string) ([]*Entity, bool) {
+	if r == nil {
+		return nil, false
+	}
+	if es, ok := r.kept[path]; ok {
+		return es, true
+	}
+	i, found := slices.BinarySearchFunc(r.Files, path, func(f *File, p string) int { return strings.Compare(f.Path, p) })
+	if found && !r.Files[i].Failed {
+		return r.Files[i].Entities, true
+	}
+	return nil, false
 }
 
 // Entities returns the entities of the files that did not fail.
@@ -147,7 +200,12 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 	for _, f := range snap.Files {
 		files[f.Path] = f.Content
 	}
-	m := &mapper{opts: opts, snap: snap, files: files}
+	unread := make(map[string]source.FileProblem, len(snap.Problems)+len(snap.Ignored))
+	for _, p := range slices.Concat(snap.Problems, snap.Ignored) {
+		unread[p.Path] = p
+	}
+	opts.Limits = opts.Limits.WithDefaults()
+	m := &mapper{opts: opts, snap: snap, files: files, unread: unread}
 
 	var configFiles []source.File
 	for _, f := range snap.Files {
@@ -183,6 +241,11 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 	for _, p := range snap.Problems {
 		res.Diagnostics = append(res.Diagnostics, diag.Diagnostic{File: p.Path, Severity: diag.Error, Code: p.Code, Message: p.Message})
 	}
+	// Files the source left unread (not config, and too large) are listed
+	// with the reason, not dropped in silence.
+	for _, p := range snap.Ignored {
+		res.Diagnostics = append(res.Diagnostics, diag.Diagnostic{File: p.Path, Severity: diag.Warning, Code: p.Code, Message: p.Message})
+	}
 	byPath := map[string]*File{}
 	for _, r := range results {
 		res.own[r.path] = r
@@ -198,10 +261,40 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 		byPath[f.Path] = f
 		res.Diagnostics = append(res.Diagnostics, r.diags...)
 	}
+	res.kept = m.keptEntities(res)
 	res.Topology = m.kafkaEntities(res, results, byPath)
-	res.Diagnostics = append(res.Diagnostics, crossFileChecks(res.Files, byPath)...)
+	res.Diagnostics = append(res.Diagnostics, crossFileChecks(res.Files, byPath, res.kept)...)
 	res.Diagnostics.Sort()
 	return res
+}
+
+// keptEntities collects, for every file that fails now (or that the
+// source could not read), the entities of its last good revision: they
+// stay published, so other files may refer to them and Kafka topics stay
+// linked to their services.
+func (m *mapper) keptEntities(res *Result) map[string][]*Entity {
+	kept := map[string][]*Entity{}
+	keep := func(path string) {
+		if _, done := kept[path]; done {
+			return
+		}
+		es, ok := m.opts.Previous.lastGood(path)
+		if !ok && m.opts.LastGood != nil {
+			es = m.opts.LastGood(path)
+		}
+		if len(es) > 0 {
+			kept[path] = es
+		}
+	}
+	for _, f := range res.Files {
+		if f.Failed {
+			keep(f.Path)
+		}
+	}
+	for _, p := range m.snap.Problems {
+		keep(p.Path)
+	}
+	return kept
 }
 
 func isConfigPath(p string) bool {
@@ -215,7 +308,9 @@ func isConfigPath(p string) bool {
 // crossFileChecks finds entity refs defined in more than one place (an
 // error on every file involved) and refs to entities that no file defines
 // (a warning where the ref is written). Duplicates mark their files failed.
-func crossFileChecks(files []*File, byPath map[string]*File) diag.List {
+// The kept entities of failing files count as defined: they stay
+// published.
+func crossFileChecks(files []*File, byPath map[string]*File, kept map[string][]*Entity) diag.List {
 	var out diag.List
 	total := 0
 	for _, f := range files {
@@ -251,6 +346,13 @@ func crossFileChecks(files []*File, byPath map[string]*File) diag.List {
 			byPath[e.File].Failed = true
 		}
 	}
+	for _, es := range kept {
+		for _, e := range es {
+			if _, ok := defined[e.key]; !ok {
+				defined[e.key] = e
+			}
+		}
+	}
 	for _, f := range files {
 		for _, e := range f.Entities {
 			for i, key := range e.refKeys {
@@ -282,9 +384,11 @@ type fileResult struct {
 }
 
 type mapper struct {
-	opts   Options
-	snap   *source.Snapshot
-	files  map[string][]byte
+	opts  Options
+	snap  *source.Snapshot
+	files map[string][]byte
+	// unread holds the files the source did not read, and why.
+	unread map[string]source.FileProblem
 	hashes map[string]uint64
 }
 
@@ -323,8 +427,10 @@ type candidate struct {
 	pos    document.Pos
 	posOf  func(path []string) document.Pos
 	// placeholders is true when Backstage's $text/$json/$yaml placeholders
-	// are resolved in the object.
-	placeholders bool
+	// are resolved in the object; placeholderRoom is then how many bytes
+	// the placeholders of its file may still add.
+	placeholders    bool
+	placeholderRoom *int
 }
 
 func (m *mapper) mapFile(f source.File) *fileResult {
@@ -361,7 +467,9 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 		return r
 	}
 	seen := map[string]bool{}
+	placeholderRoom := m.opts.Limits.MaxExpandedBytes
 	for _, c := range cands {
+		c.placeholderRoom = &placeholderRoom
 		if e := m.finish(f.Path, c, &r.diags, &r.deps); e != nil {
 			if seen[e.key] {
 				r.diags = append(r.diags, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
@@ -376,25 +484,36 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 }
 
 // finish runs the shared pipeline on one candidate: placeholders,
-// annotations, validation. It returns nil when the entity is invalid.
+// annotations, validation, size. It returns nil when the entity is
+// invalid.
 func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[string]uint64) *Entity {
 	errorAt := func(p document.Pos, code, msg string) {
 		*diags = append(*diags, diag.Diagnostic{File: file, Line: p.Line, Column: p.Column, Severity: diag.Error, Code: code, Message: msg})
 	}
+	limit := m.opts.Limits.MaxEntityBytes
+	tooLarge := func(size int) *Entity {
+		errorAt(c.pos, diag.CodeTooLarge, fmt.Sprintf("entity is %d bytes as JSON, more than the limit of %d (centralConfig.limits.maxEntityBytes)", size, limit))
+		return nil
+	}
 	if c.placeholders {
-		obj, perrs := resolvePlaceholders(c.object, file, m.files, m.opts.Limits, func(p string) {
-			if *deps == nil {
-				*deps = map[string]uint64{}
-			}
-			(*deps)[p] = m.hashes[p]
-		})
-		for _, pe := range perrs {
-			errorAt(c.posOf(pe.path), diag.CodePlaceholder, pe.msg)
+		size := jsonSize(c.object)
+		if size > limit {
+			return tooLarge(size)
 		}
-		if len(perrs) > 0 {
+		r := &resolver{file: file, files: m.files, unread: m.unread, limits: m.opts.Limits, entityRoom: limit - size, fileRoom: c.placeholderRoom,
+			read: func(p string) {
+				if *deps == nil {
+					*deps = map[string]uint64{}
+				}
+				(*deps)[p] = m.hashes[p]
+			}}
+		r.resolveAll(c.object, c.posOf)
+		for _, pe := range r.errs {
+			errorAt(c.posOf(pe.path), pe.code, pe.msg)
+		}
+		if len(r.errs) > 0 {
 			return nil
 		}
-		c.object = obj.(map[string]any)
 	}
 	problems := catalog.Validate(c.object)
 	slices.SortFunc(problems, func(a, b catalog.Problem) int {
@@ -408,6 +527,10 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	}
 	ref, _ := catalog.RefOf(c.object)
 	m.annotate(c.object, file)
+	// Checked before the entity is encoded and hashed.
+	if size := jsonSize(c.object); size > limit {
+		return tooLarge(size)
+	}
 	e := &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object, key: ref.Key(), refs: catalog.Refs(c.object)}
 	// Positions are looked up now, so the document tree can be freed.
 	e.refsPos = make([]document.Pos, len(e.refs))

@@ -318,6 +318,13 @@ func FuzzMap(f *testing.F) {
 	f.Add("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec: {type: s, lifecycle: l, owner: o, x: {$text: ./f.yaml}}\n")
 	f.Add("apiVersion: central-config.io/v1\napis: [{name: a, owner: b, type: c, definition: {$yaml: f.yaml}}]\n")
 	f.Add("apiVersion: central-config.io/v1\nnamespace: 1\nteams: {}\n")
+	// Hostile files: placeholders that copy a file a hundred times, an
+	// entity grown by aliases, deep nesting, bytes YAML does not allow.
+	f.Add(component("a", "  docs:\n"+strings.Repeat("    - {$text: f.yaml}\n", 100)))
+	f.Add(component("a", "  j: {$json: g.json}\n  y: {$yaml: f.yaml}\n  t: {$text: g.json}\n"))
+	f.Add(component("a", "  big: &a "+strings.Repeat("x", 5000)+"\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"))
+	f.Add(component("a", "  x: "+strings.Repeat("[", 10_000)+strings.Repeat("]", 10_000)+"\n"))
+	f.Add(component("a", "  x: caf\xe9\n  y: \x00\n"))
 	f.Fuzz(func(t *testing.T, doc string) {
 		res := Map(snapshot(map[string]string{"f.yaml": doc, "g.json": doc}), Options{Limits: limitsForFuzz})
 		for _, d := range res.Diagnostics {

@@ -124,6 +124,7 @@ describe('SyncStatusPage', () => {
               severity: 'error',
               code: 'yaml-syntax',
               message: 'did not find expected node content',
+              url: null,
             },
             {
               file: 'services/web.yaml',
@@ -132,6 +133,7 @@ describe('SyncStatusPage', () => {
               severity: 'warning',
               code: 'dangling-ref',
               message: 'spec.consumesApis[0] refers to api:default/nowhere',
+              url: null,
             },
           ],
           lastRun: run({ outcome: 'degraded' }),
