@@ -66,7 +66,7 @@ func mapDir(e *env, path string, include []string) (*mapping.Result, error) {
 		return nil, err
 	}
 	rules := cfg.CompiledRules
-	src, err := dir.New(dir.Options{ID: "local", Path: path, Paths: include})
+	src, err := dir.New(dir.Options{ID: "local", Path: path, Paths: include, MaxFileBytes: int64(cfg.Limits.MaxFileBytes)})
 	if err != nil {
 		return nil, err
 	}

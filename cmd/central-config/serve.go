@@ -42,6 +42,15 @@ const (
 	defaultListen   = "127.0.0.1:7080"
 	defaultDatabase = ".data/central-config.db"
 	defaultCacheDir = ".data/cache"
+
+	defaultMaxConnections = 1024
+	defaultReadTimeout    = 30 * time.Second
+	defaultWriteTimeout   = 60 * time.Second
+	// fdsKept are the file descriptors kept out of server.maxConnections
+	// for the engine's own use: the database pool, git, logs.
+	fdsKept = 256
+	// maxHeaderBytes bounds a request's line and headers.
+	maxHeaderBytes = 64 << 10
 )
 
 // serveCmd runs the engine: the sync loop and the HTTP API, until SIGINT
@@ -96,10 +105,14 @@ func serveCmd(e *env, args []string) int {
 		log.Error("cannot listen", "address", addr, "error", err)
 		return 1
 	}
+	readTimeout, writeTimeout := durationOr(cfg.Server.ReadTimeout, defaultReadTimeout), durationOr(cfg.Server.WriteTimeout, defaultWriteTimeout)
 	handler := httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
 		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: metrics, Log: log,
-		StatusCacheTTL: 250 * time.Millisecond, Topology: topologyOf(sy), Drift: driftOf(monitor, sy)})
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		StatusCacheTTL: 250 * time.Millisecond, Topology: topologyOf(sy), Drift: driftOf(monitor, sy), WriteTimeout: writeTimeout})
+	ln = httpapi.LimitListener(ln, maxConnections(cfg.Server.MaxConnections, log))
+	srv := &http.Server{Handler: handler, ConnContext: httpapi.ConnContext, MaxHeaderBytes: maxHeaderBytes,
+		ReadHeaderTimeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, WriteTimeout: writeTimeout,
+		IdleTimeout: 2 * time.Minute}
 	kafkaClusters := 0
 	if d := cfg.Kafka.Discovery; d != nil {
 		kafkaClusters = len(d.Clusters)
@@ -125,6 +138,34 @@ func serveCmd(e *env, args []string) int {
 	_ = srv.Shutdown(shutdownCtx)
 	loops.Wait()
 	return 0
+}
+
+// durationOr returns d, or def when d is not set.
+func durationOr(d *config.Duration, def time.Duration) time.Duration {
+	if d == nil || *d <= 0 {
+		return def
+	}
+	return d.Std()
+}
+
+// maxConnections is server.maxConnections (default 1024), lowered with a
+// warning when the open-file limit (ulimit -n) leaves too little room
+// for it, fdsKept and the probe reserve.
+func maxConnections(configured int, log *slog.Logger) int {
+	n := configured
+	if n <= 0 {
+		n = defaultMaxConnections
+	}
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return n
+	}
+	if room := int(min(rl.Cur, 1<<30)) - fdsKept - httpapi.ProbeReserve; n > room {
+		log.Warn("server.maxConnections lowered to fit the open-file limit (ulimit -n)",
+			"configured", n, "maxConnections", max(room, 1), "openFileLimit", rl.Cur)
+		n = max(room, 1)
+	}
+	return n
 }
 
 // newKafkaMonitor builds live discovery of the configured Kafka clusters;
@@ -249,7 +290,7 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 	var sources []syncer.Source
 	var githubSources []*githubsource.Source
 	for _, sc := range cfg.Sources {
-		src, repo, branch, err := openSource(sc, cacheDir)
+		src, repo, branch, err := openSource(sc, cacheDir, int64(cfg.Limits.MaxFileBytes))
 		if err != nil {
 			return nil, err
 		}
@@ -292,13 +333,15 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 }
 
 // openSource builds one source, and the repository and branch that
-// webhooks name it by.
-func openSource(sc config.Source, cacheDir string) (source.Source, string, string, error) {
+// webhooks name it by. No source reads a file larger than maxFileBytes
+// into memory.
+func openSource(sc config.Source, cacheDir string, maxFileBytes int64) (source.Source, string, string, error) {
 	switch {
 	case sc.Git != nil:
 		g := sc.Git
 		src, err := gitsource.New(gitsource.Options{ID: sc.ID, URL: g.URL, Branch: g.Branch, Username: g.Username, Token: g.Token.Reveal(),
-			Paths: sc.Paths, CacheDir: filepath.Join(cacheDir, "git"), ViewURL: g.ViewURL, EditURL: g.EditURL, CommitURL: g.CommitURL})
+			Paths: sc.Paths, CacheDir: filepath.Join(cacheDir, "git"), ViewURL: g.ViewURL, EditURL: g.EditURL, CommitURL: g.CommitURL,
+			MaxFileBytes: maxFileBytes})
 		branch := g.Branch
 		if branch == "" {
 			branch = gitsource.DefaultBranch
@@ -307,10 +350,10 @@ func openSource(sc config.Source, cacheDir string) (source.Source, string, strin
 	case sc.GitHub != nil:
 		g := sc.GitHub
 		src, err := githubsource.New(githubsource.Options{ID: sc.ID, Owner: g.Owner, Repo: g.Repo, Branch: g.Branch, Token: g.Token.Reveal(),
-			BaseURL: g.APIBaseURL, WebURL: g.WebURL, Paths: sc.Paths})
+			BaseURL: g.APIBaseURL, WebURL: g.WebURL, Paths: sc.Paths, MaxFileBytes: maxFileBytes})
 		return src, g.Owner + "/" + g.Repo, g.Branch, err
 	default:
-		src, err := dir.New(dir.Options{ID: sc.ID, Path: sc.Dir.Path, Paths: sc.Paths})
+		src, err := dir.New(dir.Options{ID: sc.ID, Path: sc.Dir.Path, Paths: sc.Paths, MaxFileBytes: maxFileBytes})
 		return src, "", "", err
 	}
 }

@@ -91,6 +91,15 @@ type Server struct {
 	Token Secret `config:"token"`
 	// ProtectReads requires the token for reads too.
 	ProtectReads bool `config:"protectReads"`
+	// MaxConnections bounds the open client connections; default 1024.
+	// A few more are kept for the health probes.
+	MaxConnections int `config:"maxConnections"`
+	// ReadTimeout bounds reading one request, headers and body;
+	// default 30 seconds.
+	ReadTimeout *Duration `config:"readTimeout"`
+	// WriteTimeout bounds writing one response; default 60 seconds. A
+	// client that reads slower is cut off.
+	WriteTimeout *Duration `config:"writeTimeout"`
 }
 
 // Webhooks holds the secrets webhook requests are signed with.
@@ -174,16 +183,21 @@ type DirSource struct {
 	Path string `config:"path"`
 }
 
-// Limits bound the cost of one file (see document.Limits).
+// Limits bound the cost of one file and of the entities made from it (see
+// document.Limits); zero means the default.
 type Limits struct {
-	MaxFileBytes int `config:"maxFileBytes"`
-	MaxNodes     int `config:"maxNodes"`
-	MaxDepth     int `config:"maxDepth"`
+	MaxFileBytes     int `config:"maxFileBytes"`
+	MaxNodes         int `config:"maxNodes"`
+	MaxExpandedBytes int `config:"maxExpandedBytes"`
+	MaxEntityBytes   int `config:"maxEntityBytes"`
+	MaxDepth         int `config:"maxDepth"`
 }
 
-// Document returns the limits for the decoder, defaults filled in.
+// Document returns the limits for the decoder and the mapping; the zero
+// ones get their defaults there.
 func (l Limits) Document() document.Limits {
-	return document.Limits{MaxFileBytes: l.MaxFileBytes, MaxNodes: l.MaxNodes, MaxDepth: l.MaxDepth}
+	return document.Limits{MaxFileBytes: l.MaxFileBytes, MaxNodes: l.MaxNodes, MaxExpandedBytes: l.MaxExpandedBytes,
+		MaxEntityBytes: l.MaxEntityBytes, MaxDepth: l.MaxDepth}
 }
 
 var sourceID = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -217,6 +231,9 @@ func (c *Config) check() error {
 		case s.Dir != nil && s.Dir.Path == "":
 			return fmt.Errorf("%s.dir.path is required", at)
 		}
+	}
+	if c.Server.MaxConnections < 0 {
+		return fmt.Errorf("%s.server.maxConnections must be at least 1, not %d", Key, c.Server.MaxConnections)
 	}
 	if r := c.Guard.MaxDeletionRatio; r != nil && (*r < 0 || *r > 1) {
 		return fmt.Errorf("%s.guard.maxDeletionRatio must be between 0 and 1, not %v", Key, *r)

@@ -265,3 +265,22 @@ func TestKafkaDiscoveryMistakesNameTheKey(t *testing.T) {
 		})
 	}
 }
+
+func TestLimitsReachTheDecoderAndTheMapping(t *testing.T) {
+	dir := t.TempDir()
+	file := write(t, dir, "app-config.yaml", `
+centralConfig:
+  limits: {maxFileBytes: 1, maxNodes: 2, maxExpandedBytes: 3, maxEntityBytes: 4, maxDepth: 5}
+`)
+	cfg, err := Load([]string{file}, envOf(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := document.Limits{MaxFileBytes: 1, MaxNodes: 2, MaxExpandedBytes: 3, MaxEntityBytes: 4, MaxDepth: 5}
+	if got := cfg.Limits.Document(); got != want {
+		t.Fatalf("Document() = %+v, want %+v", got, want)
+	}
+	if got := (Limits{}).Document().WithDefaults(); got != document.DefaultLimits {
+		t.Fatalf("unset limits = %+v, want the defaults %+v", got, document.DefaultLimits)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/central-config/central-config/internal/store"
 )
@@ -158,30 +161,6 @@ func TestEntities(t *testing.T) {
 	})
 }
 
-// countingWriter is a ResponseWriter that records how the body arrives.
-type countingWriter struct {
-	header  http.Header
-	status  int
-	writes  int
-	flushes int
-	buf     bytes.Buffer
-}
-
-func (w *countingWriter) Header() http.Header { return w.header }
-func (w *countingWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-}
-func (w *countingWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = 200
-	}
-	w.writes++
-	return w.buf.Write(b)
-}
-func (w *countingWriter) Flush() { w.flushes++ }
-
 // bigCatalog is 100k entities at generation 2, built once.
 var bigCatalog = sync.OnceValue(func() []store.Entity {
 	out := make([]store.Entity, 100_000)
@@ -192,88 +171,146 @@ var bigCatalog = sync.OnceValue(func() []store.Entity {
 	return out
 })
 
-// TestEntitiesStream serves 100k entities and checks the body goes out
-// while the store is still handing them over.
-func TestEntitiesStream(t *testing.T) {
-	const n = 100_000
-	tests := []struct {
-		name, target string
-		key          string
-	}{
-		{"full", "/central-config/entities", "entities"},
-		{"delta", "/central-config/entities?since=1", "upserts"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var w *countingWriter
-			var writtenAtHalf, writesAtHalf int
-			e := newEnv(t, func(f *fakeStore, _ *fakeSyncer) {
-				f.generation = 2
-				f.entities = bigCatalog()
-				f.onEntity = func(i int) {
-					if i == n/2 {
-						writtenAtHalf, writesAtHalf = w.buf.Len(), w.writes
-					}
-				}
-			}, nil)
-			w = &countingWriter{header: http.Header{}}
-			req := request{method: "GET", target: tt.target}
-			e.h.ServeHTTP(w, req.build())
-			if w.status != 200 {
-				t.Fatalf("status %d: %s", w.status, w.buf.Bytes())
+// TestEntitiesRenderedOncePerGeneration: readers of one generation share
+// one read of the store; a new generation is read again.
+func TestEntitiesRenderedOncePerGeneration(t *testing.T) {
+	e := newEnv(t, seed, nil)
+	get := request{method: "GET", target: "/central-config/entities"}
+	first := e.do(t, get)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, get.build())
+			if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), first.body) {
+				t.Errorf("status %d, same body %v", rec.Code, bytes.Equal(rec.Body.Bytes(), first.body))
 			}
-			if writesAtHalf < n/2 || writtenAtHalf < 5<<20 {
-				t.Errorf("at entity %d only %d writes, %d bytes were out: the body is buffered", n/2, writesAtHalf, writtenAtHalf)
-			}
-			if w.writes <= n {
-				t.Errorf("%d writes for %d entities", w.writes, n)
-			}
-			// checkSpec decodes and validates the whole body; count here.
-			if !bytes.HasPrefix(w.buf.Bytes(), []byte(`{"kind":"`+tt.name+`"`)) || bytes.Count(w.buf.Bytes(), []byte(`"apiVersion"`)) != n {
-				t.Errorf("want %d %s in %.200s...", n, tt.key, w.buf.Bytes())
-			}
-			checkSpec(t, req.build(), response{status: w.status, header: w.header, body: w.buf.Bytes()})
 		})
+	}
+	wg.Wait()
+	if n := e.store.callCount("Entities"); n != 1 {
+		t.Errorf("21 reads of one generation read the store %d times, want 1", n)
+	}
+	e.store.mu.Lock()
+	e.store.generation = 4
+	e.store.mu.Unlock()
+	if res := e.do(t, get); res.status != 200 || res.header.Get("ETag") != `"4"` || e.store.callCount("Entities") != 2 {
+		t.Errorf("after a new generation: %d, ETag %s, %d store reads", res.status, res.header.Get("ETag"), e.store.callCount("Entities"))
 	}
 }
 
-// TestEntitiesAbort checks a store failure mid-stream breaks the transfer
-// instead of ending a short list that looks complete.
-func TestEntitiesAbort(t *testing.T) {
-	tests := []struct {
-		name, target string
-		setup        func(*fakeStore, *fakeSyncer)
-	}{
-		{"full list", "/central-config/entities", func(f *fakeStore, _ *fakeSyncer) { f.failAt = 2 }},
-		{"delta", "/central-config/entities?since=0", func(f *fakeStore, _ *fakeSyncer) { f.failAt = 1 }},
-		{"delta pruned mid-read", "/central-config/entities?since=0", func(f *fakeStore, _ *fakeSyncer) {
-			f.failAt, f.failErr = 1, store.ErrTooOld
-		}},
-		{"corrupt body", "/central-config/entities", func(f *fakeStore, _ *fakeSyncer) { f.entities[1].Body = []byte(`{"kind":`) }},
+// TestEntitiesStoreFailureMidRead: a store failure while reading gives an
+// error response, never a partial list (which a client would take as
+// deletions).
+func TestEntitiesStoreFailureMidRead(t *testing.T) {
+	runCases(t, []apiCase{
+		{name: "full list", setup: both(seed, func(f *fakeStore, _ *fakeSyncer) { f.failAt = 2 }),
+			req: request{method: "GET", target: "/central-config/entities"}, status: 500, code: "internal"},
+		{name: "delta", setup: both(seed, func(f *fakeStore, _ *fakeSyncer) { f.failAt = 1 }),
+			req: request{method: "GET", target: "/central-config/entities?since=0"}, status: 500, code: "internal"},
+		{name: "delta pruned mid-read", setup: both(seed, func(f *fakeStore, _ *fakeSyncer) { f.failAt, f.failErr = 1, store.ErrTooOld }),
+			req: request{method: "GET", target: "/central-config/entities?since=0"}, status: 410, code: "generation-too-old"},
+		{name: "corrupt body", setup: both(seed, func(f *fakeStore, _ *fakeSyncer) { f.entities[1].Body = []byte(`{"kind":`) }),
+			req: request{method: "GET", target: "/central-config/entities"}, status: 500, code: "internal"},
+	})
+}
+
+// TestSlowEntityReaderIsCutOff: a client that stops reading holds no
+// store read (another reader is served meanwhile) and is cut off after
+// the write timeout, with a warning.
+func TestSlowEntityReaderIsCutOff(t *testing.T) {
+	var buf bytes.Buffer
+	logs := &lockedWriter{w: &buf}
+	e := newEnv(t, func(f *fakeStore, _ *fakeSyncer) {
+		f.generation = 2
+		f.entities = bigCatalog()
+	}, func(o *Options) {
+		o.WriteTimeout = 300 * time.Millisecond
+		o.Log = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	logged := func() string {
+		logs.mu.Lock()
+		defer logs.mu.Unlock()
+		return buf.String()
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, both(seed, tt.setup), nil)
-			srv := httptest.NewServer(e.h)
-			defer srv.Close()
-			// The connection is cut: before the response head (the
-			// client's Get fails) or within the body (reading fails).
-			res, err := http.Get(srv.URL + tt.target)
-			if err == nil {
-				body, rerr := io.ReadAll(res.Body)
-				_ = res.Body.Close()
-				if rerr == nil {
-					t.Fatalf("the transfer ended cleanly with %d %s", res.StatusCode, body)
-				}
-				if json.Valid(body) {
-					t.Errorf("the truncated body is valid JSON: %s", body)
-				}
-			}
-			if v, _ := metricValue(t, e.reg, "central_config_http_requests_total",
-				map[string]string{"route": "/central-config/entities", "code": "aborted"}); v != 1 {
-				t.Errorf("aborted requests = %v, want 1", v)
-			}
-		})
+	srv := httptest.NewServer(e.h)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	_ = conn.(*net.TCPConn).SetReadBuffer(4096)
+	_, _ = io.WriteString(conn, "GET /central-config/entities?since=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, err := io.ReadFull(conn, make([]byte, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get(srv.URL + "/central-config/entities?since=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("another reader meanwhile: %d", res.StatusCode)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logged(), "level=WARN msg=\"entities: client too slow, cut off\"") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning about the slow client; log:\n%s", logged())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestEntitiesWhileTheStoreIsDown: the last full list is served, flagged;
+// a delta the client cannot get from it is an error.
+func TestEntitiesWhileTheStoreIsDown(t *testing.T) {
+	e := newEnv(t, seed, nil)
+	get := func(target string, header ...string) response {
+		r := request{method: "GET", target: target, header: map[string]string{}}
+		for i := 0; i+1 < len(header); i += 2 {
+			r.header[header[i]] = header[i+1]
+		}
+		return e.do(t, r)
+	}
+	if res := get("/central-config/entities"); res.status != 200 || res.header.Get(storeHeader) != "" {
+		t.Fatalf("store up: %d, %s %q", res.status, storeHeader, res.header.Get(storeHeader))
+	}
+	first := get("/central-config/entities")
+	e.store.mu.Lock()
+	e.store.fail["Generation"] = errStore
+	e.store.mu.Unlock()
+	res := get("/central-config/entities")
+	if res.status != 200 || !bytes.Equal(res.body, first.body) || res.header.Get(storeHeader) != "unavailable" || res.header.Get("ETag") != `"3"` {
+		t.Errorf("store down: %d, %s %q, ETag %s, same body %v", res.status, storeHeader, res.header.Get(storeHeader),
+			res.header.Get("ETag"), bytes.Equal(res.body, first.body))
+	}
+	for _, r := range []response{get("/central-config/entities", "If-None-Match", `"3"`), get("/central-config/entities?since=3")} {
+		if r.status != 304 || r.header.Get(storeHeader) != "unavailable" {
+			t.Errorf("store down, client current: %d %q", r.status, r.header.Get(storeHeader))
+		}
+	}
+	if r := get("/central-config/entities?since=1"); r.status != 500 {
+		t.Errorf("store down, a delta: %d", r.status)
+	}
+}
+
+// TestDeltaBudget: a delta that does not fit in the memory kept for
+// deltas is answered 410, so the client reads the shared full list.
+func TestDeltaBudget(t *testing.T) {
+	defer func(b int64) { deltaBudget = b }(deltaBudget)
+	deltaBudget = 100
+	e := newEnv(t, seed, nil)
+	res := e.do(t, request{method: "GET", target: "/central-config/entities?since=1"})
+	if res.status != 410 || res.errorCode(t) != "generation-too-old" || !strings.Contains(string(res.body), "read the full list") {
+		t.Errorf("delta over the budget: %d %s", res.status, res.body)
+	}
+	if n := e.h.(*server).deltaBytes.Load(); n != 0 {
+		t.Errorf("%d bytes still counted", n)
+	}
+	deltaBudget = 1 << 20
+	if res := e.do(t, request{method: "GET", target: "/central-config/entities?since=1"}); res.status != 200 || e.h.(*server).deltaBytes.Load() != 0 {
+		t.Errorf("delta within the budget: %d, %d bytes still counted", res.status, e.h.(*server).deltaBytes.Load())
 	}
 }

@@ -7,6 +7,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -19,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +51,10 @@ type Syncer interface {
 	// or nil (not fetched yet, or no web view); the status API links
 	// revisions and file errors with them.
 	Links(id string) source.Links
+	// Unrecorded returns the runs of a source that ended while the store
+	// was unavailable, oldest first; the status API shows them during an
+	// outage.
+	Unrecorded(id string) []store.Run
 }
 
 var _ Syncer = (*syncer.Syncer)(nil)
@@ -92,6 +98,10 @@ type Options struct {
 	// answers the drift route with 503 and leaves the drift fields out
 	// of the graph.
 	Drift func(ctx context.Context, top *kafka.Topology) ([]drift.Cluster, error)
+	// WriteTimeout bounds writing the entity list to one client (0: no
+	// bound); a slower client is cut off and a warning logged. The
+	// server's own WriteTimeout should be the same.
+	WriteTimeout time.Duration
 }
 
 //go:embed openapi.yaml
@@ -100,9 +110,26 @@ var openapiYAML []byte
 // Body limits: a manual trigger or an ack is a few bytes; GitHub caps
 // webhook payloads at 25 MiB.
 const (
-	maxRequestBody = 1 << 20
+	maxRequestBody = 4 << 10
 	maxWebhookBody = 25 << 20
 )
+
+// maxEcho is how many characters of a client's input an error message
+// repeats.
+const maxEcho = 100
+
+// clip shortens input echoed in an error message to maxEcho characters
+// and "…".
+func clip(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxEcho {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
 
 // server holds the handlers' dependencies.
 type server struct {
@@ -120,7 +147,30 @@ type server struct {
 		at     time.Time
 		body   []byte
 		header http.Header
+		// good is the last answer computed from the store, served
+		// (with the runs since) while the store is unavailable.
+		good   *lastSyncJSON
+		goodAt time.Time
 	}
+
+	// full is the rendered full entity list of the newest generation
+	// read, shared by every reader and served while the store is
+	// unavailable; building is closed when a render in progress ends.
+	full struct {
+		sync.Mutex
+		cur      *fullList
+		building chan struct{}
+	}
+	// reads bounds the entity reads from the store at once, so that
+	// readers never take the connections the syncs need.
+	reads chan struct{}
+	// deltaBytes counts the bytes of deltas rendered and not yet
+	// written (see deltaBudget).
+	deltaBytes atomic.Int64
+	// webhookBufs are the buffers webhook bodies are read into; taking
+	// one is a turn to read, so they bound the memory bodies take.
+	webhookBufs chan *bytes.Buffer
+	deliveries  *deliveries
 }
 
 // access says who may call a route.
@@ -161,6 +211,13 @@ func New(opts Options) http.Handler {
 		now:     opts.Now,
 		metrics: opts.Metrics,
 		mux:     http.NewServeMux(),
+
+		reads:       make(chan struct{}, maxEntityReads),
+		webhookBufs: make(chan *bytes.Buffer, maxWebhookReads),
+		deliveries:  newDeliveries(maxDeliveries, deliveryTTL),
+	}
+	for range maxWebhookReads {
+		s.webhookBufs <- new(bytes.Buffer)
 	}
 	s.tokenHash = sha256.Sum256([]byte(opts.Token))
 	if opts.Drift != nil && opts.Topology != nil {
@@ -186,7 +243,7 @@ func New(opts Options) http.Handler {
 	s.handle("GET /central-config/kafka/clusters", read, s.kafkaClusters)
 	s.handle("GET /central-config/kafka/drift", read, s.kafkaDrift)
 	s.mux.Handle("/", s.instrument("unmatched", http.HandlerFunc(s.unmatched)))
-	return s.mux
+	return s
 }
 
 // handle registers a route with its access check and instrumentation.
@@ -215,10 +272,10 @@ func (s *server) unmatched(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		s.error(w, http.StatusMethodNotAllowed, "method-not-allowed", r.Method+" is not allowed on "+r.URL.Path)
+		s.error(w, http.StatusMethodNotAllowed, "method-not-allowed", clip(r.Method)+" is not allowed on "+clip(r.URL.Path))
 		return
 	}
-	s.error(w, http.StatusNotFound, "not-found", "no such endpoint: "+r.URL.Path)
+	s.error(w, http.StatusNotFound, "not-found", "no such endpoint: "+clip(r.URL.Path))
 }
 
 // requireToken checks the bearer token. Without a configured token no
@@ -371,9 +428,9 @@ func (s *server) decodeBody(w http.ResponseWriter, r *http.Request, v any) (empt
 		case errors.Is(err, io.EOF):
 			return true, true
 		case errors.As(err, &tooLarge):
-			s.error(w, http.StatusRequestEntityTooLarge, "payload-too-large", "the request body is larger than 1 MiB")
+			s.error(w, http.StatusRequestEntityTooLarge, "payload-too-large", "the request body is larger than 4 KiB")
 		default:
-			s.error(w, http.StatusBadRequest, "bad-request", "the request body is not valid JSON: "+err.Error())
+			s.error(w, http.StatusBadRequest, "bad-request", "the request body is not valid JSON: "+clip(err.Error()))
 		}
 		return false, false
 	}

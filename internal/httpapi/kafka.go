@@ -48,7 +48,7 @@ func (s *server) kafkaTopology(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxFocusDepth {
 			s.error(w, http.StatusBadRequest, "bad-request",
-				"depth must be an integer from 1 to "+strconv.Itoa(maxFocusDepth)+", not "+strconv.Quote(v))
+				"depth must be an integer from 1 to "+strconv.Itoa(maxFocusDepth)+", not "+strconv.Quote(clip(v)))
 			return
 		}
 		depth = n

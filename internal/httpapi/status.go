@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -190,6 +191,11 @@ type lastSyncJSON struct {
 	Catalog    struct {
 		Acks []ackJSON `json:"acks"`
 	} `json:"catalog"`
+	// StoreUnavailable says the store could not be read: this is the
+	// last answer read from it, with the runs that ended since, and
+	// Message says so.
+	StoreUnavailable bool   `json:"storeUnavailable,omitempty"`
+	Message          string `json:"message,omitempty"`
 }
 
 // lastSync serves the status page: every configured source, also one
@@ -240,13 +246,13 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	g, err := s.store.Generation(ctx)
 	if err != nil {
-		s.internal(w, r, "cannot read the generation", err)
+		s.statusDown(w, r, "cannot read the generation", err)
 		return
 	}
 	s.metrics.setGeneration(g)
 	statuses, err := s.store.Statuses(ctx)
 	if err != nil {
-		s.internal(w, r, "cannot read source statuses", err)
+		s.statusDown(w, r, "cannot read source statuses", err)
 		return
 	}
 	byID := make(map[string]store.SourceStatus, len(statuses))
@@ -281,13 +287,13 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 					src.LastRun = &rj
 					src.ErrorCount, src.WarningCount = rj.ErrorCount, rj.WarningCount
 				case !errors.Is(err, store.ErrNotFound): // a pruned run is no error
-					s.internal(w, r, "cannot read the last run of source "+id, err)
+					s.statusDown(w, r, "cannot read the last run of source "+id, err)
 					return
 				}
 			}
 			cur, err := s.currentRun(ctx, id, st.LastRunID, last)
 			if err != nil {
-				s.internal(w, r, "cannot read the runs of source "+id, err)
+				s.statusDown(w, r, "cannot read the runs of source "+id, err)
 				return
 			}
 			if cur != nil {
@@ -295,7 +301,7 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 			}
 			files, err := s.store.Files(ctx, id)
 			if err != nil {
-				s.internal(w, r, "cannot read the files of source "+id, err)
+				s.statusDown(w, r, "cannot read the files of source "+id, err)
 				return
 			}
 			for _, f := range files {
@@ -307,9 +313,10 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 		src.State = sourceState(src, hasStatus)
 		out.Sources = append(out.Sources, src)
 	}
+	conflictsOnOwners(out.Sources)
 	acks, err := s.store.Acks(ctx)
 	if err != nil {
-		s.internal(w, r, "cannot read catalog acks", err)
+		s.statusDown(w, r, "cannot read catalog acks", err)
 		return
 	}
 	out.Catalog.Acks = make([]ackJSON, 0, len(acks))
@@ -317,6 +324,76 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 		out.Catalog.Acks = append(out.Catalog.Acks, ackJSON{Consumer: a.Consumer, Generation: a.Generation,
 			AckedAt: timePtr(a.AckedAt), Lagging: a.Generation < g})
 	}
+	c := &s.statusCache
+	c.Lock()
+	c.good, c.goodAt = &out, s.now().UTC()
+	c.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// conflictsOnOwners shows each source-conflict error of a source (an
+// entity refused because another source publishes it) on that other
+// source too, as a warning, so that both sources' status tell of it.
+func conflictsOnOwners(sources []sourceJSON) {
+	index := make(map[string]int, len(sources))
+	for i, src := range sources {
+		index[src.ID] = i
+	}
+	for _, src := range sources {
+		for _, fe := range src.FileErrors {
+			if fe.Code != diag.CodeSourceConflict {
+				continue
+			}
+			ref, owner, ok := syncer.ConflictOf(fe.Message)
+			j, known := index[owner]
+			if !ok || !known || owner == src.ID {
+				continue
+			}
+			mine := fe
+			mine.Severity = string(diag.Warning)
+			mine.Message = fmt.Sprintf("source %q also defines %s (in its file %s); that copy is refused while this source publishes the entity",
+				src.ID, ref, fe.File)
+			sources[j].FileErrors = append(sources[j].FileErrors, mine)
+		}
+	}
+}
+
+// statusDown answers last-sync when the store fails: the last answer
+// read from it, flagged storeUnavailable, with each source's runs that
+// ended since (Syncer.Unrecorded) counted as failures and the newest as
+// its last run; without a last answer, the error.
+func (s *server) statusDown(w http.ResponseWriter, r *http.Request, what string, err error) {
+	c := &s.statusCache
+	c.Lock()
+	good, at := c.good, c.goodAt
+	c.Unlock()
+	if good == nil || r.Context().Err() != nil {
+		s.internal(w, r, what, err)
+		return
+	}
+	s.log.Debug(what+"; serving the last status", "error", s.redact(err.Error()))
+	out := *good
+	out.StoreUnavailable = true
+	out.Message = "the engine's database is unavailable: this is the status last read from it, at " +
+		at.Format(time.RFC3339) + ", with the runs that ended since; the engine's log has the details"
+	out.Sources = slices.Clone(good.Sources)
+	for i := range out.Sources {
+		src := &out.Sources[i]
+		src.RunningRunID = nil
+		if running := s.syncer.Running(src.ID); running != 0 {
+			src.RunningRunID = &running
+		}
+		if runs := s.syncer.Unrecorded(src.ID); len(runs) > 0 {
+			last := runs[len(runs)-1]
+			rj := toRunJSON(last, s.syncer.Links(src.ID))
+			src.LastRun = &rj
+			src.LastAttemptAt = timePtr(last.StartedAt)
+			src.ConsecutiveFailures += len(runs)
+			src.ErrorCount, src.WarningCount = rj.ErrorCount, rj.WarningCount
+		}
+		src.State = sourceState(*src, src.LastAttemptAt != nil || src.LastRun != nil)
+	}
+	w.Header().Set(storeHeader, "unavailable")
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -470,7 +547,7 @@ func (s *server) triggerSync(w http.ResponseWriter, r *http.Request) {
 	ids := s.syncer.SourceIDs()
 	if req.Source != "" {
 		if !slices.Contains(ids, req.Source) {
-			s.error(w, http.StatusNotFound, "unknown-source", "no source "+strconv.Quote(req.Source)+" is configured")
+			s.error(w, http.StatusNotFound, "unknown-source", "no source "+strconv.Quote(clip(req.Source))+" is configured")
 			return
 		}
 		ids = []string{req.Source}

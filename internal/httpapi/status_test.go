@@ -547,3 +547,58 @@ func TestLastSyncIsServedFromMemoryWithinTheCacheTTL(t *testing.T) {
 		t.Fatalf("after an error the next request computes again: %d", res.status)
 	}
 }
+
+// TestLastSyncWhileTheStoreIsDown: the last answer is served, flagged,
+// with the runs that ended since counted and the newest shown.
+func TestLastSyncWhileTheStoreIsDown(t *testing.T) {
+	e := newEnv(t, seed, nil)
+	before := decodeLastSync(t, e.do(t, lastSyncReq()))
+	e.store.mu.Lock()
+	e.store.fail["Statuses"] = errStore
+	e.store.mu.Unlock()
+	e.syncer.mu.Lock()
+	e.syncer.unrecorded = map[string][]store.Run{"platform": {
+		{SourceID: "platform", Trigger: store.TriggerSchedule, StartedAt: ago(2 * time.Minute), FinishedAt: ago(2 * time.Minute), Outcome: store.Failed, Reason: "store: connection refused"},
+		{SourceID: "platform", Trigger: store.TriggerSchedule, StartedAt: ago(time.Minute), FinishedAt: ago(time.Minute), Outcome: store.Failed, Reason: "store: connection refused"},
+	}}
+	e.syncer.mu.Unlock()
+	res := e.do(t, lastSyncReq())
+	if res.status != 200 || res.header.Get(storeHeader) != "unavailable" {
+		t.Fatalf("store down: %d %q %s", res.status, res.header.Get(storeHeader), res.body)
+	}
+	var flag struct {
+		StoreUnavailable bool   `json:"storeUnavailable"`
+		Message          string `json:"message"`
+	}
+	res.decode(t, &flag)
+	if !flag.StoreUnavailable || !strings.Contains(flag.Message, "unavailable") {
+		t.Errorf("not flagged: %s", res.body)
+	}
+	var full struct {
+		Sources []struct {
+			ID                  string    `json:"id"`
+			State               string    `json:"state"`
+			ConsecutiveFailures int       `json:"consecutiveFailures"`
+			LastAttemptAt       time.Time `json:"lastAttemptAt"`
+			LastRun             struct {
+				Outcome string `json:"outcome"`
+				Reason  string `json:"reason"`
+			} `json:"lastRun"`
+		} `json:"sources"`
+	}
+	res.decode(t, &full)
+	p := full.Sources[0]
+	if p.ID != "platform" || p.ConsecutiveFailures != before.Sources[0].ConsecutiveFailures+2 || p.State != stateFailed ||
+		!p.LastAttemptAt.Equal(ago(time.Minute)) || p.LastRun.Outcome != "failed" || p.LastRun.Reason != "store: connection refused" {
+		t.Errorf("platform during the outage: %+v (before: %+v)", p, before.Sources[0])
+	}
+	if full.Sources[1].ConsecutiveFailures != before.Sources[1].ConsecutiveFailures {
+		t.Errorf("teams changed: %+v", full.Sources[1])
+	}
+
+	// Without a last answer, the error.
+	e = newEnv(t, both(seed, failing("Statuses")), nil)
+	if res := e.do(t, lastSyncReq()); res.status != 500 {
+		t.Errorf("store down from the start: %d", res.status)
+	}
+}

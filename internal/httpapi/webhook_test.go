@@ -1,12 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/central-config/central-config/internal/store"
 )
@@ -172,4 +177,130 @@ func nothingTriggered(t *testing.T, e *env, _ response) {
 	if calls := e.syncer.calls(); len(calls) != 0 {
 		t.Errorf("TriggerRun called: %v", calls)
 	}
+}
+
+// TestGitHubWebhookReplays: a delivery received again, also many times
+// at once, starts no run and says it is a replay; a failed one may be
+// delivered again.
+func TestGitHubWebhookReplays(t *testing.T) {
+	push := pushPayload(t, nil)
+	e := newEnv(t, nil, nil)
+	if res := e.do(t, delivery("push", push, testSecret)); res.status != 202 || len(e.syncer.calls()) != 2 {
+		t.Fatalf("first delivery: %d %s", res.status, res.body)
+	}
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, delivery("push", push, testSecret).build())
+			var v webhookResult
+			if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || rec.Code != 202 || !v.Replay || len(v.Triggered) != 0 ||
+				!strings.Contains(v.Ignored, "72d3162e-cc78-11e3-81ab-4c9367dc0958") {
+				t.Errorf("replay: %d %s", rec.Code, rec.Body.Bytes())
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(e.syncer.calls()); n != 2 {
+		t.Errorf("%d runs started after 50 replays, want the first delivery's 2", n)
+	}
+	// The replay answer conforms to the contract.
+	if res := e.do(t, delivery("push", push, testSecret)); !strings.Contains(string(res.body), `"replay":true`) {
+		t.Errorf("replay: %s", res.body)
+	}
+
+	// A delivery whose runs could not start is not remembered.
+	other := pushPayload(t, func(p map[string]any) { p["after"] = "0000" })
+	e.syncer.mu.Lock()
+	e.syncer.triggerErr = errStore
+	e.syncer.mu.Unlock()
+	if res := e.do(t, delivery("push", other, testSecret)); res.status != 500 {
+		t.Fatalf("failing delivery: %d %s", res.status, res.body)
+	}
+	e.syncer.mu.Lock()
+	e.syncer.triggerErr = nil
+	e.syncer.mu.Unlock()
+	if res := e.do(t, delivery("push", other, testSecret)); res.status != 202 || strings.Contains(string(res.body), "replay") {
+		t.Errorf("redelivery after a failure: %d %s", res.status, res.body)
+	}
+}
+
+func TestDeliveriesAreBounded(t *testing.T) {
+	d := newDeliveries(3, time.Hour)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		if !d.claim(k, testNow) {
+			t.Fatalf("%s is new", k)
+		}
+	}
+	if len(d.seen) != 3 || !d.claim("a", testNow) {
+		t.Errorf("the oldest key is kept beyond the bound: %v", d.seen)
+	}
+	if d.claim("d", testNow.Add(time.Minute)) {
+		t.Error("a recent key is not a replay")
+	}
+	if !d.claim("d", testNow.Add(2*time.Hour)) {
+		t.Error("an expired key is still a replay")
+	}
+}
+
+// countingBody counts the bytes read from a request body.
+type countingBody struct {
+	r io.Reader
+	n int
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += n
+	return n, err
+}
+
+// TestGitHubWebhookRefusesBeforeReading: requests that cannot be signed
+// are refused without reading their body.
+func TestGitHubWebhookRefusesBeforeReading(t *testing.T) {
+	push := pushPayload(t, nil)
+	for _, tc := range []struct {
+		name   string
+		req    request
+		opts   func(*Options)
+		status int
+		length int64
+	}{
+		{"unsigned", delivery("push", push, ""), nil, 401, 0},
+		{"malformed signature", withHeader(delivery("push", push, ""), "X-Hub-Signature-256", "sha256=abc"), nil, 401, 0},
+		{"no secret configured", delivery("push", push, testSecret), noSecret, 403, 0},
+		{"announced over 25 MiB", delivery("push", push, testSecret), nil, 413, 26 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil, tc.opts)
+			req := tc.req.build()
+			body := &countingBody{r: bytes.NewReader(push)}
+			req.Body = io.NopCloser(body)
+			if tc.length != 0 {
+				req.ContentLength = tc.length
+			}
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, req)
+			if rec.Code != tc.status || body.n != 0 {
+				t.Errorf("status %d (want %d), %d body bytes read", rec.Code, tc.status, body.n)
+			}
+		})
+	}
+}
+
+// TestGitHubWebhookBusy: with every read turn taken, a delivery waits
+// webhookWait and is refused with 503.
+func TestGitHubWebhookBusy(t *testing.T) {
+	defer func(d time.Duration) { webhookWait = d }(webhookWait)
+	webhookWait = 50 * time.Millisecond
+	e := newEnv(t, nil, nil)
+	s := e.h.(*server)
+	for range maxWebhookReads {
+		<-s.webhookBufs
+	}
+	res := e.do(t, delivery("push", pushPayload(t, nil), testSecret))
+	if res.status != 503 || res.errorCode(t) != "webhook-busy" || res.header.Get("Retry-After") == "" {
+		t.Errorf("busy: %d %s %v", res.status, res.body, res.header)
+	}
+	nothingTriggered(t, e, res)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -450,6 +451,24 @@ type plan struct {
 	conflicted bool
 }
 
+// conflictMessage is the source-conflict error of a refused copy, with
+// the entity ref and the source that publishes it; ConflictOf reads it.
+const conflictMessage = "entity %s is already published by source %q, which published it first; " +
+	"this copy is refused and the file keeps the entities of its last good revision"
+
+var conflictPattern = regexp.MustCompile(`^entity (\S+) is already published by source "([^"]+)"`)
+
+// ConflictOf reads a source-conflict error's message: the entity ref and
+// the source that publishes it, so the status API can show the conflict
+// on that source too.
+func ConflictOf(message string) (ref, owner string, ok bool) {
+	m := conflictPattern.FindStringSubmatch(message)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
+
 // owners returns, for each entity the mapping produced that this source
 // does not publish yet, the other source that already publishes it.
 func (r *runner) owners(res *mapping.Result) (map[string]string, error) {
@@ -485,8 +504,7 @@ func (r *runner) plan(snap *source.Snapshot, res *mapping.Result, owners map[str
 			if owner, ok := owners[e.Ref.Key()]; ok && !f.Failed {
 				refused[f.Path] = true
 				conflicts = append(conflicts, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
-					Code: diag.CodeSourceConflict, Message: fmt.Sprintf("entity %s is already published by source %q, which published it first; "+
-						"this copy is refused and the file keeps the entities of its last good revision", e.Ref, owner)})
+					Code: diag.CodeSourceConflict, Message: fmt.Sprintf(conflictMessage, e.Ref, owner)})
 			}
 		}
 	}
