@@ -354,9 +354,9 @@ func (s *server) instrument(route string, next http.Handler) http.Handler {
 		}
 		defer func() {
 			if p := recover(); p != nil {
-				// The handler aborted mid-response (a store error while
-				// streaming): the client sees a truncated body, never a
-				// short list that looks complete.
+				// The handler panicked mid-response: the client sees a
+				// truncated body, never a short answer that looks
+				// complete.
 				record("aborted")
 				panic(p)
 			}

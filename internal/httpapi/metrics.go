@@ -79,7 +79,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}, []string{"consumer"})),
 		httpRequests: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "central_config_http_requests_total",
-			Help: "HTTP requests served, by route and status code (\"aborted\" for a response cut mid-stream).",
+			Help: "HTTP requests served, by route and status code (\"aborted\" for a handler that panicked mid-response).",
 		}, []string{"route", "code"})),
 		fetchBytes: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "central_config_fetch_bytes_total",
