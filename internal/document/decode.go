@@ -163,7 +163,7 @@ func yamlSyntaxError(file string, data []byte, err error, limits Limits) *diag.D
 		// Deeper than checkDepth counted; the second parser would
 		// allocate per level without bound.
 		return &diag.Diagnostic{File: file, Severity: diag.Error, Code: diag.CodeDepthLimit,
-			Message: fmt.Sprintf("values nest deeper than %d levels (centralConfig.limits.maxDepth)", limits.MaxDepth)}
+			Message: tooDeepMessage(limits.MaxDepth)}
 	case strings.Contains(msg, "UTF-8") || strings.Contains(msg, "control characters"):
 		if perr := badByte(data); perr != nil {
 			return perr.diagnostic(file)
@@ -189,14 +189,18 @@ func yamlSyntaxError(file string, data []byte, err error, limits Limits) *diag.D
 	return d
 }
 
-// firstColumn returns the column of the first non-blank character of a line.
+// firstColumn returns the column of the first non-blank character of a
+// line, lines counted as yaml.v3 counts them.
 func firstColumn(data []byte, line int) int {
 	for l := 1; l < line; l++ {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
+		i := 0
+		for i < len(data) && lineBreak(data, i) == 0 {
+			i++
+		}
+		if i >= len(data) {
 			return 1
 		}
-		data = data[i+1:]
+		data = data[i+lineBreak(data, i):]
 	}
 	for i, c := range data {
 		if c != ' ' && c != '\t' {
@@ -228,7 +232,7 @@ func (c *converter) convert(n *yaml.Node, depth int) (*Node, *posError) {
 			"file expands to more than %d values (centralConfig.limits.maxNodes); YAML aliases that repeat each other grow exponentially", c.limits.MaxNodes)}
 	}
 	if depth > c.limits.MaxDepth {
-		return nil, &posError{at, diag.CodeDepthLimit, fmt.Sprintf("values nest deeper than %d levels (centralConfig.limits.maxDepth)", c.limits.MaxDepth)}
+		return nil, &posError{at, diag.CodeDepthLimit, tooDeepMessage(c.limits.MaxDepth)}
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:

@@ -143,6 +143,13 @@ func FuzzDecode(f *testing.F) {
 		"a: '[[[[['\nb: |\n  [[[[[\nc: [x, \"]]\", {d: e}] # [[[[\n? [a]\n: b\n",
 		"a: &a " + strings.Repeat("x", 30_000) + "\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n",
 		"a: 1\nb: 2\nc: 3\nd: caf\xe9\ne: \x00\n", "a: 1\n\x7f: \xc2\x85\n", `{"a": "x` + "\x00" + `"}`,
+		// Line breaks other than "\n", which the depth scan once did not
+		// see: deep nesting after a "\r" (and NEL, LS, PS, which yaml.v3
+		// also breaks lines at), inside quotes and comments too.
+		"a: 1\r# [[[\rs: '[[\r[[['\rx:\r  - " + strings.Repeat("[", 5000),
+		"a: 1\r\nx:\r\n" + strings.Repeat("- ", 5000) + "1\r\n",
+		"a: \"x\\\r [[\"\u0085b: |\u2028  [[[[\u2029x: " + strings.Repeat("{a: ", 5000),
+		"a: 1\rb: caf\xe9\rc: \x00\r", "{\r\"a\": 1,\r\"a\": 2\r}",
 	} {
 		f.Add(s)
 	}

@@ -80,19 +80,36 @@ func indented(n int) string {
 	return b.String()
 }
 
-// TestNestingAtTheDepthLimitPasses checks the bound: exactly maxDepth
-// levels decode, one more does not.
+// TestNestingAtTheDepthLimitPasses checks the bound at its edge. The
+// top-level value is at depth 0 and no value may be deeper than maxDepth:
+// with maxDepth 8, the top-level map and 8 lists inside it decode when the
+// innermost list is empty, and not when it holds a value (at depth 9), nor
+// with a 9th list. The byte scan counts collections only: it refuses the
+// 9th list, at its bracket, and lets the value in the 8th list through to
+// the converter (the JSON decoder for JSON), which refuses it at that
+// value. Together the bound is exact.
 func TestNestingAtTheDepthLimitPasses(t *testing.T) {
 	for _, file := range []string{"a.yaml", "a.json"} {
-		// The top-level map is level 0; k lists nest k levels inside it.
-		for _, k := range []int{8, 9} {
-			src := `{"x": ` + strings.Repeat("[", k) + strings.Repeat("]", k) + "}"
+		tests := []struct {
+			lists  int
+			inside string
+			column int // of the error, 0 for none
+		}{
+			{8, "", 0},
+			{7, "1", 0},
+			{8, "1", 15},
+			{9, "", 15},
+			{7, "{}", 0},
+			{8, "{}", 15},
+		}
+		for _, tt := range tests {
+			src := `{"x": ` + strings.Repeat("[", tt.lists) + tt.inside + strings.Repeat("]", tt.lists) + "}"
 			_, d := Decode(file, []byte(src), Limits{MaxDepth: 8})
-			if k == 8 && d != nil {
-				t.Fatalf("%s: %d levels with maxDepth 8: %v", file, k, d)
+			if tt.column == 0 && d != nil {
+				t.Fatalf("%s: %s with maxDepth 8: %v", file, src, d)
 			}
-			if k == 9 && (d == nil || d.Code != diag.CodeDepthLimit) {
-				t.Fatalf("%s: %d levels with maxDepth 8: got %v, want depth-limit", file, k, d)
+			if tt.column != 0 && (d == nil || d.Code != diag.CodeDepthLimit || d.Line != 1 || d.Column != tt.column) {
+				t.Fatalf("%s: %s with maxDepth 8: got %v, want depth-limit at 1:%d", file, src, d, tt.column)
 			}
 		}
 	}
@@ -173,5 +190,99 @@ func TestExpandedSizeAtTheLimitPasses(t *testing.T) {
 	}
 	if _, d := Decode("a.yaml", []byte(src+"---\n"+src), Limits{MaxExpandedBytes: 63}); d == nil || d.Line != 5 {
 		t.Fatalf("two documents of 32 bytes with a limit of 63: got %v, want an error in the second", d)
+	}
+}
+
+// breaks are the line breaks YAML files are written with, besides "\n":
+// yaml.v3 counts each as one line (and so do NEL, LS and PS).
+var breaks = []struct{ name, nl string }{
+	{"CR", "\r"}, {"CRLF", "\r\n"}, {"NEL", "\u0085"}, {"LS", "\u2028"}, {"PS", "\u2029"},
+}
+
+// TestDepthScanCountsEveryLineBreak decodes the deep-nesting files written
+// with each line break: the scan once looked only for "\n", so with "\r"
+// line endings it skipped everything after the first line as one plain
+// scalar, the YAML parser nested up to its own cap, and the error came
+// without a position. Each must fail where the "\n" file fails, in bounded
+// memory.
+func TestDepthScanCountsEveryLineBreak(t *testing.T) {
+	const n = 100_000
+	tests := []struct {
+		name, src    string
+		line, column int
+	}{
+		{"flow lists on later lines", "a: 1\n# [[[ not counted\ns: '[[[[['\nx:\n  - " + strings.Repeat("[", n), 5, 68},
+		{"flow lists after a multi-line quoted scalar", "a: 'x\n  [[[['\nb: \"y\\\n  [[[\"\nc: [x, '\n [[', # [[[\n  d]\nx: " + strings.Repeat("[", n), 8, 68},
+		{"indented maps", indented(100), 66, 131},
+		{"compact block lists", "x:\n" + strings.Repeat("- ", n) + "1\n", 2, 1 + 2*64},
+		{"a block scalar", "a: |\n  [[[[\n\n  [[[[\nx: " + strings.Repeat("[", n), 5, 68},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, d := Decode("a.yaml", []byte(tt.src), Limits{MaxFileBytes: 1 << 20})
+			if d == nil || d.Code != diag.CodeDepthLimit || d.Line != tt.line || d.Column != tt.column {
+				t.Fatalf(`with "\n": got %v, want depth-limit at %d:%d`, d, tt.line, tt.column)
+			}
+			for _, br := range breaks {
+				src := []byte(strings.ReplaceAll(tt.src, "\n", br.nl))
+				bytes := allocated(func() { _, d = Decode("a.yaml", src, Limits{MaxFileBytes: 1 << 20}) })
+				if d == nil || d.Code != diag.CodeDepthLimit || !strings.Contains(d.Message, "limits.maxDepth") {
+					t.Fatalf("%s: got %v, want a depth-limit error", br.name, d)
+				}
+				if d.Line != tt.line || d.Column != tt.column {
+					t.Fatalf("%s: got %d:%d, want %d:%d: %v", br.name, d.Line, d.Column, tt.line, tt.column, d)
+				}
+				if bytes > 10<<20 {
+					t.Fatalf("%s: decoding allocated %d MB, want well under 10", br.name, bytes>>20)
+				}
+			}
+		})
+	}
+}
+
+// TestPositionsCountEveryLineBreak checks that bad bytes, syntax errors
+// and depth errors in files with "\r" or "\r\n" line breaks (and, but for
+// syntax errors, the others yaml.v3 knows) are reported at the line and
+// column they have with "\n", which is where yaml.v3 counts them too.
+func TestPositionsCountEveryLineBreak(t *testing.T) {
+	tests := []struct {
+		name, src    string
+		line, column int
+		// syntax: the column comes from the second parser, or the
+		// first's line, for CR and CRLF only.
+		syntax bool
+	}{
+		{"invalid UTF-8", "a: 1\nb: 2\nc: 3\nd: café \xe9\ne: \x00\n", 4, 9, false},
+		{"a NUL byte", "a: 1\nb: 2\nc: 3\nd: 4\ne: x\x00\n", 5, 5, false},
+		{"deeper than the limit", "a:\n  - b: [[[[[[[[[[[\n", 2, 14, false},
+		{"a scalar deeper than the limit", "a:\n  b:\n    c:\n      - [[[[[1]]]]]\n", 4, 14, false},
+		{"a syntax error", "a: 1\nb: [1, 2\nc: 3\n", 3, 1, true},
+		{"a bad indentation", "metadata:\n  name: x\n   owner: y\n", 3, 4, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, br := range append([]struct{ name, nl string }{{"LF", "\n"}}, breaks...) {
+				if tt.syntax && br.name != "LF" && br.name != "CR" && br.name != "CRLF" {
+					continue
+				}
+				src := strings.ReplaceAll(tt.src, "\n", br.nl)
+				_, d := Decode("a.yaml", []byte(src), Limits{MaxDepth: 8})
+				if d == nil || d.Line != tt.line || d.Column != tt.column {
+					t.Fatalf("%s: got %v, want an error at %d:%d", br.name, d, tt.line, tt.column)
+				}
+			}
+		})
+	}
+	// JSON knows "\n", "\r\n" and "\r".
+	for _, nl := range []string{"\n", "\r\n", "\r"} {
+		src := strings.ReplaceAll("{\n  \"a\": 1,\n  \"b\": 2,\n  \"a\": 3\n}\n", "\n", nl)
+		if _, d := Decode("a.json", []byte(src), Limits{}); d == nil || d.Line != 4 || d.Column != 3 {
+			t.Fatalf("JSON with %q: got %v, want an error at 4:3", nl, d)
+		}
+		src = strings.ReplaceAll("{\n  \"a\": 1,\n  \"b\": {\"c\": 2}\n}\n", "\n", nl)
+		docs, d := Decode("a.json", []byte(src), Limits{})
+		if d != nil || docs[0].Root.Get("b").Get("c").Pos != (Pos{3, 14}) {
+			t.Fatalf("JSON with %q: %v, c at %+v, want 3:14", nl, d, docs[0].Root.Get("b").Get("c").Pos)
+		}
 	}
 }

@@ -36,10 +36,18 @@ type jsonDecoder struct {
 	nodes  int
 }
 
+// lineStarts returns the offsets of the lines of a JSON file, which may
+// end with "\n", "\r\n" or "\r" (JSON's own whitespace).
 func lineStarts(data []byte) []int {
 	starts := []int{0}
-	for i, c := range data {
-		if c == '\n' {
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '\r':
+			if i+1 < len(data) && data[i+1] == '\n' {
+				i++
+			}
+			starts = append(starts, i+1)
+		case '\n':
 			starts = append(starts, i+1)
 		}
 	}
@@ -119,7 +127,7 @@ func (d *jsonDecoder) value(depth int) (*Node, *posError) {
 		return nil, &posError{pos, diag.CodeTooLarge, fmt.Sprintf("document has more than %d values (centralConfig.limits.maxNodes)", d.limits.MaxNodes)}
 	}
 	if depth > d.limits.MaxDepth {
-		return nil, &posError{pos, diag.CodeDepthLimit, fmt.Sprintf("values nest deeper than %d levels (centralConfig.limits.maxDepth)", d.limits.MaxDepth)}
+		return nil, &posError{pos, diag.CodeDepthLimit, tooDeepMessage(d.limits.MaxDepth)}
 	}
 	switch t := tok.(type) {
 	case nil:

@@ -8,14 +8,21 @@ import (
 	"github.com/central-config/central-config/internal/diag"
 )
 
-// checkDepth finds YAML nesting deeper than max before a parser sees the
-// file: parsers allocate per level, and a file of 100,000 "[" once took
+// checkDepth finds YAML nesting deeper than maxDepth before a parser sees
+// the file: parsers allocate per level, and a file of 100,000 "[" once took
 // gigabytes. It follows block collections by indentation and flow
 // collections by brackets, skipping quoted scalars, block scalars and
 // comments, in one pass that allocates only the stack of open block
-// collections. It is a bound, not a parser: on unusual layouts (a plain
-// scalar continued on lines that look like list entries or keys) it may be
-// a level off, and the converter checks the depth of every value again.
+// collections. Lines end where yaml.v3 ends them (lineBreak), so that the
+// lines it reports are the parser's.
+//
+// It counts collections, the top-level one at depth 0, and refuses one at
+// depth maxDepth+1, at its first byte. A scalar in a collection at depth
+// maxDepth is at depth maxDepth+1 too: the scan lets it through, and the
+// converter, which checks the depth of every value, refuses it at that
+// scalar. It is a bound, not a parser: on unusual layouts (a plain scalar
+// continued on lines that look like list entries or keys) it may be a
+// level off, and the converter's check is the exact one.
 func checkDepth(data []byte, maxDepth int) *posError {
 	s := depthScanner{data: data, maxDepth: maxDepth, line: 1}
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
@@ -217,11 +224,12 @@ func (s *depthScanner) flowCollection() *posError {
 			s.quoted()
 			s.i--
 		case c == '#' && (s.i == s.lineStart || s.data[s.i-1] == ' ' || s.data[s.i-1] == '\t'):
-			for s.i+1 < len(s.data) && s.data[s.i+1] != '\n' {
+			for s.i+1 < len(s.data) && !s.isBreak(s.i+1) {
 				s.i++
 			}
-		case c == '\n':
-			s.newline(s.i + 1)
+		case s.isBreak(s.i):
+			s.lineBreak()
+			continue
 		}
 		// A quote opens a scalar only where a value starts: after a
 		// bracket, a comma, or a ": ", and any spaces; in "a 'b" it is
@@ -246,11 +254,11 @@ func (s *depthScanner) quoted() {
 		switch c := s.data[s.i]; {
 		case c == '\\' && q == '"':
 			s.i++
-			if s.i < len(s.data) && s.data[s.i] == '\n' {
-				s.newline(s.i + 1)
+			if s.i < len(s.data) && s.isBreak(s.i) {
+				s.lineBreak()
 			}
-		case c == '\n':
-			s.newline(s.i + 1)
+		case s.isBreak(s.i):
+			s.lineBreak()
 		case c == q && q == '\'' && s.i+1 < len(s.data) && s.data[s.i+1] == '\'':
 			s.i++
 		case c == q:
@@ -286,20 +294,49 @@ func (s *depthScanner) skipSpaces() int {
 
 // skipLine moves to the start of the next line.
 func (s *depthScanner) skipLine() {
-	if j := bytes.IndexByte(s.data[s.i:], '\n'); j >= 0 {
-		s.newline(s.i + j + 1)
-		s.i = s.lineStart
-		return
+	for ; s.i < len(s.data); s.i++ {
+		if s.isBreak(s.i) {
+			s.lineBreak()
+			s.i = s.lineStart
+			return
+		}
 	}
-	s.i = len(s.data)
 }
 
-func (s *depthScanner) newline(start int) {
+// lineBreak counts the line break at offset i and moves i to its last
+// byte.
+func (s *depthScanner) lineBreak() {
+	n := lineBreak(s.data, s.i)
 	s.line++
-	s.lineStart = start
+	s.lineStart = s.i + n
+	s.i += n - 1
 }
 
-func (s *depthScanner) isBreak(i int) bool { return s.data[i] == '\n' || s.data[i] == '\r' }
+func (s *depthScanner) isBreak(i int) bool { return lineBreak(s.data, i) > 0 }
+
+// lineBreak returns the length of the line break at data[i], or 0: "\n",
+// "\r\n" and a lone "\r", and NEL, LS and PS, as yaml.v3 counts the lines
+// of its errors and of every value.
+func lineBreak(data []byte, i int) int {
+	switch data[i] {
+	case '\n':
+		return 1
+	case '\r':
+		if i+1 < len(data) && data[i+1] == '\n' {
+			return 2
+		}
+		return 1
+	case 0xC2: // NEL, U+0085
+		if i+1 < len(data) && data[i+1] == 0x85 {
+			return 2
+		}
+	case 0xE2: // LS and PS, U+2028 and U+2029
+		if i+2 < len(data) && data[i+1] == 0x80 && (data[i+2] == 0xA8 || data[i+2] == 0xA9) {
+			return 3
+		}
+	}
+	return 0
+}
 
 func (s *depthScanner) blankAt(i int) bool {
 	return i >= len(s.data) || s.data[i] == ' ' || s.data[i] == '\t' || s.isBreak(i)
@@ -311,14 +348,25 @@ func (s *depthScanner) hasMarker(m string) bool {
 
 func (s *depthScanner) tooDeep(off int) *posError {
 	col := utf8.RuneCount(s.data[s.lineStart:off]) + 1
-	return &posError{Pos{s.line, col}, diag.CodeDepthLimit, fmt.Sprintf("values nest deeper than %d levels (centralConfig.limits.maxDepth)", s.maxDepth)}
+	return &posError{Pos{s.line, col}, diag.CodeDepthLimit, tooDeepMessage(s.maxDepth)}
+}
+
+// tooDeepMessage is the message of every depth-limit error.
+func tooDeepMessage(maxDepth int) string {
+	return fmt.Sprintf("values nest deeper than %d levels (centralConfig.limits.maxDepth)", maxDepth)
 }
 
 // badByte finds the first byte YAML does not allow: invalid UTF-8, or a
-// control character other than tab, line feed and carriage return.
+// control character other than tab, line feed and carriage return. Lines
+// are counted as yaml.v3 counts them (lineBreak).
 func badByte(data []byte) *posError {
 	line, lineStart := 1, 0
 	for i := 0; i < len(data); {
+		if n := lineBreak(data, i); n > 0 {
+			i += n
+			line, lineStart = line+1, i
+			continue
+		}
 		r, size := utf8.DecodeRune(data[i:])
 		var msg string
 		switch {
@@ -329,9 +377,6 @@ func badByte(data []byte) *posError {
 		}
 		if msg != "" {
 			return &posError{Pos{line, utf8.RuneCount(data[lineStart:i]) + 1}, diag.CodeParse, "invalid YAML: " + msg}
-		}
-		if r == '\n' {
-			line, lineStart = line+1, i+1
 		}
 		i += size
 	}

@@ -122,8 +122,12 @@ func notModified(w http.ResponseWriter, g int64) {
 }
 
 // storeDown answers an entity read the store failed: with the last full
-// list rendered (or 304 when the client has it), flagged, if there is
-// one; otherwise with the error.
+// list rendered (or 304 when the client has it), flagged, if there is one
+// and it is at the newest generation this process has seen; otherwise
+// with an error. An older list would take away from a client that
+// applies it (a Backstage restarted during the outage) the entities
+// published since, so that is a 503 store-unavailable and the client
+// keeps what it has.
 func (s *server) storeDown(w http.ResponseWriter, r *http.Request, since int64, what string, err error) {
 	s.full.Lock()
 	last := s.full.cur
@@ -132,8 +136,17 @@ func (s *server) storeDown(w http.ResponseWriter, r *http.Request, since int64, 
 		s.internal(w, r, what, err)
 		return
 	}
-	s.log.Error(what+"; serving the last entity list", "route", r.Pattern, "generation", last.gen, "error", s.redact(err.Error()))
 	w.Header().Set(storeHeader, "unavailable")
+	if newest := s.metrics.newestGeneration(); last.gen < newest {
+		s.log.Error(what+"; the last entity list is older than the newest generation seen, not served", "route", r.Pattern,
+			"generation", last.gen, "newest", newest, "error", s.redact(err.Error()))
+		w.Header().Set("Retry-After", "30")
+		s.error(w, http.StatusServiceUnavailable, "store-unavailable", fmt.Sprintf(
+			"the engine's database cannot be read, and the last entity list this engine has (generation %d) is older than generation %d; "+
+				"it is not served, so that no entity published since is taken away. Try again when the database is back", last.gen, newest))
+		return
+	}
+	s.log.Error(what+"; serving the last entity list", "route", r.Pattern, "generation", last.gen, "error", s.redact(err.Error()))
 	if since == last.gen || etagMatches(r.Header.Get("If-None-Match"), etag(last.gen)) {
 		notModified(w, last.gen)
 		return

@@ -296,6 +296,54 @@ func TestEntitiesWhileTheStoreIsDown(t *testing.T) {
 	}
 }
 
+// TestEntitiesWhileTheStoreIsDownAfterNewerGenerations: a list in memory
+// older than a generation this process has seen (read by a delta, or
+// committed by its syncer) is not served during an outage: 503
+// store-unavailable, flagged, so a client keeps what it has rather than
+// apply a list without the entities published since.
+func TestEntitiesWhileTheStoreIsDownAfterNewerGenerations(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		newer func(*env)
+	}{
+		{"a delta read a newer generation", func(e *env) {
+			e.store.mu.Lock()
+			e.store.generation = 4
+			e.store.mu.Unlock()
+			if res := e.do(t, request{method: "GET", target: "/central-config/entities?since=3"}); res.status != 200 || res.header.Get("ETag") != `"4"` {
+				t.Fatalf("delta: %d %s", res.status, res.body)
+			}
+		}},
+		{"the syncer committed a newer generation", func(e *env) {
+			e.h.(*server).metrics.ObserveRun(store.Run{SourceID: "platform", Outcome: store.Succeeded, Generation: 5,
+				StartedAt: testNow, FinishedAt: testNow})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, seed, nil)
+			if res := e.do(t, request{method: "GET", target: "/central-config/entities"}); res.status != 200 || res.header.Get("ETag") != `"3"` {
+				t.Fatalf("full list: %d %s", res.status, res.body)
+			}
+			tc.newer(e)
+			e.store.mu.Lock()
+			e.store.fail["Generation"] = errStore
+			e.store.mu.Unlock()
+			for _, r := range []request{
+				{method: "GET", target: "/central-config/entities"},
+				{method: "GET", target: "/central-config/entities", header: map[string]string{"If-None-Match": `"3"`}},
+				{method: "GET", target: "/central-config/entities?since=3"},
+			} {
+				res := e.do(t, r)
+				if res.status != 503 || res.errorCode(t) != "store-unavailable" || res.header.Get(storeHeader) != "unavailable" ||
+					res.header.Get("ETag") != "" {
+					t.Errorf("%s %v with the store down and an old list in memory: %d, %s %q, ETag %q: %s", r.target, r.header,
+						res.status, storeHeader, res.header.Get(storeHeader), res.header.Get("ETag"), res.body)
+				}
+			}
+		})
+	}
+}
+
 // TestDeltaBudget: a delta that does not fit in the memory kept for
 // deltas is answered 410, so the client reads the shared full list.
 func TestDeltaBudget(t *testing.T) {

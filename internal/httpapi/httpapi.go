@@ -7,7 +7,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -167,10 +166,9 @@ type server struct {
 	// deltaBytes counts the bytes of deltas rendered and not yet
 	// written (see deltaBudget).
 	deltaBytes atomic.Int64
-	// webhookBufs are the buffers webhook bodies are read into; taking
-	// one is a turn to read, so they bound the memory bodies take.
-	webhookBufs chan *bytes.Buffer
-	deliveries  *deliveries
+	// webhookBudget is the memory webhook bodies are read into.
+	webhookBudget *byteBudget
+	deliveries    *deliveries
 }
 
 // access says who may call a route.
@@ -212,12 +210,9 @@ func New(opts Options) http.Handler {
 		metrics: opts.Metrics,
 		mux:     http.NewServeMux(),
 
-		reads:       make(chan struct{}, maxEntityReads),
-		webhookBufs: make(chan *bytes.Buffer, maxWebhookReads),
-		deliveries:  newDeliveries(maxDeliveries, deliveryTTL),
-	}
-	for range maxWebhookReads {
-		s.webhookBufs <- new(bytes.Buffer)
+		reads:         make(chan struct{}, maxEntityReads),
+		webhookBudget: newByteBudget(webhookBudget),
+		deliveries:    newDeliveries(maxDeliveries, deliveryTTL),
 	}
 	s.tokenHash = sha256.Sum256([]byte(opts.Token))
 	if opts.Drift != nil && opts.Topology != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,12 @@ type Metrics struct {
 	// Kafka discovery, per configured cluster.
 	discoverySuccess *prometheus.GaugeVec
 	discoveryErrors  *prometheus.CounterVec
+
+	// newest is the highest generation this process has seen: read from
+	// the store (entity and ack requests, scrapes) or committed by its
+	// syncer. During a store outage the entity list in memory is served
+	// only when it is at this generation.
+	newest atomic.Int64
 }
 
 // fileErrorsMu makes a source's reset-and-set of file error gauges atomic,
@@ -139,6 +146,7 @@ func (m *Metrics) ObserveRun(r store.Run) {
 	}
 	if r.Generation > 0 {
 		m.generation.Set(float64(r.Generation))
+		m.sawGeneration(r.Generation)
 	}
 	// An unchanged run, or one that failed before mapping (fetch error),
 	// says nothing new about the files: keep the last mapped state.
@@ -213,7 +221,23 @@ func (c *driftCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (m *Metrics) setGeneration(g int64) { m.generation.Set(float64(g)) }
+func (m *Metrics) setGeneration(g int64) {
+	m.generation.Set(float64(g))
+	m.sawGeneration(g)
+}
+
+// sawGeneration raises newest to g.
+func (m *Metrics) sawGeneration(g int64) {
+	for {
+		cur := m.newest.Load()
+		if g <= cur || m.newest.CompareAndSwap(cur, g) {
+			return
+		}
+	}
+}
+
+// newestGeneration is the highest generation this process has seen.
+func (m *Metrics) newestGeneration() int64 { return m.newest.Load() }
 
 // refresh sets the gauges whose truth is the configuration and the
 // shared database: each source's interval, last success and consecutive

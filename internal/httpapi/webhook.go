@@ -1,7 +1,8 @@
 package httpapi
 
 import (
-	"bytes"
+	"cmp"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,16 +38,22 @@ type webhookResult struct {
 	Replay bool `json:"replay,omitempty"`
 }
 
-// Webhook limits: how many bodies are read at once (so memory stays
-// below maxWebhookReads × maxWebhookBody whatever arrives), and how many
-// deliveries are remembered, for how long, to recognise replays.
+// Webhook limits. Bodies are read into memory taken from a budget of
+// webhookBudget bytes (the declared Content-Length, or maxWebhookBody
+// when unknown), so memory stays bounded whatever arrives. A body must
+// arrive at webhookRate after webhookGrace, or it is cut off: a client
+// that trickles holds its share of the budget for seconds, and holding
+// it longer costs real bandwidth. Deliveries are remembered (at most
+// maxDeliveries, for deliveryTTL) to recognise replays.
 const (
-	maxWebhookReads = 4
-	maxDeliveries   = 10_000
-	deliveryTTL     = time.Hour
+	webhookBudget = 64 << 20
+	webhookGrace  = 5 * time.Second
+	webhookRate   = 512 << 10 // bytes per second
+	maxDeliveries = 10_000
+	deliveryTTL   = time.Hour
 )
 
-// webhookWait is how long a delivery waits for its turn to be read; a
+// webhookWait is how long a delivery waits for room in the budget; a
 // variable for the tests.
 var webhookWait = 10 * time.Second
 
@@ -52,10 +61,11 @@ var webhookWait = 10 * time.Second
 // track the pushed branch. Nothing in the payload is trusted before its
 // signature is checked, and a request that cannot be signed (no secret,
 // no or malformed signature, too large) is refused before its body is
-// read. Bodies are read maxWebhookReads at a time. A delivery whose body
-// was received before (its signature is remembered for deliveryTTL) is a
-// replay and starts no run.
+// read. Bodies are read within the webhook budget, at a minimum rate
+// (see webhookBudget). A delivery whose body was received before (its
+// signature is remembered for deliveryTTL) is a replay and starts no run.
 func (s *server) githubWebhook(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	if s.opts.WebhookSecret == "" {
 		s.error(w, http.StatusForbidden, "webhooks-disabled", "GitHub webhooks are disabled: webhooks.github.secret must be set")
 		return
@@ -74,15 +84,8 @@ func (s *server) githubWebhook(w http.ResponseWriter, r *http.Request) {
 		s.error(w, http.StatusRequestEntityTooLarge, "payload-too-large", "the webhook payload is larger than 25 MiB")
 		return
 	}
-	buf, ok := s.webhookTurn(w, r)
-	if !ok {
-		return
-	}
-	defer func() {
-		buf.Reset()
-		s.webhookBufs <- buf
-	}()
-	body, mac, ok := s.readWebhook(w, r, buf)
+	body, mac, release, ok := s.readWebhook(w, r, arrived)
+	defer release()
 	if !ok {
 		return
 	}
@@ -161,45 +164,174 @@ func (s *server) githubWebhook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, result)
 }
 
-// webhookTurn waits for one of the maxWebhookReads buffers webhook
-// bodies are read into (503 after webhookWait); the caller puts it back,
-// reset. Reusing them keeps the memory of webhook bodies at most
-// maxWebhookReads × maxWebhookBody, without garbage to collect. ok is
-// false after an error response.
-func (s *server) webhookTurn(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, bool) {
-	wait := time.NewTimer(webhookWait)
-	defer wait.Stop()
-	select {
-	case buf := <-s.webhookBufs:
-		return buf, true
-	case <-wait.C:
-		w.Header().Set("Retry-After", "10")
-		s.error(w, http.StatusServiceUnavailable, "webhook-busy", fmt.Sprintf(
-			"%d webhook payloads are being read; this one waited %s", maxWebhookReads, webhookWait))
-		return nil, false
-	case <-r.Context().Done():
-		return nil, false
+// readWebhook reads a webhook body, at most maxWebhookBody, hashing it
+// with the secret as it arrives. It first takes the body's declared
+// length (maxWebhookBody when unknown) from the webhook budget, waiting
+// up to webhookWait (then 503 webhook-busy), and reads into a buffer of
+// that size. The body must keep up with webhookRate after webhookGrace,
+// and arrive within the server's read timeout of arrived; a slower client
+// is cut off. release gives the memory back once body is no longer used;
+// ok is false after an error response.
+func (s *server) readWebhook(w http.ResponseWriter, r *http.Request, arrived time.Time) (body, mac []byte, release func(), ok bool) {
+	limit := int64(maxWebhookBody)
+	if r.ContentLength >= 0 {
+		limit = r.ContentLength // at most maxWebhookBody, checked before
 	}
+	release = func() {}
+	wait, cancel := context.WithTimeout(r.Context(), webhookWait)
+	err := s.webhookBudget.acquire(wait, limit)
+	cancel()
+	if err != nil {
+		if r.Context().Err() == nil {
+			w.Header().Set("Retry-After", "10")
+			s.error(w, http.StatusServiceUnavailable, "webhook-busy", fmt.Sprintf(
+				"webhook payloads being read hold the %d MiB the engine reads at once; this one waited %s",
+				webhookBudget>>20, webhookWait))
+		}
+		return nil, nil, release, false
+	}
+	release = func() { s.webhookBudget.release(limit) }
+
+	// The deadline of each read: the bytes so far must have arrived at
+	// webhookRate after webhookGrace, and all of them within the server's
+	// read timeout.
+	start := time.Now()
+	end := time.Time{}
+	if srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server); srv != nil && srv.ReadTimeout > 0 {
+		end = arrived.Add(srv.ReadTimeout)
+	}
+	rc := http.NewResponseController(w)
+	deadline := func(received int) time.Time {
+		d := start.Add(webhookGrace + time.Duration(int64(received)*int64(time.Second)/webhookRate))
+		if !end.IsZero() && d.After(end) {
+			d = end
+		}
+		return d
+	}
+
+	h := hmac.New(sha256.New, []byte(s.opts.WebhookSecret))
+	// A body of known length is read into a buffer of that size; one of
+	// unknown length into one that doubles up to the limit.
+	size := limit
+	if r.ContentLength < 0 {
+		size = 64 << 10
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			if int64(cap(buf)) < limit {
+				buf = append(make([]byte, 0, min(2*int64(cap(buf)), limit)), buf...)
+			} else {
+				// Full: only the end of the body may come now.
+				var one [1]byte
+				_ = rc.SetReadDeadline(deadline(len(buf)))
+				n, err := r.Body.Read(one[:])
+				if n > 0 {
+					s.error(w, http.StatusRequestEntityTooLarge, "payload-too-large", "the webhook payload is larger than 25 MiB")
+					return nil, nil, release, false
+				}
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					s.webhookReadFailed(w, r, len(buf), err)
+					return nil, nil, release, false
+				}
+				continue
+			}
+		}
+		_ = rc.SetReadDeadline(deadline(len(buf)))
+		n, err := r.Body.Read(buf[len(buf):cap(buf)])
+		h.Write(buf[len(buf) : len(buf)+n])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			s.webhookReadFailed(w, r, len(buf), err)
+			return nil, nil, release, false
+		}
+	}
+	// Read: from now on a passing deadline would cancel the request.
+	_ = rc.SetReadDeadline(time.Time{})
+	return buf, h.Sum(nil), release, true
 }
 
-// readWebhook reads a webhook body, at most maxWebhookBody, into buf,
-// hashing it with the secret as it arrives. ok is false after an error
-// response.
-func (s *server) readWebhook(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (body, mac []byte, ok bool) {
-	h := hmac.New(sha256.New, []byte(s.opts.WebhookSecret))
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+// webhookReadFailed answers a webhook body that could not be read: cut
+// off for arriving too slowly, or broken.
+func (s *server) webhookReadFailed(w http.ResponseWriter, r *http.Request, received int, err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.log.Warn("github webhook: payload too slow, cut off", "remote", r.RemoteAddr, "bytes", received,
+			"declared", r.ContentLength)
+		s.error(w, http.StatusBadRequest, "bad-request", fmt.Sprintf(
+			"the webhook payload arrived too slowly (%d bytes); it must arrive at %d KiB/s after the first %s",
+			received, webhookRate>>10, webhookGrace))
+		return
 	}
-	if _, err := io.Copy(io.MultiWriter(buf, h), http.MaxBytesReader(w, r.Body, maxWebhookBody)); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			s.error(w, http.StatusRequestEntityTooLarge, "payload-too-large", "the webhook payload is larger than 25 MiB")
-			return nil, nil, false
+	s.error(w, http.StatusBadRequest, "bad-request", "cannot read the webhook payload")
+}
+
+// byteBudget hands out bytes of memory. A request that does not fit
+// waits; on each release the smallest waiters that fit go first, so a
+// small delivery is never queued behind large ones that wait for room.
+type byteBudget struct {
+	mu      sync.Mutex
+	free    int64
+	waiters []*budgetWaiter
+}
+
+type budgetWaiter struct {
+	n     int64
+	ready chan struct{}
+}
+
+func newByteBudget(n int64) *byteBudget { return &byteBudget{free: n} }
+
+// acquire takes n bytes, waiting until they are free or ctx is done.
+func (b *byteBudget) acquire(ctx context.Context, n int64) error {
+	b.mu.Lock()
+	if n <= b.free {
+		b.free -= n
+		b.mu.Unlock()
+		return nil
+	}
+	wt := &budgetWaiter{n: n, ready: make(chan struct{})}
+	b.waiters = append(b.waiters, wt)
+	b.mu.Unlock()
+	select {
+	case <-wt.ready:
+		return nil
+	case <-ctx.Done():
+	}
+	b.mu.Lock()
+	if i := slices.Index(b.waiters, wt); i >= 0 {
+		b.waiters = slices.Delete(b.waiters, i, i+1)
+		b.mu.Unlock()
+		return ctx.Err()
+	}
+	b.mu.Unlock()
+	b.release(n) // granted meanwhile
+	return ctx.Err()
+}
+
+// release gives n bytes back and wakes the waiters that now fit,
+// smallest first.
+func (b *byteBudget) release(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.free += n
+	slices.SortStableFunc(b.waiters, func(x, y *budgetWaiter) int { return cmp.Compare(x.n, y.n) })
+	kept := b.waiters[:0]
+	for _, wt := range b.waiters {
+		if wt.n <= b.free {
+			b.free -= wt.n
+			close(wt.ready)
+			continue
 		}
-		s.error(w, http.StatusBadRequest, "bad-request", "cannot read the webhook payload")
-		return nil, nil, false
+		kept = append(kept, wt)
 	}
-	return buf.Bytes(), h.Sum(nil), true
+	clear(b.waiters[len(kept):])
+	b.waiters = kept
 }
 
 // parseSignature reads "sha256=" + hex(HMAC-SHA256(secret, body)).

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http/httptest"
@@ -288,19 +289,97 @@ func TestGitHubWebhookRefusesBeforeReading(t *testing.T) {
 	}
 }
 
-// TestGitHubWebhookBusy: with every read turn taken, a delivery waits
-// webhookWait and is refused with 503.
+// TestGitHubWebhookBusy: with the whole webhook budget taken, a delivery
+// waits webhookWait and is refused with 503.
 func TestGitHubWebhookBusy(t *testing.T) {
 	defer func(d time.Duration) { webhookWait = d }(webhookWait)
 	webhookWait = 50 * time.Millisecond
 	e := newEnv(t, nil, nil)
 	s := e.h.(*server)
-	for range maxWebhookReads {
-		<-s.webhookBufs
+	if err := s.webhookBudget.acquire(context.Background(), webhookBudget); err != nil {
+		t.Fatal(err)
 	}
 	res := e.do(t, delivery("push", pushPayload(t, nil), testSecret))
 	if res.status != 503 || res.errorCode(t) != "webhook-busy" || res.header.Get("Retry-After") == "" {
 		t.Errorf("busy: %d %s %v", res.status, res.body, res.header)
 	}
 	nothingTriggered(t, e, res)
+	s.webhookBudget.release(webhookBudget)
+	if res := e.do(t, delivery("push", pushPayload(t, nil), testSecret)); res.status != 202 {
+		t.Errorf("after the budget is back: %d %s", res.status, res.body)
+	}
+	if s.webhookBudget.free != webhookBudget {
+		t.Errorf("%d bytes of the budget not given back", webhookBudget-s.webhookBudget.free)
+	}
+}
+
+// TestWebhookBudgetServesSmallRequestsFirst: a small request takes free
+// room even while larger ones wait for it, and waiters that give up
+// leave the budget whole.
+func TestWebhookBudgetServesSmallRequestsFirst(t *testing.T) {
+	b := newByteBudget(100)
+	ctx := context.Background()
+	if err := b.acquire(ctx, 60); err != nil {
+		t.Fatal(err)
+	}
+	bigGot := make(chan error, 1)
+	go func() { bigGot <- b.acquire(ctx, 50) }()
+	for {
+		b.mu.Lock()
+		n := len(b.waiters)
+		b.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel()
+	if err := b.acquire(short, 30); err != nil {
+		t.Fatalf("a small request waits behind a large one: %v", err)
+	}
+	gone, cancelGone := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancelGone()
+	if err := b.acquire(gone, 20); err == nil {
+		t.Fatal("acquired more than the budget")
+	}
+	b.release(30)
+	b.release(60)
+	if err := <-bigGot; err != nil {
+		t.Fatal(err)
+	}
+	b.release(50)
+	if b.free != 100 || len(b.waiters) != 0 {
+		t.Errorf("free %d, %d waiters, want 100 and 0", b.free, len(b.waiters))
+	}
+}
+
+// TestGitHubWebhookUnknownLength: a body without Content-Length (chunked)
+// is read up to 25 MiB and holds no budget afterwards.
+func TestGitHubWebhookUnknownLength(t *testing.T) {
+	push := pushPayload(t, nil)
+	big := append([]byte(`{"ref":"refs/heads/main","pad":"`), bytes.Repeat([]byte("x"), 25<<20)...)
+	for _, tc := range []struct {
+		name   string
+		body   []byte
+		status int
+	}{
+		{"a push", push, 202},
+		{"over 25 MiB", big, 413},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil, nil)
+			req := delivery("push", tc.body, testSecret).build()
+			req.Body = io.NopCloser(bytes.NewReader(tc.body))
+			req.ContentLength = -1
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Errorf("status %d, want %d: %.200s", rec.Code, tc.status, rec.Body.Bytes())
+			}
+			if free := e.h.(*server).webhookBudget.free; free != webhookBudget {
+				t.Errorf("%d bytes of the budget not given back", webhookBudget-free)
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"encoding/json"
 	"runtime"
 	"strconv"
 	"strings"
@@ -160,5 +161,135 @@ func TestPlaceholdersCountTowardsTheEntityAndFileLimits(t *testing.T) {
 			}
 			wantOnly(t, Map(snapshot(files), Options{Limits: tt.lim}), "a.yaml", tt.line, tt.column, tt.code, tt.fragments...)
 		})
+	}
+}
+
+// docs returns a file of n native Components, c<from>..., separated by
+// "---": the extra spec line of the i-th is at line 9+10*i.
+func docs(from, n int, extra string) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString("---\n")
+		}
+		b.WriteString(component("c"+strconv.Itoa(from+i), extra))
+	}
+	return b.String()
+}
+
+// TestPlaceholderTargetIsDecodedOncePerMap maps files of many entities
+// that all read the same $yaml target, too large for any of them: each
+// placeholder once decoded the target again (a failed one takes no room,
+// so nothing stopped the next), and a 16 KB file of 100 of them with a
+// 3.9 MB target took 17 s to validate; a 1 MB file passed the run's
+// timeout. Mapping them must cost about one decode of the target, spread
+// over files mapped by several workers, and each placeholder must still
+// get its error at its line.
+func TestPlaceholderTargetIsDecodedOncePerMap(t *testing.T) {
+	big := "items:\n" + strings.Repeat("  - a list item of the target, long enough to count\n", 6000)
+	lim := document.Limits{MaxEntityBytes: 64 << 10}
+	const files, perFile = 4, 25
+	cost := func(files, perFile int) (uint64, *Result) {
+		m := map[string]string{"big.yaml": big, "teams/payments.yaml": team}
+		for f := range files {
+			m["c"+strconv.Itoa(f)+".yaml"] = docs(f*perFile, perFile, "  big: {$yaml: big.yaml}\n")
+		}
+		snap := snapshot(m)
+		var res *Result
+		bytes := allocated(func() { res = Map(snap, Options{Compact: true, Workers: 2, Limits: lim}) })
+		return bytes, res
+	}
+	one, _ := cost(1, 1)
+	many, res := cost(files, perFile)
+	for f := range files {
+		file := "c" + strconv.Itoa(f) + ".yaml"
+		var got []diag.Diagnostic
+		for _, d := range res.Diagnostics {
+			if d.File == file {
+				got = append(got, d)
+			}
+		}
+		if len(got) != perFile {
+			t.Fatalf("%s: %d diagnostics, want one per entity (%d): %v", file, len(got), perFile, got)
+		}
+		for i, d := range got {
+			if d.Code != diag.CodeTooLarge || d.Line != 9+10*i || d.Column != 16 || !strings.Contains(d.Message, `$yaml "big.yaml"`) || !strings.Contains(d.Message, "limits.maxEntityBytes") {
+				t.Fatalf("%s, entity %d: got %v, want too-large at %d:16 naming the placeholder", file, i, d, 9+10*i)
+			}
+		}
+	}
+	if byName(res)["group:default/payments"] == nil {
+		t.Fatalf("the good file was not mapped: %v", res.Diagnostics)
+	}
+	t.Logf("one entity: %d KB; %d entities: %d KB", one>>10, files*perFile, many>>10)
+	if many > 3*one {
+		t.Fatalf("%d entities reading one target allocated %d KB, one entity %d KB: the target is decoded again for each", files*perFile, many>>10, one>>10)
+	}
+
+	// A target that fits, in a long file (comments): the placeholders
+	// take no room, and each once decoded the whole file again.
+	big = strings.Repeat("# a comment of the target, long enough to count\n", 6000) + "a: b\n"
+	one, _ = cost(1, 1)
+	many, res = cost(files, perFile)
+	if len(res.Diagnostics) != 0 || len(res.Entities()) != 2+files*perFile {
+		t.Fatalf("%d entities, diagnostics %v", len(res.Entities()), res.Diagnostics)
+	}
+	t.Logf("one entity: %d KB; %d entities: %d KB", one>>10, files*perFile, many>>10)
+	if many > 3*one {
+		t.Fatalf("%d entities reading one target that fits allocated %d KB, one entity %d KB: the target is decoded again for each", files*perFile, many>>10, one>>10)
+	}
+}
+
+// TestPlaceholderTargetsAreNotSharedBetweenEntities checks that entities
+// reading the same target get values of their own, and the same values
+// however often it is read: the engine writes into an entity (its
+// annotations) after placeholders are resolved.
+func TestPlaceholderTargetsAreNotSharedBetweenEntities(t *testing.T) {
+	target := "a: 1\nb: 2.5\nc: 2.0\nd: [true, null, '<é&>', {e: 12345678901234567890}]\n# a comment long enough for the value to be kept as JSON\n"
+	want, d := document.Decode("t.yaml", []byte(target), document.Limits{})
+	if d != nil {
+		t.Fatal(d)
+	}
+	extra := "  t: {$yaml: t.yaml}\n"
+	ann := "metadata:\n  annotations: {$yaml: ann.yaml}\n"
+	files := map[string]string{"ann.yaml": "example.com/team: payments\n", "t.yaml": target, "teams/payments.yaml": team}
+	for _, f := range []string{"a", "b", "c"} {
+		files[f+".yaml"] = strings.Replace(docs(0, 1, extra), "metadata:\n", ann, 1) + "---\n" +
+			strings.Replace(component(f+"2", extra), "metadata:\n", ann, 1)
+		files[f+".yaml"] = strings.Replace(files[f+".yaml"], "name: c0", "name: "+f+"1", 1)
+	}
+	res := Map(snapshot(files), Options{Workers: 3})
+	got := byName(res)
+	for _, f := range []string{"a", "b", "c"} {
+		for _, name := range []string{f + "1", f + "2"} {
+			e := got["component:default/"+name]
+			if e == nil {
+				t.Fatalf("%s not mapped: %v", name, res.Diagnostics)
+			}
+			a := e.Object["metadata"].(map[string]any)["annotations"].(map[string]any)
+			if a["example.com/team"] != "payments" || a[AnnotationFile] != f+".yaml" {
+				t.Fatalf("%s: annotations %v, want its own file %s.yaml", name, a, f)
+			}
+			// The same as JSON: a float 2.0 may come back as the
+			// integer 2, which JSON (and Backstage) cannot tell apart.
+			got, _ := json.Marshal(e.Object["spec"].(map[string]any)["t"])
+			if wantJSON, _ := json.Marshal(want[0].Root.Value()); string(got) != string(wantJSON) {
+				t.Fatalf("%s: t = %s, want %s", name, got, wantJSON)
+			}
+		}
+	}
+}
+
+// TestDecodedSizeOfATargetCounts checks that the room a $json or $yaml
+// target takes is its size as JSON, not its size on disk: an indented
+// JSON file larger than the room, and a commented YAML file, fit when
+// what they hold does.
+func TestDecodedSizeOfATargetCounts(t *testing.T) {
+	indented := "{\n" + strings.Repeat(" ", 3000) + `"a": "b"` + "\n}\n"
+	commented := strings.Repeat("# a comment\n", 300) + "a: b\n"
+	files := map[string]string{"a.yaml": component("a", "  j: {$json: t.json}\n  y: {$yaml: t.yaml}\n"), "t.json": indented, "t.yaml": commented, "teams/payments.yaml": team}
+	res := Map(snapshot(files), Options{Limits: document.Limits{MaxEntityBytes: 1500, MaxExpandedBytes: 1500}})
+	if byName(res)["component:default/a"] == nil {
+		t.Fatalf("targets of 3 KB that hold a few bytes: %v", res.Diagnostics)
 	}
 }

@@ -205,7 +205,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 		unread[p.Path] = p
 	}
 	opts.Limits = opts.Limits.WithDefaults()
-	m := &mapper{opts: opts, snap: snap, files: files, unread: unread}
+	m := &mapper{opts: opts, snap: snap, files: files, unread: unread, targets: newTargetCache()}
 
 	var configFiles []source.File
 	for _, f := range snap.Files {
@@ -390,6 +390,8 @@ type mapper struct {
 	// unread holds the files the source did not read, and why.
 	unread map[string]source.FileProblem
 	hashes map[string]uint64
+	// targets holds the placeholder targets read in this Map call.
+	targets *targetCache
 }
 
 // hashSeed seeds the content hashes that decide reuse; they live only in
@@ -500,7 +502,7 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 		if size > limit {
 			return tooLarge(size)
 		}
-		r := &resolver{file: file, files: m.files, unread: m.unread, limits: m.opts.Limits, entityRoom: limit - size, fileRoom: c.placeholderRoom,
+		r := &resolver{file: file, files: m.files, unread: m.unread, limits: m.opts.Limits, targets: m.targets, entityRoom: limit - size, fileRoom: c.placeholderRoom,
 			read: func(p string) {
 				if *deps == nil {
 					*deps = map[string]uint64{}

@@ -325,6 +325,11 @@ func FuzzMap(f *testing.F) {
 	f.Add(component("a", "  big: &a "+strings.Repeat("x", 5000)+"\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"))
 	f.Add(component("a", "  x: "+strings.Repeat("[", 10_000)+strings.Repeat("]", 10_000)+"\n"))
 	f.Add(component("a", "  x: caf\xe9\n  y: \x00\n"))
+	// Many entities reading the same targets (each once decoded them
+	// again), with line breaks other than "\n".
+	f.Add(docs(0, 50, "  y: {$yaml: f.yaml}\n  j: {$json: g.json}\n"))
+	f.Add("a: {$yaml: g.json}\n" + docs(0, 20, "  y: {$yaml: g.json}\n  t: {$text: f.yaml}\n"))
+	f.Add(strings.ReplaceAll(docs(0, 3, "  x: [[[[[[[{$yaml: f.yaml}]]]]]]]\n"), "\n", "\r"))
 	f.Fuzz(func(t *testing.T, doc string) {
 		res := Map(snapshot(map[string]string{"f.yaml": doc, "g.json": doc}), Options{Limits: limitsForFuzz})
 		for _, d := range res.Diagnostics {

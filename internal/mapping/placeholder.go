@@ -2,12 +2,15 @@ package mapping
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/document"
@@ -45,6 +48,8 @@ type resolver struct {
 	files  map[string][]byte
 	unread map[string]source.FileProblem
 	limits document.Limits
+	// targets holds the targets read by the placeholders of every file.
+	targets *targetCache
 	// entityRoom is how many bytes of JSON the entity may still grow by;
 	// fileRoom, shared by the entities of a file, how many its
 	// placeholders may still add.
@@ -170,33 +175,26 @@ func (r *resolver) resolve(kind, target string, placeholderSize int) (any, error
 		return nil, tooLargeError{fmt.Sprintf("$%s %q: %s is %d bytes, more than the limit of %d (centralConfig.limits.maxFileBytes)",
 			kind, target, p, len(content), r.limits.MaxFileBytes)}
 	}
-	var val any
-	switch kind {
-	case "text":
-		// Its JSON is at least as long as the text: check before copying.
+	// A text's JSON is at least as long as the text: refused before it is
+	// measured. A JSON or YAML file may shrink when decoded (indentation,
+	// comments), so its size on disk says nothing; its decoded size is
+	// known after the first decode.
+	if kind == "text" {
 		if err := r.fits(kind, target, len(content)-placeholderSize); err != nil {
 			return nil, err
 		}
-		val = string(content)
-	case "json":
-		doc, d := document.DecodeJSON(p, content, r.limits)
-		if d != nil {
-			return nil, fmt.Errorf("$json %q: %s", target, d.String())
-		}
-		val = doc.Root.Value()
-	case "yaml":
-		docs, d := document.Decode(p, content, r.limits)
-		if d != nil {
-			return nil, fmt.Errorf("$yaml %q: %s", target, d.String())
-		}
-		if len(docs) != 1 {
-			return nil, fmt.Errorf("$yaml %q: %s must hold exactly one YAML document, it holds %d", target, p, len(docs))
-		}
-		val = docs[0].Root.Value()
 	}
-	n := jsonSize(val) - placeholderSize
+	t, fresh := r.targets.load(kind, p, content, r.limits)
+	if t.msg != "" {
+		return nil, fmt.Errorf("$%s %q: %s", kind, target, t.msg)
+	}
+	n := t.size - placeholderSize
 	if err := r.fits(kind, target, n); err != nil {
 		return nil, err
+	}
+	val := fresh
+	if val == nil {
+		val = t.value(kind, p, content, r.limits)
 	}
 	r.entityRoom -= n
 	*r.fileRoom -= n
@@ -214,4 +212,111 @@ func (r *resolver) fits(kind, target string, n int) error {
 			kind, target, r.limits.MaxExpandedBytes)}
 	}
 	return nil
+}
+
+// targetCache holds the placeholder targets of one Map call, each read
+// once whatever the number of placeholders, entities and files that read
+// it: a file of thousands of entities with the same $yaml target once
+// decoded it thousands of times, failed placeholders included (they take no
+// room, so nothing stopped the next one). Files are mapped on several
+// workers: the first to need a target reads it, the others wait for it.
+//
+// It keeps, for every target, its size as JSON or why it cannot be read,
+// so that a placeholder that cannot fit is refused without a decode. Each
+// placeholder that fits gets a value of its own (the engine writes into
+// entities, annotations for one), built from the value's JSON, which the
+// cache keeps from the target's second use on when it is no larger than
+// the target's file: what it holds is bounded by the targets' sizes. (The
+// value is the same as JSON; a float 2.0 may come back as the integer 2,
+// which JSON and Backstage do not tell apart.) A value larger than its
+// file (aliases) is decoded from the file again: either way a value costs
+// about its size, which is the room it takes. Decoded trees are not kept:
+// they take tens of times the room of their JSON.
+type targetCache struct {
+	mu      sync.Mutex
+	entries map[targetKey]*target
+}
+
+type targetKey struct{ kind, path string }
+
+// target is one target, read once.
+type target struct {
+	once sync.Once
+	// size is the length of the value as JSON; msg, when not empty, why
+	// the target cannot be read (after `$kind "target": `).
+	size int
+	msg  string
+	// keep makes json, the value as JSON, from the second use on.
+	keep sync.Once
+	json []byte
+}
+
+func newTargetCache() *targetCache {
+	return &targetCache{entries: map[targetKey]*target{}}
+}
+
+// load returns the target of kind at path p, reading it if it is the
+// first to need it; fresh is then its value, built for this placeholder.
+func (c *targetCache) load(kind, p string, content []byte, limits document.Limits) (t *target, fresh any) {
+	c.mu.Lock()
+	t = c.entries[targetKey{kind, p}]
+	if t == nil {
+		t = &target{}
+		c.entries[targetKey{kind, p}] = t
+	}
+	c.mu.Unlock()
+	t.once.Do(func() {
+		fresh, t.msg = decodeTarget(kind, p, content, limits)
+		if t.msg == "" {
+			t.size = jsonSize(fresh)
+		}
+	})
+	return t, fresh
+}
+
+// value returns a new value of a target that was read without error.
+func (t *target) value(kind, p string, content []byte, limits document.Limits) any {
+	if kind == "text" || t.size > len(content) {
+		v, _ := decodeTarget(kind, p, content, limits)
+		return v
+	}
+	var fresh any
+	t.keep.Do(func() {
+		fresh, _ = decodeTarget(kind, p, content, limits)
+		t.json, _ = json.Marshal(fresh)
+	})
+	if fresh != nil {
+		return fresh
+	}
+	// The value was read once, within the limits: only its size bounds
+	// it now.
+	doc, d := document.DecodeJSON(p, t.json, document.Limits{MaxFileBytes: len(t.json), MaxNodes: math.MaxInt, MaxDepth: limits.MaxDepth})
+	if d != nil {
+		// Not reached: t.json is what encoding/json wrote.
+		v, _ := decodeTarget(kind, p, content, limits)
+		return v
+	}
+	return doc.Root.Value()
+}
+
+// decodeTarget reads a target: its value, or why it cannot be read.
+func decodeTarget(kind, p string, content []byte, limits document.Limits) (any, string) {
+	switch kind {
+	case "json":
+		doc, d := document.DecodeJSON(p, content, limits)
+		if d != nil {
+			return nil, d.String()
+		}
+		return doc.Root.Value(), ""
+	case "yaml":
+		docs, d := document.Decode(p, content, limits)
+		if d != nil {
+			return nil, d.String()
+		}
+		if len(docs) != 1 {
+			return nil, fmt.Sprintf("%s must hold exactly one YAML document, it holds %d", p, len(docs))
+		}
+		return docs[0].Root.Value(), ""
+	}
+	return string(content), ""
 }

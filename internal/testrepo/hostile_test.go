@@ -11,15 +11,17 @@ import (
 // shapes that made them hostile.
 func TestHostileCasesWriteTheIssuesFiles(t *testing.T) {
 	sizes := map[string]int64{
-		"hostile/deep-lists.yaml":     int64(len("x: \n") + 2*DeepNesting),
-		"hostile/deep-maps.yaml":      int64(len("x: 1\n") + 5*DeepMapNesting),
-		"native/hostile-text/big.txt": TextTargetBytes,
-		"assets/big.bin":              BlobBytes,
-		"services/big.yaml":           BigYAMLBytes,
+		"hostile/deep-lists.yaml":               int64(len("x: \n") + 2*DeepNesting),
+		"hostile/deep-maps.yaml":                int64(len("x: 1\n") + 5*DeepMapNesting),
+		"native/hostile-text/big.txt":           TextTargetBytes,
+		"assets/big.bin":                        BlobBytes,
+		"services/big.yaml":                     BigYAMLBytes,
+		"native/hostile-yaml/big.yaml":          YAMLTargetBytes,
+		"native/hostile-yaml/catalog-info.yaml": int64(yamlCopiesBytes),
 	}
 	dir := t.TempDir()
 	names := map[string]bool{}
-	for _, c := range HostileCases() {
+	for _, c := range AllHostileCases() {
 		if names[c.Name] {
 			t.Errorf("two cases named %s", c.Name)
 		}
@@ -60,6 +62,18 @@ func TestHostileCasesWriteTheIssuesFiles(t *testing.T) {
 	text := read("native/hostile-text/catalog-info.yaml")
 	if strings.Count(text, "{$text: ./big.txt}") != TextCopies || len(text) > 3000 {
 		t.Errorf("text-copies: %d bytes, %d placeholders", len(text), strings.Count(text, "$text"))
+	}
+	copies := read("native/hostile-yaml/catalog-info.yaml")
+	if strings.Count(copies, "{ $yaml: ./big.yaml }") != YAMLCopies || strings.Count(copies, "\n---\n") != YAMLCopies-1 {
+		t.Errorf("yaml-copies: %d placeholders, %d documents", strings.Count(copies, "$yaml"), strings.Count(copies, "---")+1)
+	}
+	if big := read("native/hostile-yaml/big.yaml"); !strings.HasPrefix(big, "items:\n  - The quick") {
+		t.Errorf("yaml-copies: big.yaml starts %q", big[:40])
+	}
+	for _, c := range HostileCases() {
+		if c.Name == "yaml-copies" {
+			t.Errorf("yaml-copies is in the benchmark's cases: it has no committed results")
+		}
 	}
 	c, _ := HostileCaseNamed("deep-maps")
 	if v := c.Victim("v"); v.Path != c.Path || !strings.Contains(string(v.Content), "name: v\n") {

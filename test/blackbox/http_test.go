@@ -164,6 +164,94 @@ func TestWebhookBodiesDoNotExhaustMemory(t *testing.T) {
 	}
 }
 
+// forgedSlowWebhook opens a connection that sends a webhook request with
+// a well-formed but forged signature, announcing length bytes, and then
+// one byte of the body.
+func forgedSlowWebhook(t *testing.T, e *enginetest.Engine, length int) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-Hub-Signature-256: sha256=%s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{",
+		webhook, strings.Repeat("ab", 32), length)
+	return c
+}
+
+// Forged signatures that trickle their body do not block real
+// deliveries: with 40 of them in flight (small and 20 MB announced), a
+// correctly signed push is answered 202 at once and starts a run, and
+// the forged requests are cut off within seconds.
+func TestForgedSlowWebhooksDoNotBlockRealDeliveries(t *testing.T) {
+	e := enginetest.Start(t, enginetest.Options{Config: `centralConfig:
+  sources:
+    - id: central
+      git: {url: "http://127.0.0.1:1/acme/platform-config.git"}
+      schedule: {frequency: {hours: 1}, initialDelay: {hours: 1}}
+  database: {connection: "{{dir}}/engine.db"}
+  cacheDir: "{{dir}}/cache"
+  webhooks: {github: {secret: ` + testSecret + `}}
+`})
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	for i := range 40 {
+		length := 1000
+		if i%2 == 1 {
+			length = 20_000_000
+		}
+		conns = append(conns, forgedSlowWebhook(t, e, length))
+	}
+	time.Sleep(500 * time.Millisecond)
+
+	body := []byte(`{"ref":"refs/heads/main","after":"abc","repository":{"full_name":"acme/platform-config"},"pad":"` +
+		strings.Repeat("x", 4000) + `"}`)
+	req, _ := http.NewRequest(http.MethodPost, e.URL+webhook, bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "a-real-delivery")
+	req.Header.Set("X-Hub-Signature-256", sign(body))
+	req.Header.Set("Content-Type", "application/json")
+	start := time.Now()
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	t.Logf("a signed push with 40 forged slow webhooks in flight: %d in %s", resp.StatusCode, time.Since(start))
+	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(b), `"runId"`) {
+		t.Fatalf("signed push with 40 forged slow webhooks in flight: %d %s (after %s)", resp.StatusCode, b, time.Since(start))
+	}
+	e.Eventually(10*time.Second, "the push starts a run", func() error {
+		var runs struct {
+			Runs []struct {
+				Trigger string `json:"trigger"`
+			} `json:"runs"`
+		}
+		if err := e.GetJSON("/central-config/syncs", &runs); err != nil {
+			return err
+		}
+		if len(runs.Runs) != 1 || runs.Runs[0].Trigger != "webhook" {
+			return errorf("runs: %+v", runs.Runs)
+		}
+		return nil
+	})
+
+	// The forged requests are cut off within seconds, not held for the
+	// read timeout.
+	cut := time.Now()
+	for i, c := range conns[:4] {
+		_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+		if _, err := io.ReadAll(c); errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("forged request %d still open after %s", i, time.Since(cut))
+		}
+	}
+	t.Logf("the forged requests were closed %s after the push", time.Since(cut))
+}
+
 func sign(body []byte) string {
 	mac := hmac.New(sha256.New, []byte(testSecret))
 	mac.Write(body)
@@ -370,7 +458,8 @@ func TestSlowEntityReadersDoNotHoldTheDatabase(t *testing.T) {
 
 // Item 9: with PostgreSQL down the engine serves the last entity list and
 // status it had, flagged, with the runs that failed since, while
-// readiness says the store is down.
+// readiness says the store is down; an entity list older than a
+// generation the engine published is not served (503 store-unavailable).
 func TestStoreOutageServesTheLastState(t *testing.T) {
 	pg := pgtest.Start(t)
 	repo := t.TempDir()
@@ -436,4 +525,22 @@ func TestStoreOutageServesTheLastState(t *testing.T) {
 		}
 		return nil
 	})
+
+	// A newer generation is published and nobody reads the full list
+	// (the provider reads deltas): in the next outage the list in memory
+	// is older than what was published, and is not served.
+	writeFile(t, filepath.Join(repo, "more.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: c\n")
+	syncNow(t, e)
+	pg.Stop()
+	resp, err = http.Get(e.URL + "/central-config/entities")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"store-unavailable"`) ||
+		resp.Header.Get("X-Central-Config-Store") != "unavailable" {
+		t.Errorf("entities with the store down and an older list in memory: %d, store header %q: %.300s", resp.StatusCode,
+			resp.Header.Get("X-Central-Config-Store"), body)
+	}
 }

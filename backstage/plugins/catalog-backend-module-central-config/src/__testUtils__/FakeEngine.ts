@@ -18,7 +18,11 @@ export type RecordedRequest = {
  */
 export type Override = (
   req: RecordedRequest,
-) => { status: number; body?: string } | 'destroy' | 'hang' | undefined;
+) =>
+  | { status: number; body?: string; headers?: Record<string, string> }
+  | 'destroy'
+  | 'hang'
+  | undefined;
 
 type Change = { generation: number; ref: string; entity?: Entity };
 
@@ -119,7 +123,10 @@ export class FakeEngine {
       return;
     }
     if (forced) {
-      res.writeHead(forced.status, { 'content-type': 'application/json' });
+      res.writeHead(forced.status, {
+        'content-type': 'application/json',
+        ...forced.headers,
+      });
       res.end(forced.body);
       return;
     }

@@ -104,6 +104,21 @@ describe('EngineClient', () => {
     await expect(client.getFull({})).rejects.toThrow(/answered 410/);
   });
 
+  it('does not take a full list the engine served from memory during a database outage', async () => {
+    engine.override = () => ({
+      status: 200,
+      headers: { 'x-central-config-store': 'unavailable' },
+      body: JSON.stringify({
+        kind: 'full',
+        generation: 1,
+        entities: [component('orders')],
+      }),
+    });
+    await expect(client.getFull({})).rejects.toThrow(
+      /answered the list the engine kept in memory while its database is unavailable \(X-Central-Config-Store: unavailable\)/,
+    );
+  });
+
   it('posts an acknowledgement with the token', async () => {
     engine.publish({ upsert: [component('orders')] });
     await client.ack({ consumer: 'backstage', generation: 1 });

@@ -18,6 +18,12 @@ export type ChangesResult =
   | { kind: 'read-full'; code: string; message: string };
 
 /**
+ * The header the engine sets on an answer served from memory while its
+ * database cannot be read.
+ */
+const STORE_HEADER = 'X-Central-Config-Store';
+
+/**
  * A request to the engine that failed: unreachable, an unexpected status,
  * or a body that breaks the contract. The message says which, and never
  * holds the token.
@@ -126,6 +132,18 @@ export class EngineClient {
     if (res.status !== 200) {
       throw new EngineRequestError(
         describeStatus(what, res, await readError(res)),
+      );
+    }
+    if (
+      since === undefined &&
+      res.headers.get(STORE_HEADER)?.toLowerCase() === 'unavailable'
+    ) {
+      // The engine's database is down and this is the list it kept in
+      // memory: another replica may have published newer entities, and
+      // applying an older list would remove them from the catalog.
+      await res.body?.cancel();
+      throw new EngineRequestError(
+        `${what} answered the list the engine kept in memory while its database is unavailable (${STORE_HEADER}: unavailable); it may miss newer entities, so it is not applied`,
       );
     }
 

@@ -294,6 +294,24 @@ describe('CentralConfigEntityProvider', () => {
         /invalid body: entities is not an array/,
       ],
       [
+        'a full list served from memory while its database is down',
+        () => ({
+          status: 200,
+          headers: { 'x-central-config-store': 'unavailable' },
+          body: '{"kind":"full","generation":1,"entities":[]}',
+        }),
+        /kept in memory while its database is unavailable/,
+      ],
+      [
+        'a database outage with an old list in memory',
+        () => ({
+          status: 503,
+          headers: { 'x-central-config-store': 'unavailable' },
+          body: '{"error":{"code":"store-unavailable","message":"the engine\'s database cannot be read"}}',
+        }),
+        /answered 503 \(store-unavailable: the engine's database cannot be read\)/,
+      ],
+      [
         'a transfer that breaks off',
         () => 'destroy' as const,
         /broken or malformed body/,
