@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -161,6 +162,23 @@ type Commit struct {
 	Files  []File
 	Run    Run
 	Status SourceStatus
+	// Claims are the keys of Upserts that the source does not publish
+	// yet. If another source publishes one of them when the commit is
+	// applied, the commit changes nothing and fails with a
+	// *ConflictError: an entity is its first publisher's, decided in the
+	// commit's transaction so two sources never both win.
+	Claims []string
+}
+
+// ConflictError is a commit refused because other sources already
+// publish keys it claims.
+type ConflictError struct {
+	// Owners maps each refused key to the source that publishes it.
+	Owners map[string]string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%d entities are already published by another source", len(e.Owners))
 }
 
 // Ack is what a Backstage catalog reported it applied.

@@ -23,6 +23,7 @@ func TestEveryFailureReasonIsInTroubleshooting(t *testing.T) {
 	reasons := map[string]bool{ErrLocked.Error(): true}
 	for _, re := range []*regexp.Regexp{
 		regexp.MustCompile(`r\.fail\("([^"]+)"`),
+		regexp.MustCompile(`storeReason\("([^"]+)"`),
 		regexp.MustCompile(`Reason: "([^"]+)"`),
 		regexp.MustCompile(`reason, wait = "([^"]+)"`),
 		regexp.MustCompile(`fmt\.Sprintf\("(refused: [^%"]+)`),

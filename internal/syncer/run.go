@@ -131,7 +131,7 @@ func (s *Syncer) outage(st *sourceState, req request, started time.Time, err err
 	}
 	st.runMu.Unlock()
 	run := store.Run{ID: req.runID, SourceID: st.cfg.Source.ID(), Trigger: req.trigger, StartedAt: started,
-		FinishedAt: s.opts.Now(), Outcome: store.Failed, Reason: "store unavailable: " + err.Error()}
+		FinishedAt: s.opts.Now(), Outcome: store.Failed, Reason: "store unavailable: " + storeErrorKind(err)}
 	failures := s.unrecorded(st, run, err, log)
 	wait := s.nextWait(st, failures)
 	s.opts.Metrics.observe(run)
@@ -302,34 +302,71 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 	res := mapping.Map(snap, r.mappingOptions(snap))
 	r.mark("map")
 	r.log.Debug("snapshot mapped", "revision", snap.Revision, "files", len(res.Files), "problems", len(res.Diagnostics))
-	owners, err := r.owners(res)
-	if err != nil {
-		return r.fail("store unavailable: "+err.Error(), true)
-	}
-	p := r.plan(snap, res, owners)
-	st.conflicted = p.conflicted
-	r.mark("diff")
-	if snap.Revision == r.status.Revision && len(p.upserts)+len(p.removals) == 0 && r.run.Outcome == store.Succeeded {
+	// Another source may publish an entity this one claims between the
+	// look-up and the commit; the commit refuses it in its transaction,
+	// and the plan is made again with the new owner.
+	for attempt := 1; ; attempt++ {
+		owners, err := r.owners(res)
+		if err != nil {
+			return r.fail(r.storeReason("store unavailable", err), true)
+		}
+		r.run.Counts, r.run.Errors = store.Counts{}, nil
+		p := r.plan(snap, res, owners)
+		st.conflicted = p.conflicted
+		r.mark("diff")
+		if snap.Revision == r.status.Revision && len(p.upserts)+len(p.removals) == 0 && r.run.Outcome == store.Succeeded {
+			st.previous.Store(res)
+			r.run.Outcome = store.Unchanged
+			return r.finish()
+		}
+		if reason := r.guard(len(p.removals)); reason != "" {
+			return r.fail(reason, false)
+		}
+		err = r.commit(p)
+		var conflict *store.ConflictError
+		if errors.As(err, &conflict) && attempt < 3 {
+			r.log.Debug("another source published an entity this run claims; planning again", "entities", len(conflict.Owners))
+			continue
+		}
+		if err != nil {
+			// Memory and the status are untouched: the next run diffs
+			// against what the store really holds and retries the
+			// revision.
+			return r.fail(r.storeReason("store commit failed", err), true)
+		}
 		st.previous.Store(res)
-		r.run.Outcome = store.Unchanged
-		return r.finish()
+		r.prune()
+		return r.run, r.wait
 	}
-	if reason := r.guard(len(p.removals)); reason != "" {
-		return r.fail(reason, false)
+}
+
+// storeReason words a store failure for a run's reason, which the status
+// API serves to every reader: the database's own error, which can name
+// its host, user and database, goes to the log only.
+func (r *runner) storeReason(what string, err error) string {
+	r.log.Error(what, "error", err)
+	return what + ": " + storeErrorKind(err)
+}
+
+// storeErrorKind says what kind of store failure err is, without its
+// details.
+func storeErrorKind(err error) string {
+	var conflict *store.ConflictError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out (the run's timeout, centralConfig.sources[].schedule.timeout)"
+	case errors.Is(err, context.Canceled):
+		return "cancelled (the engine is stopping)"
+	case errors.As(err, &conflict):
+		return conflict.Error() + ", again and again; the next run retries"
+	default:
+		return "the database did not answer or refused the request (the engine's log has its error)"
 	}
-	if err := r.commit(p); err != nil {
-		// Memory and the status are untouched: the next run diffs
-		// against what the store really holds and retries the revision.
-		return r.fail("store commit failed: "+err.Error(), true)
-	}
-	st.previous.Store(res)
-	r.prune()
-	return r.run, r.wait
 }
 
 // recordOutage writes the runs that ended while the store was
-// unavailable, oldest first, each a failure of the source; it stops at
-// the first that cannot be written.
+// unavailable, oldest first, counting the failed ones as failures of the
+// source; it stops at the first that cannot be written.
 func (r *runner) recordOutage() error {
 	st := r.st
 	st.runMu.Lock()
@@ -337,8 +374,14 @@ func (r *runner) recordOutage() error {
 	st.runMu.Unlock()
 	for _, run := range pending {
 		status := r.status
-		status.ConsecutiveFailures++
 		status.LastAttemptAt = run.StartedAt
+		if run.Outcome == store.Failed {
+			status.ConsecutiveFailures++
+		} else {
+			// An unchanged run whose record failed was still a success.
+			status.ConsecutiveFailures = 0
+			status.LastSuccessAt, status.LastSuccessRevision = run.FinishedAt, run.Revision
+		}
 		if err := r.s.opts.Store.FinishRun(r.ctx, run, status); err != nil {
 			return err
 		}
@@ -474,15 +517,18 @@ func ConflictOf(message string) (ref, owner string, ok bool) {
 }
 
 // owners returns, for each entity the mapping produced that this source
-// does not publish yet, the other source that already publishes it.
+// does not publish yet, the other source that already publishes it. The
+// first run of a process asks for every entity, so copies that two
+// sources published before conflicts were refused are reported too.
 func (r *runner) owners(res *mapping.Result) (map[string]string, error) {
+	all := r.st.previous.Load() == nil || r.remap
 	var keys []string
 	for _, f := range res.Files {
 		if f.Failed {
 			continue
 		}
 		for _, e := range f.Entities {
-			if _, ours := r.st.entities[e.Ref.Key()]; !ours {
+			if _, ours := r.st.entities[e.Ref.Key()]; all || !ours {
 				keys = append(keys, e.Ref.Key())
 			}
 		}
@@ -664,6 +710,9 @@ func (r *runner) commit(p plan) error {
 	c := store.Commit{SourceID: id, Files: p.files, Run: r.run, Status: next, Removals: p.removals}
 	for _, e := range p.upserts {
 		c.Upserts = append(c.Upserts, store.Entity{SourceID: id, Key: e.key, Ref: e.ref, File: e.file, Hash: e.hash, Body: e.entity.JSON()})
+		if _, ours := r.st.entities[e.key]; !ours {
+			c.Claims = append(c.Claims, e.key)
+		}
 	}
 	gen, err := r.s.opts.Store.Commit(r.ctx, c)
 	r.mark("commit")

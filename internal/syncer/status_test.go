@@ -326,3 +326,89 @@ func TestAnEntityOfTwoSourcesStaysWithTheFirstThatPublishedIt(t *testing.T) {
 		t.Fatalf("once the first source dropped it, the second's copy is published: %v", got)
 	}
 }
+
+// racingStore lets another source's run commit in the middle of a run,
+// between its look-up of owners and its commit.
+type racingStore struct {
+	store.Store
+	once  sync.Once
+	race  func()
+	owner string
+}
+
+func (s *racingStore) Owners(ctx context.Context, sourceID string, keys []string) (map[string]string, error) {
+	owners, err := s.Store.Owners(ctx, sourceID, keys)
+	if sourceID == s.owner {
+		s.once.Do(s.race)
+	}
+	return owners, err
+}
+
+// TestTwoSourcesClaimingAnEntityAtOnceNeverBothPublishIt: the second
+// source's run publishes the entity after the first looked for owners and
+// before it commits; the first's commit is refused in its transaction, it
+// plans again and reports the conflict, and the catalog holds one copy.
+func TestTwoSourcesClaimingAnEntityAtOnceNeverBothPublishIt(t *testing.T) {
+	srv := gittest.NewServer(t)
+	first, second := srv.NewRepo("first"), srv.NewRepo("second")
+	first.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("shared")})
+	second.Commit("main", map[string]string{"svc.yaml": services("shared")})
+	racing := &racingStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "engine.db")), owner: "first"}
+	var sources []Source
+	for id, repo := range map[string]*gittest.Repo{"first": first, "second": second} {
+		src, err := gitsource.New(gitsource.Options{ID: id, URL: repo.URL, Token: gittest.Token, CacheDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, Source{Source: src, Interval: time.Hour})
+	}
+	sy, err := New(Options{Store: racing, Sources: sources})
+	if err != nil {
+		t.Fatal(err)
+	}
+	racing.race = func() {
+		if run, err := sy.SyncOnce(ctx, "second", store.TriggerManual); err != nil || run.Outcome != store.Succeeded {
+			t.Errorf("the second source's run: %+v %v", run, err)
+		}
+	}
+	run, err := sy.SyncOnce(ctx, "first", store.TriggerManual)
+	if err != nil || run.Outcome != store.Degraded {
+		t.Fatalf("the first source's run: %+v %v", run, err)
+	}
+	var owners []string
+	if err := racing.Entities(ctx, func(e store.Entity) error {
+		if e.Key == "component:default/shared" {
+			owners = append(owners, e.SourceID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(owners, []string{"second"}) {
+		t.Fatalf("one copy, the one committed first: %v", owners)
+	}
+}
+
+// TestCopiesPublishedByTwoSourcesBeforeAreReported: a database where two
+// sources already publish one entity (from a version that did not refuse
+// it) gets the conflict reported at the next start, not kept in silence.
+func TestCopiesPublishedByTwoSourcesBeforeAreReported(t *testing.T) {
+	e := newEngine(t, nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("shared")})
+	e.sync(store.Succeeded)
+	body := []byte(`{"apiVersion":"backstage.io/v1alpha1","kind":"Component","metadata":{"name":"shared"},"spec":{"type":"service","lifecycle":"production","owner":"payments"}}`)
+	if _, err := e.store.Commit(ctx, store.Commit{SourceID: "other", Upserts: []store.Entity{{SourceID: "other", Key: "component:default/shared",
+		Ref: "component:default/shared", File: "svc.yaml", Hash: "h", Body: body}}, Run: store.Run{SourceID: "other", Outcome: store.Succeeded}}); err != nil {
+		t.Fatal(err)
+	}
+	e.repo.Commit("main", map[string]string{"svc.yaml": services("shared") + "    description: changed\n"})
+	e.sy = newSyncer(t, e.store, e.repo.URL, t.TempDir(), nil)
+	run := e.sync(store.Degraded)
+	found := false
+	for _, fe := range run.Errors {
+		found = found || fe.Code == "source-conflict" && strings.Contains(fe.Message, `source "other"`)
+	}
+	if !found {
+		t.Fatalf("the duplicate from before is reported: %+v", run.Errors)
+	}
+}

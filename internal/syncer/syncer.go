@@ -118,7 +118,7 @@ type sourceState struct {
 }
 
 // maxUnrecorded bounds the runs kept in memory during a store outage;
-// older ones are dropped from the list but still counted as failures.
+// older ones are dropped (a very long outage under-counts its failures).
 const maxUnrecorded = 100
 
 // request is an out-of-schedule run, with the id of its run row when it

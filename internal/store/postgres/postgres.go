@@ -166,11 +166,17 @@ func (s *Store) SourceEntities(ctx context.Context, sourceID string) ([]store.En
 
 // Owners implements store.Store.
 func (s *Store) Owners(ctx context.Context, sourceID string, keys []string) (map[string]string, error) {
+	return owners(ctx, s.pool, sourceID, keys)
+}
+
+func owners(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, sourceID string, keys []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT key, MIN(source_id) FROM entities WHERE source_id <> $1 AND key = ANY($2) GROUP BY key`, sourceID, keys)
+	rows, err := q.Query(ctx, `SELECT key, MIN(source_id) FROM entities WHERE source_id <> $1 AND key = ANY($2) GROUP BY key`, sourceID, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +203,15 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		if err := tx.QueryRow(ctx,
 			`UPDATE meta SET generation = generation + $1 RETURNING generation`, sqlrow.Bump(c)).Scan(&gen); err != nil {
 			return err
+		}
+		// The meta row's lock orders commits: what earlier commits
+		// published is visible here.
+		taken, err := owners(ctx, tx, c.SourceID, c.Claims)
+		if err != nil {
+			return err
+		}
+		if len(taken) > 0 {
+			return &store.ConflictError{Owners: taken}
 		}
 		runID, err := saveRun(ctx, tx, sqlrow.CommitRun(c, gen))
 		if err != nil {

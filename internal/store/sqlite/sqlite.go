@@ -148,9 +148,15 @@ func (s *Store) SourceEntities(ctx context.Context, sourceID string) ([]store.En
 	return collect(rows, err, sqlrow.ScanEntity)
 }
 
-// Owners implements store.Store; it asks in batches, under SQLite's limit
-// of bound parameters.
+// Owners implements store.Store.
 func (s *Store) Owners(ctx context.Context, sourceID string, keys []string) (map[string]string, error) {
+	return owners(ctx, s.read, sourceID, keys)
+}
+
+// owners asks in batches, under SQLite's limit of bound parameters.
+func owners(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, sourceID string, keys []string) (map[string]string, error) {
 	out := map[string]string{}
 	for batch := range slices.Chunk(keys, 500) {
 		args := make([]any, 0, len(batch)+1)
@@ -158,7 +164,7 @@ func (s *Store) Owners(ctx context.Context, sourceID string, keys []string) (map
 		for _, k := range batch {
 			args = append(args, k)
 		}
-		rows, err := s.read.QueryContext(ctx, `SELECT key, MIN(source_id) FROM entities WHERE source_id <> ? AND key IN (?`+
+		rows, err := q.QueryContext(ctx, `SELECT key, MIN(source_id) FROM entities WHERE source_id <> ? AND key IN (?`+
 			strings.Repeat(", ?", len(batch)-1)+`) GROUP BY key`, args...)
 		if err != nil {
 			return nil, err
@@ -191,6 +197,13 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		if err := tx.QueryRowContext(ctx,
 			`UPDATE meta SET generation = generation + ? RETURNING generation`, sqlrow.Bump(c)).Scan(&gen); err != nil {
 			return err
+		}
+		taken, err := owners(ctx, tx, c.SourceID, c.Claims)
+		if err != nil {
+			return err
+		}
+		if len(taken) > 0 {
+			return &store.ConflictError{Owners: taken}
 		}
 		runID, err := saveRun(ctx, tx, sqlrow.CommitRun(c, gen))
 		if err != nil {

@@ -69,6 +69,7 @@ var tests = []struct {
 	{"FinishRun leaves entities and the generation alone", testFinishRunKeepsEntities},
 	{"AbandonRuns closes the source's older running runs and nothing else", testAbandonRuns},
 	{"Owners names the other sources that publish keys", testOwners},
+	{"a commit claiming a key another source publishes changes nothing", testClaimConflict},
 	{"Runs pages newest first, per source and over all sources", testRunsPaging},
 	{"unknown sources have no status, files or entities and unknown runs are ErrNotFound", testNotFound},
 	{"Status, Statuses and Files round-trip", testStatusFiles},
@@ -1107,4 +1108,22 @@ func testOwners(t *testing.T, s store.Store, _ func() store.Store) {
 	if got, err := s.Owners(t.Context(), "first", nil); err != nil || len(got) != 0 {
 		t.Errorf("no keys: %v %v", got, err)
 	}
+}
+
+func testClaimConflict(t *testing.T, s store.Store, _ func() store.Store) {
+	mustCommit(t, s, "first", []store.Entity{ent("first", "a", "")}, nil)
+	gen := mustGeneration(t, s)
+	_, err := s.Commit(t.Context(), store.Commit{SourceID: "second", Upserts: []store.Entity{ent("second", "a", ""), ent("second", "b", "")},
+		Claims: []string{ent("", "a", "").Key, ent("", "b", "").Key}, Run: succeeded("rev"), Status: store.SourceStatus{Revision: "rev"}})
+	var conflict *store.ConflictError
+	if !errors.As(err, &conflict) {
+		t.Fatalf("commit = %v; want a ConflictError", err)
+	}
+	equal(t, "refused keys", conflict.Owners, map[string]string{ent("", "a", "").Key: "first"})
+	equal(t, "generation", mustGeneration(t, s), gen)
+	if runs := mustRuns(t, s, "second", 0, 0); len(runs) != 0 {
+		t.Errorf("a refused commit recorded runs: %v", ids(runs))
+	}
+	// Without the claim (the source publishes it already) it is written.
+	mustCommit(t, s, "second", []store.Entity{ent("second", "b", "")}, nil)
 }
