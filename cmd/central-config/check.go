@@ -91,21 +91,24 @@ func validateCmd(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "central-config validate: %v\n", err)
 		return exitUsage
 	}
-	entities := len(res.Entities())
+	entities, locations := published(res)
 	switch *f.format {
 	case "json":
 		out := struct {
 			Files    int `json:"files"`
 			Ignored  int `json:"ignored"`
 			Entities int `json:"entities"`
-			Errors   int `json:"errors"`
+			// Locations counts the published Locations, apart from
+			// entities, as the engine's status does.
+			Locations int `json:"locations"`
+			Errors    int `json:"errors"`
 			Warnings int `json:"warnings"`
 			Infos    int `json:"infos"`
 			// IgnoredFiles lists every file that produced nothing, with
 			// its reason; ignored counts them.
 			IgnoredFiles []mapping.IgnoredFile `json:"ignoredFiles"`
 			Diagnostics  diag.List             `json:"diagnostics"`
-		}{len(res.Files), len(res.IgnoredFiles), entities, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning),
+		}{len(res.Files), len(res.IgnoredFiles), entities, locations, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning),
 			res.Diagnostics.Count(diag.Info), res.IgnoredFiles, res.Diagnostics}
 		if out.Diagnostics == nil {
 			out.Diagnostics = diag.List{}
@@ -122,14 +125,14 @@ func validateCmd(e *env, args []string) int {
 		for _, d := range res.Diagnostics {
 			fmt.Fprintln(e.stdout, githubAnnotation(d))
 		}
-		writeSummary(e.stdout, res, entities, *verbose)
+		writeSummary(e.stdout, res, entities, locations, *verbose)
 	default:
 		for _, d := range res.Diagnostics {
 			if d.Severity != diag.Info || *verbose {
 				fmt.Fprintln(e.stdout, d.String())
 			}
 		}
-		writeSummary(e.stdout, res, entities, *verbose)
+		writeSummary(e.stdout, res, entities, locations, *verbose)
 	}
 	if res.Diagnostics.HasErrors() {
 		return 1
@@ -137,11 +140,28 @@ func validateCmd(e *env, args []string) int {
 	return 0
 }
 
+// published counts the entities a mapping publishes and, apart, its
+// Locations.
+func published(res *mapping.Result) (entities, locations int) {
+	for _, e := range res.Entities() {
+		if strings.EqualFold(e.Ref.Kind, "location") {
+			locations++
+		} else {
+			entities++
+		}
+	}
+	return entities, locations
+}
+
 // writeSummary prints the counts, then one line on the ignored files;
 // verbose lists them, one per line, with the reason.
-func writeSummary(w io.Writer, res *mapping.Result, entities int, verbose bool) {
+func writeSummary(w io.Writer, res *mapping.Result, entities, locations int, verbose bool) {
 	line := fmt.Sprintf("%d files read, %d entities, %d errors, %d warnings",
 		len(res.Files), entities, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning))
+	if locations > 0 {
+		line = fmt.Sprintf("%d files read, %d entities and %d locations, %d errors, %d warnings",
+			len(res.Files), entities, locations, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning))
+	}
 	if n := res.Diagnostics.Count(diag.Info); n > 0 {
 		line += fmt.Sprintf(", %d infos", n)
 		if !verbose {
