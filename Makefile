@@ -58,6 +58,7 @@ test-oracle: build ## every entity render emits passes @backstage/catalog-model'
 	$(BIN)/central-config --config examples/app-config.yaml render --format json $(EXAMPLE) | bash scripts/catalog-oracle.sh
 	$(GO) run ./bench/genrepo -entities 2000 -out $(TOOLS)/oracle-repo
 	$(BIN)/central-config render --format json $(TOOLS)/oracle-repo | bash scripts/catalog-oracle.sh
+	$(BIN)/central-config render --format json internal/testrepo/testdata/catalog-repo | bash scripts/catalog-oracle.sh
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	for pkg_target in ./internal/document:FuzzDecode ./internal/mapping:FuzzMap ./internal/config:FuzzLoad ./internal/catalog:FuzzParseRef; do \

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -59,8 +60,9 @@ func (f *repoFlags) parse(e *env, args []string, formats ...string) (string, boo
 	return positional[0], true
 }
 
-// mapDir reads and maps a folder with the rules and limits from config.
-func mapDir(e *env, path string, include []string) (*mapping.Result, error) {
+// mapDir reads and maps a folder with the rules and limits from config;
+// listIgnored lists the files that produced nothing (validate).
+func mapDir(e *env, path string, include []string, listIgnored bool) (*mapping.Result, error) {
 	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
 	if err != nil {
 		return nil, err
@@ -74,47 +76,63 @@ func mapDir(e *env, path string, include []string) (*mapping.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mapping.Map(snap, mapping.Options{SourceID: src.ID(), Rules: rules, Limits: cfg.Limits.Document()}), nil
+	return mapping.Map(snap, mapping.Options{SourceID: src.ID(), Rules: rules, Kinds: cfg.CheckKinds(), Limits: cfg.Limits.Document(), ListIgnored: listIgnored}), nil
 }
 
 func validateCmd(e *env, args []string) int {
 	f := newRepoFlags("validate", "text")
+	verbose := f.fs.Bool("verbose", false, "")
 	dirPath, ok := f.parse(e, args, "text", "json", "github")
 	if !ok {
 		return exitUsage
 	}
-	res, err := mapDir(e, dirPath, f.include)
+	res, err := mapDir(e, dirPath, f.include, true)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "central-config validate: %v\n", err)
 		return exitUsage
 	}
-	entities := len(res.Entities())
+	entities, locations := published(res)
 	switch *f.format {
 	case "json":
 		out := struct {
-			Files       int       `json:"files"`
-			Ignored     int       `json:"ignored"`
-			Entities    int       `json:"entities"`
-			Errors      int       `json:"errors"`
-			Warnings    int       `json:"warnings"`
-			Diagnostics diag.List `json:"diagnostics"`
-		}{len(res.Files), res.Ignored, entities, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning), res.Diagnostics}
+			Files    int `json:"files"`
+			Ignored  int `json:"ignored"`
+			Entities int `json:"entities"`
+			// Locations counts the published Locations, apart from
+			// entities, as the engine's status does.
+			Locations int `json:"locations"`
+			Errors    int `json:"errors"`
+			Warnings  int `json:"warnings"`
+			Infos     int `json:"infos"`
+			// IgnoredFiles lists every file that produced nothing, with
+			// its reason; ignored counts them.
+			IgnoredFiles []mapping.IgnoredFile `json:"ignoredFiles"`
+			Diagnostics  diag.List             `json:"diagnostics"`
+		}{len(res.Files), len(res.IgnoredFiles), entities, locations, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning),
+			res.Diagnostics.Count(diag.Info), res.IgnoredFiles, res.Diagnostics}
 		if out.Diagnostics == nil {
 			out.Diagnostics = diag.List{}
+		}
+		if out.IgnoredFiles == nil {
+			out.IgnoredFiles = []mapping.IgnoredFile{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(out)
 	case "github":
+		// Infos become notices, which GitHub shows apart (and caps
+		// apart) from errors and warnings.
 		for _, d := range res.Diagnostics {
 			fmt.Fprintln(e.stdout, githubAnnotation(d))
 		}
-		fmt.Fprintln(e.stdout, summary(res, entities))
+		writeSummary(e.stdout, res, entities, locations, *verbose)
 	default:
 		for _, d := range res.Diagnostics {
-			fmt.Fprintln(e.stdout, d.String())
+			if d.Severity != diag.Info || *verbose {
+				fmt.Fprintln(e.stdout, d.String())
+			}
 		}
-		fmt.Fprintln(e.stdout, summary(res, entities))
+		writeSummary(e.stdout, res, entities, locations, *verbose)
 	}
 	if res.Diagnostics.HasErrors() {
 		return 1
@@ -122,9 +140,60 @@ func validateCmd(e *env, args []string) int {
 	return 0
 }
 
-func summary(res *mapping.Result, entities int) string {
-	return fmt.Sprintf("%d files read (%d ignored), %d entities, %d errors, %d warnings",
-		len(res.Files), res.Ignored, entities, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning))
+// published counts the entities a mapping publishes and, apart, its
+// Locations.
+func published(res *mapping.Result) (entities, locations int) {
+	for _, e := range res.Entities() {
+		if strings.EqualFold(e.Ref.Kind, "location") {
+			locations++
+		} else {
+			entities++
+		}
+	}
+	return entities, locations
+}
+
+// writeSummary prints the counts, then one line on the ignored files;
+// verbose lists them, one per line, with the reason.
+func writeSummary(w io.Writer, res *mapping.Result, entities, locations int, verbose bool) {
+	line := fmt.Sprintf("%d files read, %d entities, %d errors, %d warnings",
+		len(res.Files), entities, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning))
+	if locations > 0 {
+		line = fmt.Sprintf("%d files read, %d entities and %d locations, %d errors, %d warnings",
+			len(res.Files), entities, locations, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning))
+	}
+	if n := res.Diagnostics.Count(diag.Info); n > 0 {
+		line += fmt.Sprintf(", %d infos", n)
+		if !verbose {
+			line += " (--verbose shows them)"
+		}
+	}
+	fmt.Fprintln(w, line)
+	if len(res.IgnoredFiles) == 0 {
+		return
+	}
+	order := []string{mapping.IgnoredNoShape, mapping.IgnoredNotConfig, mapping.IgnoredOutsidePaths, mapping.IgnoredTooLarge}
+	for _, reason := range slices.Sorted(maps.Keys(res.IgnoredCounts)) {
+		if !slices.Contains(order, reason) {
+			order = append(order, reason)
+		}
+	}
+	var parts []string
+	for _, reason := range order {
+		if n := res.IgnoredCounts[reason]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, reason))
+		}
+	}
+	line = fmt.Sprintf("%d files ignored (%s)", len(res.IgnoredFiles), strings.Join(parts, ", "))
+	if !verbose {
+		line += "; --verbose lists them"
+	}
+	fmt.Fprintln(w, line)
+	if verbose {
+		for _, f := range res.IgnoredFiles {
+			fmt.Fprintf(w, "  %s: ignored: %s\n", f.Path, f.Reason)
+		}
+	}
 }
 
 // githubAnnotation renders a diagnostic as a GitHub Actions workflow
@@ -134,8 +203,11 @@ func githubAnnotation(d diag.Diagnostic) string {
 	prop := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
 	msg := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
 	level := "error"
-	if d.Severity == diag.Warning {
+	switch d.Severity {
+	case diag.Warning:
 		level = "warning"
+	case diag.Info:
+		level = "notice"
 	}
 	s := fmt.Sprintf("::%s file=%s", level, prop.Replace(d.File))
 	if d.Line > 0 {
@@ -151,7 +223,7 @@ func renderCmd(e *env, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	res, err := mapDir(e, dirPath, f.include)
+	res, err := mapDir(e, dirPath, f.include, false)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "central-config render: %v\n", err)
 		return exitUsage

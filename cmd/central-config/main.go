@@ -24,10 +24,12 @@ Usage:
   central-config [--config FILE]... COMMAND [flags] [args]
 
 Commands:
-  validate [--format text|json|github] [--include GLOB]... DIR
+  validate [--format text|json|github] [--verbose] [--include GLOB]... DIR
       Check a config repository checkout. Exits 1 when any file has an
       error, 0 otherwise (warnings do not fail). --format github prints
-      GitHub Actions annotations.
+      GitHub Actions annotations. --verbose also prints infos (such as
+      placeholders of URLs left for Backstage) and lists the files
+      ignored, with the reason; --format json always has both.
   render [--format yaml|json] [--include GLOB]... DIR
       Print the Backstage entities the repository produces.
   serve [--listen ADDR]

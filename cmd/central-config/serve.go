@@ -289,7 +289,7 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 	}
 	var sources []syncer.Source
 	var githubSources []*githubsource.Source
-	for _, sc := range cfg.Sources {
+	for i, sc := range cfg.Sources {
 		src, repo, branch, err := openSource(sc, cacheDir, int64(cfg.Limits.MaxFileBytes))
 		if err != nil {
 			return nil, err
@@ -297,7 +297,7 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 		if gs, ok := src.(*githubsource.Source); ok {
 			githubSources = append(githubSources, gs)
 		}
-		s := syncer.Source{Source: src, Repo: repo, Branch: branch}
+		s := syncer.Source{Source: src, Repo: repo, Branch: branch, Kinds: cfg.Kinds(i)}
 		if f := sc.Schedule.Frequency; f != nil {
 			s.Interval = f.Std()
 		}

@@ -18,18 +18,26 @@ type Problem struct {
 // The API versions Backstage's built-in kinds accept.
 var builtinAPIVersions = []string{"backstage.io/v1alpha1", "backstage.io/v1beta1"}
 
-// kindRule is the part of a built-in kind's JSON schema that the catalog
-// enforces on spec, and which spec fields are refs to other entities.
+// kindRule is the part of a kind's JSON schema that Backstage enforces on
+// spec, and which spec fields are refs to other entities.
 type kindRule struct {
-	required []string          // spec fields that must be non-empty strings or lists
-	strings  []string          // spec fields that must be non-empty strings when set
-	lists    []string          // spec fields that must be lists of non-empty strings
-	refs     map[string]string // spec field -> default kind ("" = kind required)
+	apiVersions []string          // the apiVersions the kind's schema accepts; nil means builtinAPIVersions
+	required    []string          // spec fields that must be non-empty strings or lists
+	strings     []string          // spec fields that must be non-empty strings when set
+	lists       []string          // spec fields that must be lists of non-empty strings
+	refs        map[string]string // spec field -> default kind ("" = kind required)
+	more        func(v *validator, spec map[string]any)
 }
 
-// Kinds lists the kinds the engine publishes, with their rules. Location is
-// left out on purpose: a Location entity makes Backstage read other places,
-// which a central config repo must not do behind the platform team's back.
+// TemplateAPIVersion is the apiVersion of the scaffolder's Template kind
+// (@backstage/plugin-scaffolder-common's Template.v1beta3 schema).
+const TemplateAPIVersion = "scaffolder.backstage.io/v1beta3"
+
+// Kinds lists the kinds whose schema Backstage defines, with their rules:
+// the catalog-model's built-in kinds and the scaffolder's Template. An
+// entity of another kind gets the checks every entity gets (Validate);
+// which kinds are published at all is the engine's allow list, not this
+// table.
 var Kinds = map[string]kindRule{
 	"component": {
 		required: []string{"type", "lifecycle", "owner"},
@@ -68,6 +76,22 @@ var Kinds = map[string]kindRule{
 	"user": {
 		lists: []string{"memberOf"},
 		refs:  map[string]string{"memberOf": "Group"},
+	},
+	// Location.v1alpha1.schema.json: every spec field is optional (a
+	// Location with no target is accepted, and reads nothing).
+	"location": {
+		strings: []string{"type", "target"},
+		lists:   []string{"targets"},
+		more:    locationSpec,
+	},
+	// Template.v1beta3.schema.json; the scaffolder's catalog module makes
+	// spec.owner an ownedBy relation, a Group by default.
+	"template": {
+		apiVersions: []string{TemplateAPIVersion},
+		required:    []string{"type"},
+		strings:     []string{"owner", "lifecycle"},
+		refs:        map[string]string{"owner": "Group"},
+		more:        templateSpec,
 	},
 }
 
@@ -137,6 +161,10 @@ func isKind(s string) bool {
 	return true
 }
 
+// IsValidKind reports whether s is a valid entity kind: letters and
+// digits, starting with a letter, at most 63 characters.
+func IsValidKind(s string) bool { return isKind(s) }
+
 func isVersion(s string) bool {
 	if len(s) < 1 || len(s) > 63 {
 		return false
@@ -177,9 +205,16 @@ func isValidAPIVersion(s string) bool {
 	return prefixed(s, isDNSSubdomain, isVersion)
 }
 
+// IsGroupVersion reports whether s is an apiVersion with a group, such as
+// backstage.io/v1alpha1 or example.com/v1: the mark of an entity document.
+func IsGroupVersion(s string) bool {
+	return strings.Contains(s, "/") && isValidAPIVersion(s)
+}
+
 // Validate checks an entity as the Backstage catalog does when a provider
 // applies it: the entity policies (root fields, field formats, the entity
-// envelope schema) and the schema of its kind. It returns every problem,
+// envelope schema) and, for a kind in Kinds, the schema of its kind. An
+// entity of another kind gets the policies only. It returns every problem,
 // not only the first.
 func Validate(e map[string]any) []Problem {
 	v := &validator{}
@@ -200,12 +235,14 @@ func Validate(e map[string]any) []Problem {
 	}
 	v.metadata(e)
 	rule, known := Kinds[strings.ToLower(kind)]
+	versions := rule.apiVersions
+	if versions == nil {
+		versions = builtinAPIVersions
+	}
 	switch {
-	case kind == "":
-	case !known:
-		v.add([]string{"kind"}, fmt.Sprintf("kind %q is not one the Backstage catalog accepts from central-config (Component, API, Resource, System, Domain, Group, User)", kind))
-	case apiVersion != "" && !slices.Contains(builtinAPIVersions, apiVersion):
-		v.add([]string{"apiVersion"}, fmt.Sprintf("apiVersion %q is not valid for kind %s; use backstage.io/v1alpha1", apiVersion, kind))
+	case kind == "" || !known:
+	case apiVersion != "" && !slices.Contains(versions, apiVersion):
+		v.add([]string{"apiVersion"}, fmt.Sprintf("apiVersion %q is not valid for kind %s; use %s", apiVersion, kind, versions[0]))
 	default:
 		v.spec(e, strings.ToLower(kind), rule)
 	}
@@ -340,11 +377,9 @@ func (v *validator) keyValues(md map[string]any, field string, validKey func(str
 func (v *validator) spec(e map[string]any, kind string, rule kindRule) {
 	raw, ok := e["spec"]
 	if !ok {
-		raw = map[string]any{}
-		if len(rule.required) > 0 || kind == "user" {
-			v.add([]string{"spec"}, "spec is required")
-			return
-		}
+		// Every kind's schema requires spec.
+		v.add([]string{"spec"}, "spec is required")
+		return
 	}
 	spec, isMap := raw.(map[string]any)
 	if !isMap {
@@ -375,7 +410,10 @@ func (v *validator) spec(e map[string]any, kind string, rule kindRule) {
 			v.add([]string{"spec", "memberOf"}, "spec.memberOf is required (use [] for none)")
 		}
 	}
-	if p, ok := spec["profile"]; ok {
+	if rule.more != nil {
+		rule.more(v, spec)
+	}
+	if p, ok := spec["profile"]; ok && (kind == "group" || kind == "user") {
 		if _, isMap := p.(map[string]any); !isMap {
 			v.add([]string{"spec", "profile"}, "spec.profile must be a mapping")
 		}

@@ -9,7 +9,9 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 
+	"github.com/central-config/central-config/internal/catalog"
 	"github.com/central-config/central-config/internal/document"
 	"github.com/central-config/central-config/internal/mapping"
 )
@@ -26,6 +28,9 @@ type Config struct {
 	// CompiledRules are Rules compiled by Load, so the expressions are
 	// checked and compiled once.
 	CompiledRules []*mapping.Rule
+	// Catalog says which entity kinds are published, as Backstage's
+	// catalog key does.
+	Catalog Catalog `config:"catalog"`
 	// Limits bound what one file may cost.
 	Limits Limits `config:"limits"`
 	// Guard refuses runs that would delete too much.
@@ -47,6 +52,69 @@ type Config struct {
 	// Kafka configures what the engine does with Kafka clusters beyond
 	// reading their declarations (live discovery and drift).
 	Kafka Kafka `config:"kafka"`
+}
+
+// Catalog holds the allow list of entity kinds, in the shape and with the
+// meaning of Backstage's catalog.rules.
+type Catalog struct {
+	// Rules allow kinds for every source; nil (not set) means
+	// mapping.DefaultKinds, an empty list allows none.
+	Rules []KindRule `config:"rules"`
+}
+
+// KindRule is one rule of an allow list: the kinds it allows.
+type KindRule struct {
+	Allow []string `config:"allow"`
+}
+
+// Kinds returns the allow list of the source at index i (-1: the global
+// one only): the global rules (or the default kinds when none are set)
+// plus the source's own rules, as Backstage adds a location's rules to
+// the global ones.
+func (c *Config) Kinds(i int) mapping.KindRules {
+	allow := mapping.DefaultKinds
+	if c.Catalog.Rules != nil {
+		allow = []string{}
+		for _, r := range c.Catalog.Rules {
+			allow = append(allow, r.Allow...)
+		}
+	}
+	keys := []string{mapping.GlobalKindsKey}
+	if i >= 0 && i < len(c.Sources) {
+		for _, r := range c.Sources[i].Rules {
+			allow = append(slices.Clip(allow), r.Allow...)
+		}
+		keys = append(keys, fmt.Sprintf("%s.sources[%d].rules", Key, i))
+	}
+	return mapping.KindRules{Allow: allow, Keys: keys}
+}
+
+// CheckKinds returns the allow list for a folder checked outside the
+// service (validate, render): the global rules, plus the source's own when
+// the configuration has exactly one source (the repository being
+// checked is then that source's).
+func (c *Config) CheckKinds() mapping.KindRules {
+	if len(c.Sources) == 1 {
+		return c.Kinds(0)
+	}
+	return c.Kinds(-1)
+}
+
+// checkKindRules checks the allow lists: every rule has allow, and every
+// kind is a valid kind name.
+func checkKindRules(rules []KindRule, at string) error {
+	for i, r := range rules {
+		p := fmt.Sprintf("%s[%d].allow", at, i)
+		if r.Allow == nil {
+			return fmt.Errorf("%s is required: a list of kinds, like [Component, API]", p)
+		}
+		for j, k := range r.Allow {
+			if !catalog.IsValidKind(k) {
+				return fmt.Errorf("%s[%d]: %q is not a kind: letters and digits, starting with a letter", p, j, k)
+			}
+		}
+	}
+	return nil
 }
 
 // Notify configures notifications sent after a sync publishes a new
@@ -144,7 +212,10 @@ type Source struct {
 	// ID names the source in status, metrics and annotations.
 	ID string `config:"id"`
 	// Paths restricts the source to doublestar globs ("catalog/**").
-	Paths    []string      `config:"paths"`
+	Paths []string `config:"paths"`
+	// Rules allow more kinds for this source, added to the global
+	// Catalog.Rules (as Backstage's catalog.locations[].rules).
+	Rules    []KindRule    `config:"rules"`
 	Schedule Schedule      `config:"schedule"`
 	Git      *GitSource    `config:"git"`
 	GitHub   *GitHubSource `config:"github"`
@@ -231,6 +302,12 @@ func (c *Config) check() error {
 		case s.Dir != nil && s.Dir.Path == "":
 			return fmt.Errorf("%s.dir.path is required", at)
 		}
+		if err := checkKindRules(s.Rules, at+".rules"); err != nil {
+			return err
+		}
+	}
+	if err := checkKindRules(c.Catalog.Rules, Key+".catalog.rules"); err != nil {
+		return err
 	}
 	if c.Server.MaxConnections < 0 {
 		return fmt.Errorf("%s.server.maxConnections must be at least 1, not %d", Key, c.Server.MaxConnections)

@@ -18,6 +18,10 @@ const (
 	Error Severity = "error"
 	// Warning means the entities are published; something looks wrong.
 	Warning Severity = "warning"
+	// Info is worth knowing but needs no action: something the engine
+	// leaves to Backstage, such as a placeholder of a URL. It is counted
+	// neither as an error nor as a warning.
+	Info Severity = "info"
 )
 
 // Codes name the rule that a problem breaks. They are stable: alert rules,
@@ -34,8 +38,11 @@ const (
 	CodeSourceConflict  = "source-conflict"  // an entity another source already publishes
 	CodeDanglingRef     = "dangling-ref"     // a ref to an entity no file defines
 	CodePlaceholder     = "placeholder"      // a $text/$json/$yaml that cannot be resolved
+	CodePlaceholderURL  = "placeholder-url"  // info: a $text/$json/$yaml of an http(s) URL, left for Backstage to resolve
 	CodeSchema          = "schema"           // breaks the central-config file format
 	CodeRule            = "rule"             // a mapping rule failed on this file
+	CodeLocation        = "location"         // a Location's target (missing file, bad URL form), or a Location not published
+	CodeKindNotAllowed  = "kind-not-allowed" // an entity of a kind the allow list (catalog.rules) does not allow: not published
 	CodeUnknownDocument = "unknown-document" // a document in a config folder that nothing reads
 )
 

@@ -51,13 +51,15 @@ func TestObserveRun(t *testing.T) {
 			},
 		},
 		{
-			name: "degraded counts file errors by code, warnings aside",
+			name: "degraded counts file errors by code, warnings and infos aside",
 			runs: []store.Run{{SourceID: "platform", Outcome: store.Degraded, StartedAt: start, FinishedAt: testNow, Counts: store.Counts{Entities: 5},
-				Errors: append(errs("parse", "parse", "invalid-ref"), store.FileError{File: "g.yaml", Severity: "warning", Code: "dangling-ref"})}},
+				Errors: append(errs("parse", "parse", "invalid-ref"), store.FileError{File: "g.yaml", Severity: "warning", Code: "dangling-ref"},
+					store.FileError{File: "api.yaml", Severity: "info", Code: "placeholder-url"})}},
 			want: []sample{
 				{name: "central_config_file_errors", labels: code("parse"), value: 2},
 				{name: "central_config_file_errors", labels: code("invalid-ref"), value: 1},
 				{name: "central_config_file_errors", labels: code("dangling-ref"), absent: true},
+				{name: "central_config_file_errors", labels: code("placeholder-url"), absent: true},
 				{name: "central_config_last_success_timestamp_seconds", labels: src, value: float64(testNow.Unix())},
 			},
 		},

@@ -163,6 +163,7 @@ type sourceJSON struct {
 	NextDueAt           *time.Time `json:"nextDueAt"`
 	ConsecutiveFailures int        `json:"consecutiveFailures"`
 	EntityCount         int        `json:"entityCount"`
+	LocationCount       int        `json:"locationCount"`
 	IntervalSeconds     int64      `json:"intervalSeconds"`
 	RunningRunID        *int64     `json:"runningRunId"`
 	LastRun             *runJSON   `json:"lastRun"`
@@ -277,6 +278,7 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 			src.NextDueAt = timePtr(st.NextDueAt)
 			src.ConsecutiveFailures = st.ConsecutiveFailures
 			src.EntityCount = st.EntityCount
+			src.LocationCount = st.LocationCount
 			var last *store.Run
 			if st.LastRunID != 0 {
 				run, err := s.store.Run(ctx, st.LastRunID)

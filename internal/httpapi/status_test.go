@@ -46,6 +46,7 @@ type sourceView struct {
 	NextDueAt           *string         `json:"nextDueAt"`
 	ConsecutiveFailures int             `json:"consecutiveFailures"`
 	EntityCount         int             `json:"entityCount"`
+	LocationCount       int             `json:"locationCount"`
 	IntervalSeconds     int64           `json:"intervalSeconds"`
 	RunningRunID        *int64          `json:"runningRunId"`
 	LastRun             *runView        `json:"lastRun"`
@@ -186,6 +187,33 @@ func TestLastSync(t *testing.T) {
 					t.Errorf("failedFiles = %d, want 1", p.FailedFiles)
 				}
 			}},
+		{name: "published locations are counted apart from entities", setup: both(seed, func(f *fakeStore, _ *fakeSyncer) {
+			st := f.statuses["platform"]
+			st.LocationCount = 2
+			f.statuses["platform"] = st
+			r := f.runs[5]
+			r.Counts.Locations = 2
+			f.runs[5] = r
+		}), req: lastSyncReq(), status: 200, check: func(t *testing.T, _ *env, res response) {
+			p := decodeLastSync(t, res).Sources[0]
+			if p.EntityCount != 3 || p.LocationCount != 2 || p.LastRun == nil {
+				t.Fatalf("platform = %+v, want entityCount 3 and locationCount 2", p)
+			}
+			var counts struct {
+				Sources []struct {
+					LastRun struct {
+						Counts store.Counts `json:"counts"`
+					} `json:"lastRun"`
+				} `json:"sources"`
+			}
+			res.decode(t, &counts)
+			if c := counts.Sources[0].LastRun.Counts; c.Entities != 3 || c.Locations != 2 {
+				t.Errorf("lastRun.counts = %+v, want 3 entities and 2 locations", c)
+			}
+			if tm := decodeLastSync(t, res).Sources[1]; tm.LocationCount != 0 {
+				t.Errorf("teams locationCount = %d, want 0", tm.LocationCount)
+			}
+		}},
 		{name: "last run pruned", setup: both(seed, func(f *fakeStore, _ *fakeSyncer) { delete(f.runs, 5) }),
 			req: lastSyncReq(), status: 200, check: func(t *testing.T, e *env, res response) {
 				state("platform", "synced")(t, e, res)
@@ -600,5 +628,17 @@ func TestLastSyncWhileTheStoreIsDown(t *testing.T) {
 	e = newEnv(t, both(seed, failing("Statuses")), nil)
 	if res := e.do(t, lastSyncReq()); res.status != 500 {
 		t.Errorf("store down from the start: %d", res.status)
+	}
+}
+
+func TestInfosAreCountedNeitherAsErrorsNorAsWarnings(t *testing.T) {
+	errs, warnings := severityCounts([]store.FileError{
+		{File: "a.yaml", Severity: "error", Code: "parse"},
+		{File: "b.yaml", Severity: "warning", Code: "dangling-ref"},
+		{File: "c.yaml", Severity: "info", Code: "placeholder-url"},
+		{File: "c.yaml", Severity: "info", Code: "placeholder-url"},
+	})
+	if errs != 1 || warnings != 1 {
+		t.Fatalf("errorCount %d, warningCount %d, want 1 and 1", errs, warnings)
 	}
 }

@@ -34,6 +34,11 @@ const (
 	// CodeConflict: two declarations of one cluster, topic or application
 	// disagree (different partitions, replicas, config, owner, ...).
 	CodeConflict = "kafka-conflict"
+	// CodeUnknownFormat (a warning): a document that looks like a Kafka
+	// topology (top-level topics and applications, clusters, services or
+	// projects) but is in none of the dialects, such as a kafkakewl
+	// topology; it is ignored.
+	CodeUnknownFormat = "kafka-unknown-format"
 )
 
 // Source says where an element was declared: the file, the position of the

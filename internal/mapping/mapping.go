@@ -33,12 +33,18 @@ type Options struct {
 	SourceID string
 	// Rules are the compiled user mapping rules.
 	Rules []*Rule
+	// Kinds is the allow list of entity kinds (Backstage's catalog.rules):
+	// an entity of another kind is a warning and is not published.
+	Kinds KindRules
 	// Limits bound the cost of decoding each file and the size of the
 	// entities made from it.
 	Limits document.Limits
 	// FileRevision returns the revision a file was last read at, so that an
 	// unchanged file keeps its annotations; nil means the snapshot revision.
 	FileRevision func(path string) string
+	// ListIgnored fills Result.IgnoredFiles (validate); the engine only
+	// counts them.
+	ListIgnored bool
 	// Workers is how many files are mapped at once; 0 means GOMAXPROCS.
 	Workers int
 	// Compact keeps only each entity's JSON and hash, not its object
@@ -151,8 +157,16 @@ type Result struct {
 	Files []*File
 	// Diagnostics holds every problem found, sorted by file and position.
 	Diagnostics diag.List
-	// Ignored counts YAML/JSON files that hold nothing the engine reads.
+	// Ignored counts YAML/JSON files that hold nothing the engine reads
+	// (IgnoredNoShape).
 	Ignored int
+	// IgnoredCounts counts every file of the snapshot that produced
+	// nothing and that no placeholder reads, by reason (IgnoredNotConfig,
+	// IgnoredOutsidePaths, IgnoredNoShape, IgnoredTooLarge).
+	IgnoredCounts map[string]int
+	// IgnoredFiles lists those files with their reason, sorted by path;
+	// only with Options.ListIgnored, as a large repository may hold many.
+	IgnoredFiles []IgnoredFile
 	// Reused counts files taken unchanged from Options.Previous.
 	Reused int
 	// Topology is the Kafka topology of every good file, merged.
@@ -205,6 +219,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 		unread[p.Path] = p
 	}
 	opts.Limits = opts.Limits.WithDefaults()
+	opts.Kinds = opts.Kinds.compile()
 	m := &mapper{opts: opts, snap: snap, files: files, unread: unread, targets: newTargetCache()}
 
 	var configFiles []source.File
@@ -253,7 +268,9 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 			res.Reused++
 		}
 		if r.ignored {
-			res.Ignored++
+			// Counted and listed by listIgnored; an ignored file may
+			// still have a warning (a Kafka topology lookalike).
+			res.Diagnostics = append(res.Diagnostics, r.diags...)
 			continue
 		}
 		f := &File{Path: r.path, Entities: r.entities, Failed: r.diags.HasErrors(), Reused: r.reused}
@@ -261,6 +278,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 		byPath[f.Path] = f
 		res.Diagnostics = append(res.Diagnostics, r.diags...)
 	}
+	m.listIgnored(res, results)
 	res.kept = m.keptEntities(res)
 	res.Topology = m.kafkaEntities(res, results, byPath)
 	res.Diagnostics = append(res.Diagnostics, crossFileChecks(res.Files, byPath, res.kept)...)
@@ -461,6 +479,13 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 				read = true
 				r.kafka = append(r.kafka, fragment)
 				r.diags = append(r.diags, diags...)
+			} else if isEntity(doc.Root) {
+				// After the Kafka dialects: a Strimzi resource has the
+				// envelope of an entity too.
+				read = true
+				cands = append(cands, nativeCandidate(doc))
+			} else if d, ok := dialect.Lookalike(doc); ok {
+				r.diags = append(r.diags, d)
 			}
 		}
 	}
@@ -492,11 +517,17 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	errorAt := func(p document.Pos, code, msg string) {
 		*diags = append(*diags, diag.Diagnostic{File: file, Line: p.Line, Column: p.Column, Severity: diag.Error, Code: code, Message: msg})
 	}
+	if !m.opts.Kinds.allow(file, c, diags) {
+		return nil
+	}
 	limit := m.opts.Limits.MaxEntityBytes
 	tooLarge := func(size int) *Entity {
 		errorAt(c.pos, diag.CodeTooLarge, fmt.Sprintf("entity is %d bytes as JSON, more than the limit of %d (centralConfig.limits.maxEntityBytes)", size, limit))
 		return nil
 	}
+	// restore puts back the placeholders left for Backstage, which stand
+	// in for what Backstage will read only while the entity is validated.
+	restore := func() {}
 	if c.placeholders {
 		size := jsonSize(c.object)
 		if size > limit {
@@ -513,11 +544,18 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 		for _, pe := range r.errs {
 			errorAt(c.posOf(pe.path), pe.code, pe.msg)
 		}
+		for _, s := range r.left {
+			p := c.posOf(s.path)
+			*diags = append(*diags, diag.Diagnostic{File: file, Line: p.Line, Column: p.Column, Severity: diag.Info,
+				Code: diag.CodePlaceholderURL, Message: s.leftMessage()})
+		}
 		if len(r.errs) > 0 {
 			return nil
 		}
+		restore = r.standIn()
 	}
 	problems := catalog.Validate(c.object)
+	restore()
 	slices.SortFunc(problems, func(a, b catalog.Problem) int {
 		return strings.Compare(strings.Join(a.Path, "."), strings.Join(b.Path, "."))
 	})
@@ -525,6 +563,10 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 		errorAt(c.posOf(p.Path), diag.CodeInvalidEntity, p.Message)
 	}
 	if len(problems) > 0 {
+		return nil
+	}
+	// A Location is published with its absolute targets only (location.go).
+	if isLocation(c.object) && !m.location(file, c, diags, deps) {
 		return nil
 	}
 	ref, _ := catalog.RefOf(c.object)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -35,8 +36,12 @@ func (e tooLargeError) Error() string { return e.msg }
 // key, "$" and a known resolver, whose value is a string, is replaced by
 // the content of that file. Anything else that looks like a placeholder is
 // left alone, as Backstage leaves it. Targets are files of the same
-// snapshot, relative to the entity's file; URLs are not fetched, so the
-// engine never reaches out to hosts the platform team did not configure.
+// snapshot, relative to the entity's file. URLs are not fetched, so the
+// engine never reaches out to hosts the platform team did not configure: a
+// placeholder of an absolute http(s) URL is left in the entity, as it is,
+// for Backstage's PlaceholderProcessor, which reads it with the
+// integrations of the Backstage backend (recorded in left); other URLs are
+// errors.
 //
 // What the targets add is bounded: each target by limits.maxFileBytes,
 // the entity by limits.maxEntityBytes, and all the placeholders of one
@@ -59,6 +64,9 @@ type resolver struct {
 	read  func(path string)
 	sites []site
 	errs  []placeholderError
+	// left are the placeholders of absolute http(s) URLs left in the
+	// entity for Backstage.
+	left []site
 	// path is a stack of keys, copied only for a placeholder, so the walk
 	// allocates nothing for entities without placeholders.
 	path []string
@@ -85,6 +93,45 @@ func (s site) set(v any) {
 	}
 }
 
+// get returns what is in the placeholder's place.
+func (s site) get() any {
+	switch p := s.parent.(type) {
+	case map[string]any:
+		return p[s.key]
+	case []any:
+		return p[s.index]
+	}
+	return nil
+}
+
+// leftMessage is the info diagnostic of a placeholder left for Backstage.
+func (s site) leftMessage() string {
+	return fmt.Sprintf("$%s %q is left in the entity for Backstage to read with its own integrations "+
+		"(central-config reads only files of this repository)", s.kind, s.target)
+}
+
+// standIn puts, in the place of each placeholder left for Backstage, a
+// value of the type it will have once Backstage has read it (a string for
+// $text, an object for $json and $yaml), so that the entity is validated
+// as Backstage validates it: after its PlaceholderProcessor. The returned
+// function puts the placeholders back.
+func (r *resolver) standIn() (restore func()) {
+	saved := make([]any, len(r.left))
+	for i, s := range r.left {
+		saved[i] = s.get()
+		if s.kind == "text" {
+			s.set("stand-in for " + s.target)
+		} else {
+			s.set(map[string]any{})
+		}
+	}
+	return func() {
+		for i, s := range r.left {
+			s.set(saved[i])
+		}
+	}
+}
+
 // resolveAll resolves the placeholders of obj in the order of their
 // positions.
 func (r *resolver) resolveAll(obj map[string]any, posOf func(path []string) document.Pos) {
@@ -94,6 +141,10 @@ func (r *resolver) resolveAll(obj map[string]any, posOf func(path []string) docu
 		return cmp.Or(cmp.Compare(pa.Line, pb.Line), cmp.Compare(pa.Column, pb.Column), slices.Compare(a.path, b.path))
 	})
 	for _, s := range r.sites {
+		if isHTTPURL(s.target) {
+			r.left = append(r.left, s)
+			continue
+		}
 		val, err := r.resolve(s.kind, s.target, s.size)
 		if err == nil {
 			s.set(val)
@@ -152,7 +203,7 @@ func (r *resolver) visit(v any, at site) {
 // entity's JSON.
 func (r *resolver) resolve(kind, target string, placeholderSize int) (any, error) {
 	if strings.Contains(target, "://") {
-		return nil, fmt.Errorf("$%s %q: only files of the same repository can be read, not URLs", kind, target)
+		return nil, fmt.Errorf("$%s %q: only files of the same repository, and absolute http(s) URLs (left for Backstage), can be placeholders", kind, target)
 	}
 	p := path.Clean(path.Join(path.Dir(r.file), target))
 	if strings.HasPrefix(target, "/") || p == ".." || strings.HasPrefix(p, "../") {
@@ -319,4 +370,18 @@ func decodeTarget(kind, p string, content []byte, limits document.Limits) (any, 
 		return docs[0].Root.Value(), ""
 	}
 	return string(content), ""
+}
+
+// isHTTPURL reports whether a placeholder target is an absolute http or
+// https URL with a host, which Backstage's UrlReaders can read.
+func isHTTPURL(target string) bool {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		return true
+	}
+	return false
 }

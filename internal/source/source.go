@@ -52,6 +52,11 @@ type Snapshot struct {
 	// but a $text/$json/$yaml placeholder that names one cannot use it.
 	// They are left out of Files.
 	Ignored []FileProblem
+	// Outside lists, sorted, the files that the source's paths filter
+	// left out: paths only, never read, so that `validate` can tell what
+	// it did not look at. Only sources that walk every file anyway fill
+	// it (dir); files in hidden folders are not listed.
+	Outside []string
 	// Links builds browser URLs to a file at this revision, for the
 	// view/edit annotations, and to commits, for the status API. It is nil
 	// for sources without a web view.

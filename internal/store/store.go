@@ -57,10 +57,14 @@ type FileError struct {
 	Message  string `json:"message"`
 }
 
-// Counts summarise what a run did.
+// Counts summarise what a run did. Entities and Locations are what the
+// source publishes after the run: Location entities (which make the
+// Backstage catalog read other places) are counted apart from the others.
+// Added, Changed, Removed and Unchanged count both.
 type Counts struct {
 	Files     int `json:"files"`
 	Entities  int `json:"entities"`
+	Locations int `json:"locations"`
 	Added     int `json:"added"`
 	Changed   int `json:"changed"`
 	Removed   int `json:"removed"`
@@ -101,8 +105,11 @@ type SourceStatus struct {
 	LastSuccessRevision string    `json:"lastSuccessRevision,omitempty"`
 	ConsecutiveFailures int       `json:"consecutiveFailures"`
 	NextDueAt           time.Time `json:"nextDueAt,omitzero"`
-	EntityCount         int       `json:"entityCount"`
-	LastRunID           int64     `json:"lastRunId,omitempty"`
+	// EntityCount counts the published entities other than Locations;
+	// LocationCount the published Locations.
+	EntityCount   int   `json:"entityCount"`
+	LocationCount int   `json:"locationCount"`
+	LastRunID     int64 `json:"lastRunId,omitempty"`
 }
 
 // File is the stored state of one file of a source.

@@ -65,7 +65,7 @@ func (s *Syncer) sync(ctx context.Context, st *sourceState, req request) (store.
 	steps := r.steps
 	s.opts.Metrics.observe(run)
 	attrs := []any{"outcome", run.Outcome, "revision", run.Revision, "trigger", run.Trigger,
-		"duration_ms", run.Duration().Milliseconds(), "entities", run.Counts.Entities, "added", run.Counts.Added,
+		"duration_ms", run.Duration().Milliseconds(), "entities", run.Counts.Entities, "locations", run.Counts.Locations, "added", run.Counts.Added,
 		"changed", run.Counts.Changed, "removed", run.Counts.Removed, "file_errors", len(run.Errors)}
 	attrs = append(attrs, steps...)
 	switch run.Outcome {
@@ -218,7 +218,7 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 	if err == nil {
 		err = r.recordOutage()
 	}
-	stale := st.loaded && (st.revision != r.status.Revision || len(st.entities) != r.status.EntityCount)
+	stale := st.loaded && (st.revision != r.status.Revision || len(st.entities) != r.status.EntityCount+r.status.LocationCount)
 	if err == nil && stale {
 		// Another replica published since this process last synced the
 		// source: what it keeps in memory is out of date. Read what is
@@ -295,7 +295,8 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 	r.log.Debug("source fetched", "revision", snap.Revision, "unchanged", snap.Unchanged, "files", len(snap.Files), "bytes", size)
 	if snap.Unchanged {
 		r.run.Outcome = store.Unchanged
-		r.run.Counts = store.Counts{Entities: len(st.entities), Unchanged: len(st.entities), Files: len(st.files)}
+		entities, locations := st.counts()
+		r.run.Counts = store.Counts{Entities: entities, Locations: locations, Unchanged: len(st.entities), Files: len(st.files)}
 		return r.finish()
 	}
 	res := mapping.Map(snap, r.mappingOptions(snap))
@@ -437,6 +438,9 @@ func (r *runner) load() error {
 func (r *runner) mappingOptions(snap *source.Snapshot) mapping.Options {
 	opts := r.s.opts.Mapping
 	opts.SourceID = r.st.cfg.Source.ID()
+	if k := r.st.cfg.Kinds; k.Allow != nil || k.Keys != nil {
+		opts.Kinds = k
+	}
 	if !r.remap {
 		opts.Previous = r.st.previous.Load()
 	}
@@ -635,7 +639,19 @@ func (r *runner) plan(snap *source.Snapshot, res *mapping.Result, owners map[str
 		c.Removed++
 		p.removals = append(p.removals, store.Removal{SourceID: st.cfg.Source.ID(), Key: key, Ref: st.entities[key].ref})
 	}
-	c.Entities = len(st.entities) + c.Added - c.Removed
+	// Published Locations are counted apart from the other entities.
+	_, c.Locations = st.counts()
+	for _, u := range p.upserts {
+		if _, had := st.entities[u.key]; !had && isLocationKey(u.key) {
+			c.Locations++
+		}
+	}
+	for _, rm := range p.removals {
+		if isLocationKey(rm.Key) {
+			c.Locations--
+		}
+	}
+	c.Entities = len(st.entities) + c.Added - c.Removed - c.Locations
 	c.Files = len(p.files)
 	slices.SortFunc(p.files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })
 	slices.SortFunc(p.upserts, func(a, b candidate) int { return strings.Compare(a.key, b.key) })
@@ -688,6 +704,7 @@ func (r *runner) commit(p plan) error {
 	next.LastSuccessRevision = r.run.Revision
 	next.ConsecutiveFailures = 0
 	next.EntityCount = r.run.Counts.Entities
+	next.LocationCount = r.run.Counts.Locations
 	next.LastRunID = r.run.ID
 	next.NextDueAt = r.run.FinishedAt.Add(wait)
 	c := store.Commit{SourceID: id, Files: p.files, Run: r.run, Status: next, Removals: p.removals}
@@ -748,7 +765,7 @@ func (r *runner) finish() (store.Run, time.Duration) {
 	r.status.LastSuccessAt = r.now()
 	r.status.LastSuccessRevision = r.run.Revision
 	r.status.ConsecutiveFailures = 0
-	r.status.EntityCount = len(r.st.entities)
+	r.status.EntityCount, r.status.LocationCount = r.st.counts()
 	return r.finishWith(0)
 }
 

@@ -36,6 +36,9 @@ type Source struct {
 	// Repo and Branch identify the repository for webhooks
 	// ("owner/repo" for GitHub; empty disables webhook triggers).
 	Repo, Branch string
+	// Kinds is the source's allow list of entity kinds; the zero value
+	// leaves Options.Mapping's.
+	Kinds mapping.KindRules
 }
 
 // Options configure a Syncer.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/mapping"
 	gitsource "github.com/central-config/central-config/internal/source/git"
 	"github.com/central-config/central-config/internal/source/git/gittest"
@@ -450,5 +451,20 @@ func TestASourceIsUnreadUntilItsFirstSuccessfulRun(t *testing.T) {
 	e.sync(store.Succeeded)
 	if got := e.sy.Unread(); len(got) != 0 {
 		t.Fatalf("after a successful run Unread = %v, want none", got)
+	}
+}
+
+func TestAPlaceholderLeftForBackstageIsAnInfoThatDegradesNothing(t *testing.T) {
+	e := newEngine(t, nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "api.yaml": "apiVersion: backstage.io/v1alpha1\nkind: API\n" +
+		"metadata:\n  name: payments-api\nspec:\n  type: openapi\n  lifecycle: production\n  owner: payments\n" +
+		"  definition:\n    $text: https://github.com/acme/payments/blob/main/openapi.yaml\n"})
+	run := e.sync(store.Succeeded)
+	if len(run.Errors) != 1 || run.Errors[0].Severity != string(diag.Info) || run.Errors[0].Code != diag.CodePlaceholderURL || run.Errors[0].Line != 10 {
+		t.Fatalf("want the info in the run, and a run that succeeded: %+v", run.Errors)
+	}
+	api := publishedEntities(t, e.store)["api:default/payments-api"]
+	if def := api["spec"].(map[string]any)["definition"]; def.(map[string]any)["$text"] != "https://github.com/acme/payments/blob/main/openapi.yaml" {
+		t.Fatalf("the placeholder is published as it is, for Backstage: %v", def)
 	}
 }

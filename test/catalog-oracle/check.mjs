@@ -19,6 +19,10 @@
 //                backstage.io/managed-by-location and
 //                backstage.io/managed-by-origin-location annotations (a
 //                provider must set them) and parses them with parseLocationRef.
+//  2b. stand-ins placeholders of absolute http(s) URLs, which central-config
+//                leaves for Backstage's PlaceholderProcessor (it runs in the
+//                orchestrator's preprocessing, before the policies): see
+//                standInUrlPlaceholders.
 //  3. policy     EntityPolicies.allOf([SchemaValidEntityPolicy,
 //                DefaultNamespaceEntityPolicy, NoForeignRootFieldsEntityPolicy,
 //                FieldFormatEntityPolicy(makeValidator())]): the catalog
@@ -27,7 +31,9 @@
 //                failed validation after preprocessing").
 //  5. kind       BuiltinKindsEntityProcessor.validateEntityKind(): the kind
 //                validators in its order; the first to return true accepts,
-//                one that throws rejects, none accepting rejects.
+//                one that throws rejects, none accepting rejects. A Template
+//                (scaffolder.backstage.io/v1beta3) is skipped here: see
+//                isScaffolderTemplate.
 //  6. relations  BuiltinKindsEntityProcessor.postProcessEntity(): every
 //                relation-producing spec field is parsed with parseEntityRef()
 //                and the same default kind / namespace context.
@@ -127,7 +133,43 @@ export const RELATION_FIELDS = {
     ['owner', 'Group'],
     ['subdomainOf', 'Domain'],
   ],
+  // The scaffolder's catalog module (ScaffolderEntitiesProcessor).
+  Template: [['owner', 'Group']],
 };
+
+// A Template is the scaffolder's kind, not a catalog-model built-in: a
+// Backstage with the scaffolder validates it with the scaffolder's catalog
+// module (templateEntityV1beta3Validator of @backstage/plugin-scaffolder-common),
+// which this oracle does not install. It still goes through every other
+// step; the engine checks it against the scaffolder's v1beta3 schema
+// (internal/catalog/kinds.go). Any other kind that no validator here
+// recognises is rejected, as a catalog without its plugin would.
+function isScaffolderTemplate(entity) {
+  return entity.apiVersion === 'scaffolder.backstage.io/v1beta3' && entity.kind === 'Template';
+}
+
+// central-config leaves a $text/$json/$yaml of an absolute http(s) URL in
+// the entity, as written, for Backstage's PlaceholderProcessor, which reads
+// it with the backend's integrations during preprocessing, before the
+// policies and kind validators run. The oracle reads no URL: it puts in its
+// place a value of the type the placeholder gives (a string for $text, an
+// object for $json and $yaml), as the engine does when it validates
+// (standIn in internal/mapping/placeholder.go). Anything else that looks
+// like a placeholder (a relative path the engine should have read) stays,
+// and fails where Backstage would.
+const URL_TARGET = /^https?:\/\/[^/]/i;
+export function standInUrlPlaceholders(value) {
+  if (Array.isArray(value)) return value.map(standInUrlPlaceholders);
+  if (!value || typeof value !== 'object') return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && ['$text', '$json', '$yaml'].includes(keys[0])) {
+    const target = value[keys[0]];
+    if (typeof target === 'string' && URL_TARGET.test(target)) {
+      return keys[0] === '$text' ? `stand-in for ${target}` : {};
+    }
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, standInUrlPlaceholders(v)]));
+}
 
 const validateEnvelope = entityEnvelopeSchemaValidator();
 const validateEntity = entitySchemaValidator();
@@ -209,6 +251,9 @@ export async function checkEntity(input, options = {}) {
       }
     }
 
+    // 2b. placeholders of URLs, as Backstage's preprocessing resolves them
+    entity = standInUrlPlaceholders(entity);
+
     // 3. policies
     let enforced;
     try {
@@ -233,8 +278,8 @@ export async function checkEntity(input, options = {}) {
     }
 
     // 5. kind validators
-    let foundKind = false;
-    for (const validator of KIND_VALIDATORS) {
+    let foundKind = isScaffolderTemplate(entity);
+    for (const validator of foundKind ? [] : KIND_VALIDATORS) {
       let result;
       try {
         result = await validator.check(entity);

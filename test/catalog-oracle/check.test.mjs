@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { checkEntities, checkEntity, DEFAULT_POLICY_NAMES, defaultPolicies, parseInput } from './check.mjs';
+import {
+  checkEntities,
+  checkEntity,
+  DEFAULT_POLICY_NAMES,
+  defaultPolicies,
+  parseInput,
+  standInUrlPlaceholders,
+} from './check.mjs';
 
 const CHECK = fileURLToPath(new URL('./check.mjs', import.meta.url));
 
@@ -90,6 +97,19 @@ test('unknown kinds and foreign root fields are rejected', async () => {
   await rejects({ kind: 'Component', metadata: { name: 'x' } }, /Malformed entity envelope/);
 });
 
+test('a scaffolder Template passes the envelope, policy and relation steps only', async () => {
+  const template = {
+    apiVersion: 'scaffolder.backstage.io/v1beta3',
+    kind: 'Template',
+    metadata: { name: 'create-go-service' },
+    spec: { type: 'service', owner: 'platform', steps: [{ action: 'fetch:template' }] },
+  };
+  assert.equal((await checkEntity(template)).ok, true);
+  await rejects({ ...template, metadata: { name: 'bad name' } }, /FieldFormatEntityPolicy/);
+  await rejects({ ...template, spec: { ...template.spec, owner: 'group:' } }, /spec\.owner/);
+  await rejects({ ...template, apiVersion: 'backstage.io/v1beta2' }, /No processor recognized/);
+});
+
 test('duplicate entity refs are rejected', async () => {
   const { rejected } = await checkEntities([component(), component({ metadata: { name: 'X' } })]);
   assert.equal(rejected.length, 1);
@@ -147,4 +167,27 @@ test('CLI: empty, unparseable or entity-less input exits 1', () => {
   assert.equal(run('{"entities":').code, 1);
   assert.equal(run('[]').code, 1);
   assert.equal(run('[]', ['--allow-empty']).code, 0);
+});
+
+test('placeholders of http(s) URLs left for Backstage are stood in before the policies and kind validators', async () => {
+  const api = (definition, metadata = {}) => ({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'API',
+    metadata: { name: 'payments-api', ...metadata },
+    spec: { type: 'openapi', lifecycle: 'production', owner: 'team-a', definition },
+  });
+  const url = 'https://github.com/acme/payments/blob/main/openapi.yaml';
+  assert.equal((await checkEntity(api({ $text: url }))).ok, true);
+  assert.equal((await checkEntity(api({ $text: 'HTTP://wiki.example.com/api.yaml' }))).ok, true);
+  assert.equal((await checkEntity(api('inline', { description: { $text: url } }))).ok, true);
+  // $json gives an object, and a definition must be a string: Backstage
+  // would reject it after reading the URL.
+  await rejects(api({ $json: 'https://example.com/api.json' }), /definition/);
+  // Not a URL: central-config should have read it; it is left, and fails.
+  await rejects(api({ $text: './openapi.yaml' }), /definition/);
+  await rejects(api({ $text: 'ftp://example.com/api.yaml' }), /definition/);
+  // A mapping of more keys is no placeholder; the input is not changed.
+  const input = { a: [{ $yaml: url }], b: { $text: url, other: 1 }, c: 'x' };
+  assert.deepEqual(standInUrlPlaceholders(input), { a: [{}], b: { $text: url, other: 1 }, c: 'x' });
+  assert.deepEqual(input.a, [{ $yaml: url }]);
 });

@@ -93,3 +93,33 @@ func Read(docs []*document.Document) (*kafka.Topology, diag.List) {
 	diags.Sort()
 	return t, diags
 }
+
+// lookalikeKeys are the top-level keys that, next to topics, make a
+// document look like a Kafka topology.
+var lookalikeKeys = []string{"applications", "clusters", "services", "projects"}
+
+// Supported names the dialects the readers understand, for messages.
+const Supported = "central-config.io/kafka/v1, Strimzi custom resources (kafka.strimzi.io), JulieOps descriptors, kafka-gitops state files"
+
+// Lookalike returns a warning for a document that no dialect claims but
+// that looks like a Kafka topology: a mapping with top-level topics and
+// one of applications, clusters, services or projects (a kafkakewl
+// topology, or a descriptor of one of the dialects with a key too many).
+// A document of a dialect is never one.
+func Lookalike(doc *document.Document) (diag.Diagnostic, bool) {
+	if doc == nil || doc.Root == nil || doc.Root.Kind != document.Map || doc.Root.Get("topics") == nil {
+		return diag.Diagnostic{}, false
+	}
+	if _, ok := find(doc); ok {
+		return diag.Diagnostic{}, false
+	}
+	for _, k := range lookalikeKeys {
+		if doc.Root.Get(k) != nil {
+			return diag.Diagnostic{File: doc.File, Line: doc.Root.Pos.Line, Column: doc.Root.Pos.Column, Severity: diag.Warning,
+				Code: kafka.CodeUnknownFormat,
+				Message: "looks like a Kafka topology (top-level topics and " + k + ") in a format central-config does not read; " +
+					"supported: " + Supported + "; this document is ignored"}, true
+		}
+	}
+	return diag.Diagnostic{}, false
+}

@@ -95,6 +95,7 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 			return nil
 		}
 		if !s.filter.Match(rel) {
+			snap.Outside = append(snap.Outside, rel)
 			return nil
 		}
 		if content, ok := s.read(root, p, rel, d, snap); ok {
@@ -106,6 +107,7 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 		return nil, fmt.Errorf("dir source %s: %w", s.opts.ID, err)
 	}
 	sort.Slice(snap.Files, func(i, j int) bool { return snap.Files[i].Path < snap.Files[j].Path })
+	slices.Sort(snap.Outside)
 	h := sha256.New()
 	for _, f := range snap.Files {
 		fmt.Fprintf(h, "%s\x00%d\x00", f.Path, len(f.Content))

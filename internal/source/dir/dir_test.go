@@ -123,6 +123,15 @@ func TestFilesAreFilteredByTheGlobsAndSortedByPath(t *testing.T) {
 	if snap.Unchanged || snap.Changed != nil || len(snap.Problems) != 0 {
 		t.Errorf("Unchanged=%v Changed=%v Problems=%v, want false, nil (unknown), none", snap.Unchanged, snap.Changed, snap.Problems)
 	}
+	// What the globs leave out is listed, sorted, by path only; hidden
+	// folders are not.
+	wantOutside := []string{"README.md", "docs/x.yaml", "kafka/deep/x.yaml", "kafka/notes.txt"}
+	if !slices.Equal(snap.Outside, wantOutside) {
+		t.Errorf("outside = %v, want %v", snap.Outside, wantOutside)
+	}
+	if all := fetch(t, newSource(t, Options{Path: root}), ""); all.Outside != nil {
+		t.Errorf("with the default paths nothing is outside: %v", all.Outside)
+	}
 }
 
 func TestTheDefaultPathsReadEveryFileButThoseInHiddenFolders(t *testing.T) {

@@ -318,12 +318,13 @@ func chunks[T any](s []T) func(func([]T) bool) {
 
 func saveStatus(ctx context.Context, tx pgx.Tx, st store.SourceStatus) error {
 	_, err := tx.Exec(ctx, `INSERT INTO sources (`+sqlrow.StatusColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (source_id) DO UPDATE SET revision = excluded.revision,
 			last_attempt_at = excluded.last_attempt_at, last_success_at = excluded.last_success_at,
 			last_success_revision = excluded.last_success_revision,
 			consecutive_failures = excluded.consecutive_failures, next_due_at = excluded.next_due_at,
-			entity_count = excluded.entity_count, last_run_id = excluded.last_run_id`,
+			entity_count = excluded.entity_count, last_run_id = excluded.last_run_id,
+			location_count = excluded.location_count`,
 		sqlrow.StatusArgs(st, toDB(st.LastAttemptAt), toDB(st.LastSuccessAt), toDB(st.NextDueAt))...)
 	return err
 }

@@ -521,7 +521,7 @@ func testCommitNewRun(t *testing.T, s store.Store, _ func() store.Store) {
 func testRunRoundTrip(t *testing.T, s store.Store, _ func() store.Store) {
 	r := store.Run{SourceID: "src", Trigger: store.TriggerManual, StartedAt: t0,
 		FinishedAt: t0.Add(1500 * time.Millisecond), Outcome: store.Failed, Revision: "abc",
-		PreviousRevision: "abb", Counts: store.Counts{Files: 3, Entities: 4, Added: 1, Changed: 2, Removed: 5, Unchanged: 6},
+		PreviousRevision: "abb", Counts: store.Counts{Files: 3, Entities: 4, Locations: 7, Added: 1, Changed: 2, Removed: 5, Unchanged: 6},
 		Errors: []store.FileError{
 			{File: "a.yaml", Line: 3, Column: 7, Severity: "error", Code: "yaml", Message: "bad indent"},
 			{File: "b.yaml", Severity: "warning", Code: "ref", Message: "unknown owner \"x\""},
@@ -703,7 +703,7 @@ func testNotFound(t *testing.T, s store.Store, _ func() store.Store) {
 func testStatusFiles(t *testing.T, s store.Store, _ func() store.Store) {
 	st := store.SourceStatus{SourceID: "src", Revision: "r2", LastAttemptAt: t0.Add(time.Minute),
 		LastSuccessAt: t0, LastSuccessRevision: "r2", ConsecutiveFailures: 0,
-		NextDueAt: t0.Add(time.Hour), EntityCount: 2}
+		NextDueAt: t0.Add(time.Hour), EntityCount: 2, LocationCount: 1}
 	files := []store.File{
 		{Path: "a.yaml", Hash: "h1", Revision: "r2"},
 		{Path: "sub/b.yaml", Hash: "h2", Revision: "r1", Failed: true},
@@ -715,6 +715,14 @@ func testStatusFiles(t *testing.T, s store.Store, _ func() store.Store) {
 	got := mustStatus(t, s, "src")
 	st.LastRunID = got.LastRunID
 	equal(t, "status", got, st)
+	// The counts are replaced, Locations apart from other entities.
+	st.EntityCount, st.LocationCount = 3, 2
+	if err := s.FinishRun(t.Context(), store.Run{SourceID: "src", Outcome: store.Unchanged, Revision: "r2", StartedAt: t0}, st); err != nil {
+		t.Fatal(err)
+	}
+	got = mustStatus(t, s, "src")
+	st.LastRunID = got.LastRunID
+	equal(t, "status after a run that counted a second Location", got, st)
 	gotFiles, err := s.Files(t.Context(), "src")
 	if err != nil {
 		t.Fatal(err)

@@ -37,17 +37,27 @@ export interface FileError {
   file: string;
   line?: number;
   column?: number;
-  severity: 'error' | 'warning';
+  /** info: nothing to fix (e.g. a placeholder of a URL left for Backstage). */
+  severity: 'error' | 'warning' | 'info';
   code: string;
   message: string;
   /** The file in the repository's web view, at the revision that has it. */
   url: string | null;
 }
 
-/** @public */
+/**
+ * What a run did. entities and locations are what the source publishes
+ * after the run, Location entities apart from the others; added, changed,
+ * removed and unchanged count both.
+ *
+ * @public
+ */
 export interface RunCounts {
   files: number;
+  /** Published entities, Locations not included. */
   entities: number;
+  /** Published Location entities (absolute targets the catalog reads). */
+  locations: number;
   added: number;
   changed: number;
   removed: number;
@@ -99,7 +109,10 @@ export interface SourceStatus {
   lastSuccessRevision: string | null;
   nextDueAt: string | null;
   consecutiveFailures: number;
+  /** Published entities, Locations not included. */
   entityCount: number;
+  /** Published Location entities, counted apart from entityCount. */
+  locationCount: number;
   intervalSeconds: number;
   /** The run in progress or requested, if any. */
   runningRunId: number | null;

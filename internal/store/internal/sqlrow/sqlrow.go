@@ -20,20 +20,20 @@ type Scanner interface{ Scan(dest ...any) error }
 // StatusColumns are the columns of the sources table, in the order of
 // StatusDest and StatusArgs.
 const StatusColumns = `source_id, revision, last_attempt_at, last_success_at, last_success_revision,
-	consecutive_failures, next_due_at, entity_count, last_run_id`
+	consecutive_failures, next_due_at, entity_count, last_run_id, location_count`
 
 // StatusDest returns the scan destinations of StatusColumns: st's fields,
 // and the three times (whose column type differs by dialect).
 func StatusDest(st *store.SourceStatus, attempt, success, due any) []any {
 	return []any{&st.SourceID, &st.Revision, attempt, success, &st.LastSuccessRevision,
-		&st.ConsecutiveFailures, due, &st.EntityCount, &st.LastRunID}
+		&st.ConsecutiveFailures, due, &st.EntityCount, &st.LastRunID, &st.LocationCount}
 }
 
 // StatusArgs returns st's values in StatusColumns order, with its times as
 // given.
 func StatusArgs(st store.SourceStatus, attempt, success, due any) []any {
 	return []any{st.SourceID, st.Revision, attempt, success, st.LastSuccessRevision,
-		st.ConsecutiveFailures, due, st.EntityCount, st.LastRunID}
+		st.ConsecutiveFailures, due, st.EntityCount, st.LastRunID, st.LocationCount}
 }
 
 // EntityColumns are the columns ScanEntity reads.

@@ -31,6 +31,7 @@ export function run(overrides: Partial<SyncRun> = {}): SyncRun {
     counts: {
       files: 12,
       entities: 90,
+      locations: 0,
       added: 3,
       changed: 1,
       removed: 2,
@@ -59,6 +60,7 @@ export function source(overrides: Partial<SourceStatus> = {}): SourceStatus {
     nextDueAt: minutesAhead(3),
     consecutiveFailures: 0,
     entityCount: 90,
+    locationCount: 0,
     intervalSeconds: 300,
     runningRunId: null,
     lastRun: run(),

@@ -34,7 +34,10 @@ export const EntitySyncCard = () => {
   const viewUrl = annotations[VIEW_URL];
   const { value, error, loading } = useLastSync();
   const source = value?.sources.find(s => s.id === sourceId);
-  const fileErrors = source?.fileErrors.filter(e => e.file === file) ?? [];
+  // Notes (severity info) need nothing done: not shown as problems.
+  const fileErrors =
+    source?.fileErrors.filter(e => e.file === file && e.severity !== 'info') ??
+    [];
 
   return (
     <InfoCard

@@ -5,7 +5,7 @@ import ListItem from '@material-ui/core/ListItem';
 import ListItemText from '@material-ui/core/ListItemText';
 import Alert from '@material-ui/lab/Alert';
 import { EngineError } from './EngineError';
-import { isStale } from './format';
+import { isStale, publishedCounts } from './format';
 import { StateBadge } from './StateBadge';
 import { Time } from './Time';
 import { useLastSync } from './useLastSync';
@@ -36,6 +36,8 @@ const SourceLine = ({
         secondary={
           <>
             last success <Time iso={source.lastSuccessAt} compact />
+            {source.state !== 'never' &&
+              ` · ${publishedCounts(source.entityCount, source.locationCount)}`}
             {stale && (
               <Alert severity="warning" style={{ marginTop: 4 }}>
                 No successful sync for more than {staleAfterIntervals}{' '}

@@ -2,6 +2,7 @@ import {
   duration,
   interval,
   isStale,
+  publishedCounts,
   relativeTime,
   shortRevision,
 } from './format';
@@ -39,5 +40,13 @@ describe('format', () => {
     expect(isStale('2026-11-27T11:44:00Z', 300, 3, now)).toBe(true);
     expect(isStale('2026-11-27T11:46:00Z', 300, 3, now)).toBe(false);
     expect(isStale(null, 300, 3, now)).toBe(false);
+  });
+
+  it('counts published Locations apart from entities, and only when there are some', () => {
+    expect(publishedCounts(90, 2)).toBe('90 entities · 2 locations');
+    expect(publishedCounts(1, 1)).toBe('1 entity · 1 location');
+    expect(publishedCounts(0, 3)).toBe('0 entities · 3 locations');
+    expect(publishedCounts(90, 0)).toBe('90 entities');
+    expect(publishedCounts(90, undefined)).toBe('90 entities');
   });
 });

@@ -68,3 +68,19 @@ export function isStale(
     now - new Date(lastSuccessAt).getTime() > intervals * intervalSeconds * 1000
   );
 }
+
+/**
+ * What a source publishes: "90 entities · 2 locations"; Locations only
+ * when there are some ("1 entity"). locations may be missing from an
+ * older engine.
+ */
+export function publishedCounts(
+  entities: number,
+  locations: number | undefined,
+): string {
+  const plural = (n: number, one: string, many: string) =>
+    `${n} ${n === 1 ? one : many}`;
+  const parts = [plural(entities, 'entity', 'entities')];
+  if (locations) parts.push(plural(locations, 'location', 'locations'));
+  return parts.join(' · ');
+}

@@ -45,7 +45,9 @@ const ProblemsTable = ({
 /**
  * The source's current file problems: errors, whose files keep the
  * entities of their last good revision until they are fixed, apart from
- * warnings, whose files are synced.
+ * warnings, whose files are synced, and from notes (severity info: what
+ * the engine left to Backstage, such as placeholders of URLs), which need
+ * nothing done.
  */
 export const FileErrorsTable = ({ errors }: { errors: FileError[] }) => (
   <>
@@ -57,7 +59,12 @@ export const FileErrorsTable = ({ errors }: { errors: FileError[] }) => (
     <ProblemsTable
       title="Warnings"
       subtitle="These files are synced; a warning holds nothing back."
-      problems={errors.filter(e => e.severity !== 'error')}
+      problems={errors.filter(e => e.severity === 'warning')}
+    />
+    <ProblemsTable
+      title="Notes"
+      subtitle="Nothing to fix: what the engine left to Backstage, such as placeholders of URLs, which Backstage reads itself."
+      problems={errors.filter(e => e.severity === 'info')}
     />
   </>
 );

@@ -5,7 +5,7 @@ import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { ReactNode } from 'react';
-import { interval } from '../format';
+import { interval, publishedCounts } from '../format';
 import { Revision } from '../Revision';
 import { StateBadge } from '../StateBadge';
 import { SyncNowButton } from '../SyncNowButton';
@@ -105,7 +105,7 @@ export const SourcePanel = ({
           )}
         </Fact>
         <Fact label="Entities">
-          {source.entityCount}
+          {publishedCounts(source.entityCount, source.locationCount)}
           {lastChanges(source)}
         </Fact>
         <Fact label="Last attempt">

@@ -36,7 +36,7 @@ describe('SyncStatusPage', () => {
       `https://git.example.com/acme/config/commit/${REVISION}`,
     );
     expect(screen.getByTestId('Entities')).toHaveTextContent(
-      '90 (last run: 3 added, 1 changed, 2 removed)',
+      '90 entities (last run: 3 added, 1 changed, 2 removed)',
     );
     expect(screen.getByTestId('Last success')).toHaveTextContent(
       /2 minutes ago/,
@@ -153,6 +153,52 @@ describe('SyncStatusPage', () => {
     expect(warnings).toHaveTextContent('services/web.yaml');
     expect(warnings).toHaveTextContent('a warning holds nothing back');
     expect(warnings).not.toHaveTextContent('last good revision');
+  });
+
+  it('lists notes (severity info) apart from warnings and errors', async () => {
+    const api = new FakeCentralConfigApi();
+    api.status = lastSync({
+      sources: [
+        source({
+          state: 'synced',
+          warningCount: 1,
+          fileErrors: [
+            {
+              file: 'services/web.yaml',
+              line: 5,
+              column: 16,
+              severity: 'warning',
+              code: 'dangling-ref',
+              message: 'spec.consumesApis[0] refers to api:default/nowhere',
+              url: null,
+            },
+            {
+              file: 'apis/payments-api.yaml',
+              line: 15,
+              column: 12,
+              severity: 'info',
+              code: 'placeholder-url',
+              message:
+                '$text "https://github.com/acme/payments/blob/main/openapi.yaml" is left in the entity for Backstage',
+              url: null,
+            },
+          ],
+        }),
+      ],
+    });
+    renderPage(api);
+
+    const warnings = (await screen.findByText('Warnings (1)')).closest(
+      'table, [class*=MuiPaper]',
+    )!;
+    expect(warnings).not.toHaveTextContent('apis/payments-api.yaml');
+    const notes = screen
+      .getByText('Notes (1)')
+      .closest('table, [class*=MuiPaper]')!;
+    expect(notes).toHaveTextContent('apis/payments-api.yaml');
+    expect(notes).toHaveTextContent('placeholder-url');
+    expect(notes).toHaveTextContent('Nothing to fix');
+    expect(screen.queryByText(/^File errors/)).toBeNull();
   });
 
   it('shows why a source failed and that the catalog keeps what it had', async () => {
