@@ -23,6 +23,11 @@ backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(import('@internal/plugin-catalog-backend-module-central-config'));
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
+// Template entities (scaffolder.backstage.io/v1beta3), which a config
+// repository may hold: without it the catalog refuses them.
+backend.add(
+  import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+);
 
 // Events: the HTTP ingress (/api/events/http/<topic>, topics in
 // events.http.topics) through which the engine announces new generations.
