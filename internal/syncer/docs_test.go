@@ -2,13 +2,14 @@ package syncer
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
 
 // TestEveryFailureReasonIsInTroubleshooting reads the reasons a run can
-// fail with from the syncer's source (the text before the first ": " or
+// fail with from the syncer's source files (the text before the first ": " or
 // verb) and checks docs/troubleshooting.md explains each, so a new reason
 // cannot ship unexplained.
 func TestEveryFailureReasonIsInTroubleshooting(t *testing.T) {
@@ -16,9 +17,20 @@ func TestEveryFailureReasonIsInTroubleshooting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := os.ReadFile("run.go")
+	var src []byte
+	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(src, b...)
 	}
 	reasons := map[string]bool{ErrLocked.Error(): true}
 	for _, re := range []*regexp.Regexp{

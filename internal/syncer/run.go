@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -116,41 +115,6 @@ func (s *Syncer) locked(ctx context.Context, st *sourceState, req request, log *
 		s.unrecorded(st, run, err, log)
 	}
 	return run, wait
-}
-
-// outage records a run that could not start because the store is
-// unavailable: it is kept in memory, served by the status API and
-// written when the store is back, and it counts toward backoff.
-func (s *Syncer) outage(st *sourceState, req request, started time.Time, err error, log *slog.Logger) (store.Run, time.Duration) {
-	if req.runID != 0 {
-		log = log.With("run", req.runID)
-	}
-	st.runMu.Lock()
-	if req.runID != 0 && st.pending == req.runID {
-		st.pending = 0
-	}
-	st.runMu.Unlock()
-	run := store.Run{ID: req.runID, SourceID: st.cfg.Source.ID(), Trigger: req.trigger, StartedAt: started,
-		FinishedAt: s.opts.Now(), Outcome: store.Failed, Reason: "store unavailable: " + storeErrorKind(err)}
-	failures := s.unrecorded(st, run, err, log)
-	wait := s.nextWait(st, failures)
-	s.opts.Metrics.observe(run)
-	log.Error("sync failed: the store is unavailable", "error", err, "trigger", req.trigger,
-		"consecutive_unrecorded_failures", failures, "retry_in", wait.Round(time.Second).String())
-	return run, wait
-}
-
-// unrecorded keeps a finished run that the store could not record, and
-// returns how many such runs the source has now.
-func (s *Syncer) unrecorded(st *sourceState, run store.Run, err error, log *slog.Logger) int {
-	log.Error("cannot record sync run; keeping it in memory until the store is back", "error", err, "outcome", run.Outcome)
-	st.runMu.Lock()
-	defer st.runMu.Unlock()
-	if len(st.unrecorded) == maxUnrecorded {
-		st.unrecorded = slices.Delete(st.unrecorded, 0, 1)
-	}
-	st.unrecorded = append(st.unrecorded, run)
-	return len(st.unrecorded)
 }
 
 // runner holds one run's state through its steps.
@@ -340,62 +304,6 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 	}
 }
 
-// storeReason words a store failure for a run's reason, which the status
-// API serves to every reader: the database's own error, which can name
-// its host, user and database, goes to the log only.
-func (r *runner) storeReason(what string, err error) string {
-	r.log.Error(what, "error", err)
-	return what + ": " + storeErrorKind(err)
-}
-
-// storeErrorKind says what kind of store failure err is, without its
-// details.
-func storeErrorKind(err error) string {
-	var conflict *store.ConflictError
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timed out (the run's timeout, centralConfig.sources[].schedule.timeout)"
-	case errors.Is(err, context.Canceled):
-		return "cancelled (the engine is stopping)"
-	case errors.As(err, &conflict):
-		return conflict.Error() + ", again and again; the next run retries"
-	default:
-		return "the database did not answer or refused the request (the engine's log has its error)"
-	}
-}
-
-// recordOutage writes the runs that ended while the store was
-// unavailable, oldest first, counting the failed ones as failures of the
-// source; it stops at the first that cannot be written.
-func (r *runner) recordOutage() error {
-	st := r.st
-	st.runMu.Lock()
-	pending := slices.Clone(st.unrecorded)
-	st.runMu.Unlock()
-	for _, run := range pending {
-		status := r.status
-		status.LastAttemptAt = run.StartedAt
-		if run.Outcome == store.Failed {
-			status.ConsecutiveFailures++
-		} else {
-			// An unchanged run whose record failed was still a success.
-			status.ConsecutiveFailures = 0
-			status.LastSuccessAt, status.LastSuccessRevision = run.FinishedAt, run.Revision
-		}
-		if err := r.s.opts.Store.FinishRun(r.ctx, run, status); err != nil {
-			return err
-		}
-		r.status = status
-		st.runMu.Lock()
-		st.unrecorded = st.unrecorded[1:]
-		st.runMu.Unlock()
-	}
-	if len(pending) > 0 {
-		r.log.Info("recorded the runs that ended while the store was unavailable", "runs", len(pending))
-	}
-	return nil
-}
-
 // load reads the source's published entities and files from the store
 // once per process, so later runs diff in memory.
 func (r *runner) load() error {
@@ -496,47 +404,6 @@ type plan struct {
 	// conflicted is true when a file was refused for an entity another
 	// source publishes.
 	conflicted bool
-}
-
-// conflictMessage is the source-conflict error of a refused copy, with
-// the entity ref and the source that publishes it; ConflictOf reads it.
-const conflictMessage = "entity %s is already published by source %q, which published it first; " +
-	"this copy is refused and the file keeps the entities of its last good revision"
-
-var conflictPattern = regexp.MustCompile(`^entity (\S+) is already published by source "([^"]+)"`)
-
-// ConflictOf reads a source-conflict error's message: the entity ref and
-// the source that publishes it, so the status API can show the conflict
-// on that source too.
-func ConflictOf(message string) (ref, owner string, ok bool) {
-	m := conflictPattern.FindStringSubmatch(message)
-	if m == nil {
-		return "", "", false
-	}
-	return m[1], m[2], true
-}
-
-// owners returns, for each entity the mapping produced that this source
-// does not publish yet, the other source that already publishes it. The
-// first run of a process asks for every entity, so copies that two
-// sources published before conflicts were refused are reported too.
-func (r *runner) owners(res *mapping.Result) (map[string]string, error) {
-	all := r.st.previous.Load() == nil || r.remap
-	var keys []string
-	for _, f := range res.Files {
-		if f.Failed {
-			continue
-		}
-		for _, e := range f.Entities {
-			if _, ours := r.st.entities[e.Ref.Key()]; all || !ours {
-				keys = append(keys, e.Ref.Key())
-			}
-		}
-	}
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	return r.s.opts.Store.Owners(r.ctx, r.st.cfg.Source.ID(), keys)
 }
 
 // plan compares a mapping result with what is published, file by file. A
