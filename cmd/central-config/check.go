@@ -172,7 +172,7 @@ func writeSummary(w io.Writer, res *mapping.Result, entities, locations int, ver
 	if len(res.IgnoredFiles) == 0 {
 		return
 	}
-	order := []string{mapping.IgnoredNoShape, mapping.IgnoredNotConfig, mapping.IgnoredOutsidePaths, mapping.IgnoredTooLarge}
+	order := []string{mapping.IgnoredNoShape, mapping.IgnoredKubernetes, mapping.IgnoredNotConfig, mapping.IgnoredOutsidePaths, mapping.IgnoredTooLarge}
 	for _, reason := range slices.Sorted(maps.Keys(res.IgnoredCounts)) {
 		if !slices.Contains(order, reason) {
 			order = append(order, reason)

@@ -125,3 +125,59 @@ func TestTemplateOwnerIsARefToAGroup(t *testing.T) {
 		t.Fatalf("a Location points at no entity, got %+v", refs)
 	}
 }
+
+func TestAKindIsBackstagesOnlyWithItsExactSpellingAndInItsGroup(t *testing.T) {
+	withKind := func(e map[string]any, apiVersion, kind string) map[string]any {
+		e["apiVersion"], e["kind"] = apiVersion, kind
+		return e
+	}
+	tests := []struct {
+		name    string
+		entity  map[string]any
+		path    string // "" means valid
+		message string
+	}{
+		{"a component written in lower case is refused at its kind, naming the spelling",
+			withKind(component(nil), "backstage.io/v1alpha1", "component"), "kind", `kind "component" must be written Component`},
+		{"a location written in lower case is refused at its kind", withKind(location(nil), "backstage.io/v1alpha1", "location"), "kind", "must be written Location"},
+		{"a template written in lower case is refused at its kind", withKind(template(nil), TemplateAPIVersion, "template"), "kind", "must be written Template"},
+		{"an Api written in mixed case is refused at its kind", withKind(map[string]any{"metadata": map[string]any{"name": "a"},
+			"spec": map[string]any{"type": "openapi", "lifecycle": "production", "owner": "t", "definition": "x"}}, "backstage.io/v1alpha1", "Api"), "kind", "must be written API"},
+		{"a Crossplane User is not Backstage's User, so its schema does not apply",
+			withKind(map[string]any{"metadata": map[string]any{"name": "ci-bot"}, "spec": map[string]any{"forProvider": map[string]any{}}}, "iam.aws.upbound.io/v1beta1", "User"), "", ""},
+		{"a Group of another group gets the envelope checks only",
+			withKind(map[string]any{"metadata": map[string]any{"name": "g"}, "spec": map[string]any{}}, "example.com/v1", "Group"), "", ""},
+		{"a Group of another group still gets the name rules",
+			withKind(map[string]any{"metadata": map[string]any{"name": "bad name"}}, "example.com/v1", "Group"), "metadata.name", "not valid"},
+		{"an old backstage.io Template is still a Template with an apiVersion to fix",
+			withKind(template(nil), "backstage.io/v1beta2", "Template"), "apiVersion", "use scaffolder.backstage.io/v1beta3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			problems := Validate(tt.entity)
+			if tt.path == "" {
+				if len(problems) != 0 {
+					t.Fatalf("want valid, got %+v", problems)
+				}
+				return
+			}
+			for _, p := range problems {
+				if strings.Join(p.Path, ".") == tt.path && strings.Contains(p.Message, tt.message) {
+					return
+				}
+			}
+			t.Fatalf("want a problem at %s mentioning %q, got %+v", tt.path, tt.message, problems)
+		})
+	}
+}
+
+func TestAForeignKindWithABuiltinNameHasNoRefs(t *testing.T) {
+	e := map[string]any{"apiVersion": "example.com/v1", "kind": "Component", "metadata": map[string]any{"name": "c"},
+		"spec": map[string]any{"owner": "payments", "system": "checkout"}}
+	if refs := Refs(e); len(refs) != 0 {
+		t.Fatalf("refs = %+v, want none: example.com/v1 Component is not Backstage's Component", refs)
+	}
+	if !IsForeign("iam.aws.upbound.io/v1beta1", "user") || IsForeign("backstage.io/v1alpha1", "User") || IsForeign("example.com/v1", "Database") {
+		t.Fatal("IsForeign is wrong")
+	}
+}

@@ -21,6 +21,7 @@ var builtinAPIVersions = []string{"backstage.io/v1alpha1", "backstage.io/v1beta1
 // kindRule is the part of a kind's JSON schema that Backstage enforces on
 // spec, and which spec fields are refs to other entities.
 type kindRule struct {
+	name        string            // the kind as its schema spells it (an enum of one)
 	apiVersions []string          // the apiVersions the kind's schema accepts; nil means builtinAPIVersions
 	required    []string          // spec fields that must be non-empty strings or lists
 	strings     []string          // spec fields that must be non-empty strings when set
@@ -40,6 +41,7 @@ const TemplateAPIVersion = "scaffolder.backstage.io/v1beta3"
 // table.
 var Kinds = map[string]kindRule{
 	"component": {
+		name:     "Component",
 		required: []string{"type", "lifecycle", "owner"},
 		strings:  []string{"system", "subcomponentOf"},
 		lists:    []string{"providesApis", "consumesApis", "dependsOn", "dependencyOf"},
@@ -47,39 +49,46 @@ var Kinds = map[string]kindRule{
 			"providesApis": "API", "consumesApis": "API", "dependsOn": "", "dependencyOf": ""},
 	},
 	"api": {
+		name:     "API",
 		required: []string{"type", "lifecycle", "owner", "definition"},
 		strings:  []string{"system"},
 		refs:     map[string]string{"owner": "Group", "system": "System"},
 	},
 	"resource": {
+		name:     "Resource",
 		required: []string{"type", "owner"},
 		strings:  []string{"system"},
 		lists:    []string{"dependsOn", "dependencyOf"},
 		refs:     map[string]string{"owner": "Group", "system": "System", "dependsOn": "", "dependencyOf": ""},
 	},
 	"system": {
+		name:     "System",
 		required: []string{"owner"},
 		strings:  []string{"domain", "type"},
 		refs:     map[string]string{"owner": "Group", "domain": "Domain"},
 	},
 	"domain": {
+		name:     "Domain",
 		required: []string{"owner"},
 		strings:  []string{"subdomainOf", "type"},
 		refs:     map[string]string{"owner": "Group", "subdomainOf": "Domain"},
 	},
 	"group": {
+		name:     "Group",
 		required: []string{"type"},
 		strings:  []string{"parent"},
 		lists:    []string{"children", "members"},
 		refs:     map[string]string{"parent": "Group", "children": "Group", "members": "User"},
 	},
 	"user": {
+		name:  "User",
 		lists: []string{"memberOf"},
 		refs:  map[string]string{"memberOf": "Group"},
 	},
 	// Location.v1alpha1.schema.json: every spec field is optional (a
 	// Location with no target is accepted, and reads nothing).
 	"location": {
+		name:    "Location",
 		strings: []string{"type", "target"},
 		lists:   []string{"targets"},
 		more:    locationSpec,
@@ -87,6 +96,7 @@ var Kinds = map[string]kindRule{
 	// Template.v1beta3.schema.json; the scaffolder's catalog module makes
 	// spec.owner an ownedBy relation, a Group by default.
 	"template": {
+		name:        "Template",
 		apiVersions: []string{TemplateAPIVersion},
 		required:    []string{"type"},
 		strings:     []string{"owner", "lifecycle"},
@@ -213,8 +223,10 @@ func IsGroupVersion(s string) bool {
 
 // Validate checks an entity as the Backstage catalog does when a provider
 // applies it: the entity policies (root fields, field formats, the entity
-// envelope schema) and, for a kind in Kinds, the schema of its kind. An
-// entity of another kind gets the policies only. It returns every problem,
+// envelope schema) and, for a kind in Kinds in one of Backstage's API
+// groups, the schema of its kind, which spells the kind exactly. An
+// entity of another kind, or of a kind of Kinds in another group
+// (IsForeign), gets the policies only. It returns every problem,
 // not only the first.
 func Validate(e map[string]any) []Problem {
 	v := &validator{}
@@ -234,10 +246,16 @@ func Validate(e map[string]any) []Problem {
 		v.add([]string{"kind"}, fmt.Sprintf("kind %q must be letters and digits starting with a letter, at most 63 characters", kind))
 	}
 	v.metadata(e)
-	rule, known := Kinds[strings.ToLower(kind)]
+	rule, known := schemaOf(apiVersion, kind)
 	versions := rule.apiVersions
 	if versions == nil {
 		versions = builtinAPIVersions
+	}
+	// A kind's schema spells it exactly (an enum of one): Backstage's
+	// processors recognise no other spelling, though its rules compare
+	// kinds case-insensitively.
+	if known && kind != rule.name {
+		v.add([]string{"kind"}, fmt.Sprintf("kind %q must be written %s", kind, rule.name))
 	}
 	switch {
 	case kind == "" || !known:
@@ -247,6 +265,43 @@ func Validate(e map[string]any) []Problem {
 		v.spec(e, strings.ToLower(kind), rule)
 	}
 	return v.problems
+}
+
+// backstageGroups are the API groups of the kinds in Kinds: the
+// catalog-model's (backstage.io) and the scaffolder's
+// (scaffolder.backstage.io). An old Template of backstage.io/v1beta2 is
+// still a Template, with an apiVersion to fix.
+var backstageGroups = []string{"backstage.io", "scaffolder.backstage.io"}
+
+// schemaOf returns the rule of the kind Backstage defines that an entity
+// of apiVersion and kind is: one of Kinds, spelled in any case, in one of
+// Backstage's API groups (or with no group).
+func schemaOf(apiVersion, kind string) (kindRule, bool) {
+	rule, known := Kinds[strings.ToLower(kind)]
+	if !known || IsForeign(apiVersion, kind) {
+		return kindRule{}, false
+	}
+	return rule, true
+}
+
+// IsForeign reports whether an entity of apiVersion and kind has the name
+// of a kind Backstage defines (Component, User, Template...; in any case)
+// in an API group that is not Backstage's: a Crossplane
+// iam.aws.upbound.io/v1beta1 User, an example.com/v1 Group. It is not that
+// kind (Backstage's processors do not recognise it as such), and its
+// schema does not apply to it.
+func IsForeign(apiVersion, kind string) bool {
+	if _, known := Kinds[strings.ToLower(kind)]; !known {
+		return false
+	}
+	group, _, hasGroup := strings.Cut(apiVersion, "/")
+	return hasGroup && !slices.Contains(backstageGroups, group)
+}
+
+// SchemaKindName returns how the schema of a kind Backstage defines spells
+// it (Component for component), or "" for another kind.
+func SchemaKindName(kind string) string {
+	return Kinds[strings.ToLower(kind)].name
 }
 
 type validator struct{ problems []Problem }
@@ -477,7 +532,8 @@ func refStrings(v any) []string {
 // out (Validate reports them).
 func Refs(e map[string]any) []FieldRef {
 	kind, _ := e["kind"].(string)
-	rule, ok := Kinds[strings.ToLower(kind)]
+	apiVersion, _ := e["apiVersion"].(string)
+	rule, ok := schemaOf(apiVersion, kind)
 	spec, isMap := e["spec"].(map[string]any)
 	if !ok || !isMap {
 		return nil

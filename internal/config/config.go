@@ -86,7 +86,7 @@ func (c *Config) Kinds(i int) mapping.KindRules {
 		}
 		keys = append(keys, fmt.Sprintf("%s.sources[%d].rules", Key, i))
 	}
-	return mapping.KindRules{Allow: allow, Keys: keys}
+	return mapping.KindRules{Allow: allow, Keys: keys, GlobalRules: c.Catalog.Rules != nil}
 }
 
 // CheckKinds returns the allow list for a folder checked outside the

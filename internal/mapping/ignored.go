@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -25,6 +26,11 @@ const (
 	// IgnoredNoShape: a YAML/JSON file none of whose documents is one the
 	// engine reads, and that no placeholder reads.
 	IgnoredNoShape = "no known document shape"
+	// IgnoredKubernetes: a YAML/JSON file of Kubernetes manifests (apps/v1
+	// Deployment, networking.k8s.io/v1 Ingress, argoproj.io/v1alpha1
+	// Application, Crossplane resources...) whose kinds the allow list
+	// does not name, and nothing else the engine reads.
+	IgnoredKubernetes = "Kubernetes manifest"
 	// IgnoredTooLarge: a file other than YAML or JSON over
 	// limits.maxFileBytes, which the source did not read (also a
 	// too-large warning).
@@ -50,10 +56,10 @@ func (m *mapper) listIgnored(res *Result, results []*fileResult) {
 	}
 	for _, r := range results {
 		if r.ignored && !read[r.path] {
-			add(r.path, IgnoredNoShape)
+			add(r.path, cmp.Or(r.ignoredReason, IgnoredNoShape))
 		}
 	}
-	res.Ignored = res.IgnoredCounts[IgnoredNoShape]
+	res.Ignored = res.IgnoredCounts[IgnoredNoShape] + res.IgnoredCounts[IgnoredKubernetes]
 	for _, f := range m.snap.Files {
 		if !isConfigPath(f.Path) && !read[f.Path] {
 			add(f.Path, IgnoredNotConfig)

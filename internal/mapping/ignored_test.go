@@ -117,15 +117,68 @@ func TestOtherURLsInPlaceholdersAreStillErrors(t *testing.T) {
 	}
 }
 
-func TestAPlaceholderLeftForBackstageIsValidatedAsBackstageWillSeeIt(t *testing.T) {
-	res := Map(snapshot(map[string]string{
-		"teams/payments.yaml": team,
-		// $json gives an object, and an API's definition is a string:
-		// Backstage would refuse it after reading the URL.
-		"json.yaml": urlAPI("json-def", "json", "https://example.com/api.json"),
-	}), Options{})
-	hasDiag(t, res, "json.yaml", 0, diag.CodeInvalidEntity, "definition")
-	hasDiag(t, res, "json.yaml", 10, diag.CodePlaceholderURL, "$json")
+func TestWhatAPlaceholderOfAURLGivesIsLeftForBackstageToValidate(t *testing.T) {
+	const owner = "spec:\n  type: service\n  lifecycle: production\n  owner: payments\n"
+	native := func(kind, name, rest string) string {
+		return "apiVersion: backstage.io/v1alpha1\nkind: " + kind + "\nmetadata:\n  name: " + name + "\n" + rest
+	}
+	tests := []struct {
+		name string
+		file string
+		// err is the code and a fragment of the one error expected; ""
+		// means the entity is published.
+		errCode, errHas string
+	}{
+		{name: "a Template step read from a URL is not an error for its missing action",
+			file: "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata:\n  name: t\nspec:\n  type: service\n  steps:\n    - $yaml: https://raw.example.com/step.yaml\n"},
+		{name: "links read from a URL are not an error for not being a list",
+			file: native("Component", "c", "  links:\n    $json: https://raw.example.com/links.json\n"+owner)},
+		{name: "tags read from a URL are not an error for not being a list",
+			file: native("Component", "c", "  tags:\n    $yaml: https://raw.example.com/tags.yaml\n"+owner)},
+		{name: "an API definition read with $json may be a string, so it is not an error",
+			file: urlAPI("json-def", "json", "https://example.com/api.json")},
+		{name: "a whole spec read from a URL is not an error for its missing fields",
+			file: native("Component", "c", "spec:\n  $yaml: https://raw.example.com/spec.yaml\n")},
+		{name: "a problem elsewhere in the entity is still an error",
+			file:    native("Component", "bad name", "  tags:\n    $yaml: https://raw.example.com/tags.yaml\n"+owner),
+			errCode: diag.CodeInvalidEntity, errHas: "metadata.name"},
+		{name: "a $text of a URL always gives a string, so links of $text are an error",
+			file:    native("Component", "c", "  links:\n    $text: https://raw.example.com/links.txt\n"+owner),
+			errCode: diag.CodeInvalidEntity, errHas: "metadata.links must be a list"},
+		{name: "annotations read from a URL are an error, as the engine adds its own there",
+			file:    native("Component", "c", "  annotations:\n    $json: https://raw.example.com/a.json\n"+owner),
+			errCode: diag.CodePlaceholder, errHas: "central-config needs metadata.annotations"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Map(snapshot(map[string]string{"teams/payments.yaml": team, "f.yaml": tt.file}), Options{SourceID: "main"})
+			var errs diag.List
+			for _, d := range res.Diagnostics {
+				if d.Severity == diag.Error {
+					errs = append(errs, d)
+				}
+			}
+			if tt.errCode == "" {
+				if len(errs) != 0 || len(diagsOf(res, "f.yaml", diag.CodeInvalidEntity)) != 0 {
+					t.Fatalf("want no error, got:\n%v", res.Diagnostics)
+				}
+				hasDiag(t, res, "f.yaml", 0, diag.CodePlaceholderURL, "Backstage validates it once it has read it")
+				published := 0
+				for _, e := range res.Entities() {
+					if e.File == "f.yaml" {
+						published++
+					}
+				}
+				if published != 1 {
+					t.Fatalf("want the entity published, got %v", res.Entities())
+				}
+				return
+			}
+			if len(errs) != 1 || errs[0].Code != tt.errCode || !strings.Contains(errs[0].Message, tt.errHas) {
+				t.Fatalf("want one %s error mentioning %q, got:\n%v", tt.errCode, tt.errHas, res.Diagnostics)
+			}
+		})
+	}
 }
 
 func TestAPlaceholderLeftInCountsTowardsTheEntityLimit(t *testing.T) {

@@ -28,6 +28,11 @@ type KindRules struct {
 	// Keys are the configuration keys that would allow another kind,
 	// named in the warning; nil means GlobalKindsKey.
 	Keys []string
+	// GlobalRules is true when centralConfig.catalog.rules is set: it
+	// then replaces DefaultKinds. When it is not, the warning suggests a
+	// source's rules first (they add to the default kinds), so that the
+	// advice does not unpublish every built-in kind.
+	GlobalRules bool
 
 	allowed map[string]bool // kinds as written and in lower case, set by compile
 }
@@ -50,21 +55,67 @@ func (k KindRules) compile() KindRules {
 	return k
 }
 
+// names reports whether the allow list names kind (in any case).
+func (k KindRules) names(kind string) bool {
+	return k.allowed[kind] || k.allowed[strings.ToLower(kind)]
+}
+
 // allow reports whether a candidate's kind is allowed, or adds the
 // warning that says it is not and how to allow it. A missing or malformed
-// kind is left to the entity checks.
+// kind is left to the entity checks. A kind with the name of one of
+// Backstage's (User, Group...) in another API group (a Crossplane
+// iam.aws.upbound.io/v1beta1 User) is never allowed: the allow list's
+// User is Backstage's, and Backstage's processors would not recognise it.
 func (k KindRules) allow(file string, c candidate, diags *diag.List) bool {
 	kind, _ := c.object["kind"].(string)
-	if kind == "" || k.allowed[kind] || k.allowed[strings.ToLower(kind)] {
+	apiVersion, _ := c.object["apiVersion"].(string)
+	foreign := catalog.IsForeign(apiVersion, kind)
+	if kind == "" || !foreign && k.names(kind) {
 		return true
 	}
 	what := "this entity"
 	if ref, ok := catalog.RefOf(c.object); ok {
 		what = ref.String()
 	}
+	var msg string
+	if foreign {
+		name := catalog.SchemaKindName(kind)
+		builtin := "backstage.io/v1alpha1"
+		if name == "Template" {
+			builtin = catalog.TemplateAPIVersion
+		}
+		msg = fmt.Sprintf("kind %q of apiVersion %q is not Backstage's %s (apiVersion %s), so %s is not published: "+
+			"the allow list's %s is Backstage's, and the Backstage catalog would not recognise this entity; "+
+			"if it is meant for the catalog, write apiVersion: %s, else keep the file out of the source's paths",
+			kind, apiVersion, name, builtin, what, name, builtin)
+	} else {
+		msg = fmt.Sprintf("kind %q is not in the allow list, so %s is not published; to publish entities of this kind, %s",
+			kind, what, k.advice(kind))
+	}
 	p := c.posOf([]string{"kind"})
 	*diags = append(*diags, diag.Diagnostic{File: file, Line: p.Line, Column: p.Column, Severity: diag.Warning, Code: diag.CodeKindNotAllowed,
-		Message: fmt.Sprintf("kind %q is not in the allow list, so %s is not published; to publish entities of this kind, add %s to %s",
-			kind, what, kind, strings.Join(k.Keys, " or "))})
+		Message: msg})
 	return false
+}
+
+// advice says which key would allow kind. centralConfig.catalog.rules
+// replaces the default kinds: while it is not set, a source's rules (which
+// add to them) come first, and the message names the kinds that setting
+// it would drop.
+func (k KindRules) advice(kind string) string {
+	if k.GlobalRules {
+		return fmt.Sprintf("add %s to %s", kind, strings.Join(k.Keys, " or "))
+	}
+	var source string
+	for _, key := range k.Keys {
+		if key != GlobalKindsKey {
+			source = key
+			break
+		}
+	}
+	if source == "" {
+		source = "centralConfig.sources[N].rules (N: the source that reads this repository)"
+	}
+	return fmt.Sprintf("add %s to %s, which adds it to the default kinds; %s replaces the default kinds (%s), so list those you keep if you set it",
+		kind, source, GlobalKindsKey, strings.Join(DefaultKinds, ", "))
 }

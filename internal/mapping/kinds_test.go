@@ -83,33 +83,49 @@ func TestKindsAreGovernedByTheAllowList(t *testing.T) {
 			files: fixture(t, "templates/create-service.yaml"), published: []string{"template:default/create-go-service"}},
 		{name: "a Location with an absolute target is published by default",
 			files: map[string]string{"locations.yaml": locationYAML}, published: []string{"location:default/payments"}},
-		{name: "a custom kind is not allowed by default, and the warning names the kind, the line of kind and the global key",
+		{name: "a custom kind is not allowed by default, and the warning names the kind, the line of kind and a source's rules first",
 			files:    fixture(t, "custom/not-allowed.yaml"),
-			warnFile: "custom/not-allowed.yaml", warnLine: 4, warnHas: []string{`kind "CostCenter"`, "costcenter:default/cc-4711 is not published", "add CostCenter to centralConfig.catalog.rules"}},
+			warnFile: "custom/not-allowed.yaml", warnLine: 4, warnHas: []string{`kind "CostCenter"`, "costcenter:default/cc-4711 is not published",
+				"add CostCenter to centralConfig.sources[N].rules", "which adds it to the default kinds",
+				"centralConfig.catalog.rules replaces the default kinds (Component, API, Resource, System, Domain, Group, User, Location, Template)"}},
 		{name: "a custom kind allowed globally is published as it is",
 			kinds: KindRules{Allow: append(slices.Clone(DefaultKinds), "Database"), Keys: global},
 			files: fixture(t, "custom/database.yaml"), published: []string{"database:default/orders-db"}},
 		{name: "a custom kind allowed for one source is published from that source",
 			kinds: KindRules{Allow: append(slices.Clone(DefaultKinds), "Database"), Keys: perSource},
 			files: fixture(t, "custom/database.yaml"), published: []string{"database:default/orders-db"}},
-		{name: "a kind that neither the global nor the source's rules allow names both keys",
+		{name: "without global rules a kind the source's rules do not allow names the source's key, which adds to the defaults",
 			kinds: KindRules{Allow: append(slices.Clone(DefaultKinds), "Database"), Keys: perSource},
 			files: fixture(t, "custom/not-allowed.yaml"), warnFile: "custom/not-allowed.yaml", warnLine: 4,
-			warnHas: []string{"centralConfig.catalog.rules or " + sourceKey}},
+			warnHas: []string{"add CostCenter to " + sourceKey + ", which adds it to the default kinds", "centralConfig.catalog.rules replaces the default kinds"}},
+		{name: "with global rules a kind that neither the global nor the source's rules allow names both keys",
+			kinds: KindRules{Allow: []string{"Component", "Database"}, Keys: perSource, GlobalRules: true},
+			files: fixture(t, "custom/not-allowed.yaml"), warnFile: "custom/not-allowed.yaml", warnLine: 4,
+			warnHas: []string{"add CostCenter to centralConfig.catalog.rules or " + sourceKey}},
 		{name: "global rules replace the default list, so a Component is then not allowed",
-			kinds: KindRules{Allow: []string{"Database"}, Keys: global},
+			kinds: KindRules{Allow: []string{"Database"}, Keys: global, GlobalRules: true},
 			files: map[string]string{"component.yaml": strings.SplitN(mixedYAML, "---\n", 2)[0]}, warnFile: "component.yaml", warnLine: 2, warnHas: []string{`kind "Component"`}},
 		{name: "an empty allow list publishes nothing, and says so",
-			kinds: KindRules{Allow: []string{}, Keys: global},
+			kinds: KindRules{Allow: []string{}, Keys: global, GlobalRules: true},
 			files: map[string]string{"locations.yaml": locationYAML}, warnFile: "locations.yaml", warnLine: 2, warnHas: []string{`kind "Location"`}},
 		{name: "kinds compare case-insensitively, as in Backstage",
-			kinds: KindRules{Allow: []string{"costcenter"}, Keys: global},
+			kinds: KindRules{Allow: []string{"costcenter"}, Keys: global, GlobalRules: true},
 			files: map[string]string{"cost.yaml": costYAML}, published: []string{"costcenter:default/cc-4711"}},
 		{name: "the other entities of a file with a kind not allowed still publish",
 			files: map[string]string{"mixed.yaml": mixedYAML}, published: []string{"component:default/checkout"},
 			warnFile: "mixed.yaml", warnLine: 8, warnHas: []string{`kind "CostCenter"`}},
-		{name: "a Kubernetes manifest has the envelope of an entity, so it is a warning and not dropped in silence",
-			files: map[string]string{"deploy/checkout.yaml": deploymentYAML}, warnFile: "deploy/checkout.yaml", warnLine: 2, warnHas: []string{`kind "Deployment"`}},
+		{name: "a Kubernetes manifest whose kind the allow list names explicitly is published as a custom kind",
+			kinds: KindRules{Allow: append(slices.Clone(DefaultKinds), "Deployment"), Keys: global},
+			files: map[string]string{"deploy/checkout.yaml": deploymentYAML}, published: []string{"deployment:default/checkout"}},
+		{name: "a custom kind of another group is still a warning",
+			files:    map[string]string{"db.yaml": "apiVersion: example.com/v1\nkind: Database\nmetadata:\n  name: orders\n"},
+			warnFile: "db.yaml", warnLine: 2, warnHas: []string{`kind "Database" is not in the allow list`}},
+		{name: "a User of another group is not Backstage's User, so it is a warning that says so, even though the allow list names User",
+			files:    map[string]string{"u.yaml": "apiVersion: example.com/v1\nkind: User\nmetadata:\n  name: bot\nspec: {}\n"},
+			warnFile: "u.yaml", warnLine: 2, warnHas: []string{`kind "User" of apiVersion "example.com/v1" is not Backstage's User (apiVersion backstage.io/v1alpha1)`, "user:default/bot is not published"}},
+		{name: "a Component of another group with Backstage's fields is a warning, not an apiVersion error",
+			files:    map[string]string{"c.yaml": "apiVersion: acme.example/v2\nkind: Component\nmetadata:\n  name: c\nspec: {type: service}\n"},
+			warnFile: "c.yaml", warnLine: 2, warnHas: []string{"is not Backstage's Component"}},
 		{name: "an entity of a custom kind is not allowed even with the backstage.io group",
 			files:    map[string]string{"db.yaml": strings.Replace(costYAML, "finance.acme.example/v1alpha1", "backstage.io/v1alpha1", 1)},
 			warnFile: "db.yaml", warnLine: 2, warnHas: []string{`kind "CostCenter"`}},
@@ -179,6 +195,15 @@ func TestEntitiesOfAllowedKindsGetBackstagesChecks(t *testing.T) {
 			file: "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: t}\nspec:\n  type: service\n  steps:\n    - id: fetch\n      input: {url: ./skeleton}\n", line: 7, col: 7, fragment: "spec.steps.0.action is required"},
 		{name: "a Location whose presence is neither required nor optional is an error at presence",
 			file: "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: l}\nspec:\n  target: https://github.com/acme/a/blob/main/catalog-info.yaml\n  presence: sometimes\n", line: 6, col: 13, fragment: "required or optional"},
+		{name: "a component written in lower case is an error at its kind that names the spelling Backstage requires",
+			file: "apiVersion: backstage.io/v1alpha1\nkind: component\nmetadata: {name: c}\nspec: {type: service, lifecycle: production, owner: payments}\n",
+			line: 2, col: 7, fragment: `kind "component" must be written Component`},
+		{name: "a location written in lower case is an error at its kind",
+			file: "apiVersion: backstage.io/v1alpha1\nkind: location\nmetadata: {name: l}\nspec:\n  target: https://github.com/acme/a/blob/main/catalog-info.yaml\n",
+			line: 2, col: 7, fragment: `kind "location" must be written Location`},
+		{name: "a template written in lower case is an error at its kind",
+			file: "apiVersion: scaffolder.backstage.io/v1beta3\nkind: template\nmetadata: {name: t}\nspec: {type: service, steps: []}\n",
+			line: 2, col: 7, fragment: `kind "template" must be written Template`},
 		{name: "a Template of the old backstage.io/v1beta2 apiVersion is an error at apiVersion",
 			file: "apiVersion: backstage.io/v1beta2\nkind: Template\nmetadata: {name: t}\nspec: {type: service, steps: []}\n", line: 1, col: 13, fragment: "use scaffolder.backstage.io/v1beta3"},
 	}
@@ -246,5 +271,57 @@ func TestTheDefaultAllowListIsBackstagesKindsWithLocationAndTemplate(t *testing.
 	k := KindRules{}.compile()
 	if !k.allowed["template"] || k.allowed["database"] || !slices.Equal(k.Keys, []string{GlobalKindsKey}) {
 		t.Fatalf("zero KindRules compile to %+v", k)
+	}
+}
+
+func TestKubernetesManifestsAreIgnoredFilesNotEntities(t *testing.T) {
+	manifest := func(apiVersion, kind string) string {
+		return "apiVersion: " + apiVersion + "\nkind: " + kind + "\nmetadata:\n  name: checkout\nspec: {}\n"
+	}
+	tests := []struct {
+		name, file string
+		reason     string
+	}{
+		{"an apps/v1 Deployment is a Kubernetes manifest", manifest("apps/v1", "Deployment"), IgnoredKubernetes},
+		{"a batch/v1 Job is a Kubernetes manifest", manifest("batch/v1", "Job"), IgnoredKubernetes},
+		{"an autoscaling/v2 HorizontalPodAutoscaler is a Kubernetes manifest", manifest("autoscaling/v2", "HorizontalPodAutoscaler"), IgnoredKubernetes},
+		{"a policy/v1 PodDisruptionBudget is a Kubernetes manifest", manifest("policy/v1", "PodDisruptionBudget"), IgnoredKubernetes},
+		{"a networking.k8s.io/v1 Ingress is a Kubernetes manifest", manifest("networking.k8s.io/v1", "Ingress"), IgnoredKubernetes},
+		{"an argoproj.io/v1alpha1 Application is a Kubernetes manifest", manifest("argoproj.io/v1alpha1", "Application"), IgnoredKubernetes},
+		{"a cert-manager.io/v1 Certificate is a Kubernetes manifest", manifest("cert-manager.io/v1", "Certificate"), IgnoredKubernetes},
+		{"a monitoring.coreos.com/v1 ServiceMonitor is a Kubernetes manifest", manifest("monitoring.coreos.com/v1", "ServiceMonitor"), IgnoredKubernetes},
+		{"a networking.istio.io/v1 VirtualService is a Kubernetes manifest", manifest("networking.istio.io/v1", "VirtualService"), IgnoredKubernetes},
+		{"a Crossplane pkg.crossplane.io/v1 Provider is a Kubernetes manifest", manifest("pkg.crossplane.io/v1", "Provider"), IgnoredKubernetes},
+		{"a Crossplane User is a Kubernetes manifest, though the allow list names User", manifest("iam.aws.upbound.io/v1beta1", "User"), IgnoredKubernetes},
+		{"a Crossplane Group is a Kubernetes manifest, though the allow list names Group", manifest("iam.aws.upbound.io/v1beta1", "Group"), IgnoredKubernetes},
+		{"a Crossplane Resource is a Kubernetes manifest", manifest("apiextensions.crossplane.io/v1", "Resource"), IgnoredKubernetes},
+		{"a file of a Deployment and a core Service is a Kubernetes manifest",
+			manifest("apps/v1", "Deployment") + "---\n" + manifest("v1", "Service"), IgnoredKubernetes},
+		{"a core v1 ConfigMap has no group, so it has no known document shape", manifest("v1", "ConfigMap"), IgnoredNoShape},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Map(snapshot(map[string]string{"deploy/checkout.yaml": tt.file}), Options{SourceID: "main", ListIgnored: true})
+			if len(res.Diagnostics) != 0 {
+				t.Fatalf("want no diagnostic (validate used to pass), got:\n%v", res.Diagnostics)
+			}
+			if len(res.Entities()) != 0 || len(res.Files) != 0 {
+				t.Fatalf("want no entity and no config file, got %v, %v", res.Entities(), res.Files)
+			}
+			if want := []IgnoredFile{{"deploy/checkout.yaml", tt.reason}}; !slices.Equal(res.IgnoredFiles, want) {
+				t.Fatalf("ignored files %v, want %v", res.IgnoredFiles, want)
+			}
+			if res.Ignored != 1 || res.IgnoredCounts[tt.reason] != 1 {
+				t.Fatalf("ignored %d, counts %v", res.Ignored, res.IgnoredCounts)
+			}
+		})
+	}
+}
+
+func TestAKubernetesManifestNextToAnEntityLeavesTheEntityAlone(t *testing.T) {
+	res := Map(snapshot(map[string]string{"mixed.yaml": strings.SplitN(mixedYAML, "---\n", 2)[0] + "---\n" + deploymentYAML}),
+		Options{SourceID: "main", ListIgnored: true})
+	if res.Diagnostics.Count(diag.Warning) != 1 || res.Diagnostics.HasErrors() || len(res.Entities()) != 1 || len(res.IgnoredFiles) != 0 { // the dangling owner
+		t.Fatalf("want the Component only, no diagnostic and no ignored file: %v %v %v", res.Entities(), res.Diagnostics, res.IgnoredFiles)
 	}
 }

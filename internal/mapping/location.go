@@ -64,6 +64,7 @@ func (m *mapper) location(file string, c candidate, diags *diag.List, deps *map[
 		spec = map[string]any{}
 	}
 	typ, _ := spec["type"].(string)
+	optional := spec["presence"] == "optional"
 	var targets []locationTarget
 	if s, ok := spec["target"].(string); ok && s != "" {
 		targets = append(targets, locationTarget{s, []string{"spec", "target"}})
@@ -94,7 +95,14 @@ func (m *mapper) location(file string, c candidate, diags *diag.List, deps *map[
 		switch kind := targetKind(t.value); kind {
 		case targetRelative:
 			local = append(local, t.value)
-			if msg := m.checkRelative(file, t.value, record); msg != "" {
+			msg, missing := m.checkRelative(file, t.value, record)
+			switch {
+			case msg == "":
+			case missing && optional:
+				// Backstage skips a missing target of an optional
+				// Location without an error.
+				add(pos, diag.Info, fmt.Sprintf("%s %q: %s; spec.presence is optional, so Backstage would skip it too", where, t.value, msg))
+			default:
 				add(pos, diag.Warning, fmt.Sprintf("%s %q: %s", where, t.value, msg))
 			}
 		case targetURL:
@@ -119,6 +127,14 @@ func (m *mapper) location(file string, c candidate, diags *diag.List, deps *map[
 	case len(local) > 0:
 		add(at, locationNotice, fmt.Sprintf("%s is published with its %d absolute target(s) only; its %d relative target(s) name files of this "+
 			"repository, which central-config reads and publishes itself", name, len(remote), len(local)))
+	}
+	// Backstage reads a Location of a type other than its own location's
+	// (the engine's url:) only when the app allows that type; the default
+	// allows url only.
+	if typ != "" && typ != "url" && typ != "file" {
+		add(c.posOf([]string{"spec", "type"}), diag.Warning, fmt.Sprintf("spec.type %q: the Backstage catalog reads a Location of a type other than url "+
+			"only when the Backstage app allows that type (catalogLocationsExtensionPoint.setAllowedLocationTypes; by default only url); "+
+			"otherwise the catalog refuses %s with the processing error: Registered locations must be of an allowed type [\"url\"]", typ, name))
 	}
 	// The spec keeps the shape it was written in, less what is not
 	// published.
@@ -172,7 +188,8 @@ func targetKind(s string) targetKindValue {
 // checkURL checks an absolute target's form for a Location of type typ
 // and returns what is wrong, or "". Types other than url and file belong
 // to processors the engine does not know (github-discovery, ldap-org...):
-// their targets are published as written.
+// their targets are published as written (with a warning that the
+// Backstage app must allow the type).
 func checkURL(s, typ string) string {
 	switch typ {
 	case "", "url":
@@ -195,37 +212,38 @@ func checkURL(s, typ string) string {
 
 // checkRelative checks that a relative target, or glob, matches a file of
 // the snapshot, relative to the Location's file, and returns what is
-// wrong, or "".
-func (m *mapper) checkRelative(file, target string, record func(string)) string {
+// wrong, or "", and whether the target is merely missing (no such file,
+// no match), which an optional Location allows.
+func (m *mapper) checkRelative(file, target string, record func(string)) (msg string, missing bool) {
 	p := path.Clean(path.Join(path.Dir(file), target))
 	if p == ".." || strings.HasPrefix(p, "../") {
-		return "the path leaves the repository"
+		return "the path leaves the repository", false
 	}
 	if !isGlob(target) {
 		// Recorded even when missing: the file appearing later must remap.
 		record(p)
 		if _, ok := m.files[p]; ok {
-			return ""
+			return "", false
 		}
 		if problem, unread := m.unread[p]; unread {
-			return fmt.Sprintf("%s is not read: %s", p, problem.Message)
+			return fmt.Sprintf("%s is not read: %s", p, problem.Message), false
 		}
-		return fmt.Sprintf("no file %s in the repository (or not under the source's paths)", p)
+		return fmt.Sprintf("no file %s in the repository (or not under the source's paths)", p), true
 	}
 	if !doublestar.ValidatePattern(p) {
-		return "not a valid glob"
+		return "not a valid glob", false
 	}
 	// One match is enough: the outcome only changes when none is left.
 	for _, f := range m.snap.Files {
 		if ok, _ := doublestar.Match(p, f.Path); ok {
 			record(f.Path)
-			return ""
+			return "", false
 		}
 	}
 	// No file matches: record the pattern itself, which is no file, so the
 	// Location is checked again at every run until one does.
 	record(p)
-	return fmt.Sprintf("no file of the repository matches %s (or none under the source's paths)", p)
+	return fmt.Sprintf("no file of the repository matches %s (or none under the source's paths)", p), true
 }
 
 // isGlob reports whether a target holds glob syntax.

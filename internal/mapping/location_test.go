@@ -178,7 +178,8 @@ spec:
 		t.Error("a Location of type file with a URL is published")
 	}
 	// A type the engine does not know belongs to a processor of Backstage:
-	// published as written.
+	// published as written, with a warning that the app must allow it.
+	hasDiag(t, res, "catalog/discovery.yaml", 6, diag.CodeLocation, "setAllowedLocationTypes")
 	if spec := specOf(t, got["location:default/acme-discovery"]); spec["type"] != "github-discovery" {
 		t.Errorf("acme-discovery spec = %v", spec)
 	}
@@ -219,4 +220,55 @@ func TestATargetTheSourceDoesNotReadSaysWhy(t *testing.T) {
 	snap.Ignored = []source.FileProblem{{Path: "huge.yaml", Code: diag.CodeTooLarge, Message: "file is 9000000 bytes"}}
 	res := Map(snap, Options{})
 	hasDiag(t, res, "index.yaml", 6, diag.CodeLocation, "huge.yaml is not read: file is 9000000 bytes")
+}
+
+func TestWhatBackstageAcceptsOfALocationDecidesTheSeverity(t *testing.T) {
+	tests := []struct {
+		name      string
+		spec      string
+		line      int
+		severity  diag.Severity
+		fragment  string
+		published bool
+	}{
+		{name: "a missing target of an optional Location is an info, as Backstage skips it",
+			spec: "  presence: optional\n  target: ./teams/gone.yaml\n", line: 7, severity: diag.Info, fragment: "spec.presence is optional"},
+		{name: "a glob of an optional Location that matches nothing is an info",
+			spec: "  presence: optional\n  targets: [./legacy/**/catalog-info.yaml]\n", line: 7, severity: diag.Info, fragment: "no file of the repository matches"},
+		{name: "a missing target of a required Location is a warning",
+			spec: "  presence: required\n  target: ./teams/gone.yaml\n", line: 7, severity: diag.Warning, fragment: "no file teams/gone.yaml"},
+		{name: "a missing target of a Location without presence is a warning",
+			spec: "  target: ./teams/gone.yaml\n", line: 6, severity: diag.Warning, fragment: "no file teams/gone.yaml"},
+		{name: "a target of an optional Location that leaves the repository is still a warning",
+			spec: "  presence: optional\n  target: ../../outside.yaml\n", line: 7, severity: diag.Warning, fragment: "leaves the repository"},
+		{name: "a published Location of a type other than url is a warning at its type that the app must allow it",
+			spec: "  type: github-discovery\n  target: https://github.com/acme/*/blob/main/catalog-info.yaml\n", line: 6, severity: diag.Warning,
+			fragment:  `spec.type "github-discovery": the Backstage catalog reads a Location of a type other than url only when the Backstage app allows that type (catalogLocationsExtensionPoint.setAllowedLocationTypes`,
+			published: true},
+		{name: "a published Location of type url gets no warning",
+			spec: "  type: url\n  target: https://github.com/acme/a/blob/main/catalog-info.yaml\n", published: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Map(snapshot(map[string]string{"index.yaml": locationHead + tt.spec}), Options{})
+			if _, ok := byName(res)["location:default/index"]; ok != tt.published {
+				t.Fatalf("published = %v, want %v:\n%v", ok, tt.published, res.Diagnostics)
+			}
+			var found diag.List
+			for _, d := range diagsOf(res, "index.yaml", diag.CodeLocation) {
+				if d.Line != 2 { // what is said at kind: published or not
+					found = append(found, d)
+				}
+			}
+			if tt.fragment == "" {
+				if len(found) != 0 {
+					t.Fatalf("want no diagnostic, got %v", found)
+				}
+				return
+			}
+			if len(found) != 1 || found[0].Line != tt.line || found[0].Severity != tt.severity || !strings.Contains(found[0].Message, tt.fragment) {
+				t.Fatalf("want one %s at line %d mentioning %q, got %v", tt.severity, tt.line, tt.fragment, found)
+			}
+		})
+	}
 }

@@ -158,11 +158,12 @@ type Result struct {
 	// Diagnostics holds every problem found, sorted by file and position.
 	Diagnostics diag.List
 	// Ignored counts YAML/JSON files that hold nothing the engine reads
-	// (IgnoredNoShape).
+	// (IgnoredNoShape, IgnoredKubernetes).
 	Ignored int
 	// IgnoredCounts counts every file of the snapshot that produced
 	// nothing and that no placeholder reads, by reason (IgnoredNotConfig,
-	// IgnoredOutsidePaths, IgnoredNoShape, IgnoredTooLarge).
+	// IgnoredOutsidePaths, IgnoredNoShape, IgnoredKubernetes,
+	// IgnoredTooLarge).
 	IgnoredCounts map[string]int
 	// IgnoredFiles lists those files with their reason, sorted by path;
 	// only with Options.ListIgnored, as a large repository may hold many.
@@ -392,6 +393,8 @@ type fileResult struct {
 	entities []*Entity
 	diags    diag.List
 	ignored  bool
+	// ignoredReason says why an ignored file is; "" means IgnoredNoShape.
+	ignoredReason string
 	// hash is the file's content hash; deps the hashes of the files its
 	// placeholders read, when it was mapped.
 	hash   uint64
@@ -462,7 +465,9 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 		return r
 	}
 	var cands []candidate
-	read := false
+	// manifest is true when a document is a Kubernetes manifest, which
+	// names the reason when nothing else in the file is read.
+	read, manifest := false, false
 	for _, doc := range docs {
 		switch {
 		case rule != nil:
@@ -482,6 +487,10 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 			} else if isEntity(doc.Root) {
 				// After the Kafka dialects: a Strimzi resource has the
 				// envelope of an entity too.
+				if m.opts.Kinds.skipsManifest(doc.Root) {
+					manifest = true
+					continue
+				}
 				read = true
 				cands = append(cands, nativeCandidate(doc))
 			} else if d, ok := dialect.Lookalike(doc); ok {
@@ -491,6 +500,9 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 	}
 	if !read {
 		r.ignored = true
+		if manifest {
+			r.ignoredReason = IgnoredKubernetes
+		}
 		return r
 	}
 	seen := map[string]bool{}
@@ -528,6 +540,9 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	// restore puts back the placeholders left for Backstage, which stand
 	// in for what Backstage will read only while the entity is validated.
 	restore := func() {}
+	// unknown drops the problems where Backstage will put what a $json
+	// or $yaml of a URL gives.
+	unknown := func(ps []catalog.Problem) []catalog.Problem { return ps }
 	if c.placeholders {
 		size := jsonSize(c.object)
 		if size > limit {
@@ -552,9 +567,9 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 		if len(r.errs) > 0 {
 			return nil
 		}
-		restore = r.standIn()
+		restore, unknown = r.standIn(), r.unknown
 	}
-	problems := catalog.Validate(c.object)
+	problems := unknown(catalog.Validate(c.object))
 	restore()
 	slices.SortFunc(problems, func(a, b catalog.Problem) int {
 		return strings.Compare(strings.Join(a.Path, "."), strings.Join(b.Path, "."))

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/central-config/central-config/internal/catalog"
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/document"
 	"github.com/central-config/central-config/internal/source"
@@ -106,15 +107,31 @@ func (s site) get() any {
 
 // leftMessage is the info diagnostic of a placeholder left for Backstage.
 func (s site) leftMessage() string {
-	return fmt.Sprintf("$%s %q is left in the entity for Backstage to read with its own integrations "+
+	msg := fmt.Sprintf("$%s %q is left in the entity for Backstage to read with its own integrations "+
 		"(central-config reads only files of this repository)", s.kind, s.target)
+	if s.kind != "text" {
+		msg += fmt.Sprintf("; the value it gives is not known here, so %s is not checked: Backstage validates it once it has read it",
+			document.PathString(s.container()...))
+	}
+	return msg
 }
+
+// container is the path of the value the placeholder stands for: the key
+// or index that holds the placeholder's mapping.
+func (s site) container() []string { return s.path[:len(s.path)-1] }
+
+// engineFields are the fields central-config needs to publish an entity
+// (its ref, its annotations): a placeholder of a URL there cannot be left
+// for Backstage.
+var engineFields = [][]string{{"apiVersion"}, {"kind"}, {"metadata"}, {"metadata", "name"}, {"metadata", "namespace"}, {"metadata", "annotations"}}
 
 // standIn puts, in the place of each placeholder left for Backstage, a
 // value of the type it will have once Backstage has read it (a string for
 // $text, an object for $json and $yaml), so that the entity is validated
 // as Backstage validates it: after its PlaceholderProcessor. The returned
-// function puts the placeholders back.
+// function puts the placeholders back. What a $json or $yaml gives may be
+// of any type and shape (a list of steps, a list of tags, a string), so
+// the problems found at or under its place are dropped (unknown).
 func (r *resolver) standIn() (restore func()) {
 	saved := make([]any, len(r.left))
 	for i, s := range r.left {
@@ -132,6 +149,29 @@ func (r *resolver) standIn() (restore func()) {
 	}
 }
 
+// unknown drops the problems at or under the place of a $json or $yaml
+// left for Backstage: the engine cannot know the value Backstage will
+// read there, and Backstage validates the entity once it has.
+func (r *resolver) unknown(problems []catalog.Problem) []catalog.Problem {
+	var places [][]string
+	for _, s := range r.left {
+		if s.kind != "text" {
+			places = append(places, s.container())
+		}
+	}
+	if len(places) == 0 {
+		return problems
+	}
+	return slices.DeleteFunc(problems, func(p catalog.Problem) bool {
+		for _, at := range places {
+			if len(p.Path) >= len(at) && slices.Equal(p.Path[:len(at)], at) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // resolveAll resolves the placeholders of obj in the order of their
 // positions.
 func (r *resolver) resolveAll(obj map[string]any, posOf func(path []string) document.Pos) {
@@ -142,6 +182,12 @@ func (r *resolver) resolveAll(obj map[string]any, posOf func(path []string) docu
 	})
 	for _, s := range r.sites {
 		if isHTTPURL(s.target) {
+			if field := s.container(); slices.ContainsFunc(engineFields, func(f []string) bool { return slices.Equal(f, field) }) {
+				r.errs = append(r.errs, placeholderError{path: s.path, code: diag.CodePlaceholder,
+					msg: fmt.Sprintf("$%s %q: central-config needs %s to publish the entity (its ref and annotations), so it cannot be left for Backstage to read; write it in the file",
+						s.kind, s.target, document.PathString(field...))})
+				continue
+			}
 			r.left = append(r.left, s)
 			continue
 		}

@@ -151,13 +151,28 @@ function isScaffolderTemplate(entity) {
 // central-config leaves a $text/$json/$yaml of an absolute http(s) URL in
 // the entity, as written, for Backstage's PlaceholderProcessor, which reads
 // it with the backend's integrations during preprocessing, before the
-// policies and kind validators run. The oracle reads no URL: it puts in its
-// place a value of the type the placeholder gives (a string for $text, an
-// object for $json and $yaml), as the engine does when it validates
-// (standIn in internal/mapping/placeholder.go). Anything else that looks
-// like a placeholder (a relative path the engine should have read) stays,
-// and fails where Backstage would.
+// policies and kind validators run. The oracle reads no URL: it puts a
+// string in place of a $text, as the engine does when it validates (standIn
+// in internal/mapping/placeholder.go). A $json or $yaml of a URL can give
+// any value, which neither the engine nor the oracle can know: the engine
+// does not check that position, and the oracle does not check such an
+// entity at all (see hasStructuredUrlPlaceholder; the CLI counts them).
+// Anything else that looks like a placeholder (a relative path the engine
+// should have read) stays, and fails where Backstage would.
 const URL_TARGET = /^https?:\/\/[^/]/i;
+
+/** Whether value holds a $json or $yaml placeholder of an http(s) URL. */
+export function hasStructuredUrlPlaceholder(value) {
+  if (Array.isArray(value)) return value.some(hasStructuredUrlPlaceholder);
+  if (!value || typeof value !== 'object') return false;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && ['$json', '$yaml'].includes(keys[0])) {
+    const target = value[keys[0]];
+    if (typeof target === 'string' && URL_TARGET.test(target)) return true;
+  }
+  return Object.values(value).some(hasStructuredUrlPlaceholder);
+}
+
 export function standInUrlPlaceholders(value) {
   if (Array.isArray(value)) return value.map(standInUrlPlaceholders);
   if (!value || typeof value !== 'object') return value;
@@ -318,12 +333,19 @@ export async function checkEntity(input, options = {}) {
 }
 
 /**
- * Checks a list of entities. Returns { checked, rejected: [{ index, ref, reason }] }.
+ * Checks a list of entities. Returns { checked, rejected: [{ index, ref, reason }], unchecked: [ref] }:
+ * entities holding a $json/$yaml of a URL are not checked (see
+ * hasStructuredUrlPlaceholder).
  */
 export async function checkEntities(entities, options = {}) {
   const rejected = [];
+  const unchecked = [];
   const seen = new Map();
   for (let i = 0; i < entities.length; i++) {
+    if (hasStructuredUrlPlaceholder(entities[i])) {
+      unchecked.push(refOf(entities[i], i));
+      continue;
+    }
     const result = await checkEntity(entities[i], options);
     if (!result.ok) {
       rejected.push({ index: i, ref: refOf(entities[i], i), reason: result.reason });
@@ -340,7 +362,7 @@ export async function checkEntities(entities, options = {}) {
     }
     seen.set(result.ref, i);
   }
-  return { checked: entities.length, rejected };
+  return { checked: entities.length - unchecked.length, rejected, unchecked };
 }
 
 /** Parses the oracle's input text: {"entities":[...]} or [...]. Throws on bad input. */
@@ -387,7 +409,10 @@ export async function main(argv, stdinText, out = console.log, err = console.err
     out('checked 0 entities, 0 rejected');
     return 1;
   }
-  const { checked, rejected } = await checkEntities(entities, options);
+  const { checked, rejected, unchecked } = await checkEntities(entities, options);
+  for (const ref of unchecked) {
+    out(`UNCHECKED ${ref}: holds a $json/$yaml of a URL, which only Backstage reads`);
+  }
   for (const r of rejected) {
     // FieldFormatEntityPolicy appends a fixed link to every message: drop it.
     const reason = r.reason

@@ -8,6 +8,7 @@ import {
   checkEntity,
   DEFAULT_POLICY_NAMES,
   defaultPolicies,
+  hasStructuredUrlPlaceholder,
   parseInput,
   standInUrlPlaceholders,
 } from './check.mjs';
@@ -180,14 +181,18 @@ test('placeholders of http(s) URLs left for Backstage are stood in before the po
   assert.equal((await checkEntity(api({ $text: url }))).ok, true);
   assert.equal((await checkEntity(api({ $text: 'HTTP://wiki.example.com/api.yaml' }))).ok, true);
   assert.equal((await checkEntity(api('inline', { description: { $text: url } }))).ok, true);
-  // $json gives an object, and a definition must be a string: Backstage
-  // would reject it after reading the URL.
-  await rejects(api({ $json: 'https://example.com/api.json' }), /definition/);
+  // A $json or $yaml of a URL can give any value: such an entity is not
+  // checked, and the CLI says so.
+  const { checked, unchecked } = await checkEntities([api({ $json: 'https://example.com/api.json' }), api('inline')]);
+  assert.equal(checked, 1);
+  assert.deepEqual(unchecked, ['api:default/payments-api']);
   // Not a URL: central-config should have read it; it is left, and fails.
   await rejects(api({ $text: './openapi.yaml' }), /definition/);
   await rejects(api({ $text: 'ftp://example.com/api.yaml' }), /definition/);
   // A mapping of more keys is no placeholder; the input is not changed.
   const input = { a: [{ $yaml: url }], b: { $text: url, other: 1 }, c: 'x' };
   assert.deepEqual(standInUrlPlaceholders(input), { a: [{}], b: { $text: url, other: 1 }, c: 'x' });
+  assert.equal(hasStructuredUrlPlaceholder(input), true);
+  assert.equal(hasStructuredUrlPlaceholder(api({ $text: url })), false);
   assert.deepEqual(input.a, [{ $yaml: url }]);
 });
