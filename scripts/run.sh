@@ -2,7 +2,12 @@
 # The run command (make run): the engine on SQLite syncing the example
 # config repository as a local git repository, and the Backstage app
 # (better-sqlite3) with our plugins next to it. Ctrl-C stops everything it
-# started.
+# started, and the script exits 0 when everything stopped cleanly.
+#
+# The terminal shows what a user needs: the URLs, the engine's syncs,
+# warnings and errors, Backstage's warnings and errors, and the progress of
+# the first install (about 4 minutes in yarn install). The full logs are in
+# .data/logs/engine.log and .data/logs/backstage.log (rewritten each run).
 #
 #     scripts/run.sh                     engine + Backstage on SQLite
 #     scripts/run.sh --engine-only       the engine alone
@@ -35,24 +40,128 @@ export CENTRAL_CONFIG_EXAMPLE_REPO="$root/.data/example-repo"
 export CENTRAL_CONFIG_TOKEN="${CENTRAL_CONFIG_TOKEN:-dev-token}"
 export CENTRAL_CONFIG_URL="${CENTRAL_CONFIG_URL:-http://127.0.0.1:7080}"
 
+logs="$root/.data/logs"
+mkdir -p "$logs"
+: >"$logs/engine.log"
+if $with_backstage; then
+	: >"$logs/backstage.log"
+fi
+
+# awk reading a pipe line by line, so lines reach the terminal as they come
+# (mawk, Debian's awk, otherwise reads the pipe in large blocks). Its output
+# goes through sed -u, which writes each line at once (mawk -W interactive
+# writes a line and its newline apart, and lines of two services would mix).
+awk_lines=(awk)
+if awk -W version 2>&1 | grep -qi mawk; then
+	awk_lines=(awk -W interactive)
+fi
+
+# engine_terminal: the engine's JSON log lines, reduced to what a user of
+# make run needs (start, syncs, warnings, errors) in one short line each;
+# other lines (a panic, a configuration error) as they are.
+engine_terminal() {
+	"${awk_lines[@]}" '
+	function field(k,   re, v) {
+		re = "\"" k "\":(\"([^\"\\\\]|\\\\.)*\"|[^,}]*)"
+		if (!match($0, re)) return ""
+		v = substr($0, RSTART + length(k) + 3, RLENGTH - length(k) - 3)
+		gsub(/^"|"$/, "", v)
+		return v
+	}
+	!/^\{/ { print "engine    " $0; fflush(); next }
+	{
+		level = field("level"); msg = field("msg")
+		if (level != "WARN" && level != "ERROR" && msg != "central-config engine started" && msg != "sync finished") next
+		line = "engine    " substr(field("time"), 12, 8)
+		if (level != "INFO") line = line " " level
+		line = line " " msg
+		n = split("address source run outcome revision entities locations added changed removed file_errors reason url error", keys, " ")
+		for (i = 1; i <= n; i++) {
+			v = field(keys[i])
+			if (v == "") continue
+			if (keys[i] == "revision") v = substr(v, 1, 12)
+			line = line " " keys[i] "=" v
+		}
+		print line; fflush()
+	}' | sed -u ''
+}
+
+# backstage_terminal: Backstage's warnings and errors (backend log lines at
+# warn or error, compile errors of the frontend); not its per-request and
+# other info lines.
+backstage_terminal() {
+	sed -u 's/\x1b\[[0-9;]*m//g' | "${awk_lines[@]}" '
+	/^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T/ {
+		# The backend: timestamp, plugin, level, message, fields.
+		if ($3 == "warn" || $3 == "error") { print "backstage " $0; fflush() }
+		next
+	}
+	/ERROR|[Ee]rror:|Failed to compile/ { print "backstage " $0; fflush() }' | sed -u ''
+}
+
+# say: a line of this script, apart from the services' lines.
+say() { printf 'run       %s\n' "$*"; }
+
 pids=()
+names=()
 pg_dir=''
 pg_as=()
+interrupted=false
+# stop ends every child (each leads its own process group: stop the whole
+# group; yarn start runs several processes), waits up to 30 s for each, and
+# exits: 0 after Ctrl-C when every child stopped cleanly (within the 30 s,
+# the engine with status 0), else 1.
 stop() {
+	local status=$? clean=true report=() i pid st waited
 	trap - EXIT INT TERM
 	for pid in "${pids[@]}"; do
-		# Each child leads its own process group: stop the whole group
-		# (yarn start runs several processes).
 		kill -TERM -- "-$pid" 2>/dev/null || true
+	done
+	for i in "${!pids[@]}"; do
+		pid=${pids[$i]}
+		waited=0
+		while kill -0 "$pid" 2>/dev/null && [ $waited -lt 300 ]; do
+			sleep 0.1
+			waited=$((waited + 1))
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -KILL -- "-$pid" 2>/dev/null || true
+			report+=("${names[$i]} killed after 30 s")
+			clean=false
+		fi
+		st=0
+		wait "$pid" 2>/dev/null || st=$?
+		# The engine exits 0 on SIGTERM; yarn start and setup (Yarn, Node
+		# and their children) have no meaningful status once terminated:
+		# stopping within the 30 s is what counts.
+		case "${names[$i]}:$st" in
+		engine:0 | backstage:* | "backstage setup":*) ;;
+		*) clean=false ;;
+		esac
+		report+=("${names[$i]} exited $st")
 	done
 	wait 2>/dev/null || true
 	if [ -n "$pg_dir" ]; then
 		"${pg_as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
 		rm -rf "$pg_dir"
 	fi
-	echo "stopped"
+	local joined
+	joined="$(printf '%s, ' "${report[@]}")"
+	joined="${joined%, }"
+	say "stopped (${joined:-nothing was running}); full logs: .data/logs/"
+	if $interrupted && $clean; then
+		exit 0
+	fi
+	[ "$status" -ne 0 ] || status=1
+	exit "$status"
 }
-trap stop EXIT INT TERM
+on_signal() {
+	interrupted=true
+	echo
+	stop
+}
+trap stop EXIT
+trap on_signal INT TERM
 
 engine_configs=(--config examples/app-config.yaml --config examples/app-config.dev.yaml)
 backstage_configs=()
@@ -86,15 +195,6 @@ if $postgres; then
 	backstage_configs=(--config "$root/backstage/app-config.yaml" --config "$root/backstage/app-config.postgres.yaml")
 fi
 
-setsid bin/central-config "${engine_configs[@]}" serve &
-pids+=($!)
-
-if $with_backstage; then
-	bash backstage/scripts/setup.sh
-	(cd backstage && exec setsid scripts/yarn start "${backstage_configs[@]}") &
-	pids+=($!)
-fi
-
 cat <<MSG
 
   engine API:    $CENTRAL_CONFIG_URL/central-config/last-sync
@@ -106,16 +206,90 @@ if $postgres; then
   database:      PostgreSQL (the engine's tables and Backstage's backstage_plugin_* databases)
 MSG
 fi
-if $with_backstage; then
-	cat <<MSG
-  Backstage:     http://localhost:3000 (sign in as guest: the catalog, Sync status, Kafka topology)
-MSG
-fi
 cat <<MSG
   try a change:  edit a file in .data/example-repo, git commit, and watch Sync status (syncs every 10 s)
   sync now:      the Sync now button, or
                  curl -X POST -H 'Authorization: Bearer $CENTRAL_CONFIG_TOKEN' $CENTRAL_CONFIG_URL/central-config/sync
+  logs:          .data/logs/engine.log$($with_backstage && echo ", .data/logs/backstage.log")
   Ctrl-C stops everything.
 
 MSG
-wait -n
+
+setsid bin/central-config "${engine_configs[@]}" serve > >(trap "" INT; tee -a "$logs/engine.log" | engine_terminal) 2>&1 &
+pids+=($!)
+names+=(engine)
+say "engine: started; its full log is .data/logs/engine.log"
+
+# answers URL: true once something serves HTTP there (without curl: once
+# its port accepts connections).
+answers() {
+	local code hostport
+	if ! command -v curl >/dev/null; then
+		hostport="${1#http://}"
+		hostport="${hostport%%/*}"
+		(exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}") 2>/dev/null
+		return
+	fi
+	code="$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$1" 2>/dev/null)" || true
+	[ -n "$code" ] && [ "$code" != 000 ]
+}
+
+if $with_backstage; then
+	# Install Backstage's dependencies when needed (the first time: about 4
+	# minutes in yarn install), showing progress: setup's own lines, and
+	# every 30 s how long it has run and Yarn's current step.
+	say "backstage: installing its dependencies when needed (the first run spends about 4 minutes in yarn install); the engine is already up"
+	setsid bash backstage/scripts/setup.sh > >(trap "" INT; tee -a "$logs/backstage.log" | grep --line-buffered '^backstage setup:') 2>&1 &
+	setup_pid=$!
+	pids+=("$setup_pid")
+	names+=("backstage setup")
+	t0=$SECONDS
+	while kill -0 "$setup_pid" 2>/dev/null; do
+		sleep 1
+		if [ $(((SECONDS - t0) % 30)) -eq 0 ] && kill -0 "$setup_pid" 2>/dev/null; then
+			step="$(grep -o '┌ [A-Za-z -]* step' "$logs/backstage.log" | tail -n 1 | sed 's/^┌ //')" || true
+			say "backstage: still installing, $((SECONDS - t0)) s${step:+ (yarn: $step)}"
+		fi
+	done
+	st=0
+	wait "$setup_pid" || st=$?
+	unset 'pids[-1]' 'names[-1]'
+	if [ "$st" -ne 0 ]; then
+		say "backstage: setup failed (exit $st); the last lines of .data/logs/backstage.log:"
+		tail -n 30 "$logs/backstage.log" >&2
+		exit 1
+	fi
+
+	(cd backstage && exec setsid scripts/yarn start "${backstage_configs[@]}") > >(trap "" INT; tee -a "$logs/backstage.log" | backstage_terminal) 2>&1 &
+	pids+=($!)
+	names+=(backstage)
+	say "backstage: starting (yarn start: the backend on :7007, the frontend on :3000); its full log is .data/logs/backstage.log"
+	t0=$SECONDS
+	until answers http://localhost:7007/.backstage/health/v1/readiness && answers http://localhost:3000; do
+		if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+			say "backstage: yarn start exited; see .data/logs/backstage.log"
+			exit 1
+		fi
+		sleep 1
+		if [ $(((SECONDS - t0) % 30)) -eq 0 ]; then
+			say "backstage: still starting, $((SECONDS - t0)) s"
+		fi
+	done
+	cat <<MSG
+
+  Backstage:     http://localhost:3000 (sign in as guest: the catalog, Sync status, Kafka topology), up in $((SECONDS - t0)) s
+
+MSG
+fi
+
+# Until Ctrl-C, or a child ends on its own (then stop the rest and fail).
+st=0
+ended=''
+wait -n -p ended "${pids[@]}" || st=$?
+for i in "${!pids[@]}"; do
+	if [ "${pids[$i]}" = "$ended" ]; then
+		say "${names[$i]} exited on its own (exit $st); see .data/logs/"
+		unset "pids[$i]" "names[$i]"
+	fi
+done
+exit 1

@@ -61,22 +61,46 @@ func (f *repoFlags) parse(e *env, args []string, formats ...string) (string, boo
 }
 
 // mapDir reads and maps a folder with the rules and limits from config;
-// listIgnored lists the files that produced nothing (validate).
-func mapDir(e *env, path string, include []string, listIgnored bool) (*mapping.Result, error) {
+// listIgnored lists the files that produced nothing (validate). It also
+// returns how many mapping rules the config holds.
+func mapDir(e *env, path string, include []string, listIgnored bool) (*mapping.Result, int, error) {
 	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	rules := cfg.CompiledRules
 	src, err := dir.New(dir.Options{ID: "local", Path: path, Paths: include, MaxFileBytes: int64(cfg.Limits.MaxFileBytes)})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	snap, err := src.Fetch(context.Background(), "")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return mapping.Map(snap, mapping.Options{SourceID: src.ID(), Rules: rules, Kinds: cfg.CheckKinds(), Limits: cfg.Limits.Document(), ListIgnored: listIgnored}), nil
+	return mapping.Map(snap, mapping.Options{SourceID: src.ID(), Rules: rules, Kinds: cfg.CheckKinds(), Limits: cfg.Limits.Document(), ListIgnored: listIgnored}), len(rules), nil
+}
+
+// rulesHint is the line validate prints when files of no known shape were
+// read without any mapping rule: the rules live in the engine's config, not
+// in the repository, so validate applies them only with --config.
+func rulesHint(e *env, res *mapping.Result, rules int) string {
+	n := res.IgnoredCounts[mapping.IgnoredNoShape]
+	if rules > 0 || n == 0 {
+		return ""
+	}
+	where := "no --config given"
+	if len(e.configFiles) > 0 {
+		where = "the --config files have no centralConfig.rules"
+	}
+	return fmt.Sprintf("hint: no mapping rules applied (%s); %d %s of no known document shape may be meant for the rules in the engine's config: central-config --config app-config.yaml validate DIR",
+		where, n, plural(n, "file", "files"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func validateCmd(e *env, args []string) int {
@@ -86,12 +110,13 @@ func validateCmd(e *env, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	res, err := mapDir(e, dirPath, f.include, true)
+	res, rules, err := mapDir(e, dirPath, f.include, true)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "central-config validate: %v\n", err)
 		return exitUsage
 	}
 	entities, locations := published(res)
+	hint := rulesHint(e, res, rules)
 	switch *f.format {
 	case "json":
 		out := struct {
@@ -104,12 +129,14 @@ func validateCmd(e *env, args []string) int {
 			Errors    int `json:"errors"`
 			Warnings  int `json:"warnings"`
 			Infos     int `json:"infos"`
+			// Rules counts the mapping rules applied (from --config).
+			Rules int `json:"rules"`
 			// IgnoredFiles lists every file that produced nothing, with
 			// its reason; ignored counts them.
 			IgnoredFiles []mapping.IgnoredFile `json:"ignoredFiles"`
 			Diagnostics  diag.List             `json:"diagnostics"`
 		}{len(res.Files), len(res.IgnoredFiles), entities, locations, res.Diagnostics.Count(diag.Error), res.Diagnostics.Count(diag.Warning),
-			res.Diagnostics.Count(diag.Info), res.IgnoredFiles, res.Diagnostics}
+			res.Diagnostics.Count(diag.Info), rules, res.IgnoredFiles, res.Diagnostics}
 		if out.Diagnostics == nil {
 			out.Diagnostics = diag.List{}
 		}
@@ -126,6 +153,9 @@ func validateCmd(e *env, args []string) int {
 			fmt.Fprintln(e.stdout, githubAnnotation(d))
 		}
 		writeSummary(e.stdout, res, entities, locations, *verbose)
+		if hint != "" {
+			fmt.Fprintln(e.stdout, hint)
+		}
 	default:
 		for _, d := range res.Diagnostics {
 			if d.Severity != diag.Info || *verbose {
@@ -133,6 +163,9 @@ func validateCmd(e *env, args []string) int {
 			}
 		}
 		writeSummary(e.stdout, res, entities, locations, *verbose)
+		if hint != "" {
+			fmt.Fprintln(e.stdout, hint)
+		}
 	}
 	if res.Diagnostics.HasErrors() {
 		return 1
@@ -223,7 +256,7 @@ func renderCmd(e *env, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	res, err := mapDir(e, dirPath, f.include, false)
+	res, _, err := mapDir(e, dirPath, f.include, false)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "central-config render: %v\n", err)
 		return exitUsage

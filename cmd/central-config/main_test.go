@@ -148,3 +148,43 @@ func TestUsageErrorsExitWithTwo(t *testing.T) {
 		t.Fatalf("--help: %d %q", code, out)
 	}
 }
+
+// The example's mapping rule lives in the engine's config, not in the
+// repository: validate without it says so, instead of a silent lower count.
+func TestValidateSaysWhenMappingRulesWereNotApplied(t *testing.T) {
+	const hint = "hint: no mapping rules applied (no --config given); 1 file of no known document shape may be meant for the rules in the engine's config: central-config --config app-config.yaml validate DIR\n"
+	code, out, errOut := runCLI(t, "validate", example)
+	if code != 0 || !strings.Contains(out, hint) {
+		t.Fatalf("exit %d, want the hint %q:\n%s%s", code, hint, out, errOut)
+	}
+	code, out, _ = runCLI(t, "validate", "--format", "github", example)
+	if code != 0 || !strings.Contains(out, hint) {
+		t.Fatalf("github format: exit %d, want the hint:\n%s", code, out)
+	}
+
+	// A config without rules: the hint names that instead.
+	noRules := filepath.Join(t.TempDir(), "app-config.yaml")
+	if err := os.WriteFile(noRules, []byte("centralConfig:\n  limits:\n    maxFileBytes: 4194304\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ = runCLI(t, "--config", noRules, "validate", example)
+	if !strings.Contains(out, "hint: no mapping rules applied (the --config files have no centralConfig.rules); 1 file ") {
+		t.Fatalf("config without rules, want its hint:\n%s", out)
+	}
+
+	// With the engine's config the rule applies: no hint, two more entities.
+	_, withRules, _ := runCLI(t, "--config", exampleConfig, "validate", example)
+	if strings.Contains(withRules, "hint:") {
+		t.Fatalf("rules applied, yet a hint:\n%s", withRules)
+	}
+	var without, with struct {
+		Entities int `json:"entities"`
+		Rules    int `json:"rules"`
+	}
+	_, out, _ = runCLI(t, "validate", "--format", "json", example)
+	_, out2, _ := runCLI(t, "--config", exampleConfig, "validate", "--format", "json", example)
+	if json.Unmarshal([]byte(out), &without) != nil || json.Unmarshal([]byte(out2), &with) != nil ||
+		without.Rules != 0 || with.Rules != 1 || with.Entities != without.Entities+2 {
+		t.Fatalf("json: without config %+v, with %+v", without, with)
+	}
+}

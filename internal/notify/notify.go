@@ -9,10 +9,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/central-config/central-config/internal/store"
@@ -30,6 +32,8 @@ type Backstage struct {
 
 	mu      sync.Mutex
 	failing bool
+	// delivered: a notification has reached Backstage since the start.
+	delivered bool
 }
 
 // event is the body Backstage's provider receives on the topic.
@@ -80,19 +84,31 @@ func (b *Backstage) send(ctx context.Context, e event) error {
 
 // report logs the first failure of an outage and the recovery, not every
 // failed notification, with the source and run that published.
+//
+// Until a first notification went through, a refused connection means
+// Backstage is not up yet (it often starts after the engine, and make run
+// installs it first): that is an info, not a warning. Any other failure,
+// and a refused connection once Backstage has answered, is a warning.
 func (b *Backstage) report(run store.Run, err error) {
-	if b.Log == nil {
-		return
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	log := b.Log.With("source", run.SourceID, "run", run.ID)
+	log := slog.New(slog.DiscardHandler)
+	if b.Log != nil {
+		log = b.Log.With("source", run.SourceID, "run", run.ID)
+	}
 	switch {
 	case err != nil && !b.failing:
 		b.failing = true
+		if !b.delivered && errors.Is(err, syscall.ECONNREFUSED) {
+			log.Info("Backstage does not answer yet; it is notified of new generations once it does, and its catalog reads them at its start or next poll", "url", b.URL, "error", err)
+			return
+		}
 		log.Warn("cannot notify Backstage of a new generation; the catalog will catch up at its next poll", "url", b.URL, "error", err)
-	case err == nil && b.failing:
-		b.failing = false
-		log.Info("notifying Backstage works again", "url", b.URL)
+	case err == nil:
+		b.delivered = true
+		if b.failing {
+			b.failing = false
+			log.Info("notifying Backstage works", "url", b.URL)
+		}
 	}
 }

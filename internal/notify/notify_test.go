@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -87,4 +88,52 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Backstage often starts after the engine (make run installs it first): a
+// refused connection before any notification went through is an info; once
+// Backstage has answered, an outage is a warning again.
+func TestBackstageNotUpYetIsAnInfoAndALaterOutageAWarning(t *testing.T) {
+	var mu sync.Mutex
+	got := 0
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		got++
+	}))
+	addr := srv.Listener.Addr().String()
+	// Nothing listens yet: connections are refused.
+	if err := srv.Listener.Close(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	b := &Backstage{URL: "http://" + addr + "/api/events/http/central-config", Log: slog.New(slog.NewTextHandler(logs, nil))}
+	b.Published(store.Run{ID: 1, SourceID: "main", Generation: 1})
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "does not answer yet") })
+	if strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "level=INFO") {
+		t.Fatalf("not up yet must be an info, not a warning:\n%s", logs.String())
+	}
+
+	// Backstage comes up on that address.
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s again: %v", addr, err)
+	}
+	srv.Listener = l
+	srv.Start()
+	b.Published(store.Run{ID: 2, SourceID: "main", Generation: 2})
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "notifying Backstage works") })
+	mu.Lock()
+	if got != 1 {
+		t.Fatalf("%d notifications received, want 1", got)
+	}
+	mu.Unlock()
+
+	// Backstage goes away after it answered: a warning.
+	srv.Close()
+	b.Published(store.Run{ID: 3, SourceID: "main", Generation: 3})
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "level=WARN") })
+	if !strings.Contains(logs.String(), "cannot notify Backstage") {
+		t.Fatalf("an outage after Backstage answered is a warning:\n%s", logs.String())
+	}
 }

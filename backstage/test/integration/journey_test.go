@@ -31,11 +31,32 @@ spec:
   owner: group:default/payments
 `
 
+// wordsBrokenInTable lists the words of the table's links (entity names,
+// systems, owners) that the browser split across lines ("Carrie r"), or
+// is empty. Hyphens may break a name; nothing else should.
+const wordsBrokenInTable = `(() => {
+  const broken = [];
+  for (const a of document.querySelectorAll('tbody td a')) {
+    const walker = document.createTreeWalker(a, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      for (const m of n.data.matchAll(/[^\s-]+/g)) {
+        const r = document.createRange();
+        r.setStart(n, m.index);
+        r.setEnd(n, m.index + m[0].length);
+        if (r.getClientRects().length > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return broken.join(', ');
+})()`
+
 // TestUserJourneyInChromium is the product as a user meets it, in Debian's
 // Chromium over the real engine and Backstage on PostgreSQL, with a
 // screenshot of every step (test-output/TestUserJourneyInChromium/):
 //
-//   - the catalog shows the example organisation, with the sync card;
+//   - / leads to the catalog at /catalog, which opens on all entities
+//     (not "Owned"), keeps words whole in its table at 1400 px and shows
+//     the sync card's line unclipped, then the example organisation;
 //   - the sync status page shows the example repository's revision and
 //     entity count;
 //   - a commit with a new service, synced with "Sync now", is in the
@@ -61,9 +82,31 @@ func TestUserJourneyInChromium(t *testing.T) {
 	}
 	first := *ls.Sources[0].Revision
 
-	// The example organisation in the catalog, the sync card on top.
-	b.signIn(s.catalog.baseURL + "/?filters%5Bkind%5D=group")
+	// The catalog is at /catalog and / leads there; it opens on every
+	// entity, not on "Owned" (a guest owns nothing), at 1400 px without
+	// names broken inside a word and with the sync card's lines whole.
+	b.run("a 1400 px window", chromedp.EmulateViewport(1400, 1000))
+	b.signIn(s.catalog.baseURL + "/")
+	b.waitText("catalog", []string{"All Components", "Config sync", "Carrier gateway"}, "No records to display")
+	if loc := b.evalString(`location.pathname + location.search`); !strings.HasPrefix(loc, "/catalog?") || !strings.Contains(loc, "filters%5Buser%5D=all") {
+		errorf(t, "/ leads to %q; want /catalog with the user filter all", loc)
+	}
+	if broken := b.evalString(wordsBrokenInTable); broken != "" {
+		errorf(t, "the catalog table breaks words across lines: %s", broken)
+	}
+	if clipped := b.evalString(`(() => { const e = document.querySelector('[data-testid="source-example"] .MuiListItemText-root'); return !e ? 'no line' : e.scrollWidth > e.clientWidth ? e.innerText : '' })()`); clipped != "" {
+		errorf(t, "the sync card's line is clipped: %q", clipped)
+	}
+	b.run("open /catalog", chromedp.Navigate(s.catalog.baseURL+"/catalog"))
+	b.waitText("catalog-path", []string{"All Components", "Carrier gateway"}, "page not found")
+
+	// The example organisation in the catalog, the sync card on top; the
+	// redirect keeps the query.
+	b.run("open the groups", chromedp.Navigate(s.catalog.baseURL+"/?filters%5Bkind%5D=group"))
 	b.waitText("catalog-groups", []string{"Config sync", "last success", "payments", "fulfillment", "platform"})
+	if loc := b.evalString(`location.pathname + location.search`); !strings.HasPrefix(loc, "/catalog?filters%5Bkind%5D=group") {
+		errorf(t, "/?filters[kind]=group leads to %q", loc)
+	}
 	eventually(t, 30*time.Second, "the catalog card's line for the source", func() error {
 		line := strings.Join(strings.Fields(b.evalString(`document.querySelector('[data-testid="source-example"]')?.innerText || ''`)), " ")
 		if !strings.HasPrefix(line, "example: Synced last success") {

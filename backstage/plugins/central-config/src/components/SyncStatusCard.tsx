@@ -3,12 +3,18 @@ import { SourceStatus } from '@internal/plugin-central-config-common';
 import List from '@material-ui/core/List';
 import ListItem from '@material-ui/core/ListItem';
 import ListItemText from '@material-ui/core/ListItemText';
+import { makeStyles } from '@material-ui/core/styles';
 import Alert from '@material-ui/lab/Alert';
 import { EngineError } from './EngineError';
 import { isStale, publishedCounts } from './format';
 import { StateBadge } from './StateBadge';
 import { Time } from './Time';
 import { useLastSync } from './useLastSync';
+
+// Backstage's theme keeps dense list items on one line, clipped with an
+// ellipsis; in the catalog's narrow filter column that cut the time
+// ("last success 1 second a"). The card's lines wrap instead.
+const useStyles = makeStyles({ wrap: { whiteSpace: 'normal' } });
 
 /** Default of staleAfterIntervals. */
 export const DEFAULT_STALE_AFTER_INTERVALS = 3;
@@ -20,6 +26,7 @@ const SourceLine = ({
   source: SourceStatus;
   staleAfterIntervals: number;
 }) => {
+  const classes = useStyles();
   const stale = isStale(
     source.lastSuccessAt,
     source.intervalSeconds,
@@ -28,6 +35,7 @@ const SourceLine = ({
   return (
     <ListItem dense disableGutters data-testid={`source-${source.id}`}>
       <ListItemText
+        className={classes.wrap}
         primary={
           <>
             {source.id}: <StateBadge state={source.state} />

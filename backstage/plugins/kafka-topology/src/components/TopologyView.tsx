@@ -10,6 +10,7 @@ import Alert from '@material-ui/lab/Alert';
 import type { Core } from 'cytoscape';
 import { startTransition, useRef, useState } from 'react';
 import { KafkaTopology, NodeData } from '../api';
+import { count } from './count';
 import { Legend } from './Legend';
 import { NodePanel } from './NodePanel';
 import { LARGE_GRAPH, LayoutName, TopologyGraph } from './TopologyGraph';
@@ -59,8 +60,12 @@ export const TopologyView = ({
     <Box display="flex" flexDirection="column" style={{ gap: 8 }}>
       <Box display="flex" alignItems="center" style={{ gap: 8 }}>
         <Typography variant="body2" data-testid="kafka-counts">
-          {counts.clusters} clusters, {counts.topics} topics,{' '}
-          {counts.applications} applications, {counts.edges} connections
+          {[
+            count(counts.clusters, 'cluster'),
+            count(counts.topics, 'topic'),
+            count(counts.applications, 'application'),
+            count(counts.edges, 'connection'),
+          ].join(', ')}
         </Typography>
         {loading && <Typography variant="caption">updating…</Typography>}
         {counts.topics + counts.applications + counts.edges > LARGE_GRAPH && (

@@ -62,14 +62,14 @@ export const CatalogPanel = ({ status }: { status: LastSync }) => {
           {ack.lagging && !fresh && (
             <>
               Catalog "{ack.consumer}" lags the engine: it applied generation{' '}
-              {ack.generation} <Time iso={ack.ackedAt} compact />, the engine is
-              at {status.generation}. Entities changed since then are not in the
-              catalog yet.
+              {ack.generation}, <Time iso={ack.ackedAt} compact />; the engine
+              is at {status.generation}. Entities changed since then are not in
+              the catalog yet.
             </>
           )}
           {!ack.lagging && (
             <>
-              Catalog "{ack.consumer}" applied generation {ack.generation}{' '}
+              Catalog "{ack.consumer}" applied generation {ack.generation},{' '}
               <Time iso={ack.ackedAt} compact />: it is up to date.
             </>
           )}

@@ -42,7 +42,7 @@ describe('KafkaTopologyPage', () => {
       await screen.findByText('topic:acme-events/orders.v1'),
     ).toBeInTheDocument();
     expect(screen.getByTestId('kafka-counts')).toHaveTextContent(
-      '1 clusters, 2 topics, 2 applications, 0 connections',
+      '1 cluster, 2 topics, 2 applications, 0 connections',
     );
     expect(screen.getByTestId('kafka-legend')).toHaveTextContent('produces to');
     expect(api.queries).toEqual([{}]);
@@ -133,6 +133,7 @@ describe('KafkaTopologyPage', () => {
       '6000 topics and applications',
     );
     expect(api.queries).toEqual([]);
+    expect(screen.getByText(/5000 topics · 600 producers/)).toBeInTheDocument();
 
     await userEvent.click(
       screen.getByRole('button', { name: 'Draw this cluster' }),

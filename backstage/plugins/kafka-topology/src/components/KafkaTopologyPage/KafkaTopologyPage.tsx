@@ -23,6 +23,7 @@ import {
   kafkaTopologyApiRef,
   TopologyQuery,
 } from '../../api';
+import { count } from '../count';
 import { LayoutName } from '../TopologyGraph';
 import { TopologyView } from '../TopologyView';
 import { useDebounced } from '../useDebounced';
@@ -123,8 +124,11 @@ export const KafkaTopologyPage = ({
                   <Typography variant="h6">{c.name}</Typography>
                   <Typography variant="body2" color="textSecondary">
                     {c.environment ? `${c.environment} · ` : ''}
-                    {c.topics} topics · {c.producers} producers · {c.consumers}{' '}
-                    consumers
+                    {[
+                      count(c.topics, 'topic'),
+                      count(c.producers, 'producer'),
+                      count(c.consumers, 'consumer'),
+                    ].join(' · ')}
                   </Typography>
                 </CardContent>
                 <CardActions>
