@@ -271,6 +271,9 @@ func (l Limits) Document() document.Limits {
 		MaxEntityBytes: l.MaxEntityBytes, MaxDepth: l.MaxDepth}
 }
 
+// sourceID and the 63-character limit below are repeated by the Backstage
+// backend plugin (backstage/plugins/central-config-backend/src/service/sourceId.ts),
+// whose test reads both here.
 var sourceID = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // check validates what the decoder cannot: ids, and one kind per source.

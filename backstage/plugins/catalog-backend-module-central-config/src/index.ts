@@ -11,7 +11,9 @@ export {
   type CentralConfigEntityProviderOptions,
 } from './providers/CentralConfigEntityProvider';
 export {
+  centralConfigProviderName,
   readCentralConfigEntityProviderConfig,
+  readCentralConfigEntityProviderConfigs,
   type CentralConfigEntityProviderConfig,
 } from './providers/CentralConfigEntityProviderConfig';
 export type { AppliedGeneration, GenerationStore } from './lib/GenerationStore';

@@ -141,14 +141,18 @@ describe('POST /api/central-config/sync', () => {
     }
   });
 
-  it('rejects a source that is not an id', async () => {
+  it.each([
+    ['that is not an id', '../entities'],
+    ['ending in "-", which the engine refuses in its config', 'team-'],
+    ['longer than 63 characters', 'a'.repeat(64)],
+  ])('rejects a source %s, without calling the engine', async (_, source) => {
     const engine = await startEngine({ status: 202, body: '{"runs":[]}' });
     try {
       const server = await startBackend({ baseUrl: engine.baseUrl });
       const res = await request(server)
         .post('/api/central-config/sync')
         .set('Authorization', mockCredentials.user.header())
-        .send({ source: '../entities' });
+        .send({ source });
       expect(res.status).toBe(400);
       expect(res.body.error.message).toContain('source');
       expect(engine.seen).toHaveLength(0);

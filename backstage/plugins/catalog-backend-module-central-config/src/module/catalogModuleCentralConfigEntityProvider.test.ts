@@ -57,6 +57,27 @@ describe('catalogModuleCentralConfigEntityProvider', () => {
     );
   });
 
+  it('registers a provider per named instance', async () => {
+    const schedule = { frequency: { hours: 1 }, timeout: { minutes: 1 } };
+    const { providers, knex } = await start({
+      catalog: {
+        providers: {
+          centralConfig: {
+            production: { baseUrl: 'http://127.0.0.1:1', schedule },
+            staging: { baseUrl: 'http://127.0.0.1:2', schedule },
+          },
+        },
+      },
+    });
+    expect(providers.map(p => p.getProviderName())).toEqual([
+      'central-config-provider:production',
+      'central-config-provider:staging',
+    ]);
+    expect(await knex.schema.hasTable('central_config_provider_state')).toBe(
+      true,
+    );
+  });
+
   it('registers nothing when catalog.providers.centralConfig is absent', async () => {
     const { providers } = await start({ catalog: {} });
     expect(providers).toEqual([]);
@@ -66,5 +87,22 @@ describe('catalogModuleCentralConfigEntityProvider', () => {
     await expect(
       start({ catalog: { providers: { centralConfig: { consumer: 'x' } } } }),
     ).rejects.toThrow(/catalog\.providers\.centralConfig\.baseUrl/);
+  });
+
+  it('refuses to start with a broken instance, naming it', async () => {
+    await expect(
+      start({
+        catalog: {
+          providers: {
+            centralConfig: {
+              production: { baseUrl: 'http://127.0.0.1:1' },
+              staging: { baseUrl: 'ftp://127.0.0.1:2' },
+            },
+          },
+        },
+      }),
+    ).rejects.toThrow(
+      /catalog\.providers\.centralConfig\.staging\.baseUrl "ftp:\/\/127\.0\.0\.1:2": must be an http or https URL/,
+    );
   });
 });

@@ -7,8 +7,9 @@ import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { CentralConfigEntityProvider } from '../providers/CentralConfigEntityProvider';
 
 /**
- * Registers the central-config entity provider with the catalog when
- * `catalog.providers.centralConfig` is configured.
+ * Registers a central-config entity provider with the catalog for each
+ * engine `catalog.providers.centralConfig` configures (one engine, or a map
+ * of named instances).
  *
  * @public
  */
@@ -26,19 +27,19 @@ export const catalogModuleCentralConfigEntityProvider = createBackendModule({
         events: eventsServiceRef,
       },
       async init({ catalog, config, logger, scheduler, database, events }) {
-        const provider = await CentralConfigEntityProvider.fromConfig(config, {
+        const providers = await CentralConfigEntityProvider.fromConfig(config, {
           logger,
           scheduler,
           database,
           events,
         });
-        if (!provider) {
+        if (providers.length === 0) {
           logger.info(
             'catalog.providers.centralConfig is not configured: the central-config entity provider is off',
           );
           return;
         }
-        catalog.addEntityProvider(provider);
+        catalog.addEntityProvider(providers);
       },
     });
   },

@@ -1,4 +1,5 @@
 import { TestDatabases } from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
 import {
   EntityProviderConnection,
   EntityProviderMutation,
@@ -18,6 +19,7 @@ import {
 import {
   CentralConfigEntityProviderConfig,
   DEFAULT_SCHEDULE,
+  readCentralConfigEntityProviderConfigs,
 } from './CentralConfigEntityProviderConfig';
 
 const LOCATION_KEY = 'central-config-provider:backstage';
@@ -49,9 +51,12 @@ describe('CentralConfigEntityProvider', () => {
     overrides: Partial<CentralConfigEntityProviderConfig> = {},
   ): CentralConfigEntityProviderConfig {
     return {
+      id: 'default',
+      configKey: 'catalog.providers.centralConfig',
       baseUrl: engine.baseUrl,
       token: engine.token,
       consumer: 'backstage',
+      eventsTopic: CENTRAL_CONFIG_EVENT_TOPIC,
       schedule: DEFAULT_SCHEDULE,
       timeoutMs: 5_000,
       ...overrides,
@@ -553,5 +558,229 @@ describe('CentralConfigEntityProvider', () => {
     expect(logger.at('error')[0]).toMatch(
       /GET .*\/central-config\/entities failed: TimeoutError/,
     );
+  });
+
+  describe('several instances', () => {
+    let staging: FakeEngine;
+
+    beforeEach(async () => {
+      staging = await FakeEngine.start();
+    });
+
+    afterEach(async () => {
+      await staging.stop();
+    });
+
+    function instances(): CentralConfigEntityProviderConfig[] {
+      return readCentralConfigEntityProviderConfigs(
+        new ConfigReader({
+          catalog: {
+            providers: {
+              centralConfig: {
+                production: { baseUrl: engine.baseUrl, token: engine.token },
+                staging: {
+                  baseUrl: staging.baseUrl,
+                  token: staging.token,
+                  eventsTopic: 'central-config-staging',
+                },
+              },
+            },
+          },
+        }),
+      ).map(c => ({ ...c, timeoutMs: 5_000 }));
+    }
+
+    async function connectAll(options: { events?: EventsService } = {}) {
+      return Promise.all(
+        instances().map(async c => {
+          const provider = new CentralConfigEntityProvider({
+            config: c,
+            logger,
+            store,
+            events: options.events,
+          });
+          const mutations: EntityProviderMutation[] = [];
+          await provider.connect({
+            applyMutation: async m => {
+              mutations.push(m);
+            },
+            refresh: jest.fn(),
+          });
+          return { provider, mutations };
+        }),
+      );
+    }
+
+    it('are named after their ids, the single form after its consumer', () => {
+      const name = (c: Partial<CentralConfigEntityProviderConfig>) =>
+        new CentralConfigEntityProvider({
+          config: config(c),
+          logger,
+          store,
+        }).getProviderName();
+      expect(name({ id: 'default', consumer: 'portal' })).toBe(
+        'central-config-provider:portal',
+      );
+      expect(name({ id: 'staging', consumer: 'portal' })).toBe(
+        'central-config-provider:staging',
+      );
+    });
+
+    it('apply their own entities and ack their own generations', async () => {
+      engine.publish({ upsert: [component('orders')] });
+      engine.publish({ upsert: [component('payments')] });
+      staging.publish({ upsert: [component('orders-staging')] });
+      const [prod, stage] = await connectAll();
+
+      await Promise.all([prod.provider.refresh(), stage.provider.refresh()]);
+
+      expect(prod.mutations).toEqual([
+        {
+          type: 'full',
+          entities: [
+            {
+              entity: component('orders'),
+              locationKey: 'central-config-provider:production',
+            },
+            {
+              entity: component('payments'),
+              locationKey: 'central-config-provider:production',
+            },
+          ],
+        },
+      ]);
+      expect(stage.mutations).toEqual([
+        {
+          type: 'full',
+          entities: [
+            {
+              entity: component('orders-staging'),
+              locationKey: 'central-config-provider:staging',
+            },
+          ],
+        },
+      ]);
+      expect(engine.acks).toEqual([{ consumer: 'backstage', generation: 2 }]);
+      expect(staging.acks).toEqual([{ consumer: 'backstage', generation: 1 }]);
+      expect(await store.get('central-config-provider:production')).toEqual({
+        baseUrl: engine.baseUrl,
+        generation: 2,
+      });
+      expect(await store.get('central-config-provider:staging')).toEqual({
+        baseUrl: staging.baseUrl,
+        generation: 1,
+      });
+
+      // A change in one engine moves only its instance.
+      staging.publish({ remove: ['component:default/orders-staging'] });
+      await Promise.all([prod.provider.refresh(), stage.provider.refresh()]);
+
+      expect(engine.entityReads()).toEqual([
+        '/central-config/entities',
+        '/central-config/entities?since=2',
+      ]);
+      expect(prod.mutations).toHaveLength(1);
+      expect(stage.mutations[1]).toEqual({
+        type: 'delta',
+        added: [],
+        removed: [{ entityRef: 'component:default/orders-staging' }],
+      });
+      expect(engine.acks.map(a => a.generation)).toEqual([2]);
+      expect(staging.acks.map(a => a.generation)).toEqual([1, 2]);
+    });
+
+    it('resume from their own generations after a restart', async () => {
+      engine.publish({ upsert: [component('orders')] });
+      engine.publish({ upsert: [component('payments')] });
+      staging.publish({ upsert: [component('orders-staging')] });
+      await Promise.all((await connectAll()).map(i => i.provider.refresh()));
+
+      engine.publish({ upsert: [component('stock')] });
+      staging.publish({ upsert: [component('stock-staging')] });
+      const restarted = await connectAll();
+      await Promise.all(restarted.map(i => i.provider.refresh()));
+
+      expect(engine.entityReads()[1]).toBe('/central-config/entities?since=2');
+      expect(staging.entityReads()[1]).toBe('/central-config/entities?since=1');
+      expect(restarted.map(i => i.mutations.map(m => m.type))).toEqual([
+        ['delta'],
+        ['delta'],
+      ]);
+    });
+
+    it('name the instance key when they have no token', async () => {
+      const c = instances()[1];
+      const provider = new CentralConfigEntityProvider({
+        config: { ...c, token: undefined },
+        logger,
+        store,
+      });
+      await provider.connect({ applyMutation: jest.fn(), refresh: jest.fn() });
+      expect(logger.at('warn')).toEqual([
+        'No catalog.providers.centralConfig.staging.token: the provider reads entities but does not acknowledge them to the engine',
+      ]);
+    });
+
+    it('each listen to their own events topic', async () => {
+      const events: jest.Mocked<EventsService> = {
+        publish: jest.fn(),
+        subscribe: jest.fn(),
+      };
+      engine.publish({ upsert: [component('orders')] });
+      staging.publish({ upsert: [component('orders-staging')] });
+      const [prod, stage] = await connectAll({ events });
+
+      expect(
+        events.subscribe.mock.calls.map(([s]) => [s.id, s.topics]),
+      ).toEqual([
+        ['central-config-provider:production', ['central-config']],
+        ['central-config-provider:staging', ['central-config-staging']],
+      ]);
+
+      const { onEvent } = events.subscribe.mock.calls[1][0];
+      await onEvent({ topic: 'central-config-staging', eventPayload: {} });
+
+      expect(prod.mutations).toEqual([]);
+      expect(engine.requests).toEqual([]);
+      expect(stage.mutations.map(m => m.type)).toEqual(['full']);
+    });
+  });
+
+  it('keeps the generation the single form stored before the upgrade', async () => {
+    // A row written by the version before instances existed.
+    await store.set('central-config-provider:backstage', {
+      baseUrl: engine.baseUrl,
+      generation: 1,
+    });
+    engine.publish({ upsert: [component('orders')] });
+    engine.publish({ upsert: [component('payments')] });
+    const [single] = readCentralConfigEntityProviderConfigs(
+      new ConfigReader({
+        catalog: {
+          providers: {
+            centralConfig: { baseUrl: engine.baseUrl, token: engine.token },
+          },
+        },
+      }),
+    );
+    const provider = new CentralConfigEntityProvider({
+      config: single,
+      logger,
+      store,
+    });
+    const connection = { applyMutation: jest.fn(), refresh: jest.fn() };
+    await provider.connect(connection);
+
+    await provider.refresh();
+
+    expect(provider.getProviderName()).toBe(
+      'central-config-provider:backstage',
+    );
+    expect(engine.entityReads()).toEqual(['/central-config/entities?since=1']);
+    expect(connection.applyMutation).toHaveBeenCalledWith({
+      type: 'delta',
+      added: [{ entity: component('payments'), locationKey: LOCATION_KEY }],
+      removed: [],
+    });
   });
 });

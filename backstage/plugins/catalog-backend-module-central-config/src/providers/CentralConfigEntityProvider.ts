@@ -24,17 +24,20 @@ import {
 import { OutageLog } from '../lib/OutageLog';
 import {
   CentralConfigEntityProviderConfig,
-  readCentralConfigEntityProviderConfig,
+  centralConfigProviderName,
+  DEFAULT_EVENTS_TOPIC,
+  readCentralConfigEntityProviderConfigs,
 } from './CentralConfigEntityProviderConfig';
 
 /**
  * The events topic the engine publishes to (through the events backend's
  * HTTP ingress, POST /api/events/http/central-config) after a sync that
- * published a new generation.
+ * published a new generation: the default of each instance's
+ * `eventsTopic`.
  *
  * @public
  */
-export const CENTRAL_CONFIG_EVENT_TOPIC = 'central-config';
+export const CENTRAL_CONFIG_EVENT_TOPIC = DEFAULT_EVENTS_TOPIC;
 
 /**
  * Options of {@link CentralConfigEntityProvider}.
@@ -76,8 +79,9 @@ export class CentralConfigEntityProvider implements EntityProvider {
   private ackedGeneration?: number;
 
   /**
-   * Builds the provider from `catalog.providers.centralConfig`, or returns
-   * undefined when that key is absent.
+   * Builds one provider per engine of `catalog.providers.centralConfig`
+   * (none when that key is absent), each on its own schedule, sharing one
+   * generation store in which each keeps its own row.
    */
   static async fromConfig(
     config: Config,
@@ -87,20 +91,26 @@ export class CentralConfigEntityProvider implements EntityProvider {
       database: DatabaseService;
       events?: EventsService;
     },
-  ): Promise<CentralConfigEntityProvider | undefined> {
-    const providerConfig = readCentralConfigEntityProviderConfig(config);
-    if (!providerConfig) {
-      return undefined;
+  ): Promise<CentralConfigEntityProvider[]> {
+    const configs = readCentralConfigEntityProviderConfigs(config);
+    if (configs.length === 0) {
+      return [];
     }
-    return new CentralConfigEntityProvider({
-      config: providerConfig,
-      logger: deps.logger,
-      store: await DatabaseGenerationStore.create({ database: deps.database }),
-      taskRunner: deps.scheduler.createScheduledTaskRunner(
-        providerConfig.schedule,
-      ),
-      events: deps.events,
+    const store = await DatabaseGenerationStore.create({
+      database: deps.database,
     });
+    return configs.map(
+      providerConfig =>
+        new CentralConfigEntityProvider({
+          config: providerConfig,
+          logger: deps.logger,
+          store,
+          taskRunner: deps.scheduler.createScheduledTaskRunner(
+            providerConfig.schedule,
+          ),
+          events: deps.events,
+        }),
+    );
   }
 
   constructor(options: CentralConfigEntityProviderOptions) {
@@ -126,16 +136,20 @@ export class CentralConfigEntityProvider implements EntityProvider {
     );
   }
 
-  /** `central-config-provider:<consumer>`, stable across restarts. */
+  /**
+   * `central-config-provider:<consumer>` for the instance `default` (the
+   * single form), `central-config-provider:<id>` for the others; stable
+   * across restarts.
+   */
   getProviderName(): string {
-    return `central-config-provider:${this.config.consumer}`;
+    return centralConfigProviderName(this.config);
   }
 
   async connect(connection: EntityProviderConnection): Promise<void> {
     this.connection = connection;
     if (!this.config.token) {
       this.logger.warn(
-        'No catalog.providers.centralConfig.token: the provider reads entities but does not acknowledge them to the engine',
+        `No ${this.config.configKey}.token: the provider reads entities but does not acknowledge them to the engine`,
       );
     }
     await this.taskRunner?.run({
@@ -144,7 +158,7 @@ export class CentralConfigEntityProvider implements EntityProvider {
     });
     await this.events?.subscribe({
       id: this.getProviderName(),
-      topics: [CENTRAL_CONFIG_EVENT_TOPIC],
+      topics: [this.config.eventsTopic],
       onEvent: async () => {
         this.logger.debug('The engine announced a new generation');
         await this.refresh();

@@ -3,14 +3,43 @@ import { JsonValue } from '@backstage/types';
 import { loadConfigSchema } from '@backstage/config-loader';
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import {
+  centralConfigProviderName,
   DEFAULT_SCHEDULE,
   readCentralConfigEntityProviderConfig,
+  readCentralConfigEntityProviderConfigs,
 } from './CentralConfigEntityProviderConfig';
+
+function readAll(centralConfig: JsonValue) {
+  return readCentralConfigEntityProviderConfigs(
+    new ConfigReader({ catalog: { providers: { centralConfig } } }),
+  );
+}
 
 function read(centralConfig: JsonValue) {
   return readCentralConfigEntityProviderConfig(
     new ConfigReader({ catalog: { providers: { centralConfig } } }),
   );
+}
+
+// What other packages' schemas require, so that only our part can fail.
+const BASE_CONFIG = {
+  app: { baseUrl: 'http://localhost:3000' },
+  backend: {
+    baseUrl: 'http://localhost:7007',
+    database: { client: 'better-sqlite3', connection: ':memory:' },
+  },
+};
+
+async function schema() {
+  return loadConfigSchema({
+    dependencies: [],
+    packagePaths: [
+      resolvePackagePath(
+        '@internal/plugin-catalog-backend-module-central-config',
+        'package.json',
+      ),
+    ],
+  });
 }
 
 describe('readCentralConfigEntityProviderConfig', () => {
@@ -20,11 +49,14 @@ describe('readCentralConfigEntityProviderConfig', () => {
     ).toBeUndefined();
   });
 
-  it('fills in the consumer and the schedule', () => {
+  it('fills in the consumer, the events topic and the schedule', () => {
     expect(read({ baseUrl: 'http://127.0.0.1:7080/' })).toEqual({
+      id: 'default',
+      configKey: 'catalog.providers.centralConfig',
       baseUrl: 'http://127.0.0.1:7080',
       token: undefined,
       consumer: 'backstage',
+      eventsTopic: 'central-config',
       schedule: DEFAULT_SCHEDULE,
       timeoutMs: 10 * 60 * 1000,
     });
@@ -116,37 +148,28 @@ describe('readCentralConfigEntityProviderConfig', () => {
     ).toThrow(/Invalid catalog.providers.centralConfig.consumer "has space"/);
   });
 
-  it('declares the token secret in the config schema', async () => {
-    const schema = await loadConfigSchema({
-      dependencies: [],
-      packagePaths: [
-        resolvePackagePath(
-          '@internal/plugin-catalog-backend-module-central-config',
-          'package.json',
-        ),
-      ],
-    });
-    const processed = schema.process(
+  it('accepts the single form in the config schema, its token secret', async () => {
+    const processed = (await schema()).process(
       [
         {
           context: 'test',
           data: {
+            ...BASE_CONFIG,
             catalog: {
               providers: {
                 centralConfig: {
                   baseUrl: 'http://engine:7080',
                   token: 's3cret',
+                  consumer: 'backstage',
+                  eventsTopic: 'central-config',
+                  schedule: { frequency: { minutes: 1 }, timeout: '10m' },
                 },
               },
             },
           },
         },
       ],
-      {
-        visibility: ['frontend', 'backend'],
-        withFilteredKeys: true,
-        ignoreSchemaErrors: true,
-      },
+      { visibility: ['frontend', 'backend'], withFilteredKeys: true },
     );
     // Secret values are filtered out of everything but the backend's view.
     expect(processed[0].filteredKeys).toContain(
@@ -154,6 +177,246 @@ describe('readCentralConfigEntityProviderConfig', () => {
     );
     expect(processed[0].filteredKeys).not.toContain(
       'catalog.providers.centralConfig.baseUrl',
+    );
+  });
+});
+
+describe('readCentralConfigEntityProviderConfigs', () => {
+  it('is off when catalog.providers.centralConfig is absent', () => {
+    expect(
+      readCentralConfigEntityProviderConfigs(new ConfigReader({ catalog: {} })),
+    ).toEqual([]);
+  });
+
+  it('reads the single form as the instance default, named after its consumer', () => {
+    const instances = readAll({
+      baseUrl: 'http://engine:7080',
+      consumer: 'portal',
+    });
+    expect(instances.map(i => [i.id, i.configKey, i.baseUrl])).toEqual([
+      ['default', 'catalog.providers.centralConfig', 'http://engine:7080'],
+    ]);
+    // The provider name (and so the location key and the stored
+    // generation's key) the single form has always had.
+    expect(centralConfigProviderName(instances[0])).toBe(
+      'central-config-provider:portal',
+    );
+  });
+
+  it('reads a map of named instances, each with its own settings', () => {
+    const instances = readAll({
+      production: {
+        baseUrl: 'https://engine.prod.example',
+        token: 'prod-token',
+        schedule: { frequency: { minutes: 5 }, timeout: { minutes: 2 } },
+      },
+      staging: {
+        baseUrl: 'https://engine.staging.example',
+        consumer: 'portal-staging',
+        eventsTopic: 'central-config-staging',
+      },
+    });
+    expect(instances).toEqual([
+      {
+        id: 'production',
+        configKey: 'catalog.providers.centralConfig.production',
+        baseUrl: 'https://engine.prod.example',
+        token: 'prod-token',
+        consumer: 'backstage',
+        eventsTopic: 'central-config',
+        schedule: {
+          frequency: { minutes: 5 },
+          timeout: { minutes: 2 },
+          initialDelay: undefined,
+          scope: undefined,
+        },
+        timeoutMs: 120_000,
+      },
+      {
+        id: 'staging',
+        configKey: 'catalog.providers.centralConfig.staging',
+        baseUrl: 'https://engine.staging.example',
+        token: undefined,
+        consumer: 'portal-staging',
+        eventsTopic: 'central-config-staging',
+        schedule: DEFAULT_SCHEDULE,
+        timeoutMs: 10 * 60 * 1000,
+      },
+    ]);
+    expect(instances.map(centralConfigProviderName)).toEqual([
+      'central-config-provider:production',
+      'central-config-provider:staging',
+    ]);
+  });
+
+  it('names a map entry called default after its consumer, as the single form', () => {
+    const instances = readAll({
+      default: { baseUrl: 'http://engine-a:7080' },
+      staging: { baseUrl: 'http://engine-b:7080' },
+    });
+    expect(instances.map(centralConfigProviderName)).toEqual([
+      'central-config-provider:backstage',
+      'central-config-provider:staging',
+    ]);
+  });
+
+  it('names the instance id in the key of a missing value', () => {
+    expect(() =>
+      readAll({
+        production: { baseUrl: 'http://engine:7080' },
+        staging: { token: 'x' },
+      }),
+    ).toThrow(
+      "Missing required config value at 'catalog.providers.centralConfig.staging.baseUrl'",
+    );
+  });
+
+  it.each([
+    [
+      { baseUrl: 'not a url' },
+      'Invalid catalog.providers.centralConfig.staging.baseUrl "not a url": not a URL',
+    ],
+    [
+      { baseUrl: 'http://engine:7080', consumer: 'has space' },
+      'Invalid catalog.providers.centralConfig.staging.consumer "has space"',
+    ],
+    [
+      { baseUrl: 'http://engine:7080', eventsTopic: 'a/b' },
+      'Invalid catalog.providers.centralConfig.staging.eventsTopic "a/b"',
+    ],
+    [
+      { baseUrl: 'http://engine:7080', token: 7 },
+      'Invalid catalog.providers.centralConfig.staging.token: must be a string',
+    ],
+  ])(
+    'names the instance id in the key of a wrong value: %j',
+    (staging, message) => {
+      expect(() =>
+        readAll({ production: { baseUrl: 'http://prod:7080' }, staging }),
+      ).toThrow(message);
+    },
+  );
+
+  it('names the instance id in a schedule error', () => {
+    expect(() =>
+      readAll({
+        staging: {
+          baseUrl: 'http://engine:7080',
+          schedule: { frequency: '1m' },
+        },
+      }),
+    ).toThrow(/catalog\.providers\.centralConfig\.staging\.schedule\.timeout/);
+  });
+
+  it('rejects a mix of the single form and instances, as two merged config files give', () => {
+    expect(() =>
+      readAll({
+        baseUrl: 'http://engine:7080',
+        token: 'x',
+        production: { baseUrl: 'http://engine-a:7080' },
+      }),
+    ).toThrow(
+      "Invalid catalog.providers.centralConfig: it mixes one engine's keys (baseUrl, token) with other keys (production)",
+    );
+  });
+
+  it('rejects a map entry that is not an engine', () => {
+    expect(() =>
+      readAll({ production: 'http://engine:7080' } as JsonValue),
+    ).toThrow(
+      /^Invalid catalog\.providers\.centralConfig\.production: expected an engine's settings/,
+    );
+  });
+
+  it('rejects two instances that read the same engine', () => {
+    expect(() =>
+      readAll({
+        production: { baseUrl: 'http://engine:7080/' },
+        staging: { baseUrl: 'http://engine:7080' },
+      }),
+    ).toThrow(
+      'Invalid catalog.providers.centralConfig.staging.baseUrl: catalog.providers.centralConfig.production reads the same engine (http://engine:7080)',
+    );
+  });
+
+  it('rejects two instances that would share a provider name', () => {
+    expect(() =>
+      readAll({
+        default: { baseUrl: 'http://engine-a:7080', consumer: 'staging' },
+        staging: { baseUrl: 'http://engine-b:7080' },
+      }),
+    ).toThrow(
+      /the instances default and staging would both be the provider central-config-provider:staging/,
+    );
+  });
+
+  it('gives Sync now the instance default, else the first one', () => {
+    expect(
+      read({
+        production: { baseUrl: 'http://engine-a:7080' },
+        default: { baseUrl: 'http://engine-b:7080' },
+      })?.baseUrl,
+    ).toBe('http://engine-b:7080');
+    expect(
+      read({
+        production: { baseUrl: 'http://engine-a:7080' },
+        staging: { baseUrl: 'http://engine-b:7080' },
+      })?.id,
+    ).toBe('production');
+  });
+
+  it('accepts both forms in the config schema and keeps every token secret', async () => {
+    const processed = (await schema()).process(
+      [
+        {
+          context: 'test',
+          data: {
+            ...BASE_CONFIG,
+            catalog: {
+              providers: {
+                centralConfig: {
+                  production: {
+                    baseUrl: 'http://engine-a:7080',
+                    token: 'a',
+                    eventsTopic: 'central-config-production',
+                    schedule: { frequency: { minutes: 1 }, timeout: '1m' },
+                  },
+                  staging: { baseUrl: 'http://engine-b:7080', token: 'b' },
+                },
+              },
+            },
+          },
+        },
+      ],
+      { visibility: ['frontend', 'backend'], withFilteredKeys: true },
+    );
+    expect(processed[0].filteredKeys).toEqual(
+      expect.arrayContaining([
+        'catalog.providers.centralConfig.production.token',
+        'catalog.providers.centralConfig.staging.token',
+      ]),
+    );
+    expect(processed[0].filteredKeys).not.toContain(
+      'catalog.providers.centralConfig.production.baseUrl',
+    );
+  });
+
+  it('refuses an engine without baseUrl in the config schema', async () => {
+    const s = await schema();
+    expect(() =>
+      s.process([
+        {
+          context: 'test',
+          data: {
+            ...BASE_CONFIG,
+            catalog: {
+              providers: { centralConfig: { staging: { token: 'b' } } },
+            },
+          },
+        },
+      ]),
+    ).toThrow(
+      "Config must have required property 'baseUrl' { missingProperty=baseUrl } at /catalog/providers/centralConfig/staging",
     );
   });
 });

@@ -13,6 +13,7 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { centralConfigSyncPermission } from '@internal/plugin-central-config-common';
 import express from 'express';
 import Router from 'express-promise-router';
+import { isSourceId } from './sourceId';
 
 /** The engine this plugin starts runs on. */
 export type EngineConnection = {
@@ -33,9 +34,6 @@ export type RouterOptions = {
   timeoutMs?: number;
 };
 
-// The engine's own pattern for a source id.
-const SOURCE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
 /**
  * POST /sync with an optional JSON body `{ "source": "<id>" }` asks the
  * engine to start runs now (all sources without a source). The answer is
@@ -55,12 +53,9 @@ export async function createRouter(
       allow: ['user', 'service'],
     });
     const source: unknown = req.body?.source;
-    if (
-      source !== undefined &&
-      (typeof source !== 'string' || !SOURCE_ID.test(source))
-    ) {
+    if (source !== undefined && !isSourceId(source)) {
       throw new InputError(
-        'source must be the id of a configured source (lower-case letters, digits and "-")',
+        'source must be the id of a configured source (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters)',
       );
     }
     const auditorEvent = await auditor.createEvent({
