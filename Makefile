@@ -14,14 +14,25 @@ SECTIONS      ?= engine,api,stock,kafka,hostile
 COUNT         ?= 3
 STOCK_COUNT   ?= 1
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# make image: the platform (linux/IMAGE_ARCH), the labels, and the time of
+# the image and its files (the commit's, so a commit gives one digest).
+IMAGE_ARCH    ?= amd64
+IMAGE_SOURCE  ?= https://github.com/central-config/central-config
+REVISION      ?= $(shell git rev-parse HEAD 2>/dev/null)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help build run run-pg run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-doc bench-api clean
+.PHONY: help build image run run-pg run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-doc bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 build: ## build the static engine binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN)/central-config ./cmd/central-config
+
+image: ## the engine's container image, built without Docker (deploy/image): bin/central-config-image.tar for docker/podman load, bin/central-config-image.oci (OCI layout) for crane push; IMAGE_ARCH=arm64
+	$(GO) run ./deploy/image -go '$(GO)' -arch '$(IMAGE_ARCH)' -version '$(VERSION)' -revision '$(REVISION)' \
+	  -source '$(IMAGE_SOURCE)' -created '$(SOURCE_DATE_EPOCH)' \
+	  -out '$(BIN)/central-config-image.tar' -oci-layout '$(BIN)/central-config-image.oci'
 
 run: build ## the engine (SQLite) syncing the example repo as a local git repository, and Backstage at :3000 (Ctrl-C stops both)
 	bash scripts/run.sh
@@ -49,7 +60,7 @@ $(GOLANGCI_LINT):
 	GOBIN=$(TOOLS)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 
 lint: $(GOLANGCI_LINT) ## gofmt, go vet, golangci-lint
-	@unformatted=$$(gofmt -l cmd internal bench backstage/test); if [ -n "$$unformatted" ]; then echo "not gofmt'ed: $$unformatted"; exit 1; fi
+	@unformatted=$$(gofmt -l cmd internal bench backstage/test deploy); if [ -n "$$unformatted" ]; then echo "not gofmt'ed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run ./...
 
