@@ -29,12 +29,25 @@ type Backstage struct {
 	Token  string
 	Client *http.Client
 	Log    *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
 
-	mu      sync.Mutex
-	failing bool
+	mu sync.Mutex
+	// failing is the kind of failure last warned about ("" when none):
+	// an outage is warned about once per kind of failure.
+	failing string
+	// waitingSince is when a refused connection was first seen before
+	// any notification went through (Backstage not up yet); zero when
+	// not waiting.
+	waitingSince time.Time
 	// delivered: a notification has reached Backstage since the start.
 	delivered bool
 }
+
+// startupGrace is how long a refused connection, before any notification
+// went through, counts as Backstage starting (make run installs it
+// first); past it, it is a warning: the URL may name the wrong port.
+const startupGrace = 10 * time.Minute
 
 // event is the body Backstage's provider receives on the topic.
 type event struct {
@@ -82,13 +95,15 @@ func (b *Backstage) send(ctx context.Context, e event) error {
 	return nil
 }
 
-// report logs the first failure of an outage and the recovery, not every
-// failed notification, with the source and run that published.
+// report logs each kind of failure of an outage once and the recovery,
+// not every failed notification, with the source and run that published.
 //
 // Until a first notification went through, a refused connection means
 // Backstage is not up yet (it often starts after the engine, and make run
-// installs it first): that is an info, not a warning. Any other failure,
-// and a refused connection once Backstage has answered, is a warning.
+// installs it first): that is an info, for up to startupGrace. Any other
+// failure (an HTTP status such as 404 for a topic Backstage does not open,
+// 401 for a wrong token), a refusal past the grace, and a refusal once
+// Backstage has answered, is a warning.
 func (b *Backstage) report(run store.Run, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -96,19 +111,35 @@ func (b *Backstage) report(run store.Run, err error) {
 	if b.Log != nil {
 		log = b.Log.With("source", run.SourceID, "run", run.ID)
 	}
-	switch {
-	case err != nil && !b.failing:
-		b.failing = true
-		if !b.delivered && errors.Is(err, syscall.ECONNREFUSED) {
+	now := time.Now
+	if b.Now != nil {
+		now = b.Now
+	}
+	if err == nil {
+		if b.failing != "" || !b.waitingSince.IsZero() {
+			log.Info("notifying Backstage works", "url", b.URL)
+		}
+		b.delivered, b.failing, b.waitingSince = true, "", time.Time{}
+		return
+	}
+	refused := errors.Is(err, syscall.ECONNREFUSED)
+	if refused && !b.delivered && b.failing == "" {
+		if b.waitingSince.IsZero() {
+			b.waitingSince = now()
 			log.Info("Backstage does not answer yet; it is notified of new generations once it does, and its catalog reads them at its start or next poll", "url", b.URL, "error", err)
 			return
 		}
-		log.Warn("cannot notify Backstage of a new generation; the catalog will catch up at its next poll", "url", b.URL, "error", err)
-	case err == nil:
-		b.delivered = true
-		if b.failing {
-			b.failing = false
-			log.Info("notifying Backstage works", "url", b.URL)
+		if now().Sub(b.waitingSince) < startupGrace {
+			return
 		}
 	}
+	kind := "refused"
+	if !refused {
+		kind = err.Error()
+	}
+	if kind == b.failing {
+		return
+	}
+	b.failing = kind
+	log.Warn("cannot notify Backstage of a new generation; the catalog will catch up at its next poll", "url", b.URL, "error", err)
 }

@@ -137,3 +137,57 @@ func TestBackstageNotUpYetIsAnInfoAndALaterOutageAWarning(t *testing.T) {
 		t.Fatalf("an outage after Backstage answered is a warning:\n%s", logs.String())
 	}
 }
+
+// TestARefusalThatLastsOrTurnsIntoAnErrorIsAWarning: Backstage refusing
+// connections at first is an info; when it then answers with an error
+// (a topic it does not open: 404), or keeps refusing past the start-up
+// grace (a wrong port), it is a warning, each kind once.
+func TestARefusalThatLastsOrTurnsIntoAnErrorIsAWarning(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		later func(t *testing.T, addr string, clock *time.Time)
+		want  string
+	}{
+		{"then 404", func(t *testing.T, addr string, _ *time.Time) {
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				t.Skipf("cannot listen on %s again: %v", addr, err)
+			}
+			srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+			srv.Listener = l
+			srv.Start()
+			t.Cleanup(srv.Close)
+		}, "404"},
+		{"refused past the grace", func(_ *testing.T, _ string, clock *time.Time) {
+			*clock = clock.Add(startupGrace + time.Minute)
+		}, "refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := l.Addr().String()
+			_ = l.Close()
+			logs := &lockedBuffer{}
+			var mu sync.Mutex
+			clock := time.Now()
+			b := &Backstage{URL: "http://" + addr + "/api/events/http/central-config", Log: slog.New(slog.NewTextHandler(logs, nil)),
+				Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }}
+			b.Published(store.Run{ID: 1, SourceID: "main", Generation: 1})
+			waitFor(t, func() bool { return strings.Contains(logs.String(), "does not answer yet") })
+			mu.Lock()
+			tc.later(t, addr, &clock)
+			mu.Unlock()
+			for g := int64(2); g <= 4; g++ {
+				b.Published(store.Run{ID: g, SourceID: "main", Generation: g})
+				time.Sleep(20 * time.Millisecond)
+			}
+			waitFor(t, func() bool { return strings.Contains(logs.String(), "level=WARN") })
+			time.Sleep(50 * time.Millisecond)
+			if n := strings.Count(logs.String(), "level=WARN"); n != 1 || !strings.Contains(logs.String(), tc.want) {
+				t.Fatalf("want one warning naming %q, got %d:\n%s", tc.want, n, logs.String())
+			}
+		})
+	}
+}
