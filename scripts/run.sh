@@ -16,6 +16,11 @@
 #                                        a throwaway local cluster (PostgreSQL
 #                                        15 binaries), removed on exit
 set -euo pipefail
+# wait -n -p (below) needs bash 5.1; macOS ships 3.2 (brew install bash).
+if ((BASH_VERSINFO[0] < 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] < 1))); then
+	echo "run: needs bash 5.1 or newer (wait -n -p); this is bash $BASH_VERSION (on macOS: brew install bash, then make run again)" >&2
+	exit 1
+fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
@@ -57,8 +62,9 @@ if awk -W version 2>&1 | grep -qi mawk; then
 fi
 
 # engine_terminal: the engine's JSON log lines, reduced to what a user of
-# make run needs (start, syncs, warnings, errors) in one short line each;
-# other lines (a panic, a configuration error) as they are.
+# make run needs in one short line each: start and syncs with their main
+# fields, warnings and errors with all their fields; other lines (a panic, a
+# configuration error) as they are.
 engine_terminal() {
 	"${awk_lines[@]}" '
 	function field(k,   re, v) {
@@ -68,6 +74,22 @@ engine_terminal() {
 		gsub(/^"|"$/, "", v)
 		return v
 	}
+	# every field but time, level and msg, as key=value (a string value
+	# unquoted, an object or a list as it is)
+	function all_fields(   rest, pair, p, k, v, out) {
+		rest = $0; out = ""
+		while (match(rest, /"[^"]+":("([^"\\]|\\.)*"|\{[^}]*\}|\[[^\]]*\]|[^,}]*)/)) {
+			pair = substr(rest, RSTART, RLENGTH)
+			rest = substr(rest, RSTART + RLENGTH)
+			p = index(pair, "\":")
+			k = substr(pair, 2, p - 2); v = substr(pair, p + 2)
+			if (k == "time" || k == "level" || k == "msg") continue
+			gsub(/^"|"$/, "", v)
+			if (k == "revision") v = substr(v, 1, 12)
+			out = out " " k "=" v
+		}
+		return out
+	}
 	!/^\{/ { print "engine    " $0; fflush(); next }
 	{
 		level = field("level"); msg = field("msg")
@@ -75,6 +97,7 @@ engine_terminal() {
 		line = "engine    " substr(field("time"), 12, 8)
 		if (level != "INFO") line = line " " level
 		line = line " " msg
+		if (level == "WARN" || level == "ERROR") { print line all_fields(); fflush(); next }
 		n = split("address source run outcome revision entities locations added changed removed file_errors reason url error", keys, " ")
 		for (i = 1; i <= n; i++) {
 			v = field(keys[i])
@@ -216,23 +239,54 @@ cat <<MSG
 MSG
 
 setsid bin/central-config "${engine_configs[@]}" serve > >(trap "" INT; tee -a "$logs/engine.log" | engine_terminal) 2>&1 &
-pids+=($!)
+engine_pid=$!
+pids+=("$engine_pid")
 names+=(engine)
 say "engine: started; its full log is .data/logs/engine.log"
 
-# answers URL: true once something serves HTTP there (without curl: once
-# its port accepts connections).
-answers() {
-	local code hostport
-	if ! command -v curl >/dev/null; then
-		hostport="${1#http://}"
-		hostport="${hostport%%/*}"
-		(exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}") 2>/dev/null
+# engine_alive: stops the script, with the end of the engine's log, when
+# the engine has exited (while Backstage installs or starts, which takes
+# minutes, rather than once Backstage is up).
+engine_alive() {
+	kill -0 "$engine_pid" 2>/dev/null && return
+	local st=0
+	wait "$engine_pid" 2>/dev/null || st=$?
+	unset 'pids[0]' 'names[0]'
+	sleep 0.2 # the last lines reach the log
+	say "engine exited on its own (exit $st); the last lines of .data/logs/engine.log:"
+	tail -n 20 "$logs/engine.log" >&2
+	exit 1
+}
+
+# http_code URL: the HTTP status code at URL, 000 when nothing answers
+# (without curl, a plain HTTP/1.0 request over bash's /dev/tcp).
+http_code() {
+	local code='' hostport path status
+	if command -v curl >/dev/null; then
+		code="$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$1" 2>/dev/null)" || true
+		echo "${code:-000}"
 		return
 	fi
-	code="$(curl -s -o /dev/null --max-time 2 -w '%{http_code}' "$1" 2>/dev/null)" || true
-	[ -n "$code" ] && [ "$code" != 000 ]
+	hostport="${1#http://}"
+	path="/${hostport#*/}"
+	[ "$path" != "/$hostport" ] || path=/
+	hostport="${hostport%%/*}"
+	status="$(
+		exec 2>/dev/null
+		exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}" || exit
+		printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$hostport" >&3
+		read -r -t 2 status <&3 && echo "$status"
+	)" || true
+	code="$(echo "$status" | awk '{ print $2 }')"
+	echo "${code:-000}"
 }
+
+# answers URL: true once something serves HTTP there.
+answers() { [ "$(http_code "$1")" != 000 ]; }
+
+# ready URL: true once URL answers 200 (Backstage's readiness endpoint
+# answers 503 while the backend starts its plugins).
+ready() { [ "$(http_code "$1")" = 200 ]; }
 
 if $with_backstage; then
 	# Install Backstage's dependencies when needed (the first time: about 4
@@ -244,13 +298,18 @@ if $with_backstage; then
 	pids+=("$setup_pid")
 	names+=("backstage setup")
 	t0=$SECONDS
+	next_beat=$((t0 + 30))
 	while kill -0 "$setup_pid" 2>/dev/null; do
+		engine_alive
 		sleep 1
-		if [ $(((SECONDS - t0) % 30)) -eq 0 ] && kill -0 "$setup_pid" 2>/dev/null; then
+		if [ "$SECONDS" -ge "$next_beat" ] && kill -0 "$setup_pid" 2>/dev/null; then
 			step="$(grep -o '┌ [A-Za-z -]* step' "$logs/backstage.log" | tail -n 1 | sed 's/^┌ //')" || true
 			say "backstage: still installing, $((SECONDS - t0)) s${step:+ (yarn: $step)}"
+			next_beat=$((next_beat + 30))
+			[ "$next_beat" -gt "$SECONDS" ] || next_beat=$((SECONDS + 30))
 		fi
 	done
+	engine_alive
 	st=0
 	wait "$setup_pid" || st=$?
 	unset 'pids[-1]' 'names[-1]'
@@ -265,14 +324,18 @@ if $with_backstage; then
 	names+=(backstage)
 	say "backstage: starting (yarn start: the backend on :7007, the frontend on :3000); its full log is .data/logs/backstage.log"
 	t0=$SECONDS
-	until answers http://localhost:7007/.backstage/health/v1/readiness && answers http://localhost:3000; do
+	next_beat=$((t0 + 30))
+	until ready http://localhost:7007/.backstage/health/v1/readiness && answers http://localhost:3000; do
+		engine_alive
 		if ! kill -0 "${pids[-1]}" 2>/dev/null; then
 			say "backstage: yarn start exited; see .data/logs/backstage.log"
 			exit 1
 		fi
 		sleep 1
-		if [ $(((SECONDS - t0) % 30)) -eq 0 ]; then
+		if [ "$SECONDS" -ge "$next_beat" ]; then
 			say "backstage: still starting, $((SECONDS - t0)) s"
+			next_beat=$((next_beat + 30))
+			[ "$next_beat" -gt "$SECONDS" ] || next_beat=$((SECONDS + 30))
 		fi
 	done
 	cat <<MSG

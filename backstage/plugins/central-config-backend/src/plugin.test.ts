@@ -224,4 +224,64 @@ describe('POST /api/central-config/sync', () => {
       'catalog.providers.centralConfig.baseUrl',
     );
   });
+
+  it('refuses to start with several engines and none named default', async () => {
+    await expect(
+      startTestBackend({
+        features: [
+          centralConfigPlugin,
+          mockServices.rootConfig.factory({
+            data: {
+              catalog: {
+                providers: {
+                  centralConfig: {
+                    production: { baseUrl: 'http://engine-a:7080' },
+                    staging: { baseUrl: 'http://engine-b:7080' },
+                  },
+                },
+              },
+            },
+          }),
+        ],
+      }),
+    ).rejects.toThrow(
+      /catalog\.providers\.centralConfig\.default.*Sync now starts runs on the instance named default/,
+    );
+  });
+
+  it('starts runs on the instance default among several', async () => {
+    const engine = await startEngine({
+      status: 202,
+      body: JSON.stringify({ runs: [] }),
+    });
+    try {
+      const { server } = await startTestBackend({
+        features: [
+          centralConfigPlugin,
+          mockServices.rootConfig.factory({
+            data: {
+              catalog: {
+                providers: {
+                  centralConfig: {
+                    staging: { baseUrl: 'http://127.0.0.1:9' },
+                    default: { baseUrl: engine.baseUrl, token: ENGINE_TOKEN },
+                  },
+                },
+              },
+            },
+          }),
+          mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
+        ],
+      });
+      const res = await request(server)
+        .post('/api/central-config/sync')
+        .set('Authorization', mockCredentials.user.header());
+      expect(res.status).toBe(202);
+      expect(engine.seen.map(s => s.authorization)).toEqual([
+        `Bearer ${ENGINE_TOKEN}`,
+      ]);
+    } finally {
+      await engine.close();
+    }
+  });
 });

@@ -5,7 +5,10 @@ import {
   EntityProviderMutation,
 } from '@backstage/plugin-catalog-node';
 import { EventsService } from '@backstage/plugin-events-node';
-import { SchedulerServiceTaskRunner } from '@backstage/backend-plugin-api';
+import {
+  SchedulerService,
+  SchedulerServiceTaskRunner,
+} from '@backstage/backend-plugin-api';
 import { CapturingLogger } from '../__testUtils__/CapturingLogger';
 import { component, FakeEngine } from '../__testUtils__/FakeEngine';
 import {
@@ -83,6 +86,13 @@ describe('CentralConfigEntityProvider', () => {
     return { provider, mutations, connection };
   }
 
+  // The first two runs of a provider name without a stored generation: both
+  // read the full list (see 'a new provider name'); deltas come after.
+  async function firstRuns(provider: CentralConfigEntityProvider) {
+    await provider.refresh();
+    await provider.refresh();
+  }
+
   it('has a stable name with the consumer', () => {
     const provider = new CentralConfigEntityProvider({
       config: config({ consumer: 'portal-eu' }),
@@ -133,14 +143,14 @@ describe('CentralConfigEntityProvider', () => {
   it('does nothing when the engine answers 304', async () => {
     engine.publish({ upsert: [component('orders')] });
     const { provider, mutations } = await connected();
-    await provider.refresh();
+    await firstRuns(provider);
 
     await provider.refresh();
 
     const read = engine.requests[engine.requests.length - 1];
     expect(read.url).toBe('/central-config/entities?since=1');
     expect(read.headers['if-none-match']).toBe('"1"');
-    expect(mutations).toHaveLength(1);
+    expect(mutations).toHaveLength(2);
     // Generation 1 was acknowledged already.
     expect(engine.acks).toEqual([{ consumer: 'backstage', generation: 1 }]);
   });
@@ -150,7 +160,7 @@ describe('CentralConfigEntityProvider', () => {
       upsert: [component('orders'), component('Payments'), component('stock')],
     });
     const { provider, mutations } = await connected();
-    await provider.refresh();
+    await firstRuns(provider);
 
     engine.publish({ upsert: [component('orders', 'changed')] });
     engine.publish({
@@ -159,8 +169,8 @@ describe('CentralConfigEntityProvider', () => {
     });
     await provider.refresh();
 
-    expect(engine.entityReads()[1]).toBe('/central-config/entities?since=1');
-    expect(mutations[1]).toEqual({
+    expect(engine.entityReads()[2]).toBe('/central-config/entities?since=1');
+    expect(mutations[2]).toEqual({
       type: 'delta',
       added: [
         { entity: component('orders', 'changed'), locationKey: LOCATION_KEY },
@@ -178,7 +188,7 @@ describe('CentralConfigEntityProvider', () => {
   it('reads the full list when the engine answers 410 generation-too-old', async () => {
     engine.publish({ upsert: [component('orders')] });
     const { provider, mutations } = await connected();
-    await provider.refresh();
+    await firstRuns(provider);
 
     engine.publish({ upsert: [component('payments')] });
     engine.publish({ remove: ['component:default/orders'] });
@@ -187,10 +197,11 @@ describe('CentralConfigEntityProvider', () => {
 
     expect(engine.entityReads()).toEqual([
       '/central-config/entities',
+      '/central-config/entities',
       '/central-config/entities?since=1',
       '/central-config/entities',
     ]);
-    expect(mutations[1]).toEqual({
+    expect(mutations[2]).toEqual({
       type: 'full',
       entities: [{ entity: component('payments'), locationKey: LOCATION_KEY }],
     });
@@ -356,13 +367,13 @@ describe('CentralConfigEntityProvider', () => {
     it('keeps the catalog when the engine is unreachable, and recovers', async () => {
       engine.publish({ upsert: [component('orders')] });
       const { provider, mutations } = await connected();
-      await provider.refresh();
+      await firstRuns(provider);
       await engine.stop();
 
       await provider.refresh();
       await provider.refresh();
 
-      expect(mutations).toHaveLength(1);
+      expect(mutations).toHaveLength(2);
       expect(logger.at('error')).toHaveLength(1);
       expect(logger.at('error')[0]).toMatch(
         // A pooled connection sees the close; a new one is refused.
@@ -373,7 +384,7 @@ describe('CentralConfigEntityProvider', () => {
       engine.publish({ upsert: [component('payments')] });
       await provider.refresh();
 
-      expect(mutations.map(m => m.type)).toEqual(['full', 'delta']);
+      expect(mutations.map(m => m.type)).toEqual(['full', 'full', 'delta']);
       expect(logger.at('info').join('\n')).toMatch(
         /recovered after 2 failed attempts/,
       );
@@ -382,7 +393,7 @@ describe('CentralConfigEntityProvider', () => {
     it('keeps the catalog when a delta is malformed', async () => {
       engine.publish({ upsert: [component('orders')] });
       const { provider, mutations } = await connected();
-      await provider.refresh();
+      await firstRuns(provider);
       engine.publish({ remove: ['component:default/orders'] });
       engine.override = req =>
         req.url.includes('since')
@@ -394,7 +405,7 @@ describe('CentralConfigEntityProvider', () => {
 
       await provider.refresh();
 
-      expect(mutations).toHaveLength(1);
+      expect(mutations).toHaveLength(2);
       expect(logger.at('error')[0]).toMatch(
         /removals\[0\] "orders" is not a full ref/,
       );
@@ -505,13 +516,14 @@ describe('CentralConfigEntityProvider', () => {
     engine.publish({ upsert: [component('orders')] });
     const { fn } = taskRunner.run.mock.calls[0][0];
     await fn(new AbortController().signal);
-    expect(connection.applyMutation).toHaveBeenCalledTimes(1);
+    await fn(new AbortController().signal);
+    expect(connection.applyMutation).toHaveBeenCalledTimes(2);
 
     engine.publish({ upsert: [component('payments')] });
     const { onEvent } = events.subscribe.mock.calls[0][0];
     await onEvent({ topic: CENTRAL_CONFIG_EVENT_TOPIC, eventPayload: {} });
-    expect(connection.applyMutation).toHaveBeenCalledTimes(2);
-    expect(connection.applyMutation.mock.calls[1][0].type).toBe('delta');
+    expect(connection.applyMutation).toHaveBeenCalledTimes(3);
+    expect(connection.applyMutation.mock.calls[2][0].type).toBe('delta');
   });
 
   it('runs once more when called during a run, since that run may have read too early', async () => {
@@ -538,12 +550,14 @@ describe('CentralConfigEntityProvider', () => {
       provider.refresh(),
     ]);
 
-    // One run, then exactly one follow-up for the two calls made during it.
+    // One run, then exactly one follow-up for the two calls made during it
+    // (a full read too: the first run of a new provider name is confirmed
+    // by a second full read).
     expect(engine.entityReads()).toEqual([
       '/central-config/entities',
-      '/central-config/entities?since=1',
+      '/central-config/entities',
     ]);
-    expect(mutations.map(m => m.type)).toEqual(['full', 'delta']);
+    expect(mutations.map(m => m.type)).toEqual(['full', 'full']);
     expect(engine.acks.map(a => a.generation)).toEqual([1, 2]);
   });
 
@@ -671,16 +685,20 @@ describe('CentralConfigEntityProvider', () => {
         generation: 1,
       });
 
+      // Their second runs read the full lists again (new provider names).
+      await Promise.all([prod.provider.refresh(), stage.provider.refresh()]);
+
       // A change in one engine moves only its instance.
       staging.publish({ remove: ['component:default/orders-staging'] });
       await Promise.all([prod.provider.refresh(), stage.provider.refresh()]);
 
       expect(engine.entityReads()).toEqual([
         '/central-config/entities',
+        '/central-config/entities',
         '/central-config/entities?since=2',
       ]);
-      expect(prod.mutations).toHaveLength(1);
-      expect(stage.mutations[1]).toEqual({
+      expect(prod.mutations).toHaveLength(2);
+      expect(stage.mutations[2]).toEqual({
         type: 'delta',
         added: [],
         removed: [{ entityRef: 'component:default/orders-staging' }],
@@ -743,6 +761,130 @@ describe('CentralConfigEntityProvider', () => {
       expect(prod.mutations).toEqual([]);
       expect(engine.requests).toEqual([]);
       expect(stage.mutations.map(m => m.type)).toEqual(['full']);
+    });
+  });
+
+  describe('a new provider name', () => {
+    it('reads the full list again on its second run: its first may have come before the catalog evicted the old name', async () => {
+      engine.publish({ upsert: [component('orders'), component('payments')] });
+      // The renamed instance: the catalog still holds the old name's
+      // copies, so it skips these (it records the call and keeps nothing),
+      // then its start-up eviction deletes the old copies.
+      const { provider, mutations } = await connected({
+        id: 'production',
+        configKey: 'catalog.providers.centralConfig.production',
+      });
+      await provider.refresh();
+      expect(
+        await store.get('central-config-provider:production'),
+      ).toMatchObject({ generation: 1 });
+
+      await provider.refresh();
+
+      expect(engine.entityReads()).toEqual([
+        '/central-config/entities',
+        '/central-config/entities',
+      ]);
+      expect(mutations.map(m => m.type)).toEqual(['full', 'full']);
+      expect(mutations[1]).toEqual(mutations[0]);
+      expect(logger.at('info').join('\n')).toMatch(
+        /Reading the full list once more: the first read of the new provider name central-config-provider:production/,
+      );
+
+      // Once only: then deltas.
+      engine.publish({ upsert: [component('stock')] });
+      await provider.refresh();
+      expect(engine.entityReads()[2]).toBe('/central-config/entities?since=1');
+      expect(mutations.map(m => m.type)).toEqual(['full', 'full', 'delta']);
+    });
+
+    it('reads the full list again after a first run the catalog refused', async () => {
+      engine.publish({ upsert: [component('orders')] });
+      const { provider, connection } = await connected();
+      (connection.applyMutation as jest.Mock).mockRejectedValueOnce(
+        new Error('database is locked'),
+      );
+      await provider.refresh();
+      await provider.refresh();
+      await provider.refresh();
+
+      // Refused (nothing stored), the provisional read, its confirmation.
+      expect(engine.entityReads()).toEqual([
+        '/central-config/entities',
+        '/central-config/entities',
+        '/central-config/entities',
+      ]);
+    });
+
+    it('is not a name with a stored generation (a restart)', async () => {
+      await store.set(LOCATION_KEY, { baseUrl: engine.baseUrl, generation: 1 });
+      engine.publish({ upsert: [component('orders')] });
+      const { provider } = await connected();
+      await provider.refresh();
+      await provider.refresh();
+      expect(engine.entityReads()).toEqual([
+        '/central-config/entities?since=1',
+        '/central-config/entities?since=1',
+      ]);
+    });
+  });
+
+  describe('events.http.topics', () => {
+    async function connectWith(httpTopics?: string[]) {
+      const provider = new CentralConfigEntityProvider({
+        config: config({
+          id: 'staging',
+          configKey: 'catalog.providers.centralConfig.staging',
+          eventsTopic: 'central-config-staging',
+        }),
+        logger,
+        store,
+        httpTopics,
+      });
+      await provider.connect({ applyMutation: jest.fn(), refresh: jest.fn() });
+    }
+
+    it("warns at connect when the list lacks the instance's topic", async () => {
+      await connectWith(['central-config']);
+      expect(logger.at('warn')).toEqual([
+        'events.http.topics does not list catalog.providers.centralConfig.staging\'s events topic "central-config-staging": the events backend refuses the engine\'s announcements (POST /api/events/http/central-config-staging) and the catalog follows the engine only on the schedule; add "central-config-staging" to events.http.topics',
+      ]);
+    });
+
+    it('is quiet when the list has the topic, or is not configured', async () => {
+      await connectWith(['central-config', 'central-config-staging']);
+      await connectWith(undefined);
+      expect(logger.at('warn')).toEqual([]);
+    });
+
+    it('is read from the config by fromConfig', async () => {
+      const knex = await databases.init('SQLITE_3');
+      const providers = await CentralConfigEntityProvider.fromConfig(
+        new ConfigReader({
+          catalog: {
+            providers: {
+              centralConfig: { baseUrl: engine.baseUrl, token: engine.token },
+            },
+          },
+          events: { http: { topics: ['other'] } },
+        }),
+        {
+          logger,
+          database: { getClient: async () => knex },
+          scheduler: {
+            createScheduledTaskRunner: () => ({ run: jest.fn() }),
+          } as unknown as SchedulerService,
+        },
+      );
+      await providers[0].connect({
+        applyMutation: jest.fn(),
+        refresh: jest.fn(),
+      });
+      expect(logger.at('warn')).toEqual([
+        expect.stringMatching(
+          /^events.http.topics does not list catalog.providers.centralConfig's events topic "central-config"/,
+        ),
+      ]);
     });
   });
 

@@ -39,6 +39,9 @@ import {
  */
 export const CENTRAL_CONFIG_EVENT_TOPIC = DEFAULT_EVENTS_TOPIC;
 
+// The events backend's list of the topics its HTTP ingress accepts.
+const HTTP_TOPICS_KEY = 'events.http.topics';
+
 /**
  * Options of {@link CentralConfigEntityProvider}.
  *
@@ -53,11 +56,17 @@ export type CentralConfigEntityProviderOptions = {
   taskRunner?: SchedulerServiceTaskRunner;
   /** Delivers the engine's announcements of new generations. */
   events?: EventsService;
+  /**
+   * The events backend's `events.http.topics`, the topics its HTTP ingress
+   * accepts; when given and without the instance's topic, connect warns.
+   */
+  httpTopics?: string[];
 };
 
 /**
  * Keeps the catalog in step with the entities the central-config engine
- * publishes: the full list on the first run, then only what changed since
+ * publishes: the full list on the first run (and once more on the second
+ * when the provider name had no stored generation), then only what changed since
  * the generation last applied (kept in the catalog's database, so a restart
  * resumes with a delta), acknowledging each applied generation to the
  * engine. A failed run changes nothing in the catalog.
@@ -70,6 +79,7 @@ export class CentralConfigEntityProvider implements EntityProvider {
   private readonly store: GenerationStore;
   private readonly taskRunner?: SchedulerServiceTaskRunner;
   private readonly events?: EventsService;
+  private readonly httpTopics?: string[];
   private readonly client: EngineClient;
   private readonly syncLog: OutageLog;
   private readonly ackLog: OutageLog;
@@ -77,6 +87,9 @@ export class CentralConfigEntityProvider implements EntityProvider {
   private inFlight?: Promise<void>;
   private rerun = false;
   private ackedGeneration?: number;
+  // Set after the first full read of a provider name that had no stored
+  // generation: the next run reads the full list again (see sync).
+  private provisional = false;
 
   /**
    * Builds one provider per engine of `catalog.providers.centralConfig`
@@ -96,6 +109,7 @@ export class CentralConfigEntityProvider implements EntityProvider {
     if (configs.length === 0) {
       return [];
     }
+    const httpTopics = config.getOptionalStringArray(HTTP_TOPICS_KEY);
     const store = await DatabaseGenerationStore.create({
       database: deps.database,
     });
@@ -109,6 +123,7 @@ export class CentralConfigEntityProvider implements EntityProvider {
             providerConfig.schedule,
           ),
           events: deps.events,
+          httpTopics,
         }),
     );
   }
@@ -118,6 +133,7 @@ export class CentralConfigEntityProvider implements EntityProvider {
     this.store = options.store;
     this.taskRunner = options.taskRunner;
     this.events = options.events;
+    this.httpTopics = options.httpTopics;
     this.logger = options.logger.child({ target: this.getProviderName() });
     this.client = new EngineClient({
       baseUrl: this.config.baseUrl,
@@ -150,6 +166,11 @@ export class CentralConfigEntityProvider implements EntityProvider {
     if (!this.config.token) {
       this.logger.warn(
         `No ${this.config.configKey}.token: the provider reads entities but does not acknowledge them to the engine`,
+      );
+    }
+    if (this.httpTopics && !this.httpTopics.includes(this.config.eventsTopic)) {
+      this.logger.warn(
+        `${HTTP_TOPICS_KEY} does not list ${this.config.configKey}'s events topic "${this.config.eventsTopic}": the events backend refuses the engine's announcements (POST /api/events/http/${this.config.eventsTopic}) and the catalog follows the engine only on the schedule; add "${this.config.eventsTopic}" to ${HTTP_TOPICS_KEY}`,
       );
     }
     await this.taskRunner?.run({
@@ -218,7 +239,16 @@ export class CentralConfigEntityProvider implements EntityProvider {
     const { baseUrl } = this.config;
     const stored = await this.store.get(name);
 
-    if (stored && stored.baseUrl !== baseUrl) {
+    if (stored && this.provisional) {
+      // A new provider name (an instance renamed, or a new consumer): at
+      // start-up the catalog deletes the entities of the provider no longer
+      // configured, but the first read may have come before that deletion,
+      // and its entities were then skipped as conflicting with the old
+      // copies. A delta would never bring them back.
+      this.logger.info(
+        `Reading the full list once more: the first read of the new provider name ${name} may have raced the catalog's removal of a renamed provider's entities`,
+      );
+    } else if (stored && stored.baseUrl !== baseUrl) {
       this.logger.info(
         `The engine URL changed from ${stored.baseUrl} to ${baseUrl}: reading the full list`,
       );
@@ -254,6 +284,7 @@ export class CentralConfigEntityProvider implements EntityProvider {
       entities: full.entities.map(e => this.deferred(e)),
     });
     await this.store.set(name, { baseUrl, generation: full.generation });
+    this.provisional = stored === undefined;
     this.logger.info(
       `Applied the full list: ${full.entities.length} entities at generation ${full.generation}`,
     );

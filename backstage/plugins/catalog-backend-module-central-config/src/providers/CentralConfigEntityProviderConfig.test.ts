@@ -101,6 +101,17 @@ describe('readCentralConfigEntityProviderConfig', () => {
     ).toThrow(/timeout/);
   });
 
+  it('does not take an empty key for no engine (unset variables leave it empty)', () => {
+    // `{ baseUrl: ${CENTRAL_CONFIG_URL}, token: ${CENTRAL_CONFIG_TOKEN} }`
+    // with both unset: the config loader drops the substitutions.
+    expect(() => readAll({})).toThrow(
+      "Missing required config value at 'catalog.providers.centralConfig.baseUrl'",
+    );
+    expect(() => read({})).toThrow(
+      "Missing required config value at 'catalog.providers.centralConfig.baseUrl'",
+    );
+  });
+
   it('requires baseUrl, naming the key', () => {
     expect(() => read({ consumer: 'backstage' })).toThrow(
       "Missing required config value at 'catalog.providers.centralConfig.baseUrl'",
@@ -350,19 +361,34 @@ describe('readCentralConfigEntityProviderConfigs', () => {
     );
   });
 
-  it('gives Sync now the instance default, else the first one', () => {
+  it('gives Sync now the only instance, or the instance default', () => {
     expect(
       read({
         production: { baseUrl: 'http://engine-a:7080' },
         default: { baseUrl: 'http://engine-b:7080' },
       })?.baseUrl,
     ).toBe('http://engine-b:7080');
-    expect(
+    expect(read({ production: { baseUrl: 'http://engine-a:7080' } })?.id).toBe(
+      'production',
+    );
+  });
+
+  it('refuses to guess the engine of Sync now among several without default', () => {
+    expect(() =>
       read({
         production: { baseUrl: 'http://engine-a:7080' },
         staging: { baseUrl: 'http://engine-b:7080' },
-      })?.id,
-    ).toBe('production');
+      }),
+    ).toThrow(
+      "Missing required config value at 'catalog.providers.centralConfig.default': with several instances (production, staging), Sync now starts runs on the instance named default",
+    );
+    // The catalog module itself runs them all.
+    expect(
+      readAll({
+        production: { baseUrl: 'http://engine-a:7080' },
+        staging: { baseUrl: 'http://engine-b:7080' },
+      }).map(i => i.id),
+    ).toEqual(['production', 'staging']);
   });
 
   it('accepts both forms in the config schema and keeps every token secret', async () => {

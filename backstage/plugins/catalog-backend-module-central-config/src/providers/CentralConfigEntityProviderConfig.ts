@@ -116,6 +116,13 @@ export function readCentralConfigEntityProviderConfigs(
     return [];
   }
   const keys = c.keys();
+  if (keys.length === 0) {
+    // `{ baseUrl: ${CENTRAL_CONFIG_URL}, ... }` with the variables unset:
+    // the config loader drops unset substitutions, leaving an empty object.
+    // Not "no instances" (that would switch the provider off quietly): the
+    // reader's own error for the missing baseUrl.
+    c.getString('baseUrl');
+  }
   if (keys.some(key => INSTANCE_KEYS.includes(key))) {
     // Also what a config file with instances gives over one with the
     // single form: Backstage merges the two objects.
@@ -177,8 +184,11 @@ export function readCentralConfigEntityProviderConfigs(
 /**
  * Reads one engine of `catalog.providers.centralConfig`, for plugins that
  * talk to one engine (Sync now): the single form's engine; in the map form
- * the instance `default`, else the first instance. Undefined when the key
- * is absent; throws like {@link readCentralConfigEntityProviderConfigs}.
+ * the only instance, or with several the instance `default`. Undefined when
+ * the key is absent; throws like {@link readCentralConfigEntityProviderConfigs},
+ * and when there are several instances and none is named `default` (which
+ * one is meant cannot be guessed: the status page reads the engine behind
+ * the proxy entry `/central-config`).
  *
  * @public
  */
@@ -186,7 +196,20 @@ export function readCentralConfigEntityProviderConfig(
   config: Config,
 ): CentralConfigEntityProviderConfig | undefined {
   const instances = readCentralConfigEntityProviderConfigs(config);
-  return instances.find(i => i.id === DEFAULT_INSTANCE_ID) ?? instances[0];
+  if (instances.length <= 1) {
+    return instances[0];
+  }
+  const engine = instances.find(i => i.id === DEFAULT_INSTANCE_ID);
+  if (!engine) {
+    throw new Error(
+      `Missing required config value at '${CONFIG_KEY}.${DEFAULT_INSTANCE_ID}': with several instances (${instances
+        .map(i => i.id)
+        .join(
+          ', ',
+        )}), Sync now starts runs on the instance named ${DEFAULT_INSTANCE_ID}; rename the one whose engine the proxy entry /central-config points at (the status page) to ${DEFAULT_INSTANCE_ID}`,
+    );
+  }
+  return engine;
 }
 
 function readInstance(
