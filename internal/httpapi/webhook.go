@@ -81,7 +81,7 @@ func (s *server) githubWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > maxWebhookBody {
-		s.error(w, http.StatusRequestEntityTooLarge, "payload-too-large", "the webhook payload is larger than 25 MiB")
+		s.webhookTooLarge(w)
 		return
 	}
 	body, mac, release, ok := s.readWebhook(w, r, arrived)
@@ -164,6 +164,11 @@ func (s *server) githubWebhook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, result)
 }
 
+// webhookTooLarge refuses a payload over maxWebhookBody, GitHub's own cap.
+func (s *server) webhookTooLarge(w http.ResponseWriter) {
+	s.error(w, http.StatusRequestEntityTooLarge, "payload-too-large", "the webhook payload is larger than 25 MiB")
+}
+
 // readWebhook reads a webhook body, at most maxWebhookBody, hashing it
 // with the secret as it arrives. It first takes the body's declared
 // length (maxWebhookBody when unknown) from the webhook budget, waiting
@@ -227,7 +232,7 @@ func (s *server) readWebhook(w http.ResponseWriter, r *http.Request, arrived tim
 				_ = rc.SetReadDeadline(deadline(len(buf)))
 				n, err := r.Body.Read(one[:])
 				if n > 0 {
-					s.error(w, http.StatusRequestEntityTooLarge, "payload-too-large", "the webhook payload is larger than 25 MiB")
+					s.webhookTooLarge(w)
 					return nil, nil, release, false
 				}
 				if errors.Is(err, io.EOF) {

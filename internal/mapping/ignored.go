@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/source"
 )
 
 // IgnoredFile is a file of the snapshot that produced nothing, and why.
@@ -61,7 +62,7 @@ func (m *mapper) listIgnored(res *Result, results []*fileResult) {
 	}
 	res.Ignored = res.IgnoredCounts[IgnoredNoShape] + res.IgnoredCounts[IgnoredKubernetes]
 	for _, f := range m.snap.Files {
-		if !isConfigPath(f.Path) && !read[f.Path] {
+		if !source.IsConfigPath(f.Path) && !read[f.Path] {
 			add(f.Path, IgnoredNotConfig)
 		}
 	}

@@ -281,7 +281,7 @@ func TestNoKafkaLookalikeWarningOnTheDialects(t *testing.T) {
 	files := map[string]string{}
 	for _, root := range []string{"../kafka/testdata/kafka-topologies", "../../examples/central-config"} {
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !isConfigPath(p) {
+			if err != nil || d.IsDir() || !source.IsConfigPath(p) {
 				return err
 			}
 			b, err := os.ReadFile(p)

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
-	"path"
 	"runtime"
 	"slices"
 	"strconv"
@@ -225,7 +224,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 
 	var configFiles []source.File
 	for _, f := range snap.Files {
-		if isConfigPath(f.Path) {
+		if source.IsConfigPath(f.Path) {
 			configFiles = append(configFiles, f)
 		}
 	}
@@ -314,14 +313,6 @@ func (m *mapper) keptEntities(res *Result) map[string][]*Entity {
 		keep(p.Path)
 	}
 	return kept
-}
-
-func isConfigPath(p string) bool {
-	switch strings.ToLower(path.Ext(p)) {
-	case ".yaml", ".yml", ".json":
-		return true
-	}
-	return false
 }
 
 // crossFileChecks finds entity refs defined in more than one place (an
