@@ -586,6 +586,7 @@ func (r *runner) commit(p plan) error {
 	if err != nil {
 		return err
 	}
+	next.FilesRunID, next.FailedFiles = r.run.ID, c.FailedFiles()
 	r.status, r.wait = next, wait
 	r.run.Generation = gen
 	if len(p.upserts)+len(p.removals) > 0 && r.s.opts.Published != nil {
