@@ -264,6 +264,24 @@ type Guard struct {
 	AllowMassDeletion bool
 }
 
+// DefaultMaxDeletionRatio is the guard's share when the config sets none.
+const DefaultMaxDeletionRatio = 0.5
+
+// GuardOf returns the guard that config asks for (centralConfig.guard):
+// maxRatio nil is the default, and 0 refuses every removal.
+func GuardOf(maxRatio *float64, allowMassDeletion bool) Guard {
+	g := Guard{MaxDeletionRatio: DefaultMaxDeletionRatio, AllowMassDeletion: allowMassDeletion}
+	if maxRatio != nil {
+		g.MaxDeletionRatio = *maxRatio
+		if *maxRatio == 0 {
+			// Options.MaxDeletionRatio 0 means "unset"; a tiny ratio
+			// still refuses every removal.
+			g.MaxDeletionRatio = 1e-9
+		}
+	}
+	return g
+}
+
 // Refusal returns why a run that removes removed of the total entities a
 // source publishes is refused, or "" when it may go ahead: a deleted
 // folder or a wrong branch must not empty the catalog.

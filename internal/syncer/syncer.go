@@ -140,7 +140,7 @@ func New(opts Options) (*Syncer, error) {
 		opts.Now = time.Now
 	}
 	if opts.MaxDeletionRatio == 0 {
-		opts.MaxDeletionRatio = 0.5
+		opts.MaxDeletionRatio = DefaultMaxDeletionRatio
 	}
 	if opts.BackoffBase == 0 {
 		opts.BackoffBase = 5 * time.Second

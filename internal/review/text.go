@@ -1,0 +1,244 @@
+package review
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/central-config/central-config/internal/diag"
+)
+
+// maxValue is the longest field value shown as is; a longer or multi-line
+// one (an API definition) is shown by its size.
+const maxValue = 80
+
+// Short returns a revision as git shows it, its first 12 hex digits
+// (after the "sha256:" of a folder's content hash).
+func Short(rev string) string {
+	prefix, hex := "", rev
+	if h, ok := strings.CutPrefix(rev, "sha256:"); ok {
+		prefix, hex = "sha256:", h
+	}
+	if len(hex) > 12 {
+		hex = hex[:12]
+	}
+	return prefix + hex
+}
+
+// Headline sums the change up in one line: the counts, as the engine's run
+// would record them.
+func (r *Report) Headline() string {
+	return fmt.Sprintf("%d entities at the base, %d at the head: %d added, %d changed, %d removed, %d unchanged",
+		r.Counts.Before, r.Counts.After, r.Counts.Added, r.Counts.Changed, r.Counts.Removed, r.Counts.Unchanged)
+}
+
+// GuardLine is the guard's verdict with the numbers.
+func (r *Report) GuardLine() string {
+	g := r.Guard
+	if g.Removed == 0 {
+		return "removes no entities: the mass-deletion guard has nothing to say"
+	}
+	share := fmt.Sprintf("would remove %d of %d entities (%.0f%%)", g.Removed, g.Total, percent(g.Removed, g.Total))
+	switch {
+	case g.Refused:
+		return fmt.Sprintf("%s: the sync would refuse it (more than the allowed %.0f%%, centralConfig.guard.maxDeletionRatio); nothing of this revision would be published",
+			share, g.MaxRatio*100)
+	case g.AllowMassDeletion:
+		return share + ": allowed, as centralConfig.guard.allowMassDeletion is set"
+	}
+	return fmt.Sprintf("%s: within the allowed %.0f%%", share, g.MaxRatio*100)
+}
+
+func percent(n, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	return float64(n) / float64(total) * 100
+}
+
+// FieldText renders a changed field for a reader: the items a list gains
+// and loses, or the old and the new value.
+func FieldText(f Field) string {
+	switch {
+	case f.Added != nil || f.Removed != nil:
+		var parts []string
+		for _, s := range f.Added {
+			parts = append(parts, "+"+value(s))
+		}
+		for _, s := range f.Removed {
+			parts = append(parts, "-"+value(s))
+		}
+		return f.Path + ": " + strings.Join(parts, ", ")
+	case f.Old == nil:
+		return f.Path + ": added " + value(f.New)
+	case f.New == nil:
+		return f.Path + ": removed (was " + value(f.Old) + ")"
+	}
+	return f.Path + ": " + value(f.Old) + " → " + value(f.New)
+}
+
+// value shows a field value, or its size when it is too long to read in a
+// line.
+func value(v any) string {
+	s := text(v)
+	if utf8.RuneCountInString(s) > maxValue || strings.ContainsAny(s, "\r\n") {
+		return fmt.Sprintf("(%d characters)", utf8.RuneCountInString(s))
+	}
+	return s
+}
+
+// ChangeText is a changed entity's fields in one line.
+func ChangeText(c Change) string {
+	if len(c.Fields) == 0 {
+		return "only its file's revision (the engine's annotations)"
+	}
+	parts := make([]string, len(c.Fields))
+	for i, f := range c.Fields {
+		parts[i] = FieldText(f)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func where(e Entity) string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	return e.File
+}
+
+// kinds groups entities by kind in the report's order (sorted by kind).
+type kindGroup struct {
+	kind    string
+	added   []Entity
+	changed []Change
+	removed []Entity
+}
+
+func (r *Report) byKind() []*kindGroup {
+	var out []*kindGroup
+	get := func(kind string) *kindGroup {
+		for _, g := range out {
+			if strings.EqualFold(g.kind, kind) {
+				return g
+			}
+		}
+		g := &kindGroup{kind: kind}
+		out = append(out, g)
+		return g
+	}
+	for _, e := range r.Added {
+		g := get(e.Kind)
+		g.added = append(g.added, e)
+	}
+	for _, c := range r.Changed {
+		g := get(c.Kind)
+		g.changed = append(g.changed, c)
+	}
+	for _, e := range r.Removed {
+		g := get(e.Kind)
+		g.removed = append(g.removed, e)
+	}
+	return out
+}
+
+// Text writes the whole report for a terminal.
+func (r *Report) Text(w io.Writer) {
+	fmt.Fprintf(w, "central-config diff %s..%s\n", Short(r.Base), Short(r.Head))
+	fmt.Fprintln(w, r.Headline())
+	fmt.Fprintln(w, "guard: "+r.GuardLine())
+	for _, g := range r.byKind() {
+		fmt.Fprintf(w, "\n%s: %d added, %d changed, %d removed\n", g.kind, len(g.added), len(g.changed), len(g.removed))
+		for _, e := range g.added {
+			fmt.Fprintf(w, "  + %s (%s)\n", e.Ref, where(e))
+		}
+		for _, c := range g.changed {
+			fmt.Fprintf(w, "  ~ %s (%s)\n", c.Ref, where(c.Entity))
+			for _, f := range c.Fields {
+				fmt.Fprintf(w, "      %s\n", FieldText(f))
+			}
+			if len(c.Fields) == 0 {
+				fmt.Fprintf(w, "      %s\n", ChangeText(c))
+			}
+		}
+		for _, e := range g.removed {
+			fmt.Fprintf(w, "  - %s (was %s)\n", e.Ref, where(e))
+		}
+	}
+	if moves := r.OwnerMoves(); len(moves) > 0 {
+		fmt.Fprintf(w, "\nownership moves: %d\n", len(moves))
+		for _, c := range moves {
+			f, _ := c.owner()
+			fmt.Fprintf(w, "  %s: %s → %s\n", c.Ref, value(f.Old), value(f.New))
+		}
+	}
+	if len(r.Kept) > 0 {
+		fmt.Fprintf(w, "\nkept: %d files fail at the head; the engine keeps the entities they published at the base\n", len(r.Kept))
+		for _, k := range r.Kept {
+			fmt.Fprintf(w, "  %s: %s\n", k.File, keptText(k))
+		}
+	}
+	if !r.Kafka.Empty() {
+		fmt.Fprintf(w, "\nkafka: %s\n", r.Kafka.Summary())
+		for _, line := range r.Kafka.Lines() {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	}
+	fmt.Fprintf(w, "\ndiagnostics: %s\n", r.DiagSummary())
+	for _, d := range r.NewDiags {
+		fmt.Fprintf(w, "  new: %s\n", d)
+	}
+	for _, d := range r.Fixed {
+		fmt.Fprintf(w, "  fixed: %s\n", d)
+	}
+}
+
+func keptText(k Kept) string {
+	if len(k.Entities) == 0 {
+		return "keeps no entities (none were published from it at the base)"
+	}
+	return fmt.Sprintf("keeps %d: %s", len(k.Entities), strings.Join(k.Entities, ", "))
+}
+
+// DiagSummary counts the diagnostics the head adds and fixes.
+func (r *Report) DiagSummary() string {
+	return fmt.Sprintf("%d new (%d errors, %d warnings), %d fixed; the head has %d errors and %d warnings in all",
+		len(r.NewDiags), r.NewDiags.Count(diag.Error), r.NewDiags.Count(diag.Warning), len(r.Fixed), r.HeadErrors, r.HeadWarnings)
+}
+
+// Summary counts the topology's changes.
+func (k Kafka) Summary() string {
+	count := func(edges []Edge, access string) int {
+		n := 0
+		for _, e := range edges {
+			if e.Access == access {
+				n++
+			}
+		}
+		return n
+	}
+	return fmt.Sprintf("%d topics added, %d removed, %d with new partition counts; %d producers and %d consumers added, %d producers and %d consumers removed",
+		len(k.TopicsAdded), len(k.TopicsRemoved), len(k.Partitions),
+		count(k.EdgesAdded, "produces"), count(k.EdgesAdded, "consumes"), count(k.EdgesRemoved, "produces"), count(k.EdgesRemoved, "consumes"))
+}
+
+// Lines lists the topology's changes, one per line.
+func (k Kafka) Lines() []string {
+	var out []string
+	for _, t := range k.TopicsAdded {
+		out = append(out, "+ topic "+t)
+	}
+	for _, t := range k.TopicsRemoved {
+		out = append(out, "- topic "+t)
+	}
+	for _, p := range k.Partitions {
+		out = append(out, fmt.Sprintf("~ topic %s: partitions %d → %d", p.Topic, p.Old, p.New))
+	}
+	for _, e := range k.EdgesAdded {
+		out = append(out, fmt.Sprintf("+ %s %s %s", e.Application, e.Access, e.Topic))
+	}
+	for _, e := range k.EdgesRemoved {
+		out = append(out, fmt.Sprintf("- %s %s %s", e.Application, e.Access, e.Topic))
+	}
+	return out
+}
