@@ -137,7 +137,14 @@ func (r *Report) OwnerMoves() []Change {
 // (reusing the base's files, keeping the base's entities of files that
 // fail at the head), same plan, same guard. The base's own failing files
 // publish nothing here (their earlier good revision is not known).
+//
+// The engine reads both revisions from one source; two checkouts in two
+// folders differ in their links (a folder's location annotations name its
+// path), so the head is read with the base's links.
 func Compare(base, head *source.Snapshot, opts Options) *Report {
+	sameSource := *head
+	sameSource.Links = base.Links
+	head = &sameSource
 	pub := syncer.NewPublished()
 	mo := opts.Mapping
 	mo.SourceID = opts.SourceID
