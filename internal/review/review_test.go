@@ -2,8 +2,6 @@ package review
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,53 +11,11 @@ import (
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/source/dir"
 	"github.com/central-config/central-config/internal/syncer"
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // exampleRepo is the example config repository: the base of every case.
 const exampleRepo = "../../examples/central-config"
-
-// edit changes one file of a checkout: old replaced by new (old must be
-// there, so a case cannot pass by editing nothing), the whole content set
-// (old empty), or the file deleted.
-type edit struct {
-	path, old, new string
-	delete         bool
-}
-
-// checkout copies the example repository into a folder and applies edits.
-func checkout(t testing.TB, edits ...edit) string {
-	t.Helper()
-	root := t.TempDir()
-	if err := os.CopyFS(root, os.DirFS(exampleRepo)); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range edits {
-		p := filepath.Join(root, filepath.FromSlash(e.path))
-		switch {
-		case e.delete:
-			if err := os.RemoveAll(p); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		case e.old != "":
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !strings.Contains(string(b), e.old) {
-				t.Fatalf("%s does not hold %q", e.path, e.old)
-			}
-			e.new = strings.Replace(string(b), e.old, e.new, 1)
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(e.new), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
 
 // read reads a folder as the engine's dir source does.
 func read(t testing.TB, path string) *source.Snapshot {
@@ -79,9 +35,9 @@ func defaultOptions() Options {
 	return Options{SourceID: "local", Guard: syncer.GuardOf(nil, false)}
 }
 
-func compare(t testing.TB, edits ...edit) *Report {
+func compare(t testing.TB, edits ...testrepo.Edit) *Report {
 	t.Helper()
-	return Compare(read(t, checkout(t)), read(t, checkout(t, edits...)), defaultOptions())
+	return Compare(read(t, testrepo.Checkout(t, exampleRepo)), read(t, testrepo.Checkout(t, exampleRepo, edits...)), defaultOptions())
 }
 
 func refs(es []Entity) []string {
@@ -107,7 +63,7 @@ func hasDiag(l diag.List, file, code string) bool {
 func TestCompareSaysWhatTheEngineWouldDoWithTheHead(t *testing.T) {
 	cases := []struct {
 		name  string
-		edits []edit
+		edits []testrepo.Edit
 		check func(t *testing.T, r *Report)
 	}{{
 		name:  "an unchanged repository changes nothing",
@@ -119,7 +75,7 @@ func TestCompareSaysWhatTheEngineWouldDoWithTheHead(t *testing.T) {
 		},
 	}, {
 		name:  "a renamed service is one removed and one added, and refs to the old name dangle",
-		edits: []edit{{path: "services/checkout.yaml", old: "- name: fraud-scorer", new: "- name: fraud-detector"}},
+		edits: []testrepo.Edit{{Path: "services/checkout.yaml", Old: "- name: fraud-scorer", New: "- name: fraud-detector"}},
 		check: func(t *testing.T, r *Report) {
 			if got := refs(r.Added); !slices.Equal(got, []string{"component:default/fraud-detector"}) {
 				t.Errorf("added %v", got)
@@ -139,7 +95,7 @@ func TestCompareSaysWhatTheEngineWouldDoWithTheHead(t *testing.T) {
 		},
 	}, {
 		name:  "an owner move is a changed owner field and an ownership move",
-		edits: []edit{{path: "services/checkout.yaml", old: "owner: payments", new: "owner: orders"}},
+		edits: []testrepo.Edit{{Path: "services/checkout.yaml", Old: "owner: payments", New: "owner: orders"}},
 		check: func(t *testing.T, r *Report) {
 			c, ok := changed(r, "component:default/cart-service")
 			if !ok {
@@ -161,8 +117,8 @@ func TestCompareSaysWhatTheEngineWouldDoWithTheHead(t *testing.T) {
 		},
 	}, {
 		name: "deleting most of the repository is past the guard",
-		edits: []edit{{path: "services", delete: true}, {path: "teams", delete: true}, {path: "systems", delete: true},
-			{path: "apis", delete: true}, {path: "kafka", delete: true}, {path: "native", delete: true}},
+		edits: []testrepo.Edit{{Path: "services", Delete: true}, {Path: "teams", Delete: true}, {Path: "systems", Delete: true},
+			{Path: "apis", Delete: true}, {Path: "kafka", Delete: true}, {Path: "native", Delete: true}},
 		check: func(t *testing.T, r *Report) {
 			if !r.Guard.Refused || r.Guard.Removed != len(r.Removed) || r.Guard.Total != r.Counts.Before {
 				t.Fatalf("guard %+v, %d removed of %d", r.Guard, len(r.Removed), r.Counts.Before)
@@ -178,7 +134,7 @@ func TestCompareSaysWhatTheEngineWouldDoWithTheHead(t *testing.T) {
 		},
 	}, {
 		name:  "a broken file keeps its base entities, as the engine does",
-		edits: []edit{{path: "services/checkout.yaml", old: "  - name: cart-service\n", new: "  - name: cart-service\n  bad: [unclosed\n"}},
+		edits: []testrepo.Edit{{Path: "services/checkout.yaml", Old: "  - name: cart-service\n", New: "  - name: cart-service\n  bad: [unclosed\n"}},
 		check: func(t *testing.T, r *Report) {
 			if len(r.Removed) != 0 {
 				t.Errorf("removed %v: the engine keeps a broken file's entities", refs(r.Removed))
@@ -197,9 +153,9 @@ func TestCompareSaysWhatTheEngineWouldDoWithTheHead(t *testing.T) {
 		},
 	}, {
 		name: "a Kafka consumer removed is a removed edge and a changed topic Resource",
-		edits: []edit{{path: "kafka/users.yaml",
-			old: "      - resource:\n          type: topic\n          name: payments.refund-issued.v1\n          patternType: literal\n        operation: Read\n        host: \"*\"\n",
-			new: ""}},
+		edits: []testrepo.Edit{{Path: "kafka/users.yaml",
+			Old: "      - resource:\n          type: topic\n          name: payments.refund-issued.v1\n          patternType: literal\n        operation: Read\n        host: \"*\"\n",
+			New: ""}},
 		check: func(t *testing.T, r *Report) {
 			want := Edge{Application: "order-service", Access: "consumes", Topic: "acme-events/payments.refund-issued.v1"}
 			if !slices.Equal(r.Kafka.EdgesRemoved, []Edge{want}) || len(r.Kafka.EdgesAdded) != 0 {
@@ -214,7 +170,7 @@ func TestCompareSaysWhatTheEngineWouldDoWithTheHead(t *testing.T) {
 		},
 	}, {
 		name:  "a changed placeholder target changes the API that reads it",
-		edits: []edit{{path: "apis/payments-api.openapi.yaml", old: "Authorize, capture and refund payments.", new: "Authorize, capture, refund and void payments."}},
+		edits: []testrepo.Edit{{Path: "apis/payments-api.openapi.yaml", Old: "Authorize, capture and refund payments.", New: "Authorize, capture, refund and void payments."}},
 		check: func(t *testing.T, r *Report) {
 			c, ok := changed(r, "api:default/payments-api")
 			if !ok || len(c.Fields) != 1 || c.Fields[0].Path != "spec.definition" || c.File != "services/checkout.yaml" {
@@ -229,7 +185,7 @@ func TestCompareSaysWhatTheEngineWouldDoWithTheHead(t *testing.T) {
 		},
 	}, {
 		name:  "a partition count change",
-		edits: []edit{{path: "kafka/topics.yaml", old: "  partitions: 12", new: "  partitions: 24"}},
+		edits: []testrepo.Edit{{Path: "kafka/topics.yaml", Old: "  partitions: 12", New: "  partitions: 24"}},
 		check: func(t *testing.T, r *Report) {
 			want := PartitionChange{Topic: "acme-events/orders.order-created.v1", Old: 12, New: 24}
 			if !slices.Equal(r.Kafka.Partitions, []PartitionChange{want}) {
