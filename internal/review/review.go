@@ -168,7 +168,7 @@ func Compare(base, head *source.Snapshot, opts Options) *Report {
 	}
 	for _, u := range plan.Upserts {
 		e := u.Entity
-		ent := Entity{Ref: u.Ref, Kind: e.Ref.Kind, File: u.File, Line: e.Pos.Line}
+		ent := entity(e)
 		old, had := before[u.Key]
 		if !had {
 			r.Added = append(r.Added, ent)
@@ -183,7 +183,7 @@ func Compare(base, head *source.Snapshot, opts Options) *Report {
 	for _, rm := range plan.Removals {
 		ent := Entity{Ref: rm.Ref}
 		if old, ok := before[rm.Key]; ok {
-			ent = Entity{Ref: rm.Ref, Kind: old.Ref.Kind, File: old.File, Line: old.Pos.Line}
+			ent = entity(old)
 		}
 		r.Removed = append(r.Removed, ent)
 	}
@@ -220,6 +220,21 @@ func Compare(base, head *source.Snapshot, opts Options) *Report {
 	r.HeadErrors = plan.Diagnostics.Count(diag.Error)
 	r.HeadWarnings = plan.Diagnostics.Count(diag.Warning)
 	return r
+}
+
+// entity names an entity and where it is written. A Kafka topic's
+// Resource is grouped under mapping.KafkaFile; its annotation names the
+// file that declares the topic.
+func entity(e *mapping.Entity) Entity {
+	out := Entity{Ref: e.Ref.String(), Kind: e.Ref.Kind, File: e.File, Line: e.Pos.Line}
+	if e.File == mapping.KafkaFile {
+		md, _ := e.Object["metadata"].(map[string]any)
+		ann, _ := md["annotations"].(map[string]any)
+		if f, ok := ann[mapping.AnnotationFile].(string); ok {
+			out.File = f
+		}
+	}
+	return out
 }
 
 // diagKey identifies a diagnostic across revisions without its position:

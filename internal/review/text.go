@@ -3,6 +3,8 @@ package review
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -139,6 +141,7 @@ func (r *Report) byKind() []*kindGroup {
 		g := get(e.Kind)
 		g.removed = append(g.removed, e)
 	}
+	slices.SortFunc(out, func(a, b *kindGroup) int { return strings.Compare(strings.ToLower(a.kind), strings.ToLower(b.kind)) })
 	return out
 }
 
@@ -202,24 +205,56 @@ func keptText(k Kept) string {
 
 // DiagSummary counts the diagnostics the head adds and fixes.
 func (r *Report) DiagSummary() string {
-	return fmt.Sprintf("%d new (%d errors, %d warnings), %d fixed; the head has %d errors and %d warnings in all",
-		len(r.NewDiags), r.NewDiags.Count(diag.Error), r.NewDiags.Count(diag.Warning), len(r.Fixed), r.HeadErrors, r.HeadWarnings)
+	return fmt.Sprintf("%d new (%s, %s), %d fixed; the head has %s and %s in all",
+		len(r.NewDiags),
+		count(r.NewDiags.Count(diag.Error), "error", "errors"), count(r.NewDiags.Count(diag.Warning), "warning", "warnings"),
+		len(r.Fixed), count(r.HeadErrors, "error", "errors"), count(r.HeadWarnings, "warning", "warnings"))
 }
 
-// Summary counts the topology's changes.
+// count writes n with the noun in its number.
+func count(n int, one, many string) string {
+	return strconv.Itoa(n) + " " + plural(n, one, many)
+}
+
+// Summary counts the topology's changes; only what changes is named.
 func (k Kafka) Summary() string {
-	count := func(edges []Edge, access string) int {
+	edges := func(es []Edge, access, one, many, how string) string {
 		n := 0
-		for _, e := range edges {
+		for _, e := range es {
 			if e.Access == access {
 				n++
 			}
 		}
-		return n
+		if s := nonZero(n, one, many); s != "" {
+			return s + " " + how
+		}
+		return ""
 	}
-	return fmt.Sprintf("%d topics added, %d removed, %d with new partition counts; %d producers and %d consumers added, %d producers and %d consumers removed",
-		len(k.TopicsAdded), len(k.TopicsRemoved), len(k.Partitions),
-		count(k.EdgesAdded, "produces"), count(k.EdgesAdded, "consumes"), count(k.EdgesRemoved, "produces"), count(k.EdgesRemoved, "consumes"))
+	var parts []string
+	for _, p := range []string{
+		nonZero(len(k.TopicsAdded), "topic added", "topics added"),
+		nonZero(len(k.TopicsRemoved), "topic removed", "topics removed"),
+		nonZero(len(k.Partitions), "topic with a new partition count", "topics with new partition counts"),
+		edges(k.EdgesAdded, "produces", "producer", "producers", "added"),
+		edges(k.EdgesAdded, "consumes", "consumer", "consumers", "added"),
+		edges(k.EdgesRemoved, "produces", "producer", "producers", "removed"),
+		edges(k.EdgesRemoved, "consumes", "consumer", "consumers", "removed"),
+	} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
+		return "no change"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func nonZero(n int, one, many string) string {
+	if n == 0 {
+		return ""
+	}
+	return count(n, one, many)
 }
 
 // Lines lists the topology's changes, one per line.

@@ -55,7 +55,12 @@ func (s *Source) FetchRevision(ctx context.Context, rev string) (*source.Snapsho
 // one into memory with all its branches and tags.
 func (s *Source) openForRevisions(ctx context.Context) (*gogit.Repository, error) {
 	if s.localPath != "" {
-		repo, err := gogit.PlainOpenWithOptions(s.localPath, &gogit.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+		// A bare repository, or a checkout's root; else a folder inside
+		// a checkout.
+		repo, err := gogit.PlainOpen(s.localPath)
+		if err != nil {
+			repo, err = gogit.PlainOpenWithOptions(s.localPath, &gogit.PlainOpenOptions{DetectDotGit: true})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s", s, missingLocal(s.localPath))
 		}
