@@ -46,7 +46,7 @@ type Change struct {
 	Fields []Field `json:"fields"`
 }
 
-// Ownership moves, in the order of Report.Changed.
+// owner returns the change's owner field, when the owner moves.
 func (c Change) owner() (Field, bool) {
 	i := slices.IndexFunc(c.Fields, func(f Field) bool { return f.Category == CategoryOwner })
 	if i < 0 {
@@ -217,9 +217,22 @@ func Compare(base, head *source.Snapshot, opts Options) *Report {
 	r.Guard.Refused = r.Guard.Reason != ""
 	r.Kafka = diffKafka(baseRes.Topology, headRes.Topology)
 	r.NewDiags, r.Fixed = diffDiagnostics(baseRes.Diagnostics, plan.Diagnostics)
+	// Empty lists, not null, for readers of the JSON.
+	r.Added, r.Removed, r.Changed, r.Kept = orEmpty(r.Added), orEmpty(r.Removed), orEmpty(r.Changed), orEmpty(r.Kept)
+	r.NewDiags, r.Fixed = orEmpty(r.NewDiags), orEmpty(r.Fixed)
+	r.Kafka.TopicsAdded, r.Kafka.TopicsRemoved = orEmpty(r.Kafka.TopicsAdded), orEmpty(r.Kafka.TopicsRemoved)
+	r.Kafka.Partitions = orEmpty(r.Kafka.Partitions)
+	r.Kafka.EdgesAdded, r.Kafka.EdgesRemoved = orEmpty(r.Kafka.EdgesAdded), orEmpty(r.Kafka.EdgesRemoved)
 	r.HeadErrors = plan.Diagnostics.Count(diag.Error)
 	r.HeadWarnings = plan.Diagnostics.Count(diag.Warning)
 	return r
+}
+
+func orEmpty[S ~[]E, E any](s S) S {
+	if s == nil {
+		return S{}
+	}
+	return s
 }
 
 // entity names an entity and where it is written. A Kafka topic's

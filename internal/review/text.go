@@ -109,7 +109,7 @@ func where(e Entity) string {
 	return e.File
 }
 
-// kinds groups entities by kind in the report's order (sorted by kind).
+// kindGroup is the added, changed and removed entities of one kind.
 type kindGroup struct {
 	kind    string
 	added   []Entity
@@ -117,6 +117,7 @@ type kindGroup struct {
 	removed []Entity
 }
 
+// byKind groups the entities by kind, sorted by kind.
 func (r *Report) byKind() []*kindGroup {
 	var out []*kindGroup
 	get := func(kind string) *kindGroup {
