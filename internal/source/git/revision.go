@@ -56,10 +56,11 @@ func (s *Source) FetchRevision(ctx context.Context, rev string) (*source.Snapsho
 func (s *Source) openForRevisions(ctx context.Context) (*gogit.Repository, error) {
 	if s.localPath != "" {
 		// A bare repository, or a checkout's root; else a folder inside
-		// a checkout.
-		repo, err := gogit.PlainOpen(s.localPath)
+		// a checkout. A linked worktree (git worktree add) keeps its
+		// objects in the main repository's common dir.
+		repo, err := gogit.PlainOpenWithOptions(s.localPath, &gogit.PlainOpenOptions{EnableDotGitCommonDir: true})
 		if err != nil {
-			repo, err = gogit.PlainOpenWithOptions(s.localPath, &gogit.PlainOpenOptions{DetectDotGit: true})
+			repo, err = gogit.PlainOpenWithOptions(s.localPath, &gogit.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s", s, missingLocal(s.localPath))
