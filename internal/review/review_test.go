@@ -184,6 +184,27 @@ func TestCompareSaysWhatTheEngineWouldDoWithTheHead(t *testing.T) {
 			}
 		},
 	}, {
+		name: "an entity moved to another file is changed, not removed and added",
+		edits: []testrepo.Edit{
+			{Path: "systems/supply-chain.yaml", New: "apiVersion: central-config.io/v1\nsystems:\n  - name: inventory\n    title: Inventory\n" +
+				"    description: >-\n      Stock levels per warehouse and per SKU, reservations for open orders\n" +
+				"      and synchronisation with the warehouse management system.\n    owner: fulfillment\n    domain: supply-chain\n    tags: [stock]\n"},
+			{Path: "systems/shipping.yaml", New: "apiVersion: central-config.io/v1\nsystems:\n  - name: shipping\n    title: Shipping\n    owner: fulfillment\n    domain: supply-chain\n"},
+		},
+		check: func(t *testing.T, r *Report) {
+			c, ok := changed(r, "system:default/shipping")
+			if !ok || c.File != "systems/shipping.yaml" || len(c.Fields) == 0 || c.Fields[0].Category != CategoryFile ||
+				c.Fields[0].Old != "systems/supply-chain.yaml" || c.Fields[0].New != "systems/shipping.yaml" {
+				t.Fatalf("shipping: %+v %v", c, ok)
+			}
+			if slices.Contains(refs(r.Removed), "system:default/shipping") || r.HeadErrors != 0 {
+				t.Errorf("removed %v, %d errors: a moved entity is neither removed nor an error", refs(r.Removed), r.HeadErrors)
+			}
+			if c, ok := changed(r, "system:default/inventory"); ok && len(c.Fields) != 0 {
+				t.Error("inventory, whose file changed but not its content, changed more than its revision")
+			}
+		},
+	}, {
 		name:  "a partition count change",
 		edits: []testrepo.Edit{{Path: "kafka/topics.yaml", Old: "  partitions: 12", New: "  partitions: 24"}},
 		check: func(t *testing.T, r *Report) {
