@@ -321,14 +321,8 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 		KeepRuns:          cfg.History.MaxRuns, KeepGenerations: int64(cfg.History.DeltaGenerations),
 		Metrics: &syncer.Metrics{Observe: metrics.ObserveRun, ObserveFetchBytes: metrics.ObserveFetchBytes},
 	}
-	if r := cfg.Guard.MaxDeletionRatio; r != nil {
-		opts.MaxDeletionRatio = *r
-		if *r == 0 {
-			// A ratio of 0 refuses every removal; keep it distinct from
-			// "unset" (the default 0.5).
-			opts.MaxDeletionRatio = 1e-9
-		}
-	}
+	guard := syncer.GuardOf(cfg.Guard.MaxDeletionRatio, cfg.Guard.AllowMassDeletion)
+	opts.MaxDeletionRatio = guard.MaxDeletionRatio
 	return syncer.New(opts)
 }
 
