@@ -52,6 +52,10 @@ type Config struct {
 	// Kafka configures what the engine does with Kafka clusters beyond
 	// reading their declarations (live discovery and drift).
 	Kafka Kafka `config:"kafka"`
+	// Integrations is Backstage's top-level integrations key (not under
+	// centralConfig): the GitHub credentials sources use unless they name
+	// their own.
+	Integrations Integrations
 }
 
 // Catalog holds the allow list of entity kinds, in the shape and with the
@@ -228,6 +232,8 @@ type GitSource struct {
 	Branch   string `config:"branch"`
 	Username string `config:"username"`
 	Token    Secret `config:"token"`
+	// App reads with a GitHub App's installation token instead of Token.
+	App *GitHubApp `config:"app"`
 	// ViewURL and EditURL are link templates with {revision}, {branch}
 	// and {path}, for hosts whose web address the engine cannot derive.
 	ViewURL string `config:"viewUrl"`
@@ -242,6 +248,8 @@ type GitHubSource struct {
 	Repo   string `config:"repo"`
 	Branch string `config:"branch"`
 	Token  Secret `config:"token"`
+	// App reads with a GitHub App's installation token instead of Token.
+	App *GitHubApp `config:"app"`
 	// APIBaseURL is the API of a GitHub Enterprise Server
 	// (https://ghe.example.com/api/v3/); empty means api.github.com.
 	APIBaseURL string `config:"apiBaseUrl"`
@@ -329,6 +337,9 @@ func (c *Config) check() error {
 		return fmt.Errorf("%s.logging.level must be debug, info, warn or error, not %q", Key, c.Logging.Level)
 	}
 	if err := c.Kafka.check(); err != nil {
+		return err
+	}
+	if err := c.checkGitHub(); err != nil {
 		return err
 	}
 	rules, err := mapping.CompileRules(c.Rules)
