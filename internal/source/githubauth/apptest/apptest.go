@@ -132,6 +132,17 @@ func (a *Apps) Secrets() []string {
 	return out
 }
 
+// RevokeAll revokes every token issued so far, as an admin who
+// suspends and resumes the installation would.
+func (a *Apps) RevokeAll() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for tok, iss := range a.tokens {
+		iss.expires = time.Time{}
+		a.tokens[tok] = iss
+	}
+}
+
 // Authorized tells whether an installation token (the password of git's
 // basic auth, or a bearer token) may read owner/repo now: known, not
 // expired, and issued for that repository.
