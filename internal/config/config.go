@@ -2,8 +2,10 @@
 // app-config files: several files merged in order (later ones win, as
 // app-config.local.yaml overrides app-config.yaml), ${VAR} substitution from
 // the environment, $env and $file directives, and durations written as
-// { minutes: 5 } or ISO 8601 (PT5M). The engine reads the centralConfig key;
-// every other key belongs to Backstage and is left alone.
+// { minutes: 5 } or ISO 8601 (PT5M). The engine reads the centralConfig key
+// and the github list of Backstage's integrations key (the GitHub
+// credentials Backstage reads too); every other key belongs to Backstage
+// and is left alone.
 package config
 
 import (

@@ -26,8 +26,8 @@ type GitHubApp struct {
 	PrivateKey Secret `config:"privateKey"`
 	// InstallationID skips finding the installation of the repository.
 	InstallationID int64 `config:"installationId"`
-	// Key is PrivateKey parsed by Load.
-	Key *rsa.PrivateKey
+	// Key is PrivateKey parsed by Load; never marshalled.
+	Key *rsa.PrivateKey `json:"-"`
 }
 
 // Integrations is Backstage's integrations key. Only github is read;
@@ -62,8 +62,8 @@ type GitHubIntegrationApp struct {
 	WebhookSecret             Secret   `config:"webhookSecret"`
 	AllowedInstallationOwners []string `config:"allowedInstallationOwners"`
 	PublicAccess              bool     `config:"publicAccess"`
-	// Key is PrivateKey parsed by Load.
-	Key *rsa.PrivateKey
+	// Key is PrivateKey parsed by Load; never marshalled.
+	Key *rsa.PrivateKey `json:"-"`
 }
 
 // checkApp checks an app's id and parses its key; at is its config key.
