@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	gitsource "github.com/central-config/central-config/internal/source/git"
+	"github.com/central-config/central-config/internal/source/git/gittest"
+	"github.com/central-config/central-config/internal/source/githubauth/apptest"
+)
+
+// TestServeReadsWithTheGitHubAppOfBackstagesIntegration runs the engine
+// on one app-config shared with Backstage: its integrations.github entry
+// for the git server's host holds a GitHub App (key from a file, app id
+// from the environment, Backstage's client and webhook secrets beside),
+// the git source names no credentials, and the git server takes only the
+// installation tokens the fake GitHub App API hands out. The sync
+// succeeds, and neither the logs nor the status show the key, the JWTs,
+// the tokens or Backstage's secrets.
+func TestServeReadsWithTheGitHubAppOfBackstagesIntegration(t *testing.T) {
+	apps := apptest.New()
+	api := httptest.NewServer(apps)
+	t.Cleanup(api.Close)
+	keyPEM, key := apptest.Key(t, 1)
+	apps.AddApp(7, key)
+	apps.Install(7, "acme")
+
+	srv := gittest.NewServer(t)
+	srv.SetPasswordCheck(func(user, pass string) bool {
+		return user == gitsource.DefaultUsername && apps.Authorized(pass, "acme", "config")
+	})
+	repo := srv.NewRepo("acme/config")
+	sha := repo.Commit("main", map[string]string{"catalog/team.yaml": `apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: platform}
+spec: {type: team, children: []}
+`})
+	u, err := url.Parse(repo.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const clientSecret, webhookSecret = "client-s3cret-9f1e", "webhook-s3cret-77a0"
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "github-app.pem"), []byte(keyPEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "app-config.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`app: {title: Portal}
+integrations:
+  gitlab:
+    - host: gitlab.com
+  github:
+    - host: %q
+      apiBaseUrl: %q
+      apps:
+        - appId: ${GITHUB_APP_ID}
+          clientId: Iv1.0123
+          clientSecret: ${GITHUB_CLIENT_SECRET}
+          webhookSecret: %s
+          privateKey: {$file: github-app.pem}
+          allowedInstallationOwners: [ACME]
+centralConfig:
+  sources:
+    - id: org
+      git: {url: %q}
+      schedule: {frequency: {minutes: 5}}
+  database: {connection: %q}
+  cacheDir: %q
+  logging: {level: debug, format: json}
+`, u.Host, api.URL, webhookSecret, repo.URL, filepath.Join(dir, "engine.db"), filepath.Join(dir, "cache"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := freeAddr(t)
+	logs := &syncBuffer{}
+	ctx, stop := context.WithCancel(context.Background())
+	vars := map[string]string{"GITHUB_APP_ID": "7", "GITHUB_CLIENT_SECRET": clientSecret}
+	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, ctx: ctx,
+		lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		log:       slog.New(slog.NewTextHandler(logs, nil))}
+	exit := make(chan int, 1)
+	go func() { exit <- serveCmd(e, []string{"--listen", addr}) }()
+
+	var status []byte
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, body := get(t, "http://"+addr+"/central-config/last-sync")
+		if code == 200 && strings.Contains(string(body), `"outcome":"succeeded"`) {
+			status = body
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no successful sync after 30 s: %d %s\nlogs:\n%s", code, body, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Errorf("serve exited %d", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Error("serve did not stop")
+	}
+	if !strings.Contains(string(status), sha) {
+		t.Errorf("the status does not name revision %s: %s", sha, status)
+	}
+	if apps.Count("mint") != 1 {
+		t.Errorf("%d tokens minted, want 1", apps.Count("mint"))
+	}
+	secrets := append(apps.Secrets(), strings.Split(keyPEM, "\n")[1], clientSecret, webhookSecret)
+	if len(secrets) < 5 {
+		t.Fatalf("the fake saw no JWT or token: %v", len(secrets))
+	}
+	for _, s := range secrets {
+		for name, out := range map[string]string{"logs": logs.String(), "status": string(status)} {
+			if strings.Contains(out, s) {
+				t.Fatalf("the %s show a secret:\n%s", name, out)
+			}
+		}
+	}
+}
