@@ -67,20 +67,26 @@ type GitHubIntegrationApp struct {
 }
 
 // checkApp checks an app's id and parses its key; at is its config key.
+// A key or id left unset (a ${VAR} not set where validate runs, say) is
+// not an error here: it is one when a source that uses the app is built
+// (serve), so checking a repository needs no GitHub secrets.
 func checkApp(id int64, key Secret, at string) (*rsa.PrivateKey, error) {
-	if id <= 0 {
-		return nil, fmt.Errorf("%s.appId is required: the app's numeric id (the App ID on the app's settings page)", at)
+	if id < 0 {
+		return nil, fmt.Errorf("%s.appId must be the app's id, a positive number", at)
+	}
+	if key == "" {
+		return nil, nil
 	}
 	k, err := githubauth.ParseKey(key.Reveal())
 	if err != nil {
-		return nil, fmt.Errorf("%s.privateKey %v", at, err)
+		return nil, fmt.Errorf("%s.privateKey %w", at, err)
 	}
 	return k, nil
 }
 
 // checkGitHub checks the sources' own apps and the integrations, and
-// parses every private key, so a broken key fails at start-up, naming
-// its key.
+// parses every private key, so a broken key fails when the config is
+// loaded, naming its key.
 func (c *Config) checkGitHub() error {
 	for i := range c.Sources {
 		s := &c.Sources[i]

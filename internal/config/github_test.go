@@ -193,12 +193,12 @@ centralConfig:
     - id: a
       git: {url: "https://github.com/acme/config.git", app: {appId: 1, privateKey: ghp_not-a-key-material}}
 `, "centralConfig.sources[0].git.app.privateKey is not a PEM private key"},
-		{"no app id", `
+		{"a negative app id", `
 centralConfig:
   sources:
     - id: a
-      git: {url: "https://github.com/acme/config.git", app: {privateKey: {$file: app-key.pem}}}
-`, "centralConfig.sources[0].git.app.appId is required"},
+      git: {url: "https://github.com/acme/config.git", app: {appId: -1, privateKey: {$file: app-key.pem}}}
+`, "centralConfig.sources[0].git.app.appId must be the app's id, a positive number"},
 		{"an app id that is not a number", `
 centralConfig:
   sources:
@@ -249,5 +249,28 @@ integrations:
 				}
 			}
 		})
+	}
+}
+
+// TestAnAppWhoseSecretsAreUnsetLoadsForValidate: where validate runs (a
+// config repository's CI) the GitHub secrets are not set; the config
+// still loads, and only building the source (serve) needs them.
+func TestAnAppWhoseSecretsAreUnsetLoadsForValidate(t *testing.T) {
+	p := write(t, t.TempDir(), "app-config.yaml", `
+integrations:
+  github:
+    - apps: [{appId: "${GITHUB_APP_ID}", clientId: c, clientSecret: "${SECRET}", privateKey: "${GITHUB_APP_KEY}"}]
+centralConfig:
+  sources:
+    - id: a
+      github: {owner: acme, repo: config, branch: main}
+`)
+	cfg, err := Load([]string{p}, envOf(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.SourceCredentials(0)
+	if len(c.Apps) != 1 || c.Apps[0].ID != 0 || c.Apps[0].Key != nil || c.Apps[0].ConfigKey != "integrations.github[0].apps[0]" {
+		t.Fatalf("credentials = %+v", c)
 	}
 }

@@ -127,8 +127,11 @@ func New(opts Options) (*Installation, error) {
 		return nil, errors.New("githubauth: owner and repository are required")
 	}
 	for _, a := range opts.Apps {
-		if a.ID <= 0 || a.Key == nil {
-			return nil, fmt.Errorf("%s: appId and privateKey are required", a.ConfigKey)
+		switch {
+		case a.ID <= 0:
+			return nil, fmt.Errorf("%s.appId is required: the app's id (App ID on its settings page); is the variable it names set?", a.ConfigKey)
+		case a.Key == nil:
+			return nil, fmt.Errorf("%s.privateKey is required: the app's private key in PEM; is the variable or file it names set?", a.ConfigKey)
 		}
 	}
 	apps := ForOwner(opts.Apps, opts.Owner)

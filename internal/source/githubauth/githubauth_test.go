@@ -263,3 +263,19 @@ func FuzzParseKey(f *testing.F) {
 		}
 	})
 }
+
+func TestAnAppWithoutItsIDOrKeyIsRefusedNamingTheKey(t *testing.T) {
+	_, key := apptest.Key(t, 1)
+	for _, tc := range []struct {
+		app  githubauth.App
+		want string
+	}{
+		{githubauth.App{Key: key, ConfigKey: "integrations.github[0].apps[0]"}, "integrations.github[0].apps[0].appId is required"},
+		{githubauth.App{ID: 1, ConfigKey: "centralConfig.sources[2].git.app"}, "centralConfig.sources[2].git.app.privateKey is required"},
+	} {
+		_, err := githubauth.New(githubauth.Options{Apps: []githubauth.App{tc.app}, Owner: "acme", Repo: "config"})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
+	}
+}
