@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	gitsource "github.com/central-config/central-config/internal/source/git"
 	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/source/githubauth/apptest"
 )
@@ -27,17 +24,13 @@ import (
 // succeeds, and neither the logs nor the status show the key, the JWTs,
 // the tokens or Backstage's secrets.
 func TestServeReadsWithTheGitHubAppOfBackstagesIntegration(t *testing.T) {
-	apps := apptest.New()
-	api := httptest.NewServer(apps)
-	t.Cleanup(api.Close)
+	apps, api := apptest.Start(t)
 	keyPEM, key := apptest.Key(t, 1)
 	apps.AddApp(7, key)
 	apps.Install(7, "acme")
 
 	srv := gittest.NewServer(t)
-	srv.SetPasswordCheck(func(user, pass string) bool {
-		return user == gitsource.DefaultUsername && apps.Authorized(pass, "acme", "config")
-	})
+	srv.SetPasswordCheck(apps.GitPassword("acme", "config"))
 	repo := srv.NewRepo("acme/config")
 	sha := repo.Commit("main", map[string]string{"catalog/team.yaml": `apiVersion: backstage.io/v1alpha1
 kind: Group
@@ -77,19 +70,17 @@ centralConfig:
   database: {connection: %q}
   cacheDir: %q
   logging: {level: debug, format: json}
-`, u.Host, api.URL, webhookSecret, repo.URL, filepath.Join(dir, "engine.db"), filepath.Join(dir, "cache"))), 0o600); err != nil {
+`, u.Host, api, webhookSecret, repo.URL, filepath.Join(dir, "engine.db"), filepath.Join(dir, "cache"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
 	addr := freeAddr(t)
 	logs := &syncBuffer{}
-	ctx, stop := context.WithCancel(context.Background())
 	vars := map[string]string{"GITHUB_APP_ID": "7", "GITHUB_CLIENT_SECRET": clientSecret}
-	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, ctx: ctx,
+	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg},
 		lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 		log:       slog.New(slog.NewTextHandler(logs, nil))}
-	exit := make(chan int, 1)
-	go func() { exit <- serveCmd(e, []string{"--listen", addr}) }()
+	stop := startServe(t, e, addr)
 
 	var status []byte
 	deadline := time.Now().Add(30 * time.Second)
@@ -105,14 +96,6 @@ centralConfig:
 		time.Sleep(50 * time.Millisecond)
 	}
 	stop()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Errorf("serve exited %d", code)
-		}
-	case <-time.After(20 * time.Second):
-		t.Error("serve did not stop")
-	}
 	if !strings.Contains(string(status), sha) {
 		t.Errorf("the status does not name revision %s: %s", sha, status)
 	}

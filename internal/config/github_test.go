@@ -2,35 +2,20 @@ package config
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/central-config/central-config/internal/source/githubauth/apptest"
 )
 
-var (
-	testKeyOnce sync.Once
-	testKeyPEM  string
-)
-
-// testKey is an RSA key in PEM as GitHub hands out an app's key
-// (generated once: key generation is slow).
+// testKey is an app's private key in PEM, as GitHub hands it out.
 func testKey(t testing.TB) string {
 	t.Helper()
-	testKeyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
-		testKeyPEM = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
-	})
-	return testKeyPEM
+	pem, _ := apptest.Key(t, 1)
+	return pem
 }
 
 // sharedAppConfig is one app-config for Backstage and the engine: the

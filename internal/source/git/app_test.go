@@ -3,7 +3,6 @@ package git
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -21,9 +20,7 @@ import (
 // tokens the fake GitHub App API issued and has not yet expired, with
 // the user name GitHub requires (x-access-token).
 func TestAGitHubAppsInstallationTokenIsTheGitPassword(t *testing.T) {
-	apps := apptest.New()
-	api := httptest.NewServer(apps)
-	t.Cleanup(api.Close)
+	apps, api := apptest.Start(t)
 	keyPEM, key := apptest.Key(t, 1)
 	apps.AddApp(1, key)
 	apps.Install(1, "acme")
@@ -33,16 +30,17 @@ func TestAGitHubAppsInstallationTokenIsTheGitPassword(t *testing.T) {
 		mu    sync.Mutex
 		users []string
 	)
+	check := apps.GitPassword("acme", "config")
 	srv.SetPasswordCheck(func(user, pass string) bool {
 		mu.Lock()
 		users = append(users, user)
 		mu.Unlock()
-		return user == DefaultUsername && apps.Authorized(pass, "acme", "config")
+		return check(user, pass)
 	})
 	repo := srv.NewRepo("config")
 	repo.Commit("main", map[string]string{"catalog/a.yaml": "a1"})
 
-	app, err := githubauth.New(githubauth.Options{APIBaseURL: api.URL + "/", Owner: "acme", Repo: "config", Now: apps.Now,
+	app, err := githubauth.New(githubauth.Options{APIBaseURL: api, Owner: "acme", Repo: "config", Now: apps.Now,
 		Apps: []githubauth.App{{ID: 1, Key: key, ConfigKey: "centralConfig.sources[0].git.app"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -28,12 +27,10 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	apps := apptest.New()
-	srv := httptest.NewServer(apps)
-	t.Cleanup(srv.Close)
+	apps, url := apptest.Start(t)
 	_, key := apptest.Key(t, 1)
 	apps.AddApp(1, key)
-	return &fixture{apps: apps, url: srv.URL + "/", app: githubauth.App{ID: 1, Key: key, ConfigKey: "centralConfig.sources[0].github.app"}}
+	return &fixture{apps: apps, url: url, app: githubauth.App{ID: 1, Key: key, ConfigKey: "centralConfig.sources[0].github.app"}}
 }
 
 func (f *fixture) installation(t *testing.T, edit func(*githubauth.Options)) *githubauth.Installation {

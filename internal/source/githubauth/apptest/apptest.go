@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +58,23 @@ type issued struct {
 func New() *Apps {
 	return &Apps{apps: map[int64]*rsa.PublicKey{}, installs: map[int64]install{}, tokens: map[string]issued{},
 		nextID: 1000, counts: map[string]int{}}
+}
+
+// Start serves a new fake on a test server until the test ends and
+// returns it with its URL (the API base, as for GitHub Enterprise).
+func Start(t testing.TB) (*Apps, string) {
+	t.Helper()
+	a := New()
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	return a, srv.URL + "/"
+}
+
+// GitPassword is the check of a git server (gittest's SetPasswordCheck)
+// that reads owner/repo as GitHub does: user x-access-token, and an
+// installation token that may read the repository as the password.
+func (a *Apps) GitPassword(owner, repo string) func(user, pass string) bool {
+	return func(user, pass string) bool { return user == "x-access-token" && a.Authorized(pass, owner, repo) }
 }
 
 // Now is the fake's clock; pass it as the Now of githubauth.Options.
