@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -239,40 +240,24 @@ func TestParseKey(t *testing.T) {
 }
 
 // FuzzParseKey: whatever the config holds, ParseKey neither panics nor
-// quotes the input in its error.
+// puts any of the input into its error: every error is one of a fixed
+// few.
 func FuzzParseKey(f *testing.F) {
 	good, _ := apptest.Key(f, 1)
 	for _, s := range []string{good, strings.ReplaceAll(good, "\n", `\n`), "", "-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----",
 		"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----", good[:200]} {
 		f.Add(s)
 	}
+	const notRSA = "is not an RSA private key in PEM (PKCS#1 or PKCS#8): "
+	known := []string{"is empty", "is not a PEM private key (it should start with -----BEGIN RSA PRIVATE KEY-----)",
+		notRSA + "no PEM block found", notRSA + "the key is not an RSA key", notRSA + "the PEM block does not decode to a private key"}
 	f.Fuzz(func(t *testing.T, in string) {
 		k, err := githubauth.ParseKey(in)
-		if err == nil {
-			if k == nil {
-				t.Fatal("no key and no error")
-			}
-			return
-		}
-		body := strings.TrimSpace(strings.ReplaceAll(in, "-----BEGIN RSA PRIVATE KEY-----", ""))
-		if len(body) >= 12 && strings.Contains(err.Error(), body) {
-			t.Fatalf("the error quotes the input: %v", err)
+		switch {
+		case err == nil && k == nil:
+			t.Fatal("no key and no error")
+		case err != nil && !slices.Contains(known, err.Error()):
+			t.Fatalf("an error other than the fixed ones (it may quote the input): %v", err)
 		}
 	})
-}
-
-func TestAnAppWithoutItsIDOrKeyIsRefusedNamingTheKey(t *testing.T) {
-	_, key := apptest.Key(t, 1)
-	for _, tc := range []struct {
-		app  githubauth.App
-		want string
-	}{
-		{githubauth.App{Key: key, ConfigKey: "integrations.github[0].apps[0]"}, "integrations.github[0].apps[0].appId is required"},
-		{githubauth.App{ID: 1, ConfigKey: "centralConfig.sources[2].git.app"}, "centralConfig.sources[2].git.app.privateKey is required"},
-	} {
-		_, err := githubauth.New(githubauth.Options{Apps: []githubauth.App{tc.app}, Owner: "acme", Repo: "config"})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("err = %v, want %q", err, tc.want)
-		}
-	}
 }
