@@ -345,6 +345,9 @@ type Transport struct {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok, err := t.Tokens.Token(req.Context())
 	if err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
 		return nil, err
 	}
 	r := req.Clone(req.Context())

@@ -215,6 +215,27 @@ func TestAWrongKeyIsRefusedWithAnErrorNamingTheConfigKey(t *testing.T) {
 	}
 }
 
+func TestTheFakeChecksTheJWTsIssuerAndExpiry(t *testing.T) {
+	for name, edit := range map[string]func(*githubauth.Options){
+		// The key is app 1's, the id says 99.
+		"a wrong app id": func(o *githubauth.Options) { o.Apps[0].ID = 99 },
+		// A JWT made by a clock 20 minutes slow expired 11 minutes ago.
+		"a slow clock": func(o *githubauth.Options) {
+			now := o.Now
+			o.Now = func() time.Time { return now().Add(-20 * time.Minute) }
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			f.apps.Install(1, "acme")
+			_, err := f.installation(t, edit).Token(testContext(t))
+			if !errors.Is(err, githubauth.ErrAppRefused) || !strings.Contains(err.Error(), "centralConfig.sources[0].github.app.appId") {
+				t.Fatalf("err = %v, want ErrAppRefused naming the app's keys", err)
+			}
+		})
+	}
+}
+
 func TestParseKey(t *testing.T) {
 	good, _ := apptest.Key(t, 1)
 	for _, tc := range []struct {
