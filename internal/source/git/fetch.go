@@ -203,7 +203,6 @@ func (s *Source) explain(err error) error {
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
 		return safe(fmt.Sprintf("branch %q not found: the repository is empty", s.branch), ErrBranchNotFound)
 	case errors.Is(err, transport.ErrAuthenticationRequired) && s.app != nil:
-		s.app.Forget(s.auth.Password)
 		return safe(fmt.Sprintf("authentication failed: the server rejected the installation token of %s; the next run mints a new one", s.app))
 	case errors.Is(err, transport.ErrAuthenticationRequired) && s.auth != nil:
 		return safe("authentication failed: the server rejected the token")

@@ -18,6 +18,7 @@ import (
 
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/central-config/central-config/internal/source"
@@ -293,6 +294,10 @@ func (s *Source) fetch(ctx context.Context, since string) (*source.Snapshot, err
 	}
 	head, err := s.update(ctx)
 	if err != nil {
+		if s.app != nil && errors.Is(err, transport.ErrAuthenticationRequired) {
+			// Refused (revoked, suspended): the next fetch mints anew.
+			s.app.Forget(s.auth.Password)
+		}
 		return nil, err
 	}
 	snap := &source.Snapshot{Revision: head.String(), Links: s.links}
