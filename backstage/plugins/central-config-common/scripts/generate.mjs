@@ -58,13 +58,13 @@ const name = relative(process.cwd(), target);
 if (process.argv.includes('--check')) {
   const current = await readFile(target, 'utf8').catch(() => '');
   if (current !== wanted) {
-    console.error(
-      `${name} is not what internal/httpapi/openapi.yaml gives: run "yarn generate" in backstage/plugins/central-config-common and commit the result`,
+    process.stderr.write(
+      `${name} is not what internal/httpapi/openapi.yaml gives: run "yarn generate" in backstage/plugins/central-config-common and commit the result\n`,
     );
     process.exit(1);
   }
-  console.log(`${name} is up to date with openapi.yaml`);
+  process.stdout.write(`${name} is up to date with openapi.yaml\n`);
 } else {
   await writeFile(target, wanted);
-  console.log(`wrote ${name}`);
+  process.stdout.write(`wrote ${name}\n`);
 }
