@@ -395,10 +395,10 @@ func (s *server) statusDown(w http.ResponseWriter, r *http.Request, what string,
 // newest commit), which is the last run itself (last, nil when pruned) or
 // an older one. nil when there is none or it was pruned.
 func (s *server) filesRun(ctx context.Context, st store.SourceStatus, last *store.Run) (*store.Run, error) {
-	switch {
-	case st.FilesRunID == 0:
+	switch st.FilesRunID {
+	case 0:
 		return nil, nil
-	case st.FilesRunID == st.LastRunID:
+	case st.LastRunID:
 		return last, nil
 	}
 	run, err := s.store.Run(ctx, st.FilesRunID)
