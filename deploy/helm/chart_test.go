@@ -656,12 +656,14 @@ func TestHelmLintHasTeeth(t *testing.T) {
 }
 
 // TestTheChartRefusesValuesThatCannotWork: values that would start an
-// engine that does not work, or drop a secret in silence, are an error
-// naming the key.
+// engine that does not work, or drop a secret in silence, and misspelt
+// values (values.schema.json) are an error naming the key.
 func TestTheChartRefusesValuesThatCannotWork(t *testing.T) {
 	for values, want := range map[string]string{
 		"database: {client: sqlite}":                          "replicaCount 2: SQLite allows one replica",
-		"database: {client: mysql}":                           `database.client "mysql": pg or sqlite`,
+		"database: {client: mysql}":                           "at '/database/client': value must be one of 'pg', 'sqlite'",
+		"replicas: 3":                                         "at '': additional properties 'replicas' not allowed",
+		"secrets: {serverToken: {name: x, kee: y}}":           "at '/secrets/serverToken': additional properties 'kee' not allowed",
 		"secrets: {databaseUrl: {name: ''}}":                  "secrets.databaseUrl.name: database.client pg needs the Secret",
 		"centralConfig: {database: {client: sqlite}}":         "centralConfig.database: the chart sets this key",
 		"centralConfig: {cacheDir: /cache}":                   "centralConfig.cacheDir: the chart sets this key",
