@@ -687,7 +687,7 @@ func TestTheChartRefusesValuesThatCannotWork(t *testing.T) {
 
 // TestTheKubernetesManifestsAreTheRenderedChart: deploy/kubernetes holds the
 // chart rendered with deploy/kubernetes/values.yaml, for kubectl apply
-// without Helm. -update rewrites it.
+// without Helm. -update (make manifests) rewrites it.
 func TestTheKubernetesManifestsAreTheRenderedChart(t *testing.T) {
 	values, err := os.ReadFile(k8sValues)
 	if err != nil {
@@ -705,7 +705,7 @@ func TestTheKubernetesManifestsAreTheRenderedChart(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("# Generated from the Helm chart deploy/helm/central-config with\n" +
 		"# deploy/kubernetes/values.yaml (release central-config): edit those and run\n" +
-		"#   go test ./deploy/helm -run TestTheKubernetesManifestsAreTheRenderedChart -update\n" +
+		"#   make manifests\n" +
 		"# The Secret central-config must exist first (see values.yaml).\n")
 	for _, name := range names {
 		b.WriteString("---\n# Source: central-config/" + name + "\n")
@@ -724,7 +724,7 @@ func TestTheKubernetesManifestsAreTheRenderedChart(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(got) != b.String() {
-		t.Errorf("%s is not the chart rendered with %s: run go test ./deploy/helm -run %s -update", k8sManifests, k8sValues, t.Name())
+		t.Errorf("%s is not the chart rendered with %s: run make manifests", k8sManifests, k8sValues)
 	}
 }
 
