@@ -662,6 +662,7 @@ func TestTheChartRefusesValuesThatCannotWork(t *testing.T) {
 	for values, want := range map[string]string{
 		"database: {client: sqlite}":                          "replicaCount 2: SQLite allows one replica",
 		"database: {client: mysql}":                           "at '/database/client': value must be one of 'pg', 'sqlite'",
+		"podDisruptionBudget: {minAvailable: 2}":              "podDisruptionBudget.minAvailable 2 with 2 replicas would block every node drain",
 		"replicas: 3":                                         "at '': additional properties 'replicas' not allowed",
 		"secrets: {serverToken: {name: x, kee: y}}":           "at '/secrets/serverToken': additional properties 'kee' not allowed",
 		"secrets: {databaseUrl: {name: ''}}":                  "secrets.databaseUrl.name: database.client pg needs the Secret",
