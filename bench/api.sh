@@ -9,7 +9,9 @@
 #   GET /central-config/entities  If-None-Match: "G"    expect 304
 #
 # at each rate of BENCH_RATES (default "1000 2000" req/s) for BENCH_DURATION
-# (default 10s) each, then prints a markdown table on stdout (progress goes
+# (default 10s) each, with BENCH_SOURCES sources (default 50: the example
+# repository and small dir sources with one team each, every fifth with a
+# broken file, so last-sync reports failed files and file errors), then prints a markdown table on stdout (progress goes
 # to stderr), or with BENCH_FORMAT=benchfmt one line per row in the Go
 # benchmark format (what `make bench` collects). Exits 1 when any request
 # failed. The engine and every temp file are removed on exit, on failure
@@ -25,6 +27,7 @@ cd "$root"
 rates="${BENCH_RATES:-1000 2000}"
 duration="${BENCH_DURATION:-10s}"
 format="${BENCH_FORMAT:-markdown}"
+sources="${BENCH_SOURCES:-50}"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/central-config-api-bench.XXXXXX")"
 engine_pid=""
@@ -89,13 +92,33 @@ git -C "$repo" add -A
 git -C "$repo" -c user.name="central-config bench" -c user.email="bench@central-config.invalid" -c commit.gpgsign=false \
 	commit -q -m "Example config repository"
 
+# The other sources: a folder each, one team, and a broken file in every
+# fifth (its errors and failed-file count are what last-sync reads).
+extra_sources=""
+for i in $(seq 2 "$sources"); do
+	dir="$tmp/sources/s$i"
+	mkdir -p "$dir"
+	printf 'apiVersion: central-config.io/v1\nteams:\n  - name: bench-team-%d\n    title: Bench team %d\n' "$i" "$i" >"$dir/teams.yaml"
+	if [ $((i % 5)) -eq 0 ]; then
+		printf 'apiVersion: central-config.io/v1\nteams:\n  - name: [broken\n' >"$dir/broken.yaml"
+	fi
+	extra_sources+="    - { id: bench-$i, dir: { path: \"$dir\" }, schedule: { frequency: { seconds: 10 } } }"$'\n'
+done
+
 port="$(free_port)" || die "no free port found"
 base="http://127.0.0.1:$port"
 token="bench-$RANDOM$RANDOM"
 cat >"$tmp/bench.yaml" <<EOF
 # Overlay written by bench/api.sh: a throwaway database, cache and port.
 centralConfig:
-  database:
+  sources:
+    - id: example
+      git:
+        url: file://$repo
+        branch: main
+      schedule:
+        frequency: { seconds: 10 }
+$extra_sources  database:
     client: sqlite
     connection: $tmp/central-config.db
   cacheDir: $tmp/cache
@@ -132,6 +155,9 @@ synced() {
 
 wait_for "GET /readyz to answer 200" 30 ready
 wait_for "the first sync (last-sync generation >= 1)" 30 synced
+# every source has run once (a status with a last run)
+all_ran() { [ "$(curl -fsS --max-time 5 "$base/central-config/last-sync" | jq '[.sources[] | select(.lastRun != null)] | length')" = "$sources" ]; }
+wait_for "a first run of all $sources sources" 60 all_ran
 gen="$(generation)"
 entities="$(curl -fsS --max-time 10 "$base/central-config/entities" | jq -er '.entities | length')"
 etag="\"$gen\""
@@ -182,6 +208,7 @@ done
 
 if [ "$format" = benchfmt ]; then
 	echo "entities: $entities"
+	echo "sources: $sources"
 	echo "store: sqlite"
 	printf '%s\n' "${benchfmt[@]}"
 	for n in "${notes[@]}"; do
@@ -191,7 +218,7 @@ if [ "$format" = benchfmt ]; then
 fi
 
 echo
-echo "$("$root/bin/central-config" version 2>/dev/null || echo central-config): generation $gen, $entities entities, SQLite;" \
+echo "$("$root/bin/central-config" version 2>/dev/null || echo central-config): generation $gen, $entities entities in $sources sources, SQLite;" \
 	"$(nproc) CPUs shared with the load generator; $duration per row; latency from the scheduled start (ms)"
 echo
 echo "| endpoint | rate (req/s) | achieved (req/s) | p50 (ms) | p99 (ms) | max (ms) | errors |"

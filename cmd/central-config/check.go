@@ -150,7 +150,7 @@ func validateCmd(e *env, args []string) int {
 		// Infos become notices, which GitHub shows apart (and caps
 		// apart) from errors and warnings.
 		for _, d := range res.Diagnostics {
-			fmt.Fprintln(e.stdout, githubAnnotation(d))
+			fmt.Fprintln(e.stdout, d.GitHub())
 		}
 		writeSummary(e.stdout, res, entities, locations, *verbose)
 		if hint != "" {
@@ -227,27 +227,6 @@ func writeSummary(w io.Writer, res *mapping.Result, entities, locations int, ver
 			fmt.Fprintf(w, "  %s: ignored: %s\n", f.Path, f.Reason)
 		}
 	}
-}
-
-// githubAnnotation renders a diagnostic as a GitHub Actions workflow
-// command, escaped as the runner expects, so it shows on the pull request's
-// changed lines.
-func githubAnnotation(d diag.Diagnostic) string {
-	prop := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
-	msg := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
-	level := "error"
-	switch d.Severity {
-	case diag.Warning:
-		level = "warning"
-	case diag.Info:
-		level = "notice"
-	}
-	s := fmt.Sprintf("::%s file=%s", level, prop.Replace(d.File))
-	if d.Line > 0 {
-		s += fmt.Sprintf(",line=%d,col=%d", d.Line, max(d.Column, 1))
-	}
-	s += ",title=" + prop.Replace("central-config "+d.Code)
-	return s + "::" + msg.Replace(d.Message)
 }
 
 func renderCmd(e *env, args []string) int {

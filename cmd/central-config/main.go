@@ -1,6 +1,7 @@
 // Command central-config is the central-config engine: it reads a central
 // config repository and turns it into Backstage entities. The validate and
-// render subcommands check and show what a repository produces; serve and
+// render subcommands check and show what a repository produces, diff what
+// a change to it does; serve and
 // migrate run the engine as a service.
 package main
 
@@ -30,6 +31,19 @@ Commands:
       GitHub Actions annotations. --verbose also prints infos (such as
       placeholders of URLs left for Backstage) and lists the files
       ignored, with the reason; --format json always has both.
+  diff [--format text|json|markdown|github] [--include GLOB]... BASE HEAD
+  diff [flags] --git REPO --base REV --head REV
+      Say what the engine would do with the HEAD revision of a config
+      repository after BASE: entities added, changed (field by field) and
+      removed, by kind; ownership moves; files that fail at HEAD (their
+      BASE entities are kept); Kafka topics and producers/consumers added
+      or removed; the mass-deletion guard's verdict; diagnostics HEAD adds
+      or fixes. BASE and HEAD are two checkouts, or two revisions of one
+      git repository (a local path or a URL) read without a checkout.
+      --format markdown is a review summary of at most --max-bytes
+      (default 65536, GitHub's comment limit); --format github prints
+      annotations. Exits 3 when the guard would refuse HEAD, else 1 when
+      HEAD has errors, 0 otherwise.
   render [--format yaml|json] [--include GLOB]... DIR
       Print the Backstage entities the repository produces.
   serve [--listen ADDR]
@@ -45,7 +59,8 @@ Global flags:
   --version       print the version
   --help          print this help
 
-Exit codes: 0 ok, 1 problems found, 2 usage or configuration error.
+Exit codes: 0 ok, 1 problems found, 2 usage or configuration error, 3 the
+mass-deletion guard would refuse the change (diff).
 `
 
 // exitUsage is the exit code for a usage or configuration error.
@@ -109,6 +124,8 @@ func run(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string
 		return validateCmd(e, cmdArgs)
 	case "render":
 		return renderCmd(e, cmdArgs)
+	case "diff":
+		return diffCmd(e, cmdArgs)
 	case "serve":
 		return serveCmd(e, cmdArgs)
 	case "migrate":

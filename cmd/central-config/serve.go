@@ -31,6 +31,7 @@ import (
 	"github.com/central-config/central-config/internal/source/dir"
 	gitsource "github.com/central-config/central-config/internal/source/git"
 	githubsource "github.com/central-config/central-config/internal/source/github"
+	"github.com/central-config/central-config/internal/source/githubauth"
 	"github.com/central-config/central-config/internal/store"
 	"github.com/central-config/central-config/internal/store/postgres"
 	"github.com/central-config/central-config/internal/store/sqlite"
@@ -290,7 +291,7 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 	var sources []syncer.Source
 	var githubSources []*githubsource.Source
 	for i, sc := range cfg.Sources {
-		src, repo, branch, err := openSource(sc, cacheDir, int64(cfg.Limits.MaxFileBytes))
+		src, repo, branch, err := openSource(cfg, i, cacheDir, int64(cfg.Limits.MaxFileBytes))
 		if err != nil {
 			return nil, err
 		}
@@ -321,41 +322,69 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 		KeepRuns:          cfg.History.MaxRuns, KeepGenerations: int64(cfg.History.DeltaGenerations),
 		Metrics: &syncer.Metrics{Observe: metrics.ObserveRun, ObserveFetchBytes: metrics.ObserveFetchBytes},
 	}
-	if r := cfg.Guard.MaxDeletionRatio; r != nil {
-		opts.MaxDeletionRatio = *r
-		if *r == 0 {
-			// A ratio of 0 refuses every removal; keep it distinct from
-			// "unset" (the default 0.5).
-			opts.MaxDeletionRatio = 1e-9
-		}
-	}
+	guard := syncer.GuardOf(cfg.Guard.MaxDeletionRatio, cfg.Guard.AllowMassDeletion)
+	opts.MaxDeletionRatio = guard.MaxDeletionRatio
 	return syncer.New(opts)
 }
 
-// openSource builds one source, and the repository and branch that
+// openSource builds source i, and the repository and branch that
 // webhooks name it by. No source reads a file larger than maxFileBytes
 // into memory.
-func openSource(sc config.Source, cacheDir string, maxFileBytes int64) (source.Source, string, string, error) {
+func openSource(cfg *config.Config, i int, cacheDir string, maxFileBytes int64) (source.Source, string, string, error) {
+	sc := cfg.Sources[i]
 	switch {
 	case sc.Git != nil:
 		g := sc.Git
-		src, err := gitsource.New(gitsource.Options{ID: sc.ID, URL: g.URL, Branch: g.Branch, Username: g.Username, Token: g.Token.Reveal(),
-			Paths: sc.Paths, CacheDir: filepath.Join(cacheDir, "git"), ViewURL: g.ViewURL, EditURL: g.EditURL, CommitURL: g.CommitURL,
-			MaxFileBytes: maxFileBytes})
 		branch := g.Branch
 		if branch == "" {
 			branch = gitsource.DefaultBranch
 		}
-		return src, githubRepoOf(g.URL), branch, err
+		repo := githubRepoOf(g.URL)
+		opts := gitsource.Options{ID: sc.ID, URL: g.URL, Branch: g.Branch, Username: g.Username,
+			Paths: sc.Paths, CacheDir: filepath.Join(cacheDir, "git"), ViewURL: g.ViewURL, EditURL: g.EditURL, CommitURL: g.CommitURL,
+			MaxFileBytes: maxFileBytes}
+		app, token, err := credentials(cfg, i, repo, fmt.Sprintf("%s.sources[%d].git.url", config.Key, i))
+		if err != nil {
+			return nil, "", "", err
+		}
+		opts.App, opts.Token = app, token
+		src, err := gitsource.New(opts)
+		return src, repo, branch, err
 	case sc.GitHub != nil:
 		g := sc.GitHub
-		src, err := githubsource.New(githubsource.Options{ID: sc.ID, Owner: g.Owner, Repo: g.Repo, Branch: g.Branch, Token: g.Token.Reveal(),
-			BaseURL: g.APIBaseURL, WebURL: g.WebURL, Paths: sc.Paths, MaxFileBytes: maxFileBytes})
+		opts := githubsource.Options{ID: sc.ID, Owner: g.Owner, Repo: g.Repo, Branch: g.Branch,
+			BaseURL: g.APIBaseURL, WebURL: g.WebURL, Paths: sc.Paths, MaxFileBytes: maxFileBytes}
+		app, token, err := credentials(cfg, i, g.Owner+"/"+g.Repo, "")
+		if err != nil {
+			return nil, "", "", err
+		}
+		opts.App, opts.Token = app, token
+		src, err := githubsource.New(opts)
 		return src, g.Owner + "/" + g.Repo, g.Branch, err
 	default:
 		src, err := dir.New(dir.Options{ID: sc.ID, Path: sc.Dir.Path, Paths: sc.Paths, MaxFileBytes: maxFileBytes})
 		return src, "", "", err
 	}
+}
+
+// credentials are source i's for repo ("owner/name"): the installation
+// tokens of the first of its apps that admits the owner, else its token
+// (or none). urlKey names the git URL the repository comes from.
+func credentials(cfg *config.Config, i int, repo, urlKey string) (*githubauth.Installation, string, error) {
+	creds := cfg.SourceCredentials(i)
+	if len(creds.Apps) == 0 {
+		return nil, creds.Token.Reveal(), nil
+	}
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok {
+		return nil, "", fmt.Errorf("%s: a GitHub App reads a repository at https://HOST/OWNER/REPO(.git); this URL names none", urlKey)
+	}
+	apps := githubauth.ForOwner(creds.Apps, owner)
+	if len(apps) == 0 {
+		return nil, creds.Token.Reveal(), nil
+	}
+	app, err := githubauth.New(githubauth.Options{APIBaseURL: creds.APIBaseURL, Apps: apps, Owner: owner, Repo: name})
+	return app, "", err
 }
 
 // githubRepoOf returns "owner/repo" of a git URL on a GitHub host, so a

@@ -126,24 +126,14 @@ func TestServeReportsKafkaDrift(t *testing.T) {
 
 	addr := freeAddr(t)
 	logs := &syncBuffer{}
-	serveCtx, stop := context.WithCancel(ctx)
-	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, ctx: serveCtx,
+	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg},
 		lookupEnv: func(k string) (string, bool) {
 			return map[string]string{"KAFKA_PASSWORD": password}[k], k == "KAFKA_PASSWORD"
 		},
 		log: slog.New(slog.NewTextHandler(logs, nil))}
-	exit := make(chan int, 1)
-	go func() { exit <- serveCmd(e, []string{"--listen", addr}) }()
+	stop := startServe(t, e, addr)
 	defer func() {
 		stop()
-		select {
-		case code := <-exit:
-			if code != 0 {
-				t.Errorf("serve exited %d", code)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
 		if strings.Contains(logs.String(), password) {
 			t.Errorf("the log shows the SASL password:\n%s", logs.String())
 		}
@@ -216,6 +206,28 @@ func TestServeReportsKafkaDrift(t *testing.T) {
 	}
 	if status, _ := get(t, base+"/healthz"); status != http.StatusOK {
 		t.Errorf("healthz %d: the engine must serve on with a cluster unreachable", status)
+	}
+}
+
+// startServe runs serve on addr with e (its context is set here) until
+// the returned stop is called; stop waits for the engine to exit and
+// fails the test unless it exits 0.
+func startServe(t *testing.T, e *env, addr string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	e.ctx = ctx
+	exit := make(chan int, 1)
+	go func() { exit <- serveCmd(e, []string{"--listen", addr}) }()
+	return func() {
+		cancel()
+		select {
+		case code := <-exit:
+			if code != 0 {
+				t.Errorf("serve exited %d", code)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
 	}
 }
 

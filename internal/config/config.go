@@ -2,8 +2,10 @@
 // app-config files: several files merged in order (later ones win, as
 // app-config.local.yaml overrides app-config.yaml), ${VAR} substitution from
 // the environment, $env and $file directives, and durations written as
-// { minutes: 5 } or ISO 8601 (PT5M). The engine reads the centralConfig key;
-// every other key belongs to Backstage and is left alone.
+// { minutes: 5 } or ISO 8601 (PT5M). The engine reads the centralConfig key
+// and the github list of Backstage's integrations key (the GitHub
+// credentials Backstage reads too); every other key belongs to Backstage
+// and is left alone.
 package config
 
 import (
@@ -52,6 +54,10 @@ type Config struct {
 	// Kafka configures what the engine does with Kafka clusters beyond
 	// reading their declarations (live discovery and drift).
 	Kafka Kafka `config:"kafka"`
+	// Integrations is Backstage's top-level integrations key (not under
+	// centralConfig): the GitHub credentials sources use unless they name
+	// their own.
+	Integrations Integrations
 }
 
 // Catalog holds the allow list of entity kinds, in the shape and with the
@@ -228,6 +234,8 @@ type GitSource struct {
 	Branch   string `config:"branch"`
 	Username string `config:"username"`
 	Token    Secret `config:"token"`
+	// App reads with a GitHub App's installation token instead of Token.
+	App *GitHubApp `config:"app"`
 	// ViewURL and EditURL are link templates with {revision}, {branch}
 	// and {path}, for hosts whose web address the engine cannot derive.
 	ViewURL string `config:"viewUrl"`
@@ -242,6 +250,8 @@ type GitHubSource struct {
 	Repo   string `config:"repo"`
 	Branch string `config:"branch"`
 	Token  Secret `config:"token"`
+	// App reads with a GitHub App's installation token instead of Token.
+	App *GitHubApp `config:"app"`
 	// APIBaseURL is the API of a GitHub Enterprise Server
 	// (https://ghe.example.com/api/v3/); empty means api.github.com.
 	APIBaseURL string `config:"apiBaseUrl"`
@@ -329,6 +339,9 @@ func (c *Config) check() error {
 		return fmt.Errorf("%s.logging.level must be debug, info, warn or error, not %q", Key, c.Logging.Level)
 	}
 	if err := c.Kafka.check(); err != nil {
+		return err
+	}
+	if err := c.checkGitHub(); err != nil {
 		return err
 	}
 	rules, err := mapping.CompileRules(c.Rules)

@@ -165,6 +165,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add("centralConfig: {limits: {maxDepth: 3}, rules: [{id: r, files: ['*'], entity: {a: '.x'}}]}\n")
 	f.Add("centralConfig: {sources: [{id: a, git: {url: '${X}', token: {$env: T}}}]}\n")
 	f.Add("centralConfig: [1, 2]\n")
+	f.Add("integrations: {gitlab: [{host: x}], github: [{host: ghe.example.com, apiBaseUrl: 'https://ghe.example.com/api/v3', token: {$env: T}, apps: [{appId: '12', privateKey: '${T}'}]}]}\n")
+	f.Add("centralConfig: {sources: [{id: a, github: {owner: o, repo: r, branch: main, app: {appId: 1, privateKey: {$env: T}}}}]}\n")
 	f.Fuzz(func(t *testing.T, content string) {
 		p := filepath.Join(t.TempDir(), "c.yaml")
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/central-config/central-config/internal/document"
@@ -91,10 +92,20 @@ func (l *loader) decodeValue(n *document.Node, v reflect.Value, path string) err
 		}
 		v.SetString(n.String())
 	case reflect.Int, reflect.Int64:
-		if n.Kind != document.Int {
+		switch n.Kind {
+		case document.Int:
+			v.SetInt(int64(n.Int))
+		case document.String:
+			// As Backstage reads numbers: a string of digits is a number,
+			// so ${GITHUB_APP_ID} can fill an integer key.
+			i, err := strconv.ParseInt(strings.TrimSpace(n.Str), 10, 64)
+			if err != nil {
+				return fail("must be an integer, not the string %q", clip(n.Str))
+			}
+			v.SetInt(i)
+		default:
 			return fail("must be an integer, not a %s", n.Kind)
 		}
-		v.SetInt(int64(n.Int))
 	case reflect.Float64:
 		switch n.Kind {
 		case document.Int:
@@ -113,4 +124,12 @@ func (l *loader) decodeValue(n *document.Node, v reflect.Value, path string) err
 		return fail("unsupported config type %s", v.Type())
 	}
 	return nil
+}
+
+// clip shortens a value quoted in an error to what identifies it.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }

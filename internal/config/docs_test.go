@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// TestEveryKeyIsDocumented walks the Config type and checks that every key
-// appears in docs/configuration.md, so a new key cannot ship undocumented.
+// TestEveryKeyIsDocumented walks the Config type (and the integrations
+// the engine reads) and checks that every key appears in
+// docs/configuration.md, so a new key cannot ship undocumented.
 func TestEveryKeyIsDocumented(t *testing.T) {
 	doc, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
@@ -38,16 +39,19 @@ func TestEveryKeyIsDocumented(t *testing.T) {
 				walk(ft, key)
 				continue
 			}
-			// Tables name keys by their last one or two parts.
+			// Tables name keys by their last one or two parts (a
+			// list's item keys also as list[].key).
 			parts := strings.Split(key, ".")
-			short := parts[len(parts)-1]
+			short, item := parts[len(parts)-1], ""
 			if len(parts) >= 2 {
-				short = parts[len(parts)-2] + "." + short
+				short, item = parts[len(parts)-2]+"."+short, parts[len(parts)-2]+"[]."+short
 			}
-			if !strings.Contains(text, "`"+short+"`") && !strings.Contains(text, "`"+parts[len(parts)-1]+"`") {
+			if !strings.Contains(text, "`"+short+"`") && !strings.Contains(text, "`"+parts[len(parts)-1]+"`") &&
+				(item == "" || !strings.Contains(text, "`"+item+"`")) {
 				t.Errorf("%s is not documented in docs/configuration.md", key)
 			}
 		}
 	}
 	walk(reflect.TypeFor[Config](), Key)
+	walk(reflect.TypeFor[Integrations](), IntegrationsKey)
 }

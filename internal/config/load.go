@@ -35,6 +35,15 @@ func Load(files []string, lookupEnv func(string) (string, bool), log *slog.Logge
 			return nil, err
 		}
 	}
+	// Of Backstage's integrations only github is the engine's; the other
+	// kinds are not even looked at.
+	if n := merged.Get(IntegrationsKey); n != nil && n.Kind == document.Map {
+		if g := n.Get("github"); g != nil {
+			if err := l.decode(g, &cfg.Integrations.GitHub, IntegrationsKey+".github"); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}

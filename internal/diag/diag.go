@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Severity says whether a problem blocks the file (error) or is only worth
@@ -96,4 +97,42 @@ func (l List) Sort() {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line),
 			cmp.Compare(a.Column, b.Column), cmp.Compare(a.Message, b.Message))
 	})
+}
+
+// GitHubCommand renders a GitHub Actions workflow command (level is
+// error, warning or notice) that annotates file at line and column (0:
+// the whole file), escaped as the runner expects: %, CR and LF in the
+// message, and also : and , in the properties.
+func GitHubCommand(level, file string, line, column int, title, message string) string {
+	prop := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+	msg := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	s := "::" + level
+	var props []string
+	if file != "" {
+		props = append(props, "file="+prop.Replace(file))
+	}
+	if file != "" && line > 0 {
+		props = append(props, fmt.Sprintf("line=%d,col=%d", line, max(column, 1)))
+	}
+	if title != "" {
+		props = append(props, "title="+prop.Replace(title))
+	}
+	if len(props) > 0 {
+		s += " " + strings.Join(props, ",")
+	}
+	return s + "::" + msg.Replace(message)
+}
+
+// GitHub renders the diagnostic as a GitHub Actions annotation on its
+// line; infos become notices, which GitHub shows (and caps) apart from
+// errors and warnings.
+func (d Diagnostic) GitHub() string {
+	level := "error"
+	switch d.Severity {
+	case Warning:
+		level = "warning"
+	case Info:
+		level = "notice"
+	}
+	return GitHubCommand(level, d.File, d.Line, d.Column, "central-config "+d.Code, d.Message)
 }

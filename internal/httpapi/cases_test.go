@@ -91,10 +91,10 @@ func seed(f *fakeStore, _ *fakeSyncer) {
 	}
 	f.statuses["platform"] = store.SourceStatus{SourceID: "platform", Revision: "aaa333", LastAttemptAt: ago(10 * time.Minute),
 		LastSuccessAt: ago(10*time.Minute - time.Second), LastSuccessRevision: "aaa333", NextDueAt: testNow.Add(-5 * time.Minute).Add(5 * time.Minute),
-		EntityCount: 3, LastRunID: 5}
+		EntityCount: 3, LastRunID: 5, FilesRunID: 5}
 	f.statuses["teams"] = store.SourceStatus{SourceID: "teams", Revision: "bbb111", LastAttemptAt: ago(time.Hour),
 		LastSuccessAt: ago(3*time.Hour - time.Second), LastSuccessRevision: "bbb111", NextDueAt: ago(time.Hour).Add(10 * time.Second),
-		ConsecutiveFailures: 1, EntityCount: 1, LastRunID: 4}
+		ConsecutiveFailures: 1, EntityCount: 1, LastRunID: 4, FilesRunID: 2}
 	f.files["platform"] = []store.File{{Path: "services/api.yaml", Hash: "h1", Revision: "aaa333"}, {Path: "teams/a.yaml", Hash: "h2", Revision: "aaa111"}}
 	f.files["teams"] = []store.File{{Path: "teams.yaml", Hash: "h3", Revision: "bbb111"}}
 	f.entities = []store.Entity{

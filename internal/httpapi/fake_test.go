@@ -37,7 +37,10 @@ type fakeStore struct {
 	// onEntity is called before each entity Entities or Changes hands
 	// out, with its index.
 	onEntity func(i int)
-	calls    map[string]int
+	// onEnter is called after a method's call is counted, outside the
+	// lock (a test may block in it).
+	onEnter func(method string)
+	calls   map[string]int
 }
 
 func newFakeStore() *fakeStore {
@@ -57,9 +60,13 @@ var _ store.Store = (*fakeStore)(nil)
 // enter counts a call and returns the injected error, if any.
 func (f *fakeStore) enter(method string) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.calls[method]++
-	return f.fail[method]
+	err, hook := f.fail[method], f.onEnter
+	f.mu.Unlock()
+	if hook != nil {
+		hook(method)
+	}
+	return err
 }
 
 func (f *fakeStore) callCount(method string) int {

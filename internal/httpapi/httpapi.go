@@ -24,6 +24,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/central-config/central-config/internal/kafka"
 	"github.com/central-config/central-config/internal/kafka/drift"
@@ -143,6 +144,9 @@ type server struct {
 
 	statusCache struct {
 		sync.Mutex
+		// build lets one request rebuild a stale answer while the
+		// others wait for it, instead of each reading every source.
+		build  singleflight.Group
 		at     time.Time
 		body   []byte
 		header http.Header

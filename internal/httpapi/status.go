@@ -34,13 +34,6 @@ const (
 	maxRunLimit     = 200
 )
 
-// How far back last-sync looks for the run that last read a source's
-// files (see currentRun): a page of runs at a time, at most maxRunsScanned.
-const (
-	runsScanPage   = 50
-	maxRunsScanned = 200
-)
-
 // runJSON is a sync run as the API serves it: absent values are null, not
 // zero times or missing keys, so clients need no special cases.
 type runJSON struct {
@@ -174,7 +167,7 @@ type sourceJSON struct {
 	// found the errors (later unchanged runs do not re-report them).
 	FailedFiles int `json:"failedFiles"`
 	// FileErrors are the source's current file problems: those of the
-	// newest run that read its files (see currentRun), each with the URL
+	// run that wrote its files (see filesRun), each with the URL
 	// of the file at that run's revision.
 	FileErrors []fileErrorJSON `json:"fileErrors"`
 }
@@ -202,7 +195,9 @@ type lastSyncJSON struct {
 // lastSync serves the status page: every configured source, also one
 // that never ran, and how far each catalog has applied the generations.
 // cachedLastSync serves a recent enough last-sync answer from memory (see
-// Options.StatusCacheTTL); errors are never cached.
+// Options.StatusCacheTTL); errors are never cached. A stale answer is
+// rebuilt by one request at a time (the others wait for its result), so a
+// burst of readers costs one read of the store, not one each.
 func (s *server) cachedLastSync(w http.ResponseWriter, r *http.Request) {
 	ttl := s.opts.StatusCacheTTL
 	if ttl <= 0 {
@@ -214,18 +209,23 @@ func (s *server) cachedLastSync(w http.ResponseWriter, r *http.Request) {
 	body, header, fresh := c.body, c.header, time.Since(c.at) < ttl
 	c.Unlock()
 	if body == nil || !fresh {
-		rec := &capture{header: http.Header{}, status: http.StatusOK}
-		s.lastSync(rec, r)
-		if rec.status != http.StatusOK {
-			maps.Copy(w.Header(), rec.header)
-			w.WriteHeader(rec.status)
-			_, _ = w.Write(rec.body.Bytes())
-			return
-		}
-		body, header = rec.body.Bytes(), rec.header
-		c.Lock()
-		c.at, c.body, c.header = time.Now(), body, header
-		c.Unlock()
+		v, _, _ := c.build.Do("last-sync", func() (any, error) {
+			// The answer is shared: it must not end with the request
+			// that happens to build it.
+			rec := &capture{header: http.Header{}, status: http.StatusOK}
+			s.lastSync(rec, r.WithContext(context.WithoutCancel(r.Context())))
+			if rec.status == http.StatusOK {
+				c.Lock()
+				c.at, c.body, c.header = time.Now(), rec.body.Bytes(), rec.header
+				c.Unlock()
+			}
+			return rec, nil
+		})
+		rec := v.(*capture)
+		maps.Copy(w.Header(), rec.header)
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body.Bytes())
+		return
 	}
 	maps.Copy(w.Header(), header)
 	w.WriteHeader(http.StatusOK)
@@ -293,7 +293,7 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 			}
-			cur, err := s.currentRun(ctx, id, st.LastRunID, last)
+			cur, err := s.filesRun(ctx, st, last)
 			if err != nil {
 				s.statusDown(w, r, "cannot read the runs of source "+id, err)
 				return
@@ -301,16 +301,7 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 			if cur != nil {
 				src.FileErrors = fileErrors(cur.Errors, links, cur.Revision)
 			}
-			files, err := s.store.Files(ctx, id)
-			if err != nil {
-				s.statusDown(w, r, "cannot read the files of source "+id, err)
-				return
-			}
-			for _, f := range files {
-				if f.Failed {
-					src.FailedFiles++
-				}
-			}
+			src.FailedFiles = st.FailedFiles
 		}
 		src.State = sourceState(src, hasStatus)
 		out.Sources = append(out.Sources, src)
@@ -399,42 +390,25 @@ func (s *server) statusDown(w http.ResponseWriter, r *http.Request, what string,
 	writeJSON(w, http.StatusOK, out)
 }
 
-// readsFiles reports whether a run of this outcome read the source's files:
-// succeeded and degraded runs map the snapshot and re-read every file that
-// failed before, so their errors are the files' problems at their revision.
-// Unchanged and failed runs read nothing and report nothing.
-func readsFiles(o store.Outcome) bool {
-	return o == store.Succeeded || o == store.Degraded
-}
-
-// currentRun finds the newest finished run of a source that read its
-// files, whose errors are the source's current file problems: the last run
-// itself (last, with id lastRunID; nil when pruned) when it read them,
-// otherwise the newest older one, looking back at most maxRunsScanned runs.
-// nil when there is none.
-func (s *server) currentRun(ctx context.Context, id string, lastRunID int64, last *store.Run) (*store.Run, error) {
-	if last != nil && readsFiles(last.Outcome) {
+// filesRun returns the run whose errors are the source's current file
+// problems: the run that wrote its files (the status's FilesRunID, the
+// newest commit), which is the last run itself (last, nil when pruned) or
+// an older one. nil when there is none or it was pruned.
+func (s *server) filesRun(ctx context.Context, st store.SourceStatus, last *store.Run) (*store.Run, error) {
+	switch {
+	case st.FilesRunID == 0:
+		return nil, nil
+	case st.FilesRunID == st.LastRunID:
 		return last, nil
 	}
-	before := lastRunID
-	for scanned := 0; scanned < maxRunsScanned; {
-		limit := min(runsScanPage, maxRunsScanned-scanned)
-		runs, err := s.store.Runs(ctx, id, before, limit)
-		if err != nil {
-			return nil, err
-		}
-		for i := range runs {
-			if readsFiles(runs[i].Outcome) {
-				return &runs[i], nil
-			}
-		}
-		if len(runs) < limit {
-			return nil, nil
-		}
-		scanned += len(runs)
-		before = runs[len(runs)-1].ID
+	run, err := s.store.Run(ctx, st.FilesRunID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	return nil, nil
+	if err != nil {
+		return nil, err
+	}
+	return &run, nil
 }
 
 // sourceState ranks what matters most: a run in progress (also a first

@@ -38,6 +38,9 @@ func platformHistory(runs ...store.Run) func(*fakeStore, *fakeSyncer) {
 			if r.Revision != "" && r.Outcome != store.Failed {
 				st.Revision = r.Revision
 			}
+			if r.Outcome == store.Succeeded || r.Outcome == store.Degraded { // a commit
+				st.FilesRunID, st.FailedFiles = r.ID, 0
+			}
 			f.runs[r.ID] = r
 		}
 		f.statuses["platform"] = st
@@ -46,7 +49,12 @@ func platformHistory(runs ...store.Run) func(*fakeStore, *fakeSyncer) {
 
 // failedFile marks platform's first file as failed, as a degraded run
 // leaves it.
-func failedFile(f *fakeStore, _ *fakeSyncer) { f.files["platform"][0].Failed = true }
+func failedFile(f *fakeStore, _ *fakeSyncer) {
+	f.files["platform"][0].Failed = true
+	st := f.statuses["platform"]
+	st.FailedFiles = 1
+	f.statuses["platform"] = st
+}
 
 func repeat(n int, r store.Run) []store.Run {
 	out := make([]store.Run, n)
@@ -111,18 +119,29 @@ func TestFileErrorsAreTheSourcesCurrentProblems(t *testing.T) {
 		{name: "the last run pruned",
 			setup: both(seed, platformHistory(degraded, unchanged), failedFile, func(f *fakeStore, _ *fakeSyncer) { delete(f.runs, 7) }),
 			req:   lastSyncReq(), status: 200, check: fileErrors(brokenFile)},
-		{name: "found pages back", setup: both(seed, platformHistory(append([]store.Run{degraded}, repeat(150, failed)...)...), failedFile),
-			req: lastSyncReq(), status: 200, check: fileErrors(brokenFile)},
-		{name: "not looked for beyond 200 runs back", setup: both(seed, platformHistory(append([]store.Run{degraded}, repeat(201, failed)...)...)),
+		{name: "read directly however many runs failed since", setup: both(seed, platformHistory(append([]store.Run{degraded}, repeat(500, failed)...)...), failedFile),
+			req: lastSyncReq(), status: 200, check: func(t *testing.T, e *env, res response) {
+				fileErrors(brokenFile)(t, e, res)
+				// The run that wrote the files is named by the status: no
+				// listing of runs, two reads per source (both sources' last
+				// runs failed: each last run and the run that wrote files).
+				if n := e.store.callCount("Runs"); n != 0 {
+					t.Errorf("Runs called %d times, want none", n)
+				}
+				if n := e.store.callCount("Run"); n != 4 {
+					t.Errorf("Run called %d times, want 4", n)
+				}
+			}},
+		{name: "the run that wrote the files pruned", setup: both(seed, platformHistory(degraded, failed), failedFile,
+			func(f *fakeStore, _ *fakeSyncer) { delete(f.runs, 6) }),
 			req: lastSyncReq(), status: 200, check: func(t *testing.T, e *env, res response) {
 				fileErrors()(t, e, res)
-				// Four pages of 50 for platform, one for teams (failed last).
-				if n := e.store.callCount("Runs"); n > 5 {
-					t.Errorf("Runs called %d times, want at most 5", n)
+				if p := decodeLastSync(t, res).Sources[0]; p.FailedFiles != 1 || p.State != "failed" {
+					t.Errorf("platform = %+v, want failed with one failed file still counted", p)
 				}
 			}},
 		{name: "never run", req: lastSyncReq(), status: 200, check: fileErrors()},
-		{name: "runs unavailable", setup: both(seed, platformHistory(degraded, unchanged), failing("Runs")),
+		{name: "runs unavailable", setup: both(seed, platformHistory(degraded, unchanged), failing("Run")),
 			req: lastSyncReq(), status: 500, code: "internal"},
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,7 +181,7 @@ func TestLastSync(t *testing.T) {
 				}
 			}},
 		{name: "unchanged after degraded keeps failed files", setup: both(seed, withLastRun(store.Run{Outcome: store.Unchanged}),
-			func(f *fakeStore, _ *fakeSyncer) { f.files["platform"][0].Failed = true }),
+			failedFile),
 			req: lastSyncReq(), status: 200, check: func(t *testing.T, e *env, res response) {
 				state("platform", "degraded")(t, e, res)
 				if p := decodeLastSync(t, res).Sources[0]; p.FailedFiles != 1 {
@@ -231,7 +232,6 @@ func TestLastSync(t *testing.T) {
 		{name: "generation unavailable", setup: both(seed, failing("Generation")), req: lastSyncReq(), status: 500, code: "internal"},
 		{name: "statuses unavailable", setup: both(seed, failing("Statuses")), req: lastSyncReq(), status: 500, code: "internal"},
 		{name: "run unavailable", setup: both(seed, failing("Run")), req: lastSyncReq(), status: 500, code: "internal"},
-		{name: "files unavailable", setup: both(seed, failing("Files")), req: lastSyncReq(), status: 500, code: "internal"},
 		{name: "acks unavailable", setup: both(seed, failing("Acks")), req: lastSyncReq(), status: 500, code: "internal"},
 	})
 }
@@ -573,6 +573,44 @@ func TestLastSyncIsServedFromMemoryWithinTheCacheTTL(t *testing.T) {
 	delete(e.store.fail, "Statuses")
 	if res := e.do(t, request{method: "GET", target: "/central-config/last-sync"}); res.status != 200 {
 		t.Fatalf("after an error the next request computes again: %d", res.status)
+	}
+}
+
+// TestStaleLastSyncIsRebuiltOnce: readers arriving while a stale answer is
+// being rebuilt wait for that rebuild instead of each reading every source.
+func TestStaleLastSyncIsRebuiltOnce(t *testing.T) {
+	e := newEnv(t, seed, func(o *Options) { o.StatusCacheTTL = time.Nanosecond })
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e.store.onEnter = func(method string) {
+		if method == "Generation" {
+			once.Do(func() { close(entered) })
+			<-release
+		}
+	}
+	const readers = 20
+	results := make(chan response, readers)
+	go func() { results <- e.do(t, lastSyncReq()) }()
+	<-entered
+	for range readers - 1 {
+		go func() { results <- e.do(t, lastSyncReq()) }()
+	}
+	time.Sleep(100 * time.Millisecond) // let them all arrive (a wrong build would read the store each)
+	close(release)
+	var first []byte
+	for range readers {
+		res := <-results
+		if res.status != 200 {
+			t.Fatalf("status %d: %s", res.status, res.body)
+		}
+		if first == nil {
+			first = res.body
+		} else if string(res.body) != string(first) {
+			t.Errorf("readers got different answers")
+		}
+	}
+	if n := e.store.callCount("Generation"); n != 1 {
+		t.Errorf("the store was read %d times for %d concurrent readers of a stale answer, want once", n, readers)
 	}
 }
 

@@ -110,6 +110,13 @@ type SourceStatus struct {
 	EntityCount   int   `json:"entityCount"`
 	LocationCount int   `json:"locationCount"`
 	LastRunID     int64 `json:"lastRunId,omitempty"`
+	// FailedFiles counts the files whose newest version has errors, and
+	// FilesRunID is the run that wrote the files (the newest commit): its
+	// errors are the source's current file problems. Commit sets both
+	// from what it writes; other runs keep them. The status page reads
+	// them instead of every file and run of the source.
+	FailedFiles int   `json:"failedFiles"`
+	FilesRunID  int64 `json:"filesRunId,omitempty"`
 }
 
 // File is the stored state of one file of a source.
@@ -170,6 +177,17 @@ type Commit struct {
 	Claims []string
 }
 
+// FailedFiles counts the files of c whose newest version has errors.
+func (c Commit) FailedFiles() int {
+	n := 0
+	for _, f := range c.Files {
+		if f.Failed {
+			n++
+		}
+	}
+	return n
+}
+
 // ConflictError is a commit refused because other sources already
 // publish keys it claims.
 type ConflictError struct {
@@ -217,12 +235,14 @@ type Store interface {
 	// generation it published (the current one when nothing changed). The
 	// run row is c.Run.ID's (from StartRun) when non-zero (ErrNotFound if
 	// there is none), else a new one. The store sets the run's Generation
-	// (0 when nothing changed) and the status's LastRunID.
+	// (0 when nothing changed) and the status's LastRunID, FilesRunID
+	// (this run) and FailedFiles (counted from c.Files).
 	Commit(ctx context.Context, c Commit) (generation int64, err error)
 	// StartRun records a run as running and returns its id.
 	StartRun(ctx context.Context, r Run) (int64, error)
 	// FinishRun records the end of a run that changed no entity (failed or
-	// unchanged) and the source status, updating r.ID's row (from
+	// unchanged) and the source status (keeping the FailedFiles and
+	// FilesRunID the last Commit wrote, whatever s says), updating r.ID's row (from
 	// StartRun) or adding one when r.ID is 0. When r is unchanged and the
 	// source's previous finished run was unchanged at the same revision,
 	// that previous row is deleted and r carries its Repeats+1 (and its

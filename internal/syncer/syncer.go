@@ -90,10 +90,7 @@ type sourceState struct {
 	// publishes moves the store on; a status revision that differs tells
 	// this process to read the store again.
 	revision string
-	entities map[string]published
-	// byFile lists the published entity keys of each file.
-	byFile map[string][]string
-	files  map[string]store.File
+	Published
 	// conflicted is true when the last run refused a file for an entity
 	// that another source publishes.
 	conflicted bool
@@ -128,27 +125,6 @@ type request struct {
 	runID   int64
 }
 
-type published struct {
-	ref, file, hash string
-}
-
-// unindex removes key from the keys of file.
-func (st *sourceState) unindex(key, file string) {
-	keys := st.byFile[file]
-	for i, k := range keys {
-		if k == key {
-			keys[i] = keys[len(keys)-1]
-			keys = keys[:len(keys)-1]
-			break
-		}
-	}
-	if len(keys) == 0 {
-		delete(st.byFile, file)
-		return
-	}
-	st.byFile[file] = keys
-}
-
 // ErrUnknownSource is returned for a source id that is not configured.
 var ErrUnknownSource = errors.New("unknown source")
 
@@ -164,7 +140,7 @@ func New(opts Options) (*Syncer, error) {
 		opts.Now = time.Now
 	}
 	if opts.MaxDeletionRatio == 0 {
-		opts.MaxDeletionRatio = 0.5
+		opts.MaxDeletionRatio = DefaultMaxDeletionRatio
 	}
 	if opts.BackoffBase == 0 {
 		opts.BackoffBase = 5 * time.Second

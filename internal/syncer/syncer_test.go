@@ -194,8 +194,17 @@ func TestABadFileKeepsItsOldEntitiesAndFixingItBringsTheNewOnes(t *testing.T) {
 			t.Fatalf("svc.yaml must be marked failed: %+v", f)
 		}
 	}
+	// The status page reads the count and the run that found the error
+	// from the source's status, also after a run that read nothing.
+	e.sync(store.Unchanged)
+	if st, err := e.store.Status(ctx, "main"); err != nil || st.FailedFiles != 1 || st.FilesRunID != run.ID || st.LastRunID == run.ID {
+		t.Fatalf("status after an unchanged run = %+v (%v); want 1 failed file, found by run %d", st, err, run.ID)
+	}
 	e.repo.Commit("main", map[string]string{"svc.yaml": services("a2")})
-	e.sync(store.Succeeded)
+	fixed := e.sync(store.Succeeded)
+	if st, err := e.store.Status(ctx, "main"); err != nil || st.FailedFiles != 0 || st.FilesRunID != fixed.ID {
+		t.Fatalf("status after the fix = %+v (%v); want no failed file, files written by run %d", st, err, fixed.ID)
+	}
 	got = publishedEntities(t, e.store)
 	if got["component:default/a2"] == nil || got["component:default/a"] != nil {
 		t.Fatalf("fixing the file brings its new entities: %v", keys(got))

@@ -202,6 +202,8 @@ func (s *Source) explain(err error) error {
 		return safe(fmt.Sprintf("branch %q not found in the repository", s.branch), ErrBranchNotFound)
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
 		return safe(fmt.Sprintf("branch %q not found: the repository is empty", s.branch), ErrBranchNotFound)
+	case errors.Is(err, transport.ErrAuthenticationRequired) && s.app != nil:
+		return safe(fmt.Sprintf("authentication failed: the server rejected the installation token of %s; the next run mints a new one", s.app))
 	case errors.Is(err, transport.ErrAuthenticationRequired) && s.auth != nil:
 		return safe("authentication failed: the server rejected the token")
 	case errors.Is(err, transport.ErrAuthenticationRequired):

@@ -18,9 +18,11 @@ import (
 
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/central-config/central-config/internal/source"
+	"github.com/central-config/central-config/internal/source/githubauth"
 )
 
 // DefaultBranch is the branch read when Options.Branch is empty.
@@ -48,6 +50,9 @@ type Options struct {
 	// Token is the password or access token. It never appears in errors
 	// or in String.
 	Token string
+	// App, instead of Token, sends a GitHub App's installation token as
+	// the password (username x-access-token), renewed before it expires.
+	App *githubauth.Installation
 	// Paths are the doublestar globs of files to read; see source.Filter.
 	Paths []string
 	// MaxFileBytes is the largest file read into memory; see
@@ -68,12 +73,15 @@ type Options struct {
 // String describes the options with the token hidden, so options can be
 // logged.
 func (o Options) String() string {
-	tok := ""
+	tok, app := "", ""
 	if o.Token != "" {
 		tok = "***"
 	}
-	return fmt.Sprintf("{ID:%s URL:%s Branch:%s Username:%s Token:%s Paths:%v MaxFileBytes:%d CacheDir:%s ViewURL:%s EditURL:%s CommitURL:%s}",
-		o.ID, sanitizeURL(o.URL), o.Branch, o.Username, tok, o.Paths, o.MaxFileBytes, o.CacheDir, o.ViewURL, o.EditURL, o.CommitURL)
+	if o.App != nil {
+		app = o.App.String()
+	}
+	return fmt.Sprintf("{ID:%s URL:%s Branch:%s Username:%s Token:%s App:%s Paths:%v MaxFileBytes:%d CacheDir:%s ViewURL:%s EditURL:%s CommitURL:%s}",
+		o.ID, sanitizeURL(o.URL), o.Branch, o.Username, tok, app, o.Paths, o.MaxFileBytes, o.CacheDir, o.ViewURL, o.EditURL, o.CommitURL)
 }
 
 // Format makes every fmt verb, %#v included, go through String; otherwise
@@ -87,6 +95,8 @@ type Source struct {
 	url    string // without credentials
 	branch string
 	auth   *githttp.BasicAuth
+	// app, when set, gives the password of auth before each fetch.
+	app *githubauth.Installation
 	// secrets are the strings scrubbed from error messages: the token
 	// and the forms a server could echo it back in.
 	secrets []string
@@ -101,6 +111,9 @@ type Source struct {
 
 	mu   sync.Mutex
 	repo *gogit.Repository
+	// revRepo is the repository FetchRevision reads: the local one in
+	// place, or an in-memory clone of every branch and tag.
+	revRepo *gogit.Repository
 	// blobs holds the content of the blobs of the last snapshot by blob
 	// id: a blob id names its content, so a file unchanged since then is
 	// not read and inflated from the pack again.
@@ -165,6 +178,14 @@ func New(opts Options) (*Source, error) {
 		}
 		u.User = nil
 	}
+	if opts.App != nil {
+		switch {
+		case token != "" || username != "":
+			return nil, bad("App", "is set together with a token or user name (in Token, Username or the URL); set one")
+		case u.Scheme == "file":
+			return nil, bad("App", "is set but a file URL takes no credentials")
+		}
+	}
 	if token == "" && username != "" {
 		return nil, bad("Username", "is set but Token is empty")
 	}
@@ -217,6 +238,7 @@ func New(opts Options) (*Source, error) {
 		s.auth = &githttp.BasicAuth{Username: username, Password: token}
 		s.secrets = secretForms(username, token)
 	}
+	s.app = opts.App
 	if u.Scheme == "file" {
 		s.localPath = u.Path
 	}
@@ -268,8 +290,17 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 }
 
 func (s *Source) fetch(ctx context.Context, since string) (*source.Snapshot, error) {
+	if s.app != nil {
+		if err := s.appAuth(ctx); err != nil {
+			return nil, err
+		}
+	}
 	head, err := s.update(ctx)
 	if err != nil {
+		if s.app != nil && errors.Is(err, transport.ErrAuthenticationRequired) {
+			// Refused (revoked, suspended): the next fetch mints anew.
+			s.app.Forget(s.auth.Password)
+		}
 		return nil, err
 	}
 	snap := &source.Snapshot{Revision: head.String(), Links: s.links}
@@ -281,4 +312,28 @@ func (s *Source) fetch(ctx context.Context, since string) (*source.Snapshot, err
 		return nil, err
 	}
 	return snap, nil
+}
+
+// appAuth sets the app's installation token as the password of this
+// fetch. Token hands out a token good for at least its renewal margin,
+// so one fetch (its few requests) runs with one token.
+func (s *Source) appAuth(ctx context.Context) error {
+	tok, err := s.app.Token(ctx)
+	if err != nil {
+		op := "fetch"
+		if s.repo == nil {
+			op = "clone"
+		}
+		return &FetchError{Op: op, URL: s.url, Branch: s.branch, Err: err}
+	}
+	if s.auth == nil || s.auth.Password != tok {
+		s.auth = &githttp.BasicAuth{Username: DefaultUsername, Password: tok}
+		// The last token stays among the secrets too: an error may still
+		// quote it.
+		s.secrets = append(secretForms(DefaultUsername, tok), s.secrets...)
+		if len(s.secrets) > 20 {
+			s.secrets = s.secrets[:20]
+		}
+	}
+	return nil
 }

@@ -125,6 +125,11 @@ func (s *Source) fail(op, ref string, err error) error {
 	if s.redact != "" && strings.Contains(err.Error(), s.redact) {
 		err = errors.New(strings.ReplaceAll(err.Error(), s.redact, "[redacted]"))
 	}
+	if s.app != nil {
+		if msg := s.app.Redact(err.Error()); msg != err.Error() {
+			err = errors.New(msg)
+		}
+	}
 	return &FetchError{Op: op, Repo: s.owner + "/" + s.repo, Err: err}
 }
 
@@ -163,6 +168,8 @@ func (s *Source) classify(ref string, err error) error {
 	case limited && (h.Get("Retry-After") != "" || status == http.StatusTooManyRequests ||
 		strings.Contains(strings.ToLower(er.Message), "secondary rate limit")):
 		return secondaryLimit(h)
+	case status == http.StatusUnauthorized && s.app != nil:
+		return fmt.Errorf("%w: GitHub answered 401 to the installation token of %s; the next run mints a new one", ErrBadCredentials, s.app)
 	case status == http.StatusUnauthorized:
 		return fmt.Errorf("%w: GitHub answered 401; the token is missing, invalid, expired or revoked", ErrBadCredentials)
 	case status == http.StatusNotFound,

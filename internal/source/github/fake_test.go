@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/central-config/central-config/internal/source/githubauth/apptest"
 )
 
 // The fake speaks the parts of the GitHub REST API the source uses, with
@@ -63,6 +65,10 @@ type fakeGitHub struct {
 	hits        map[string]int // "commits", "commits-304", "tarball", "codeload", "compare"
 	auth        string         // Authorization of the last API request
 	ifNoneMatch string         // If-None-Match of the last commit request
+
+	// apps is GitHub's App API: installations and their tokens, which
+	// the repository endpoints accept as well as testToken.
+	apps *apptest.Apps
 }
 
 func newFake(t *testing.T, prefix string) *fakeGitHub {
@@ -73,6 +79,7 @@ func newFake(t *testing.T, prefix string) *fakeGitHub {
 		limit: 5000, remaining: 5000, reset: time.Now().Add(time.Hour).Truncate(time.Second),
 		primaryStatus: http.StatusForbidden,
 		hits:          map[string]int{},
+		apps:          apptest.New(),
 	}
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(f.srv.Close)
@@ -126,13 +133,17 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.codeload(w, r)
 		return
 	}
+	if f.apps.Handle(w, r, f.prefix) {
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, f.prefix+"/")
 	if !ok || r.Method != http.MethodGet {
 		http.NotFound(w, r)
 		return
 	}
 	f.auth = r.Header.Get("Authorization")
-	if f.auth != "Bearer "+testToken && f.auth != "token "+testToken {
+	if !f.authorized(rest) {
+		// GitHub answers an expired installation token as any other.
 		f.jsonError(w, http.StatusUnauthorized, "Bad credentials", "https://docs.github.com/rest")
 		return
 	}
@@ -172,6 +183,17 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		f.jsonError(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest")
 	}
+}
+
+// authorized accepts testToken, or an installation token that may read
+// the repository of the path.
+func (f *fakeGitHub) authorized(rest string) bool {
+	if f.auth == "Bearer "+testToken || f.auth == "token "+testToken {
+		return true
+	}
+	tok, ok := strings.CutPrefix(f.auth, "Bearer ")
+	parts := strings.SplitN(rest, "/", 4)
+	return ok && len(parts) >= 3 && parts[0] == "repos" && f.apps.Authorized(tok, parts[1], parts[2])
 }
 
 func etagOf(sha string) string { return `W/"` + fmt.Sprintf("%x", sha1.Sum([]byte("etag"+sha))) + `"` }

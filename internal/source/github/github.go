@@ -23,6 +23,7 @@ import (
 
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/source"
+	"github.com/central-config/central-config/internal/source/githubauth"
 )
 
 // DefaultMaxArchiveBytes is the uncompressed tarball size a source accepts
@@ -50,6 +51,9 @@ type Options struct {
 	// Token authenticates API calls; empty reads public repositories with
 	// the low unauthenticated rate limit.
 	Token string
+	// App, instead of Token, authenticates API calls with a GitHub App's
+	// installation token, minted and renewed as it nears its expiry.
+	App *githubauth.Installation
 	// BaseURL is the GitHub Enterprise API base, for example
 	// "https://ghe.example.com/api/v3/"; empty means api.github.com.
 	BaseURL string
@@ -76,8 +80,12 @@ func (o Options) String() string {
 	if o.Token != "" {
 		tok = "[redacted]"
 	}
-	return fmt.Sprintf("github.Options{ID:%q Owner:%q Repo:%q Branch:%q Token:%q BaseURL:%q WebURL:%q Paths:%q MaxFileBytes:%d MaxArchiveBytes:%d}",
-		o.ID, o.Owner, o.Repo, o.Branch, tok, o.BaseURL, o.WebURL, o.Paths, o.MaxFileBytes, o.MaxArchiveBytes)
+	app := ""
+	if o.App != nil {
+		app = o.App.String()
+	}
+	return fmt.Sprintf("github.Options{ID:%q Owner:%q Repo:%q Branch:%q Token:%q App:%q BaseURL:%q WebURL:%q Paths:%q MaxFileBytes:%d MaxArchiveBytes:%d}",
+		o.ID, o.Owner, o.Repo, o.Branch, tok, app, o.BaseURL, o.WebURL, o.Paths, o.MaxFileBytes, o.MaxArchiveBytes)
 }
 
 // GoString keeps %#v from printing the token field by field.
@@ -99,6 +107,8 @@ type Source struct {
 	// redact is replaced in error text as a last line of defence; it is
 	// never printed.
 	redact string
+	// app hands out installation tokens; nil with a static token.
+	app *githubauth.Installation
 
 	mu       sync.Mutex
 	etag     string // ETag of the last 200 of the commit endpoint
@@ -149,6 +159,9 @@ func New(opts Options) (*Source, error) {
 		// The value is deliberately not echoed.
 		return fail("Token contains whitespace or control characters (a stray newline from a secret file?)")
 	}
+	if opts.Token != "" && opts.App != nil {
+		return fail("set Token or App, not both")
+	}
 	if opts.MaxArchiveBytes < 0 {
 		return fail("MaxArchiveBytes must not be negative, got %d", opts.MaxArchiveBytes)
 	}
@@ -161,7 +174,14 @@ func New(opts Options) (*Source, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	client := gh.NewClient(hc)
+	api := hc
+	if opts.App != nil {
+		// Only the API calls carry the installation token; the archive
+		// download (hc) carries none.
+		api = &http.Client{Transport: &githubauth.Transport{Base: hc.Transport, Tokens: opts.App},
+			CheckRedirect: hc.CheckRedirect, Jar: hc.Jar, Timeout: hc.Timeout}
+	}
+	client := gh.NewClient(api)
 	webURL := DefaultWebURL
 	if opts.BaseURL != "" {
 		u, err := checkHTTPURL(opts.BaseURL)
@@ -205,6 +225,7 @@ func New(opts Options) (*Source, error) {
 		client:       client,
 		download:     hc,
 		redact:       opts.Token,
+		app:          opts.App,
 	}, nil
 }
 

@@ -217,7 +217,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		if err != nil {
 			return err
 		}
-		if err := saveStatus(ctx, tx, sqlrow.CommitStatus(c, runID)); err != nil {
+		if err := saveStatus(ctx, tx, sqlrow.CommitStatus(c, runID), true); err != nil {
 			return err
 		}
 		if err := replaceFiles(ctx, tx, c.SourceID, c.Files); err != nil {
@@ -316,15 +316,9 @@ func chunks[T any](s []T) func(func([]T) bool) {
 	}
 }
 
-func saveStatus(ctx context.Context, tx pgx.Tx, st store.SourceStatus) error {
+func saveStatus(ctx context.Context, tx pgx.Tx, st store.SourceStatus, commit bool) error {
 	_, err := tx.Exec(ctx, `INSERT INTO sources (`+sqlrow.StatusColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT (source_id) DO UPDATE SET revision = excluded.revision,
-			last_attempt_at = excluded.last_attempt_at, last_success_at = excluded.last_success_at,
-			last_success_revision = excluded.last_success_revision,
-			consecutive_failures = excluded.consecutive_failures, next_due_at = excluded.next_due_at,
-			entity_count = excluded.entity_count, last_run_id = excluded.last_run_id,
-			location_count = excluded.location_count`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) `+sqlrow.StatusUpsert(commit),
 		sqlrow.StatusArgs(st, toDB(st.LastAttemptAt), toDB(st.LastSuccessAt), toDB(st.NextDueAt))...)
 	return err
 }
@@ -400,7 +394,7 @@ func (s *Store) FinishRun(ctx context.Context, r store.Run, st store.SourceStatu
 		if st.LastRunID, err = saveRun(ctx, tx, r); err != nil {
 			return err
 		}
-		return saveStatus(ctx, tx, st)
+		return saveStatus(ctx, tx, st, false)
 	})
 }
 

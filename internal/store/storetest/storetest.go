@@ -713,16 +713,23 @@ func testStatusFiles(t *testing.T, s store.Store, _ func() store.Store) {
 		t.Fatal(err)
 	}
 	got := mustStatus(t, s, "src")
-	st.LastRunID = got.LastRunID
+	// The commit's run wrote the files, one of which failed.
+	st.LastRunID, st.FilesRunID, st.FailedFiles = got.LastRunID, got.LastRunID, 1
 	equal(t, "status", got, st)
-	// The counts are replaced, Locations apart from other entities.
+	// The counts are replaced, Locations apart from other entities; what
+	// the commit said of the files stays, whatever a later run passes.
 	st.EntityCount, st.LocationCount = 3, 2
-	if err := s.FinishRun(t.Context(), store.Run{SourceID: "src", Outcome: store.Unchanged, Revision: "r2", StartedAt: t0}, st); err != nil {
+	passed := st
+	passed.FilesRunID, passed.FailedFiles = 0, 0
+	if err := s.FinishRun(t.Context(), store.Run{SourceID: "src", Outcome: store.Unchanged, Revision: "r2", StartedAt: t0}, passed); err != nil {
 		t.Fatal(err)
 	}
 	got = mustStatus(t, s, "src")
 	st.LastRunID = got.LastRunID
 	equal(t, "status after a run that counted a second Location", got, st)
+	if st.LastRunID == st.FilesRunID {
+		t.Errorf("the unchanged run %d should be the last run, not the files run", st.LastRunID)
+	}
 	gotFiles, err := s.Files(t.Context(), "src")
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,8 @@ type Server struct {
 	root string
 	srv  *httptest.Server
 	down atomic.Bool
+	// check, when set, decides basic auth instead of Token.
+	check atomic.Pointer[func(username, password string) bool]
 
 	mu      sync.Mutex
 	uploads []string // bodies of git-upload-pack requests, for negotiation checks
@@ -72,8 +74,8 @@ func NewServer(t testing.TB) *Server {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
-		_, pass, ok := r.BasicAuth()
-		if !ok || pass != Token {
+		user, pass, ok := r.BasicAuth()
+		if !ok || !s.accepts(user, pass) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
 			w.WriteHeader(http.StatusUnauthorized)
 			// A careless server that echoes what it got: the client
@@ -92,6 +94,18 @@ func NewServer(t testing.TB) *Server {
 	}))
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// SetPasswordCheck makes the server accept the credentials check
+// approves instead of Token: for passwords that change, such as a GitHub
+// App's installation tokens.
+func (s *Server) SetPasswordCheck(check func(username, password string) bool) { s.check.Store(&check) }
+
+func (s *Server) accepts(user, pass string) bool {
+	if c := s.check.Load(); c != nil {
+		return (*c)(user, pass)
+	}
+	return pass == Token
 }
 
 // Close stops the server for good (a server that went away).

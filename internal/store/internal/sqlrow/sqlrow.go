@@ -20,20 +20,36 @@ type Scanner interface{ Scan(dest ...any) error }
 // StatusColumns are the columns of the sources table, in the order of
 // StatusDest and StatusArgs.
 const StatusColumns = `source_id, revision, last_attempt_at, last_success_at, last_success_revision,
-	consecutive_failures, next_due_at, entity_count, last_run_id, location_count`
+	consecutive_failures, next_due_at, entity_count, last_run_id, location_count, failed_files, files_run_id`
+
+// StatusUpsert ends an INSERT of StatusColumns: a source's row is replaced,
+// except that only a commit (the run that wrote the files) replaces the
+// failed-files count and the files run; the other runs keep them.
+func StatusUpsert(commit bool) string {
+	set := `ON CONFLICT (source_id) DO UPDATE SET revision = excluded.revision,
+	last_attempt_at = excluded.last_attempt_at, last_success_at = excluded.last_success_at,
+	last_success_revision = excluded.last_success_revision,
+	consecutive_failures = excluded.consecutive_failures, next_due_at = excluded.next_due_at,
+	entity_count = excluded.entity_count, last_run_id = excluded.last_run_id,
+	location_count = excluded.location_count`
+	if commit {
+		set += `, failed_files = excluded.failed_files, files_run_id = excluded.files_run_id`
+	}
+	return set
+}
 
 // StatusDest returns the scan destinations of StatusColumns: st's fields,
 // and the three times (whose column type differs by dialect).
 func StatusDest(st *store.SourceStatus, attempt, success, due any) []any {
 	return []any{&st.SourceID, &st.Revision, attempt, success, &st.LastSuccessRevision,
-		&st.ConsecutiveFailures, due, &st.EntityCount, &st.LastRunID, &st.LocationCount}
+		&st.ConsecutiveFailures, due, &st.EntityCount, &st.LastRunID, &st.LocationCount, &st.FailedFiles, &st.FilesRunID}
 }
 
 // StatusArgs returns st's values in StatusColumns order, with its times as
 // given.
 func StatusArgs(st store.SourceStatus, attempt, success, due any) []any {
 	return []any{st.SourceID, st.Revision, attempt, success, st.LastSuccessRevision,
-		st.ConsecutiveFailures, due, st.EntityCount, st.LastRunID, st.LocationCount}
+		st.ConsecutiveFailures, due, st.EntityCount, st.LastRunID, st.LocationCount, st.FailedFiles, st.FilesRunID}
 }
 
 // EntityColumns are the columns ScanEntity reads.
@@ -102,10 +118,11 @@ func CommitRun(c store.Commit, gen int64) store.Run {
 	return r
 }
 
-// CommitStatus is the status c records once its run is runID.
+// CommitStatus is the status c records once its run is runID: that run
+// wrote the files, and the failed ones are counted from them.
 func CommitStatus(c store.Commit, runID int64) store.SourceStatus {
 	st := c.Status
-	st.SourceID, st.LastRunID = c.SourceID, runID
+	st.SourceID, st.LastRunID, st.FilesRunID, st.FailedFiles = c.SourceID, runID, runID, c.FailedFiles()
 	return st
 }
 

@@ -1,0 +1,123 @@
+package migrations
+
+import (
+	"database/sql"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite"
+
+	"github.com/central-config/central-config/internal/store/internal/sqlrow"
+	"github.com/central-config/central-config/internal/store/pgtest"
+)
+
+// TestStatusFilesBackfill upgrades a database written by version 2 (no
+// per-source file counts) and checks that migration 3 fills them from the
+// files and runs it already holds, so the status page of an upgraded
+// engine shows its failing files before the next run.
+func TestStatusFilesBackfill(t *testing.T) {
+	for _, tc := range []struct {
+		d      Dialect
+		driver string
+		goose  goose.Dialect
+		url    func(t *testing.T) string
+	}{
+		{d: SQLite, driver: "sqlite", goose: goose.DialectSQLite3,
+			url: func(t *testing.T) string { return filepath.Join(t.TempDir(), "m.db") }},
+		{d: Postgres, driver: "pgx", goose: goose.DialectPostgres,
+			url: func(t *testing.T) string { return pgtest.Start(t).URL("backfill") }},
+	} {
+		t.Run(string(tc.d), func(t *testing.T) {
+			db, err := sql.Open(tc.driver, tc.url(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = db.Close() }()
+			sub, err := fs.Sub(files, string(tc.d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := goose.NewProvider(tc.goose, db, sub, goose.WithDisableGlobalRegistry(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(t.Context(), 2); err != nil {
+				t.Fatal(err)
+			}
+			f, tr := "0", "1"
+			if tc.d == Postgres {
+				f, tr = "false", "true"
+			}
+			for _, q := range []string{
+				`INSERT INTO sources (source_id, revision, last_success_revision, consecutive_failures, entity_count, last_run_id)
+					VALUES ('a', 'r3', 'r3', 0, 2, 0), ('b', '', '', 1, 0, 0)`,
+				`INSERT INTO files (source_id, path, hash, revision, failed) VALUES
+					('a', 'ok.yaml', 'h1', 'r3', ` + f + `), ('a', 'bad.yaml', 'h2', 'r1', ` + tr + `),
+					('a', 'worse.yaml', 'h3', 'r1', ` + tr + `)`,
+			} {
+				if _, err := db.ExecContext(t.Context(), q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Runs of a: a degraded commit (2), then a failed and an
+			// unchanged run that read no files; b never published.
+			for _, o := range []struct{ source, outcome string }{
+				{"a", "succeeded"}, {"a", "degraded"}, {"a", "failed"}, {"a", "unchanged"}, {"b", "failed"},
+			} {
+				if _, err := db.ExecContext(t.Context(), rebind(tc.d, `INSERT INTO runs (source_id, trigger, outcome, revision,
+					previous_revision, counts, errors, reason, generation, repeats) VALUES (?, 'schedule', ?, '', '', '{}', '[]', '', 0, 0)`),
+					o.source, o.outcome); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := Up(t.Context(), db, tc.d); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []struct {
+				source       string
+				failed       int
+				filesRunRank int // 0: none, else the n-th run inserted
+			}{{"a", 2, 2}, {"b", 0, 0}} {
+				var failed int
+				var filesRun int64
+				if err := db.QueryRowContext(t.Context(), rebind(tc.d, `SELECT failed_files, files_run_id FROM sources WHERE source_id = ?`),
+					want.source).Scan(&failed, &filesRun); err != nil {
+					t.Fatal(err)
+				}
+				var wantRun int64
+				if want.filesRunRank > 0 {
+					if err := db.QueryRowContext(t.Context(), rebind(tc.d, `SELECT id FROM runs WHERE source_id = ? ORDER BY id LIMIT 1 OFFSET ?`),
+						want.source, want.filesRunRank-1).Scan(&wantRun); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if failed != want.failed || filesRun != wantRun {
+					t.Errorf("source %s after the upgrade: failed_files %d, files_run_id %d; want %d, %d",
+						want.source, failed, filesRun, want.failed, wantRun)
+				}
+			}
+		})
+	}
+}
+
+// rebind turns ? placeholders into PostgreSQL's $n.
+func rebind(d Dialect, q string) string {
+	if d != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			b.WriteString(sqlrow.Dollar(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

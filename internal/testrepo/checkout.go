@@ -1,0 +1,54 @@
+package testrepo
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Edit changes one file of a checkout: Old replaced by New once (Old must
+// be there, so a test cannot pass by editing nothing), the whole content
+// set to New (Old empty), or the file or folder deleted.
+type Edit struct {
+	Path, Old, New string
+	Delete         bool
+}
+
+// Checkout copies the repository in folder from into a new temporary
+// folder, applies edits, and returns the copy's path: one side of a
+// before/after pair.
+func Checkout(t testing.TB, from string, edits ...Edit) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.CopyFS(root, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range edits {
+		p := filepath.Join(root, filepath.FromSlash(e.Path))
+		content := e.New
+		switch {
+		case e.Delete:
+			if err := os.RemoveAll(p); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		case e.Old != "":
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), e.Old) {
+				t.Fatalf("%s does not hold %q", e.Path, e.Old)
+			}
+			content = strings.Replace(string(b), e.Old, e.New, 1)
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
