@@ -98,6 +98,10 @@ centralConfig:
   sources:
     - id: platform
       github: {owner: acme, repo: platform-config, branch: main, apiBaseUrl: "https://ghe.acme.example/api/v3/"}
+    - id: teams
+      git:
+        url: https://ghe.acme.example/acme/teams.git
+        app: {appId: 654321, installationId: 42, privateKey: {$file: ` + githubAppFile + `}}
   notify:
     backstage: {url: "http://backstage:7007/api/events/http/central-config"}
   kafka:
@@ -519,6 +523,9 @@ func checkConfig(t *testing.T, vs valueSet, cfg *config.Config, c corev1.Contain
 		t.Errorf("server.listen %q must listen on all interfaces on the container port %d", cfg.Server.Listen, port.ContainerPort)
 	}
 	checkWritable(t, "cacheDir", cfg.CacheDir, c, spec, vs.persistent)
+	if vs.githubAppKey != nil {
+		checkAppKeysParsed(t, cfg)
+	}
 	for variable, value := range map[string]string{
 		"CENTRAL_CONFIG_TOKEN":   cfg.Server.Token.Reveal(),
 		"GITHUB_WEBHOOK_SECRET":  cfg.Webhooks.GitHub.Secret.Reveal(),
@@ -531,6 +538,32 @@ func checkConfig(t *testing.T, vs valueSet, cfg *config.Config, c corev1.Contain
 		if value != want {
 			t.Errorf("the config's value for %s is %q, want %q", variable, value, want)
 		}
+	}
+}
+
+// checkAppKeysParsed checks the engine read the GitHub App's key from the
+// mounted file and parsed it, for the integration's app and the source's.
+func checkAppKeysParsed(t *testing.T, cfg *config.Config) {
+	t.Helper()
+	var apps int
+	for _, in := range cfg.Integrations.GitHub {
+		for _, a := range in.Apps {
+			apps++
+			if a.Key == nil {
+				t.Errorf("integrations.github (%s) app %d: the private key was not read", in.Host, a.AppID)
+			}
+		}
+	}
+	for _, s := range cfg.Sources {
+		if s.Git != nil && s.Git.App != nil {
+			apps++
+			if s.Git.App.Key == nil {
+				t.Errorf("source %s: the app's private key was not read", s.ID)
+			}
+		}
+	}
+	if apps != 2 {
+		t.Errorf("want the integration's app and the source's, got %d apps", apps)
 	}
 }
 
