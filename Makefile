@@ -21,7 +21,7 @@ IMAGE_SOURCE  ?= https://github.com/central-config/central-config
 REVISION      ?= $(shell git rev-parse HEAD 2>/dev/null)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help build image run run-pg run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-doc bench-api clean
+.PHONY: help build image manifests run run-pg run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-doc bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ image: ## the engine's container image, built without Docker (deploy/image): bin
 	$(GO) run ./deploy/image -go '$(GO)' -arch '$(IMAGE_ARCH)' -version '$(VERSION)' -revision '$(REVISION)' \
 	  -source '$(IMAGE_SOURCE)' -created '$(SOURCE_DATE_EPOCH)' \
 	  -out '$(BIN)/central-config-image.tar' -oci-layout '$(BIN)/central-config-image.oci'
+
+manifests: ## rewrite deploy/kubernetes/central-config.yaml: the Helm chart deploy/helm/central-config rendered with deploy/kubernetes/values.yaml
+	$(GO) test ./deploy/helm -count=1 -run TestTheKubernetesManifestsAreTheRenderedChart -update
 
 run: build ## the engine (SQLite) syncing the example repo as a local git repository, and Backstage at :3000 (Ctrl-C stops both)
 	bash scripts/run.sh

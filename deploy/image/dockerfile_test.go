@@ -217,16 +217,24 @@ func TestTheDockerfileCheckHasTeeth(t *testing.T) {
 	}
 }
 
-// TestTheDeploymentFitsTheImage: the Kubernetes Deployment runs the image
-// as its user, its binary, on its port.
+// TestTheDeploymentFitsTheImage: the Kubernetes Deployment (the Helm
+// chart's, rendered in deploy/kubernetes) runs the image as its user, its
+// binary, on its port.
 func TestTheDeploymentFitsTheImage(t *testing.T) {
-	raw, err := os.ReadFile("../kubernetes/engine-deployment.yaml")
+	raw, err := os.ReadFile("../kubernetes/central-config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var d appsv1.Deployment
-	if err := yaml.UnmarshalStrict(raw, &d); err != nil {
-		t.Fatal(err)
+	for doc := range strings.SplitSeq(string(raw), "\n---\n") {
+		if strings.Contains(doc, "\nkind: Deployment\n") {
+			if err := yaml.UnmarshalStrict([]byte(doc), &d); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if d.Name == "" {
+		t.Fatal("deploy/kubernetes/central-config.yaml holds no Deployment")
 	}
 	pod := d.Spec.Template.Spec
 	sc := pod.SecurityContext

@@ -45,7 +45,7 @@ import (
 )
 
 // The image's layout. The Dockerfile repeats these facts (a test compares
-// them) and deploy/kubernetes/engine-deployment.yaml relies on them.
+// them) and the Helm chart in deploy/helm relies on them.
 const (
 	// binaryPath is where the engine is, on the image's PATH.
 	binaryPath = "/usr/local/bin/central-config"
