@@ -421,7 +421,7 @@ export interface components {
        * @description The source's current file problems (errors, warnings and infos): those
        *     of the newest run that read the files, i.e. whose outcome is
        *     succeeded or degraded (unchanged and failed runs read nothing),
-       *     looking back at most 200 runs. Unlike `lastRun.errors`, they stay
+       *     however many runs came after it (empty if history pruned it). Unlike `lastRun.errors`, they stay
        *     after a degraded run is followed by unchanged or failed runs, and
        *     empty once the files are fixed. Each `url` views the file at the
        *     revision of that run.
