@@ -287,7 +287,7 @@ func (in *Installation) cached() (string, bool) {
 func (in *Installation) renew(ctx context.Context) (*gh.InstallationToken, error) {
 	if in.app != nil {
 		tok, err := in.mint(ctx, in.app, in.id)
-		if !(isStatus(err, http.StatusNotFound) && in.app.InstallationID == 0) {
+		if !isStatus(err, http.StatusNotFound) || in.app.InstallationID != 0 {
 			return tok, err
 		}
 		// The app was uninstalled (or reinstalled with a new id): ask

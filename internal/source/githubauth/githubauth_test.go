@@ -339,7 +339,11 @@ func TestEveryAppIsAskedBeforeTheLookupFails(t *testing.T) {
 	}
 
 	t.Run("with no token the first refusal is the error and the app not installed is named", func(t *testing.T) {
-		in := f.installation(t, func(o *githubauth.Options) { o.Apps = []githubauth.App{broken, working}; o.Repo = "x"; o.Owner = "widgets" })
+		in := f.installation(t, func(o *githubauth.Options) {
+			o.Apps = []githubauth.App{broken, working}
+			o.Repo = "x"
+			o.Owner = "widgets"
+		})
 		_, err := in.Token(testContext(t))
 		if !errors.Is(err, githubauth.ErrAppRefused) || errors.Is(err, githubauth.ErrNoInstallation) {
 			t.Fatalf("err = %v, want ErrAppRefused (not ErrNoInstallation)", err)
@@ -406,7 +410,7 @@ func TestTheFakeAnswersAsGitHubWhenTheInstallationCannotGiveTheToken(t *testing.
 		id   int64
 		want string
 	}{
-		"without Contents access":           {noContents, "HTTP 422: The permissions requested are not granted to this installation.; does the installation include acme/config and grant Contents: read?"},
+		"without Contents access":            {noContents, "HTTP 422: The permissions requested are not granted to this installation.; does the installation include acme/config and grant Contents: read?"},
 		"a repository outside the selection": {other, "HTTP 422: There is at least one repository that does not exist or is not accessible"},
 	} {
 		t.Run(name, func(t *testing.T) {
