@@ -248,10 +248,13 @@ func (in *Installation) Token(ctx context.Context) (string, error) {
 	if tok, ok := in.cached(); ok {
 		return tok, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, in.timeout)
+	renewCtx, cancel := context.WithTimeout(ctx, in.timeout)
 	defer cancel()
-	tok, err := in.renew(ctx)
+	tok, err := in.renew(renewCtx)
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(renewCtx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("%w (GitHub's token API did not answer within %s)", err, in.timeout)
+		}
 		return "", err
 	}
 	in.mu.Lock()

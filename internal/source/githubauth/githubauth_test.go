@@ -477,26 +477,27 @@ func hangingAPI(t *testing.T) (string, chan struct{}) {
 // bounded by Options.Timeout, and a caller waiting for another's renewal
 // gives up when its own context ends.
 func TestAHangingTokenEndpointHoldsNoCallerPastItsDeadline(t *testing.T) {
-	url, started := hangingAPI(t)
 	_, key := apptest.Key(t, 1)
-	newIn := func(timeout time.Duration) *githubauth.Installation {
+	newIn := func(t *testing.T, timeout time.Duration) (*githubauth.Installation, chan struct{}) {
+		url, started := hangingAPI(t)
 		in, err := githubauth.New(githubauth.Options{APIBaseURL: url, Owner: "acme", Repo: "config", Timeout: timeout,
 			Apps: []githubauth.App{{ID: 1, Key: key, ConfigKey: "app"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return in
+		return in, started
 	}
 
 	t.Run("the renewal ends at the timeout", func(t *testing.T) {
-		_, err := newIn(time.Millisecond).Token(context.Background())
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("err = %v, want the timeout's DeadlineExceeded", err)
+		in, _ := newIn(t, time.Millisecond)
+		_, err := in.Token(context.Background())
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "did not answer within 1ms") {
+			t.Fatalf("err = %v, want the timeout's DeadlineExceeded, explained", err)
 		}
 	})
 
 	t.Run("a second caller waits only as long as its context", func(t *testing.T) {
-		in := newIn(time.Hour)
+		in, started := newIn(t, time.Hour)
 		first, cancelFirst := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { _, err := in.Token(first); done <- err }()
