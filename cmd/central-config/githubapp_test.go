@@ -20,30 +20,39 @@ import (
 // for the git server's host holds a GitHub App (key from a file, app id
 // from the environment, Backstage's client and webhook secrets beside),
 // the git source names no credentials, and the git server takes only the
-// installation tokens the fake GitHub App API hands out. With the app's
-// key the sync succeeds; with another key it fails, and the status says
-// which config key to fix. Neither the logs nor the status ever show the
-// key, the JWTs, the tokens or Backstage's secrets.
+// installation tokens the fake GitHub App API hands out, or the
+// integration's token. With the app's key the sync succeeds; with another
+// key it fails (the token is no excuse for a broken app), and the status
+// says which config key to fix; with the app not installed on the
+// repository the integration's token reads it, with one warning naming
+// the app. Neither the logs nor the status ever show the key, the JWTs,
+// the tokens or Backstage's secrets.
 func TestServeReadsWithTheGitHubAppOfBackstagesIntegration(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		keyN       int
+		installOn  string
 		outcome    string
 		wantStatus []string
+		wantWarn   string
 	}{
-		{"the app's key", 1, "succeeded", nil},
-		{"another key", 2, "failed", []string{"GitHub refused the app's credentials",
-			"is integrations.github[0].apps[0].privateKey the private key of app 7"}},
+		{"the app's key", 1, "acme", "succeeded", nil, ""},
+		{"another key", 2, "acme", "failed", []string{"GitHub refused the app's credentials",
+			"is integrations.github[0].apps[0].privateKey the private key of app 7"}, ""},
+		{"the app not installed on the repository", 1, "widgets", "succeeded", nil,
+			"no GitHub App is installed on the repository; using the integration's token instead"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			apps, api := apptest.Start(t)
 			_, key := apptest.Key(t, 1)
 			apps.AddApp(7, key)
-			apps.Install(7, "acme")
+			apps.Install(7, tc.installOn)
 			keyPEM, _ := apptest.Key(t, tc.keyN)
 
+			const pat = "ghp_integrationT0ken0123456789abcdefABCD"
 			srv := gittest.NewServer(t)
-			srv.SetPasswordCheck(apps.GitPassword("acme", "config"))
+			appToken := apps.GitPassword("acme", "config")
+			srv.SetPasswordCheck(func(user, pass string) bool { return pass == pat || appToken(user, pass) })
 			repo := srv.NewRepo("acme/config")
 			sha := repo.Commit("main", map[string]string{"catalog/team.yaml": `apiVersion: backstage.io/v1alpha1
 kind: Group
@@ -68,6 +77,7 @@ integrations:
   github:
     - host: %q
       apiBaseUrl: %q
+      token: ${GITHUB_TOKEN}
       apps:
         - appId: ${GITHUB_APP_ID}
           clientId: Iv1.0123
@@ -89,7 +99,7 @@ centralConfig:
 
 			addr := freeAddr(t)
 			logs := &syncBuffer{}
-			vars := map[string]string{"GITHUB_APP_ID": "7", "GITHUB_CLIENT_SECRET": clientSecret}
+			vars := map[string]string{"GITHUB_APP_ID": "7", "GITHUB_CLIENT_SECRET": clientSecret, "GITHUB_TOKEN": pat}
 			e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg},
 				lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 				log:       slog.New(slog.NewTextHandler(logs, nil))}
@@ -109,15 +119,19 @@ centralConfig:
 				time.Sleep(50 * time.Millisecond)
 			}
 			stop()
-			if tc.outcome == "succeeded" && (!strings.Contains(status, sha) || apps.Count("mint") != 1) {
-				t.Errorf("want revision %s read with 1 token minted; %d minted, status %s", sha, apps.Count("mint"), status)
+			if mints := map[string]int{"acme": 1, "widgets": 0}[tc.installOn]; tc.outcome == "succeeded" && (!strings.Contains(status, sha) || apps.Count("mint") != mints) {
+				t.Errorf("want revision %s read with %d token minted; %d minted, status %s", sha, mints, apps.Count("mint"), status)
+			}
+			if n := strings.Count(logs.String(), "no GitHub App is installed"); tc.wantWarn != "" &&
+				(n != 1 || !strings.Contains(logs.String(), tc.wantWarn) || !strings.Contains(logs.String(), "integrations.github[0].apps[0]")) {
+				t.Errorf("want one warning %q naming integrations.github[0].apps[0]; %d in the logs:\n%s", tc.wantWarn, n, logs.String())
 			}
 			for _, want := range tc.wantStatus {
 				if !strings.Contains(status, want) {
 					t.Errorf("the status does not say %q: %s", want, status)
 				}
 			}
-			secrets := append(apps.Secrets(), strings.Split(keyPEM, "\n")[1], clientSecret, webhookSecret)
+			secrets := append(apps.Secrets(), strings.Split(keyPEM, "\n")[1], clientSecret, webhookSecret, pat)
 			if len(apps.Secrets()) == 0 {
 				t.Fatal("the fake saw no JWT: the check below checks nothing")
 			}

@@ -291,7 +291,7 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 	var sources []syncer.Source
 	var githubSources []*githubsource.Source
 	for i, sc := range cfg.Sources {
-		src, repo, branch, err := openSource(cfg, i, cacheDir, int64(cfg.Limits.MaxFileBytes))
+		src, repo, branch, err := openSource(cfg, i, cacheDir, int64(cfg.Limits.MaxFileBytes), log)
 		if err != nil {
 			return nil, err
 		}
@@ -329,8 +329,8 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 
 // openSource builds source i, and the repository and branch that
 // webhooks name it by. No source reads a file larger than maxFileBytes
-// into memory.
-func openSource(cfg *config.Config, i int, cacheDir string, maxFileBytes int64) (source.Source, string, string, error) {
+// into memory. log gets the warnings of the source's credentials.
+func openSource(cfg *config.Config, i int, cacheDir string, maxFileBytes int64, log *slog.Logger) (source.Source, string, string, error) {
 	sc := cfg.Sources[i]
 	switch {
 	case sc.Git != nil:
@@ -343,7 +343,7 @@ func openSource(cfg *config.Config, i int, cacheDir string, maxFileBytes int64) 
 		opts := gitsource.Options{ID: sc.ID, URL: g.URL, Branch: g.Branch, Username: g.Username,
 			Paths: sc.Paths, CacheDir: filepath.Join(cacheDir, "git"), ViewURL: g.ViewURL, EditURL: g.EditURL, CommitURL: g.CommitURL,
 			MaxFileBytes: maxFileBytes}
-		app, token, err := credentials(cfg, i, repo, fmt.Sprintf("%s.sources[%d].git.url", config.Key, i))
+		app, token, err := credentials(cfg, i, repo, fmt.Sprintf("%s.sources[%d].git.url", config.Key, i), log)
 		if err != nil {
 			return nil, "", "", err
 		}
@@ -354,7 +354,7 @@ func openSource(cfg *config.Config, i int, cacheDir string, maxFileBytes int64) 
 		g := sc.GitHub
 		opts := githubsource.Options{ID: sc.ID, Owner: g.Owner, Repo: g.Repo, Branch: g.Branch,
 			BaseURL: g.APIBaseURL, WebURL: g.WebURL, Paths: sc.Paths, MaxFileBytes: maxFileBytes}
-		app, token, err := credentials(cfg, i, g.Owner+"/"+g.Repo, "")
+		app, token, err := credentials(cfg, i, g.Owner+"/"+g.Repo, "", log)
 		if err != nil {
 			return nil, "", "", err
 		}
@@ -368,9 +368,11 @@ func openSource(cfg *config.Config, i int, cacheDir string, maxFileBytes int64) 
 }
 
 // credentials are source i's for repo ("owner/name"): the installation
-// tokens of the first of its apps that admits the owner, else its token
-// (or none). urlKey names the git URL the repository comes from.
-func credentials(cfg *config.Config, i int, repo, urlKey string) (*githubauth.Installation, string, error) {
+// tokens of the first of its apps that admits the owner and is installed
+// on the repository, else its token (or none), as Backstage's
+// SingleInstanceGithubCredentialsProvider. urlKey names the git URL the
+// repository comes from.
+func credentials(cfg *config.Config, i int, repo, urlKey string, log *slog.Logger) (*githubauth.Installation, string, error) {
 	creds := cfg.SourceCredentials(i)
 	if len(creds.Apps) == 0 {
 		return nil, creds.Token.Reveal(), nil
@@ -383,7 +385,9 @@ func credentials(cfg *config.Config, i int, repo, urlKey string) (*githubauth.In
 	if len(apps) == 0 {
 		return nil, creds.Token.Reveal(), nil
 	}
-	app, err := githubauth.New(githubauth.Options{APIBaseURL: creds.APIBaseURL, Apps: apps, Owner: owner, Repo: name})
+	app, err := githubauth.New(githubauth.Options{APIBaseURL: creds.APIBaseURL, APIBaseDeduced: creds.APIBaseDeduced,
+		Apps: apps, Owner: owner, Repo: name, Token: creds.Token.Reveal(),
+		Log: log.With("source", cfg.Sources[i].ID)})
 	return app, "", err
 }
 

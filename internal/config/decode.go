@@ -27,6 +27,11 @@ func (l *loader) decodeValue(n *document.Node, v reflect.Value, path string) err
 	}
 	if v.Type() == durationType {
 		d, err := ParseDuration(n)
+		if err != nil && l.substituted[n] {
+			// The value came from ${VAR}, $env or $file and may be a
+			// secret: say what is wrong without quoting it.
+			return fail("must be a duration like { minutes: 5 } or an ISO 8601 string like PT5M; got a substituted string of %d characters", len(n.Str))
+		}
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -97,10 +102,11 @@ func (l *loader) decodeValue(n *document.Node, v reflect.Value, path string) err
 			v.SetInt(int64(n.Int))
 		case document.String:
 			// As Backstage reads numbers: a string of digits is a number,
-			// so ${GITHUB_APP_ID} can fill an integer key.
+			// so ${GITHUB_APP_ID} can fill an integer key. The value is
+			// never quoted: ${GITHUB_TOKEN} by mistake would print a token.
 			i, err := strconv.ParseInt(strings.TrimSpace(n.Str), 10, 64)
 			if err != nil {
-				return fail("must be an integer, not the string %q", clip(n.Str))
+				return fail("must be an integer; got a string of %d characters", len(n.Str))
 			}
 			v.SetInt(i)
 		default:
@@ -124,12 +130,4 @@ func (l *loader) decodeValue(n *document.Node, v reflect.Value, path string) err
 		return fail("unsupported config type %s", v.Type())
 	}
 	return nil
-}
-
-// clip shortens a value quoted in an error to what identifies it.
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }

@@ -127,10 +127,10 @@ func (c *Config) checkGitHub() error {
 		if strings.ContainsAny(in.Host, "/ ") {
 			return fmt.Errorf("%s.host: %q must be a host name (with a port if any), not a URL", at, in.Host)
 		}
-		if j, dup := hosts[strings.ToLower(in.Host)]; dup {
+		if j, dup := hosts[normalHost(in.Host)]; dup {
 			return fmt.Errorf("%s.host: %s is configured already in %s.github[%d]", at, in.Host, IntegrationsKey, j)
 		}
-		hosts[strings.ToLower(in.Host)] = i
+		hosts[normalHost(in.Host)] = i
 		if in.APIBaseURL != "" {
 			if u, err := url.Parse(in.APIBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 				return fmt.Errorf("%s.apiBaseUrl must be an http(s) URL such as https://%s/api/v3", at, in.Host)
@@ -157,6 +157,9 @@ type GitHubCredentials struct {
 	Token Secret
 	// APIBaseURL is where apps mint their tokens; "" for api.github.com.
 	APIBaseURL string
+	// APIBaseDeduced says APIBaseURL is https://HOST/api/v3/ deduced from
+	// a host other than github.com, not configured.
+	APIBaseDeduced bool
 }
 
 // SourceCredentials returns the credentials of a git or github source on
@@ -172,7 +175,8 @@ func (c *Config) SourceCredentials(i int) GitHubCredentials {
 	switch {
 	case s.Git != nil:
 		if s.Git.App != nil {
-			return GitHubCredentials{Apps: []githubauth.App{sourceApp(s.Git.App, at+".git.app")}, APIBaseURL: gitAPIBase(s.Git.URL, c.Integrations)}
+			api, deduced := gitAPIBase(s.Git.URL, c.Integrations)
+			return GitHubCredentials{Apps: []githubauth.App{sourceApp(s.Git.App, at+".git.app")}, APIBaseURL: api, APIBaseDeduced: deduced}
 		}
 		if s.Git.Token != "" {
 			return GitHubCredentials{Token: s.Git.Token}
@@ -193,7 +197,8 @@ func (c *Config) SourceCredentials(i int) GitHubCredentials {
 		return GitHubCredentials{}
 	}
 	idx := c.Integrations.index(in)
-	out := GitHubCredentials{Token: in.Token, APIBaseURL: in.apiBase()}
+	api, deduced := in.apiBase()
+	out := GitHubCredentials{Token: in.Token, APIBaseURL: api, APIBaseDeduced: deduced}
 	for j, a := range in.Apps {
 		out.Apps = append(out.Apps, githubauth.App{ID: a.AppID, Key: a.Key, AllowedOwners: a.AllowedInstallationOwners,
 			ConfigKey: fmt.Sprintf("%s.github[%d].apps[%d]", IntegrationsKey, idx, j)})
@@ -205,29 +210,52 @@ func sourceApp(a *GitHubApp, at string) githubauth.App {
 	return githubauth.App{ID: a.AppID, Key: a.Key, InstallationID: a.InstallationID, ConfigKey: at}
 }
 
-// byHost returns the integration of host (case insensitive), or nil.
+// byHost returns the integration of host (case insensitive, a default
+// port ignored), or nil.
 func (is Integrations) byHost(host string) *GitHubIntegration {
+	host = normalHost(host)
 	for i := range is.GitHub {
-		if strings.EqualFold(is.GitHub[i].Host, host) {
+		if normalHost(is.GitHub[i].Host) == host {
 			return &is.GitHub[i]
 		}
 	}
 	return nil
 }
 
-// forAPI returns the integration of a github source's API base: the one
-// of github.com when it is empty, else the one whose apiBaseUrl is it or
-// whose host is its host.
-func (is Integrations) forAPI(api string) *GitHubIntegration {
-	if api == "" {
-		return is.byHost(GitHubHost)
+// normalHost lowercases a host and drops a default port (443, 80), so
+// GitHub.com:443 is github.com.
+func normalHost(host string) string {
+	host = strings.ToLower(host)
+	for _, p := range []string{":443", ":80"} {
+		host = strings.TrimSuffix(host, p)
 	}
+	return host
+}
+
+// normalAPI reads an API base for comparison: "" is api.github.com, the
+// host as normalHost, the path without its trailing slash.
+func normalAPI(api string) string {
+	if api == "" {
+		api = "https://api.github.com"
+	}
+	u, err := url.Parse(api)
+	if err != nil {
+		return api
+	}
+	return strings.ToLower(u.Scheme) + "://" + normalHost(u.Host) + strings.TrimRight(u.Path, "/")
+}
+
+// forAPI returns the integration of a github source's API base: the one
+// whose API (apiBaseUrl, or the one deduced from its host) is it, else
+// the one whose host is its host.
+func (is Integrations) forAPI(api string) *GitHubIntegration {
+	want := normalAPI(api)
 	for i := range is.GitHub {
-		if b := is.GitHub[i].APIBaseURL; b != "" && strings.TrimRight(b, "/") == strings.TrimRight(api, "/") {
+		if b, _ := is.GitHub[i].apiBase(); normalAPI(b) == want {
 			return &is.GitHub[i]
 		}
 	}
-	if u, err := url.Parse(api); err == nil {
+	if u, err := url.Parse(api); err == nil && api != "" {
 		return is.byHost(u.Host)
 	}
 	return nil
@@ -242,33 +270,35 @@ func (is Integrations) index(in *GitHubIntegration) int {
 	return -1
 }
 
-// apiBase is the integration's API: apiBaseUrl, or api.github.com for
-// github.com, or GitHub Enterprise Server's /api/v3 on the host.
-func (in *GitHubIntegration) apiBase() string {
+// apiBase is the integration's API: apiBaseUrl, or api.github.com ("")
+// for github.com, or, deduced, GitHub Enterprise Server's /api/v3 on the
+// host (GitHub Enterprise Cloud with data residency, SUBDOMAIN.ghe.com,
+// needs apiBaseUrl: https://api.SUBDOMAIN.ghe.com).
+func (in *GitHubIntegration) apiBase() (string, bool) {
 	switch {
 	case in.APIBaseURL != "":
-		return in.APIBaseURL
-	case strings.EqualFold(in.Host, GitHubHost):
-		return ""
+		return in.APIBaseURL, false
+	case normalHost(in.Host) == GitHubHost:
+		return "", false
 	default:
-		return "https://" + in.Host + "/api/v3/"
+		return "https://" + in.Host + "/api/v3/", true
 	}
 }
 
 // gitAPIBase is the API a git source's own app mints its tokens on: the
 // integration of the URL's host when there is one, else api.github.com
-// for github.com and /api/v3 on any other host (GitHub Enterprise
-// Server).
-func gitAPIBase(raw string, is Integrations) string {
+// for github.com and, deduced, /api/v3 on any other host (GitHub
+// Enterprise Server).
+func gitAPIBase(raw string, is Integrations) (string, bool) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return ""
+		return "", false
 	}
 	if in := is.byHost(u.Host); in != nil {
 		return in.apiBase()
 	}
-	if strings.EqualFold(u.Host, GitHubHost) {
-		return ""
+	if normalHost(u.Host) == GitHubHost {
+		return "", false
 	}
-	return u.Scheme + "://" + u.Host + "/api/v3/"
+	return u.Scheme + "://" + u.Host + "/api/v3/", true
 }

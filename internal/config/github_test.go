@@ -189,7 +189,7 @@ centralConfig:
   sources:
     - id: a
       git: {url: "https://github.com/acme/config.git", app: {appId: my-app, privateKey: {$file: app-key.pem}}}
-`, `centralConfig.sources[0].git.app.appId: must be an integer, not the string "my-app"`},
+`, `centralConfig.sources[0].git.app.appId: must be an integer; got a string of 6 characters`},
 		{"a user name with an app", `
 centralConfig:
   sources:
@@ -258,4 +258,114 @@ centralConfig:
 	if len(c.Apps) != 1 || c.Apps[0].ID != 0 || c.Apps[0].Key != nil || c.Apps[0].ConfigKey != "integrations.github[0].apps[0]" {
 		t.Fatalf("credentials = %+v", c)
 	}
+}
+
+// TestASourceFindsItsIntegrationWhicheverWayItSpellsTheAPIOrHost: API
+// bases compare normalised ("" is https://api.github.com; the host's case,
+// a default port and a trailing slash do not matter), hosts without their
+// default port.
+func TestASourceFindsItsIntegrationWhicheverWayItSpellsTheAPIOrHost(t *testing.T) {
+	is := Integrations{GitHub: []GitHubIntegration{
+		{Host: "github.com", Token: "com"},
+		{Host: "ghe.example.com", Token: "ghes"},
+		{Host: "octo.ghe.com", APIBaseURL: "https://api.octo.ghe.com", Token: "ghec"},
+	}}
+	for _, tc := range []struct {
+		name, api, want string
+	}{
+		{"no apiBaseUrl", "", "com"},
+		{"api.github.com spelled out", "https://api.github.com", "com"},
+		{"with a trailing slash", "https://api.github.com/", "com"},
+		{"in capitals", "https://API.GitHub.com/", "com"},
+		{"with the default port", "https://api.github.com:443/", "com"},
+		{"GitHub Enterprise Server's deduced API", "https://GHE.example.com/api/v3/", "ghes"},
+		{"GitHub Enterprise Cloud's configured API", "https://api.octo.ghe.com/", "ghec"},
+		{"an unknown host", "https://other.example/api/v3", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ""
+			if in := is.forAPI(tc.api); in != nil {
+				got = in.Token.Reveal()
+			}
+			if got != tc.want {
+				t.Errorf("forAPI(%q) is the integration %q, want %q", tc.api, got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct{ host, want string }{
+		{"github.com", "com"}, {"GitHub.com:443", "com"}, {"github.com:80", "com"}, {"GHE.example.com:443", "ghes"},
+		{"github.com:8443", ""},
+	} {
+		got := ""
+		if in := is.byHost(tc.host); in != nil {
+			got = in.Token.Reveal()
+		}
+		if got != tc.want {
+			t.Errorf("byHost(%q) is the integration %q, want %q", tc.host, got, tc.want)
+		}
+	}
+}
+
+// TestAnAPIDeducedFromTheHostIsMarked: errors on a deduced API suggest
+// setting apiBaseUrl (GitHub Enterprise Cloud is not at /api/v3).
+func TestAnAPIDeducedFromTheHostIsMarked(t *testing.T) {
+	is := Integrations{GitHub: []GitHubIntegration{{Host: "github.com"}, {Host: "octo.ghe.com"}, {Host: "ghe.example.com", APIBaseURL: "https://ghe.example.com/api/v3"}}}
+	for i, want := range []bool{false, true, false} {
+		if _, deduced := is.GitHub[i].apiBase(); deduced != want {
+			t.Errorf("%s: deduced %v, want %v", is.GitHub[i].Host, deduced, want)
+		}
+	}
+}
+
+// TestASubstitutedValueIsNeverQuotedInAnError: ${GITHUB_TOKEN} put by
+// mistake where a number or a duration belongs must not print the token
+// in validate's or serve's output.
+func TestASubstitutedValueIsNeverQuotedInAnError(t *testing.T) {
+	const pat = "ghp_R3alLookingT0kenAbcdefghijklmnopqrst"
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"an integer from ${VAR}": {`
+integrations:
+  github:
+    - host: github.com
+      apps: [{appId: "${GITHUB_TOKEN}", privateKey: k}]
+`, "integrations.github[0].apps[0].appId: must be an integer; got a string of 40 characters"},
+		"an integer from $env": {`
+centralConfig:
+  sources:
+    - id: a
+      github: {owner: acme, repo: config, app: {appId: {$env: GITHUB_TOKEN}}}
+`, "centralConfig.sources[0].github.app.appId: must be an integer; got a string of 40 characters"},
+		"a duration from ${VAR}": {`
+centralConfig:
+  sources:
+    - id: a
+      dir: {path: .}
+      schedule: {frequency: "${GITHUB_TOKEN}"}
+`, "centralConfig.sources[0].schedule.frequency: must be a duration like { minutes: 5 } or an ISO 8601 string like PT5M; got a substituted string of 40 characters"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			_, err := Load([]string{write(t, dir, "app-config.yaml", tc.yaml)}, envOf(map[string]string{"GITHUB_TOKEN": pat}), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			for _, part := range []string{pat, pat[:20], pat[len(pat)-12:]} {
+				if strings.Contains(err.Error(), part) {
+					t.Fatalf("the error quotes the value: %v", err)
+				}
+			}
+		})
+	}
+	t.Run("a duration written in the file is still quoted", func(t *testing.T) {
+		_, err := Load([]string{write(t, t.TempDir(), "app-config.yaml", `
+centralConfig:
+  sources:
+    - id: a
+      dir: {path: .}
+      schedule: {frequency: PT5X}
+`)}, envOf(nil), nil)
+		if err == nil || !strings.Contains(err.Error(), `"PT5X" is not an ISO 8601 duration`) {
+			t.Fatalf("err = %v, want the typo quoted", err)
+		}
+	})
 }

@@ -14,7 +14,7 @@ import (
 // centralConfig key. lookupEnv is os.LookupEnv outside tests. Errors name
 // the file, line, column and key path.
 func Load(files []string, lookupEnv func(string) (string, bool), log *slog.Logger) (*Config, error) {
-	l := &loader{env: lookupEnv, log: log, fileOf: map[*document.Node]string{}}
+	l := &loader{env: lookupEnv, log: log, fileOf: map[*document.Node]string{}, substituted: map[*document.Node]bool{}}
 	var merged *document.Node
 	for _, f := range files {
 		root, err := l.readFile(f)
@@ -54,6 +54,9 @@ type loader struct {
 	env    func(string) (string, bool)
 	log    *slog.Logger
 	fileOf map[*document.Node]string
+	// substituted are the values that came from ${VAR}, $env or $file:
+	// they may be secrets, so errors never quote them.
+	substituted map[*document.Node]bool
 }
 
 func (l *loader) readFile(name string) (*document.Node, error) {
@@ -113,8 +116,12 @@ func (l *loader) substitute(n *document.Node, file, path string) (*document.Node
 			}
 			return nil, nil
 		}
+		if s == n.Str {
+			return n, nil
+		}
 		out := *n
 		out.Str = s
+		l.substituted[&out] = true
 		return &out, nil
 	case document.Map:
 		if len(n.Fields) == 1 {
@@ -128,7 +135,9 @@ func (l *loader) substitute(n *document.Node, file, path string) (*document.Node
 					}
 					return nil, nil
 				}
-				return &document.Node{Kind: document.String, Pos: n.Pos, Str: v}, nil
+				out := &document.Node{Kind: document.String, Pos: n.Pos, Str: v}
+				l.substituted[out] = true
+				return out, nil
 			case "$file":
 				p := f.Value.String()
 				if !filepath.IsAbs(p) {
@@ -138,7 +147,9 @@ func (l *loader) substitute(n *document.Node, file, path string) (*document.Node
 				if err != nil {
 					return nil, fmt.Errorf("config: %s:%d:%d: %s: $file: %w", file, n.Pos.Line, n.Pos.Column, path, err)
 				}
-				return &document.Node{Kind: document.String, Pos: n.Pos, Str: strings.TrimRight(string(data), "\n")}, nil
+				out := &document.Node{Kind: document.String, Pos: n.Pos, Str: strings.TrimRight(string(data), "\n")}
+				l.substituted[out] = true
+				return out, nil
 			}
 		}
 		out := *n

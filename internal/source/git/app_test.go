@@ -25,18 +25,7 @@ func TestAGitHubAppsInstallationTokenIsTheGitPassword(t *testing.T) {
 	apps.AddApp(1, key)
 	apps.Install(1, "acme")
 
-	srv := gittest.NewServer(t)
-	var (
-		mu    sync.Mutex
-		users []string
-	)
-	check := apps.GitPassword("acme", "config")
-	srv.SetPasswordCheck(func(user, pass string) bool {
-		mu.Lock()
-		users = append(users, user)
-		mu.Unlock()
-		return check(user, pass)
-	})
+	srv, sent := recordingServer(t, apps)
 	repo := srv.NewRepo("config")
 	repo.Commit("main", map[string]string{"catalog/a.yaml": "a1"})
 
@@ -50,11 +39,10 @@ func TestAGitHubAppsInstallationTokenIsTheGitPassword(t *testing.T) {
 	if contents(snap.Files)["catalog/a.yaml"] != "a1" {
 		t.Fatalf("files = %v", contents(snap.Files))
 	}
-	mu.Lock()
-	if len(users) == 0 || users[len(users)-1] != DefaultUsername {
-		t.Fatalf("user names sent: %v, want %s", users, DefaultUsername)
+	if user, _ := sent.last(); user != DefaultUsername {
+		t.Fatalf("user name sent: %q, want %s", user, DefaultUsername)
 	}
-	mu.Unlock()
+	_, first := sent.last()
 
 	// Within the hour: the same token. Near its end: a new one, and the
 	// fetch across the renewal reads the new commit.
@@ -69,6 +57,14 @@ func TestAGitHubAppsInstallationTokenIsTheGitPassword(t *testing.T) {
 	snap = fetch(t, s, snap.Revision)
 	if contents(snap.Files)["catalog/a.yaml"] != "a3" || apps.Count("mint") != 2 {
 		t.Fatalf("fetch across the renewal: %v, %d mints (want a3, 2)", contents(snap.Files), apps.Count("mint"))
+	}
+	renewed, err := app.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, pass := sent.last(); pass != renewed || renewed == first {
+		t.Fatalf("the fetch across the renewal sent the first token %v, the renewed one %v; want the renewed one",
+			pass == first, pass == renewed)
 	}
 
 	// A revoked token fails one fetch, without printing it; the next
@@ -85,6 +81,64 @@ func TestAGitHubAppsInstallationTokenIsTheGitPassword(t *testing.T) {
 	}
 	if snap = fetch(t, s, snap.Revision); contents(snap.Files)["catalog/a.yaml"] != "a4" || apps.Count("mint") != 3 {
 		t.Fatalf("the fetch after a refused token: %v, %d mints", contents(snap.Files), apps.Count("mint"))
+	}
+}
+
+// sentCredentials are what the git server was last sent.
+type sentCredentials struct {
+	mu         sync.Mutex
+	user, pass string
+}
+
+func (c *sentCredentials) last() (string, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user, c.pass
+}
+
+// recordingServer is a git server that takes the installation tokens of
+// apps for acme/config and records the credentials it was last sent.
+func recordingServer(t *testing.T, apps *apptest.Apps) (*gittest.Server, *sentCredentials) {
+	srv := gittest.NewServer(t)
+	sent := &sentCredentials{}
+	check := apps.GitPassword("acme", "config")
+	srv.SetPasswordCheck(func(user, pass string) bool {
+		sent.mu.Lock()
+		sent.user, sent.pass = user, pass
+		sent.mu.Unlock()
+		return check(user, pass)
+	})
+	return srv, sent
+}
+
+// TestFetchRevisionReadsWithTheAppsToken: `diff --git` clones the
+// remote repository with the app's installation token too.
+func TestFetchRevisionReadsWithTheAppsToken(t *testing.T) {
+	apps, api := apptest.Start(t)
+	_, key := apptest.Key(t, 1)
+	apps.AddApp(1, key)
+	apps.Install(1, "acme")
+	srv, sent := recordingServer(t, apps)
+	repo := srv.NewRepo("config")
+	first := repo.Commit("main", map[string]string{"catalog/a.yaml": "a1"})
+	repo.Commit("main", map[string]string{"catalog/a.yaml": "a2"})
+
+	app, err := githubauth.New(githubauth.Options{APIBaseURL: api, Owner: "acme", Repo: "config", Now: apps.Now,
+		Apps: []githubauth.App{{ID: 1, Key: key, ConfigKey: "centralConfig.sources[0].git.app"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSource(t, Options{ID: "cfg", URL: repo.URL, App: app, CacheDir: t.TempDir()})
+	snap, err := s.FetchRevision(context.Background(), first)
+	if err != nil {
+		t.Fatalf("FetchRevision: %v", err)
+	}
+	if got := contents(snap.Files)["catalog/a.yaml"]; got != "a1" {
+		t.Fatalf("catalog/a.yaml at %s = %q, want a1", first, got)
+	}
+	tok, _ := app.Token(context.Background())
+	if user, pass := sent.last(); user != DefaultUsername || pass != tok {
+		t.Fatalf("the clone sent user %q and the installation token %v", user, pass == tok)
 	}
 }
 

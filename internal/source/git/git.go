@@ -297,10 +297,7 @@ func (s *Source) fetch(ctx context.Context, since string) (*source.Snapshot, err
 	}
 	head, err := s.update(ctx)
 	if err != nil {
-		if s.app != nil && errors.Is(err, transport.ErrAuthenticationRequired) {
-			// Refused (revoked, suspended): the next fetch mints anew.
-			s.app.Forget(s.auth.Password)
-		}
+		s.forgetRefused(err)
 		return nil, err
 	}
 	snap := &source.Snapshot{Revision: head.String(), Links: s.links}
@@ -312,6 +309,14 @@ func (s *Source) fetch(ctx context.Context, since string) (*source.Snapshot, err
 		return nil, err
 	}
 	return snap, nil
+}
+
+// forgetRefused drops an installation token the server refused (revoked,
+// suspended), so the next fetch mints anew.
+func (s *Source) forgetRefused(err error) {
+	if s.app != nil && s.auth != nil && errors.Is(err, transport.ErrAuthenticationRequired) {
+		s.app.Forget(s.auth.Password)
+	}
 }
 
 // appAuth sets the app's installation token as the password of this

@@ -67,6 +67,11 @@ func (s *Source) openForRevisions(ctx context.Context) (*gogit.Repository, error
 		}
 		return repo, nil
 	}
+	if s.app != nil {
+		if err := s.appAuth(ctx); err != nil {
+			return nil, err
+		}
+	}
 	repo, err := gogit.CloneContext(ctx, memory.NewStorage(), nil, &gogit.CloneOptions{
 		URL:        s.url,
 		Auth:       s.authMethod(),
@@ -75,6 +80,7 @@ func (s *Source) openForRevisions(ctx context.Context) (*gogit.Repository, error
 		Tags:       gogit.AllTags,
 	})
 	if err != nil {
+		s.forgetRefused(err)
 		return nil, s.fetchError(ctx, "clone", err)
 	}
 	return repo, nil

@@ -164,3 +164,43 @@ func TestTokenAndAppTogetherAreRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestARefusedTokenEchoedByTheServerIsNotPrinted: the token is forgotten
+// as soon as GitHub answers 401, before the error is worded; the error
+// quotes GitHub's message but never the token in it.
+func TestARefusedTokenEchoedByTheServerIsNotPrinted(t *testing.T) {
+	f := newFake(t, "")
+	f.apps.Install(1, testOwner)
+	f.push("main", "c1", file("catalog/a.yaml", "a1"))
+	s := appSource(t, f, 1, nil)
+	ctx := testContext(t)
+	if _, err := s.Fetch(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	revoked := strings.TrimPrefix(f.auth, "Bearer ")
+	f.apps.RevokeAll()
+	f.mu.Lock()
+	f.echo401 = true
+	f.mu.Unlock()
+	_, err := s.Fetch(ctx, "")
+	if !errors.Is(err, ErrBadCredentials) || !strings.Contains(err.Error(), "GitHub answered 401 (Bad credentials: Bearer [redacted])") {
+		t.Fatalf("err = %v, want GitHub's message with the token redacted", err)
+	}
+	assertNoToken(t, err, revoked)
+}
+
+// TestALongMessageOfGitHubIsClipped: GitHub's message goes into the run's
+// status and logs; a huge one is clipped to what explains it.
+func TestALongMessageOfGitHubIsClipped(t *testing.T) {
+	f := newFake(t, "")
+	f.apps.Install(1, testOwner)
+	f.push("main", "c1", file("catalog/a.yaml", "a1"))
+	f.message403 = "Resource not accessible by integration " + strings.Repeat("x", 20000)
+	_, err := appSource(t, f, 1, nil).Fetch(testContext(t), "")
+	if err == nil || !strings.Contains(err.Error(), "access denied (HTTP 403): Resource not accessible by integration") {
+		t.Fatalf("err = %.400v, want the 403 explained", err)
+	}
+	if n := len(err.Error()); n > 1000 {
+		t.Fatalf("the error is %d bytes long; GitHub's message should be clipped", n)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v75/github"
+
+	"github.com/central-config/central-config/internal/source/githubauth"
 )
 
 // ErrBadCredentials is wrapped by errors for GitHub's 401 answer, so the
@@ -122,16 +124,28 @@ func (s *Source) fail(op, ref string, err error) error {
 	err = s.noteLimit(s.classify(ref, err))
 	// go-github's messages hold URLs and GitHub's own text, neither of
 	// which should contain the token; this only guards against surprises.
-	if s.redact != "" && strings.Contains(err.Error(), s.redact) {
-		err = errors.New(strings.ReplaceAll(err.Error(), s.redact, "[redacted]"))
+	msg := err.Error()
+	if s.redact != "" {
+		msg = strings.ReplaceAll(msg, s.redact, "[redacted]")
 	}
 	if s.app != nil {
-		if msg := s.app.Redact(err.Error()); msg != err.Error() {
-			err = errors.New(msg)
-		}
+		msg = s.app.Redact(msg)
+	}
+	if msg != err.Error() {
+		err = &redactedError{msg: msg, err: err}
 	}
 	return &FetchError{Op: op, Repo: s.owner + "/" + s.repo, Err: err}
 }
+
+// redactedError is err with a message free of tokens; errors.Is and As
+// still see err (ErrBadCredentials, a RateLimitError).
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // classify turns go-github's errors into the ones this package documents.
 func (s *Source) classify(ref string, err error) error {
@@ -169,7 +183,8 @@ func (s *Source) classify(ref string, err error) error {
 		strings.Contains(strings.ToLower(er.Message), "secondary rate limit")):
 		return secondaryLimit(h)
 	case status == http.StatusUnauthorized && s.app != nil:
-		return fmt.Errorf("%w: GitHub answered 401 to the installation token of %s; the next run mints a new one", ErrBadCredentials, s.app)
+		return fmt.Errorf("%w: GitHub answered 401 (%s) to the installation token of %s; the next run mints a new one",
+			ErrBadCredentials, githubauth.ClipMessage(er.Message), s.app)
 	case status == http.StatusUnauthorized:
 		return fmt.Errorf("%w: GitHub answered 401; the token is missing, invalid, expired or revoked", ErrBadCredentials)
 	case status == http.StatusNotFound,
@@ -178,9 +193,9 @@ func (s *Source) classify(ref string, err error) error {
 		return fmt.Errorf("%w: %s/%s@%s (GitHub also answers 404 for a private repository the token cannot read)",
 			ErrNotFound, s.owner, s.repo, ref)
 	case status == http.StatusForbidden:
-		return fmt.Errorf("access denied (HTTP 403): %s", er.Message)
+		return fmt.Errorf("access denied (HTTP 403): %s", githubauth.ClipMessage(er.Message))
 	default:
-		msg := er.Message
+		msg := githubauth.ClipMessage(er.Message)
 		if msg == "" {
 			msg = http.StatusText(status)
 		}

@@ -66,6 +66,12 @@ type fakeGitHub struct {
 	auth        string         // Authorization of the last API request
 	ifNoneMatch string         // If-None-Match of the last commit request
 
+	// echo401 makes a refused request's message quote its Authorization,
+	// as a careless proxy might.
+	echo401 bool
+	// message403, when set, answers every repository request 403 with it.
+	message403 string
+
 	// apps is GitHub's App API: installations and their tokens, which
 	// the repository endpoints accept as well as testToken.
 	apps *apptest.Apps
@@ -144,7 +150,15 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.auth = r.Header.Get("Authorization")
 	if !f.authorized(rest) {
 		// GitHub answers an expired installation token as any other.
-		f.jsonError(w, http.StatusUnauthorized, "Bad credentials", "https://docs.github.com/rest")
+		msg := "Bad credentials"
+		if f.echo401 {
+			msg += ": " + f.auth
+		}
+		f.jsonError(w, http.StatusUnauthorized, msg, "https://docs.github.com/rest")
+		return
+	}
+	if f.message403 != "" {
+		f.jsonError(w, http.StatusForbidden, f.message403, "https://docs.github.com/rest")
 		return
 	}
 	if f.secondaryStatus != 0 {

@@ -45,8 +45,12 @@ type Apps struct {
 type install struct {
 	app   int64
 	owner string
-	repos []string // nil: every repository of owner
+	repos []string          // nil: every repository of owner
+	perms map[string]string // permission -> "read" or "write"
 }
+
+// DefaultPermissions are what Install grants: what the engine asks for.
+var DefaultPermissions = map[string]string{"contents": "read", "metadata": "read"}
 
 type issued struct {
 	install int64
@@ -121,13 +125,24 @@ func (a *Apps) AddApp(id int64, key *rsa.PrivateKey) {
 }
 
 // Install installs app on owner's repositories (all of them when repos is
-// empty) and returns the installation id.
+// empty, "selected repositories" otherwise) with DefaultPermissions and
+// returns the installation id.
 func (a *Apps) Install(app int64, owner string, repos ...string) int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.nextID++
-	a.installs[a.nextID] = install{app: app, owner: owner, repos: repos}
+	a.installs[a.nextID] = install{app: app, owner: owner, repos: repos, perms: DefaultPermissions}
 	return a.nextID
+}
+
+// SetPermissions replaces what installation id grants, e.g.
+// {"metadata": "read"} for an app set up without Contents access.
+func (a *Apps) SetPermissions(id int64, perms map[string]string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	in := a.installs[id]
+	in.perms = perms
+	a.installs[id] = in
 }
 
 // Count returns how often an endpoint was called: "lookup" (the
@@ -280,6 +295,12 @@ func (a *Apps) mint(w http.ResponseWriter, r *http.Request, app int64, rawID str
 	for _, repo := range body.Repositories {
 		if in.repos != nil && !slices.Contains(in.repos, repo) {
 			Error(w, http.StatusUnprocessableEntity, "There is at least one repository that does not exist or is not accessible to the parent installation.")
+			return
+		}
+	}
+	for perm, level := range body.Permissions {
+		if granted := in.perms[perm]; granted == "" || (level == "write" && granted != "write") {
+			Error(w, http.StatusUnprocessableEntity, "The permissions requested are not granted to this installation.")
 			return
 		}
 	}
