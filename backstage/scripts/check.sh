@@ -21,8 +21,11 @@ timed() {
 	local name=$1 t0=$SECONDS
 	shift
 	stage "$name"
-	"$@"
+	# Not "set -e": a caller's "|| status=$?" turns it off in here.
+	local rc=0
+	"$@" || rc=$?
 	printf '=== backstage: %s took %ds\n' "$name" $((SECONDS - t0))
+	return "$rc"
 }
 
 timed "setup" bash scripts/setup.sh
