@@ -4,56 +4,61 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/central-config/central-config/internal/source"
 )
 
-// FetchRevision reads the files of any revision of the repository (a
+// FetchRevisions reads the files of revisions of the repository (each a
 // commit SHA, a branch, a tag, or what git's rev-parse accepts, such as
-// HEAD~1), with the same paths, limits and symlink rules as Fetch. A file
-// URL's repository (bare or not) is read in place, without a clone and
-// without writing to it; a remote one is cloned once into memory with
-// every branch and tag, so its revisions must be reachable from one (a
-// remote branch b is also found as b). It is what `central-config diff
-// --git` reads its two revisions with; it does not touch the clone Fetch
-// keeps.
-func (s *Source) FetchRevision(ctx context.Context, rev string) (*source.Snapshot, error) {
+// HEAD~1 or <sha>^1, a merge commit's first parent), with the same paths,
+// limits and symlink rules as Fetch; the snapshots come in the order of
+// revs. A file URL's repository (bare or not) is read in place, without a
+// clone and without writing to it. A remote one is cloned with its
+// branches and tags (a remote branch b is also found as b) into a
+// temporary folder on disk, not into memory, which is removed before
+// FetchRevisions returns; ctx's deadline bounds the clone. It is what
+// `central-config diff --git` reads its two revisions with; it does not
+// touch the clone Fetch keeps.
+func (s *Source) FetchRevisions(ctx context.Context, revs ...string) ([]*source.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.revRepo == nil {
-		repo, err := s.openForRevisions(ctx)
-		if err != nil {
-			return nil, err
-		}
-		s.revRepo = repo
-	}
-	hash, err := s.resolve(rev)
+	repo, cleanup, err := s.openForRevisions(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s, err)
+		return nil, err
 	}
-	snap := &source.Snapshot{Revision: hash.String(), Links: s.links}
+	defer cleanup()
 	// read works on s.repo; point it at the revisions' repository for
-	// this read and put the fetch clone back after.
+	// these reads and put the fetch clone back after.
 	fetchRepo := s.repo
-	s.repo = s.revRepo
+	s.repo = repo
 	defer func() { s.repo = fetchRepo }()
-	if err := s.read(ctx, hash, "", snap); err != nil {
-		var dmg *damageError
-		if errors.As(err, &dmg) {
-			err = dmg.err
+	var out []*source.Snapshot
+	for _, rev := range revs {
+		hash, err := s.resolve(repo, rev)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s, err)
 		}
-		return nil, fmt.Errorf("%s: revision %s: %w", s, rev, err)
+		snap := &source.Snapshot{Revision: hash.String(), Links: s.links}
+		if err := s.read(ctx, hash, "", snap); err != nil {
+			var dmg *damageError
+			if errors.As(err, &dmg) {
+				err = dmg.err
+			}
+			return nil, fmt.Errorf("%s: revision %s: %w", s, rev, err)
+		}
+		out = append(out, snap)
 	}
-	return snap, nil
+	return out, nil
 }
 
 // openForRevisions opens a local repository in place, or clones a remote
-// one into memory with all its branches and tags.
-func (s *Source) openForRevisions(ctx context.Context) (*gogit.Repository, error) {
+// one with all its branches and tags into a temporary folder; cleanup
+// removes that folder.
+func (s *Source) openForRevisions(ctx context.Context) (repo *gogit.Repository, cleanup func(), err error) {
 	if s.localPath != "" {
 		// A bare repository, or a checkout's root; else a folder inside
 		// a checkout. A linked worktree (git worktree add) keeps its
@@ -63,11 +68,16 @@ func (s *Source) openForRevisions(ctx context.Context) (*gogit.Repository, error
 			repo, err = gogit.PlainOpenWithOptions(s.localPath, &gogit.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s", s, missingLocal(s.localPath))
+			return nil, nil, fmt.Errorf("%s: %s", s, missingLocal(s.localPath))
 		}
-		return repo, nil
+		return repo, func() {}, nil
 	}
-	repo, err := gogit.CloneContext(ctx, memory.NewStorage(), nil, &gogit.CloneOptions{
+	dir, err := os.MkdirTemp("", "central-config-diff-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup = func() { _ = os.RemoveAll(dir) }
+	repo, err = gogit.PlainCloneContext(ctx, dir, true, &gogit.CloneOptions{
 		URL:        s.url,
 		Auth:       s.authMethod(),
 		RemoteName: remoteName,
@@ -75,25 +85,26 @@ func (s *Source) openForRevisions(ctx context.Context) (*gogit.Repository, error
 		Tags:       gogit.AllTags,
 	})
 	if err != nil {
-		return nil, s.fetchError(ctx, "clone", err)
+		cleanup()
+		return nil, nil, s.fetchError(ctx, "clone", err)
 	}
-	return repo, nil
+	return repo, cleanup, nil
 }
 
 // resolve finds the commit a revision names; a remote repository's
 // branches are remote-tracking refs, so b is also looked up as origin/b.
-func (s *Source) resolve(rev string) (plumbing.Hash, error) {
+func (s *Source) resolve(repo *gogit.Repository, rev string) (plumbing.Hash, error) {
 	if rev == "" {
 		return plumbing.ZeroHash, errors.New("an empty revision")
 	}
-	hash, err := s.revRepo.ResolveRevision(plumbing.Revision(rev))
+	hash, err := repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil && s.localPath == "" {
-		hash, err = s.revRepo.ResolveRevision(plumbing.Revision(remoteName + "/" + rev))
+		hash, err = repo.ResolveRevision(plumbing.Revision(remoteName + "/" + rev))
 	}
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("revision %q not found in the repository", rev)
 	}
-	if _, err := s.revRepo.CommitObject(*hash); err != nil {
+	if _, err := repo.CommitObject(*hash); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("revision %q is not a commit", rev)
 	}
 	return *hash, nil
