@@ -217,6 +217,10 @@ func diffSnapshots(ctx context.Context, a diffArgs, s diffSourceOf, token string
 	if err != nil {
 		return nil, nil, err
 	}
+	if strings.HasPrefix(repoURL, "file:") {
+		// A local repository takes no credentials.
+		token = ""
+	}
 	src, err := gitsource.New(gitsource.Options{ID: s.id, URL: repoURL, Token: token, Paths: s.paths, MaxFileBytes: maxFileBytes})
 	if err != nil {
 		return nil, nil, err

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"github.com/central-config/central-config/internal/config"
 	"github.com/central-config/central-config/internal/httpapi"
 	"github.com/central-config/central-config/internal/review"
+	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/store"
 	"github.com/central-config/central-config/internal/store/sqlite"
 	"github.com/central-config/central-config/internal/testrepo"
@@ -147,5 +150,82 @@ func TestDiffReadsTheSourcesPathsAndKinds(t *testing.T) {
 	r, _, _ = diffJSON(t, "--config", two, "diff", "--format", "json", "--source", "teams", base, head)
 	if r.Guard.Total != runs[0].Counts.Added || r.Counts.Removed != runs[1].Counts.Removed || r.Counts.Unchanged != runs[1].Counts.Unchanged {
 		t.Errorf("--source teams: total %d, counts %+v; the engine's runs %+v then %+v", r.Guard.Total, r.Counts, runs[0].Counts, runs[1].Counts)
+	}
+}
+
+// hangingGitServer accepts connections and never answers, as a git host
+// that stalls does; it returns a repository URL on it.
+func hangingGitServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns <- c
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		for {
+			select {
+			case c := <-conns:
+				_ = c.Close()
+			default:
+				return
+			}
+		}
+	})
+	return "http://" + l.Addr().String() + "/config.git"
+}
+
+// TestDiffGivesUpOnAGitHostThatNeverAnswers: --timeout bounds the clone;
+// diff says so and exits 2 instead of waiting for ever.
+func TestDiffGivesUpOnAGitHostThatNeverAnswers(t *testing.T) {
+	url := hangingGitServer(t)
+	code, out, errOut := runCLI(t, "diff", "--timeout", "300ms", "--git", url, "--base", "main", "--head", "pr")
+	if code != exitUsage || !strings.Contains(errOut, "context deadline exceeded (--timeout 300ms)") || !strings.Contains(errOut, "config.git") {
+		t.Errorf("exit %d, want %d with the timeout named:\n%s%s", code, exitUsage, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "diff", "--timeout", "0s", "--git", url, "--base", "main", "--head", "pr")
+	if code != exitUsage || !strings.Contains(errOut, "--timeout must be a positive duration") {
+		t.Errorf("--timeout 0s: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestDiffReadsAPrivateRepositoryWithATokenFromTheEnvironment: the token
+// comes from CENTRAL_CONFIG_GIT_TOKEN, not the command line, and is
+// never printed, not even when the server refuses it.
+func TestDiffReadsAPrivateRepositoryWithATokenFromTheEnvironment(t *testing.T) {
+	srv := gittest.NewServer(t)
+	repo := srv.NewRepo("private")
+	base := repo.Commit("main", map[string]string{"teams.yaml": "apiVersion: central-config.io/v1\nteams:\n  - name: payments\n"})
+	head := repo.Commit("main", map[string]string{"teams.yaml": "apiVersion: central-config.io/v1\nteams:\n  - name: payments\n  - name: orders\n"})
+	diff := func(token string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := run([]string{"diff", "--format", "json", "--git", repo.URL, "--base", base, "--head", head}, &out, &errOut, func(k string) (string, bool) {
+			return token, k == gitTokenEnv && token != ""
+		})
+		return code, out.String() + errOut.String()
+	}
+	code, out := diff(gittest.Token)
+	if code != 0 || !strings.Contains(out, `"ref": "group:default/orders"`) {
+		t.Errorf("with the token: exit %d\n%s", code, out)
+	}
+	if code, out := diff(""); code != exitUsage || !strings.Contains(out, "authentication required") {
+		t.Errorf("without a token: exit %d\n%s", code, out)
+	}
+	wrong := "wrong-" + gittest.Token
+	if code, out := diff(wrong); code != exitUsage || !strings.Contains(out, "authentication failed") || strings.Contains(out, wrong) {
+		t.Errorf("a wrong token: exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, gittest.Token) {
+		t.Errorf("the token is in the output:\n%s", out)
 	}
 }
