@@ -220,3 +220,38 @@ func TestDiffShowsAnAuthorsOwnLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesCannotInjectWorkflowCommands adds a file whose name holds a
+// newline and GitHub Actions workflow commands (::stop-commands:: would
+// silence every later annotation, ::error:: would fake one): no line of
+// diff's or validate's output, in any format but json, starts with them;
+// the name is printed quoted.
+func TestNamesCannotInjectWorkflowCommands(t *testing.T) {
+	evil := "services/x\n::stop-commands::tok\n::error::injected %0A.yaml"
+	base := testrepo.Checkout(t, example)
+	head := testrepo.Checkout(t, example,
+		testrepo.Edit{Path: evil, New: "apiVersion: central-config.io/v1\nservices:\n  - name: injected\n    owner: payments\n    system: checkout\n"},
+		testrepo.Edit{Path: "services/broken\r::error::x.yaml", New: "apiVersion: central-config.io/v1\nservices: [\n"},
+		testrepo.Edit{Path: "notes\n::error::ignored.txt", New: "not config\n"})
+	for _, args := range [][]string{
+		{"diff", base, head}, {"diff", "--format", "github", base, head}, {"diff", "--format", "markdown", base, head},
+		{"validate", head}, {"validate", "--format", "github", head}, {"validate", "--verbose", head},
+	} {
+		code, out, errOut := runCLI(t, args...)
+		if code == exitUsage {
+			t.Fatalf("%v: exit %d\n%s", args, code, errOut)
+		}
+		for _, line := range strings.FieldsFunc(out+errOut, func(r rune) bool { return r == '\n' || r == '\r' }) {
+			if strings.HasPrefix(line, "::stop-commands::") || strings.HasPrefix(line, "::error::") {
+				t.Errorf("%v: an injected workflow command %q in:\n%s", args, line, out)
+			}
+		}
+		quoted := `"services/x\n::stop-commands::tok\n::error::injected %0A.yaml"`
+		if args[0] == "validate" {
+			quoted = `"services/broken\r::error::x.yaml":2:`
+		}
+		if args[1] != "--format" && !strings.Contains(out, quoted) {
+			t.Errorf("%v: the name is not printed quoted (%s):\n%s", args, quoted, out)
+		}
+	}
+}
