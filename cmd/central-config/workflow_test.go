@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,7 +219,8 @@ func TestTheWorkflowReviewsPullRequestsWithDiff(t *testing.T) {
 		cmd.Env = append(os.Environ(), "HEAD="+head, "GITHUB_STEP_SUMMARY="+summary, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 		out, err := cmd.CombinedOutput()
 		code := 0
-		if exit, ok := err.(*exec.ExitError); ok {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
 			code = exit.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)

@@ -35,11 +35,6 @@ func defaultOptions() Options {
 	return Options{SourceID: "local", Guard: syncer.GuardOf(nil, false)}
 }
 
-func compare(t testing.TB, edits ...testrepo.Edit) *Report {
-	t.Helper()
-	return Compare(read(t, testrepo.Checkout(t, exampleRepo)), read(t, testrepo.Checkout(t, exampleRepo, edits...)), defaultOptions())
-}
-
 func refs(es []Entity) []string {
 	var out []string
 	for _, e := range es {
