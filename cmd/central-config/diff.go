@@ -110,15 +110,17 @@ func diffCmd(e *env, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
-	if err != nil {
+	failed := func(err error) int {
 		fmt.Fprintf(e.stderr, "central-config diff: %v\n", err)
 		return exitUsage
 	}
+	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
+	if err != nil {
+		return failed(err)
+	}
 	src, err := diffSource(cfg, a)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "central-config diff: %v\n", err)
-		return exitUsage
+		return failed(err)
 	}
 	ctx, cancel := context.WithTimeout(e.context(), a.timeout)
 	defer cancel()
@@ -128,8 +130,7 @@ func diffCmd(e *env, args []string) int {
 		err = fmt.Errorf("%w (--timeout %s)", err, a.timeout)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "central-config diff: %v\n", err)
-		return exitUsage
+		return failed(err)
 	}
 	rep := review.Compare(base, head, review.Options{
 		SourceID: src.id,
