@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/central-config/central-config/internal/source"
@@ -17,16 +19,18 @@ import (
 // HEAD~1 or <sha>^1, a merge commit's first parent), with the same paths,
 // limits and symlink rules as Fetch; the snapshots come in the order of
 // revs. A file URL's repository (bare or not) is read in place, without a
-// clone and without writing to it. A remote one is cloned with its
-// branches and tags (a remote branch b is also found as b) into a
-// temporary folder on disk, not into memory, which is removed before
-// FetchRevisions returns; ctx's deadline bounds the clone. It is what
+// clone and without writing to it. Of a remote one, what revs need is
+// fetched into a temporary folder on disk, not into memory, which is
+// removed before FetchRevisions returns: when each revision names a
+// branch or a tag, only their last commits; else every branch and tag
+// with its history (a remote branch b is also found as b). ctx's deadline
+// bounds the fetch. It is what
 // `central-config diff --git` reads its two revisions with; it does not
 // touch the clone Fetch keeps.
 func (s *Source) FetchRevisions(ctx context.Context, revs ...string) ([]*source.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	repo, cleanup, err := s.openForRevisions(ctx)
+	repo, cleanup, err := s.openForRevisions(ctx, revs)
 	if err != nil {
 		return nil, err
 	}
@@ -55,10 +59,10 @@ func (s *Source) FetchRevisions(ctx context.Context, revs ...string) ([]*source.
 	return out, nil
 }
 
-// openForRevisions opens a local repository in place, or clones a remote
-// one with all its branches and tags into a temporary folder; cleanup
-// removes that folder.
-func (s *Source) openForRevisions(ctx context.Context) (repo *gogit.Repository, cleanup func(), err error) {
+// openForRevisions opens a local repository in place, or fetches what
+// revs need of a remote one into a temporary folder; cleanup removes that
+// folder.
+func (s *Source) openForRevisions(ctx context.Context, revs []string) (repo *gogit.Repository, cleanup func(), err error) {
 	if s.localPath != "" {
 		// A bare repository, or a checkout's root; else a folder inside
 		// a checkout. A linked worktree (git worktree add) keeps its
@@ -77,18 +81,70 @@ func (s *Source) openForRevisions(ctx context.Context) (repo *gogit.Repository, 
 		return nil, nil, err
 	}
 	cleanup = func() { _ = os.RemoveAll(dir) }
-	repo, err = gogit.PlainCloneContext(ctx, dir, true, &gogit.CloneOptions{
-		URL:        s.url,
-		Auth:       s.authMethod(),
-		RemoteName: remoteName,
-		NoCheckout: true,
-		Tags:       gogit.AllTags,
-	})
+	repo, err = s.fetchRevisions(ctx, dir, revs)
 	if err != nil {
 		cleanup()
-		return nil, nil, s.fetchError(ctx, "clone", err)
+		return nil, nil, err
 	}
 	return repo, cleanup, nil
+}
+
+// fetchRevisions fetches into a new bare repository in dir what revs
+// need: when each names a branch or a tag of the remote, only those refs'
+// last commits (a shallow fetch, depth 1); else every branch and tag with
+// their history (a SHA or an expression such as main~2 may need any).
+func (s *Source) fetchRevisions(ctx context.Context, dir string, revs []string) (*gogit.Repository, error) {
+	repo, err := gogit.PlainInit(dir, true)
+	if err != nil {
+		return nil, err
+	}
+	remote, err := repo.CreateRemote(&config.RemoteConfig{Name: remoteName, URLs: []string{s.url}})
+	if err != nil {
+		return nil, err
+	}
+	refs, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: s.authMethod()})
+	if err != nil {
+		return nil, s.fetchError(ctx, "list", err)
+	}
+	specs, depth := revisionRefSpecs(refs, revs)
+	err = remote.FetchContext(ctx, &gogit.FetchOptions{RemoteName: remoteName, RefSpecs: specs, Depth: depth, Auth: s.authMethod(), Tags: gogit.NoTags})
+	if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
+		return nil, s.fetchError(ctx, "fetch", err)
+	}
+	return repo, nil
+}
+
+// revisionRefSpecs returns the refspecs and depth that fetch revs from a
+// remote with refs: the branches and tags revs name, at depth 1, when
+// every one names one; else every branch and tag, whole (depth 0).
+func revisionRefSpecs(refs []*plumbing.Reference, revs []string) ([]config.RefSpec, int) {
+	branch := func(name string) config.RefSpec {
+		return config.RefSpec(fmt.Sprintf("+refs/heads/%s:refs/remotes/%s/%[1]s", name, remoteName))
+	}
+	tag := func(name string) config.RefSpec {
+		return config.RefSpec(fmt.Sprintf("+refs/tags/%s:refs/tags/%[1]s", name))
+	}
+	var specs []config.RefSpec
+	for _, rev := range revs {
+		var spec config.RefSpec
+		for _, r := range refs {
+			switch r.Name() {
+			case plumbing.NewBranchReferenceName(rev):
+				spec = branch(rev)
+			case plumbing.NewTagReferenceName(rev):
+				if spec == "" {
+					spec = tag(rev)
+				}
+			}
+		}
+		if spec == "" {
+			return []config.RefSpec{branch("*"), tag("*")}, 0
+		}
+		if !slices.Contains(specs, spec) {
+			specs = append(specs, spec)
+		}
+	}
+	return specs, 1
 }
 
 // resolve finds the commit a revision names; a remote repository's
