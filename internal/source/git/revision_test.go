@@ -91,3 +91,40 @@ func TestFetchRevisionsFetchesOnlyTheNamedBranchesAndTags(t *testing.T) {
 		t.Errorf("base by SHA: %v %v", snaps, err)
 	}
 }
+
+// BenchmarkFetchRevisions fetches two revisions of a repository with a
+// long history (100 commits of a 64 KiB file) by branch names (the last
+// commits only) and by SHA (every branch with its history).
+func BenchmarkFetchRevisions(b *testing.B) {
+	srv := gittest.NewServer(b)
+	repo := srv.NewRepo("history")
+	var first string
+	for i := range 100 {
+		content := make([]byte, 64<<10)
+		for j := range content {
+			content[j] = byte('a' + (i*7+j*13)%26)
+		}
+		sha := repo.Commit("main", map[string]string{"big.txt": string(content)})
+		if i == 0 {
+			first = sha
+		}
+	}
+	repo.Commit("pr", map[string]string{"b.yaml": "b: 1\n"})
+	for _, bc := range []struct {
+		name string
+		revs []string
+	}{{"branch names", []string{"main", "pr"}}, {"a SHA", []string{first, "pr"}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := New(Options{ID: "history", URL: repo.URL, Token: gittest.Token})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.FetchRevisions(context.Background(), bc.revs...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
