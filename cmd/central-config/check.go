@@ -224,7 +224,7 @@ func writeSummary(w io.Writer, res *mapping.Result, entities, locations int, ver
 	fmt.Fprintln(w, line)
 	if verbose {
 		for _, f := range res.IgnoredFiles {
-			fmt.Fprintf(w, "  %s: ignored: %s\n", f.Path, f.Reason)
+			fmt.Fprintf(w, "  %s: ignored: %s\n", diag.Printable(f.Path), f.Reason)
 		}
 	}
 }

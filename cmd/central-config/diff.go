@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/central-config/central-config/internal/config"
 	"github.com/central-config/central-config/internal/mapping"
@@ -25,15 +26,25 @@ import (
 // the head: the sync would publish nothing of it.
 const exitGuard = 3
 
-// diffSourceID names the source in the compared entities' annotations,
-// as validate's does.
+// diffSourceID names the source in the compared entities' annotations
+// when the configuration has no sources, as validate's does.
 const diffSourceID = "local"
+
+// gitTokenEnv names the environment variable diff --git reads a private
+// repository's token from, so it appears in no command line.
+const gitTokenEnv = "CENTRAL_CONFIG_GIT_TOKEN"
+
+// defaultDiffTimeout bounds a whole diff: the clone of a remote --git
+// repository above all.
+const defaultDiffTimeout = 5 * time.Minute
 
 // diffArgs are diff's parsed flags and arguments.
 type diffArgs struct {
 	format     string
 	include    []string
+	source     string
 	maxBytes   int
+	timeout    time.Duration
 	git        string
 	base, head string
 }
@@ -47,6 +58,8 @@ func parseDiffArgs(e *env, args []string) (diffArgs, bool) {
 	fs.Var(&include, "include", "")
 	fs.IntVar(&a.maxBytes, "max-bytes", review.MaxComment, "")
 	fs.StringVar(&a.git, "git", "", "")
+	fs.StringVar(&a.source, "source", "", "")
+	fs.DurationVar(&a.timeout, "timeout", defaultDiffTimeout, "")
 	baseRev := fs.String("base", "", "")
 	headRev := fs.String("head", "", "")
 	var positional []string
@@ -68,6 +81,9 @@ func parseDiffArgs(e *env, args []string) (diffArgs, bool) {
 	formats := []string{"text", "json", "markdown", "github"}
 	if !slices.Contains(formats, a.format) {
 		return fail("--format must be one of %s, not %q", strings.Join(formats, ", "), a.format)
+	}
+	if a.timeout <= 0 {
+		return fail("--timeout must be a positive duration (such as 5m), not %s", a.timeout)
 	}
 	if a.maxBytes < review.MinMarkdown {
 		return fail("--max-bytes must be at least %d, not %d", review.MinMarkdown, a.maxBytes)
@@ -94,19 +110,31 @@ func diffCmd(e *env, args []string) int {
 	if !ok {
 		return exitUsage
 	}
+	failed := func(err error) int {
+		fmt.Fprintf(e.stderr, "central-config diff: %v\n", err)
+		return exitUsage
+	}
 	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "central-config diff: %v\n", err)
-		return exitUsage
+		return failed(err)
 	}
-	base, head, err := diffSnapshots(e.context(), a, int64(cfg.Limits.MaxFileBytes))
+	src, err := diffSource(cfg, a)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "central-config diff: %v\n", err)
-		return exitUsage
+		return failed(err)
+	}
+	ctx, cancel := context.WithTimeout(e.context(), a.timeout)
+	defer cancel()
+	token, _ := e.lookupEnv(gitTokenEnv)
+	base, head, err := diffSnapshots(ctx, a, src, token, int64(cfg.Limits.MaxFileBytes))
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w (--timeout %s)", err, a.timeout)
+	}
+	if err != nil {
+		return failed(err)
 	}
 	rep := review.Compare(base, head, review.Options{
-		SourceID: diffSourceID,
-		Mapping:  mapping.Options{Rules: cfg.CompiledRules, Kinds: cfg.CheckKinds(), Limits: cfg.Limits.Document()},
+		SourceID: src.id,
+		Mapping:  mapping.Options{Rules: cfg.CompiledRules, Kinds: src.kinds, Limits: cfg.Limits.Document()},
 		Guard:    syncer.GuardOf(cfg.Guard.MaxDeletionRatio, cfg.Guard.AllowMassDeletion),
 	})
 	switch a.format {
@@ -130,12 +158,49 @@ func diffCmd(e *env, args []string) int {
 	return 0
 }
 
+// diffSourceOf is the configured source whose change diff reviews: its id,
+// the files it reads and the kinds it allows.
+type diffSourceOf struct {
+	id    string
+	paths []string
+	kinds mapping.KindRules
+}
+
+// diffSource picks the source --source names, or the only one configured;
+// with no source configured, every file and the global kinds. --include
+// replaces the source's paths.
+func diffSource(cfg *config.Config, a diffArgs) (diffSourceOf, error) {
+	out := diffSourceOf{id: diffSourceID, kinds: cfg.Kinds(-1)}
+	ids := make([]string, len(cfg.Sources))
+	for i, sc := range cfg.Sources {
+		ids[i] = sc.ID
+	}
+	i := slices.Index(ids, a.source)
+	switch {
+	case a.source != "" && i < 0 && len(ids) == 0:
+		return out, fmt.Errorf("--source %q: the configuration has no sources", a.source)
+	case a.source != "" && i < 0:
+		return out, fmt.Errorf("--source %q is not a configured source; the sources are %s", a.source, strings.Join(ids, ", "))
+	case a.source == "" && len(ids) > 1:
+		return out, fmt.Errorf("the configuration has %d sources (%s): name the one the repository is with --source ID", len(ids), strings.Join(ids, ", "))
+	case a.source == "" && len(ids) == 1:
+		i = 0
+	}
+	if i >= 0 {
+		out = diffSourceOf{id: ids[i], paths: cfg.Sources[i].Paths, kinds: cfg.Kinds(i)}
+	}
+	if len(a.include) > 0 {
+		out.paths = a.include
+	}
+	return out, nil
+}
+
 // diffSnapshots reads the two revisions: two folders, or two revisions of
-// one git repository.
-func diffSnapshots(ctx context.Context, a diffArgs, maxFileBytes int64) (base, head *source.Snapshot, err error) {
+// one git repository (token, when set, is its access token).
+func diffSnapshots(ctx context.Context, a diffArgs, s diffSourceOf, token string, maxFileBytes int64) (base, head *source.Snapshot, err error) {
 	if a.git == "" {
 		read := func(path string) (*source.Snapshot, error) {
-			src, err := dir.New(dir.Options{ID: diffSourceID, Path: path, Paths: a.include, MaxFileBytes: maxFileBytes})
+			src, err := dir.New(dir.Options{ID: s.id, Path: path, Paths: s.paths, MaxFileBytes: maxFileBytes})
 			if err != nil {
 				return nil, err
 			}
@@ -153,17 +218,19 @@ func diffSnapshots(ctx context.Context, a diffArgs, maxFileBytes int64) (base, h
 	if err != nil {
 		return nil, nil, err
 	}
-	src, err := gitsource.New(gitsource.Options{ID: diffSourceID, URL: repoURL, Paths: a.include, MaxFileBytes: maxFileBytes})
+	if strings.HasPrefix(repoURL, "file:") {
+		// A local repository takes no credentials.
+		token = ""
+	}
+	src, err := gitsource.New(gitsource.Options{ID: s.id, URL: repoURL, Token: token, Paths: s.paths, MaxFileBytes: maxFileBytes})
 	if err != nil {
 		return nil, nil, err
 	}
-	if base, err = src.FetchRevision(ctx, a.base); err != nil {
-		return nil, nil, fmt.Errorf("--base: %w", err)
+	snaps, err := src.FetchRevisions(ctx, a.base, a.head)
+	if err != nil {
+		return nil, nil, err
 	}
-	if head, err = src.FetchRevision(ctx, a.head); err != nil {
-		return nil, nil, fmt.Errorf("--head: %w", err)
-	}
-	return base, head, nil
+	return snaps[0], snaps[1], nil
 }
 
 // gitURL takes a repository URL as is and turns a local path into a

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,10 +153,16 @@ func TestDiffReadsTwoRevisionsOfAGitRepository(t *testing.T) {
 			if moves := r.OwnerMoves(); len(moves) != 1 || moves[0].Ref != "component:default/cart-service" {
 				t.Errorf("ownership moves %+v", moves)
 			}
+			// The links the engine gives checkout-service change with its
+			// file's revision, not by its author: no field changes.
+			i := slices.IndexFunc(r.Changed, func(c review.Change) bool { return c.Ref == "component:default/checkout-service" })
+			if i < 0 || len(r.Changed[i].Fields) != 0 {
+				t.Errorf("checkout-service, whose file changed but not its content: %+v", r.Changed)
+			}
 		})
 	}
 	code, _, errOut := runCLI(t, "diff", "--git", authed, "--base", "main", "--head", "no-such-branch")
-	if code != exitUsage || !strings.Contains(errOut, `--head: `) || !strings.Contains(errOut, `revision "no-such-branch" not found`) || strings.Contains(errOut, gittest.Token) {
+	if code != exitUsage || !strings.Contains(errOut, `revision "no-such-branch" not found`) || strings.Contains(errOut, gittest.Token) {
 		t.Errorf("an unknown revision: exit %d\n%s", code, errOut)
 	}
 }
@@ -174,6 +181,77 @@ func TestDiffGitHubAnnotatesTheChangedLines(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+}
+
+// ownLinks gives legacy-billing its own source-location and edit-url
+// annotations; repointLinks moves them elsewhere.
+func ownLinks(repo string) testrepo.Edit {
+	return testrepo.Edit{Path: "native/legacy-billing/catalog-info.yaml", Old: "  title: Legacy billing\n",
+		New: "  title: Legacy billing\n  annotations:\n    backstage.io/source-location: url:https://git.acme.example/billing/" + repo + "/\n" +
+			"    backstage.io/edit-url: https://git.acme.example/billing/" + repo + "/edit/main/pom.xml\n"}
+}
+
+// TestDiffShowsAnAuthorsOwnLinks repoints an author's source-location and
+// edit-url (where TechDocs and dir: refs read from): the engine publishes
+// them as written, so every format shows the change.
+func TestDiffShowsAnAuthorsOwnLinks(t *testing.T) {
+	base := testrepo.Checkout(t, example, ownLinks("legacy-billing"))
+	head := testrepo.Checkout(t, example, ownLinks("billing-fork"))
+	wants := map[string][]string{
+		"text": {"~ component:default/legacy-billing",
+			"metadata.annotations.backstage.io/source-location: url:https://git.acme.example/billing/legacy-billing/ → url:https://git.acme.example/billing/billing-fork/",
+			"metadata.annotations.backstage.io/edit-url: https://git.acme.example/billing/legacy-billing/edit/main/pom.xml → https://git.acme.example/billing/billing-fork/edit/main/pom.xml"},
+		"markdown": {"- changed `component:default/legacy-billing` in `native/legacy-billing/catalog-info.yaml:5`",
+			"`metadata.annotations.backstage.io/source-location: url:https://git.acme.example/billing/legacy-billing/ → url:https://git.acme.example/billing/billing-fork/`"},
+		"github": {"::warning file=native/legacy-billing/catalog-info.yaml,line=5,col=1,title=central-config diff%3A entity changed::component:default/legacy-billing changes: metadata.annotations.backstage.io/edit-url",
+			"metadata.annotations.backstage.io/source-location: url:https://git.acme.example/billing/legacy-billing/ → url:https://git.acme.example/billing/billing-fork/"},
+	}
+	for format, want := range wants {
+		code, out, errOut := runCLI(t, "diff", "--format", format, base, head)
+		if code != 0 {
+			t.Fatalf("--format %s: exit %d\n%s", format, code, errOut)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("--format %s: no %q in:\n%s", format, w, out)
+			}
+		}
+	}
+}
+
+// TestNamesCannotInjectWorkflowCommands adds a file whose name holds a
+// newline and GitHub Actions workflow commands (::stop-commands:: would
+// silence every later annotation, ::error:: would fake one): no line of
+// diff's or validate's output, in any format but json, starts with them;
+// the name is printed quoted.
+func TestNamesCannotInjectWorkflowCommands(t *testing.T) {
+	evil := "services/x\n::stop-commands::tok\n::error::injected %0A.yaml"
+	base := testrepo.Checkout(t, example)
+	head := testrepo.Checkout(t, example,
+		testrepo.Edit{Path: evil, New: "apiVersion: central-config.io/v1\nservices:\n  - name: injected\n    owner: payments\n    system: checkout\n"},
+		testrepo.Edit{Path: "services/broken\r::error::x.yaml", New: "apiVersion: central-config.io/v1\nservices: [\n"},
+		testrepo.Edit{Path: "notes\n::error::ignored.txt", New: "not config\n"})
+	for _, args := range [][]string{
+		{"diff", base, head}, {"diff", "--format", "github", base, head}, {"diff", "--format", "markdown", base, head},
+		{"validate", head}, {"validate", "--format", "github", head}, {"validate", "--verbose", head},
+	} {
+		code, out, errOut := runCLI(t, args...)
+		if code == exitUsage {
+			t.Fatalf("%v: exit %d\n%s", args, code, errOut)
+		}
+		for _, line := range strings.FieldsFunc(out+errOut, func(r rune) bool { return r == '\n' || r == '\r' }) {
+			if strings.HasPrefix(line, "::stop-commands::") || strings.HasPrefix(line, "::error::") {
+				t.Errorf("%v: an injected workflow command %q in:\n%s", args, line, out)
+			}
+		}
+		quoted := `"services/x\n::stop-commands::tok\n::error::injected %0A.yaml"`
+		if args[0] == "validate" {
+			quoted = `"services/broken\r::error::x.yaml":2:`
+		}
+		if args[1] != "--format" && !strings.Contains(out, quoted) {
+			t.Errorf("%v: the name is not printed quoted (%s):\n%s", args, quoted, out)
 		}
 	}
 }

@@ -31,15 +31,19 @@ Commands:
       GitHub Actions annotations. --verbose also prints infos (such as
       placeholders of URLs left for Backstage) and lists the files
       ignored, with the reason; --format json always has both.
-  diff [--format text|json|markdown|github] [--include GLOB]... BASE HEAD
-  diff [flags] --git REPO --base REV --head REV
+  diff [--format text|json|markdown|github] [--source ID] [--include GLOB]... BASE HEAD
+  diff [flags] [--timeout 5m] --git REPO --base REV --head REV
       Say what the engine would do with the HEAD revision of a config
       repository after BASE: entities added, changed (field by field) and
       removed, by kind; ownership moves; files that fail at HEAD (their
       BASE entities are kept); Kafka topics and producers/consumers added
       or removed; the mass-deletion guard's verdict; diagnostics HEAD adds
       or fixes. BASE and HEAD are two checkouts, or two revisions of one
-      git repository (a local path or a URL) read without a checkout.
+      git repository (a local path or a URL) read without a checkout;
+      a private URL's token is read from $CENTRAL_CONFIG_GIT_TOKEN.
+      --source ID picks the configured source (its paths and kinds;
+      required when --config has several); --include replaces its paths.
+      --timeout bounds the whole read (default 5m).
       --format markdown is a review summary of at most --max-bytes
       (default 65536, GitHub's comment limit); --format github prints
       annotations. Exits 3 when the guard would refuse HEAD, else 1 when

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/central-config/central-config/internal/enginetest"
 	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/testrepo"
 )
@@ -115,92 +118,142 @@ func TestTheValidateWorkflowRunsThisCommand(t *testing.T) {
 }
 
 // TestTheWorkflowReviewsPullRequestsWithDiff reads the workflow's diff
-// step: on pull requests only, with the full history checked out, the
-// base and head commits from the event, the markdown summary appended to
-// $GITHUB_STEP_SUMMARY and a github-format run that sets the result. Each
-// command line is run as written (the variables filled in as the runner
-// would) against a git repository with a base commit and two heads: an
-// owner move (passes, with the summary and an annotation on the line) and
-// a deletion past the guard (fails with the guard's exit code).
+// step: on pull requests only, even when validate failed (a status
+// function in if:), with the full history checked out, comparing the test
+// merge commit GitHub checks out (github.sha) with its first parent. The
+// step's script is run by bash as the runner runs it (-eo pipefail, with
+// HEAD and $GITHUB_STEP_SUMMARY set, the built command on PATH) in a git
+// repository laid out as GitHub's: a base branch that moved on after the
+// pull requests branched off, and a merge commit of each into it. An owner
+// move passes; a broken file fails with 1 and a guard refusal with 3, and
+// both still write the summary; none of them is blamed for the commit
+// merged into the base branch meanwhile.
 func TestTheWorkflowReviewsPullRequestsWithDiff(t *testing.T) {
 	job := readWorkflow(t).Jobs["validate"]
 	fullHistory := false
-	var lines []string
+	var script string
 	var stepEnv map[string]string
 	for _, s := range job.Steps {
 		if strings.HasPrefix(s.Uses, "actions/checkout@") {
 			fullHistory = s.With["fetch-depth"] == 0
 		}
 		if strings.Contains(s.Run, "central-config diff") {
-			if !strings.Contains(s.If, "github.event_name == 'pull_request'") {
-				t.Errorf("the diff step runs if %q, want on pull requests only", s.If)
+			if s.If != "${{ !cancelled() && github.event_name == 'pull_request' }}" {
+				t.Errorf("the diff step runs if %q: on pull requests only, and with !cancelled() so that it runs when validate fails", s.If)
 			}
-			stepEnv = s.Env
-			for line := range strings.Lines(s.Run) {
-				if line = strings.TrimSpace(line); line != "" {
-					lines = append(lines, line)
-				}
-			}
+			stepEnv, script = s.Env, s.Run
 		}
 	}
 	if !fullHistory {
 		t.Error("the checkout must fetch the whole history (fetch-depth: 0): diff reads the base commit")
 	}
-	if stepEnv["BASE"] != "${{ github.event.pull_request.base.sha }}" || stepEnv["HEAD"] != "${{ github.sha }}" {
-		t.Errorf("the diff step's env %v: BASE must be the pull request's base commit, HEAD the commit checked out", stepEnv)
+	if len(stepEnv) != 1 || stepEnv["HEAD"] != "${{ github.sha }}" {
+		t.Errorf("the diff step's env %v: HEAD must be the commit checked out (the test merge commit), and nothing else", stepEnv)
 	}
-	if len(lines) != 2 || !strings.Contains(lines[0], "--format markdown") || !strings.HasSuffix(lines[0], `>> "$GITHUB_STEP_SUMMARY" || true`) ||
-		!strings.Contains(lines[1], "--format github") {
-		t.Fatalf("the diff step must write the markdown summary to $GITHUB_STEP_SUMMARY, then annotate: %q", lines)
+	if !strings.Contains(script, `--base "$HEAD^1" --head "$HEAD"`) || !strings.Contains(script, `>> "$GITHUB_STEP_SUMMARY" || true`) {
+		t.Fatalf("the diff step must compare $HEAD^1 with $HEAD and append the summary to $GITHUB_STEP_SUMMARY: %q", script)
 	}
 
 	work := testrepo.Checkout(t, example)
-	gittest.Run(t, work, "-c", "init.defaultBranch=main", "init", "-q", ".")
-	commit := func() string {
-		gittest.Run(t, work, "add", "-A")
-		gittest.Run(t, work, "commit", "-q", "--allow-empty", "-m", "change")
-		return gittest.Run(t, work, "rev-parse", "HEAD")
+	git := func(args ...string) string { return gittest.Run(t, work, args...) }
+	git("-c", "init.defaultBranch=main", "init", "-q", ".")
+	commit := func(edit func()) string {
+		edit()
+		git("add", "-A")
+		git("commit", "-q", "--allow-empty", "-m", "change")
+		return git("rev-parse", "HEAD")
 	}
-	base := commit()
-	checkout := filepath.Join(work, "services", "checkout.yaml")
-	b, err := os.ReadFile(checkout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(checkout, []byte(strings.Replace(string(b), "    owner: payments", "    owner: orders", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ownerMove := commit()
-	for _, d := range []string{"services", "teams", "systems", "apis", "kafka"} {
-		if err := os.RemoveAll(filepath.Join(work, d)); err != nil {
+	write := func(rel, content string) {
+		p := filepath.Join(work, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	emptied := commit()
-
-	// runLine runs a line of the step in the repository's folder, as bash
-	// would after the runner set BASE and HEAD.
-	runLine := func(line, head string) (int, string) {
-		line, _, _ = strings.Cut(line, " >> ")
-		vars := strings.NewReplacer(`"$BASE"`, base, `"$HEAD"`, head)
-		var args []string
-		for _, f := range strings.Fields(vars.Replace(line))[1:] {
-			if f == "." {
-				f = work
-			}
-			args = append(args, f)
+	replace := func(rel, old, new string) {
+		b, err := os.ReadFile(filepath.Join(work, filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatal(err)
 		}
-		var out, errOut bytes.Buffer
-		code := run(args, &out, &errOut, func(string) (string, bool) { return "", false })
-		return code, out.String() + errOut.String()
+		write(rel, strings.Replace(string(b), old, new, 1))
 	}
-	if code, out := runLine(lines[0], ownerMove); code != 0 || !strings.HasPrefix(out, "### central-config") || !strings.Contains(out, "`component:default/cart-service`: `group:default/payments` → `group:default/orders`") {
-		t.Errorf("summary line: exit %d\n%s", code, out)
+	base := commit(func() {})
+	// mergeOf branches off base, commits edit, and merges it into main
+	// (which moved on) as GitHub's test merge commit; it returns that.
+	mergeOf := func(name string, edit func()) string {
+		git("checkout", "-q", "-b", name, base)
+		commit(edit)
+		git("checkout", "-q", "main")
+		git("merge", "-q", "--no-ff", "-m", "Merge "+name, name)
+		merge := git("rev-parse", "HEAD")
+		git("reset", "-q", "--hard", "HEAD^1")
+		return merge
 	}
-	if code, out := runLine(lines[1], ownerMove); code != 0 || !strings.Contains(out, "::warning file=services/checkout.yaml,line=3,") {
-		t.Errorf("annotations line on an owner move: exit %d\n%s", code, out)
+	// The base branch moves on: a team added by another pull request.
+	commit(func() {
+		write("native/newcomers.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: newcomers\nspec:\n  type: team\n  children: []\n")
+	})
+	ownerMove := mergeOf("owner-move", func() { replace("services/checkout.yaml", "    owner: payments", "    owner: orders") })
+	broken := mergeOf("broken", func() { replace("systems/supply-chain.yaml", "    tags: [stock]", "    tags: [stock") })
+	emptied := mergeOf("emptied", func() {
+		for _, d := range []string{"services", "teams", "systems", "apis", "kafka"} {
+			if err := os.RemoveAll(filepath.Join(work, d)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
+	bin := filepath.Dir(enginetest.Binary(t))
+	scriptFile := filepath.Join(t.TempDir(), "step.sh")
+	if err := os.WriteFile(scriptFile, []byte(script), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	if code, out := runLine(lines[1], emptied); code != exitGuard || !strings.Contains(out, "::error title=central-config diff%3A mass-deletion guard::") {
-		t.Errorf("annotations line on a mass deletion: exit %d, want %d\n%s", code, exitGuard, out)
+	// step runs the step's script as the runner does (shell: bash) and
+	// returns its exit code, its output and the job summary.
+	step := func(head string) (int, string, string) {
+		summary := filepath.Join(t.TempDir(), "summary.md")
+		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", scriptFile)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "HEAD="+head, "GITHUB_STEP_SUMMARY="+summary, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		written, err := os.ReadFile(summary)
+		if err != nil {
+			t.Fatalf("no job summary: %v\n%s", err, out)
+		}
+		return code, string(out), string(written)
+	}
+	for _, tc := range []struct {
+		name, head string
+		code       int
+		out, sum   string
+	}{
+		{"an owner move", ownerMove, 0, "::warning file=services/checkout.yaml,line=3,",
+			"`component:default/cart-service`: `group:default/payments` → `group:default/orders`"},
+		{"a broken file", broken, 1, "::warning file=systems/supply-chain.yaml,title=central-config diff%3A entities kept::",
+			"Files kept (failing)"},
+		{"a deletion past the guard", emptied, exitGuard, "::error title=central-config diff%3A mass-deletion guard::",
+			"⛔ **Mass-deletion guard:**"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, sum := step(tc.head)
+			if code != tc.code || !strings.Contains(out, tc.out) {
+				t.Errorf("the step exits %d, want %d, with %q in:\n%s", code, tc.code, tc.out, out)
+			}
+			if !strings.HasPrefix(sum, "### central-config") || !strings.Contains(sum, tc.sum) {
+				t.Errorf("the job summary has no %q:\n%s", tc.sum, sum)
+			}
+			if strings.Contains(out+sum, "newcomers") {
+				t.Errorf("the team merged into the base branch meanwhile is blamed on the pull request:\n%s\n%s", out, sum)
+			}
+		})
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Severity says whether a problem blocks the file (error) or is only worth
@@ -61,11 +63,22 @@ type Diagnostic struct {
 // String renders the diagnostic the way compilers do, so editors and
 // terminals can jump to it: file:line:col: severity: message [code].
 func (d Diagnostic) String() string {
-	loc := d.File
+	loc := Printable(d.File)
 	if d.Line > 0 {
-		loc = fmt.Sprintf("%s:%d:%d", d.File, d.Line, max(d.Column, 1))
+		loc = fmt.Sprintf("%s:%d:%d", loc, d.Line, max(d.Column, 1))
 	}
-	return fmt.Sprintf("%s: %s: %s [%s]", loc, d.Severity, d.Message, d.Code)
+	return fmt.Sprintf("%s: %s: %s [%s]", loc, d.Severity, Printable(d.Message), d.Code)
+}
+
+// Printable returns s as is, or quoted as Go's %q does when it holds a
+// control character: a file name or a message printed in a line can then
+// not start a line of its own (a GitHub Actions workflow command such as
+// ::error:: or ::stop-commands::) or move a terminal's cursor.
+func Printable(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 // Error makes a Diagnostic usable as an error value.

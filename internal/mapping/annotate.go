@@ -2,6 +2,8 @@ package mapping
 
 import (
 	"path"
+
+	"github.com/central-config/central-config/internal/source"
 )
 
 // The annotations the engine sets on every entity it publishes.
@@ -35,19 +37,34 @@ func (m *mapper) annotate(obj map[string]any, file string) {
 	location := "file:" + file
 	if links := m.snap.Links; links != nil {
 		location = links.Location(rev, file)
-		if view := links.View(rev, file); view != "" {
-			setDefault(ann, AnnotationViewURL, view)
-			setDefault(ann, AnnotationSourceLocation, "url:"+links.View(rev, dirOf(file))+"/")
-		}
-		if edit := links.Edit(file); edit != "" {
-			setDefault(ann, AnnotationEditURL, edit)
-		}
+	}
+	for k, v := range LinkAnnotations(m.snap.Links, rev, file) {
+		setDefault(ann, k, v)
 	}
 	ann[AnnotationManagedByLocation] = location
 	ann[AnnotationManagedByOriginLocation] = location
 	ann[AnnotationSource] = m.opts.SourceID
 	ann[AnnotationFile] = file
 	ann[AnnotationRevision] = rev
+}
+
+// LinkAnnotations returns the view, edit and source-location annotations
+// the engine gives an entity of file at revision rev when its author sets
+// none: the source's links to the file and its folder. It is empty for a
+// source without a web view.
+func LinkAnnotations(links source.Links, rev, file string) map[string]string {
+	out := map[string]string{}
+	if links == nil {
+		return out
+	}
+	if view := links.View(rev, file); view != "" {
+		out[AnnotationViewURL] = view
+		out[AnnotationSourceLocation] = "url:" + links.View(rev, dirOf(file)) + "/"
+	}
+	if edit := links.Edit(file); edit != "" {
+		out[AnnotationEditURL] = edit
+	}
+	return out
 }
 
 func setDefault(m map[string]any, k, v string) {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/central-config/central-config/internal/source"
@@ -89,12 +90,22 @@ func TestTheMarkdownShowsUserTextAsCodeOnly(t *testing.T) {
 // its bound, and every GitHub annotation stays on one line.
 func FuzzCompare(f *testing.F) {
 	base, head := renamedRepo(20)
-	f.Add(base.Files[0].Content, head.Files[0].Content)
-	f.Add([]byte("apiVersion: central-config.io/v1\nservices:\n  - name: a\n    owner: t\n"), []byte("apiVersion: central-config.io/v1\nservices:\n  - name: a\n    owner: u\n    dependsOn: [b]\n"))
-	f.Add([]byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: x}\nspec: {owner: t, type: service, lifecycle: production}\n"), []byte("{"))
-	f.Fuzz(func(t *testing.T, b, h []byte) {
-		r := Compare(&source.Snapshot{Revision: "b", Files: []source.File{{Path: "catalog.yaml", Content: b}}},
-			&source.Snapshot{Revision: "h", Files: []source.File{{Path: "catalog.yaml", Content: h}}}, defaultOptions())
+	f.Add("catalog.yaml", base.Files[0].Content, head.Files[0].Content)
+	f.Add("catalog.yaml", []byte("apiVersion: central-config.io/v1\nservices:\n  - name: a\n    owner: t\n"), []byte("apiVersion: central-config.io/v1\nservices:\n  - name: a\n    owner: u\n    dependsOn: [b]\n"))
+	f.Add("catalog.yaml", []byte("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: x}\nspec: {owner: t, type: service, lifecycle: production}\n"), []byte("{"))
+	// Names that would inject workflow commands or escapes: a path with
+	// a newline, ::, % and a CR; a removed entity and a failing file in
+	// it; an annotation key and a title with them.
+	native := "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: x\n  title: \"a\\n::error::t %0A\"\n  annotations: {\"k\\n::stop-commands::s\": \"v\\r::warning::w\"}\nspec: {owner: t, type: service, lifecycle: production}\n"
+	f.Add("a\n::stop-commands::x\n::error::y %25 %0A.yaml", []byte(native), []byte("{"))
+	f.Add("a\r::error file=b,line=1::c.yaml", []byte(native), []byte(strings.Replace(native, "v\\r", "w\\n", 1)))
+	f.Add("%0A::notice::n.yaml", []byte(native), []byte(""))
+	f.Fuzz(func(t *testing.T, path string, b, h []byte) {
+		if path == "" {
+			path = "catalog.yaml"
+		}
+		r := Compare(&source.Snapshot{Revision: "b", Files: []source.File{{Path: path, Content: b}}},
+			&source.Snapshot{Revision: "h", Files: []source.File{{Path: path, Content: h}}}, defaultOptions())
 		if r.Counts.Added != len(r.Added) || r.Counts.Changed != len(r.Changed) || r.Counts.Removed != len(r.Removed) {
 			t.Fatalf("counts %+v disagree with the lists", r.Counts)
 		}
@@ -107,6 +118,16 @@ func FuzzCompare(f *testing.F) {
 		for _, line := range lines[:len(lines)-2] {
 			if !strings.HasPrefix(line, "::") || strings.Contains(line, "\r") {
 				t.Fatalf("not one workflow command: %q", line)
+			}
+		}
+		// The text report is for people: no line of it is a workflow
+		// command, nor holds a control character (a name is quoted).
+		out.Reset()
+		r.Text(&out)
+		for line := range strings.Lines(out.String()) {
+			line = strings.TrimSuffix(line, "\n")
+			if strings.HasPrefix(line, "::") || strings.IndexFunc(line, unicode.IsControl) >= 0 {
+				t.Fatalf("text line %q", line)
 			}
 		}
 	})

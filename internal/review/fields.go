@@ -8,6 +8,7 @@ import (
 
 	"github.com/central-config/central-config/internal/catalog"
 	"github.com/central-config/central-config/internal/mapping"
+	"github.com/central-config/central-config/internal/source"
 )
 
 // The categories of a changed field, so a reviewer sees at once an
@@ -24,14 +25,26 @@ const (
 	CategoryOther       = "other"
 )
 
-// engineAnnotations are the annotations the engine writes itself from the
-// file and revision an entity comes from: they change with every edit of
-// the file, so the field diff leaves them out (a move to another file is
-// the "file" field).
+// engineAnnotations are the annotations the engine always writes itself,
+// whatever the author wrote, from the file and revision an entity comes
+// from (mapping's annotate): they change with every edit of the file, so
+// the field diff leaves them out (a move to another file is the "file"
+// field). Its other central-config.io annotations (a topic's consumers)
+// say something of the entity and are shown.
 var engineAnnotations = []string{
-	mapping.AnnotationManagedByLocation, mapping.AnnotationManagedByOriginLocation, mapping.AnnotationViewURL,
-	mapping.AnnotationEditURL, mapping.AnnotationSourceLocation, mapping.AnnotationSource, mapping.AnnotationFile,
-	mapping.AnnotationRevision,
+	mapping.AnnotationManagedByLocation, mapping.AnnotationManagedByOriginLocation,
+	mapping.AnnotationSource, mapping.AnnotationFile, mapping.AnnotationRevision,
+}
+
+// linkDefaults returns the link annotations the engine gives an entity
+// (mapping.LinkAnnotations) at the file and revision its own annotations
+// name.
+func linkDefaults(links source.Links, obj map[string]any) map[string]string {
+	md, _ := obj["metadata"].(map[string]any)
+	ann, _ := md["annotations"].(map[string]any)
+	file, _ := ann[mapping.AnnotationFile].(string)
+	rev, _ := ann[mapping.AnnotationRevision].(string)
+	return mapping.LinkAnnotations(links, rev, file)
 }
 
 // Field is one changed field of an entity. Old or New is absent when the
@@ -50,8 +63,21 @@ type Field struct {
 
 // diffFields lists the fields that differ between two versions of an
 // entity, in path order. A map is compared key by key; any other value
-// (a list, a definition text) as a whole.
-func diffFields(old, cur map[string]any) []Field {
+// (a list, a definition text) as a whole. The engine's own annotations are
+// left out, and so is a link annotation (view-url, edit-url,
+// source-location) whose old and new values are the ones the source's
+// links give at the old and new revision: an author's own link is
+// published as written, so a change to it is shown.
+func diffFields(old, cur map[string]any, links source.Links) []Field {
+	oldLinks, curLinks := linkDefaults(links, old), linkDefaults(links, cur)
+	engineSet := func(key string, a, b any) bool {
+		if slices.Contains(engineAnnotations, key) {
+			return true
+		}
+		ol, ok1 := oldLinks[key]
+		cl, ok2 := curLinks[key]
+		return ok1 && ok2 && a == any(ol) && b == any(cl)
+	}
 	relations := map[string]bool{}
 	for _, fr := range slices.Concat(catalog.Refs(old), catalog.Refs(cur)) {
 		relations[fr.Field] = true
@@ -77,7 +103,7 @@ func diffFields(old, cur map[string]any) []Field {
 		if reflect.DeepEqual(a, b) {
 			return
 		}
-		if len(path) == 3 && path[0] == "metadata" && path[1] == "annotations" && slices.Contains(engineAnnotations, path[2]) {
+		if len(path) == 3 && path[0] == "metadata" && path[1] == "annotations" && engineSet(path[2], a, b) {
 			return
 		}
 		f := Field{Path: strings.Join(path, "."), Category: category(path, relations), Old: a, New: b}

@@ -174,7 +174,7 @@ func Compare(base, head *source.Snapshot, opts Options) *Report {
 			r.Added = append(r.Added, ent)
 			continue
 		}
-		fields := diffFields(old.Object, e.Object)
+		fields := diffFields(old.Object, e.Object, head.Links)
 		if old.File != e.File {
 			fields = append([]Field{{Path: "file", Category: CategoryFile, Old: old.File, New: e.File}}, fields...)
 		}

@@ -71,13 +71,13 @@ func FieldText(f Field) string {
 		for _, s := range f.Removed {
 			parts = append(parts, "-"+value(s))
 		}
-		return f.Path + ": " + strings.Join(parts, ", ")
+		return diag.Printable(f.Path) + ": " + strings.Join(parts, ", ")
 	case f.Old == nil:
-		return f.Path + ": added " + value(f.New)
+		return diag.Printable(f.Path) + ": added " + value(f.New)
 	case f.New == nil:
-		return f.Path + ": removed (was " + value(f.Old) + ")"
+		return diag.Printable(f.Path) + ": removed (was " + value(f.Old) + ")"
 	}
-	return f.Path + ": " + value(f.Old) + " → " + value(f.New)
+	return diag.Printable(f.Path) + ": " + value(f.Old) + " → " + value(f.New)
 }
 
 // value shows a field value, or its size when it is too long to read in a
@@ -87,7 +87,7 @@ func value(v any) string {
 	if utf8.RuneCountInString(s) > maxValue || strings.ContainsAny(s, "\r\n") {
 		return fmt.Sprintf("(%d characters)", utf8.RuneCountInString(s))
 	}
-	return s
+	return diag.Printable(s)
 }
 
 // ChangeText is a changed entity's fields in one line.
@@ -102,11 +102,12 @@ func ChangeText(c Change) string {
 	return strings.Join(parts, "; ")
 }
 
+// where is an entity's file and line, printable (diag.Printable).
 func where(e Entity) string {
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d", e.File, e.Line)
+		return fmt.Sprintf("%s:%d", diag.Printable(e.File), e.Line)
 	}
-	return e.File
+	return diag.Printable(e.File)
 }
 
 // kindGroup is the added, changed and removed entities of one kind.
@@ -154,10 +155,10 @@ func (r *Report) Text(w io.Writer) {
 	for _, g := range r.byKind() {
 		fmt.Fprintf(w, "\n%s: %d added, %d changed, %d removed\n", g.kind, len(g.added), len(g.changed), len(g.removed))
 		for _, e := range g.added {
-			fmt.Fprintf(w, "  + %s (%s)\n", e.Ref, where(e))
+			fmt.Fprintf(w, "  + %s (%s)\n", diag.Printable(e.Ref), where(e))
 		}
 		for _, c := range g.changed {
-			fmt.Fprintf(w, "  ~ %s (%s)\n", c.Ref, where(c.Entity))
+			fmt.Fprintf(w, "  ~ %s (%s)\n", diag.Printable(c.Ref), where(c.Entity))
 			for _, f := range c.Fields {
 				fmt.Fprintf(w, "      %s\n", FieldText(f))
 			}
@@ -166,20 +167,20 @@ func (r *Report) Text(w io.Writer) {
 			}
 		}
 		for _, e := range g.removed {
-			fmt.Fprintf(w, "  - %s (was %s)\n", e.Ref, where(e))
+			fmt.Fprintf(w, "  - %s (was %s)\n", diag.Printable(e.Ref), where(e))
 		}
 	}
 	if moves := r.OwnerMoves(); len(moves) > 0 {
 		fmt.Fprintf(w, "\nownership moves: %d\n", len(moves))
 		for _, c := range moves {
 			f, _ := c.owner()
-			fmt.Fprintf(w, "  %s: %s → %s\n", c.Ref, value(f.Old), value(f.New))
+			fmt.Fprintf(w, "  %s: %s → %s\n", diag.Printable(c.Ref), value(f.Old), value(f.New))
 		}
 	}
 	if len(r.Kept) > 0 {
 		fmt.Fprintf(w, "\nkept: %d files fail at the head; the engine keeps the entities they published at the base\n", len(r.Kept))
 		for _, k := range r.Kept {
-			fmt.Fprintf(w, "  %s: %s\n", k.File, keptText(k))
+			fmt.Fprintf(w, "  %s: %s\n", diag.Printable(k.File), keptText(k))
 		}
 	}
 	if !r.Kafka.Empty() {
@@ -201,7 +202,11 @@ func keptText(k Kept) string {
 	if len(k.Entities) == 0 {
 		return "keeps no entities (none were published from it at the base)"
 	}
-	return fmt.Sprintf("keeps %d: %s", len(k.Entities), strings.Join(k.Entities, ", "))
+	refs := make([]string, len(k.Entities))
+	for i, ref := range k.Entities {
+		refs[i] = diag.Printable(ref)
+	}
+	return fmt.Sprintf("keeps %d: %s", len(k.Entities), strings.Join(refs, ", "))
 }
 
 // DiagSummary counts the diagnostics the head adds and fixes.
@@ -261,20 +266,21 @@ func nonZero(n int, one, many string) string {
 // Lines lists the topology's changes, one per line.
 func (k Kafka) Lines() []string {
 	var out []string
+	p := diag.Printable
 	for _, t := range k.TopicsAdded {
-		out = append(out, "+ topic "+t)
+		out = append(out, "+ topic "+p(t))
 	}
 	for _, t := range k.TopicsRemoved {
-		out = append(out, "- topic "+t)
+		out = append(out, "- topic "+p(t))
 	}
-	for _, p := range k.Partitions {
-		out = append(out, fmt.Sprintf("~ topic %s: partitions %d → %d", p.Topic, p.Old, p.New))
+	for _, c := range k.Partitions {
+		out = append(out, fmt.Sprintf("~ topic %s: partitions %d → %d", p(c.Topic), c.Old, c.New))
 	}
 	for _, e := range k.EdgesAdded {
-		out = append(out, fmt.Sprintf("+ %s %s %s", e.Application, e.Access, e.Topic))
+		out = append(out, fmt.Sprintf("+ %s %s %s", p(e.Application), e.Access, p(e.Topic)))
 	}
 	for _, e := range k.EdgesRemoved {
-		out = append(out, fmt.Sprintf("- %s %s %s", e.Application, e.Access, e.Topic))
+		out = append(out, fmt.Sprintf("- %s %s %s", p(e.Application), e.Access, p(e.Topic)))
 	}
 	return out
 }

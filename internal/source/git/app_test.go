@@ -129,16 +129,16 @@ func TestFetchRevisionReadsWithTheAppsToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newSource(t, Options{ID: "cfg", URL: repo.URL, App: app, CacheDir: t.TempDir()})
-	snap, err := s.FetchRevision(context.Background(), first)
+	snaps, err := s.FetchRevisions(context.Background(), first)
 	if err != nil {
-		t.Fatalf("FetchRevision: %v", err)
+		t.Fatalf("FetchRevisions: %v", err)
 	}
-	if got := contents(snap.Files)["catalog/a.yaml"]; got != "a1" {
+	if got := contents(snaps[0].Files)["catalog/a.yaml"]; got != "a1" {
 		t.Fatalf("catalog/a.yaml at %s = %q, want a1", first, got)
 	}
 	tok, _ := app.Token(context.Background())
 	if user, pass := sent.last(); user != DefaultUsername || pass != tok {
-		t.Fatalf("the clone sent user %q and the installation token %v", user, pass == tok)
+		t.Fatalf("the fetch sent user %q and the installation token %v", user, pass == tok)
 	}
 }
 
