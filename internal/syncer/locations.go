@@ -10,11 +10,11 @@ func isLocationKey(key string) bool { return strings.HasPrefix(key, "location:")
 
 // counts returns how many entities other than Locations, and how many
 // Locations, the source publishes.
-func (st *sourceState) counts() (entities, locations int) {
-	for key := range st.entities {
+func (pub *Published) counts() (entities, locations int) {
+	for key := range pub.entities {
 		if isLocationKey(key) {
 			locations++
 		}
 	}
-	return len(st.entities) - locations, locations
+	return len(pub.entities) - locations, locations
 }

@@ -7,12 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/mapping"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
@@ -276,14 +272,14 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 		}
 		r.run.Counts, r.run.Errors = store.Counts{}, nil
 		p := r.plan(snap, res, owners)
-		st.conflicted = p.conflicted
+		st.conflicted = p.Conflicted
 		r.mark("diff")
-		if snap.Revision == r.status.Revision && len(p.upserts)+len(p.removals) == 0 && r.run.Outcome == store.Succeeded {
+		if snap.Revision == r.status.Revision && len(p.Upserts)+len(p.Removals) == 0 && r.run.Outcome == store.Succeeded {
 			st.previous.Store(res)
 			r.run.Outcome = store.Unchanged
 			return r.finish()
 		}
-		if reason := r.guard(len(p.removals)); reason != "" {
+		if reason := r.guard(len(p.Removals)); reason != "" {
 			return r.fail(reason, false)
 		}
 		err = r.commit(p)
@@ -364,204 +360,38 @@ func (r *runner) mappingOptions(snap *source.Snapshot) mapping.Options {
 			return out
 		}
 	}
-	content := make(map[string][]byte, len(snap.Files))
-	for _, f := range snap.Files {
-		content[f.Path] = f.Content
-	}
-	files := r.st.files
-	// Called for every entity of the files the mapping decodes (from
-	// several workers); hashing only those files keeps a small commit cheap.
-	var mu sync.Mutex
-	revisions := map[string]string{}
-	opts.FileRevision = func(p string) string {
-		mu.Lock()
-		defer mu.Unlock()
-		if rev, ok := revisions[p]; ok {
-			return rev
-		}
-		rev := snap.Revision
-		if old, ok := files[p]; ok && !old.Failed && old.Hash == contentHash(content[p]) {
-			rev = old.Revision
-		}
-		revisions[p] = rev
-		return rev
-	}
+	opts.FileRevision = r.st.FileRevision(snap)
 	return opts
 }
 
-// candidate is an entity to upsert.
-type candidate struct {
-	key, ref, file, hash string
-	entity               *mapping.Entity
-}
-
-// plan is what a run would publish: the entities to upsert and remove and
-// every file's next state.
-type plan struct {
-	upserts  []candidate
-	removals []store.Removal
-	files    []store.File
-	// conflicted is true when a file was refused for an entity another
-	// source publishes.
-	conflicted bool
-}
-
-// plan compares a mapping result with what is published, file by file. A
-// file with errors keeps the entities of its last good revision; so does a
-// file with an entity that another source published first (owners). A good
-// file that the mapping reused unchanged, and that was good before, has
-// exactly the published entities and is skipped, so a commit that touches
-// one file costs that file's entities, not the repository's.
-func (r *runner) plan(snap *source.Snapshot, res *mapping.Result, owners map[string]string) plan {
-	var p plan
-	var conflicts diag.List
-	refused := map[string]bool{}
-	for _, f := range res.Files {
-		for _, e := range f.Entities {
-			if owner, ok := owners[e.Ref.Key()]; ok && !f.Failed {
-				refused[f.Path] = true
-				conflicts = append(conflicts, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
-					Code: diag.CodeSourceConflict, Message: fmt.Sprintf(conflictMessage, e.Ref, owner)})
-			}
-		}
-	}
-	st := r.st
-	c := &r.run.Counts
-	content := make(map[string][]byte, len(snap.Files))
-	for _, f := range snap.Files {
-		content[f.Path] = f.Content
-	}
-	seen := map[string]bool{}
-	keep := func(path string) {
-		seen[path] = true
-		old, ok := st.files[path]
-		if !ok || old.Revision == "" {
-			p.files = append(p.files, store.File{Path: path, Failed: true})
-			return
-		}
-		p.files = append(p.files, store.File{Path: path, Hash: old.Hash, Revision: old.Revision, Failed: true})
-		c.Unchanged += len(st.byFile[path])
-	}
-	// emitted holds the keys changed files publish, so an entity that moved
-	// from one file to another is not removed.
-	emitted := map[string]bool{}
-	var gone []string
-	for _, f := range res.Files {
-		if f.Failed || refused[f.Path] {
-			keep(f.Path)
-			continue
-		}
-		seen[f.Path] = true
-		old, had := st.files[f.Path]
-		if f.Reused && had && !old.Failed {
-			p.files = append(p.files, old)
-			c.Unchanged += len(st.byFile[f.Path])
-			continue
-		}
-		hash := contentHash(content[f.Path])
-		rev := snap.Revision
-		if had && !old.Failed && old.Hash == hash {
-			rev = old.Revision
-		}
-		p.files = append(p.files, store.File{Path: f.Path, Hash: hash, Revision: rev})
-		mine := make(map[string]bool, len(f.Entities))
-		for _, e := range f.Entities {
-			key := e.Ref.Key()
-			mine[key], emitted[key] = true, true
-			cand := candidate{key: key, ref: e.Ref.String(), file: f.Path, hash: e.Hash(), entity: e}
-			pub, ok := st.entities[key]
-			switch {
-			case !ok:
-				c.Added++
-				p.upserts = append(p.upserts, cand)
-			case pub.hash != cand.hash || pub.file != cand.file:
-				c.Changed++
-				p.upserts = append(p.upserts, cand)
-			default:
-				c.Unchanged++
-			}
-		}
-		for _, key := range st.byFile[f.Path] {
-			if !mine[key] {
-				gone = append(gone, key)
-			}
-		}
-	}
-	for _, prob := range snap.Problems {
-		if !seen[prob.Path] {
-			keep(prob.Path)
-		}
-	}
-	// Files that are no longer there (deleted, or no longer config) take
-	// their entities with them.
-	for path := range st.files {
-		if !seen[path] {
-			gone = append(gone, st.byFile[path]...)
-		}
-	}
-	for _, key := range gone {
-		if emitted[key] {
-			continue
-		}
-		c.Removed++
-		p.removals = append(p.removals, store.Removal{SourceID: st.cfg.Source.ID(), Key: key, Ref: st.entities[key].ref})
-	}
-	// Published Locations are counted apart from the other entities.
-	_, c.Locations = st.counts()
-	for _, u := range p.upserts {
-		if _, had := st.entities[u.key]; !had && isLocationKey(u.key) {
-			c.Locations++
-		}
-	}
-	for _, rm := range p.removals {
-		if isLocationKey(rm.Key) {
-			c.Locations--
-		}
-	}
-	c.Entities = len(st.entities) + c.Added - c.Removed - c.Locations
-	c.Files = len(p.files)
-	slices.SortFunc(p.files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })
-	slices.SortFunc(p.upserts, func(a, b candidate) int { return strings.Compare(a.key, b.key) })
-	slices.SortFunc(p.removals, func(a, b store.Removal) int { return strings.Compare(a.Key, b.Key) })
-	diags := res.Diagnostics
-	if len(conflicts) > 0 {
-		diags = append(slices.Clone(diags), conflicts...)
-		diags.Sort()
-	}
-	for _, d := range diags {
+// plan plans the run against what the source publishes and records the
+// counts, the diagnostics and the outcome on the run.
+func (r *runner) plan(snap *source.Snapshot, res *mapping.Result, owners map[string]string) Plan {
+	p := r.st.Plan(r.st.cfg.Source.ID(), snap, res, owners)
+	r.run.Counts = p.Counts
+	for _, d := range p.Diagnostics {
 		r.run.Errors = append(r.run.Errors, store.FileError{File: d.File, Line: d.Line, Column: d.Column,
 			Severity: string(d.Severity), Code: d.Code, Message: d.Message})
 	}
 	r.run.Outcome = store.Succeeded
-	if diags.HasErrors() {
+	if p.Diagnostics.HasErrors() {
 		r.run.Outcome = store.Degraded
 	}
-	p.conflicted = len(refused) > 0
 	return p
 }
 
 // guard refuses a run that removes more than the allowed share of the
-// source's entities: a deleted folder or a wrong branch must not empty the
-// catalog. It returns the reason, or "".
+// source's entities. It returns the reason, or "".
 func (r *runner) guard(removed int) string {
-	total := len(r.st.entities)
-	if r.s.opts.AllowMassDeletion || total == 0 || removed == 0 {
-		return ""
-	}
-	ratio := float64(removed) / float64(total)
-	if ratio <= r.s.opts.MaxDeletionRatio {
-		return ""
-	}
-	return fmt.Sprintf("refused: this revision would remove %d of %d entities (%.0f%%), more than the allowed %.0f%% "+
-		"(centralConfig.guard.maxDeletionRatio); a deleted folder or a wrong branch? Set centralConfig.guard.allowMassDeletion "+
-		"to accept it, or push a revision that brings them back", removed, total, ratio*100, r.s.opts.MaxDeletionRatio*100)
+	g := Guard{MaxDeletionRatio: r.s.opts.MaxDeletionRatio, AllowMassDeletion: r.s.opts.AllowMassDeletion}
+	return g.Refusal(removed, r.st.Len())
 }
 
 // commit writes the run in one transaction and updates memory. The
 // status it writes is adopted only once the commit is durable: a failed
 // commit leaves the revision, the last success and the failure count as
 // they were, so the run is recorded as failed and the next one retries.
-func (r *runner) commit(p plan) error {
+func (r *runner) commit(p Plan) error {
 	id := r.st.cfg.Source.ID()
 	r.run.FinishedAt = r.now()
 	wait := r.s.nextWait(r.st, 0)
@@ -574,11 +404,11 @@ func (r *runner) commit(p plan) error {
 	next.LocationCount = r.run.Counts.Locations
 	next.LastRunID = r.run.ID
 	next.NextDueAt = r.run.FinishedAt.Add(wait)
-	c := store.Commit{SourceID: id, Files: p.files, Run: r.run, Status: next, Removals: p.removals}
-	for _, e := range p.upserts {
-		c.Upserts = append(c.Upserts, store.Entity{SourceID: id, Key: e.key, Ref: e.ref, File: e.file, Hash: e.hash, Body: e.entity.JSON()})
-		if _, ours := r.st.entities[e.key]; !ours {
-			c.Claims = append(c.Claims, e.key)
+	c := store.Commit{SourceID: id, Files: p.Files, Run: r.run, Status: next, Removals: p.Removals}
+	for _, e := range p.Upserts {
+		c.Upserts = append(c.Upserts, store.Entity{SourceID: id, Key: e.Key, Ref: e.Ref, File: e.File, Hash: e.Hash, Body: e.Entity.JSON()})
+		if _, ours := r.st.entities[e.Key]; !ours {
+			c.Claims = append(c.Claims, e.Key)
 		}
 	}
 	gen, err := r.s.opts.Store.Commit(r.ctx, c)
@@ -589,27 +419,11 @@ func (r *runner) commit(p plan) error {
 	next.FilesRunID, next.FailedFiles = r.run.ID, c.FailedFiles()
 	r.status, r.wait = next, wait
 	r.run.Generation = gen
-	if len(p.upserts)+len(p.removals) > 0 && r.s.opts.Published != nil {
+	if len(p.Upserts)+len(p.Removals) > 0 && r.s.opts.Published != nil {
 		r.s.opts.Published(r.run)
 	}
 	st := r.st
-	for _, e := range p.upserts {
-		if old, ok := st.entities[e.key]; ok && old.file != e.file {
-			st.unindex(e.key, old.file)
-		}
-		if _, ok := st.entities[e.key]; !ok || st.entities[e.key].file != e.file {
-			st.byFile[e.file] = append(st.byFile[e.file], e.key)
-		}
-		st.entities[e.key] = published{ref: e.ref, file: e.file, hash: e.hash}
-	}
-	for _, rm := range p.removals {
-		st.unindex(rm.Key, st.entities[rm.Key].file)
-		delete(st.entities, rm.Key)
-	}
-	st.files = make(map[string]store.File, len(p.files))
-	for _, f := range p.files {
-		st.files[f.Path] = f
-	}
+	st.Apply(p)
 	st.revision = r.run.Revision
 	return nil
 }

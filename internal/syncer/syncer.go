@@ -90,10 +90,7 @@ type sourceState struct {
 	// publishes moves the store on; a status revision that differs tells
 	// this process to read the store again.
 	revision string
-	entities map[string]published
-	// byFile lists the published entity keys of each file.
-	byFile map[string][]string
-	files  map[string]store.File
+	Published
 	// conflicted is true when the last run refused a file for an entity
 	// that another source publishes.
 	conflicted bool
@@ -126,27 +123,6 @@ const maxUnrecorded = 100
 type request struct {
 	trigger store.Trigger
 	runID   int64
-}
-
-type published struct {
-	ref, file, hash string
-}
-
-// unindex removes key from the keys of file.
-func (st *sourceState) unindex(key, file string) {
-	keys := st.byFile[file]
-	for i, k := range keys {
-		if k == key {
-			keys[i] = keys[len(keys)-1]
-			keys = keys[:len(keys)-1]
-			break
-		}
-	}
-	if len(keys) == 0 {
-		delete(st.byFile, file)
-		return
-	}
-	st.byFile[file] = keys
 }
 
 // ErrUnknownSource is returned for a source id that is not configured.

@@ -101,6 +101,9 @@ type Source struct {
 
 	mu   sync.Mutex
 	repo *gogit.Repository
+	// revRepo is the repository FetchRevision reads: the local one in
+	// place, or an in-memory clone of every branch and tag.
+	revRepo *gogit.Repository
 	// blobs holds the content of the blobs of the last snapshot by blob
 	// id: a blob id names its content, so a file unchanged since then is
 	// not read and inflated from the pack again.

@@ -1,0 +1,281 @@
+package syncer
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/mapping"
+	"github.com/central-config/central-config/internal/source"
+	"github.com/central-config/central-config/internal/store"
+)
+
+// Published is what one source publishes, as the syncer keeps it in
+// memory: each entity's ref, file and hash, the keys of each file's
+// entities, and each file's state. A run plans against it, and the
+// commit applies the plan to it. `central-config diff` plans a head
+// revision against the Published of its base the same way.
+type Published struct {
+	entities map[string]published
+	// byFile lists the published entity keys of each file.
+	byFile map[string][]string
+	files  map[string]store.File
+}
+
+// NewPublished returns the state of a source that publishes nothing yet.
+func NewPublished() *Published {
+	return &Published{entities: map[string]published{}, byFile: map[string][]string{}, files: map[string]store.File{}}
+}
+
+type published struct {
+	ref, file, hash string
+}
+
+// Len is how many entities (Locations included) the source publishes: the
+// total the mass-deletion guard measures removals against.
+func (pub *Published) Len() int { return len(pub.entities) }
+
+// File returns a file's published state.
+func (pub *Published) File(path string) (store.File, bool) {
+	f, ok := pub.files[path]
+	return f, ok
+}
+
+// unindex removes key from the keys of file.
+func (pub *Published) unindex(key, file string) {
+	keys := pub.byFile[file]
+	for i, k := range keys {
+		if k == key {
+			keys[i] = keys[len(keys)-1]
+			keys = keys[:len(keys)-1]
+			break
+		}
+	}
+	if len(keys) == 0 {
+		delete(pub.byFile, file)
+		return
+	}
+	pub.byFile[file] = keys
+}
+
+// FileRevision returns the revision each file of snap is annotated with:
+// a file whose content is what was published keeps the revision it was
+// published at, so its entities' annotations (and hashes) stay the same
+// across commits that do not touch it. It is safe for concurrent use.
+func (pub *Published) FileRevision(snap *source.Snapshot) func(path string) string {
+	content := make(map[string][]byte, len(snap.Files))
+	for _, f := range snap.Files {
+		content[f.Path] = f.Content
+	}
+	files := pub.files
+	// Called for every entity of the files the mapping decodes (from
+	// several workers); hashing only those files keeps a small commit cheap.
+	var mu sync.Mutex
+	revisions := map[string]string{}
+	return func(p string) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if rev, ok := revisions[p]; ok {
+			return rev
+		}
+		rev := snap.Revision
+		if old, ok := files[p]; ok && !old.Failed && old.Hash == contentHash(content[p]) {
+			rev = old.Revision
+		}
+		revisions[p] = rev
+		return rev
+	}
+}
+
+// Upsert is an entity a plan publishes, new or changed.
+type Upsert struct {
+	Key, Ref, File, Hash string
+	Entity               *mapping.Entity
+}
+
+// Plan is what a run would publish: the entities to upsert and remove,
+// every file's next state, the run's counts and its diagnostics.
+type Plan struct {
+	Upserts  []Upsert
+	Removals []store.Removal
+	Files    []store.File
+	Counts   store.Counts
+	// Diagnostics are the mapping's plus a source-conflict error for
+	// each entity another source publishes first.
+	Diagnostics diag.List
+	// Conflicted is true when a file was refused for an entity another
+	// source publishes.
+	Conflicted bool
+}
+
+// Plan compares a mapping result with what is published, file by file. A
+// file with errors keeps the entities of its last good revision; so does a
+// file with an entity that another source published first (owners maps
+// such an entity's key to that source). A good file that the mapping
+// reused unchanged, and that was good before, has exactly the published
+// entities and is skipped, so a commit that touches one file costs that
+// file's entities, not the repository's.
+func (pub *Published) Plan(sourceID string, snap *source.Snapshot, res *mapping.Result, owners map[string]string) Plan {
+	var p Plan
+	refused := map[string]bool{}
+	var conflicts diag.List
+	for _, f := range res.Files {
+		for _, e := range f.Entities {
+			if owner, ok := owners[e.Ref.Key()]; ok && !f.Failed {
+				refused[f.Path] = true
+				conflicts = append(conflicts, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
+					Code: diag.CodeSourceConflict, Message: fmt.Sprintf(conflictMessage, e.Ref, owner)})
+			}
+		}
+	}
+	c := &p.Counts
+	content := make(map[string][]byte, len(snap.Files))
+	for _, f := range snap.Files {
+		content[f.Path] = f.Content
+	}
+	seen := map[string]bool{}
+	keep := func(path string) {
+		seen[path] = true
+		old, ok := pub.files[path]
+		if !ok || old.Revision == "" {
+			p.Files = append(p.Files, store.File{Path: path, Failed: true})
+			return
+		}
+		p.Files = append(p.Files, store.File{Path: path, Hash: old.Hash, Revision: old.Revision, Failed: true})
+		c.Unchanged += len(pub.byFile[path])
+	}
+	// emitted holds the keys changed files publish, so an entity that moved
+	// from one file to another is not removed.
+	emitted := map[string]bool{}
+	var gone []string
+	for _, f := range res.Files {
+		if f.Failed || refused[f.Path] {
+			keep(f.Path)
+			continue
+		}
+		seen[f.Path] = true
+		old, had := pub.files[f.Path]
+		if f.Reused && had && !old.Failed {
+			p.Files = append(p.Files, old)
+			c.Unchanged += len(pub.byFile[f.Path])
+			continue
+		}
+		hash := contentHash(content[f.Path])
+		rev := snap.Revision
+		if had && !old.Failed && old.Hash == hash {
+			rev = old.Revision
+		}
+		p.Files = append(p.Files, store.File{Path: f.Path, Hash: hash, Revision: rev})
+		mine := make(map[string]bool, len(f.Entities))
+		for _, e := range f.Entities {
+			key := e.Ref.Key()
+			mine[key], emitted[key] = true, true
+			u := Upsert{Key: key, Ref: e.Ref.String(), File: f.Path, Hash: e.Hash(), Entity: e}
+			old, ok := pub.entities[key]
+			switch {
+			case !ok:
+				c.Added++
+				p.Upserts = append(p.Upserts, u)
+			case old.hash != u.Hash || old.file != u.File:
+				c.Changed++
+				p.Upserts = append(p.Upserts, u)
+			default:
+				c.Unchanged++
+			}
+		}
+		for _, key := range pub.byFile[f.Path] {
+			if !mine[key] {
+				gone = append(gone, key)
+			}
+		}
+	}
+	for _, prob := range snap.Problems {
+		if !seen[prob.Path] {
+			keep(prob.Path)
+		}
+	}
+	// Files that are no longer there (deleted, or no longer config) take
+	// their entities with them.
+	for path := range pub.files {
+		if !seen[path] {
+			gone = append(gone, pub.byFile[path]...)
+		}
+	}
+	for _, key := range gone {
+		if emitted[key] {
+			continue
+		}
+		c.Removed++
+		p.Removals = append(p.Removals, store.Removal{SourceID: sourceID, Key: key, Ref: pub.entities[key].ref})
+	}
+	// Published Locations are counted apart from the other entities.
+	_, c.Locations = pub.counts()
+	for _, u := range p.Upserts {
+		if _, had := pub.entities[u.Key]; !had && isLocationKey(u.Key) {
+			c.Locations++
+		}
+	}
+	for _, rm := range p.Removals {
+		if isLocationKey(rm.Key) {
+			c.Locations--
+		}
+	}
+	c.Entities = len(pub.entities) + c.Added - c.Removed - c.Locations
+	c.Files = len(p.Files)
+	slices.SortFunc(p.Files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(p.Upserts, func(a, b Upsert) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(p.Removals, func(a, b store.Removal) int { return strings.Compare(a.Key, b.Key) })
+	p.Diagnostics = res.Diagnostics
+	if len(conflicts) > 0 {
+		p.Diagnostics = append(slices.Clone(p.Diagnostics), conflicts...)
+		p.Diagnostics.Sort()
+	}
+	p.Conflicted = len(refused) > 0
+	return p
+}
+
+// Apply makes a committed plan what is published.
+func (pub *Published) Apply(p Plan) {
+	for _, e := range p.Upserts {
+		if old, ok := pub.entities[e.Key]; ok && old.file != e.File {
+			pub.unindex(e.Key, old.file)
+		}
+		if old, ok := pub.entities[e.Key]; !ok || old.file != e.File {
+			pub.byFile[e.File] = append(pub.byFile[e.File], e.Key)
+		}
+		pub.entities[e.Key] = published{ref: e.Ref, file: e.File, hash: e.Hash}
+	}
+	for _, rm := range p.Removals {
+		pub.unindex(rm.Key, pub.entities[rm.Key].file)
+		delete(pub.entities, rm.Key)
+	}
+	pub.files = make(map[string]store.File, len(p.Files))
+	for _, f := range p.Files {
+		pub.files[f.Path] = f
+	}
+}
+
+// Guard is the mass-deletion guard: a run may remove at most
+// MaxDeletionRatio of a source's entities, unless AllowMassDeletion.
+type Guard struct {
+	MaxDeletionRatio  float64
+	AllowMassDeletion bool
+}
+
+// Refusal returns why a run that removes removed of the total entities a
+// source publishes is refused, or "" when it may go ahead: a deleted
+// folder or a wrong branch must not empty the catalog.
+func (g Guard) Refusal(removed, total int) string {
+	if g.AllowMassDeletion || total == 0 || removed == 0 {
+		return ""
+	}
+	ratio := float64(removed) / float64(total)
+	if ratio <= g.MaxDeletionRatio {
+		return ""
+	}
+	return fmt.Sprintf("refused: this revision would remove %d of %d entities (%.0f%%), more than the allowed %.0f%% "+
+		"(centralConfig.guard.maxDeletionRatio); a deleted folder or a wrong branch? Set centralConfig.guard.allowMassDeletion "+
+		"to accept it, or push a revision that brings them back", removed, total, ratio*100, g.MaxDeletionRatio*100)
+}
