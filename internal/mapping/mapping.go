@@ -83,9 +83,10 @@ type Entity struct {
 }
 
 // JSON returns the entity as JSON, encoding it once: an entity reused
-// across runs is not encoded again.
+// across runs is not encoded again. It is nil once Result.Release dropped
+// it (the store holds the entity as published).
 func (e *Entity) JSON() []byte {
-	if e.body == nil {
+	if e.body == nil && e.Object != nil {
 		e.body, _ = json.Marshal(e.Object)
 	}
 	return e.body
@@ -195,6 +196,36 @@ func (r *Result) lastGood(path string) ([]*Entity, bool) {
 		return r.Files[i].Entities, true
 	}
 	return nil, false
+}
+
+// Release drops the JSON of the entities that are published exactly as
+// this result has them: those of every file for which published reports
+// true, and those kept for failing files (the last good ones, which stay
+// published as they are). A long-running engine keeps the last result for
+// reuse; what the next run needs of such an entity is its key, hash and
+// refs, and the store holds its JSON. The entities of the other files keep
+// theirs: a file that now fails only because of another (a duplicate, a
+// source conflict) may be published as it is, reused, when that one goes.
+// Release must not run while another goroutine reads the entities' JSON.
+func (r *Result) Release(published func(path string) bool) {
+	for _, f := range r.Files {
+		if published(f.Path) {
+			for _, e := range f.Entities {
+				e.release()
+			}
+		}
+	}
+	for _, es := range r.kept {
+		for _, e := range es {
+			e.release()
+		}
+	}
+}
+
+// release drops the entity's JSON (and object tree), keeping its hash.
+func (e *Entity) release() {
+	e.Hash()
+	e.body, e.Object = nil, nil
 }
 
 // Entities returns the entities of the files that did not fail.

@@ -275,6 +275,7 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 		st.conflicted = p.Conflicted
 		r.mark("diff")
 		if snap.Revision == r.status.Revision && len(p.Upserts)+len(p.Removals) == 0 && r.run.Outcome == store.Succeeded {
+			releasePublished(res, p)
 			st.previous.Store(res)
 			r.run.Outcome = store.Unchanged
 			return r.finish()
@@ -294,10 +295,23 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 			// revision.
 			return r.fail(r.storeReason("store commit failed", err), true)
 		}
+		releasePublished(res, p)
 		st.previous.Store(res)
 		r.prune()
 		return r.run, r.wait
 	}
+}
+
+// releasePublished readies a mapping whose plan is now what is published for reuse
+// by the next run: the JSON of the entities of the files the plan
+// publishes as they are is dropped (the store holds it), so the engine
+// keeps their keys, hashes and refs only.
+func releasePublished(res *mapping.Result, p Plan) {
+	good := make(map[string]bool, len(p.Files))
+	for _, f := range p.Files {
+		good[f.Path] = !f.Failed
+	}
+	res.Release(func(path string) bool { return good[path] })
 }
 
 // load reads the source's published entities and files from the store
