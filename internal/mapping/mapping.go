@@ -92,6 +92,10 @@ func (e *Entity) JSON() []byte {
 	return e.body
 }
 
+// Key returns the entity's ref in the form refs are compared by
+// (catalog.Ref.Key), computed once.
+func (e *Entity) Key() string { return e.key }
+
 // System returns the name of the system an entity belongs to
 // (spec.system), or "".
 func (e *Entity) System() string {
@@ -124,17 +128,60 @@ func PublishedEntity(file string, body []byte, compact bool) (*Entity, error) {
 	if !ok {
 		return nil, fmt.Errorf("published entity of %s has no kind and name", file)
 	}
-	e := &Entity{Ref: ref, File: file, Object: obj, body: body, key: ref.Key(), refs: catalog.Refs(obj)}
-	e.refsPos = make([]document.Pos, len(e.refs))
-	e.refKeys = make([]string, len(e.refs))
-	for i, fr := range e.refs {
-		e.refKeys[i] = fr.Ref.Key()
-	}
+	e := &Entity{Ref: ref, File: file, Object: obj, body: body}
+	e.index(nil, func([]string) document.Pos { return document.Pos{} })
 	if compact {
 		e.Hash()
 		e.Object = nil
 	}
 	return e, nil
+}
+
+// index fills the entity's key and the refs it points at, with where
+// each is written (posOf). The engine keeps these of every entity between
+// runs, for the checks across files: the strings go through intern (nil
+// for none), so the many refs to one entity share one copy, and the
+// slices are exactly as long as they need to be.
+func (e *Entity) index(intern *interner, posOf func(path []string) document.Pos) {
+	e.Ref = catalog.Ref{Kind: intern.of(e.Ref.Kind), Namespace: intern.of(e.Ref.Namespace), Name: intern.of(e.Ref.Name)}
+	e.key = intern.of(e.Ref.Key())
+	refs := catalog.Refs(e.Object)
+	if len(refs) == 0 {
+		return
+	}
+	e.refs = make([]catalog.FieldRef, len(refs))
+	e.refsPos = make([]document.Pos, len(refs))
+	e.refKeys = make([]string, len(refs))
+	for i, fr := range refs {
+		fr.Ref = catalog.Ref{Kind: intern.of(fr.Ref.Kind), Namespace: intern.of(fr.Ref.Namespace), Name: intern.of(fr.Ref.Name)}
+		e.refs[i] = fr
+		e.refsPos[i] = posOf(fr.Path())
+		e.refKeys[i] = intern.of(fr.Ref.Key())
+	}
+}
+
+// interner hands out one copy of each string it is given, for the strings
+// an entity keeps after its document is freed. Safe for concurrent use.
+type interner struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func newInterner() *interner { return &interner{m: map[string]string{}} }
+
+// of returns the interned copy of s; a nil interner returns s.
+func (in *interner) of(s string) string {
+	if in == nil {
+		return s
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if c, ok := in.m[s]; ok {
+		return c
+	}
+	s = strings.Clone(s)
+	in.m[s] = s
+	return s
 }
 
 // File is what one file produced.
@@ -251,7 +298,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 	}
 	opts.Limits = opts.Limits.WithDefaults()
 	opts.Kinds = opts.Kinds.compile()
-	m := &mapper{opts: opts, snap: snap, files: files, unread: unread, targets: newTargetCache()}
+	m := &mapper{opts: opts, snap: snap, files: files, unread: unread, targets: newTargetCache(), strings: newInterner()}
 
 	var configFiles []source.File
 	for _, f := range snap.Files {
@@ -435,6 +482,8 @@ type mapper struct {
 	hashes map[string]uint64
 	// targets holds the placeholder targets read in this Map call.
 	targets *targetCache
+	// strings interns the keys and refs of this call's entities.
+	strings *interner
 }
 
 // hashSeed seeds the content hashes that decide reuse; they live only in
@@ -612,14 +661,9 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	if size := jsonSize(c.object); size > limit {
 		return tooLarge(size)
 	}
-	e := &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object, key: ref.Key(), refs: catalog.Refs(c.object)}
+	e := &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object}
 	// Positions are looked up now, so the document tree can be freed.
-	e.refsPos = make([]document.Pos, len(e.refs))
-	e.refKeys = make([]string, len(e.refs))
-	for i, fr := range e.refs {
-		e.refsPos[i] = c.posOf(fr.Path())
-		e.refKeys[i] = fr.Ref.Key()
-	}
+	e.index(m.strings, c.posOf)
 	if m.opts.Compact {
 		e.Hash()
 		e.Object = nil

@@ -40,8 +40,8 @@ func (r *runner) owners(res *mapping.Result) (map[string]string, error) {
 			continue
 		}
 		for _, e := range f.Entities {
-			if _, ours := r.st.entities[e.Ref.Key()]; all || !ours {
-				keys = append(keys, e.Ref.Key())
+			if _, ours := r.st.entities[e.Key()]; all || !ours {
+				keys = append(keys, e.Key())
 			}
 		}
 	}
