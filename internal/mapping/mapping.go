@@ -50,6 +50,9 @@ type Options struct {
 	// tree: a long-running engine holds the entities of every source in
 	// memory, and the JSON is a third of the size.
 	Compact bool
+	// Spool, with Compact, takes each entity's JSON out of the heap once
+	// it is hashed; JSON reads it back. Nil keeps it in memory.
+	Spool *Spool
 	// Previous is the result of the previous run of the same source. A
 	// file whose content, and the content of every file its placeholders
 	// read, is unchanged reuses its entities instead of being decoded
@@ -75,6 +78,10 @@ type Entity struct {
 
 	body []byte // Object as JSON, computed once
 	hash string // of body, computed once
+	// spool holds body, at spoolAt, once it is spooled.
+	spool    *Spool
+	spoolAt  int64
+	spoolLen int
 
 	key     string             // Ref.Key(), computed once
 	refs    []catalog.FieldRef // the entities this one points at
@@ -84,12 +91,31 @@ type Entity struct {
 
 // JSON returns the entity as JSON, encoding it once: an entity reused
 // across runs is not encoded again. It is nil once Result.Release dropped
-// it (the store holds the entity as published).
+// it (the store holds the entity as published), and when its spool cannot
+// be read (ReadJSON says why).
 func (e *Entity) JSON() []byte {
+	b, _ := e.ReadJSON()
+	return b
+}
+
+// ReadJSON is JSON with the error of reading a spooled entity back.
+func (e *Entity) ReadJSON() ([]byte, error) {
+	if e.body == nil && e.spool != nil {
+		return e.spool.read(e.spoolAt, e.spoolLen)
+	}
 	if e.body == nil && e.Object != nil {
 		e.body, _ = json.Marshal(e.Object)
 	}
-	return e.body
+	return e.body, nil
+}
+
+// spoolJSON moves the entity's JSON to s; it stays in memory when s
+// cannot take it.
+func (e *Entity) spoolJSON(s *Spool) {
+	if off, err := s.put(e.body); err == nil {
+		e.spool, e.spoolAt, e.spoolLen = s, off, len(e.body)
+		e.body = nil
+	}
 }
 
 // Key returns the entity's ref in the form refs are compared by
@@ -251,14 +277,27 @@ func (r *Result) lastGood(path string) ([]*Entity, bool) {
 // published as they are). A long-running engine keeps the last result for
 // reuse; what the next run needs of such an entity is its key, hash and
 // refs, and the store holds its JSON. The entities of the other files keep
-// theirs: a file that now fails only because of another (a duplicate, a
-// source conflict) may be published as it is, reused, when that one goes.
+// theirs, read back from the spool: a file that now fails only because of
+// another (a duplicate, a source conflict) may be published as it is,
+// reused, when that one goes; if its spool cannot be read, the next run
+// decodes it again. After Release the result no longer needs its spool.
 // Release must not run while another goroutine reads the entities' JSON.
 func (r *Result) Release(published func(path string) bool) {
 	for _, f := range r.Files {
 		if published(f.Path) {
 			for _, e := range f.Entities {
 				e.release()
+			}
+			continue
+		}
+		for _, e := range f.Entities {
+			if e.spool == nil {
+				continue
+			}
+			body, err := e.ReadJSON()
+			e.body, e.spool = body, nil
+			if err != nil {
+				delete(r.own, f.Path)
 			}
 		}
 	}
@@ -272,7 +311,7 @@ func (r *Result) Release(published func(path string) bool) {
 // release drops the entity's JSON (and object tree), keeping its hash.
 func (e *Entity) release() {
 	e.Hash()
-	e.body, e.Object = nil, nil
+	e.body, e.Object, e.spool = nil, nil, nil
 }
 
 // Entities returns the entities of the files that did not fail.
@@ -667,6 +706,9 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	if m.opts.Compact {
 		e.Hash()
 		e.Object = nil
+		if m.opts.Spool != nil {
+			e.spoolJSON(m.opts.Spool)
+		}
 	}
 	return e
 }

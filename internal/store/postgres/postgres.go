@@ -226,7 +226,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		if err := removeEntities(ctx, tx, c.SourceID, c.Removals, gen); err != nil {
 			return err
 		}
-		return upsertEntities(ctx, tx, c.SourceID, c.Upserts, gen)
+		return upsertEntities(ctx, tx, c, gen)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("postgres: commit %s: %w", c.SourceID, err)
@@ -277,13 +277,19 @@ func removeEntities(ctx context.Context, tx pgx.Tx, sourceID string, removals []
 // upsertEntities writes entities with one multi-row statement per batch (arrays
 // unnested server-side), and drops their tombstones: a re-added entity is
 // an upsert for every reader, never a removal.
-func upsertEntities(ctx context.Context, tx pgx.Tx, sourceID string, entities []store.Entity, gen int64) error {
-	for chunk := range chunks(entities) {
+func upsertEntities(ctx context.Context, tx pgx.Tx, c store.Commit, gen int64) error {
+	sourceID, entities := c.SourceID, c.Upserts
+	for start := 0; start < len(entities); start += batchSize {
+		chunk := entities[start:min(start+batchSize, len(entities))]
 		n := len(chunk)
 		keys, refs, files, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		bodies := make([]string, n)
+		bodies := make([][]byte, n)
 		for i, e := range chunk {
-			keys[i], refs[i], files[i], hashes[i], bodies[i] = e.Key, e.Ref, e.File, e.Hash, string(e.Body)
+			body, err := sqlrow.Body(c, start+i)
+			if err != nil {
+				return err
+			}
+			keys[i], refs[i], files[i], hashes[i], bodies[i] = e.Key, e.Ref, e.File, e.Hash, body
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO entities (source_id, key, ref, file, hash, body, generation)
 			SELECT $1, u.key, u.ref, u.file, u.hash, u.body, $2

@@ -61,6 +61,7 @@ var tests = []struct {
 	{"an entity removed and re-added is an upsert, not a removal", testReAdded},
 	{"Changes since a pruned generation is ErrTooOld", testTooOld},
 	{"a failed commit changes nothing", testFailedCommit},
+	{"Commit reads the bodies its upserts lack from Body, and fails whole when it cannot", testLazyBodies},
 	{"StartRun records a running run that Commit completes", testStartCommit},
 	{"a commit without a started run records a new run", testCommitNewRun},
 	{"runs round-trip every field", testRunRoundTrip},
@@ -475,6 +476,38 @@ func testFailedCommit(t *testing.T, s store.Store, _ func() store.Store) {
 	if len(ups)+len(rms) != 0 {
 		t.Errorf("Changes(1) = %v, %v; want nothing", ups, rms)
 	}
+}
+
+func testLazyBodies(t *testing.T, s store.Store, _ func() store.Store) {
+	// More than one PostgreSQL batch, so each batch reads its own bodies.
+	var full, bare []store.Entity
+	for i := range 5001 {
+		e := ent("src", fmt.Sprintf("e%04d", i), "")
+		full = append(full, e)
+		e.Body = nil
+		bare = append(bare, e)
+	}
+	bare[0].Body = full[0].Body // an upsert with its body is written as it is
+	asked := map[int]bool{}
+	_, err := s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: bare, Run: succeeded("rev"),
+		Body: func(i int) ([]byte, error) {
+			asked[i] = true
+			return full[i].Body, nil
+		}})
+	if err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	equal(t, "entities", sourceEntities(t, s, "src"), at(1, full...))
+	equal(t, "bodies asked for", len(asked), len(full)-1)
+	broken := errors.New("spool gone")
+	_, err = s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: []store.Entity{ent("src", "new", ""), {SourceID: "src",
+		Key: "component:default/e0001", Ref: "component:default/e0001", File: "f.yaml", Hash: "h"}}, Run: succeeded("rev2"),
+		Body: func(int) ([]byte, error) { return nil, broken }})
+	if !errors.Is(err, broken) || !strings.Contains(err.Error(), "component:default/e0001") {
+		t.Fatalf("Commit with an unreadable body = %v; want the error, naming the entity", err)
+	}
+	equal(t, "generation", mustGeneration(t, s), int64(1))
+	equal(t, "entities", len(sourceEntities(t, s, "src")), len(full))
 }
 
 func testStartCommit(t *testing.T, s store.Store, _ func() store.Store) {

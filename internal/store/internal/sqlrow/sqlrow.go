@@ -99,6 +99,19 @@ func CheckCommit(c store.Commit) error {
 	return nil
 }
 
+// Body returns the JSON of c.Upserts[i]: its Body, else what c.Body
+// reads.
+func Body(c store.Commit, i int) ([]byte, error) {
+	if b := c.Upserts[i].Body; b != nil || c.Body == nil {
+		return b, nil
+	}
+	b, err := c.Body(i)
+	if err != nil {
+		return nil, fmt.Errorf("entity %s: %w", c.Upserts[i].Key, err)
+	}
+	return b, nil
+}
+
 // Bump is how much c raises the global generation: one if it changes any
 // entity, else none.
 func Bump(c store.Commit) int {
