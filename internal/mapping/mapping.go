@@ -83,10 +83,8 @@ type Entity struct {
 	spoolAt  int64
 	spoolLen int
 
-	key     string             // Ref.Key(), computed once
-	refs    []catalog.FieldRef // the entities this one points at
-	refsPos []document.Pos     // where each ref is written
-	refKeys []string           // each ref's Key
+	key  string     // Ref.Key(), computed once
+	refs []fieldRef // the entities this one points at
 }
 
 // JSON returns the entity as JSON, encoding it once: an entity reused
@@ -175,15 +173,19 @@ func (e *Entity) index(intern *interner, posOf func(path []string) document.Pos)
 	if len(refs) == 0 {
 		return
 	}
-	e.refs = make([]catalog.FieldRef, len(refs))
-	e.refsPos = make([]document.Pos, len(refs))
-	e.refKeys = make([]string, len(refs))
+	e.refs = make([]fieldRef, len(refs))
 	for i, fr := range refs {
 		fr.Ref = catalog.Ref{Kind: intern.of(fr.Ref.Kind), Namespace: intern.of(fr.Ref.Namespace), Name: intern.of(fr.Ref.Name)}
-		e.refs[i] = fr
-		e.refsPos[i] = posOf(fr.Path())
-		e.refKeys[i] = intern.of(fr.Ref.Key())
+		e.refs[i] = fieldRef{FieldRef: fr, pos: posOf(fr.Path()), key: intern.of(fr.Ref.Key())}
 	}
+}
+
+// fieldRef is a ref an entity points at, with where it is written and
+// its key.
+type fieldRef struct {
+	catalog.FieldRef
+	pos document.Pos
+	key string
 }
 
 // interner hands out one copy of each string it is given, for the strings
@@ -482,11 +484,11 @@ func crossFileChecks(files []*File, byPath map[string]*File, kept map[string][]*
 	}
 	for _, f := range files {
 		for _, e := range f.Entities {
-			for i, key := range e.refKeys {
-				if _, ok := defined[key]; ok {
+			for _, fr := range e.refs {
+				if _, ok := defined[fr.key]; ok {
 					continue
 				}
-				fr, pos := e.refs[i], e.refsPos[i]
+				pos := fr.pos
 				out = append(out, diag.Diagnostic{File: e.File, Line: pos.Line, Column: pos.Column, Severity: diag.Warning,
 					Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path()...) + " refers to " + fr.Ref.String() + ", which no file in the repository defines"})
 			}

@@ -37,9 +37,11 @@ import (
 // BENCH_SIZES (default "1000,10000,100000") picks N; BENCH_LOG=1 prints
 // the engine's run log, which times each step's parts (fetch_ms, map_ms,
 // diff_ms, commit_ms). Bytes written are, on
-// SQLite, the growth of this process's write_bytes (/proc/self/io) over
-// the step and a WAL checkpoint after it (the git cache lives on tmpfs, so
-// only the database counts); on PostgreSQL, the WAL the step wrote plus
+// SQLite, the growth of this process's write_bytes less its
+// cancelled_write_bytes (/proc/self/io) over the step and a WAL checkpoint
+// after it (the git cache lives on tmpfs, and the run's entity spool is a
+// deleted file whose pages are dropped, not written, so only the database
+// counts); on PostgreSQL, the WAL the step wrote plus
 // the data pages a CHECKPOINT after it flushed. Peak RSS is VmHWM, reset before each step; it
 // includes the benchmark's own heap (a few MB after a GC: the generated files
 // are dropped once committed to the git server).
@@ -154,7 +156,10 @@ type diskWrites func() int64
 
 // sqliteWrites counts this process's write_bytes after checkpointing the
 // WAL into the database file and truncating it, so that every step's
-// pages reach the file (and are counted) within the step.
+// pages reach the file (and are counted) within the step. Linux counts
+// write_bytes when a page is dirtied; the pages of a file deleted before
+// they were written out (the run's spool) are counted back in
+// cancelled_write_bytes.
 func sqliteWrites(b *testing.B, path string) diskWrites {
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -165,7 +170,7 @@ func sqliteWrites(b *testing.B, path string) diskWrites {
 		if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 			b.Fatal(err)
 		}
-		return procIO(b, "write_bytes")
+		return procIO(b, "write_bytes") - procIO(b, "cancelled_write_bytes")
 	}
 }
 
