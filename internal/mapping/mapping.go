@@ -163,20 +163,20 @@ func PublishedEntity(file string, body []byte, compact bool) (*Entity, error) {
 
 // index fills the entity's key and the refs it points at, with where
 // each is written (posOf). The engine keeps these of every entity between
-// runs, for the checks across files: the strings go through intern (nil
-// for none), so the many refs to one entity share one copy, and the
-// slices are exactly as long as they need to be.
+// runs, for the checks across files: the refs' strings go through intern
+// (nil for none), so the refs of a file to one entity share one copy.
 func (e *Entity) index(intern *interner, posOf func(path []string) document.Pos) {
-	e.Ref = catalog.Ref{Kind: intern.of(e.Ref.Kind), Namespace: intern.of(e.Ref.Namespace), Name: intern.of(e.Ref.Name)}
-	e.key = intern.of(e.Ref.Key())
+	// The entity's own key is unique: only the refs are worth interning.
+	e.key = e.Ref.Key()
 	refs := catalog.Refs(e.Object)
 	if len(refs) == 0 {
 		return
 	}
 	e.refs = make([]fieldRef, len(refs))
 	for i, fr := range refs {
-		fr.Ref = catalog.Ref{Kind: intern.of(fr.Ref.Kind), Namespace: intern.of(fr.Ref.Namespace), Name: intern.of(fr.Ref.Name)}
-		e.refs[i] = fieldRef{FieldRef: fr, pos: posOf(fr.Path()), key: intern.of(fr.Ref.Key())}
+		var key string
+		fr.Ref, key = intern.ref(fr.Ref)
+		e.refs[i] = fieldRef{FieldRef: fr, pos: posOf(fr.Path()), key: key}
 	}
 }
 
@@ -189,25 +189,61 @@ type fieldRef struct {
 }
 
 // interner hands out one copy of each string it is given, for the strings
-// an entity keeps after its document is freed. Safe for concurrent use.
+// an entity keeps after its document is freed. One serves one file (the
+// entities of a file mostly point at the same few owners and systems):
+// a small map is quick to look in, and needs no lock.
 type interner struct {
-	mu sync.Mutex
-	m  map[string]string
+	m map[string]string
 }
 
-func newInterner() *interner { return &interner{m: map[string]string{}} }
+func newInterner() *interner { return &interner{m: make(map[string]string, 64)} }
 
-// of returns the interned copy of s; a nil interner returns s.
-func (in *interner) of(s string) string {
-	if in == nil {
-		return s
+// commonNames are the kinds and the namespace most refs name, as strings
+// an entity can keep without a copy of its own.
+var commonNames = func() map[string]string {
+	m := map[string]string{catalog.DefaultNamespace: catalog.DefaultNamespace}
+	for _, k := range []string{"Component", "API", "Group", "User", "System", "Domain", "Resource", "Location", "Template"} {
+		lower := strings.ToLower(k)
+		m[k], m[lower] = k, lower
 	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
+	return m
+}()
+
+// ref returns r with interned strings, and its key. The name shares the
+// key's bytes when it is in lower case already; a nil interner returns r.
+func (in *interner) ref(r catalog.Ref) (catalog.Ref, string) {
+	if in == nil {
+		return r, r.Key()
+	}
+	key := in.owned(r.Key())
+	out := catalog.Ref{Kind: in.name(r.Kind), Namespace: in.name(r.Namespace), Name: key[len(key)-min(len(r.Name), len(key)):]}
+	if out.Name != r.Name {
+		out.Name = in.of(r.Name)
+	}
+	return out, key
+}
+
+// name interns a kind or namespace.
+func (in *interner) name(s string) string {
+	if c, ok := commonNames[s]; ok {
+		return c
+	}
+	return in.of(s)
+}
+
+// of returns the interned copy of s.
+func (in *interner) of(s string) string {
 	if c, ok := in.m[s]; ok {
 		return c
 	}
-	s = strings.Clone(s)
+	return in.owned(strings.Clone(s))
+}
+
+// owned is of for a string that shares no bytes with another.
+func (in *interner) owned(s string) string {
+	if c, ok := in.m[s]; ok {
+		return c
+	}
 	in.m[s] = s
 	return s
 }
@@ -339,7 +375,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 	}
 	opts.Limits = opts.Limits.WithDefaults()
 	opts.Kinds = opts.Kinds.compile()
-	m := &mapper{opts: opts, snap: snap, files: files, unread: unread, targets: newTargetCache(), strings: newInterner()}
+	m := &mapper{opts: opts, snap: snap, files: files, unread: unread, targets: newTargetCache()}
 
 	var configFiles []source.File
 	for _, f := range snap.Files {
@@ -523,8 +559,6 @@ type mapper struct {
 	hashes map[string]uint64
 	// targets holds the placeholder targets read in this Map call.
 	targets *targetCache
-	// strings interns the keys and refs of this call's entities.
-	strings *interner
 }
 
 // hashSeed seeds the content hashes that decide reuse; they live only in
@@ -619,9 +653,10 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 	}
 	seen := map[string]bool{}
 	placeholderRoom := m.opts.Limits.MaxExpandedBytes
+	strs := newInterner()
 	for _, c := range cands {
 		c.placeholderRoom = &placeholderRoom
-		if e := m.finish(f.Path, c, &r.diags, &r.deps); e != nil {
+		if e := m.finish(f.Path, c, &r.diags, &r.deps, strs); e != nil {
 			if seen[e.key] {
 				r.diags = append(r.diags, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
 					Code: diag.CodeDuplicateEntity, Message: "entity " + e.Ref.String() + " is defined twice in this file"})
@@ -636,8 +671,8 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 
 // finish runs the shared pipeline on one candidate: placeholders,
 // annotations, validation, size. It returns nil when the entity is
-// invalid.
-func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[string]uint64) *Entity {
+// invalid. The strings the entity keeps go through strs.
+func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[string]uint64, strs *interner) *Entity {
 	errorAt := func(p document.Pos, code, msg string) {
 		*diags = append(*diags, diag.Diagnostic{File: file, Line: p.Line, Column: p.Column, Severity: diag.Error, Code: code, Message: msg})
 	}
@@ -704,7 +739,7 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	}
 	e := &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object}
 	// Positions are looked up now, so the document tree can be freed.
-	e.index(m.strings, c.posOf)
+	e.index(strs, c.posOf)
 	if m.opts.Compact {
 		e.Hash()
 		e.Object = nil
