@@ -71,20 +71,12 @@ func BenchmarkSync(b *testing.B) {
 }
 
 // syncSteps runs the three steps once on a repository of n entities and
-// reports their metrics. The generated files are dropped once committed,
-// so the process's RSS is the engine's (plus the benchmark's few MB).
+// reports their metrics. The generated files are not kept once committed
+// (commitGenerated), so the process's RSS is the engine's (plus the
+// benchmark's few MB).
 func syncSteps(b *testing.B, storeName string, n int) {
 	repo := gittest.NewServer(b).NewRepo("config")
-	files := map[string]string{}
-	var changed, content string
-	for _, f := range testrepo.Generate(n) {
-		files[f.Path] = string(f.Content)
-		if changed == "" && strings.HasPrefix(f.Path, "systems/") {
-			changed, content = f.Path, string(f.Content)
-		}
-	}
-	repo.Commit("main", files)
-	files = nil
+	changed, content := commitGenerated(repo, n)
 	var st store.Store
 	var written diskWrites
 	switch storeName {
@@ -149,6 +141,20 @@ func syncSteps(b *testing.B, storeName string, n int) {
 	step("unchanged", store.Unchanged)
 	repo.Commit("main", map[string]string{changed: strings.Replace(content, "Service number", "Service No.", 1)})
 	step("one-file", store.Succeeded)
+}
+
+// commitGenerated commits a generated repository of n entities and
+// returns the path and content of the file the one-file step changes.
+func commitGenerated(repo *gittest.Repo, n int) (changed, content string) {
+	files := map[string]string{}
+	for _, f := range testrepo.Generate(n) {
+		files[f.Path] = string(f.Content)
+		if changed == "" && strings.HasPrefix(f.Path, "systems/") {
+			changed, content = f.Path, string(f.Content)
+		}
+	}
+	repo.Commit("main", files)
+	return changed, content
 }
 
 // diskWrites returns the bytes a store has written to disk so far.
