@@ -506,6 +506,12 @@ func testLazyBodies(t *testing.T, s store.Store, _ func() store.Store) {
 	if !errors.Is(err, broken) || !strings.Contains(err.Error(), "component:default/e0001") {
 		t.Fatalf("Commit with an unreadable body = %v; want the error, naming the entity", err)
 	}
+	_, err = s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: []store.Entity{{SourceID: "src",
+		Key: "component:default/e0002", Ref: "component:default/e0002", File: "f.yaml", Hash: "h"}}, Run: succeeded("rev3"),
+		Body: func(int) ([]byte, error) { return nil, nil }})
+	if err == nil || !strings.Contains(err.Error(), "component:default/e0002") {
+		t.Fatalf("Commit of an entity without JSON = %v; want an error naming it", err)
+	}
 	equal(t, "generation", mustGeneration(t, s), int64(1))
 	equal(t, "entities", len(sourceEntities(t, s, "src")), len(full))
 }

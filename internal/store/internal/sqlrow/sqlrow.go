@@ -7,6 +7,7 @@ package sqlrow
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -106,6 +107,9 @@ func Body(c store.Commit, i int) ([]byte, error) {
 		return b, nil
 	}
 	b, err := c.Body(i)
+	if err == nil && b == nil {
+		err = errors.New("no JSON to write")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("entity %s: %w", c.Upserts[i].Key, err)
 	}
