@@ -234,11 +234,24 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 	return gen, nil
 }
 
+// replaceFiles makes files the source's file states, writing only the
+// rows that differ (sqlrow.FileChanges).
 func replaceFiles(ctx context.Context, tx pgx.Tx, sourceID string, files []store.File) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM files WHERE source_id = $1`, sourceID); err != nil {
+	rows, err := tx.Query(ctx, `SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = $1`, sourceID)
+	if err != nil {
 		return err
 	}
-	for chunk := range chunks(files) {
+	old, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.File, error) { return sqlrow.ScanFile(row) })
+	if err != nil {
+		return err
+	}
+	changed, gone := sqlrow.FileChanges(old, files)
+	for chunk := range chunks(gone) {
+		if _, err := tx.Exec(ctx, `DELETE FROM files WHERE source_id = $1 AND path = ANY($2::text[])`, sourceID, chunk); err != nil {
+			return err
+		}
+	}
+	for chunk := range chunks(changed) {
 		paths, hashes, revisions := make([]string, len(chunk)), make([]string, len(chunk)), make([]string, len(chunk))
 		failed := make([]bool, len(chunk))
 		for i, f := range chunk {
@@ -246,7 +259,8 @@ func replaceFiles(ctx context.Context, tx pgx.Tx, sourceID string, files []store
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO files (source_id, path, hash, revision, failed)
 			SELECT $1, u.path, u.hash, u.revision, u.failed
-			FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u(path, hash, revision, failed)`,
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u(path, hash, revision, failed)
+			ON CONFLICT (source_id, path) DO UPDATE SET hash = excluded.hash, revision = excluded.revision, failed = excluded.failed`,
 			sourceID, paths, hashes, revisions, failed); err != nil {
 			return err
 		}

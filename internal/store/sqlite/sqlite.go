@@ -256,13 +256,25 @@ func execEach[T any](ctx context.Context, tx *sql.Tx, items []T, args func(int, 
 	return nil
 }
 
+// replaceFiles makes files the source's file states, writing only the
+// rows that differ (sqlrow.FileChanges).
 func replaceFiles(ctx context.Context, tx *sql.Tx, sourceID string, files []store.File) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM files WHERE source_id = ?`, sourceID); err != nil {
+	rows, err := tx.QueryContext(ctx, `SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = ?`, sourceID)
+	old, err := collect(rows, err, sqlrow.ScanFile)
+	if err != nil {
 		return err
 	}
-	return execEach(ctx, tx, files, func(_ int, f store.File) ([][]any, error) {
+	changed, gone := sqlrow.FileChanges(old, files)
+	err = execEach(ctx, tx, gone, func(_ int, path string) ([][]any, error) {
+		return [][]any{{sourceID, path}}, nil
+	}, `DELETE FROM files WHERE source_id = ? AND path = ?`)
+	if err != nil {
+		return err
+	}
+	return execEach(ctx, tx, changed, func(_ int, f store.File) ([][]any, error) {
 		return [][]any{{sourceID, f.Path, f.Hash, f.Revision, f.Failed}}, nil
-	}, `INSERT INTO files (source_id, path, hash, revision, failed) VALUES (?, ?, ?, ?, ?)`)
+	}, `INSERT INTO files (source_id, path, hash, revision, failed) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (source_id, path) DO UPDATE SET hash = excluded.hash, revision = excluded.revision, failed = excluded.failed`)
 }
 
 func removeEntities(ctx context.Context, tx *sql.Tx, sourceID string, removals []store.Removal, gen int64) error {

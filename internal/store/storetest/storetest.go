@@ -808,14 +808,15 @@ func testFilesReplaced(t *testing.T, s store.Store, _ func() store.Store) {
 			t.Fatal(err)
 		}
 	}
-	commitFiles(store.File{Path: "a", Hash: "1"}, store.File{Path: "b", Hash: "1"})
-	commitFiles(store.File{Path: "b", Hash: "2", Failed: true}, store.File{Path: "c", Hash: "1"})
+	same := store.File{Path: "d", Hash: "1", Revision: "r1"}
+	commitFiles(store.File{Path: "a", Hash: "1"}, store.File{Path: "b", Hash: "1"}, same)
+	commitFiles(store.File{Path: "b", Hash: "2", Failed: true}, same, store.File{Path: "c", Hash: "1"})
 	files, err := s.Files(t.Context(), "src")
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.SortFunc(files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })
-	equal(t, "files", files, []store.File{{Path: "b", Hash: "2", Failed: true}, {Path: "c", Hash: "1"}})
+	equal(t, "files", files, []store.File{{Path: "b", Hash: "2", Failed: true}, {Path: "c", Hash: "1"}, same})
 	commitFiles()
 	files, err = s.Files(t.Context(), "src")
 	if err != nil || len(files) != 0 {
