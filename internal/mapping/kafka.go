@@ -104,6 +104,7 @@ func (m *mapper) kafkaEntities(res *Result, results []*fileResult, byPath map[st
 		}
 	}
 	out := &File{Path: KafkaFile}
+	strs := newInterner()
 	var fileDiags diag.List
 	for i := range topo.Topics {
 		t := &topo.Topics[i]
@@ -163,7 +164,7 @@ func (m *mapper) kafkaEntities(res *Result, results []*fileResult, byPath map[st
 		obj := map[string]any{"apiVersion": "backstage.io/v1alpha1", "kind": "Resource", "metadata": md, "spec": spec}
 		pos := t.Source.Pos
 		var deps map[string]uint64
-		if e := m.finish(t.Source.File, candidate{object: obj, pos: pos, posOf: func([]string) document.Pos { return pos }}, &fileDiags, &deps); e != nil {
+		if e := m.finish(t.Source.File, candidate{object: obj, pos: pos, posOf: func([]string) document.Pos { return pos }}, &fileDiags, &deps, strs); e != nil {
 			out.Entities = append(out.Entities, e)
 		}
 	}

@@ -50,6 +50,9 @@ type Options struct {
 	// tree: a long-running engine holds the entities of every source in
 	// memory, and the JSON is a third of the size.
 	Compact bool
+	// Spool, with Compact, takes each entity's JSON out of the heap once
+	// it is hashed; JSON reads it back. Nil keeps it in memory.
+	Spool *Spool
 	// Previous is the result of the previous run of the same source. A
 	// file whose content, and the content of every file its placeholders
 	// read, is unchanged reuses its entities instead of being decoded
@@ -75,21 +78,47 @@ type Entity struct {
 
 	body []byte // Object as JSON, computed once
 	hash string // of body, computed once
+	// spool holds body, at spoolAt, once it is spooled.
+	spool    *Spool
+	spoolAt  int64
+	spoolLen int
 
-	key     string             // Ref.Key(), computed once
-	refs    []catalog.FieldRef // the entities this one points at
-	refsPos []document.Pos     // where each ref is written
-	refKeys []string           // each ref's Key
+	key  string     // Ref.Key(), computed once
+	refs []fieldRef // the entities this one points at
 }
 
 // JSON returns the entity as JSON, encoding it once: an entity reused
-// across runs is not encoded again.
+// across runs is not encoded again. It is nil once Result.Release dropped
+// it (the store holds the entity as published), and when its spool cannot
+// be read (ReadJSON says why).
 func (e *Entity) JSON() []byte {
-	if e.body == nil {
+	b, _ := e.ReadJSON()
+	return b
+}
+
+// ReadJSON is JSON with the error of reading a spooled entity back.
+func (e *Entity) ReadJSON() ([]byte, error) {
+	if e.body == nil && e.spool != nil {
+		return e.spool.read(e.spoolAt, e.spoolLen)
+	}
+	if e.body == nil && e.Object != nil {
 		e.body, _ = json.Marshal(e.Object)
 	}
-	return e.body
+	return e.body, nil
 }
+
+// spoolJSON moves the entity's JSON to s; it stays in memory when s
+// cannot take it.
+func (e *Entity) spoolJSON(s *Spool) {
+	if off, err := s.put(e.body); err == nil {
+		e.spool, e.spoolAt, e.spoolLen = s, off, len(e.body)
+		e.body = nil
+	}
+}
+
+// Key returns the entity's ref in the form refs are compared by
+// (catalog.Ref.Key), computed once.
+func (e *Entity) Key() string { return e.key }
 
 // System returns the name of the system an entity belongs to
 // (spec.system), or "".
@@ -123,17 +152,100 @@ func PublishedEntity(file string, body []byte, compact bool) (*Entity, error) {
 	if !ok {
 		return nil, fmt.Errorf("published entity of %s has no kind and name", file)
 	}
-	e := &Entity{Ref: ref, File: file, Object: obj, body: body, key: ref.Key(), refs: catalog.Refs(obj)}
-	e.refsPos = make([]document.Pos, len(e.refs))
-	e.refKeys = make([]string, len(e.refs))
-	for i, fr := range e.refs {
-		e.refKeys[i] = fr.Ref.Key()
-	}
+	e := &Entity{Ref: ref, File: file, Object: obj, body: body}
+	e.index(nil, func([]string) document.Pos { return document.Pos{} })
 	if compact {
 		e.Hash()
 		e.Object = nil
 	}
 	return e, nil
+}
+
+// index fills the entity's key and the refs it points at, with where
+// each is written (posOf). The engine keeps these of every entity between
+// runs, for the checks across files: the refs' strings go through intern
+// (nil for none), so the refs of a file to one entity share one copy.
+func (e *Entity) index(intern *interner, posOf func(path []string) document.Pos) {
+	// The entity's own key is unique: only the refs are worth interning.
+	e.key = e.Ref.Key()
+	refs := catalog.Refs(e.Object)
+	if len(refs) == 0 {
+		return
+	}
+	e.refs = make([]fieldRef, len(refs))
+	for i, fr := range refs {
+		var key string
+		fr.Ref, key = intern.ref(fr.Ref)
+		e.refs[i] = fieldRef{FieldRef: fr, pos: posOf(fr.Path()), key: key}
+	}
+}
+
+// fieldRef is a ref an entity points at, with where it is written and
+// its key.
+type fieldRef struct {
+	catalog.FieldRef
+	pos document.Pos
+	key string
+}
+
+// interner hands out one copy of each string it is given, for the strings
+// an entity keeps after its document is freed. One serves one file (the
+// entities of a file mostly point at the same few owners and systems):
+// a small map is quick to look in, and needs no lock.
+type interner struct {
+	m map[string]string
+}
+
+func newInterner() *interner { return &interner{m: make(map[string]string, 64)} }
+
+// commonNames are the kinds and the namespace most refs name, as strings
+// an entity can keep without a copy of its own.
+var commonNames = func() map[string]string {
+	m := map[string]string{catalog.DefaultNamespace: catalog.DefaultNamespace}
+	for _, k := range []string{"Component", "API", "Group", "User", "System", "Domain", "Resource", "Location", "Template"} {
+		lower := strings.ToLower(k)
+		m[k], m[lower] = k, lower
+	}
+	return m
+}()
+
+// ref returns r with interned strings, and its key. The name shares the
+// key's bytes when it is in lower case already; a nil interner returns r.
+func (in *interner) ref(r catalog.Ref) (catalog.Ref, string) {
+	if in == nil {
+		return r, r.Key()
+	}
+	key := in.owned(r.Key())
+	out := catalog.Ref{Kind: in.name(r.Kind), Namespace: in.name(r.Namespace), Name: key[len(key)-min(len(r.Name), len(key)):]}
+	if out.Name != r.Name {
+		out.Name = in.of(r.Name)
+	}
+	return out, key
+}
+
+// name interns a kind or namespace.
+func (in *interner) name(s string) string {
+	if c, ok := commonNames[s]; ok {
+		return c
+	}
+	return in.of(s)
+}
+
+// of returns the interned copy of s.
+func (in *interner) of(s string) string {
+	if c, ok := in.m[s]; ok {
+		return c
+	}
+	return in.owned(strings.Clone(s))
+}
+
+// owned is of for a string that shares no bytes with another.
+func (in *interner) owned(s string) string {
+	if c, ok := in.m[s]; ok {
+		return c
+	}
+	in.m[s] = s
+	return s
 }
 
 // File is what one file produced.
@@ -195,6 +307,49 @@ func (r *Result) lastGood(path string) ([]*Entity, bool) {
 		return r.Files[i].Entities, true
 	}
 	return nil, false
+}
+
+// Release drops the JSON of the entities that are published exactly as
+// this result has them: those of every file for which published reports
+// true, and those kept for failing files (the last good ones, which stay
+// published as they are). A long-running engine keeps the last result for
+// reuse; what the next run needs of such an entity is its key, hash and
+// refs, and the store holds its JSON. The entities of the other files keep
+// theirs, read back from the spool: a file that now fails only because of
+// another (a duplicate, a source conflict) may be published as it is,
+// reused, when that one goes; if its spool cannot be read, the next run
+// decodes it again. After Release the result no longer needs its spool.
+// Release must not run while another goroutine reads the entities' JSON.
+func (r *Result) Release(published func(path string) bool) {
+	for _, f := range r.Files {
+		if published(f.Path) {
+			for _, e := range f.Entities {
+				e.release()
+			}
+			continue
+		}
+		for _, e := range f.Entities {
+			if e.spool == nil {
+				continue
+			}
+			body, err := e.ReadJSON()
+			e.body, e.spool = body, nil
+			if err != nil {
+				delete(r.own, f.Path)
+			}
+		}
+	}
+	for _, es := range r.kept {
+		for _, e := range es {
+			e.release()
+		}
+	}
+}
+
+// release drops the entity's JSON (and object tree), keeping its hash.
+func (e *Entity) release() {
+	e.Hash()
+	e.body, e.Object, e.spool = nil, nil, nil
 }
 
 // Entities returns the entities of the files that did not fail.
@@ -365,11 +520,11 @@ func crossFileChecks(files []*File, byPath map[string]*File, kept map[string][]*
 	}
 	for _, f := range files {
 		for _, e := range f.Entities {
-			for i, key := range e.refKeys {
-				if _, ok := defined[key]; ok {
+			for _, fr := range e.refs {
+				if _, ok := defined[fr.key]; ok {
 					continue
 				}
-				fr, pos := e.refs[i], e.refsPos[i]
+				pos := fr.pos
 				out = append(out, diag.Diagnostic{File: e.File, Line: pos.Line, Column: pos.Column, Severity: diag.Warning,
 					Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path()...) + " refers to " + fr.Ref.String() + ", which no file in the repository defines"})
 			}
@@ -498,9 +653,10 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 	}
 	seen := map[string]bool{}
 	placeholderRoom := m.opts.Limits.MaxExpandedBytes
+	strs := newInterner()
 	for _, c := range cands {
 		c.placeholderRoom = &placeholderRoom
-		if e := m.finish(f.Path, c, &r.diags, &r.deps); e != nil {
+		if e := m.finish(f.Path, c, &r.diags, &r.deps, strs); e != nil {
 			if seen[e.key] {
 				r.diags = append(r.diags, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
 					Code: diag.CodeDuplicateEntity, Message: "entity " + e.Ref.String() + " is defined twice in this file"})
@@ -515,8 +671,8 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 
 // finish runs the shared pipeline on one candidate: placeholders,
 // annotations, validation, size. It returns nil when the entity is
-// invalid.
-func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[string]uint64) *Entity {
+// invalid. The strings the entity keeps go through strs.
+func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[string]uint64, strs *interner) *Entity {
 	errorAt := func(p document.Pos, code, msg string) {
 		*diags = append(*diags, diag.Diagnostic{File: file, Line: p.Line, Column: p.Column, Severity: diag.Error, Code: code, Message: msg})
 	}
@@ -581,17 +737,15 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	if size := jsonSize(c.object); size > limit {
 		return tooLarge(size)
 	}
-	e := &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object, key: ref.Key(), refs: catalog.Refs(c.object)}
+	e := &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object}
 	// Positions are looked up now, so the document tree can be freed.
-	e.refsPos = make([]document.Pos, len(e.refs))
-	e.refKeys = make([]string, len(e.refs))
-	for i, fr := range e.refs {
-		e.refsPos[i] = c.posOf(fr.Path())
-		e.refKeys[i] = fr.Ref.Key()
-	}
+	e.index(strs, c.posOf)
 	if m.opts.Compact {
 		e.Hash()
 		e.Object = nil
+		if m.opts.Spool != nil {
+			e.spoolJSON(m.opts.Spool)
+		}
 	}
 	return e
 }

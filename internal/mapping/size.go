@@ -37,6 +37,23 @@ func jsonSize(v any) int {
 	return len(b)
 }
 
+// asciiJSONSize is the length of each ASCII byte in a JSON string, escaped
+// as encoding/json escapes it: one table look-up per byte on the hot path
+// of every entity's size check.
+var asciiJSONSize = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+			t[c] = 2
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
+			t[c] = uint8(len(`\u0000`))
+		default:
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
 // jsonStringSize is the length of s as a JSON string, escaped as
 // encoding/json escapes it.
 func jsonStringSize(s string) int {
@@ -44,14 +61,7 @@ func jsonStringSize(s string) int {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
-				n += 2
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
-				n += len(`\u0000`)
-			default:
-				n++
-			}
+			n += int(asciiJSONSize[c])
 			i++
 			continue
 		}

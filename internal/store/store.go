@@ -169,6 +169,11 @@ type Commit struct {
 	Files  []File
 	Run    Run
 	Status SourceStatus
+	// Body, when set, gives the JSON of the Upserts without a Body (by
+	// index), read as the store writes them, so a large commit does not
+	// hold every body in memory at once. An error from it, or no JSON,
+	// fails the commit.
+	Body func(i int) ([]byte, error)
 	// Claims are the keys of Upserts that the source does not publish
 	// yet. If another source publishes one of them when the commit is
 	// applied, the commit changes nothing and fails with a

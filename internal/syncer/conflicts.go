@@ -39,9 +39,14 @@ func (r *runner) owners(res *mapping.Result) (map[string]string, error) {
 		if f.Failed {
 			continue
 		}
+		// A file reused as it was published holds only entities of this
+		// source: a small commit looks at its own files only.
+		if old, ok := r.st.File(f.Path); f.Reused && !all && ok && !old.Failed {
+			continue
+		}
 		for _, e := range f.Entities {
-			if _, ours := r.st.entities[e.Ref.Key()]; all || !ours {
-				keys = append(keys, e.Ref.Key())
+			if _, ours := r.st.entities[e.Key()]; all || !ours {
+				keys = append(keys, e.Key())
 			}
 		}
 	}

@@ -123,7 +123,7 @@ func (pub *Published) Plan(sourceID string, snap *source.Snapshot, res *mapping.
 	var conflicts diag.List
 	for _, f := range res.Files {
 		for _, e := range f.Entities {
-			if owner, ok := owners[e.Ref.Key()]; ok && !f.Failed {
+			if owner, ok := owners[e.Key()]; ok && !f.Failed {
 				refused[f.Path] = true
 				conflicts = append(conflicts, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
 					Code: diag.CodeSourceConflict, Message: fmt.Sprintf(conflictMessage, e.Ref, owner)})
@@ -170,7 +170,7 @@ func (pub *Published) Plan(sourceID string, snap *source.Snapshot, res *mapping.
 		p.Files = append(p.Files, store.File{Path: f.Path, Hash: hash, Revision: rev})
 		mine := make(map[string]bool, len(f.Entities))
 		for _, e := range f.Entities {
-			key := e.Ref.Key()
+			key := e.Key()
 			mine[key], emitted[key] = true, true
 			u := Upsert{Key: key, Ref: e.Ref.String(), File: f.Path, Hash: e.Hash(), Entity: e}
 			old, ok := pub.entities[key]

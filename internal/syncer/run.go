@@ -134,6 +134,9 @@ type runner struct {
 	// last read the source: the snapshot is mapped whole, without
 	// reusing the last mapping, which belongs to an older revision.
 	remap bool
+	// spool holds the JSON of the entities this run maps until the
+	// commit; nil keeps it in memory.
+	spool *mapping.Spool
 	// bodies holds the published entities by file as load read them, for
 	// a run whose mapping has no previous result to take the last good
 	// entities of failing files from; nil otherwise.
@@ -259,6 +262,14 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 		r.run.Counts = store.Counts{Entities: entities, Locations: locations, Unchanged: len(st.entities), Files: len(st.files)}
 		return r.finish()
 	}
+	// The entities' JSON waits for the commit in a file, not the heap; if
+	// no file can be made, it waits in memory.
+	if spool, err := mapping.NewSpool(""); err == nil {
+		r.spool = spool
+		defer func() { _ = spool.Close() }()
+	} else {
+		r.log.Debug("cannot spool the entities to a temporary file; they wait for the commit in memory", "error", err)
+	}
 	res := mapping.Map(snap, r.mappingOptions(snap))
 	r.mark("map")
 	r.log.Debug("snapshot mapped", "revision", snap.Revision, "files", len(res.Files), "problems", len(res.Diagnostics))
@@ -275,6 +286,7 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 		st.conflicted = p.Conflicted
 		r.mark("diff")
 		if snap.Revision == r.status.Revision && len(p.Upserts)+len(p.Removals) == 0 && r.run.Outcome == store.Succeeded {
+			releasePublished(res, p)
 			st.previous.Store(res)
 			r.run.Outcome = store.Unchanged
 			return r.finish()
@@ -294,10 +306,23 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 			// revision.
 			return r.fail(r.storeReason("store commit failed", err), true)
 		}
+		releasePublished(res, p)
 		st.previous.Store(res)
 		r.prune()
 		return r.run, r.wait
 	}
+}
+
+// releasePublished readies a mapping whose plan is now what is published for reuse
+// by the next run: the JSON of the entities of the files the plan
+// publishes as they are is dropped (the store holds it), so the engine
+// keeps their keys, hashes and refs only.
+func releasePublished(res *mapping.Result, p Plan) {
+	good := make(map[string]bool, len(p.Files))
+	for _, f := range p.Files {
+		good[f.Path] = !f.Failed
+	}
+	res.Release(func(path string) bool { return good[path] })
 }
 
 // load reads the source's published entities and files from the store
@@ -349,6 +374,7 @@ func (r *runner) mappingOptions(snap *source.Snapshot) mapping.Options {
 		opts.Previous = r.st.previous.Load()
 	}
 	opts.Compact = true
+	opts.Spool = r.spool
 	if opts.Previous == nil && r.bodies != nil {
 		opts.LastGood = func(path string) []*mapping.Entity {
 			var out []*mapping.Entity
@@ -404,9 +430,11 @@ func (r *runner) commit(p Plan) error {
 	next.LocationCount = r.run.Counts.Locations
 	next.LastRunID = r.run.ID
 	next.NextDueAt = r.run.FinishedAt.Add(wait)
-	c := store.Commit{SourceID: id, Files: p.Files, Run: r.run, Status: next, Removals: p.Removals}
+	// The store reads each body as it writes it (from the spool).
+	c := store.Commit{SourceID: id, Files: p.Files, Run: r.run, Status: next, Removals: p.Removals,
+		Body: func(i int) ([]byte, error) { return p.Upserts[i].Entity.ReadJSON() }}
 	for _, e := range p.Upserts {
-		c.Upserts = append(c.Upserts, store.Entity{SourceID: id, Key: e.Key, Ref: e.Ref, File: e.File, Hash: e.Hash, Body: e.Entity.JSON()})
+		c.Upserts = append(c.Upserts, store.Entity{SourceID: id, Key: e.Key, Ref: e.Ref, File: e.File, Hash: e.Hash})
 		if _, ours := r.st.entities[e.Key]; !ours {
 			c.Claims = append(c.Claims, e.Key)
 		}

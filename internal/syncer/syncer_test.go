@@ -377,6 +377,35 @@ func TestAnEntityMovedToAnotherFileStaysAndADeletedFileTakesItsEntities(t *testi
 	}
 }
 
+// TestAFileHeldBackByADuplicateIsPublishedWhole: the engine keeps only
+// the keys, hashes and refs of what it published, but a file held back
+// by another (a duplicate there) is published from the kept mapping, not
+// decoded again, once the other file drops the entity: every field of its
+// new version must be there.
+func TestAFileHeldBackByADuplicateIsPublishedWhole(t *testing.T) {
+	e := newEngine(t, nil)
+	described := func(what string) string {
+		return "apiVersion: central-config.io/v1\nservices:\n  - name: x\n    owner: payments\n    description: " + what + "\n  - name: y\n    owner: payments\n"
+	}
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "a.yaml": described("the old x"), "b.yaml": services("z")})
+	e.sync(store.Succeeded)
+	e.repo.Commit("main", map[string]string{"a.yaml": described("the new x"), "b.yaml": services("z", "x")})
+	run := e.sync(store.Degraded)
+	if len(run.Errors) != 2 || run.Errors[0].Code != diag.CodeDuplicateEntity {
+		t.Fatalf("x defined twice is an error on both files: %+v", run.Errors)
+	}
+	if x := publishedEntities(t, e.store)["component:default/x"]; x["metadata"].(map[string]any)["description"] != "the old x" {
+		t.Fatalf("a.yaml keeps its last good x: %v", x)
+	}
+	// a.yaml is unchanged from here on: the next run reuses its mapping.
+	e.repo.Commit("main", map[string]string{"b.yaml": services("z")})
+	e.sync(store.Succeeded)
+	x := publishedEntities(t, e.store)["component:default/x"]
+	if x["metadata"].(map[string]any)["description"] != "the new x" || x["spec"].(map[string]any)["owner"] == nil {
+		t.Fatalf("x is published whole from a.yaml's new version: %v", x)
+	}
+}
+
 func TestTheLinksOfTheLastSnapshotAreKeptForTheStatusAPI(t *testing.T) {
 	srv := gittest.NewServer(t)
 	for i, tc := range []struct {

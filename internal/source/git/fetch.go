@@ -8,11 +8,14 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -129,7 +132,7 @@ func (s *Source) clone(ctx context.Context) (*gogit.Repository, error) {
 		if mkErr := os.MkdirAll(filepath.Dir(s.dir), 0o700); mkErr != nil {
 			return nil, fmt.Errorf("%s: creating the cache directory: %w", s, mkErr)
 		}
-		repo, err = gogit.PlainCloneContext(ctx, s.dir, true, opts)
+		repo, err = gogit.CloneContext(ctx, diskStorage(s.dir), nil, opts)
 		if err != nil {
 			// A half-written clone would be taken for a good one next
 			// time.
@@ -230,6 +233,18 @@ func missingLocal(path string) string {
 	return fmt.Sprintf("%s is not a git repository", path)
 }
 
+// objectCacheBytes bounds the objects go-git keeps decoded in memory for
+// an on-disk clone. Its default (96 MiB) would hold most of a large
+// repository's blobs a second time: the source keeps the content of the
+// last snapshot's blobs itself, and what a fetch needs from go-git is
+// mostly trees.
+const objectCacheBytes = 4 * cache.MiByte
+
+// diskStorage is the storage of the bare clone in dir.
+func diskStorage(dir string) *filesystem.Storage {
+	return filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(objectCacheBytes))
+}
+
 // openCache opens the clone in dir. It returns nil when there is none yet,
 // and removes dir and returns nil when dir holds something that is not our
 // clone of wantURL (broken, not bare, another remote).
@@ -237,7 +252,7 @@ func openCache(dir, wantURL string) (*gogit.Repository, error) {
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	repo, err := gogit.PlainOpen(dir)
+	repo, err := gogit.Open(diskStorage(dir), nil)
 	if err == nil {
 		cfg, cfgErr := repo.Config()
 		if cfgErr == nil && cfg.Core.IsBare {

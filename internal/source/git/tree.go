@@ -282,5 +282,12 @@ func (r *treeReader) blob(h plumbing.Hash, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer func() { _ = rd.Close() }()
-	return io.ReadAll(rd)
+	// Read into a slice of the size the header gives: the source keeps
+	// the content until the next fetch, and io.ReadAll's growing buffer
+	// would keep up to twice that.
+	content := make([]byte, b.Size)
+	if _, err := io.ReadFull(rd, content); err != nil {
+		return nil, fmt.Errorf("blob %s: %w", h, err)
+	}
+	return content, nil
 }

@@ -226,7 +226,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		if err := removeEntities(ctx, tx, c.SourceID, c.Removals, gen); err != nil {
 			return err
 		}
-		return upsertEntities(ctx, tx, c.SourceID, c.Upserts, gen)
+		return upsertEntities(ctx, tx, c, gen)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("postgres: commit %s: %w", c.SourceID, err)
@@ -234,11 +234,24 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 	return gen, nil
 }
 
+// replaceFiles makes files the source's file states, writing only the
+// rows that differ (sqlrow.FileChanges).
 func replaceFiles(ctx context.Context, tx pgx.Tx, sourceID string, files []store.File) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM files WHERE source_id = $1`, sourceID); err != nil {
+	rows, err := tx.Query(ctx, `SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = $1`, sourceID)
+	if err != nil {
 		return err
 	}
-	for chunk := range chunks(files) {
+	old, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.File, error) { return sqlrow.ScanFile(row) })
+	if err != nil {
+		return err
+	}
+	changed, gone := sqlrow.FileChanges(old, files)
+	for chunk := range chunks(gone) {
+		if _, err := tx.Exec(ctx, `DELETE FROM files WHERE source_id = $1 AND path = ANY($2::text[])`, sourceID, chunk); err != nil {
+			return err
+		}
+	}
+	for chunk := range chunks(changed) {
 		paths, hashes, revisions := make([]string, len(chunk)), make([]string, len(chunk)), make([]string, len(chunk))
 		failed := make([]bool, len(chunk))
 		for i, f := range chunk {
@@ -246,7 +259,8 @@ func replaceFiles(ctx context.Context, tx pgx.Tx, sourceID string, files []store
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO files (source_id, path, hash, revision, failed)
 			SELECT $1, u.path, u.hash, u.revision, u.failed
-			FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u(path, hash, revision, failed)`,
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS u(path, hash, revision, failed)
+			ON CONFLICT (source_id, path) DO UPDATE SET hash = excluded.hash, revision = excluded.revision, failed = excluded.failed`,
 			sourceID, paths, hashes, revisions, failed); err != nil {
 			return err
 		}
@@ -277,13 +291,19 @@ func removeEntities(ctx context.Context, tx pgx.Tx, sourceID string, removals []
 // upsertEntities writes entities with one multi-row statement per batch (arrays
 // unnested server-side), and drops their tombstones: a re-added entity is
 // an upsert for every reader, never a removal.
-func upsertEntities(ctx context.Context, tx pgx.Tx, sourceID string, entities []store.Entity, gen int64) error {
-	for chunk := range chunks(entities) {
+func upsertEntities(ctx context.Context, tx pgx.Tx, c store.Commit, gen int64) error {
+	sourceID, entities := c.SourceID, c.Upserts
+	for start := 0; start < len(entities); start += batchSize {
+		chunk := entities[start:min(start+batchSize, len(entities))]
 		n := len(chunk)
 		keys, refs, files, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		bodies := make([]string, n)
+		bodies := make([][]byte, n)
 		for i, e := range chunk {
-			keys[i], refs[i], files[i], hashes[i], bodies[i] = e.Key, e.Ref, e.File, e.Hash, string(e.Body)
+			body, err := sqlrow.Body(c, start+i)
+			if err != nil {
+				return err
+			}
+			keys[i], refs[i], files[i], hashes[i], bodies[i] = e.Key, e.Ref, e.File, e.Hash, body
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO entities (source_id, key, ref, file, hash, body, generation)
 			SELECT $1, u.key, u.ref, u.file, u.hash, u.body, $2

@@ -218,7 +218,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		if err := removeEntities(ctx, tx, c.SourceID, c.Removals, gen); err != nil {
 			return err
 		}
-		return upsertEntities(ctx, tx, c.SourceID, c.Upserts, gen)
+		return upsertEntities(ctx, tx, c, gen)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: commit %s: %w", c.SourceID, err)
@@ -229,7 +229,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) (int64, error) {
 // execEach runs each statement once per item, with the arguments args
 // gives for it; the statements are prepared once, which is what makes a
 // large commit fast in SQLite (no round trips to save).
-func execEach[T any](ctx context.Context, tx *sql.Tx, items []T, args func(T) [][]any, queries ...string) error {
+func execEach[T any](ctx context.Context, tx *sql.Tx, items []T, args func(int, T) ([][]any, error), queries ...string) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -242,8 +242,12 @@ func execEach[T any](ctx context.Context, tx *sql.Tx, items []T, args func(T) []
 		defer func() { _ = stmt.Close() }()
 		stmts[i] = stmt
 	}
-	for _, item := range items {
-		for i, a := range args(item) {
+	for n, item := range items {
+		all, err := args(n, item)
+		if err != nil {
+			return err
+		}
+		for i, a := range all {
 			if _, err := stmts[i].ExecContext(ctx, a...); err != nil {
 				return err
 			}
@@ -252,18 +256,30 @@ func execEach[T any](ctx context.Context, tx *sql.Tx, items []T, args func(T) []
 	return nil
 }
 
+// replaceFiles makes files the source's file states, writing only the
+// rows that differ (sqlrow.FileChanges).
 func replaceFiles(ctx context.Context, tx *sql.Tx, sourceID string, files []store.File) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM files WHERE source_id = ?`, sourceID); err != nil {
+	rows, err := tx.QueryContext(ctx, `SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = ?`, sourceID)
+	old, err := collect(rows, err, sqlrow.ScanFile)
+	if err != nil {
 		return err
 	}
-	return execEach(ctx, tx, files, func(f store.File) [][]any {
-		return [][]any{{sourceID, f.Path, f.Hash, f.Revision, f.Failed}}
-	}, `INSERT INTO files (source_id, path, hash, revision, failed) VALUES (?, ?, ?, ?, ?)`)
+	changed, gone := sqlrow.FileChanges(old, files)
+	err = execEach(ctx, tx, gone, func(_ int, path string) ([][]any, error) {
+		return [][]any{{sourceID, path}}, nil
+	}, `DELETE FROM files WHERE source_id = ? AND path = ?`)
+	if err != nil {
+		return err
+	}
+	return execEach(ctx, tx, changed, func(_ int, f store.File) ([][]any, error) {
+		return [][]any{{sourceID, f.Path, f.Hash, f.Revision, f.Failed}}, nil
+	}, `INSERT INTO files (source_id, path, hash, revision, failed) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (source_id, path) DO UPDATE SET hash = excluded.hash, revision = excluded.revision, failed = excluded.failed`)
 }
 
 func removeEntities(ctx context.Context, tx *sql.Tx, sourceID string, removals []store.Removal, gen int64) error {
-	return execEach(ctx, tx, removals, func(r store.Removal) [][]any {
-		return [][]any{{sourceID, r.Key}, {sourceID, r.Key, r.Ref, gen}}
+	return execEach(ctx, tx, removals, func(_ int, r store.Removal) ([][]any, error) {
+		return [][]any{{sourceID, r.Key}, {sourceID, r.Key, r.Ref, gen}}, nil
 	},
 		`DELETE FROM entities WHERE source_id = ? AND key = ?`,
 		`INSERT INTO removals (source_id, key, ref, generation) VALUES (?, ?, ?, ?)
@@ -272,9 +288,11 @@ func removeEntities(ctx context.Context, tx *sql.Tx, sourceID string, removals [
 
 // upsertEntities writes entities and drops their tombstones: a re-added
 // entity is an upsert for every reader, never a removal.
-func upsertEntities(ctx context.Context, tx *sql.Tx, sourceID string, entities []store.Entity, gen int64) error {
-	err := execEach(ctx, tx, entities, func(e store.Entity) [][]any {
-		return [][]any{{sourceID, e.Key, e.Ref, e.File, e.Hash, e.Body, gen}}
+func upsertEntities(ctx context.Context, tx *sql.Tx, c store.Commit, gen int64) error {
+	sourceID, entities := c.SourceID, c.Upserts
+	err := execEach(ctx, tx, entities, func(i int, e store.Entity) ([][]any, error) {
+		body, err := sqlrow.Body(c, i)
+		return [][]any{{sourceID, e.Key, e.Ref, e.File, e.Hash, body, gen}}, err
 	}, `INSERT INTO entities (source_id, key, ref, file, hash, body, generation) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source_id, key) DO UPDATE SET ref = excluded.ref, file = excluded.file,
 			hash = excluded.hash, body = excluded.body, generation = excluded.generation`)

@@ -61,6 +61,7 @@ var tests = []struct {
 	{"an entity removed and re-added is an upsert, not a removal", testReAdded},
 	{"Changes since a pruned generation is ErrTooOld", testTooOld},
 	{"a failed commit changes nothing", testFailedCommit},
+	{"Commit reads the bodies its upserts lack from Body, and fails whole when it cannot", testLazyBodies},
 	{"StartRun records a running run that Commit completes", testStartCommit},
 	{"a commit without a started run records a new run", testCommitNewRun},
 	{"runs round-trip every field", testRunRoundTrip},
@@ -477,6 +478,44 @@ func testFailedCommit(t *testing.T, s store.Store, _ func() store.Store) {
 	}
 }
 
+func testLazyBodies(t *testing.T, s store.Store, _ func() store.Store) {
+	// More than one PostgreSQL batch, so each batch reads its own bodies.
+	var full, bare []store.Entity
+	for i := range 5001 {
+		e := ent("src", fmt.Sprintf("e%04d", i), "")
+		full = append(full, e)
+		e.Body = nil
+		bare = append(bare, e)
+	}
+	bare[0].Body = full[0].Body // an upsert with its body is written as it is
+	asked := map[int]bool{}
+	_, err := s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: bare, Run: succeeded("rev"),
+		Body: func(i int) ([]byte, error) {
+			asked[i] = true
+			return full[i].Body, nil
+		}})
+	if err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	equal(t, "entities", sourceEntities(t, s, "src"), at(1, full...))
+	equal(t, "bodies asked for", len(asked), len(full)-1)
+	broken := errors.New("spool gone")
+	_, err = s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: []store.Entity{ent("src", "new", ""), {SourceID: "src",
+		Key: "component:default/e0001", Ref: "component:default/e0001", File: "f.yaml", Hash: "h"}}, Run: succeeded("rev2"),
+		Body: func(int) ([]byte, error) { return nil, broken }})
+	if !errors.Is(err, broken) || !strings.Contains(err.Error(), "component:default/e0001") {
+		t.Fatalf("Commit with an unreadable body = %v; want the error, naming the entity", err)
+	}
+	_, err = s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: []store.Entity{{SourceID: "src",
+		Key: "component:default/e0002", Ref: "component:default/e0002", File: "f.yaml", Hash: "h"}}, Run: succeeded("rev3"),
+		Body: func(int) ([]byte, error) { return nil, nil }})
+	if err == nil || !strings.Contains(err.Error(), "component:default/e0002") {
+		t.Fatalf("Commit of an entity without JSON = %v; want an error naming it", err)
+	}
+	equal(t, "generation", mustGeneration(t, s), int64(1))
+	equal(t, "entities", len(sourceEntities(t, s, "src")), len(full))
+}
+
 func testStartCommit(t *testing.T, s store.Store, _ func() store.Store) {
 	id, err := s.StartRun(t.Context(), store.Run{SourceID: "src", Trigger: store.TriggerWebhook,
 		StartedAt: t0, PreviousRevision: "rev0"})
@@ -769,14 +808,15 @@ func testFilesReplaced(t *testing.T, s store.Store, _ func() store.Store) {
 			t.Fatal(err)
 		}
 	}
-	commitFiles(store.File{Path: "a", Hash: "1"}, store.File{Path: "b", Hash: "1"})
-	commitFiles(store.File{Path: "b", Hash: "2", Failed: true}, store.File{Path: "c", Hash: "1"})
+	same := store.File{Path: "d", Hash: "1", Revision: "r1"}
+	commitFiles(store.File{Path: "a", Hash: "1"}, store.File{Path: "b", Hash: "1"}, same)
+	commitFiles(store.File{Path: "b", Hash: "2", Failed: true}, same, store.File{Path: "c", Hash: "1"})
 	files, err := s.Files(t.Context(), "src")
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.SortFunc(files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })
-	equal(t, "files", files, []store.File{{Path: "b", Hash: "2", Failed: true}, {Path: "c", Hash: "1"}})
+	equal(t, "files", files, []store.File{{Path: "b", Hash: "2", Failed: true}, {Path: "c", Hash: "1"}, same})
 	commitFiles()
 	files, err = s.Files(t.Context(), "src")
 	if err != nil || len(files) != 0 {

@@ -7,7 +7,9 @@ package sqlrow
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -97,6 +99,44 @@ func CheckCommit(c store.Commit) error {
 		}
 	}
 	return nil
+}
+
+// Body returns the JSON of c.Upserts[i]: its Body, else what c.Body
+// reads.
+func Body(c store.Commit, i int) ([]byte, error) {
+	if b := c.Upserts[i].Body; b != nil || c.Body == nil {
+		return b, nil
+	}
+	b, err := c.Body(i)
+	if err == nil && b == nil {
+		err = errors.New("no JSON to write")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("entity %s: %w", c.Upserts[i].Key, err)
+	}
+	return b, nil
+}
+
+// FileChanges compares a source's stored file states (old) with those a
+// commit writes (files): the states to write, new or different, and the
+// paths to delete. A commit that changes one file of thousands writes one
+// row, not thousands.
+func FileChanges(old, files []store.File) (changed []store.File, gone []string) {
+	stored := make(map[string]store.File, len(old))
+	for _, f := range old {
+		stored[f.Path] = f
+	}
+	for _, f := range files {
+		if o, ok := stored[f.Path]; !ok || o != f {
+			changed = append(changed, f)
+		}
+		delete(stored, f.Path)
+	}
+	for path := range stored {
+		gone = append(gone, path)
+	}
+	slices.Sort(gone)
+	return changed, gone
 }
 
 // Bump is how much c raises the global generation: one if it changes any
