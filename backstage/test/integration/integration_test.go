@@ -499,8 +499,17 @@ spec:
 	// events before the events plugin's route is up (events still arrive
 	// in-process, which is how the engine's notification reaches the
 	// provider).
+	// And the restarted backend's provider may read while this test keeps
+	// the engine down on purpose: it says so, and that it recovered.
 	expected := []string{"backend.baseUrl is set to a localhost URL", "Can't serve static app content",
 		"Event subscribe request failed with status 404, events backend not found"}
+	const engineDown = "Reading entities from the central-config engine failed"
+	if out := backend.output(); strings.Contains(out, engineDown) {
+		if !strings.Contains(out, "Reading entities from the central-config engine recovered") {
+			errorf(t, "the provider logged that the engine was down, and never that it recovered")
+		}
+		expected = append(expected, engineDown+": GET "+s.engine.baseURL+"/central-config/entities")
+	}
 	for _, line := range strings.Split(backend.output(), "\n") {
 		if !strings.Contains(line, `"level":"warn"`) && !strings.Contains(line, `"level":"error"`) {
 			continue
