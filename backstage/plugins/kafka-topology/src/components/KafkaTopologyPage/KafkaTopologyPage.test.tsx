@@ -2,6 +2,7 @@ import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { errorOfAnswer } from '@internal/central-config-test-utils';
 import {
   EngineUnreachableError,
   kafkaTopologyApiRef,
@@ -58,6 +59,29 @@ describe('KafkaTopologyPage', () => {
         /HTTP 504\): upstream timed out\. Check that the engine runs/,
       ),
     ).toBeInTheDocument();
+  });
+
+  it("shows the engine's own 503 (kafka-unavailable) as its error, not as an engine that cannot be reached", async () => {
+    // The error the client makes of the engine's answer.
+    const error = await errorOfAnswer(503, {
+      error: {
+        code: 'kafka-unavailable',
+        message: 'this engine serves no Kafka topology',
+      },
+    });
+    const api = new FakeKafkaApi();
+    api.answer = () => {
+      throw error;
+    };
+    renderPage(api);
+    expect(
+      await screen.findByText(
+        /answered HTTP 503 kafka-unavailable: this engine serves no Kafka topology/,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByText(/cannot be reached|Check that the engine runs/),
+    ).not.toBeInTheDocument();
   });
 
   it('draws the whole topology with its counts when it is small', async () => {
