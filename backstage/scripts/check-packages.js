@@ -143,9 +143,7 @@ function checkPlugin(problems, folder, releases, freshApps) {
       `files must take in publishConfig.${field} ${target}`,
     );
   }
-  const sources = runtimeSources(folder).map(f =>
-    fs.readFileSync(f, 'utf8'),
-  );
+  const sources = runtimeSources(folder).map(f => fs.readFileSync(f, 'utf8'));
   for (const dep of Object.keys(pkg.dependencies ?? {})) {
     need(
       sources.some(source => imports(source, dep)),
@@ -312,5 +310,7 @@ const { releases } = JSON.parse(
   fs.readFileSync(path.join(plugins, 'backstage-releases.json'), 'utf8'),
 );
 console.log(
-  `packages: publish metadata, files, used dependencies, repo fix --publish, ${supportedReleases(releases)} ranges (releases and new apps) and the generated API types are in order`,
+  `packages: publish metadata, files, used dependencies, repo fix --publish, ${supportedReleases(
+    releases,
+  )} ranges (releases and new apps) and the generated API types are in order`,
 );

@@ -47,9 +47,12 @@ function ourBackstageDeps() {
 // packages/backend, with its {{version '...'}} helpers filled in.
 function templateDependencies(createApp) {
   const packed = path.join(createApp, 'package');
-  const { packageVersions } = require(
-    path.join(packed, 'dist', 'lib', 'versions.cjs.js'),
-  );
+  const { packageVersions } = require(path.join(
+    packed,
+    'dist',
+    'lib',
+    'versions.cjs.js',
+  ));
   const deps = {};
   for (const pkg of ['app', 'backend']) {
     const hbs = fs.readFileSync(
@@ -63,15 +66,12 @@ function templateDependencies(createApp) {
       ),
       'utf8',
     );
-    const filled = hbs.replace(
-      /\{\{\s*version '([^']+)'\s*\}\}/g,
-      (_, dep) => {
-        if (!packageVersions[dep]) {
-          throw new Error(`create-app has no version of ${dep}`);
-        }
-        return packageVersions[dep];
-      },
-    );
+    const filled = hbs.replace(/\{\{\s*version '([^']+)'\s*\}\}/g, (_, dep) => {
+      if (!packageVersions[dep]) {
+        throw new Error(`create-app has no version of ${dep}`);
+      }
+      return packageVersions[dep];
+    });
     const block = filled.match(/"dependencies": \{([^}]*)\}/);
     if (!block) throw new Error(`${pkg}/package.json.hbs: no dependencies`);
     for (const [, name, range] of block[1].matchAll(/"([^"]+)": "([^"]+)"/g)) {
@@ -123,8 +123,9 @@ function resolveFreshApp(createAppVersion, wanted) {
     for (const [where, entry] of Object.entries(lock.packages)) {
       const name = where.replace(/^.*node_modules\//, '');
       if (!wanted.includes(name)) continue;
-      versions[name] = [...new Set([...(versions[name] ?? []), entry.version])]
-        .sort(semver.compare);
+      versions[name] = [
+        ...new Set([...(versions[name] ?? []), entry.version]),
+      ].sort(semver.compare);
     }
     return Object.fromEntries(
       Object.entries(versions).sort(([a], [b]) => a.localeCompare(b)),
@@ -137,8 +138,15 @@ function resolveFreshApp(createAppVersion, wanted) {
 const data = JSON.parse(fs.readFileSync(file, 'utf8'));
 const wanted = ourBackstageDeps();
 for (const [release, fresh] of Object.entries(data.freshApps)) {
-  console.error(`resolving a new app of create-app ${fresh.createApp} (Backstage ${release})`);
+  console.error(
+    `resolving a new app of create-app ${fresh.createApp} (Backstage ${release})`,
+  );
   fresh.resolvedOn = new Date().toISOString().slice(0, 10);
   fresh.versions = resolveFreshApp(fresh.createApp, wanted);
 }
 fs.writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+// In the repository's format, which check.sh's prettier step checks.
+execFileSync(path.join(app, 'scripts', 'yarn'), ['prettier', '--write', file], {
+  cwd: app,
+  stdio: 'inherit',
+});
