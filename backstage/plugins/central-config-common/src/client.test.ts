@@ -1,7 +1,11 @@
 import { ResponseError } from '@backstage/errors';
 import { createServer, IncomingMessage, Server } from 'http';
 import { AddressInfo } from 'net';
-import { CentralConfigEngineClient, EngineUnreachableError } from './client';
+import {
+  CentralConfigEngineClient,
+  EngineUnreachableError,
+  isEngineUnreachableError,
+} from './client';
 
 type Seen = { method?: string; url?: string; body: string };
 type Answer = { status: number; body: string };
@@ -120,6 +124,43 @@ describe('CentralConfigEngineClient', () => {
       }
     },
   );
+
+  it.each([
+    ['kafka-unavailable', 'this engine serves no Kafka topology'],
+    ['not-ready', 'store: connection refused'],
+    ['too-many-connections', 'the engine has 512 connections open'],
+  ])(
+    "reports the engine's own 503 %s as the engine's error, not as an engine that cannot be reached",
+    async (code, message) => {
+      const client = clientFor(backstage.baseUrl);
+      answer = () => ({
+        status: 503,
+        body: JSON.stringify({ error: { code, message } }),
+      });
+
+      const error = await client.getKafkaTopology().catch(e => e);
+      expect(isEngineUnreachableError(error)).toBe(false);
+      expect(error.name).toBe('ResponseError');
+      expect(error.statusCode).toBe(503);
+      expect(error.cause.name).toBe(code);
+      expect(error.cause.message).toBe(message);
+      expect(error.message).toBe(
+        `The central-config engine answered HTTP 503 ${code}: ${message}`,
+      );
+    },
+  );
+
+  it('tells an unreachable engine by the error name, whichever copy of this package made it', () => {
+    const fromAnotherCopy = Object.assign(new Error('no engine'), {
+      name: 'EngineUnreachableError',
+    });
+    expect(isEngineUnreachableError(fromAnotherCopy)).toBe(true);
+    expect(isEngineUnreachableError(new EngineUnreachableError('x'))).toBe(
+      true,
+    );
+    expect(isEngineUnreachableError(new Error('x'))).toBe(false);
+    expect(isEngineUnreachableError(undefined)).toBe(false);
+  });
 
   it('reports any other failure as the HTTP error it is', async () => {
     const client = clientFor(backstage.baseUrl);

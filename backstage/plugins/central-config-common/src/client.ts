@@ -3,9 +3,12 @@ import { KafkaClusterSummary, KafkaTopology, TopologyQuery } from './kafka';
 import { LastSync, SyncRun, SyncRunList, TriggeredRuns } from './types';
 
 /**
- * The engine did not answer: Backstage could not be reached, its proxy
- * could not reach the engine (502, 504), or no engine is configured (503).
- * The pages say what to do instead of showing a stack of HTTP details.
+ * The engine did not answer: Backstage could not be reached, or its proxy
+ * answered 502, 503 or 504 without the engine's error body (it could not
+ * reach the engine, or no engine is configured). The pages say what to do
+ * instead of showing a stack of HTTP details. Test for it with
+ * {@link isEngineUnreachableError}, not `instanceof`: an app may hold two
+ * copies of this package.
  *
  * @public
  */
@@ -43,6 +46,18 @@ export type CentralConfigEngineClientOptions = {
  */
 export const ENGINE_UNREACHABLE_ADVICE =
   "Check that the engine runs (central-config serve; make run starts one) and that Backstage's proxy target (proxy.endpoints./central-config, CENTRAL_CONFIG_URL) points at it.";
+
+/**
+ * Whether `error` is an {@link EngineUnreachableError}, by its name, so that
+ * it holds for an error made by another copy of this package.
+ *
+ * @public
+ */
+export function isEngineUnreachableError(
+  error: unknown,
+): error is EngineUnreachableError {
+  return (error as Error | undefined)?.name === 'EngineUnreachableError';
+}
 
 const UNREACHABLE = new Set([502, 503, 504]);
 
@@ -126,8 +141,24 @@ export class CentralConfigEngineClient {
         `Backstage cannot be reached: ${(error as Error).message}`,
       );
     }
+    if (response.ok) {
+      return (await response.json()) as T;
+    }
+    const detail = await response.text().catch(() => '');
+    const engine = engineError(detail);
+    if (engine) {
+      // The engine answered, even with a 503 (kafka-unavailable, not-ready,
+      // too-many-connections): its code and message say what is wrong.
+      const error = await ResponseError.fromResponse(
+        consumed(response, {
+          error: { name: engine.code, message: engine.message },
+          response: { statusCode: response.status },
+        }),
+      );
+      error.message = `The central-config engine answered HTTP ${response.status} ${engine.code}: ${engine.message}`;
+      throw error;
+    }
     if (UNREACHABLE.has(response.status)) {
-      const detail = await response.text().catch(() => '');
       throw new EngineUnreachableError(
         `The central-config engine does not answer (HTTP ${response.status})${
           detail ? `: ${summarize(detail)}` : ''
@@ -135,14 +166,42 @@ export class CentralConfigEngineClient {
         response.status,
       );
     }
-    if (!response.ok) {
-      throw await ResponseError.fromResponse(response);
-    }
-    return (await response.json()) as T;
+    throw await ResponseError.fromResponse(consumed(response, detail));
   }
 }
 
-// The message of a Backstage or engine error body, else the text itself.
+// The engine's own error body, {"error":{"code","message"}} (Backstage's
+// errors have a name and no code).
+function engineError(
+  body: string,
+): { code: string; message: string } | undefined {
+  try {
+    const error = JSON.parse(body)?.error;
+    if (typeof error?.code === 'string' && typeof error?.message === 'string') {
+      return { code: error.code, message: error.message };
+    }
+  } catch {
+    // not JSON: not the engine's body
+  }
+  return undefined;
+}
+
+// The response with its body already read, for ResponseError.fromResponse.
+function consumed(response: Response, body: unknown) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return {
+    headers: response.headers,
+    ok: response.ok,
+    redirected: response.redirected,
+    status: response.status,
+    statusText: response.statusText,
+    type: response.type,
+    url: response.url,
+    text: async () => text,
+  };
+}
+
+// The message of a Backstage error body (its proxy's), else the text itself.
 function summarize(body: string): string {
   try {
     const parsed = JSON.parse(body);

@@ -1,6 +1,9 @@
 import { createElement } from 'react';
-import { render } from '@testing-library/react';
-import { checkReactWarnings } from '@central-config/backstage-plugin-central-config-common/testUtils';
+import { getConfig, render, screen } from '@testing-library/react';
+import {
+  ASYNC_UTIL_TIMEOUT_MS,
+  checkReactWarnings,
+} from '@internal/central-config-test-utils';
 
 // The guard of setupTests.ts (the same in kafka-topology): each test here causes a warning on purpose and
 // calls the check the guard runs after every test, which must throw (and
@@ -42,5 +45,19 @@ describe('the React warning guard', () => {
       </ul>,
     );
     expect(() => checkReactWarnings()).not.toThrow();
+  });
+});
+
+describe('the waits of setupTests.ts', () => {
+  it('give a page 10 s to show what a test looks for', () => {
+    expect(getConfig().asyncUtilTimeout).toBe(ASYNC_UTIL_TIMEOUT_MS);
+    expect(ASYNC_UTIL_TIMEOUT_MS).toBe(10_000);
+  });
+
+  it('still fail, naming what they looked for, when the page never shows it', async () => {
+    render(<p>something else</p>);
+    await expect(screen.findByText('a text no page shows')).rejects.toThrow(
+      /Unable to find an element with the text: a text no page shows/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import '@testing-library/jest-dom';
-import { installReactWarningGuard } from '@central-config/backstage-plugin-central-config-common/testUtils';
+import { setUpPageTests } from '@internal/central-config-test-utils';
 
-// React's markup and key warnings fail the test that causes them
-// (setupTests.test.tsx shows it).
-installReactWarningGuard();
+// findBy/waitFor wait up to 10 s (a loaded machine), and React's markup and
+// key warnings fail the test that causes them (setupTests.test.tsx shows it).
+setUpPageTests();

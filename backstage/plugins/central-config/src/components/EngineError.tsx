@@ -3,7 +3,7 @@ import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import {
   ENGINE_UNREACHABLE_ADVICE,
-  EngineUnreachableError,
+  isEngineUnreachableError,
 } from '@central-config/backstage-plugin-central-config-common';
 
 /** An error reading the engine, with what to do about it. */
@@ -17,7 +17,7 @@ export const EngineError = ({
   /** When older data is still shown: its read time. */
   stale?: number;
 }) => {
-  const unreachable = error instanceof EngineUnreachableError;
+  const unreachable = isEngineUnreachableError(error);
   return (
     <Alert
       severity={stale ? 'warning' : 'error'}

@@ -1,7 +1,7 @@
 import { ResponseErrorPanel, WarningPanel } from '@backstage/core-components';
 import {
   ENGINE_UNREACHABLE_ADVICE,
-  EngineUnreachableError,
+  isEngineUnreachableError,
 } from '@central-config/backstage-plugin-central-config-common';
 
 /**
@@ -10,7 +10,7 @@ import {
  * on the sync status page; otherwise Backstage's panel for the HTTP error.
  */
 export const EngineErrorPanel = ({ error }: { error: Error }) =>
-  error instanceof EngineUnreachableError ? (
+  isEngineUnreachableError(error) ? (
     <WarningPanel
       severity="error"
       defaultExpanded

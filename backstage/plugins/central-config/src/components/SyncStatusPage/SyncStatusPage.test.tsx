@@ -2,6 +2,7 @@ import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { errorOfAnswer } from '@internal/central-config-test-utils';
 import { centralConfigApiRef, EngineUnreachableError } from '../../api';
 import {
   FakeCentralConfigApi,
@@ -278,6 +279,27 @@ describe('SyncStatusPage', () => {
     api.status = lastSync();
     await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
     expect(await screen.findByText('Synced')).toBeInTheDocument();
+  });
+
+  it("shows the engine's own 503 (not-ready) as its error, not as an engine that cannot be reached", async () => {
+    const api = new FakeCentralConfigApi();
+    // The error the client makes of the engine's answer.
+    api.status = await errorOfAnswer(503, {
+      error: { code: 'not-ready', message: 'store: connection refused' },
+    });
+    renderPage(api);
+
+    expect(
+      await screen.findByText('Cannot read the sync status'),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /answered HTTP 503 not-ready: store: connection refused/,
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByText(/cannot be reached|Check that the engine runs/),
+    ).not.toBeInTheDocument();
   });
 
   it('warns when the catalog lags the engine for longer than a catch-up', async () => {

@@ -1,0 +1,10 @@
+/**
+ * Jest helpers of the central-config frontend plugins' tests: a private
+ * workspace package, not published (it uses jest's globals).
+ *
+ * @packageDocumentation
+ */
+
+export { errorOfAnswer } from './engineAnswer';
+export { checkReactWarnings, installReactWarningGuard } from './reactWarnings';
+export { ASYNC_UTIL_TIMEOUT_MS, setUpPageTests } from './setUp';
