@@ -1,0 +1,38 @@
+package httpapi
+
+import (
+	"net/http"
+	"sync/atomic"
+)
+
+// Starting is the engine's handler from the moment it listens: until
+// Ready hands it the API, /healthz answers 200 (the process is alive,
+// whatever the migrations take), /readyz 503 migrating, and every other
+// request 503 starting. Kubernetes' liveness and startup probes thus never
+// depend on how long another replica holds the migration lock.
+type Starting struct {
+	api atomic.Pointer[http.Handler]
+}
+
+// Ready makes h the handler of every request from now on.
+func (s *Starting) Ready(h http.Handler) { s.api.Store(&h) }
+
+func (s *Starting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := s.api.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	if r.Context().Value(reserveKey{}) != nil {
+		w.Header().Set("Connection", "close")
+	}
+	switch r.URL.Path {
+	case "/healthz":
+		writeText(w, http.StatusOK, "ok\n")
+	case "/readyz":
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: errorBody{Code: "migrating",
+			Message: "the engine is opening its database and applying the migrations it lacks (replicas take turns)"}})
+	default:
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: errorBody{Code: "starting",
+			Message: "the engine is opening its database; try again shortly"}})
+	}
+}
