@@ -51,8 +51,11 @@ func Latest(d Dialect) int64 {
 	return latest
 }
 
-// Up brings db's schema to the newest version this binary knows. It refuses
-// a database that a newer binary migrated: this one would misread it.
+// Up brings db's schema to the newest version this binary knows. A
+// database that a newer binary migrated it leaves as it is, and refuses
+// unless the newest migration declared this binary's version compatible
+// (central_config_schema.compatible_from): otherwise it would misread
+// it, or write rows that the newer binary's columns go stale in.
 func Up(ctx context.Context, db *sql.DB, d Dialect) error {
 	sub, err := fs.Sub(files, string(d))
 	if err != nil {
@@ -81,8 +84,10 @@ func Up(ctx context.Context, db *sql.DB, d Dialect) error {
 	if err != nil {
 		return err
 	}
-	if err := tooNew(have, Latest(d)); err != nil {
-		return err
+	if know := Latest(d); have > know {
+		// A newer engine migrated: run on its schema if it says this
+		// engine may, and leave it as it is.
+		return compatible(ctx, db, have, know)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -90,16 +95,17 @@ func Up(ctx context.Context, db *sql.DB, d Dialect) error {
 	return nil
 }
 
-// Check reports whether db's schema is exactly the version this binary
-// knows, without changing it, so that a health check can tell.
+// Check reports whether db's schema is the version this binary knows (or
+// a newer one declared compatible with it), without changing it, so that
+// a health check can tell.
 func Check(ctx context.Context, db *sql.DB, d Dialect) error {
 	have, err := version(ctx, db, d)
 	if err != nil {
 		return err
 	}
 	know := Latest(d)
-	if err := tooNew(have, know); err != nil {
-		return err
+	if have > know {
+		return compatible(ctx, db, have, know)
 	}
 	if have < know {
 		return fmt.Errorf("database schema is at version %d, this central-config needs %d: run central-config migrate", have, know)
@@ -130,8 +136,14 @@ func version(ctx context.Context, db *sql.DB, d Dialect) (int64, error) {
 	return have, nil
 }
 
-func tooNew(have, know int64) error {
-	if have > know {
+// compatible reports whether an engine whose newest schema version is
+// know may run against db's newer schema, version have: when the newest
+// migration declared (central_config_schema.compatible_from, from 00004
+// on) that engines from version know on keep its data correct.
+func compatible(ctx context.Context, db *sql.DB, have, know int64) error {
+	var from int64
+	err := db.QueryRowContext(ctx, "SELECT compatible_from FROM central_config_schema").Scan(&from)
+	if err != nil || from > know {
 		return fmt.Errorf("database schema is at version %d, this central-config knows up to %d: upgrade central-config", have, know)
 	}
 	return nil
