@@ -51,7 +51,7 @@ func TestServeIsAliveWhileAnotherReplicaHoldsTheMigrationLock(t *testing.T) {
 	if err := waitStatus(base+"/healthz", http.StatusOK, ""); err != nil {
 		t.Fatalf("%v\n%s", err, logs.String())
 	}
-	for path, want := range map[string]string{"/readyz": `"code":"migrating"`, "/central-config/last-sync": `"code":"starting"`} {
+	for path, want := range map[string]string{"/readyz": `"code":"not-ready","message":"migrating: `, "/central-config/last-sync": `"code":"not-ready","message":"starting: `} {
 		status, body := get(t, base+path)
 		if status != http.StatusServiceUnavailable || !strings.Contains(string(body), want) {
 			t.Errorf("GET %s while the lock is held: %d %s, want 503 with %s", path, status, body, want)

@@ -7,8 +7,8 @@ import (
 
 // Starting is the engine's handler from the moment it listens: until
 // Ready hands it the API, /healthz answers 200 (the process is alive,
-// whatever the migrations take), /readyz 503 migrating, and every other
-// request 503 starting. Kubernetes' liveness and startup probes thus never
+// whatever the migrations take), /readyz 503 not-ready "migrating: ...",
+// and every other request 503 not-ready "starting: ...". Kubernetes' liveness and startup probes thus never
 // depend on how long another replica holds the migration lock.
 type Starting struct {
 	api atomic.Pointer[http.Handler]
@@ -29,10 +29,10 @@ func (s *Starting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/healthz":
 		writeText(w, http.StatusOK, "ok\n")
 	case "/readyz":
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: errorBody{Code: "migrating",
-			Message: "the engine is opening its database and applying the migrations it lacks (replicas take turns)"}})
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: errorBody{Code: "not-ready",
+			Message: "migrating: the engine is opening its database and applying the migrations it lacks (replicas take turns)"}})
 	default:
-		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: errorBody{Code: "starting",
-			Message: "the engine is opening its database; try again shortly"}})
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: errorBody{Code: "not-ready",
+			Message: "starting: the engine is opening its database; try again shortly"}})
 	}
 }
