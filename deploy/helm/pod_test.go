@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -103,11 +102,12 @@ func podRoot(t *testing.T) string {
 }
 
 // buildEngine builds the engine's binary from this checkout into dir, with
-// the Go toolchain that runs this test.
+// the Go toolchain that runs this test: go test puts its own GOROOT/bin
+// first on the test's PATH (since Go 1.19), so "go" is that toolchain.
 func buildEngine(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "central-config")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "./cmd/central-config")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/central-config")
 	build.Dir = "../.."
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/central-config: %v\n%s", err, out)
