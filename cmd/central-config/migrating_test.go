@@ -22,8 +22,8 @@ import (
 // a PostgreSQL database whose migration lock another session holds, as a
 // replica migrating does: the engine answers /healthz 200 at once (the
 // kubelet must not kill it while it waits its turn), /readyz 503
-// migrating and the API 503 starting; once the lock is released it
-// migrates and is ready.
+// migrating, /metrics the process's metrics and the API 503 starting;
+// once the lock is released it migrates and is ready.
 func TestServeIsAliveWhileAnotherReplicaHoldsTheMigrationLock(t *testing.T) {
 	url := pgtest.Start(t).URL("serve_migration_lock")
 	ctx := context.Background()
@@ -56,6 +56,10 @@ func TestServeIsAliveWhileAnotherReplicaHoldsTheMigrationLock(t *testing.T) {
 		if status != http.StatusServiceUnavailable || !strings.Contains(string(body), want) {
 			t.Errorf("GET %s while the lock is held: %d %s, want 503 with %s", path, status, body, want)
 		}
+	}
+	// Prometheus still scrapes it: a long wait is not an engine down.
+	if status, body := get(t, base+"/metrics"); status != http.StatusOK || !strings.Contains(string(body), "go_goroutines") {
+		t.Errorf("GET /metrics while the lock is held: %d, want 200 with the process's metrics", status)
 	}
 	if strings.Contains(logs.String(), "engine started") {
 		t.Fatalf("the engine started with the migration lock held by another session:\n%s", logs.String())

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/central-config/central-config/internal/config"
 	"github.com/central-config/central-config/internal/httpapi"
@@ -98,7 +99,7 @@ func serveCmd(e *env, args []string) int {
 	// migrating until the database is open and migrated, so that no
 	// liveness probe depends on another replica's migration lock.
 	readTimeout, writeTimeout := durationOr(cfg.Server.ReadTimeout, defaultReadTimeout), durationOr(cfg.Server.WriteTimeout, defaultWriteTimeout)
-	starting := &httpapi.Starting{}
+	starting := &httpapi.Starting{Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}
 	ln = httpapi.LimitListener(ln, maxConnections(cfg.Server.MaxConnections, log))
 	srv := &http.Server{Handler: starting, ConnContext: httpapi.ConnContext, MaxHeaderBytes: maxHeaderBytes,
 		ReadHeaderTimeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, WriteTimeout: writeTimeout,

@@ -10,8 +10,12 @@ import (
 // whatever the migrations take), /readyz 503 not-ready "migrating: ...",
 // and every other request 503 not-ready "starting: ...". Kubernetes' liveness and startup probes thus never
 // depend on how long another replica holds the migration lock.
+// /metrics serves Metrics when set (the process's own collectors), so that
+// a long wait for the lock does not look like an engine down
+// (CentralConfigEngineDown).
 type Starting struct {
-	api atomic.Pointer[http.Handler]
+	Metrics http.Handler
+	api     atomic.Pointer[http.Handler]
 }
 
 // Ready makes h the handler of every request from now on.
@@ -25,10 +29,12 @@ func (s *Starting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Context().Value(reserveKey{}) != nil {
 		w.Header().Set("Connection", "close")
 	}
-	switch r.URL.Path {
-	case "/healthz":
+	switch path := r.URL.Path; {
+	case path == "/metrics" && s.Metrics != nil:
+		s.Metrics.ServeHTTP(w, r)
+	case path == "/healthz":
 		writeText(w, http.StatusOK, "ok\n")
-	case "/readyz":
+	case path == "/readyz":
 		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: errorBody{Code: "not-ready",
 			Message: "migrating: the engine is opening its database and applying the migrations it lacks (replicas take turns)"}})
 	default:

@@ -54,7 +54,7 @@ func Latest(d Dialect) int64 {
 // Up brings db's schema to the newest version this binary knows. A
 // database that a newer binary migrated it leaves as it is, and refuses
 // unless the newest migration declared this binary's version compatible
-// (central_config_schema.compatible_from): otherwise it would misread
+// (schema_compatibility.compatible_from): otherwise it would misread
 // it, or write rows that the newer binary's columns go stale in.
 func Up(ctx context.Context, db *sql.DB, d Dialect) error {
 	sub, err := fs.Sub(files, string(d))
@@ -138,11 +138,11 @@ func version(ctx context.Context, db *sql.DB, d Dialect) (int64, error) {
 
 // compatible reports whether an engine whose newest schema version is
 // know may run against db's newer schema, version have: when the newest
-// migration declared (central_config_schema.compatible_from, from 00004
+// migration declared (schema_compatibility.compatible_from, from 00004
 // on) that engines from version know on keep its data correct.
 func compatible(ctx context.Context, db *sql.DB, have, know int64) error {
 	var from int64
-	err := db.QueryRowContext(ctx, "SELECT compatible_from FROM central_config_schema").Scan(&from)
+	err := db.QueryRowContext(ctx, "SELECT compatible_from FROM schema_compatibility").Scan(&from)
 	if err != nil || from > know {
 		return fmt.Errorf("database schema is at version %d, this central-config knows up to %d: upgrade central-config", have, know)
 	}

@@ -69,7 +69,7 @@ func TestANewerCompatibleSchemaKeepsAnOlderEngineRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	for from, compatible := range map[int64]bool{know - 1: true, know: true, know + 1: false} {
-		if _, err := db.Exec(`UPDATE central_config_schema SET compatible_from = ?`, from); err != nil {
+		if _, err := db.Exec(`UPDATE schema_compatibility SET compatible_from = ?`, from); err != nil {
 			t.Fatal(err)
 		}
 		want := ""
@@ -88,11 +88,11 @@ func TestANewerCompatibleSchemaKeepsAnOlderEngineRunning(t *testing.T) {
 }
 
 // TestEveryMigrationDeclaresItsCompatibility: from 00004 on, each
-// migration of each dialect sets central_config_schema.compatible_from,
+// migration of each dialect sets schema_compatibility.compatible_from,
 // once, to at most its own version and at least the previous one's, the
 // same in both dialects.
 func TestEveryMigrationDeclaresItsCompatibility(t *testing.T) {
-	declare := regexp.MustCompile(`(?m)^UPDATE central_config_schema SET compatible_from = (\d+);`)
+	declare := regexp.MustCompile(`(?m)^UPDATE schema_compatibility SET compatible_from = (\d+);`)
 	byDialect := map[migrations.Dialect][]int64{}
 	for _, d := range []migrations.Dialect{migrations.Postgres, migrations.SQLite} {
 		names, err := filepath.Glob(filepath.Join(string(d), "*.sql"))
@@ -115,7 +115,7 @@ func TestEveryMigrationDeclaresItsCompatibility(t *testing.T) {
 				continue
 			}
 			if len(found) != 1 {
-				t.Errorf("%s: want one `UPDATE central_config_schema SET compatible_from = N;` in its Up part, found %d", name, len(found))
+				t.Errorf("%s: want one `UPDATE schema_compatibility SET compatible_from = N;` in its Up part, found %d", name, len(found))
 				continue
 			}
 			from, _ := strconv.ParseInt(found[0][1], 10, 64)

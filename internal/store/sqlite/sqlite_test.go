@@ -51,7 +51,7 @@ func TestSchemaTooNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Migration 99 says engines before it misread its schema.
-	if _, err := db.Exec(`UPDATE central_config_schema SET compatible_from = 99`); err != nil {
+	if _, err := db.Exec(`UPDATE schema_compatibility SET compatible_from = 99`); err != nil {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("database schema is at version 99, this central-config knows up to %d: upgrade central-config",
