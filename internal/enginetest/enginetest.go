@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -123,13 +124,24 @@ func Start(t testing.TB, opts Options) *Engine {
 	e.cmd.Stdout = e.logs
 	e.cmd.Stderr = e.logs
 	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := e.cmd.Start(); err != nil {
-		t.Fatalf("start engine: %v", err)
-	}
+	// The kernel sends Pdeathsig when the thread that started the child
+	// ends, not the process: the goroutine that starts the engine keeps
+	// its thread until the engine exits. On a shared thread, another
+	// goroutine could lock it later and end it (pgtest does, when a
+	// restarted PostgreSQL stops), killing the engine mid-test.
+	started := make(chan error, 1)
 	go func() {
-		e.err = e.cmd.Wait()
+		runtime.LockOSThread()
+		err := e.cmd.Start()
+		started <- err
+		if err == nil {
+			e.err = e.cmd.Wait()
+		}
 		close(e.done)
 	}()
+	if err := <-started; err != nil {
+		t.Fatalf("start engine: %v", err)
+	}
 	t.Cleanup(func() {
 		e.Stop()
 		if t.Failed() {
