@@ -26,8 +26,8 @@ func (s *Starting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		(*h).ServeHTTP(w, r)
 		return
 	}
-	if r.Context().Value(reserveKey{}) != nil {
-		w.Header().Set("Connection", "close")
+	if refusedOnReserve(w, r) {
+		return
 	}
 	switch path := r.URL.Path; {
 	case path == "/metrics" && s.Metrics != nil:
