@@ -83,6 +83,11 @@ func serveCmd(e *env, args []string) int {
 		log.Error("invalid configuration", "error", err)
 		return exitUsage
 	}
+	sources, err := newSources(cfg, log, reg)
+	if err != nil {
+		log.Error("invalid configuration", "error", err)
+		return exitUsage
+	}
 	addr := cfg.Server.Listen
 	if *listen != "" {
 		addr = *listen
@@ -124,7 +129,7 @@ func serveCmd(e *env, args []string) int {
 	}
 	defer func() { _ = st.Close() }()
 
-	sy, err := newSyncer(cfg, st, log, metrics, reg)
+	sy, err := newSyncer(cfg, st, sources, log, metrics)
 	if err != nil {
 		log.Error("invalid configuration", "error", err)
 		return exitUsage
@@ -298,10 +303,11 @@ func openStore(ctx context.Context, db config.Database) (store.Store, error) {
 	}
 }
 
-// newSyncer builds the sources and the syncer from config, and registers
-// the GitHub sources' rate limit gauges on reg.
-func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *httpapi.Metrics, reg prometheus.Registerer) (*syncer.Syncer, error) {
-	rules := cfg.CompiledRules
+// newSources builds the sources from config, and registers the GitHub
+// sources' rate limit gauges on reg. serve calls it before it opens the
+// database, so that a wrong source fails at once, not after the
+// migrations.
+func newSources(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) ([]syncer.Source, error) {
 	cacheDir := cfg.CacheDir
 	if cacheDir == "" {
 		cacheDir = defaultCacheDir
@@ -333,6 +339,12 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 			return nil, err
 		}
 	}
+	return sources, nil
+}
+
+// newSyncer builds the syncer of sources on st from config.
+func newSyncer(cfg *config.Config, st store.Store, sources []syncer.Source, log *slog.Logger, metrics *httpapi.Metrics) (*syncer.Syncer, error) {
+	rules := cfg.CompiledRules
 	notifier := &notify.Backstage{URL: cfg.Notify.Backstage.URL, Token: cfg.Notify.Backstage.Token.Reveal(), Log: log}
 	opts := syncer.Options{Store: st, Sources: sources, Log: log, Published: notifier.Published,
 		Mapping:           mapping.Options{Rules: rules, Limits: cfg.Limits.Document()},
