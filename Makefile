@@ -8,6 +8,10 @@ TOOLS         := $(CURDIR)/.tools
 BIN           := $(CURDIR)/bin
 GOLANGCI_LINT := $(TOOLS)/bin/golangci-lint
 GOLANGCI_VERSION := v2.15.0
+# Go modules: the engine's (the root) and the Helm chart's tests
+# (deploy/helm, its own module so that Helm and k8s.io stay out of the
+# engine's build).
+MODULES       := . deploy/helm
 EXAMPLE       := examples/central-config
 # make bench: which sections, and runs per figure.
 SECTIONS      ?= engine,api,stock,kafka,hostile
@@ -35,7 +39,7 @@ image: ## the engine's container image, built without Docker (deploy/image): bin
 	  -out '$(BIN)/central-config-image.tar' -oci-layout '$(BIN)/central-config-image.oci'
 
 manifests: ## rewrite deploy/kubernetes/central-config.yaml: the Helm chart deploy/helm/central-config rendered with deploy/kubernetes/values.yaml
-	$(GO) test ./deploy/helm -count=1 -run TestTheKubernetesManifestsAreTheRenderedChart -update
+	cd deploy/helm && $(GO) test . -count=1 -run TestTheKubernetesManifestsAreTheRenderedChart -update
 
 run: build ## the engine (SQLite) syncing the example repo as a local git repository, and Backstage at :3000 (Ctrl-C stops both)
 	bash scripts/run.sh
@@ -48,8 +52,8 @@ run-engine: build ## the engine alone
 
 test: lint test-go test-oracle test-backstage test-backstage-integration ## run every test (lint, Go unit/integration/fuzz seeds, Backstage validity oracle, Backstage app)
 
-test-go: ## Go tests, including real git smart-HTTP server tests and fuzz seed corpora
-	$(GO) test -count=1 -race ./...
+test-go: ## Go tests of both modules (the engine, deploy/helm), including real git smart-HTTP server tests and fuzz seed corpora
+	for m in $(MODULES); do (cd $$m && $(GO) test -count=1 -race ./...); done
 
 test-backstage: ## the Backstage app: install, tsc, lint, prettier, unit tests (provider on SQLite and PostgreSQL)
 	bash backstage/scripts/check.sh
@@ -64,8 +68,7 @@ $(GOLANGCI_LINT):
 
 lint: $(GOLANGCI_LINT) ## gofmt, go vet, golangci-lint
 	@unformatted=$$(gofmt -l cmd internal bench backstage/test deploy); if [ -n "$$unformatted" ]; then echo "not gofmt'ed: $$unformatted"; exit 1; fi
-	$(GO) vet ./...
-	$(GOLANGCI_LINT) run ./...
+	for m in $(MODULES); do (cd $$m && $(GO) vet ./... && $(GOLANGCI_LINT) run ./...); done
 
 test-oracle: build ## every entity render emits passes @backstage/catalog-model's own validators
 	bash scripts/catalog-oracle.sh --self-test

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/central-config/central-config/internal/config"
 	"github.com/central-config/central-config/internal/httpapi"
@@ -74,22 +75,15 @@ func serveCmd(e *env, args []string) int {
 	ctx, stop := signal.NotifyContext(e.context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := openStore(ctx, cfg.Database)
-	if err != nil {
-		log.Error("cannot open the database", "error", err)
-		return 1
-	}
-	defer func() { _ = st.Close() }()
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := httpapi.NewMetrics(reg)
-	sy, err := newSyncer(cfg, st, log, metrics, reg)
+	monitor, err := newKafkaMonitor(cfg.Kafka.Discovery, log, metrics)
 	if err != nil {
 		log.Error("invalid configuration", "error", err)
 		return exitUsage
 	}
-	monitor, err := newKafkaMonitor(cfg.Kafka.Discovery, log, metrics)
+	sources, err := newSources(cfg, log, reg)
 	if err != nil {
 		log.Error("invalid configuration", "error", err)
 		return exitUsage
@@ -106,14 +100,43 @@ func serveCmd(e *env, args []string) int {
 		log.Error("cannot listen", "address", addr, "error", err)
 		return 1
 	}
+	// The server answers from now on: /healthz 200, /readyz 503
+	// migrating until the database is open and migrated, so that no
+	// liveness probe depends on another replica's migration lock.
 	readTimeout, writeTimeout := durationOr(cfg.Server.ReadTimeout, defaultReadTimeout), durationOr(cfg.Server.WriteTimeout, defaultWriteTimeout)
-	handler := httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
-		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: metrics, Log: log,
-		StatusCacheTTL: 250 * time.Millisecond, Topology: topologyOf(sy), Drift: driftOf(monitor, sy), WriteTimeout: writeTimeout})
+	starting := &httpapi.Starting{Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}
 	ln = httpapi.LimitListener(ln, maxConnections(cfg.Server.MaxConnections, log))
-	srv := &http.Server{Handler: handler, ConnContext: httpapi.ConnContext, MaxHeaderBytes: maxHeaderBytes,
+	srv := &http.Server{Handler: starting, ConnContext: httpapi.ConnContext, MaxHeaderBytes: maxHeaderBytes,
 		ReadHeaderTimeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, WriteTimeout: writeTimeout,
 		IdleTimeout: 2 * time.Minute}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server failed", "error", err)
+			stop()
+		}
+	}()
+	defer shutdown(srv)
+	log.Info("opening the database", "address", "http://"+ln.Addr().String(), "database", cfg.Database.Client)
+
+	st, err := openStore(ctx, cfg.Database)
+	if err != nil {
+		if ctx.Err() != nil {
+			log.Info("stopped while opening the database", "error", err)
+			return 0
+		}
+		log.Error("cannot open the database", "error", err)
+		return 1
+	}
+	defer func() { _ = st.Close() }()
+
+	sy, err := newSyncer(cfg, st, sources, log, metrics)
+	if err != nil {
+		log.Error("invalid configuration", "error", err)
+		return exitUsage
+	}
+	starting.Ready(httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
+		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: metrics, Log: log,
+		StatusCacheTTL: 250 * time.Millisecond, Topology: topologyOf(sy), Drift: driftOf(monitor, sy), WriteTimeout: writeTimeout}))
 	kafkaClusters := 0
 	if d := cfg.Kafka.Discovery; d != nil {
 		kafkaClusters = len(d.Clusters)
@@ -126,19 +149,19 @@ func serveCmd(e *env, args []string) int {
 	if monitor != nil {
 		loops.Go(func() { monitor.Run(ctx) })
 	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server failed", "error", err)
-			stop()
-		}
-	}()
 	<-ctx.Done()
 	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdownCtx)
+	shutdown(srv)
 	loops.Wait()
 	return 0
+}
+
+// shutdown stops srv taking requests and waits up to 30 seconds for the
+// ones in progress. Calling it again does nothing.
+func shutdown(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
 }
 
 // durationOr returns d, or def when d is not set.
@@ -280,10 +303,11 @@ func openStore(ctx context.Context, db config.Database) (store.Store, error) {
 	}
 }
 
-// newSyncer builds the sources and the syncer from config, and registers
-// the GitHub sources' rate limit gauges on reg.
-func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *httpapi.Metrics, reg prometheus.Registerer) (*syncer.Syncer, error) {
-	rules := cfg.CompiledRules
+// newSources builds the sources from config, and registers the GitHub
+// sources' rate limit gauges on reg. serve calls it before it opens the
+// database, so that a wrong source fails at once, not after the
+// migrations.
+func newSources(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) ([]syncer.Source, error) {
 	cacheDir := cfg.CacheDir
 	if cacheDir == "" {
 		cacheDir = defaultCacheDir
@@ -315,6 +339,12 @@ func newSyncer(cfg *config.Config, st store.Store, log *slog.Logger, metrics *ht
 			return nil, err
 		}
 	}
+	return sources, nil
+}
+
+// newSyncer builds the syncer of sources on st from config.
+func newSyncer(cfg *config.Config, st store.Store, sources []syncer.Source, log *slog.Logger, metrics *httpapi.Metrics) (*syncer.Syncer, error) {
+	rules := cfg.CompiledRules
 	notifier := &notify.Backstage{URL: cfg.Notify.Backstage.URL, Token: cfg.Notify.Backstage.Token.Reveal(), Log: log}
 	opts := syncer.Options{Store: st, Sources: sources, Log: log, Published: notifier.Published,
 		Mapping:           mapping.Options{Rules: rules, Limits: cfg.Limits.Document()},

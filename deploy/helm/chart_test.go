@@ -18,16 +18,19 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"helm.sh/helm/v4/pkg/chart/v2/lint"
 	"helm.sh/helm/v4/pkg/chart/v2/lint/support"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 
 	"github.com/central-config/central-config/internal/config"
+	"github.com/central-config/central-config/internal/store/migrations"
 )
 
 var update = flag.Bool("update", false, "rewrite deploy/kubernetes/central-config.yaml from the chart")
@@ -64,6 +67,8 @@ type valueSet struct {
 	monitoring bool
 	// persistent: the data path is a PersistentVolumeClaim.
 	persistent bool
+	// preStop is the seconds of the container's preStop sleep.
+	preStop int64
 }
 
 func valueSets(t *testing.T) []valueSet {
@@ -75,6 +80,7 @@ func valueSets(t *testing.T) []valueSet {
 		{
 			name:     "defaults",
 			replicas: 2,
+			preStop:  5,
 			client:   "pg",
 			env: map[string]secretRef{
 				"CENTRAL_CONFIG_DATABASE_URL": {"central-config", "database-url"},
@@ -120,8 +126,11 @@ integrations:
 metrics:
   serviceMonitor: {enabled: true, labels: {release: kube-prometheus-stack}}
   prometheusRule: {enabled: true, labels: {release: kube-prometheus-stack}}
+podDisruptionBudget: {minAvailable: "50%"}
+preStopSleepSeconds: 10
 `,
 			replicas: 3,
+			preStop:  10,
 			client:   "pg",
 			env: map[string]secretRef{
 				"CENTRAL_CONFIG_DATABASE_URL": {"engine-db", "url"},
@@ -149,6 +158,7 @@ centralConfig:
 `,
 			replicas: 1,
 			client:   "sqlite",
+			preStop:  5,
 			env: map[string]secretRef{
 				"CENTRAL_CONFIG_TOKEN": {"central-config", "server-token"},
 				"GITHUB_TOKEN":         {"engine", "github-token"},
@@ -159,6 +169,7 @@ centralConfig:
 			name:     "deploy/kubernetes/values.yaml",
 			values:   string(k8s),
 			replicas: 2,
+			preStop:  5,
 			client:   "pg",
 			env: map[string]secretRef{
 				"CENTRAL_CONFIG_DATABASE_URL": {"central-config", "database-url"},
@@ -216,8 +227,13 @@ func checkObjects(t *testing.T, vs valueSet, o objects) {
 		if pdb.Spec.Selector == nil || !matches(pdb.Spec.Selector.MatchLabels, pod.Labels) {
 			t.Errorf("the PodDisruptionBudget's selector %v does not select the engine's pods %v", pdb.Spec.Selector, pod.Labels)
 		}
-		if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() < 1 || pdb.Spec.MinAvailable.IntValue() >= int(vs.replicas) {
-			t.Errorf("minAvailable %v must keep a replica serving and still let a node drain", pdb.Spec.MinAvailable)
+		// The disruption controller rounds a percentage up.
+		kept, err := intstr.GetScaledValueFromIntOrPercent(pdb.Spec.MinAvailable, int(vs.replicas), true)
+		if err != nil || kept < 1 || kept >= int(vs.replicas) {
+			t.Errorf("minAvailable %v (%d of %d, %v) must keep a replica serving and still let a node drain", pdb.Spec.MinAvailable, kept, vs.replicas, err)
+		}
+		if p := pdb.Spec.UnhealthyPodEvictionPolicy; p == nil || *p != policyv1.AlwaysAllow {
+			t.Errorf("unhealthyPodEvictionPolicy %v: a pod that is not ready must not hold a node drain up", p)
 		}
 	}
 	checkStrategy(t, vs, d)
@@ -228,6 +244,7 @@ func checkObjects(t *testing.T, vs valueSet, o objects) {
 	}
 	c := pod.Spec.Containers[0]
 	port := checkPorts(t, c, svc, pod.Annotations)
+	checkLifecycle(t, vs, c, pod.Spec)
 	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
 		t.Errorf("set cpu and memory requests and a memory limit: %+v", c.Resources)
 	}
@@ -261,6 +278,33 @@ func checkStrategy(t *testing.T, vs valueSet, d *appsv1.Deployment) {
 		if s.Type != appsv1.RecreateDeploymentStrategyType {
 			t.Errorf("on SQLite two engines must never share the file: strategy %s, want Recreate", s.Type)
 		}
+	}
+	if vs.persistent && s.Type != appsv1.RecreateDeploymentStrategyType {
+		t.Errorf("a ReadWriteOnce claim attaches to one node: strategy %s, want Recreate", s.Type)
+	}
+	// A new pod may wait the whole migration lock timeout for another
+	// replica's migration, then migrate itself: the rollout must not be
+	// declared failed meanwhile.
+	if want := int32((migrations.LockTimeout + migrationMargin).Seconds()); d.Spec.ProgressDeadlineSeconds == nil || *d.Spec.ProgressDeadlineSeconds < want {
+		t.Errorf("progressDeadlineSeconds %v, want at least %d (the migration lock timeout %s and %s to migrate)",
+			d.Spec.ProgressDeadlineSeconds, want, migrations.LockTimeout, migrationMargin)
+	}
+}
+
+// migrationMargin is what the chart allows a migration to take once a
+// pod holds the lock.
+const migrationMargin = 5 * time.Minute
+
+// checkLifecycle: a stopping pod sleeps vs.preStop seconds before SIGTERM,
+// within its grace period with the engine's 30 s shutdown.
+func checkLifecycle(t *testing.T, vs valueSet, c corev1.Container, spec corev1.PodSpec) {
+	t.Helper()
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil || c.Lifecycle.PreStop.Sleep.Seconds != vs.preStop {
+		t.Errorf("want a preStop sleep of %d s: %+v", vs.preStop, c.Lifecycle)
+		return
+	}
+	if grace := *spec.TerminationGracePeriodSeconds; grace < vs.preStop+30 {
+		t.Errorf("terminationGracePeriodSeconds %d: the preStop sleep (%d s) and the engine's shutdown (30 s) do not fit", grace, vs.preStop)
 	}
 }
 
@@ -314,10 +358,6 @@ func checkPorts(t *testing.T, c corev1.Container, svc *corev1.Service, annotatio
 	}
 	if c.ReadinessProbe != nil && c.ReadinessProbe.TimeoutSeconds <= 5 {
 		t.Errorf("readinessProbe timeout %d s: /readyz may take its full 5 s when the database is slow", c.ReadinessProbe.TimeoutSeconds)
-	}
-	if c.StartupProbe != nil && c.StartupProbe.PeriodSeconds*c.StartupProbe.FailureThreshold < 300 {
-		t.Errorf("the startup probe gives up after %d s: replicas take turns at migrations for up to 5 minutes",
-			c.StartupProbe.PeriodSeconds*c.StartupProbe.FailureThreshold)
 	}
 	if len(svc.Spec.Ports) != 1 || !samePort(svc.Spec.Ports[0].TargetPort, port) {
 		t.Errorf("the Service must target the container's %s port: %+v", port.Name, svc.Spec.Ports)
@@ -693,17 +733,27 @@ func TestHelmLintHasTeeth(t *testing.T) {
 // values (values.schema.json) are an error naming the key.
 func TestTheChartRefusesValuesThatCannotWork(t *testing.T) {
 	for values, want := range map[string]string{
-		"database: {client: sqlite}":                          "replicaCount 2: SQLite allows one replica",
-		"database: {client: mysql}":                           "at '/database/client': value must be one of 'pg', 'sqlite'",
-		"podDisruptionBudget: {minAvailable: 2}":              "podDisruptionBudget.minAvailable 2 with 2 replicas would block every node drain",
-		"replicas: 3":                                         "at '': additional properties 'replicas' not allowed",
-		"secrets: {serverToken: {name: x, kee: y}}":           "at '/secrets/serverToken': additional properties 'kee' not allowed",
-		"secrets: {databaseUrl: {name: ''}}":                  "secrets.databaseUrl.name: database.client pg needs the Secret",
-		"centralConfig: {database: {client: sqlite}}":         "centralConfig.database: the chart sets this key",
-		"centralConfig: {cacheDir: /cache}":                   "centralConfig.cacheDir: the chart sets this key",
-		"centralConfig: {server: {listen: '127.0.0.1:7080'}}": "centralConfig.server.listen: the chart sets this key",
-		"centralConfig: {server: {token: abc}}":               "centralConfig.server.token: the chart sets this key (from its Secret central-config, key server-token)",
-		"secrets: {githubToken: {name: gh, key: token}}":      "the Secret gh (key token) is set as ${GITHUB_TOKEN}, which neither centralConfig nor integrations uses",
+		"database: {client: sqlite}":                                  "replicaCount 2: SQLite allows one replica",
+		"database: {client: mysql}":                                   "at '/database/client': value must be one of 'pg', 'sqlite'",
+		"podDisruptionBudget: {minAvailable: 2}":                      "podDisruptionBudget.minAvailable 2 keeps 2 of 2 replicas, which would block every node drain",
+		"podDisruptionBudget: {minAvailable: '2'}":                    "podDisruptionBudget.minAvailable 2 keeps 2 of 2 replicas",
+		"podDisruptionBudget: {minAvailable: '100%'}":                 "podDisruptionBudget.minAvailable 100% keeps 2 of 2 replicas",
+		"podDisruptionBudget: {minAvailable: '51%'}":                  "podDisruptionBudget.minAvailable 51% keeps 2 of 2 replicas",
+		"podDisruptionBudget: {minAvailable: 'half'}":                 "at '/podDisruptionBudget/minAvailable'",
+		"persistence: {enabled: true}":                                "persistence.enabled with replicaCount 2: replicas on different nodes cannot share one ReadWriteOnce claim",
+		"startupProbe: {failureTreshold: 3}":                          "at '/startupProbe': additional properties 'failureTreshold' not allowed",
+		"livenessProbe: {httpGet: {path: /other}}":                    "at '/livenessProbe': additional properties 'httpGet' not allowed",
+		"resources: {limit: {memory: 1Gi}}":                           "at '/resources': additional properties 'limit' not allowed",
+		"securityContext: {readOnlyRootFileSystem: true}":             "at '/securityContext': additional properties 'readOnlyRootFileSystem' not allowed",
+		"podSecurityContext: {fsgroup: 1000}":                         "at '/podSecurityContext': additional properties 'fsgroup' not allowed",
+		"replicas: 3":                                                 "at '': additional properties 'replicas' not allowed",
+		"secrets: {serverToken: {name: x, kee: y}}":                   "at '/secrets/serverToken': additional properties 'kee' not allowed",
+		"secrets: {databaseUrl: {name: ''}}":                          "secrets.databaseUrl.name: database.client pg needs the Secret",
+		"centralConfig: {database: {client: sqlite}}":                 "centralConfig.database: the chart sets this key",
+		"centralConfig: {cacheDir: /cache}":                           "centralConfig.cacheDir: the chart sets this key",
+		"centralConfig: {server: {listen: '127.0.0.1:7080'}}":         "centralConfig.server.listen: the chart sets this key",
+		"centralConfig: {server: {token: '${CENTRAL_CONFIG_TOKEN}'}}": "centralConfig.server.token: the chart sets this key (from its Secret central-config, key server-token)",
+		"secrets: {githubToken: {name: gh, key: token}}":              "the Secret gh (key token) is set as ${GITHUB_TOKEN}, which neither centralConfig nor integrations uses",
 		"centralConfig: {sources: [{id: a, github: {owner: o, repo: r, branch: main, token: '${GH}'}}]}": "the config uses ${GH}, which no secret sets",
 		"secrets: {githubAppPrivateKey: {name: app, key: pem}}":                                          "secrets.githubAppPrivateKey is mounted as " + githubAppFile + ", which neither centralConfig nor integrations references",
 		"secrets: {extraEnv: [{env: 'not a name', name: s, key: k}]}":                                    `secrets.extraEnv[0].env: "not a name" is not an environment variable name`,
@@ -711,6 +761,25 @@ func TestTheChartRefusesValuesThatCannotWork(t *testing.T) {
 		_, err := render(values)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("values %s: want an error containing %q, got %v", values, want, err)
+		}
+	}
+	// No secret value may reach the ConfigMap: the error names the key,
+	// never the value.
+	for values, want := range map[string]string{
+		"centralConfig: {server: {token: s3cr3t-value}}":                                                                                                            "centralConfig.server.token: a secret written in the values",
+		"centralConfig: {sources: [{id: a, github: {owner: o, repo: r, branch: main, token: s3cr3t-value}}]}":                                                       "centralConfig.sources[0].github.token: a secret",
+		"centralConfig: {kafka: {discovery: {clusters: [{name: k, bootstrapServers: ['k:9092'], sasl: {mechanism: PLAIN, username: u, password: s3cr3t-value}}]}}}": "centralConfig.kafka.discovery.clusters[0].sasl.password: a secret",
+		"centralConfig: {webhooks: {github: {secret: s3cr3t-value}}}":                                                                                               "centralConfig.webhooks.github.secret: a secret",
+		"integrations: {github: [{host: github.com, token: s3cr3t-value}]}":                                                                                         "integrations.github[0].token: a secret",
+		"integrations: {github: [{host: github.com, apps: [{appId: 1, privateKey: '-----BEGIN s3cr3t-value'}]}]}":                                                   "integrations.github[0].apps[0].privateKey: a secret",
+		"integrations: {github: [{host: github.com, apps: [{appId: 1, clientSecret: s3cr3t-value, privateKey: {$file: /k.pem}}]}]}":                                 "integrations.github[0].apps[0].clientSecret: a secret",
+		"integrations: {github: [{host: github.com, apps: [{appId: 1, privateKey: {$file: '" + githubAppFile + "'}}]}]}":                                            "integrations.github[0].apps[0].privateKey.$file: " + githubAppFile + " is the GitHub App key's mount, which secrets.githubAppPrivateKey.name is not set",
+	} {
+		_, err := render(values)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("values %s: want an error containing %q, got %v", values, want, err)
+		} else if strings.Contains(err.Error(), "s3cr3t-value") {
+			t.Errorf("values %s: the error shows the secret: %v", values, err)
 		}
 	}
 	// An escaped $${...} is text for the engine, not a variable.

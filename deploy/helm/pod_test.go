@@ -2,12 +2,13 @@ package helm_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -25,9 +26,12 @@ import (
 // checkout, the container's arguments and environment (each Secret key a
 // value), the ConfigMap's file where the pod mounts it and its volumes in
 // a temporary directory, against a fresh database of a real PostgreSQL.
-// Both replicas start at once on the empty database (they take turns at
-// the migrations), every probe of the Deployment answers 200 on each, and
-// both stop cleanly on SIGTERM within the pod's grace period.
+// Like the container, the engine runs as the image's user (when the test
+// runs as root) in a working directory and HOME it cannot write, so that a
+// write outside the pod's volumes fails the test. Both replicas start at
+// once on the empty database (they take turns at the migrations), each
+// probe of the Deployment answers 200 within the Deployment's own budget
+// for it, and both stop cleanly on SIGTERM within the pod's grace period.
 func TestTheDefaultPodsRunOnAnEmptyPostgreSQL(t *testing.T) {
 	files, err := render("")
 	if err != nil {
@@ -38,23 +42,31 @@ func TestTheDefaultPodsRunOnAnEmptyPostgreSQL(t *testing.T) {
 	pod := d.Spec.Template.Spec
 	c := pod.Containers[0]
 
-	bin := buildEngine(t)
+	root := podRoot(t)
+	bin := buildEngine(t, root)
 	secrets := map[secretRef]string{
 		{"central-config", "database-url"}: pgtest.Start(t).URL("helm_default_pods"),
 		{"central-config", "server-token"}: "a-token-for-the-test",
 	}
-	root := t.TempDir()
 	env := podEnv(t, c, secrets)
 	args := podArgs(t, c, cm, root)
+	env = append(env, "HOME="+root, "TMPDIR="+filepath.Join(root, "tmp"))
 
+	// The kubelet gives the startup probe period × failureThreshold; the
+	// rollout waits progressDeadlineSeconds for the pod to be ready.
+	budgets := map[*corev1.Probe]time.Duration{
+		c.StartupProbe:   time.Duration(c.StartupProbe.PeriodSeconds*c.StartupProbe.FailureThreshold) * time.Second,
+		c.LivenessProbe:  time.Duration(c.LivenessProbe.PeriodSeconds*c.LivenessProbe.FailureThreshold) * time.Second,
+		c.ReadinessProbe: time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second,
+	}
 	replicas := int(*d.Spec.Replicas)
 	engines := make([]*replica, replicas)
 	for i := range engines {
-		engines[i] = startEngine(t, bin, args, env)
+		engines[i] = startEngine(t, bin, root, args, env)
 	}
 	for i, e := range engines {
 		for _, p := range []*corev1.Probe{c.StartupProbe, c.LivenessProbe, c.ReadinessProbe} {
-			if err := e.waitFor200(p.HTTPGet.Path, 5*time.Minute); err != nil {
+			if err := e.waitFor200(p.HTTPGet.Path, budgets[p]); err != nil {
 				t.Fatalf("replica %d: %v\n%s", i+1, err, e.logs.String())
 			}
 		}
@@ -70,10 +82,31 @@ func TestTheDefaultPodsRunOnAnEmptyPostgreSQL(t *testing.T) {
 	}
 }
 
-// buildEngine builds the engine's binary from this checkout.
-func buildEngine(t *testing.T) string {
+// engineCredential is the image's user, as whom the engine runs when the test
+// runs as root.
+var engineCredential = &syscall.Credential{Uid: engineUser, Gid: engineUser}
+
+// podRoot is the directory the pod's file system is laid out under: the
+// engine's working directory and HOME, which it may read and not write.
+func podRoot(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "central-config")
+	root := t.TempDir()
+	// The engine's user must reach root's files; t.TempDir's parent is
+	// private to the test's user.
+	for _, dir := range []string{filepath.Dir(root), root} {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// buildEngine builds the engine's binary from this checkout into dir, with
+// the Go toolchain that runs this test: go test puts its own GOROOT/bin
+// first on the test's PATH (since Go 1.19), so "go" is that toolchain.
+func buildEngine(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "central-config")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/central-config")
 	build.Dir = "../.."
 	if out, err := build.CombinedOutput(); err != nil {
@@ -113,14 +146,20 @@ func podArgs(t *testing.T, c corev1.Container, cm *corev1.ConfigMap, root string
 	}
 	move := strings.NewReplacer(pairs...).Replace
 	for _, vm := range c.VolumeMounts {
-		if err := os.MkdirAll(filepath.Join(root, vm.MountPath), 0o700); err != nil {
+		dir := filepath.Join(root, vm.MountPath)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
+		}
+		if !vm.ReadOnly {
+			// A writable volume: the engine's own (fsGroup).
+			chownToEngine(t, dir)
 		}
 		if vm.Name != "config" {
 			continue
 		}
 		for key, text := range cm.Data {
-			if err := os.WriteFile(filepath.Join(root, vm.MountPath, key), []byte(move(text)), 0o600); err != nil {
+			// A ConfigMap's files are readable by the pod (mode 0644).
+			if err := os.WriteFile(filepath.Join(dir, key), []byte(move(text)), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -130,6 +169,17 @@ func podArgs(t *testing.T, c corev1.Container, cm *corev1.ConfigMap, root string
 		args[i] = move(a)
 	}
 	return args
+}
+
+// chownToEngine gives dir to the engine's user, when the test can.
+func chownToEngine(t *testing.T, dir string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		return
+	}
+	if err := os.Chown(dir, int(engineCredential.Uid), int(engineCredential.Gid)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // logBuffer collects a process's output; the test reads it while the
@@ -161,19 +211,20 @@ type replica struct {
 	waitErr error
 }
 
-// startEngine runs the engine with the container's arguments, listening on
-// a free loopback port instead of the container's (--listen wins over the
-// config's server.listen), so that replicas and other tests do not collide.
-func startEngine(t *testing.T, bin string, args, env []string) *replica {
+// startEngine runs the engine with the container's arguments in the
+// working directory root, listening on a port of its choice instead of the
+// container's (--listen wins over the config's server.listen), which it
+// logs, so that replicas and other tests do not collide.
+func startEngine(t *testing.T, bin, root string, args, env []string) *replica {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &replica{addr: ln.Addr().String(), logs: &logBuffer{}, exited: make(chan struct{})}
-	_ = ln.Close()
-	e.cmd = exec.Command(bin, append(args, "--listen", e.addr)...)
+	e := &replica{logs: &logBuffer{}, exited: make(chan struct{})}
+	e.cmd = exec.Command(bin, append(args, "--listen", "127.0.0.1:0")...)
+	e.cmd.Dir = root
 	e.cmd.Env, e.cmd.Stdout, e.cmd.Stderr = env, e.logs, e.logs
+	if os.Getuid() == 0 {
+		// As the container: the image's user, who cannot write root.
+		e.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: engineCredential}
+	}
 	if err := e.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +240,30 @@ func startEngine(t *testing.T, bin string, args, env []string) *replica {
 			<-e.exited
 		}
 	})
+	if err := e.waitForAddress(); err != nil {
+		t.Fatalf("%v\n%s", err, e.logs.String())
+	}
 	return e
+}
+
+// listening is the engine's first log line that names its address.
+var listening = regexp.MustCompile(`"address":"http://([^"]+)"`)
+
+// waitForAddress reads the engine's address from its log: it listens (and
+// logs where) before it opens the database.
+func (e *replica) waitForAddress() error {
+	for range 600 {
+		if m := listening.FindStringSubmatch(e.logs.String()); m != nil {
+			e.addr = m[1]
+			return nil
+		}
+		select {
+		case <-e.exited:
+			return fmt.Errorf("the engine exited before it listened: %w", e.waitErr)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return errors.New("the engine logged no address within a minute")
 }
 
 // waitFor200 polls GET path until it answers 200 (a 503 while the engine

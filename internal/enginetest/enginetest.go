@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,12 +98,12 @@ type Options struct {
 	// Dir is the scratch folder to use (for a restart on the same
 	// database); a new one when empty.
 	Dir string
-	// NoWait returns without waiting for /healthz.
+	// NoWait returns without waiting for the engine to open its database.
 	NoWait bool
 }
 
 // Start runs `central-config --config CONFIG serve --listen 127.0.0.1:PORT`
-// and waits until /healthz answers. The process is stopped when the test
+// and waits until it has opened its database. The process is stopped when the test
 // ends, and its log printed if the test failed.
 func Start(t testing.TB, opts Options) *Engine {
 	t.Helper()
@@ -123,13 +124,24 @@ func Start(t testing.TB, opts Options) *Engine {
 	e.cmd.Stdout = e.logs
 	e.cmd.Stderr = e.logs
 	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := e.cmd.Start(); err != nil {
-		t.Fatalf("start engine: %v", err)
-	}
+	// The kernel sends Pdeathsig when the thread that started the child
+	// ends, not the process: the goroutine that starts the engine keeps
+	// its thread until the engine exits. On a shared thread, another
+	// goroutine could lock it later and end it (pgtest does, when a
+	// restarted PostgreSQL stops), killing the engine mid-test.
+	started := make(chan error, 1)
 	go func() {
-		e.err = e.cmd.Wait()
+		runtime.LockOSThread()
+		err := e.cmd.Start()
+		started <- err
+		if err == nil {
+			e.err = e.cmd.Wait()
+		}
 		close(e.done)
 	}()
+	if err := <-started; err != nil {
+		t.Fatalf("start engine: %v", err)
+	}
 	t.Cleanup(func() {
 		e.Stop()
 		if t.Failed() {
@@ -137,10 +149,13 @@ func Start(t testing.TB, opts Options) *Engine {
 		}
 	})
 	if !opts.NoWait {
-		e.Eventually(30*time.Second, "the engine answers /healthz", func() error {
-			code, _, err := e.Get("/healthz")
-			if err == nil && code != http.StatusOK {
-				err = fmt.Errorf("status %d", code)
+		// /healthz answers as soon as serve listens; the API once the
+		// database is open and migrated, when /readyz stops saying
+		// migrating (it may still fail for other reasons a test sets up).
+		e.Eventually(30*time.Second, "the engine has opened its database", func() error {
+			code, body, err := e.Get("/readyz")
+			if err == nil && code != http.StatusOK && bytes.Contains(body, []byte(`"migrating: `)) {
+				err = fmt.Errorf("status %d %s", code, body)
 			}
 			return err
 		})

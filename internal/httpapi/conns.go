@@ -68,15 +68,24 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 // ServeHTTP serves the API; on reserve connections (see LimitListener)
 // only the health probes, closing the connection after one request.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Context().Value(reserveKey{}) == nil {
-		s.mux.ServeHTTP(w, r)
+	if refusedOnReserve(w, r) {
 		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// refusedOnReserve answers a request on a reserve connection that is not
+// a health probe with 503 too-many-connections, and reports it did; a
+// probe on one gets Connection: close.
+func refusedOnReserve(w http.ResponseWriter, r *http.Request) bool {
+	if r.Context().Value(reserveKey{}) == nil {
+		return false
 	}
 	w.Header().Set("Connection", "close")
 	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
-		s.mux.ServeHTTP(w, r)
-		return
+		return false
 	}
-	s.error(w, http.StatusServiceUnavailable, "too-many-connections",
-		"the engine has as many connections open as it allows (server.maxConnections); try again later")
+	writeJSON(w, http.StatusServiceUnavailable, apiError{Error: errorBody{Code: "too-many-connections",
+		Message: "the engine has as many connections open as it allows (server.maxConnections); try again later"}})
+	return true
 }

@@ -9,6 +9,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -16,6 +17,15 @@ import (
 
 //go:embed postgres/*.sql sqlite/*.sql
 var files embed.FS
+
+// LockTimeout is how long a replica waits for the migration lock that
+// another replica holds (retrying every LockRetry) before it gives up.
+// The engine answers /healthz all that time (see httpapi.Starting); the
+// Helm chart's rollout deadline is checked against it.
+const (
+	LockTimeout = 5 * time.Minute
+	LockRetry   = time.Second
+)
 
 // Dialect names a backend, and so its folder of migrations.
 type Dialect string
@@ -41,8 +51,11 @@ func Latest(d Dialect) int64 {
 	return latest
 }
 
-// Up brings db's schema to the newest version this binary knows. It refuses
-// a database that a newer binary migrated: this one would misread it.
+// Up brings db's schema to the newest version this binary knows. A
+// database that a newer binary migrated it leaves as it is, and refuses
+// unless the newest migration declared this binary's version compatible
+// (schema_compatibility.compatible_from): otherwise it would misread
+// it, or write rows that the newer binary's columns go stale in.
 func Up(ctx context.Context, db *sql.DB, d Dialect) error {
 	sub, err := fs.Sub(files, string(d))
 	if err != nil {
@@ -52,9 +65,9 @@ func Up(ctx context.Context, db *sql.DB, d Dialect) error {
 	dialect := goose.DialectSQLite3
 	if d == Postgres {
 		dialect = goose.DialectPostgres
-		// Replicas starting together take turns; retry every second
-		// for five minutes.
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		// Replicas starting together take turns.
+		locker, err := lock.NewPostgresSessionLocker(
+			lock.WithLockTimeout(uint64(LockRetry/time.Second), uint64(LockTimeout/LockRetry)))
 		if err != nil {
 			return err
 		}
@@ -64,12 +77,17 @@ func Up(ctx context.Context, db *sql.DB, d Dialect) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	have, err := p.GetDBVersion(ctx)
+	// The version is read without the lock (goose's GetDBVersion would
+	// take it, and Up again: a replica would wait its turn twice), so that
+	// a database a newer binary migrated is refused at once.
+	have, err := version(ctx, db, d)
 	if err != nil {
-		return fmt.Errorf("migrations: read schema version: %w", err)
-	}
-	if err := tooNew(have, Latest(d)); err != nil {
 		return err
+	}
+	if know := Latest(d); have > know {
+		// A newer engine migrated: run on its schema if it says this
+		// engine may, and leave it as it is.
+		return compatible(ctx, db, have, know)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -77,18 +95,17 @@ func Up(ctx context.Context, db *sql.DB, d Dialect) error {
 	return nil
 }
 
-// Check reports whether db's schema is exactly the version this binary
-// knows, without changing it, so that a health check can tell.
+// Check reports whether db's schema is the version this binary knows (or
+// a newer one declared compatible with it), without changing it, so that
+// a health check can tell.
 func Check(ctx context.Context, db *sql.DB, d Dialect) error {
-	var have int64
-	err := db.QueryRowContext(ctx,
-		"SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied").Scan(&have)
+	have, err := version(ctx, db, d)
 	if err != nil {
-		return fmt.Errorf("migrations: read schema version: %w", err)
+		return err
 	}
 	know := Latest(d)
-	if err := tooNew(have, know); err != nil {
-		return err
+	if have > know {
+		return compatible(ctx, db, have, know)
 	}
 	if have < know {
 		return fmt.Errorf("database schema is at version %d, this central-config needs %d: run central-config migrate", have, know)
@@ -96,8 +113,37 @@ func Check(ctx context.Context, db *sql.DB, d Dialect) error {
 	return nil
 }
 
-func tooNew(have, know int64) error {
-	if have > know {
+// version is db's schema version without taking the migration lock: 0
+// before the first migration created goose's table.
+func version(ctx context.Context, db *sql.DB, d Dialect) (int64, error) {
+	exists := "SELECT to_regclass('goose_db_version') IS NOT NULL"
+	if d == SQLite {
+		exists = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version')"
+	}
+	var ok bool
+	if err := db.QueryRowContext(ctx, exists).Scan(&ok); err != nil {
+		return 0, fmt.Errorf("migrations: read schema version: %w", err)
+	}
+	var have int64
+	if !ok {
+		return 0, nil
+	}
+	err := db.QueryRowContext(ctx,
+		"SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied").Scan(&have)
+	if err != nil {
+		return 0, fmt.Errorf("migrations: read schema version: %w", err)
+	}
+	return have, nil
+}
+
+// compatible reports whether an engine whose newest schema version is
+// know may run against db's newer schema, version have: when the newest
+// migration declared (schema_compatibility.compatible_from, from 00004
+// on) that engines from version know on keep its data correct.
+func compatible(ctx context.Context, db *sql.DB, have, know int64) error {
+	var from int64
+	err := db.QueryRowContext(ctx, "SELECT compatible_from FROM schema_compatibility").Scan(&from)
+	if err != nil || from > know {
 		return fmt.Errorf("database schema is at version %d, this central-config knows up to %d: upgrade central-config", have, know)
 	}
 	return nil

@@ -104,6 +104,35 @@ refusing a value the user wrote there: the chart owns that key.
 {{- end -}}
 
 {{/*
+noLiteralSecrets refuses a secret written into the values, which would land
+in the ConfigMap: a string under a key named token, secret, password,
+clientSecret, webhookSecret or privateKey anywhere in node, unless it is a
+${VAR} reference (or empty); a {$env}/{$file} there is fine. It also
+refuses a $file under the GitHub App key's mount (appDir) when
+secrets.githubAppPrivateKey (appKey) is not set: nothing is mounted there.
+path names node in the errors.
+*/}}
+{{- define "central-config.noLiteralSecrets" -}}
+{{- $secretKeys := list "token" "secret" "password" "clientSecret" "webhookSecret" "privateKey" -}}
+{{- if kindIs "map" .node -}}
+{{- range $k, $val := .node -}}
+{{- $at := printf "%s.%s" $.path $k -}}
+{{- if and (has $k $secretKeys) (kindIs "string" $val) $val (not (regexMatch "^\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}$" $val)) -}}
+{{- fail (printf "%s: a secret written in the values would be stored in the ConfigMap; write ${VAR} and set VAR from a Secret (secrets.*, secrets.extraEnv), or use { $file: ... }" $at) -}}
+{{- end -}}
+{{- if and (eq $k "$file") (kindIs "string" $val) (hasPrefix (printf "%s/" $.appDir) $val) (not $.appKey) -}}
+{{- fail (printf "%s: %s is the GitHub App key's mount, which secrets.githubAppPrivateKey.name is not set to fill" $at $val) -}}
+{{- end -}}
+{{- include "central-config.noLiteralSecrets" (dict "path" $at "node" $val "appDir" $.appDir "appKey" $.appKey) -}}
+{{- end -}}
+{{- else if kindIs "slice" .node -}}
+{{- range $i, $val := .node -}}
+{{- include "central-config.noLiteralSecrets" (dict "path" (printf "%s[%d]" $.path $i) "node" $val "appDir" $.appDir "appKey" $.appKey) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 The engine's app-config.yaml: centralConfig from values plus the keys the
 chart owns, and integrations. Every ${VAR} in it must be one of the secret
 environment variables, and every secret must be used.
@@ -112,6 +141,12 @@ environment variables, and every secret must be used.
 {{- $v := .Values -}}
 {{- $cc := deepCopy ($v.centralConfig | default dict) -}}
 {{- $data := include "central-config.dataDir" . -}}
+{{- if and $v.persistence.enabled (gt (int $v.replicaCount) 1) -}}
+{{- fail (printf "persistence.enabled with replicaCount %d: replicas on different nodes cannot share one ReadWriteOnce claim, nor engines one cache directory; on PostgreSQL leave persistence.enabled false (the data path is only a cache of git clones), or set replicaCount 1" (int $v.replicaCount)) -}}
+{{- end -}}
+{{- $appKey := $v.secrets.githubAppPrivateKey.name -}}
+{{- include "central-config.noLiteralSecrets" (dict "path" "centralConfig" "node" $v.centralConfig "appDir" (include "central-config.githubAppDir" .) "appKey" $appKey) -}}
+{{- include "central-config.noLiteralSecrets" (dict "path" "integrations" "node" $v.integrations "appDir" (include "central-config.githubAppDir" .) "appKey" $appKey) -}}
 {{- if eq $v.database.client "pg" -}}
 {{- include "central-config.setOwned" (dict "config" $cc "path" "database" "value" (dict "client" "pg" "connection" "${CENTRAL_CONFIG_DATABASE_URL}") "why" "from database.client and secrets.databaseUrl") -}}
 {{- else if eq $v.database.client "sqlite" -}}
