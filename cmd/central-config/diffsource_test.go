@@ -57,7 +57,12 @@ func engineRuns(t *testing.T, cfgFile, sourceID, work string, revs ...string) []
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	sy, err := newSyncer(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)), httpapi.NewMetrics(nil), nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sources, err := newSources(cfg, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sy, err := newSyncer(cfg, st, sources, log, httpapi.NewMetrics(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
