@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,6 +35,7 @@ import (
 	githubsource "github.com/central-config/central-config/internal/source/github"
 	"github.com/central-config/central-config/internal/source/githubauth"
 	"github.com/central-config/central-config/internal/store"
+	"github.com/central-config/central-config/internal/store/migrations"
 	"github.com/central-config/central-config/internal/store/postgres"
 	"github.com/central-config/central-config/internal/store/sqlite"
 	"github.com/central-config/central-config/internal/syncer"
@@ -109,20 +111,34 @@ func serveCmd(e *env, args []string) int {
 	srv := &http.Server{Handler: starting, ConnContext: httpapi.ConnContext, MaxHeaderBytes: maxHeaderBytes,
 		ReadHeaderTimeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, WriteTimeout: writeTimeout,
 		IdleTimeout: 2 * time.Minute}
+	var serveFailed atomic.Bool
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server failed", "error", err)
+			serveFailed.Store(true)
 			stop()
 		}
 	}()
 	defer shutdown(srv)
 	log.Info("opening the database", "address", "http://"+ln.Addr().String(), "database", cfg.Database.Client)
 
-	st, err := openStore(ctx, cfg.Database)
+	// /healthz answers while the database opens, so a database that
+	// never answers, or a migration stuck behind a lock, must not keep
+	// the engine "alive" for ever: opening is bounded by the migration
+	// lock's wait and a budget for the migrations themselves.
+	openCtx, cancelOpen := context.WithTimeout(ctx, openTimeout)
+	st, err := openStore(openCtx, cfg.Database)
+	cancelOpen()
 	if err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case serveFailed.Load():
+			return 1
+		case ctx.Err() != nil:
 			log.Info("stopped while opening the database", "error", err)
 			return 0
+		case openCtx.Err() != nil:
+			log.Error("the database was not open and migrated in time", "timeout", openTimeout.String(), "error", err)
+			return 1
 		}
 		log.Error("cannot open the database", "error", err)
 		return 1
@@ -153,8 +169,15 @@ func serveCmd(e *env, args []string) int {
 	log.Info("shutting down")
 	shutdown(srv)
 	loops.Wait()
+	if serveFailed.Load() {
+		return 1
+	}
 	return 0
 }
+
+// openTimeout bounds opening the database at start-up: the wait for the
+// migration lock (other replicas migrating) and the migrations.
+const openTimeout = migrations.LockTimeout + 10*time.Minute
 
 // shutdown stops srv taking requests and waits up to 30 seconds for the
 // ones in progress. Calling it again does nothing.

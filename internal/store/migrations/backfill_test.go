@@ -2,13 +2,16 @@ package migrations
 
 import (
 	"database/sql"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite"
 
 	"github.com/central-config/central-config/internal/store/internal/sqlrow"
@@ -120,4 +123,68 @@ func rebind(d Dialect, q string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// TestAReplicaThatWaitedForTheLockChecksTheVersionAgain: an engine that
+// found migrations to apply, then waited for the migration lock while a
+// newer engine migrated past what it knows (to a schema not declared
+// compatible with it), must refuse the database once it gets the lock,
+// not start on it (goose's Up then applies nothing and says nothing).
+func TestAReplicaThatWaitedForTheLockChecksTheVersionAgain(t *testing.T) {
+	db, err := sql.Open("pgx", pgtest.Start(t).URL("lock_wait"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	sub, err := fs.Sub(files, string(Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The "newer engine": goose without a locker (this test holds the lock
+	// for it).
+	newer, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	know := Latest(Postgres)
+	if _, err := newer.UpTo(t.Context(), know-1); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Close() }()
+	if _, err := holder.ExecContext(t.Context(), `SELECT pg_advisory_lock($1)`, lock.DefaultLockID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- Up(t.Context(), db, Postgres) }()
+	// Let this engine find migration know pending and wait for the lock;
+	// meanwhile the newer engine applies it and one this engine does not
+	// know, declared incompatible with it.
+	time.Sleep(1500 * time.Millisecond)
+	if _, err := newer.UpTo(t.Context(), know); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		fmt.Sprintf(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (%d, true)`, know+1),
+		fmt.Sprintf(`UPDATE schema_compatibility SET compatible_from = %d`, know+1),
+	} {
+		if _, err := holder.ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Up returned while another engine held the lock: %v", err)
+	default:
+	}
+	if _, err := holder.ExecContext(t.Context(), `SELECT pg_advisory_unlock($1)`, lock.DefaultLockID); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("database schema is at version %d, this central-config knows up to %d: upgrade central-config", know+1, know)
+	if err := <-done; err == nil || err.Error() != want {
+		t.Errorf("Up after waiting for the lock = %v; want %q", err, want)
+	}
 }

@@ -87,10 +87,20 @@ func Up(ctx context.Context, db *sql.DB, d Dialect) error {
 	if know := Latest(d); have > know {
 		// A newer engine migrated: run on its schema if it says this
 		// engine may, and leave it as it is.
-		return compatible(ctx, db, have, know)
+		return compatible(ctx, db, d, have, know)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)
+	}
+	// While this replica waited for the lock, a newer one may have
+	// migrated past what it knows (goose's Up then applies nothing and
+	// does not say so): check again.
+	have, err = version(ctx, db, d)
+	if err != nil {
+		return err
+	}
+	if know := Latest(d); have > know {
+		return compatible(ctx, db, d, have, know)
 	}
 	return nil
 }
@@ -105,7 +115,7 @@ func Check(ctx context.Context, db *sql.DB, d Dialect) error {
 	}
 	know := Latest(d)
 	if have > know {
-		return compatible(ctx, db, have, know)
+		return compatible(ctx, db, d, have, know)
 	}
 	if have < know {
 		return fmt.Errorf("database schema is at version %d, this central-config needs %d: run central-config migrate", have, know)
@@ -140,11 +150,28 @@ func version(ctx context.Context, db *sql.DB, d Dialect) (int64, error) {
 // know may run against db's newer schema, version have: when the newest
 // migration declared (schema_compatibility.compatible_from, from 00004
 // on) that engines from version know on keep its data correct.
-func compatible(ctx context.Context, db *sql.DB, have, know int64) error {
-	var from int64
-	err := db.QueryRowContext(ctx, "SELECT compatible_from FROM schema_compatibility").Scan(&from)
-	if err != nil || from > know {
-		return fmt.Errorf("database schema is at version %d, this central-config knows up to %d: upgrade central-config", have, know)
+func compatible(ctx context.Context, db *sql.DB, d Dialect, have, know int64) error {
+	tooNew := fmt.Errorf("database schema is at version %d, this central-config knows up to %d: upgrade central-config", have, know)
+	// A schema newer than this binary but from before 00004 has no such
+	// table: it is too new. Any other failure to read it is reported as
+	// it is, not as a version problem.
+	exists := "SELECT to_regclass('schema_compatibility') IS NOT NULL"
+	if d == SQLite {
+		exists = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_compatibility')"
+	}
+	var ok bool
+	if err := db.QueryRowContext(ctx, exists).Scan(&ok); err != nil {
+		return fmt.Errorf("migrations: read schema compatibility: %w", err)
+	}
+	if !ok {
+		return tooNew
+	}
+	var from sql.NullInt64
+	if err := db.QueryRowContext(ctx, "SELECT MAX(compatible_from) FROM schema_compatibility").Scan(&from); err != nil {
+		return fmt.Errorf("migrations: read schema compatibility: %w", err)
+	}
+	if !from.Valid || from.Int64 > know {
+		return tooNew
 	}
 	return nil
 }

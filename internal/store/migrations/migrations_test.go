@@ -99,6 +99,9 @@ func TestEveryMigrationDeclaresItsCompatibility(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if int64(len(names)) != migrations.Latest(d) {
+			t.Fatalf("%s: %d migration files, want one for each version up to %d", d, len(names), migrations.Latest(d))
+		}
 		prev := int64(0)
 		for _, name := range names {
 			v, err := strconv.ParseInt(strings.SplitN(filepath.Base(name), "_", 2)[0], 10, 64)
