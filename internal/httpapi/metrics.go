@@ -27,6 +27,7 @@ type Metrics struct {
 	ackGeneration *prometheus.GaugeVec
 	httpRequests  *prometheus.CounterVec
 	fetchBytes    *prometheus.CounterVec
+	spoolFallback *prometheus.CounterVec
 	// From config and the shared database, refreshed at each scrape.
 	interval *prometheus.GaugeVec
 	failures *prometheus.GaugeVec
@@ -91,6 +92,10 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		fetchBytes: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "central_config_fetch_bytes_total",
 			Help: "Bytes fetched from a source.",
+		}, []string{"source"})),
+		spoolFallback: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "central_config_spool_fallbacks_total",
+			Help: "Runs whose entity JSON waited in memory because the temporary spool file (TMPDIR) could not be created or written.",
 		}, []string{"source"})),
 		interval: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "central_config_sync_interval_seconds",
@@ -173,6 +178,15 @@ func (m *Metrics) ObserveFetchBytes(source string, n int) {
 		return
 	}
 	m.fetchBytes.WithLabelValues(source).Add(float64(n))
+}
+
+// ObserveSpoolFallback counts a run whose entity spool fell back to
+// memory.
+func (m *Metrics) ObserveSpoolFallback(source string) {
+	if m == nil {
+		return
+	}
+	m.spoolFallback.WithLabelValues(source).Inc()
 }
 
 // ObserveDiscovery records the outcome of one live discovery of a Kafka
