@@ -264,6 +264,9 @@ func (m *Metrics) refresh(ctx context.Context, st store.Store, sy Syncer) {
 	if sy != nil {
 		for _, id := range sy.SourceIDs() {
 			m.interval.WithLabelValues(id).Set(sy.Interval(id).Seconds())
+			// Every source's counter exists, at 0, so rate() and
+			// increase() see its first fallback.
+			m.spoolFallback.WithLabelValues(id)
 		}
 	}
 	if st == nil {

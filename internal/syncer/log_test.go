@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -128,14 +129,46 @@ func TestARunWhoseSpoolDiskIsFullSucceedsWithTheJSONInMemory(t *testing.T) {
 	if got := fallbacks.Load(); got != 2 {
 		t.Fatalf("counted %d fallbacks; want one per run", got)
 	}
-	var warned, debugged int
+	if warned, debugged := spoolFallbackLines(t, sink, "TMPDIR "+dir, "no space left on device"); warned != 1 || debugged != 1 {
+		t.Fatalf("the fallback was logged %d times at Warn and %d at Debug; want once each", warned, debugged)
+	}
+}
+
+// TestARunWithoutAWritableTMPDIRSucceedsWithTheJSONInMemory: when no
+// spool file can be made at all (TMPDIR is missing or read-only), the
+// runs succeed; the first says why at Warn, later ones at Debug.
+func TestARunWithoutAWritableTMPDIRSucceedsWithTheJSONInMemory(t *testing.T) {
+	sink := &logSink{}
+	var fallbacks atomic.Int64
+	e := newEngine(t, func(o *Options) {
+		o.Log = slog.New(slog.NewJSONHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Metrics = &Metrics{ObserveSpoolFallback: func(string) { fallbacks.Add(1) }}
+	})
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	missing := filepath.Join(t.TempDir(), "gone")
+	t.Setenv("TMPDIR", missing)
+	e.sync(store.Succeeded)
+	e.repo.Commit("main", map[string]string{"svc.yaml": services("a", "b")})
+	e.sync(store.Succeeded)
+	if _, ok := publishedEntities(t, e.store)["component:default/b"]; !ok || fallbacks.Load() != 2 {
+		t.Fatalf("b published: %v, fallbacks counted: %d; want it published and two", ok, fallbacks.Load())
+	}
+	if warned, debugged := spoolFallbackLines(t, sink, "TMPDIR "+missing, "no such file or directory"); warned != 1 || debugged != 1 {
+		t.Fatalf("the fallback was logged %d times at Warn and %d at Debug; want once each", warned, debugged)
+	}
+}
+
+// spoolFallbackLines counts the log lines that say a run's entities wait
+// in memory, by level, checking each names the folder and the error.
+func spoolFallbackLines(t *testing.T, sink *logSink, folder, cause string) (warned, debugged int) {
+	t.Helper()
 	for _, l := range sink.lines(t) {
 		msg, _ := l["msg"].(string)
 		if !strings.Contains(msg, "they wait for the commit in memory") {
 			continue
 		}
-		if errText, _ := l["error"].(string); !strings.Contains(errText, "TMPDIR "+dir) || !strings.Contains(errText, "no space left on device") {
-			t.Errorf("the fallback's error does not name TMPDIR and the full disk: %v", l)
+		if errText, _ := l["error"].(string); !strings.Contains(errText, folder) || !strings.Contains(errText, cause) {
+			t.Errorf("the fallback's error does not name %s and %s: %v", folder, cause, l)
 		}
 		switch l["level"] {
 		case "WARN":
@@ -144,9 +177,7 @@ func TestARunWhoseSpoolDiskIsFullSucceedsWithTheJSONInMemory(t *testing.T) {
 			debugged++
 		}
 	}
-	if warned != 1 || debugged != 1 {
-		t.Fatalf("the fallback was logged %d times at Warn and %d at Debug; want once each", warned, debugged)
-	}
+	return warned, debugged
 }
 
 // TestASpoolFailureIsNotBlamedOnTheDatabase: a run whose entity spool
