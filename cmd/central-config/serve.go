@@ -373,7 +373,8 @@ func newSyncer(cfg *config.Config, st store.Store, sources []syncer.Source, log 
 		Mapping:           mapping.Options{Rules: rules, Limits: cfg.Limits.Document()},
 		AllowMassDeletion: cfg.Guard.AllowMassDeletion,
 		KeepRuns:          cfg.History.MaxRuns, KeepGenerations: int64(cfg.History.DeltaGenerations),
-		Metrics: &syncer.Metrics{Observe: metrics.ObserveRun, ObserveFetchBytes: metrics.ObserveFetchBytes},
+		Metrics: &syncer.Metrics{Observe: metrics.ObserveRun, ObserveFetchBytes: metrics.ObserveFetchBytes,
+			ObserveSpoolFallback: metrics.ObserveSpoolFallback},
 	}
 	guard := syncer.GuardOf(cfg.Guard.MaxDeletionRatio, cfg.Guard.AllowMassDeletion)
 	opts.MaxDeletionRatio = guard.MaxDeletionRatio

@@ -27,6 +27,7 @@ type Metrics struct {
 	ackGeneration *prometheus.GaugeVec
 	httpRequests  *prometheus.CounterVec
 	fetchBytes    *prometheus.CounterVec
+	spoolFallback *prometheus.CounterVec
 	// From config and the shared database, refreshed at each scrape.
 	interval *prometheus.GaugeVec
 	failures *prometheus.GaugeVec
@@ -91,6 +92,10 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		fetchBytes: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "central_config_fetch_bytes_total",
 			Help: "Bytes fetched from a source.",
+		}, []string{"source"})),
+		spoolFallback: register(r, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "central_config_spool_fallbacks_total",
+			Help: "Runs whose entity JSON waited in memory because the temporary spool file (TMPDIR) could not be created or written.",
 		}, []string{"source"})),
 		interval: register(r, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "central_config_sync_interval_seconds",
@@ -175,6 +180,15 @@ func (m *Metrics) ObserveFetchBytes(source string, n int) {
 	m.fetchBytes.WithLabelValues(source).Add(float64(n))
 }
 
+// ObserveSpoolFallback counts a run whose entity spool fell back to
+// memory.
+func (m *Metrics) ObserveSpoolFallback(source string) {
+	if m == nil {
+		return
+	}
+	m.spoolFallback.WithLabelValues(source).Inc()
+}
+
 // ObserveDiscovery records the outcome of one live discovery of a Kafka
 // cluster; it has the signature of live.Options.Observe.
 func (m *Metrics) ObserveDiscovery(cluster string, at time.Time, err error) {
@@ -250,6 +264,9 @@ func (m *Metrics) refresh(ctx context.Context, st store.Store, sy Syncer) {
 	if sy != nil {
 		for _, id := range sy.SourceIDs() {
 			m.interval.WithLabelValues(id).Set(sy.Interval(id).Seconds())
+			// Every source's counter exists, at 0, so rate() and
+			// increase() see its first fallback.
+			m.spoolFallback.WithLabelValues(id)
 		}
 	}
 	if st == nil {

@@ -11,11 +11,21 @@ type Metrics struct {
 	Observe func(store.Run)
 	// ObserveFetchBytes is called with the size of each fetched snapshot.
 	ObserveFetchBytes func(source string, n int)
+	// ObserveSpoolFallback is called once per run whose entity JSON
+	// waited in memory because its spool file (TMPDIR) could not be
+	// created or written.
+	ObserveSpoolFallback func(source string)
 }
 
 func (m *Metrics) fetched(source string, n int) {
 	if m != nil && m.ObserveFetchBytes != nil {
 		m.ObserveFetchBytes(source, n)
+	}
+}
+
+func (m *Metrics) spoolFellBack(source string) {
+	if m != nil && m.ObserveSpoolFallback != nil {
+		m.ObserveSpoolFallback(source)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/central-config/central-config/internal/mapping"
 	"github.com/central-config/central-config/internal/store"
 )
 
@@ -94,7 +95,12 @@ func (r *runner) storeReason(what string, err error) string {
 // details.
 func storeErrorKind(err error) string {
 	var conflict *store.ConflictError
+	var spool *mapping.SpoolError
 	switch {
+	case errors.As(err, &spool):
+		// The spool's error names TMPDIR and the system's error, not
+		// the database.
+		return spool.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out (the run's timeout, centralConfig.sources[].schedule.timeout)"
 	case errors.Is(err, context.Canceled):

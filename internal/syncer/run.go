@@ -263,14 +263,19 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 		return r.finish()
 	}
 	// The entities' JSON waits for the commit in a file, not the heap; if
-	// no file can be made, it waits in memory.
+	// no file can be made or written, it waits in memory.
 	if spool, err := mapping.NewSpool(""); err == nil {
 		r.spool = spool
 		defer func() { _ = spool.Close() }()
 	} else {
-		r.log.Debug("cannot spool the entities to a temporary file; they wait for the commit in memory", "error", err)
+		r.spoolFellBack(err)
 	}
 	res := mapping.Map(snap, r.mappingOptions(snap))
+	if r.spool != nil {
+		if err := r.spool.Broken(); err != nil {
+			r.spoolFellBack(err)
+		}
+	}
 	r.mark("map")
 	r.log.Debug("snapshot mapped", "revision", snap.Revision, "files", len(res.Files), "problems", len(res.Diagnostics))
 	// Another source may publish an entity this one claims between the
@@ -311,6 +316,19 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 		r.prune()
 		return r.run, r.wait
 	}
+}
+
+// spoolFellBack reports that this run's entities wait for the commit in
+// memory: in the metric each time, at Warn once per process (a TMPDIR
+// that cannot be written stays so), then at Debug.
+func (r *runner) spoolFellBack(err error) {
+	r.s.opts.Metrics.spoolFellBack(r.st.cfg.Source.ID())
+	msg := "cannot spool the entities to a temporary file (TMPDIR); they wait for the commit in memory"
+	if r.s.spoolWarned.CompareAndSwap(false, true) {
+		r.log.Warn(msg, "error", err)
+		return
+	}
+	r.log.Debug(msg, "error", err)
 }
 
 // releasePublished readies a mapping whose plan is now what is published for reuse

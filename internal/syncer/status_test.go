@@ -305,20 +305,26 @@ func TestAnEntityOfTwoSourcesStaysWithTheFirstThatPublishedIt(t *testing.T) {
 	first.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("shared")})
 	second.Commit("main", map[string]string{"svc.yaml": services("own", "shared")})
 	syncSource("first", store.Succeeded)
-	run := syncSource("second", store.Degraded)
-	var errs []store.FileError
-	for _, fe := range run.Errors {
-		if fe.Severity == "error" {
-			errs = append(errs, fe)
+	refused := func(run store.Run) {
+		t.Helper()
+		var errs []store.FileError
+		for _, fe := range run.Errors {
+			if fe.Severity == "error" {
+				errs = append(errs, fe)
+			}
+		}
+		if len(errs) != 1 || errs[0].Code != "source-conflict" || errs[0].File != "svc.yaml" || errs[0].Line != 5 ||
+			!strings.Contains(errs[0].Message, `source "first"`) {
+			t.Fatalf("the second source's run names the conflict at its file and line: %+v", errs)
+		}
+		if got := copies(); !slices.Equal(got, []string{"first"}) {
+			t.Fatalf("the catalog holds the first source's copy only: %v", got)
 		}
 	}
-	if len(errs) != 1 || errs[0].Code != "source-conflict" || errs[0].File != "svc.yaml" || errs[0].Line != 5 ||
-		!strings.Contains(errs[0].Message, `source "first"`) {
-		t.Fatalf("the second source's run names the conflict at its file and line: %+v", errs)
-	}
-	if got := copies(); !slices.Equal(got, []string{"first"}) {
-		t.Fatalf("the catalog holds the first source's copy only: %v", got)
-	}
+	refused(syncSource("second", store.Degraded))
+	// Another file changes; the refused one, unchanged, is refused again.
+	second.Commit("main", map[string]string{"more.yaml": services("more")})
+	refused(syncSource("second", store.Degraded))
 	first.Commit("main", map[string]string{"svc.yaml": services("other")})
 	syncSource("first", store.Succeeded)
 	syncSource("second", store.Succeeded)

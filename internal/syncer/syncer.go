@@ -72,6 +72,9 @@ type Syncer struct {
 	// started is when this process's syncer was made: a run of a source
 	// still running from before then belongs to a process that ended.
 	started time.Time
+	// spoolWarned is set once a run logged that its entity spool fell
+	// back to memory.
+	spoolWarned atomic.Bool
 }
 
 // sourceState is what the syncer keeps in memory for one source: the
