@@ -21,7 +21,11 @@ backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 // The catalog, with the central-config entity provider, and catalog
 // processing errors written to the log.
 backend.add(import('@backstage/plugin-catalog-backend'));
-backend.add(import('@internal/plugin-catalog-backend-module-central-config'));
+backend.add(
+  import(
+    '@central-config/backstage-plugin-catalog-backend-module-central-config'
+  ),
+);
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 // Template entities (scaffolder.backstage.io/v1beta3), which a config
 // repository may hold: without it the catalog refuses them.
@@ -35,7 +39,7 @@ backend.add(import('@backstage/plugin-events-backend'));
 
 // Sync now: POST /api/central-config/sync starts engine runs for users the
 // central-config.sync.run permission allows.
-backend.add(import('@internal/plugin-central-config-backend'));
+backend.add(import('@central-config/backstage-plugin-central-config-backend'));
 
 // Permissions, with a policy that allows everything (see docs/backstage.md).
 backend.add(import('@backstage/plugin-permission-backend'));

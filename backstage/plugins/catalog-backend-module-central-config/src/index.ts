@@ -10,10 +10,4 @@ export {
   CENTRAL_CONFIG_EVENT_TOPIC,
   type CentralConfigEntityProviderOptions,
 } from './providers/CentralConfigEntityProvider';
-export {
-  centralConfigProviderName,
-  readCentralConfigEntityProviderConfig,
-  readCentralConfigEntityProviderConfigs,
-  type CentralConfigEntityProviderConfig,
-} from './providers/CentralConfigEntityProviderConfig';
 export type { AppliedGeneration, GenerationStore } from './lib/GenerationStore';

@@ -2,8 +2,8 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { readCentralConfigEntityProviderConfig } from '@internal/plugin-catalog-backend-module-central-config';
-import { centralConfigPermissions } from '@internal/plugin-central-config-common';
+import { readCentralConfigEntityProviderConfig } from '@central-config/backstage-plugin-central-config-node';
+import { centralConfigPermissions } from '@central-config/backstage-plugin-central-config-common';
 import { createRouter } from './service/router';
 
 /**

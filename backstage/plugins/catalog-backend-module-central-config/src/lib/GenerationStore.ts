@@ -23,7 +23,7 @@ const TABLE = 'central_config_provider_state';
 const MIGRATIONS_TABLE = 'central_config_provider__knex_migrations';
 
 const migrationsDir = resolvePackagePath(
-  '@internal/plugin-catalog-backend-module-central-config',
+  '@central-config/backstage-plugin-catalog-backend-module-central-config',
   'migrations',
 );
 

@@ -23,7 +23,7 @@ import {
   CentralConfigEntityProviderConfig,
   DEFAULT_SCHEDULE,
   readCentralConfigEntityProviderConfigs,
-} from './CentralConfigEntityProviderConfig';
+} from '@central-config/backstage-plugin-central-config-node';
 
 const LOCATION_KEY = 'central-config-provider:backstage';
 

@@ -27,7 +27,7 @@ import {
   centralConfigProviderName,
   DEFAULT_EVENTS_TOPIC,
   readCentralConfigEntityProviderConfigs,
-} from './CentralConfigEntityProviderConfig';
+} from '@central-config/backstage-plugin-central-config-node';
 
 /**
  * The events topic the engine publishes to (through the events backend's

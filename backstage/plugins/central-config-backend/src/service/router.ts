@@ -10,7 +10,7 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { centralConfigSyncPermission } from '@internal/plugin-central-config-common';
+import { centralConfigSyncPermission } from '@central-config/backstage-plugin-central-config-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { isSourceId } from './sourceId';

@@ -4,7 +4,7 @@ import {
   SyncRun,
   SyncRunList,
   TriggeredRuns,
-} from '@internal/plugin-central-config-common';
+} from '@central-config/backstage-plugin-central-config-common';
 import { CentralConfigApi } from '../api';
 
 export const REVISION = '08d188c09a32fdc734d02f8706a7741a0eedd882';

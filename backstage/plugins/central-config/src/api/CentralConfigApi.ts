@@ -4,7 +4,7 @@ import {
   SyncRun,
   SyncRunList,
   TriggeredRuns,
-} from '@internal/plugin-central-config-common';
+} from '@central-config/backstage-plugin-central-config-common';
 
 /**
  * The central-config engine as the frontend sees it: reads through the

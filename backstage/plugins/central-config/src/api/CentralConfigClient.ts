@@ -5,7 +5,7 @@ import {
   SyncRun,
   SyncRunList,
   TriggeredRuns,
-} from '@internal/plugin-central-config-common';
+} from '@central-config/backstage-plugin-central-config-common';
 import { CentralConfigApi } from './CentralConfigApi';
 
 /**

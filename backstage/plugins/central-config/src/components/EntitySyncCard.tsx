@@ -1,6 +1,6 @@
 import { InfoCard, Link, Progress } from '@backstage/core-components';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import { CENTRAL_CONFIG_ANNOTATIONS } from '@internal/plugin-central-config-common';
+import { CENTRAL_CONFIG_ANNOTATIONS } from '@central-config/backstage-plugin-central-config-common';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { EngineError } from './EngineError';

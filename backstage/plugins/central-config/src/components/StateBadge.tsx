@@ -8,7 +8,7 @@ import {
 import {
   RunOutcome,
   SourceState,
-} from '@internal/plugin-central-config-common';
+} from '@central-config/backstage-plugin-central-config-common';
 
 const LABELS: Record<SourceState, string> = {
   synced: 'Synced',

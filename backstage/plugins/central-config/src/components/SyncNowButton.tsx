@@ -3,7 +3,7 @@ import { usePermission } from '@backstage/plugin-permission-react';
 import {
   centralConfigSyncPermission,
   SyncRun,
-} from '@internal/plugin-central-config-common';
+} from '@central-config/backstage-plugin-central-config-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import CircularProgress from '@material-ui/core/CircularProgress';

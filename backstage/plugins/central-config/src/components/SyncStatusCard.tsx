@@ -1,5 +1,5 @@
 import { InfoCard, Link, Progress } from '@backstage/core-components';
-import { SourceStatus } from '@internal/plugin-central-config-common';
+import { SourceStatus } from '@central-config/backstage-plugin-central-config-common';
 import List from '@material-ui/core/List';
 import ListItem from '@material-ui/core/ListItem';
 import ListItemText from '@material-ui/core/ListItemText';

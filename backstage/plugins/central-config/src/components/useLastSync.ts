@@ -1,5 +1,5 @@
 import { useApi } from '@backstage/frontend-plugin-api';
-import { LastSync } from '@internal/plugin-central-config-common';
+import { LastSync } from '@central-config/backstage-plugin-central-config-common';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { centralConfigApiRef } from '../api';
 

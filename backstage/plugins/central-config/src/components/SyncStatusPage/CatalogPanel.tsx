@@ -1,5 +1,5 @@
 import { InfoCard } from '@backstage/core-components';
-import { LastSync } from '@internal/plugin-central-config-common';
+import { LastSync } from '@central-config/backstage-plugin-central-config-common';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { Time } from '../Time';

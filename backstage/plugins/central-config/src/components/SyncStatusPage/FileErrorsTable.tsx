@@ -1,5 +1,5 @@
 import { Link, Table, TableColumn } from '@backstage/core-components';
-import { FileError } from '@internal/plugin-central-config-common';
+import { FileError } from '@central-config/backstage-plugin-central-config-common';
 
 const columns: TableColumn<FileError & { id: string }>[] = [
   {

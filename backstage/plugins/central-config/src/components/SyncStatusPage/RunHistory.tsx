@@ -1,5 +1,5 @@
 import { useApi } from '@backstage/frontend-plugin-api';
-import { SyncRun } from '@internal/plugin-central-config-common';
+import { SyncRun } from '@central-config/backstage-plugin-central-config-common';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import Timeline from '@material-ui/lab/Timeline';

@@ -1,5 +1,5 @@
 import { InfoCard } from '@backstage/core-components';
-import { SourceStatus } from '@internal/plugin-central-config-common';
+import { SourceStatus } from '@central-config/backstage-plugin-central-config-common';
 import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';

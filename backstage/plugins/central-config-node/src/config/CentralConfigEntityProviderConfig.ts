@@ -5,7 +5,11 @@ import {
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds, HumanDuration } from '@backstage/types';
 
-/** Where the provider's settings live in app-config. */
+/**
+ * Where the engines' settings live in app-config.
+ *
+ * @public
+ */
 export const CONFIG_KEY = 'catalog.providers.centralConfig';
 
 /**
@@ -25,7 +29,11 @@ export const DEFAULT_CONSUMER = 'backstage';
  */
 export const DEFAULT_EVENTS_TOPIC = 'central-config';
 
-/** The schedule used when none is configured. */
+/**
+ * The schedule used when none is configured.
+ *
+ * @public
+ */
 export const DEFAULT_SCHEDULE = {
   frequency: { minutes: 1 },
   timeout: { minutes: 10 },

@@ -35,7 +35,7 @@ async function schema() {
     dependencies: [],
     packagePaths: [
       resolvePackagePath(
-        '@internal/plugin-catalog-backend-module-central-config',
+        '@central-config/backstage-plugin-central-config-node',
         'package.json',
       ),
     ],
