@@ -25,6 +25,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,11 +141,14 @@ func timed(t testing.TB, step string, f func()) {
 
 // command runs argv in dir with Node 22 on PATH and a `yarn` that starts
 // the Yarn an app pins (yarnPath), failing the test with the step's name
-// and the end of its output. Its process group dies with it.
+// and the end of its output. Its process group dies with it, and after 30
+// minutes.
 func command(t testing.TB, step, dir string, env []string, argv ...string) string {
 	t.Helper()
 	root := repoPaths(t).root
-	cmd := exec.Command("bash", append([]string{filepath.Join(root, "scripts/node-env.sh")}, argv...)...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(root, "scripts/node-env.sh")}, argv...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), append(installEnv(t, root), env...)...)
 	var out bytes.Buffer
@@ -195,8 +199,9 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// packPlugins packs every package of backstage/plugins with `yarn pack`
-// (which runs its prepack: the build) and checks that each tarball is
+// packPlugins builds every package of backstage/plugins (unless its
+// prepack does) and packs it with `yarn pack` (which runs its prepack:
+// package.json as published), then checks that each tarball is
 // what npm would publish: public, main and types in dist/.
 func packPlugins(t testing.TB, p paths, out string) []tarball {
 	t.Helper()
@@ -204,15 +209,22 @@ func packPlugins(t testing.TB, p paths, out string) []tarball {
 	if err != nil || len(dirs) == 0 {
 		fatalf(t, "no plugin packages under backstage/plugins: %v", err)
 	}
+	yarn := filepath.Join(p.app, "scripts/yarn")
+	// The type declarations the builds bundle (dist-types).
+	command(t, "yarn tsc in backstage/", p.app, nil, yarn, "tsc")
 	var packs []tarball
 	for _, manifest := range dirs {
 		dir := filepath.Dir(manifest)
 		var pkg struct {
-			Name string `json:"name"`
+			Name    string            `json:"name"`
+			Scripts map[string]string `json:"scripts"`
 		}
 		readJSON(t, manifest, &pkg)
+		if !strings.Contains(pkg.Scripts["prepack"], "build") {
+			command(t, "yarn build "+pkg.Name, dir, nil, yarn, "build")
+		}
 		path := filepath.Join(out, strings.NewReplacer("@", "", "/", "-").Replace(pkg.Name)+".tgz")
-		command(t, "yarn pack "+pkg.Name, dir, nil, filepath.Join(p.app, "scripts/yarn"), "pack", "--out", path)
+		command(t, "yarn pack "+pkg.Name, dir, nil, yarn, "pack", "--out", path)
 		packed := packedManifest(t, path)
 		if packed.Private || !strings.HasPrefix(packed.Main, "dist/") || !strings.HasPrefix(packed.Types, "dist/") {
 			fatalf(t, "%s: the tarball's package.json has private %v, main %q, types %q; want a public package with main and types in dist/",
@@ -452,6 +464,9 @@ func addTarballs(t testing.TB, app string, packs []tarball) {
 	if resolutions == nil {
 		resolutions = map[string]any{}
 	}
+	for name, version := range releaseVersions(t, app) {
+		resolutions[name] = version
+	}
 	byPackage := map[string][]string{}
 	for _, pk := range packs {
 		resolutions[pk.name] = "file:" + pk.path
@@ -474,6 +489,49 @@ func addTarballs(t testing.TB, app string, packs []tarball) {
 		}
 		command(t, "yarn add in "+pkg, app, nil, append([]string{"yarn", "--cwd", pkg, "add"}, byPackage[pkg]...)...)
 	}
+}
+
+// releaseVersions pins the app's own @backstage/* dependencies to the
+// versions of its release, as the yarn.lock seed that create-app fetches
+// from GitHub would (unreachable here: without it every range would
+// resolve to the newest version on the registry, and an app of the
+// previous release line would run the current line's packages). The pins
+// are per range ("name@^1.2.3": "1.2.3"), so our packages' own ranges
+// resolve freely, as in an adopter's app: a range of ours above the app's
+// versions gets a second copy.
+func releaseVersions(t testing.TB, app string) map[string]string {
+	t.Helper()
+	pins := map[string]string{}
+	for _, manifest := range []string{"package.json", "packages/app/package.json", "packages/backend/package.json"} {
+		var pkg map[string]map[string]string
+		b, err := os.ReadFile(filepath.Join(app, manifest))
+		if err != nil {
+			fatalf(t, "%v", err)
+		}
+		// Only the dependency maps; other fields are not maps of strings.
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
+			fatalf(t, "%s: %v", manifest, err)
+		}
+		pkg = map[string]map[string]string{}
+		for _, field := range []string{"dependencies", "devDependencies"} {
+			m := map[string]string{}
+			if raw[field] != nil {
+				if err := json.Unmarshal(raw[field], &m); err != nil {
+					fatalf(t, "%s: %s: %v", manifest, field, err)
+				}
+			}
+			pkg[field] = m
+		}
+		for _, deps := range pkg {
+			for name, rng := range deps {
+				if strings.HasPrefix(name, "@backstage/") && strings.HasPrefix(rng, "^") {
+					pins[name+"@"+rng] = strings.TrimPrefix(rng, "^")
+				}
+			}
+		}
+	}
+	return pins
 }
 
 // applyReadmeSteps edits the generated app as the READMEs say, checking
