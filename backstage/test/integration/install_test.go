@@ -101,6 +101,7 @@ func TestInstallIntoNewApp(t *testing.T) {
 
 	var packs []tarball
 	timed(t, "pack the plugin packages", func() { packs = packPlugins(t, p, filepath.Join(work, "tarballs")) })
+	steps := stepsFromReadmes(t, p, packs)
 	var engineBin string
 	timed(t, "build the engine", func() { engineBin = buildEngine(t, p.root, work) })
 
@@ -110,7 +111,7 @@ func TestInstallIntoNewApp(t *testing.T) {
 			continue
 		}
 		t.Run(line.name, func(t *testing.T) {
-			installInto(t, p, line, filepath.Join(work, line.name), packs, engineBin)
+			installInto(t, p, line, filepath.Join(work, line.name), packs, steps, engineBin)
 		})
 	}
 }
@@ -307,7 +308,7 @@ func buildEngine(t testing.TB, root, dir string) string {
 
 // installInto does, for one release line, what an adopter does; then it
 // starts the engine and the new app's backend and checks the result.
-func installInto(t *testing.T, p paths, line releaseLine, dir string, packs []tarball, engineBin string) {
+func installInto(t *testing.T, p paths, line releaseLine, dir string, packs []tarball, steps readmeSteps, engineBin string) {
 	app := filepath.Join(dir, "app")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fatalf(t, "%v", err)
@@ -324,7 +325,7 @@ func installInto(t *testing.T, p paths, line releaseLine, dir string, packs []ta
 		}
 	})
 	timed(t, "yarn add the tarballs (the app's first install)", func() { addTarballs(t, app, packs) })
-	timed(t, "apply the READMEs' steps", func() { applyReadmeSteps(t, p, app, packs) })
+	timed(t, "apply the READMEs' steps", func() { steps.apply(t, app) })
 	timed(t, "yarn tsc", func() { command(t, "yarn tsc", app, nil, "yarn", "tsc") })
 	timed(t, "build the frontend (yarn build in packages/app)", func() {
 		command(t, "the frontend build", filepath.Join(app, "packages/app"), nil, "yarn", "build")
@@ -534,32 +535,51 @@ func releaseVersions(t testing.TB, app string) map[string]string {
 	return pins
 }
 
-// applyReadmeSteps edits the generated app as the READMEs say, checking
-// that each README shows the step it takes: `backend.add(import(...))`
-// for each backend package in packages/backend/src/index.ts, and the
-// app-config blocks in app-config.yaml. The frontend plugins need no
-// edit: created apps discover them (app.packages: all), which the READMEs
-// say; App.tsx stays as created.
-func applyReadmeSteps(t testing.TB, p paths, app string, packs []tarball) {
+// readmeSteps are the edits the READMEs tell an adopter to make.
+type readmeSteps struct {
+	backendAdds []string // lines for packages/backend/src/index.ts
+	config      []string // YAML blocks for app-config.yaml
+}
+
+// stepsFromReadmes collects the steps the test takes, failing unless each
+// package's README shows them: `backend.add(import(...))` for each backend
+// package, the app-config blocks (readmeConfig), and for the frontend
+// plugins that created apps discover them (app.packages: all), so App.tsx
+// stays as created.
+func stepsFromReadmes(t testing.TB, p paths, packs []tarball) readmeSteps {
 	t.Helper()
-	index := filepath.Join(app, "packages/backend/src/index.ts")
-	var adds []string
+	readme := func(dir string) string { return readFile(t, filepath.Join(p.app, "plugins", dir, "README.md")) }
+	var steps readmeSteps
 	for _, pk := range packs {
-		readme := readFile(t, filepath.Join(p.app, "plugins", pk.dir, "README.md"))
 		switch pk.role {
 		case "backend-plugin", "backend-plugin-module":
-			add := fmt.Sprintf("backend.add(import('%s'));", pk.name)
-			requireReadmeShows(t, pk.dir, readme, add)
-			adds = append(adds, add)
+			// As written, or as prettier wraps a long name.
+			add := regexp.MustCompile(`backend\.add\(\s*import\('` + regexp.QuoteMeta(pk.name) + `'\),?\s*\);`)
+			if !add.MatchString(readme(pk.dir)) {
+				fatalf(t, "the README of %s does not show the step the install test takes: backend.add(import('%s'));", pk.dir, pk.name)
+			}
+			steps.backendAdds = append(steps.backendAdds, fmt.Sprintf("backend.add(import('%s'));", pk.name))
 		case "frontend-plugin":
-			requireReadmeShows(t, pk.dir, readme, "app.packages: all")
+			requireReadmeShows(t, pk.dir, readme(pk.dir), "app.packages: all")
 		}
 	}
+	for _, c := range readmeConfig {
+		requireReadmeShows(t, c.readme, readme(c.readme), c.yaml)
+		steps.config = append(steps.config, c.yaml)
+	}
+	return steps
+}
+
+// apply edits the generated packages/backend/src/index.ts and
+// app-config.yaml, nothing else.
+func (steps readmeSteps) apply(t testing.TB, app string) {
+	t.Helper()
+	index := filepath.Join(app, "packages/backend/src/index.ts")
 	src := readFile(t, index)
 	if !strings.Contains(src, "\nbackend.start();") {
 		fatalf(t, "%s has no backend.start(); the template changed", index)
 	}
-	src = strings.Replace(src, "\nbackend.start();", "\n"+strings.Join(adds, "\n")+"\nbackend.start();", 1)
+	src = strings.Replace(src, "\nbackend.start();", "\n"+strings.Join(steps.backendAdds, "\n")+"\nbackend.start();", 1)
 	writeFile(t, index, src)
 
 	configPath := filepath.Join(app, "app-config.yaml")
@@ -567,10 +587,9 @@ func applyReadmeSteps(t testing.TB, p paths, app string, packs []tarball) {
 	if err := yaml.Unmarshal([]byte(readFile(t, configPath)), &doc); err != nil {
 		fatalf(t, "%s: %v", configPath, err)
 	}
-	for _, c := range readmeConfig {
-		requireReadmeShows(t, c.readme, readFile(t, filepath.Join(p.app, "plugins", c.readme, "README.md")), c.yaml)
+	for _, block := range steps.config {
 		var add yaml.Node
-		if err := yaml.Unmarshal([]byte(c.yaml), &add); err != nil {
+		if err := yaml.Unmarshal([]byte(block), &add); err != nil {
 			fatalf(t, "%v", err)
 		}
 		mergeYAML(doc.Content[0], add.Content[0])
