@@ -92,6 +92,7 @@ type tarball struct {
 	name string
 	role string // backstage.role
 	path string
+	deps map[string]string // its dependencies, as published
 }
 
 func TestInstallIntoNewApp(t *testing.T) {
@@ -234,17 +235,18 @@ func packPlugins(t testing.TB, p paths, out string) []tarball {
 		if !packed.has(packed.Main) {
 			fatalf(t, "%s: the tarball lacks its main %s (files: %s)", pkg.Name, packed.Main, strings.Join(packed.files, ", "))
 		}
-		packs = append(packs, tarball{dir: filepath.Base(dir), name: pkg.Name, role: packed.Backstage.Role, path: path})
+		packs = append(packs, tarball{dir: filepath.Base(dir), name: pkg.Name, role: packed.Backstage.Role, path: path, deps: packed.Dependencies})
 	}
 	return packs
 }
 
 // packed is a tarball's package.json and its list of files.
 type packed struct {
-	Private   bool   `json:"private"`
-	Main      string `json:"main"`
-	Types     string `json:"types"`
-	Backstage struct {
+	Private      bool              `json:"private"`
+	Main         string            `json:"main"`
+	Types        string            `json:"types"`
+	Dependencies map[string]string `json:"dependencies"`
+	Backstage    struct {
 		Role string `json:"role"`
 	} `json:"backstage"`
 	files []string
@@ -388,6 +390,7 @@ backend:
 	var backend *process
 	timed(t, "start the backend", func() {
 		backend = start(t, "backend", filepath.Join(app, "packages/backend"), []string{
+			"NODE_ENV=development", // as yarn start sets it; guest sign-in needs it
 			"CENTRAL_CONFIG_URL=" + eng.baseURL,
 			"CENTRAL_CONFIG_TOKEN=" + installEngineToken,
 			"ESBK_TSCONFIG_PATH=" + filepath.Join(app, "tsconfig.json"),
@@ -465,7 +468,7 @@ func addTarballs(t testing.TB, app string, packs []tarball) {
 	if resolutions == nil {
 		resolutions = map[string]any{}
 	}
-	for name, version := range releaseVersions(t, app) {
+	for name, version := range releaseVersions(t, app, packs) {
 		resolutions[name] = version
 	}
 	byPackage := map[string][]string{}
@@ -492,41 +495,34 @@ func addTarballs(t testing.TB, app string, packs []tarball) {
 	}
 }
 
-// releaseVersions pins the app's own @backstage/* dependencies to the
-// versions of its release, as the yarn.lock seed that create-app fetches
-// from GitHub would (unreachable here: without it every range would
-// resolve to the newest version on the registry, and an app of the
-// previous release line would run the current line's packages). The pins
-// are per range ("name@^1.2.3": "1.2.3"), so our packages' own ranges
-// resolve freely, as in an adopter's app: a range of ours above the app's
-// versions gets a second copy.
-func releaseVersions(t testing.TB, app string) map[string]string {
+// releaseVersions pins the app's own dependencies on the @backstage/*
+// packages that ours use too to the versions of its release, as the
+// yarn.lock seed that create-app fetches from GitHub would (unreachable
+// here: without it every range would resolve to the newest version on the
+// registry, and an app of the previous release line would meet our
+// packages with the current line's versions). The pins are per range
+// ("name@^1.2.3": "1.2.3"), so our packages' own ranges resolve as in an
+// adopter's app: a range of ours above the app's version gets a second
+// copy. Only those packages: the registry here lacks some versions of
+// others (@backstage/plugin-kubernetes-backend 0.21.7 of 1.54).
+func releaseVersions(t testing.TB, app string, packs []tarball) map[string]string {
 	t.Helper()
+	ours := map[string]bool{}
+	for _, pk := range packs {
+		for name := range pk.deps {
+			ours[name] = true
+		}
+	}
 	pins := map[string]string{}
 	for _, manifest := range []string{"package.json", "packages/app/package.json", "packages/backend/package.json"} {
-		var pkg map[string]map[string]string
-		b, err := os.ReadFile(filepath.Join(app, manifest))
-		if err != nil {
-			fatalf(t, "%v", err)
+		var pkg struct {
+			Dependencies    map[string]string `json:"dependencies"`
+			DevDependencies map[string]string `json:"devDependencies"`
 		}
-		// Only the dependency maps; other fields are not maps of strings.
-		var raw map[string]json.RawMessage
-		if err := json.Unmarshal(b, &raw); err != nil {
-			fatalf(t, "%s: %v", manifest, err)
-		}
-		pkg = map[string]map[string]string{}
-		for _, field := range []string{"dependencies", "devDependencies"} {
-			m := map[string]string{}
-			if raw[field] != nil {
-				if err := json.Unmarshal(raw[field], &m); err != nil {
-					fatalf(t, "%s: %s: %v", manifest, field, err)
-				}
-			}
-			pkg[field] = m
-		}
-		for _, deps := range pkg {
+		readJSON(t, filepath.Join(app, manifest), &pkg)
+		for _, deps := range []map[string]string{pkg.Dependencies, pkg.DevDependencies} {
 			for name, rng := range deps {
-				if strings.HasPrefix(name, "@backstage/") && strings.HasPrefix(rng, "^") {
+				if ours[name] && strings.HasPrefix(rng, "^") {
 					pins[name+"@"+rng] = strings.TrimPrefix(rng, "^")
 				}
 			}
