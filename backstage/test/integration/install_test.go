@@ -92,16 +92,16 @@ type tarball struct {
 	name string
 	role string // backstage.role
 	path string
-	deps map[string]string // its dependencies, as published
 }
 
 func TestInstallIntoNewApp(t *testing.T) {
 	summarizeFailures(t)
 	p := repoPaths(t)
 	work := installWorkDir(t)
+	in := newInstaller(t, p, work)
 
 	var packs []tarball
-	timed(t, "pack the plugin packages", func() { packs = packPlugins(t, p, filepath.Join(work, "tarballs")) })
+	timed(t, "pack the plugin packages", func() { packs = packPlugins(t, in, p, filepath.Join(work, "tarballs")) })
 	steps := stepsFromReadmes(t, p, packs)
 	var engineBin string
 	timed(t, "build the engine", func() { engineBin = buildEngine(t, p.root, work) })
@@ -112,7 +112,7 @@ func TestInstallIntoNewApp(t *testing.T) {
 			continue
 		}
 		t.Run(line.name, func(t *testing.T) {
-			installInto(t, p, line, filepath.Join(work, line.name), packs, steps, engineBin)
+			installInto(t, in, p, line, filepath.Join(work, line.name), packs, steps, engineBin)
 		})
 	}
 }
@@ -141,48 +141,60 @@ func timed(t testing.TB, step string, f func()) {
 	t.Logf("step %q took %s", step, time.Since(start).Round(time.Second))
 }
 
-// command runs argv in dir with Node 22 on PATH and a `yarn` that starts
-// the Yarn an app pins (yarnPath), failing the test with the step's name
-// and the end of its output. Its process group dies with it, and after 30
-// minutes.
-func command(t testing.TB, step, dir string, env []string, argv ...string) string {
+// installer runs the commands of the install: with Node 22 on PATH and a
+// `yarn` (create-app checks for one; each app then runs the Yarn release
+// its .yarnrc.yml names), no browser downloads, and installs that may
+// write the lockfile although CI is set.
+type installer struct {
+	root string
+	env  []string
+}
+
+// newInstaller puts the `yarn` (the repository's vendored Yarn, which
+// hands over to an app's own) in dir/bin.
+func newInstaller(t testing.TB, p paths, dir string) installer {
 	t.Helper()
-	root := repoPaths(t).root
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		fatalf(t, "%v", err)
+	}
+	yarnRelease, err := filepath.Glob(filepath.Join(p.app, ".yarn/releases/yarn-*.cjs"))
+	if err != nil || len(yarnRelease) != 1 {
+		fatalf(t, "the vendored Yarn in backstage/.yarn/releases: %v %v", yarnRelease, err)
+	}
+	writeExecutable(t, filepath.Join(bin, "yarn"), fmt.Sprintf("#!/usr/bin/env bash\nexec node %q \"$@\"\n", yarnRelease[0]))
+	return installer{root: p.root, env: []string{
+		"PATH=" + bin + ":" + os.Getenv("PATH"),
+		"PUPPETEER_SKIP_DOWNLOAD=1",
+		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
+		"YARN_ENABLE_IMMUTABLE_INSTALLS=false",
+		"YARN_ENABLE_PROGRESS_BARS=false",
+	}}
+}
+
+// try runs argv in dir and returns its output. Its process group dies
+// with it, and after 30 minutes.
+func (in installer) try(dir string, env []string, argv ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(root, "scripts/node-env.sh")}, argv...)...)
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(in.root, "scripts/node-env.sh")}, argv...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), append(installEnv(t, root), env...)...)
+	cmd.Env = append(os.Environ(), append(in.env, env...)...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	if err := cmd.Run(); err != nil {
-		fatalf(t, "%s: %s failed (%v); the last lines of its output:\n%s", step, strings.Join(argv, " "), err, lastLines(out.String(), 40))
-	}
-	return out.String()
+	err := cmd.Run()
+	return out.String(), err
 }
 
-// installEnv: a `yarn` on PATH (create-app checks for one; every app then
-// runs the Yarn release its .yarnrc.yml names), no browser downloads, and
-// installs that may write the lockfile although CI is set.
-func installEnv(t testing.TB, root string) []string {
-	shim := filepath.Join(os.TempDir(), "central-config-install-yarn")
-	if err := os.MkdirAll(shim, 0o755); err != nil {
-		fatalf(t, "%v", err)
-	}
-	yarnRelease, err := filepath.Glob(filepath.Join(root, "backstage/.yarn/releases/yarn-*.cjs"))
-	if err != nil || len(yarnRelease) != 1 {
-		fatalf(t, "the vendored Yarn in backstage/.yarn/releases: %v %v", yarnRelease, err)
-	}
-	writeExecutable(t, filepath.Join(shim, "yarn"), fmt.Sprintf("#!/usr/bin/env bash\nexec node %q \"$@\"\n", yarnRelease[0]))
-	return []string{
-		"PATH=" + shim + ":" + os.Getenv("PATH"),
-		"PUPPETEER_SKIP_DOWNLOAD=1",
-		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
-		"YARN_ENABLE_IMMUTABLE_INSTALLS=false",
-		"YARN_ENABLE_PROGRESS_BARS=false",
+// run is try, failing the test with the step's name and the end of the
+// output.
+func (in installer) run(t testing.TB, step, dir string, env []string, argv ...string) {
+	t.Helper()
+	if out, err := in.try(dir, env, argv...); err != nil {
+		fatalf(t, "%s: %s failed (%v); the last lines of its output:\n%s", step, strings.Join(argv, " "), err, lastLines(out, 40))
 	}
 }
 
@@ -205,7 +217,7 @@ func lastLines(s string, n int) string {
 // prepack does) and packs it with `yarn pack` (which runs its prepack:
 // package.json as published), then checks that each tarball is
 // what npm would publish: public, main and types in dist/.
-func packPlugins(t testing.TB, p paths, out string) []tarball {
+func packPlugins(t testing.TB, in installer, p paths, out string) []tarball {
 	t.Helper()
 	dirs, err := filepath.Glob(filepath.Join(p.app, "plugins/*/package.json"))
 	if err != nil || len(dirs) == 0 {
@@ -213,7 +225,7 @@ func packPlugins(t testing.TB, p paths, out string) []tarball {
 	}
 	yarn := filepath.Join(p.app, "scripts/yarn")
 	// The type declarations the builds bundle (dist-types).
-	command(t, "yarn tsc in backstage/", p.app, nil, yarn, "tsc")
+	in.run(t, "yarn tsc in backstage/", p.app, nil, yarn, "tsc")
 	var packs []tarball
 	for _, manifest := range dirs {
 		dir := filepath.Dir(manifest)
@@ -223,10 +235,10 @@ func packPlugins(t testing.TB, p paths, out string) []tarball {
 		}
 		readJSON(t, manifest, &pkg)
 		if !strings.Contains(pkg.Scripts["prepack"], "build") {
-			command(t, "yarn build "+pkg.Name, dir, nil, yarn, "build")
+			in.run(t, "yarn build "+pkg.Name, dir, nil, yarn, "build")
 		}
 		path := filepath.Join(out, strings.NewReplacer("@", "", "/", "-").Replace(pkg.Name)+".tgz")
-		command(t, "yarn pack "+pkg.Name, dir, nil, yarn, "pack", "--out", path)
+		in.run(t, "yarn pack "+pkg.Name, dir, nil, yarn, "pack", "--out", path)
 		packed := packedManifest(t, path)
 		if packed.Private || !strings.HasPrefix(packed.Main, "dist/") || !strings.HasPrefix(packed.Types, "dist/") {
 			fatalf(t, "%s: the tarball's package.json has private %v, main %q, types %q; want a public package with main and types in dist/",
@@ -235,18 +247,17 @@ func packPlugins(t testing.TB, p paths, out string) []tarball {
 		if !packed.has(packed.Main) {
 			fatalf(t, "%s: the tarball lacks its main %s (files: %s)", pkg.Name, packed.Main, strings.Join(packed.files, ", "))
 		}
-		packs = append(packs, tarball{dir: filepath.Base(dir), name: pkg.Name, role: packed.Backstage.Role, path: path, deps: packed.Dependencies})
+		packs = append(packs, tarball{dir: filepath.Base(dir), name: pkg.Name, role: packed.Backstage.Role, path: path})
 	}
 	return packs
 }
 
 // packed is a tarball's package.json and its list of files.
 type packed struct {
-	Private      bool              `json:"private"`
-	Main         string            `json:"main"`
-	Types        string            `json:"types"`
-	Dependencies map[string]string `json:"dependencies"`
-	Backstage    struct {
+	Private   bool   `json:"private"`
+	Main      string `json:"main"`
+	Types     string `json:"types"`
+	Backstage struct {
 		Role string `json:"role"`
 	} `json:"backstage"`
 	files []string
@@ -310,13 +321,13 @@ func buildEngine(t testing.TB, root, dir string) string {
 
 // installInto does, for one release line, what an adopter does; then it
 // starts the engine and the new app's backend and checks the result.
-func installInto(t *testing.T, p paths, line releaseLine, dir string, packs []tarball, steps readmeSteps, engineBin string) {
+func installInto(t *testing.T, in installer, p paths, line releaseLine, dir string, packs []tarball, steps readmeSteps, engineBin string) {
 	app := filepath.Join(dir, "app")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fatalf(t, "%v", err)
 	}
 	timed(t, "create the app with @backstage/create-app@"+line.createApp, func() {
-		command(t, "create-app", dir, []string{"BACKSTAGE_APP_NAME=app"},
+		in.run(t, "create-app", dir, []string{"BACKSTAGE_APP_NAME=app"},
 			"npx", "--yes", "@backstage/create-app@"+line.createApp, "--path", app, "--skip-install")
 		var v struct {
 			Version string `json:"version"`
@@ -326,11 +337,11 @@ func installInto(t *testing.T, p paths, line releaseLine, dir string, packs []ta
 			fatalf(t, "create-app %s made a Backstage %s app, not %s: update releaseLines", line.createApp, v.Version, line.backstage)
 		}
 	})
-	timed(t, "yarn add the tarballs (the app's first install)", func() { addTarballs(t, app, packs) })
+	timed(t, "yarn add the tarballs (the app's first install)", func() { addTarballs(t, in, app, packs) })
 	timed(t, "apply the READMEs' steps", func() { steps.apply(t, app) })
-	timed(t, "yarn tsc", func() { command(t, "yarn tsc", app, nil, "yarn", "tsc") })
+	timed(t, "yarn tsc", func() { in.run(t, "yarn tsc", app, nil, "yarn", "tsc") })
 	timed(t, "build the frontend (yarn build in packages/app)", func() {
-		command(t, "the frontend build", filepath.Join(app, "packages/app"), nil, "yarn", "build")
+		in.run(t, "the frontend build", filepath.Join(app, "packages/app"), nil, "yarn", "build")
 		requireBundleHolds(t, filepath.Join(app, "packages/app/dist/static"), "central-config", "kafka-topology")
 	})
 
@@ -458,61 +469,81 @@ backend:
 // addTarballs adds our packages as an adopter's `yarn add` would, from the
 // tarballs instead of the registry: the backend and frontend plugins in
 // their packages, and (resolutions) the tarballs of the libraries they
-// depend on.
-func addTarballs(t testing.TB, app string, packs []tarball) {
+// depend on. The first add is the app's first install.
+func addTarballs(t testing.TB, in installer, app string, packs []tarball) {
 	t.Helper()
 	manifest := filepath.Join(app, "package.json")
 	var root map[string]any
 	readJSON(t, manifest, &root)
-	resolutions, _ := root["resolutions"].(map[string]any)
-	if resolutions == nil {
-		resolutions = map[string]any{}
-	}
-	for name, version := range releaseVersions(t, app, packs) {
-		resolutions[name] = version
-	}
-	byPackage := map[string][]string{}
+	created, _ := root["resolutions"].(map[string]any)
+	pins := releaseVersions(t, app)
+	adds := map[string][]string{}
 	for _, pk := range packs {
-		resolutions[pk.name] = "file:" + pk.path
 		switch pk.role {
 		case "backend-plugin", "backend-plugin-module":
-			byPackage["packages/backend"] = append(byPackage["packages/backend"], pk.name+"@file:"+pk.path)
+			adds["packages/backend"] = append(adds["packages/backend"], pk.name+"@file:"+pk.path)
 		case "frontend-plugin":
-			byPackage["packages/app"] = append(byPackage["packages/app"], pk.name+"@file:"+pk.path)
+			adds["packages/app"] = append(adds["packages/app"], pk.name+"@file:"+pk.path)
 		}
 	}
-	root["resolutions"] = resolutions
-	b, err := json.MarshalIndent(root, "", "  ")
-	if err != nil {
-		fatalf(t, "%v", err)
-	}
-	writeFile(t, manifest, string(b)+"\n")
 	for _, pkg := range []string{"packages/backend", "packages/app"} {
-		if len(byPackage[pkg]) == 0 {
-			fatalf(t, "no tarball to add to %s (roles of the packages: %+v)", pkg, packs)
+		if len(adds[pkg]) == 0 {
+			fatalf(t, "no tarball to add to %s (the packages: %+v)", pkg, packs)
 		}
-		command(t, "yarn add in "+pkg, app, nil, append([]string{"yarn", "--cwd", pkg, "add"}, byPackage[pkg]...)...)
 	}
+	for attempt := 1; ; attempt++ {
+		resolutions := map[string]any{}
+		for k, v := range created {
+			resolutions[k] = v
+		}
+		for k, v := range pins {
+			resolutions[k] = v
+		}
+		for _, pk := range packs {
+			resolutions[pk.name] = "file:" + pk.path
+		}
+		root["resolutions"] = resolutions
+		b, err := json.MarshalIndent(root, "", "  ")
+		if err != nil {
+			fatalf(t, "%v", err)
+		}
+		writeFile(t, manifest, string(b)+"\n")
+		argv := append([]string{"yarn", "--cwd", "packages/backend", "add"}, adds["packages/backend"]...)
+		out, err := in.try(app, nil, argv...)
+		if err == nil {
+			break
+		}
+		missing := missingVersion.FindAllStringSubmatch(out, -1)
+		if len(missing) == 0 || attempt == 10 {
+			fatalf(t, "yarn add in packages/backend: %s failed (%v); the last lines of its output:\n%s", strings.Join(argv, " "), err, lastLines(out, 40))
+		}
+		for _, m := range missing {
+			t.Logf("the registry lacks %s %s of this release: it is left to its range", m[1], m[2])
+			for k := range pins {
+				if strings.HasPrefix(k, m[1]+"@") {
+					delete(pins, k)
+				}
+			}
+		}
+	}
+	in.run(t, "yarn add in packages/app", app, nil, append([]string{"yarn", "--cwd", "packages/app", "add"}, adds["packages/app"]...)...)
 }
 
-// releaseVersions pins the app's own dependencies on the @backstage/*
-// packages that ours use too to the versions of its release, as the
-// yarn.lock seed that create-app fetches from GitHub would (unreachable
-// here: without it every range would resolve to the newest version on the
-// registry, and an app of the previous release line would meet our
-// packages with the current line's versions). The pins are per range
-// ("name@^1.2.3": "1.2.3"), so our packages' own ranges resolve as in an
-// adopter's app: a range of ours above the app's version gets a second
-// copy. Only those packages: the registry here lacks some versions of
-// others (@backstage/plugin-kubernetes-backend 0.21.7 of 1.54).
-func releaseVersions(t testing.TB, app string, packs []tarball) map[string]string {
+// missingVersion is Yarn's error for a pinned version the registry lacks.
+var missingVersion = regexp.MustCompile(`(@backstage/[a-z0-9-]+)@npm:([0-9][^:\s]*): No candidates found`)
+
+// releaseVersions pins the app's own @backstage/* dependencies to the
+// versions of its release, as the yarn.lock seed that create-app fetches
+// from GitHub would. Without it (GitHub is unreachable here) every range
+// resolves to the newest version on the registry, which mixes releases
+// (a newer plugin-signals-backend needs a newer backend-defaults: the
+// created app does not start) and would meet our packages with the
+// current line's versions in an app of the previous line. The pins are
+// per range ("name@^1.2.3": "1.2.3"), so our packages' own ranges resolve
+// as in an adopter's app: a range of ours above the app's version gets a
+// second copy.
+func releaseVersions(t testing.TB, app string) map[string]string {
 	t.Helper()
-	ours := map[string]bool{}
-	for _, pk := range packs {
-		for name := range pk.deps {
-			ours[name] = true
-		}
-	}
 	pins := map[string]string{}
 	for _, manifest := range []string{"package.json", "packages/app/package.json", "packages/backend/package.json"} {
 		var pkg struct {
@@ -522,7 +553,7 @@ func releaseVersions(t testing.TB, app string, packs []tarball) map[string]strin
 		readJSON(t, filepath.Join(app, manifest), &pkg)
 		for _, deps := range []map[string]string{pkg.Dependencies, pkg.DevDependencies} {
 			for name, rng := range deps {
-				if ours[name] && strings.HasPrefix(rng, "^") {
+				if strings.HasPrefix(name, "@backstage/") && strings.HasPrefix(rng, "^") {
 					pins[name+"@"+rng] = strings.TrimPrefix(rng, "^")
 				}
 			}
