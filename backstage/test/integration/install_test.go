@@ -33,10 +33,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -185,8 +187,51 @@ func (in installer) try(dir string, env []string, argv ...string) (string, error
 	cmd.Stderr = &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	groups.add(cmd.Process.Pid)
+	defer groups.remove(cmd.Process.Pid)
+	err := cmd.Wait()
 	return out.String(), err
+}
+
+// groups are the process groups of the commands running now (yarn starts
+// Node processes of its own, which a kill of the command alone would
+// leave behind). A SIGINT or SIGTERM of the test kills them before the
+// test exits.
+var groups = func() *processGroups {
+	g := &processGroups{pids: map[int]bool{}}
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		sig := <-signals
+		g.mu.Lock()
+		for pid := range g.pids {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+		g.mu.Unlock()
+		fmt.Fprintf(os.Stderr, "install test: %v, killed the running commands\n", sig)
+		os.Exit(1)
+	}()
+	return g
+}()
+
+type processGroups struct {
+	mu   sync.Mutex
+	pids map[int]bool
+}
+
+func (g *processGroups) add(pid int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pids[pid] = true
+}
+
+func (g *processGroups) remove(pid int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.pids, pid)
 }
 
 // run is try, failing the test with the step's name and the end of the
