@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # backstage/scripts/check.sh: every check of the Backstage app, as CI runs
-# them: install (when needed), type check, lint, formatting, and the unit
-# tests, which run the provider's database tests on SQLite and on a
-# throwaway PostgreSQL 15 cluster. Prints each step's time and, last, the
+# them: install (when needed), type check, the publishable packages
+# (scripts/check-packages.js: publish metadata, repo fix --publish, the
+# @backstage/* ranges of the supported releases, the generated API types),
+# lint, formatting, and the unit tests, which run the provider's database
+# tests on SQLite and on a throwaway PostgreSQL 15 cluster. Prints each step's time and, last, the
 # test count as "N passed, N failed".
 #
 #     bash backstage/scripts/check.sh
@@ -61,6 +63,7 @@ start_postgres() {
 }
 
 timed "tsc" scripts/yarn tsc
+timed "packages" node scripts/check-packages.js
 timed "lint" scripts/yarn lint:all
 timed "prettier" scripts/yarn prettier:check
 

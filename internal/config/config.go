@@ -271,9 +271,10 @@ func (l Limits) Document() document.Limits {
 		MaxEntityBytes: l.MaxEntityBytes, MaxDepth: l.MaxDepth}
 }
 
-// sourceID and the 63-character limit below are repeated by the Backstage
-// backend plugin (backstage/plugins/central-config-backend/src/service/sourceId.ts),
-// whose test reads both here.
+// sourceID and the 63-character limit below are the SourceId schema of
+// internal/httpapi/openapi.yaml, from which the Backstage plugins' types are
+// generated (backstage/plugins/central-config-common); its sourceId.test.ts
+// reads both here.
 var sourceID = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // check validates what the decoder cannot: ids, and one kind per source.

@@ -14,3 +14,11 @@ export {
   readCentralConfigEntityProviderConfigs,
   type CentralConfigEntityProviderConfig,
 } from './config/CentralConfigEntityProviderConfig';
+export {
+  EngineClient,
+  EngineRequestError,
+  type ChangesResult,
+  type EngineClientOptions,
+  type TriggerSyncAnswer,
+} from './engine/EngineClient';
+export type { DeltaEntityList, FullEntityList } from './engine/responses';

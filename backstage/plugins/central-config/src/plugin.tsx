@@ -11,7 +11,8 @@ import {
 } from '@backstage/plugin-catalog-react/alpha';
 import SyncIcon from '@material-ui/icons/Sync';
 import { z } from 'zod/v4';
-import { centralConfigApiRef, CentralConfigClient } from './api';
+import { CentralConfigEngineClient } from '@central-config/backstage-plugin-central-config-common';
+import { centralConfigApiRef } from './api';
 import { isCentralConfigEntity } from './components/EntitySyncCard';
 import { DEFAULT_STALE_AFTER_INTERVALS } from './components/SyncStatusCard';
 import { rootRouteRef } from './routes';
@@ -23,7 +24,7 @@ export const centralConfigApi = ApiBlueprint.make({
       api: centralConfigApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
       factory: ({ discoveryApi, fetchApi }) =>
-        new CentralConfigClient({ discoveryApi, fetchApi }),
+        new CentralConfigEngineClient({ discoveryApi, fetchApi }),
     }),
 });
 

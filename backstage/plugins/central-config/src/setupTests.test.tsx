@@ -1,8 +1,8 @@
 import { createElement } from 'react';
 import { render } from '@testing-library/react';
-import { checkReactWarnings } from './__testUtils__/reactWarnings';
+import { checkReactWarnings } from '@central-config/backstage-plugin-central-config-common/testUtils';
 
-// The guard of setupTests.ts: each test here causes a warning on purpose and
+// The guard of setupTests.ts (the same in kafka-topology): each test here causes a warning on purpose and
 // calls the check the guard runs after every test, which must throw (and
 // then has nothing left to fail this test with).
 

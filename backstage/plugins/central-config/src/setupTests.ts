@@ -1,5 +1,5 @@
 import '@testing-library/jest-dom';
-import { installReactWarningGuard } from './__testUtils__/reactWarnings';
+import { installReactWarningGuard } from '@central-config/backstage-plugin-central-config-common/testUtils';
 
 // React's markup and key warnings fail the test that causes them
 // (setupTests.test.tsx shows it).

@@ -8,7 +8,7 @@ import {
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import DeviceHubIcon from '@material-ui/icons/DeviceHub';
 import { z } from 'zod/v4';
-import { KafkaTopologyClient, kafkaTopologyApiRef } from './api';
+import { CentralConfigEngineClient, kafkaTopologyApiRef } from './api';
 import { hasKafkaContent } from './components/EntityKafkaContent';
 import { DEFAULT_INITIAL_LIMIT } from './components/KafkaTopologyPage';
 import { rootRouteRef } from './routes';
@@ -20,7 +20,7 @@ export const kafkaTopologyApi = ApiBlueprint.make({
       api: kafkaTopologyApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
       factory: ({ discoveryApi, fetchApi }) =>
-        new KafkaTopologyClient({ discoveryApi, fetchApi }),
+        new CentralConfigEngineClient({ discoveryApi, fetchApi }),
     }),
 });
 

@@ -10,7 +10,10 @@ import {
   SchedulerServiceTaskRunner,
 } from '@backstage/backend-plugin-api';
 import { CapturingLogger } from '../__testUtils__/CapturingLogger';
-import { component, FakeEngine } from '../__testUtils__/FakeEngine';
+import {
+  component,
+  FakeEngine,
+} from '@central-config/backstage-plugin-central-config-node/testUtils';
 import {
   DatabaseGenerationStore,
   GenerationStore,

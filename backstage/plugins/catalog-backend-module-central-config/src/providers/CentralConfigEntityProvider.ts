@@ -16,7 +16,7 @@ import {
   EntityProviderConnection,
 } from '@backstage/plugin-catalog-node';
 import { EventsService } from '@backstage/plugin-events-node';
-import { EngineClient } from '../lib/EngineClient';
+import { EngineClient } from '@central-config/backstage-plugin-central-config-node';
 import {
   DatabaseGenerationStore,
   GenerationStore,

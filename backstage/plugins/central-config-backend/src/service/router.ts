@@ -10,10 +10,16 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { centralConfigSyncPermission } from '@central-config/backstage-plugin-central-config-common';
+import {
+  centralConfigSyncPermission,
+  isSourceId,
+} from '@central-config/backstage-plugin-central-config-common';
+import {
+  EngineClient,
+  EngineRequestError,
+} from '@central-config/backstage-plugin-central-config-node';
 import express from 'express';
 import Router from 'express-promise-router';
-import { isSourceId } from './sourceId';
 
 /** The engine this plugin starts runs on. */
 export type EngineConnection = {
@@ -79,7 +85,7 @@ export async function createRouter(
           'No central-config engine is configured (catalog.providers.centralConfig.baseUrl)',
         );
       }
-      const answer = await callEngine(engine, source, timeoutMs);
+      const answer = await triggerSync(engine, source, timeoutMs);
       if (answer.status === 401 || answer.status === 403) {
         // Not the user's fault, and not to be read as "sign in again".
         logger.warn(
@@ -100,33 +106,23 @@ export async function createRouter(
   return router;
 }
 
-async function callEngine(
+async function triggerSync(
   engine: EngineConnection,
   source: string | undefined,
   timeoutMs: number,
-): Promise<{ status: number; body: string }> {
-  const headers: Record<string, string> = {
-    'Content-Type': 'application/json',
-    Accept: 'application/json',
-  };
-  if (engine.token) {
-    headers.Authorization = `Bearer ${engine.token}`;
-  }
-  let response: Response;
+) {
   try {
-    response = await fetch(`${engine.baseUrl}/central-config/sync`, {
-      method: 'POST',
-      headers,
-      body: source ? JSON.stringify({ source }) : undefined,
+    return await new EngineClient(engine).triggerSync({
+      source,
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    // The URL holds no credentials (the provider config refuses them).
-    throw new ServiceUnavailableError(
-      `The central-config engine at ${engine.baseUrl} cannot be reached: ${
-        (error as Error).cause ?? (error as Error).message
-      }`,
-    );
+    if (error instanceof EngineRequestError) {
+      // The URL holds no credentials (the provider config refuses them).
+      throw new ServiceUnavailableError(
+        `The central-config engine at ${engine.baseUrl} cannot be reached: ${error.message}`,
+      );
+    }
+    throw error;
   }
-  return { status: response.status, body: await response.text() };
 }

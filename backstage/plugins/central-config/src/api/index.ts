@@ -1,2 +1,5 @@
 export * from './CentralConfigApi';
-export * from './CentralConfigClient';
+export {
+  CentralConfigEngineClient,
+  EngineUnreachableError,
+} from '@central-config/backstage-plugin-central-config-common';

@@ -1,7 +1,10 @@
 import Button from '@material-ui/core/Button';
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
-import { EngineUnreachableError } from '../api';
+import {
+  ENGINE_UNREACHABLE_ADVICE,
+  EngineUnreachableError,
+} from '@central-config/backstage-plugin-central-config-common';
 
 /** An error reading the engine, with what to do about it. */
 export const EngineError = ({
@@ -32,13 +35,7 @@ export const EngineError = ({
           : 'Cannot read the sync status'}
       </AlertTitle>
       {error.message}
-      {unreachable && (
-        <>
-          . Check that the engine runs (central-config serve; make run starts
-          one) and that Backstage's proxy target (proxy.endpoints
-          ./central-config, CENTRAL_CONFIG_URL) points at it.
-        </>
-      )}
+      {unreachable && <>. {ENGINE_UNREACHABLE_ADVICE}</>}
       {stale && (
         <> Showing the status read at {new Date(stale).toLocaleTimeString()}.</>
       )}

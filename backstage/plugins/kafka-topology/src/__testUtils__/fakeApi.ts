@@ -86,12 +86,12 @@ export class FakeKafkaApi implements KafkaTopologyApi {
   ];
   answer: (q: TopologyQuery) => KafkaTopology = () => topology();
 
-  async getTopology(query: TopologyQuery = {}): Promise<KafkaTopology> {
+  async getKafkaTopology(query: TopologyQuery = {}): Promise<KafkaTopology> {
     this.queries.push(query);
     return this.answer(query);
   }
 
-  async getClusters(): Promise<KafkaClusterSummary[]> {
+  async getKafkaClusters(): Promise<KafkaClusterSummary[]> {
     return this.clusters;
   }
 }

@@ -1,9 +1,5 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import {
-  EmptyState,
-  Progress,
-  ResponseErrorPanel,
-} from '@backstage/core-components';
+import { EmptyState, Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/frontend-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
@@ -13,6 +9,7 @@ import { useEffect, useState } from 'react';
 import { kafkaTopologyApiRef } from '../api';
 import { TopologyView } from './TopologyView';
 import { useTopology } from './useTopology';
+import { EngineErrorPanel } from './EngineErrorPanel';
 
 const TOPIC = 'central-config.io/kafka-topic';
 const CLUSTER = 'central-config.io/kafka-cluster';
@@ -55,7 +52,7 @@ function useEntityNode(entity: Entity) {
     }
     const ref = stringifyEntityRef(entity);
     api
-      .getTopology({ search: entity.metadata.name })
+      .getKafkaTopology({ search: entity.metadata.name })
       .then(t =>
         setState({
           id: t.elements.nodes.find(
@@ -82,7 +79,7 @@ export const EntityKafkaContent = () => {
   const topology = useTopology({ focus: centre, depth }, !centre);
 
   if (node.loading) return <Progress />;
-  if (node.error) return <ResponseErrorPanel error={node.error} />;
+  if (node.error) return <EngineErrorPanel error={node.error} />;
   if (!centre) {
     return (
       <EmptyState
@@ -93,7 +90,7 @@ export const EntityKafkaContent = () => {
     );
   }
   if (topology.error && !topology.value) {
-    return <ResponseErrorPanel error={topology.error} />;
+    return <EngineErrorPanel error={topology.error} />;
   }
   return (
     <Box>

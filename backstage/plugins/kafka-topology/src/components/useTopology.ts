@@ -23,7 +23,7 @@ export function useTopology(query: TopologyQuery, skip = false) {
     let current = true;
     setState(prev => ({ ...prev, loading: true }));
     api
-      .getTopology(JSON.parse(key))
+      .getKafkaTopology(JSON.parse(key))
       .then(value => current && setState({ value, loading: false }))
       .catch(
         error =>

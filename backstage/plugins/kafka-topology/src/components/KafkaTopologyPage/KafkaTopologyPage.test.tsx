@@ -2,7 +2,11 @@ import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { kafkaTopologyApiRef, NodeData } from '../../api';
+import {
+  EngineUnreachableError,
+  kafkaTopologyApiRef,
+  NodeData,
+} from '../../api';
 import { FakeKafkaApi, NODES, topology } from '../../__testUtils__/fakeApi';
 import { KafkaTopologyPage } from './KafkaTopologyPage';
 
@@ -35,6 +39,27 @@ function renderPage(api: FakeKafkaApi, initialLimit?: number, path = '/kafka') {
 }
 
 describe('KafkaTopologyPage', () => {
+  it('says the engine cannot be reached, and what to check, as the sync status page does', async () => {
+    const api = new FakeKafkaApi();
+    api.answer = () => {
+      throw new EngineUnreachableError(
+        'The central-config engine does not answer (HTTP 504): upstream timed out',
+        504,
+      );
+    };
+    renderPage(api);
+    expect(
+      await screen.findByText(
+        'Error: The central-config engine cannot be reached',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /HTTP 504\): upstream timed out\. Check that the engine runs/,
+      ),
+    ).toBeInTheDocument();
+  });
+
   it('draws the whole topology with its counts when it is small', async () => {
     const api = new FakeKafkaApi();
     renderPage(api);

@@ -3,7 +3,6 @@ import {
   ContentHeader,
   EmptyState,
   Progress,
-  ResponseErrorPanel,
   SupportButton,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/frontend-plugin-api';
@@ -28,6 +27,7 @@ import { LayoutName } from '../TopologyGraph';
 import { TopologyView } from '../TopologyView';
 import { useDebounced } from '../useDebounced';
 import { useTopology } from '../useTopology';
+import { EngineErrorPanel } from '../EngineErrorPanel';
 
 /** Default of initialLimit. */
 export const DEFAULT_INITIAL_LIMIT = 1500;
@@ -56,7 +56,7 @@ export const KafkaTopologyPage = ({
   const layout = (params.get('layout') as LayoutName) || 'fcose';
 
   useEffect(() => {
-    api.getClusters().then(setClusters, setClustersError);
+    api.getKafkaClusters().then(setClusters, setClustersError);
   }, [api]);
 
   const set = (changes: Record<string, string | undefined>) =>
@@ -98,7 +98,7 @@ export const KafkaTopologyPage = ({
 
   let body;
   if (clustersError) {
-    body = <ResponseErrorPanel error={clustersError} />;
+    body = <EngineErrorPanel error={clustersError} />;
   } else if (!clusters) {
     body = <Progress />;
   } else if (clusters.length === 0) {
@@ -152,7 +152,7 @@ export const KafkaTopologyPage = ({
       </Box>
     );
   } else if (topology.error && !topology.value) {
-    body = <ResponseErrorPanel error={topology.error} />;
+    body = <EngineErrorPanel error={topology.error} />;
   } else {
     body = (
       <TopologyView

@@ -4,7 +4,11 @@ import {
   stringifyEntityRef,
 } from '@backstage/catalog-model';
 
-/** GET /central-config/entities without since: every published entity. */
+/**
+ * GET /central-config/entities without since: every published entity.
+ *
+ * @public
+ */
 export type FullEntityList = {
   kind: 'full';
   generation: number;
@@ -14,6 +18,8 @@ export type FullEntityList = {
 /**
  * GET /central-config/entities?since=S: what changed after generation S.
  * Removals are entity refs in the catalog's own form (all lower case).
+ *
+ * @public
  */
 export type DeltaEntityList = {
   kind: 'delta';

@@ -11,6 +11,8 @@ import {
  * generation-too-old: the engine pruned that history; 400
  * generation-ahead: the engine's generation went back, e.g. a new
  * database).
+ *
+ * @public
  */
 export type ChangesResult =
   | DeltaEntityList
@@ -27,6 +29,8 @@ const STORE_HEADER = 'X-Central-Config-Store';
  * A request to the engine that failed: unreachable, an unexpected status,
  * or a body that breaks the contract. The message says which, and never
  * holds the token.
+ *
+ * @public
  */
 export class EngineRequestError extends Error {
   constructor(message: string) {
@@ -35,7 +39,11 @@ export class EngineRequestError extends Error {
   }
 }
 
-/** Options of {@link EngineClient}. */
+/**
+ * Options of {@link EngineClient}.
+ *
+ * @public
+ */
 export type EngineClientOptions = {
   /** The engine's base URL, without a trailing slash. */
   baseUrl: string;
@@ -43,7 +51,21 @@ export type EngineClientOptions = {
   token?: string;
 };
 
-/** The two calls the provider makes to the central-config engine. */
+/**
+ * What POST /central-config/sync answered: the status and the body as the
+ * engine sent them (202 with the runs, or the engine's error).
+ *
+ * @public
+ */
+export type TriggerSyncAnswer = { status: number; body: string };
+
+/**
+ * The central-config engine's HTTP API as Backstage's backend calls it,
+ * with the engine's bearer token: the entity provider's reads and
+ * acknowledgements, and the backend plugin's Sync now.
+ *
+ * @public
+ */
 export class EngineClient {
   private readonly baseUrl: string;
   private readonly token?: string;
@@ -190,6 +212,31 @@ export class EngineClient {
       );
     }
     await res.body?.cancel();
+  }
+
+  /**
+   * Asks the engine to start runs now: of `source`, or of every source
+   * without one. Any answer is returned as it came; only a failure to get
+   * one (unreachable, timed out) throws.
+   */
+  async triggerSync(options: {
+    source?: string;
+    signal?: AbortSignal;
+  }): Promise<TriggerSyncAnswer> {
+    const url = new URL(`${this.baseUrl}/central-config/sync`);
+    const res = await this.send(`POST ${url}`, url, {
+      method: 'POST',
+      headers: {
+        ...this.authHeader(),
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: options.source
+        ? JSON.stringify({ source: options.source })
+        : undefined,
+      signal: options.signal,
+    });
+    return { status: res.status, body: await res.text() };
   }
 
   private authHeader(): Record<string, string> {

@@ -1,4 +1,4 @@
-import { component, FakeEngine } from '../__testUtils__/FakeEngine';
+import { component, FakeEngine } from '../testUtils/FakeEngine';
 import { EngineClient } from './EngineClient';
 
 describe('EngineClient', () => {

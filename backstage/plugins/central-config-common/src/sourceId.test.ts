@@ -9,7 +9,7 @@ import {
 // The engine's configuration code, where source ids are checked.
 const ENGINE_CONFIG = resolve(
   __dirname,
-  '../../../../../internal/config/config.go',
+  '../../../../internal/config/config.go',
 );
 
 // The router's pattern before it was made the engine's: it let through ids
