@@ -503,12 +503,15 @@ backend:
 		errorf(t, "Sync now with a user's token: %v", err)
 	}
 
-	// The built frontend, served by the backend, shows our pages.
+	// The built frontend, served by the backend, shows our pages and the
+	// catalog's sync card (the created app puts the catalog at /).
 	b := newBrowser(t, p.root)
 	b.open(backendURL + "/central-config")
 	b.waitText("sync-status", []string{"Sync now", "example"})
 	b.open(backendURL + "/kafka")
-	b.waitText("kafka-topology", []string{"Kafka"})
+	b.waitText("kafka-topology", []string{"Kafka topology", "produces to", "consumed by"})
+	b.open(backendURL + "/")
+	b.waitText("catalog", []string{"Config sync"})
 }
 
 // addTarballs adds our packages as an adopter's `yarn add` would, from the
