@@ -285,7 +285,8 @@ func packPlugins(t testing.TB, in installer, p paths, out string) []tarball {
 		path := filepath.Join(out, strings.NewReplacer("@", "", "/", "-").Replace(pkg.Name)+".tgz")
 		in.run(t, "yarn pack "+pkg.Name, dir, nil, yarn, "pack", "--out", path)
 		packed := packedManifest(t, path)
-		if packed.Private || !strings.HasPrefix(packed.Main, "dist/") || !strings.HasPrefix(packed.Types, "dist/") {
+		inDist := func(f string) bool { return strings.HasPrefix(filepath.Clean(f), "dist/") }
+		if packed.Private || !inDist(packed.Main) || !inDist(packed.Types) {
 			fatalf(t, "%s: the tarball's package.json has private %v, main %q, types %q; want a public package with main and types in dist/",
 				pkg.Name, packed.Private, packed.Main, packed.Types)
 		}
