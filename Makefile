@@ -56,7 +56,7 @@ test-backstage-integration: ## engine + Backstage on PostgreSQL, end to end: cat
 	backstage/scripts/yarn workspace app build
 	$(GO) test -tags backstage -count=1 -v -timeout 15m ./backstage/test/integration
 
-test-install: ## our plugin packages as an adopter installs them: packed tarballs in new apps of the current and previous Backstage release lines (@backstage/create-app), against a real engine; about NN min. CENTRAL_CONFIG_INSTALL_LINES=current, CENTRAL_CONFIG_KEEP_INSTALL=1
+test-install: ## our plugin packages as an adopter installs them: packed tarballs in new apps of the current and previous Backstage release lines (@backstage/create-app), against a real engine; about 14 min, not in make test. CENTRAL_CONFIG_INSTALL_LINES=current, CENTRAL_CONFIG_KEEP_INSTALL=1
 	bash backstage/scripts/setup.sh
 	$(GO) test -tags backstage,install -run TestInstallIntoNewApp -count=1 -v -timeout 90m ./backstage/test/integration
 
