@@ -354,17 +354,6 @@ func readJSON(t testing.TB, path string, v any) {
 	}
 }
 
-func buildEngine(t testing.TB, root, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "central-config")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/central-config")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		fatalf(t, "go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // installInto does, for one release line, what an adopter does; then it
 // starts the engine and the new app's backend and checks the result.
 func installInto(t *testing.T, in installer, p paths, line releaseLine, dir string, packs []tarball, steps readmeSteps, engineBin string) {
