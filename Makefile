@@ -25,7 +25,7 @@ IMAGE_SOURCE  ?= https://github.com/central-config/central-config
 REVISION      ?= $(shell git rev-parse HEAD 2>/dev/null)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help build image manifests run run-pg run-engine test test-go test-backstage test-backstage-integration lint test-oracle fuzz bench bench-doc bench-api clean
+.PHONY: help build image manifests run run-pg run-engine test test-go test-backstage test-backstage-integration test-install lint test-oracle fuzz bench bench-doc bench-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,10 @@ test-backstage-integration: ## engine + Backstage on PostgreSQL, end to end: cat
 	bash backstage/scripts/setup.sh
 	backstage/scripts/yarn workspace app build
 	$(GO) test -tags backstage -count=1 -v -timeout 15m ./backstage/test/integration
+
+test-install: ## our plugin packages as an adopter installs them: packed tarballs in new apps of the current and previous Backstage release lines (@backstage/create-app), against a real engine; about 14 min, not in make test. CENTRAL_CONFIG_INSTALL_LINES=current, CENTRAL_CONFIG_KEEP_INSTALL=1
+	bash backstage/scripts/setup.sh
+	$(GO) test -tags backstage,install -run TestInstallIntoNewApp -count=1 -v -timeout 90m ./backstage/test/integration
 
 $(GOLANGCI_LINT):
 	GOBIN=$(TOOLS)/bin $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)

@@ -132,6 +132,18 @@ func eventually(t testing.TB, timeout time.Duration, what string, check func() e
 	}
 }
 
+// buildEngine builds the engine from this tree into dir.
+func buildEngine(t testing.TB, root, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "central-config")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/central-config")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		fatalf(t, "go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -21,7 +21,6 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -239,12 +238,7 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
 	repo.Commit("main", files)
 
 	// The engine, built from this tree.
-	engineBin := filepath.Join(dir, "central-config")
-	build := exec.Command("go", "build", "-o", engineBin, "./cmd/central-config")
-	build.Dir = p.root
-	if out, err := build.CombinedOutput(); err != nil {
-		fatalf(t, "go build: %v\n%s", err, out)
-	}
+	engineBin := buildEngine(t, p.root, dir)
 	enginePort, backendPort := freePort(t), freePort(t)
 	backendURL := fmt.Sprintf("http://127.0.0.1:%d", backendPort)
 	notify := fmt.Sprintf("  notify:\n    backstage:\n      url: %s/api/events/http/central-config\n", backendURL)
