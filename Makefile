@@ -53,7 +53,7 @@ run-engine: build ## the engine alone
 test: lint test-go test-oracle test-backstage test-backstage-integration ## run every test (lint, Go unit/integration/fuzz seeds, Backstage validity oracle, Backstage app)
 
 test-go: ## Go tests of both modules (the engine, deploy/helm), including real git smart-HTTP server tests and fuzz seed corpora
-	for m in $(MODULES); do (cd $$m && $(GO) test -count=1 -race ./...); done
+	for m in $(MODULES); do (cd $$m && $(GO) test -count=1 -race ./...) || exit 1; done
 
 test-backstage: ## the Backstage app: install, tsc, lint, prettier, unit tests (provider on SQLite and PostgreSQL)
 	bash backstage/scripts/check.sh
@@ -72,7 +72,7 @@ $(GOLANGCI_LINT):
 
 lint: $(GOLANGCI_LINT) ## gofmt, go vet, golangci-lint
 	@unformatted=$$(gofmt -l cmd internal bench backstage/test deploy); if [ -n "$$unformatted" ]; then echo "not gofmt'ed: $$unformatted"; exit 1; fi
-	for m in $(MODULES); do (cd $$m && $(GO) vet ./... && $(GOLANGCI_LINT) run ./...); done
+	for m in $(MODULES); do (cd $$m && $(GO) vet ./... && $(GOLANGCI_LINT) run ./...) || exit 1; done
 
 test-oracle: build ## every entity render emits passes @backstage/catalog-model's own validators
 	bash scripts/catalog-oracle.sh --self-test
