@@ -82,8 +82,11 @@ test-oracle: build ## every entity render emits passes @backstage/catalog-model'
 	$(BIN)/central-config render --format json internal/testrepo/testdata/catalog-repo | bash scripts/catalog-oracle.sh
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	for pkg_target in ./internal/document:FuzzDecode ./internal/mapping:FuzzMap ./internal/config:FuzzLoad ./internal/catalog:FuzzParseRef ./internal/source/githubauth:FuzzParseKey; do \
-	  $(GO) test -run XXX -fuzz "$${pkg_target#*:}" -fuzztime $${FUZZTIME:-30s} "$${pkg_target%%:*}"; done
+	for pkg_target in ./internal/document:FuzzDecode ./internal/mapping:FuzzMap ./internal/mapping:FuzzJSONSizeIsTheLengthOfTheEncoding \
+	  ./internal/config:FuzzLoad ./internal/catalog:FuzzParseRef ./internal/source/githubauth:FuzzParseKey ./internal/review:FuzzCompare \
+	  ./internal/kafka/gitops:FuzzRead ./internal/kafka/strimzi:FuzzRead ./internal/kafka/dialect:FuzzRead ./internal/kafka/native:FuzzRead \
+	  ./internal/kafka/julieops:FuzzRead ./bench/nodeprof:FuzzSummarize; do \
+	  $(GO) test -run XXX -fuzz "^$${pkg_target#*:}\$$" -fuzztime $${FUZZTIME:-30s} "$${pkg_target%%:*}" || exit 1; done
 
 bench: ## every benchmark, side by side with stock Backstage (about 50 min on a quiet machine); writes bench/results/ and docs/benchmarks.md. SECTIONS=engine,api,stock,kafka,hostile COUNT=3 STOCK_COUNT=1 APPEND=1 (add runs)
 	bash backstage/scripts/setup.sh
