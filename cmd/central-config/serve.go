@@ -175,6 +175,9 @@ func serveCmd(e *env, args []string) int {
 	return 0
 }
 
+// The API serves the syncer through its interface.
+var _ httpapi.Syncer = (*syncer.Syncer)(nil)
+
 // openTimeout bounds opening the database at start-up: the wait for the
 // migration lock (other replicas migrating) and the migrations.
 const openTimeout = migrations.LockTimeout + 10*time.Minute

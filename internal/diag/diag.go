@@ -6,6 +6,7 @@ package diag
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,4 +149,29 @@ func (d Diagnostic) GitHub() string {
 		level = "notice"
 	}
 	return GitHubCommand(level, d.File, d.Line, d.Column, "central-config "+d.Code, d.Message)
+}
+
+// sourceConflict is the message of a source-conflict error: a copy of an
+// entity that another source published first is refused. ConflictOf reads
+// it back (the status API shows the conflict on that source too).
+const sourceConflict = "entity %s is already published by source %q, which published it first; " +
+	"this copy is refused and the file keeps the entities of its last good revision"
+
+var sourceConflictPattern = regexp.MustCompile(`^entity (\S+) is already published by source "([^"]+)"`)
+
+// SourceConflict is the error of a file's copy of entity ref (at line and
+// column) that source owner publishes first.
+func SourceConflict(file string, line, column int, ref, owner string) Diagnostic {
+	return Diagnostic{File: file, Line: line, Column: column, Severity: Error, Code: CodeSourceConflict,
+		Message: fmt.Sprintf(sourceConflict, ref, owner)}
+}
+
+// ConflictOf reads a source-conflict error's message: the entity ref and
+// the source that publishes it.
+func ConflictOf(message string) (ref, owner string, ok bool) {
+	m := sourceConflictPattern.FindStringSubmatch(message)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
-	"github.com/central-config/central-config/internal/syncer"
 )
 
 // fakeStore is an in-memory store.Store for handler tests only: enough of
@@ -331,7 +330,7 @@ func (f *fakeSyncer) TriggerRun(_ context.Context, id string, t store.Trigger) (
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !slices.Contains(f.ids, id) {
-		return 0, syncer.ErrUnknownSource
+		return 0, source.ErrUnknownSource
 	}
 	if f.triggerErr != nil {
 		return 0, f.triggerErr

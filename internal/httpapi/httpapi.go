@@ -30,11 +30,11 @@ import (
 	"github.com/central-config/central-config/internal/kafka/drift"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
-	"github.com/central-config/central-config/internal/syncer"
 )
 
 // Syncer is what the API needs of the sync engine; *syncer.Syncer
-// implements it, and tests substitute a fake.
+// implements it (checked where serve wires them), and tests substitute a
+// fake.
 type Syncer interface {
 	// SourceIDs lists the configured sources in config order.
 	SourceIDs() []string
@@ -43,7 +43,7 @@ type Syncer interface {
 	// Running returns the id of a source's run in progress, or 0.
 	Running(id string) int64
 	// TriggerRun asks for a run now and returns its id without waiting;
-	// syncer.ErrUnknownSource for a source that is not configured.
+	// source.ErrUnknownSource for a source that is not configured.
 	TriggerRun(ctx context.Context, id string, t store.Trigger) (int64, error)
 	// SourcesForPush returns the sources tracking a repository's branch.
 	SourcesForPush(repo, branch string) []string
@@ -56,8 +56,6 @@ type Syncer interface {
 	// outage.
 	Unrecorded(id string) []store.Run
 }
-
-var _ Syncer = (*syncer.Syncer)(nil)
 
 // Options configure the API.
 type Options struct {

@@ -16,7 +16,6 @@ import (
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
-	"github.com/central-config/central-config/internal/syncer"
 )
 
 // Source states on the status page.
@@ -337,7 +336,7 @@ func conflictsOnOwners(sources []sourceJSON) {
 			if fe.Code != diag.CodeSourceConflict {
 				continue
 			}
-			ref, owner, ok := syncer.ConflictOf(fe.Message)
+			ref, owner, ok := diag.ConflictOf(fe.Message)
 			j, known := index[owner]
 			if !ok || !known || owner == src.ID {
 				continue
@@ -533,7 +532,7 @@ func (s *server) triggerSync(w http.ResponseWriter, r *http.Request) {
 	}{Runs: []triggeredRun{}}
 	for _, id := range ids {
 		runID, err := s.syncer.TriggerRun(r.Context(), id, store.TriggerManual)
-		if errors.Is(err, syncer.ErrUnknownSource) {
+		if errors.Is(err, source.ErrUnknownSource) {
 			s.error(w, http.StatusNotFound, "unknown-source", "no source "+strconv.Quote(id)+" is configured")
 			return
 		}

@@ -9,7 +9,6 @@ import (
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/document"
 	"github.com/central-config/central-config/internal/kafka"
-	"github.com/central-config/central-config/internal/kafka/graph"
 )
 
 // KafkaFile is the path of the File that holds the Kafka topic entities.
@@ -89,7 +88,7 @@ func (m *mapper) kafkaEntities(res *Result, results []*fileResult, byPath map[st
 			}
 		}
 	}
-	entityNames := graph.TopicEntityNames(topo)
+	entityNames := kafka.TopicEntityNames(topo)
 	// Index the applications' topic refs by topic name once, instead of
 	// scanning every application for every topic.
 	producersByName := map[string][]appRef{}

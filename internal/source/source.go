@@ -175,6 +175,10 @@ func inHiddenFolder(p string) bool {
 	return false
 }
 
+// ErrUnknownSource is returned for a source id that is not configured
+// (by the syncer; the HTTP API answers it with 404).
+var ErrUnknownSource = errors.New("unknown source")
+
 // ErrSymlinkEscape is wrapped by errors about symlinks that point outside
 // the repository; sources refuse to follow them.
 var ErrSymlinkEscape = errors.New("symlink points outside the repository")

@@ -125,8 +125,7 @@ func (pub *Published) Plan(sourceID string, snap *source.Snapshot, res *mapping.
 		for _, e := range f.Entities {
 			if owner, ok := owners[e.Key()]; ok && !f.Failed {
 				refused[f.Path] = true
-				conflicts = append(conflicts, diag.Diagnostic{File: f.Path, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
-					Code: diag.CodeSourceConflict, Message: fmt.Sprintf(conflictMessage, e.Ref, owner)})
+				conflicts = append(conflicts, diag.SourceConflict(f.Path, e.Pos.Line, e.Pos.Column, e.Ref.String(), owner))
 			}
 		}
 	}

@@ -22,7 +22,7 @@ var ErrLocked = errors.New("another engine replica is syncing this source")
 func (s *Syncer) SyncOnce(ctx context.Context, id string, trigger store.Trigger) (store.Run, error) {
 	st, ok := s.sources[id]
 	if !ok {
-		return store.Run{}, fmt.Errorf("%w %q", ErrUnknownSource, id)
+		return store.Run{}, fmt.Errorf("%w %q", source.ErrUnknownSource, id)
 	}
 	run, _ := s.sync(ctx, st, request{trigger: trigger})
 	if run.ID == 0 && run.Reason != "" {

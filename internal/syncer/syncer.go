@@ -128,9 +128,6 @@ type request struct {
 	runID   int64
 }
 
-// ErrUnknownSource is returned for a source id that is not configured.
-var ErrUnknownSource = errors.New("unknown source")
-
 // New checks options and returns a Syncer; Run starts it.
 func New(opts Options) (*Syncer, error) {
 	if opts.Store == nil {
@@ -275,7 +272,7 @@ func (s *Syncer) Unrecorded(id string) []store.Run {
 func (s *Syncer) TriggerRun(ctx context.Context, id string, t store.Trigger) (int64, error) {
 	st, ok := s.sources[id]
 	if !ok {
-		return 0, fmt.Errorf("%w %q", ErrUnknownSource, id)
+		return 0, fmt.Errorf("%w %q", source.ErrUnknownSource, id)
 	}
 	st.runMu.Lock()
 	defer st.runMu.Unlock()

@@ -2,7 +2,7 @@
 // Cytoscape.js: clusters as compound nodes, topics and applications inside
 // them, and edges that follow the data, from a producer to a topic and
 // from a topic to a consumer. It also summarises clusters and names the
-// Backstage entities of topics (TopicEntityName), a rule the catalog
+// Backstage entities of topics (kafka.TopicEntityName), a rule the catalog
 // mapping shares. Everything here is a pure function of a *kafka.Topology:
 // no I/O, and the same topology and filter always give the same JSON.
 package graph
@@ -55,7 +55,7 @@ type Node struct {
 //     replicas, owner, description, config; declared is false for a topic
 //     an application references but no document declares, and for one
 //     that discovery found on a cluster (Options.Drift); entityRef
-//     resource:default/<TopicEntityNames name> for declared topics;
+//     resource:default/<kafka.TopicEntityNames name> for declared topics;
 //     drift and driftDetail with Options.Drift.
 //   - application: id app:<name>; parent cluster:<c> when every topic it
 //     touches is on cluster c; kind (service, user, stream, connector,
@@ -329,7 +329,7 @@ func build(t *kafka.Topology, found ...kafka.TopicKey) *index {
 			names[tn.key.Cluster] = true
 		}
 	}
-	x.clusters = sortedKeys(names)
+	x.clusters = slices.Sorted(maps.Keys(names))
 	return x
 }
 
@@ -379,7 +379,7 @@ func Elements(t *kafka.Topology, f Filter, opts ...Options) Graph {
 	systems := newSystems(o.ServiceSystem)
 	keep := x.filter(f, systems)
 
-	entityNames := TopicEntityNames(t)
+	entityNames := kafka.TopicEntityNames(t)
 	usedClusters := map[string]bool{}
 	topics := x.keptSorted(keep[:len(x.topics)], x.topicID)
 	apps := x.keptSorted(keep[len(x.topics):], x.appID)
@@ -500,7 +500,7 @@ type systems struct {
 
 func newSystems(m map[string]string) systems {
 	s := systems{exact: m, folded: make(map[string]string, len(m))}
-	for _, k := range sortedKeys(m) { // the first of keys equal but for case wins
+	for _, k := range slices.Sorted(maps.Keys(m)) { // the first of keys equal but for case wins
 		if _, ok := s.folded[strings.ToLower(k)]; !ok {
 			s.folded[strings.ToLower(k)] = m[k]
 		}

@@ -1,4 +1,4 @@
-package graph_test
+package kafka_test
 
 import (
 	"regexp"
@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/central-config/central-config/internal/kafka"
-	"github.com/central-config/central-config/internal/kafka/graph"
 )
 
 // backstageName is Backstage's rule for metadata.name (with the length
@@ -50,7 +49,7 @@ func TestTopicEntityName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := graph.TopicEntityName(tt.cluster, tt.topic)
+			got := kafka.TopicEntityName(tt.cluster, tt.topic)
 			checkName(t, got)
 			if tt.want != "" && got != tt.want {
 				t.Errorf("TopicEntityName(%q, %q) = %q, want %q", tt.cluster, tt.topic, got, tt.want)
@@ -58,19 +57,19 @@ func TestTopicEntityName(t *testing.T) {
 			if tt.prefix != "" && (!strings.HasPrefix(got, tt.prefix) || len(got) != tt.length) {
 				t.Errorf("TopicEntityName(%q, %q) = %q, want %q and a hash, %d characters", tt.cluster, tt.topic, got, tt.prefix, tt.length)
 			}
-			if again := graph.TopicEntityName(tt.cluster, tt.topic); again != got {
+			if again := kafka.TopicEntityName(tt.cluster, tt.topic); again != got {
 				t.Errorf("not deterministic: %q then %q", got, again)
 			}
 		})
 	}
 	t.Run("two long names that share their first 54 characters get different names", func(t *testing.T) {
-		a, b := graph.TopicEntityName("", long+"a"), graph.TopicEntityName("", long+"b")
+		a, b := kafka.TopicEntityName("", long+"a"), kafka.TopicEntityName("", long+"b")
 		if a == b {
 			t.Errorf("both are %q", a)
 		}
 	})
 	t.Run("the same long name on two clusters gets two names", func(t *testing.T) {
-		a, b := graph.TopicEntityName("eu", long), graph.TopicEntityName("us", long)
+		a, b := kafka.TopicEntityName("eu", long), kafka.TopicEntityName("us", long)
 		if a == b {
 			t.Errorf("both are %q", a)
 		}
@@ -79,7 +78,7 @@ func TestTopicEntityName(t *testing.T) {
 		for _, s := range []string{"-", ".", "a", "-a-", "a..b", "ä", "日本語", strings.Repeat("-", 100) + "a", strings.Repeat("é", 80),
 			"a" + strings.Repeat(".", 70) + "b", strings.Repeat("ab", 40)} {
 			for _, c := range []string{"", "c", "-", strings.Repeat("c", 70)} {
-				checkName(t, graph.TopicEntityName(c, s))
+				checkName(t, kafka.TopicEntityName(c, s))
 			}
 		}
 	})
@@ -127,7 +126,7 @@ func TestTopicEntityNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := graph.TopicEntityNames(tt.top)
+			got := kafka.TopicEntityNames(tt.top)
 			if len(got) != len(tt.want) {
 				t.Fatalf("%d names, want %d: %v", len(got), len(tt.want), got)
 			}
@@ -150,8 +149,8 @@ func TestTopicEntityNames(t *testing.T) {
 		})
 	}
 	t.Run("the names do not depend on the order of the topics", func(t *testing.T) {
-		a := graph.TopicEntityNames(topics("prod/x", "stage/x", "prod--x", "a b", "a-b"))
-		b := graph.TopicEntityNames(topics("a-b", "prod--x", "a b", "stage/x", "prod/x"))
+		a := kafka.TopicEntityNames(topics("prod/x", "stage/x", "prod--x", "a b", "a-b"))
+		b := kafka.TopicEntityNames(topics("a-b", "prod--x", "a b", "stage/x", "prod/x"))
 		for k, n := range a {
 			if b[k] != n {
 				t.Errorf("%v is %q or %q by order", k, n, b[k])
@@ -159,7 +158,7 @@ func TestTopicEntityNames(t *testing.T) {
 		}
 	})
 	t.Run("no topology has no names", func(t *testing.T) {
-		if got := graph.TopicEntityNames(nil); len(got) != 0 {
+		if got := kafka.TopicEntityNames(nil); len(got) != 0 {
 			t.Errorf("got %v", got)
 		}
 	})

@@ -1,11 +1,8 @@
-package graph
+package kafka
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"slices"
-
-	"github.com/central-config/central-config/internal/kafka"
 )
 
 // Backstage's limits on metadata.name: at most 63 characters matching
@@ -63,16 +60,16 @@ func TopicEntityName(cluster, topic string) string {
 // topic's name) all get the hash suffix of rule 3, which tells them apart.
 // Topics that are only referenced (TopicRef.Declared false) are not
 // entities and get no name.
-func TopicEntityNames(t *kafka.Topology) map[kafka.TopicKey]string {
+func TopicEntityNames(t *Topology) map[TopicKey]string {
 	if t == nil {
-		return map[kafka.TopicKey]string{}
+		return map[TopicKey]string{}
 	}
 	clusters := make(map[string]int, len(t.Topics))
 	for _, tp := range t.Topics {
 		clusters[tp.Name]++ // Merge made (cluster, name) unique
 	}
-	out := make(map[kafka.TopicKey]string, len(t.Topics))
-	byName := make(map[string][]kafka.TopicKey, len(t.Topics))
+	out := make(map[TopicKey]string, len(t.Topics))
+	byName := make(map[string][]TopicKey, len(t.Topics))
 	for _, tp := range t.Topics {
 		cluster := ""
 		if clusters[tp.Name] > 1 {
@@ -157,14 +154,4 @@ func withHash(name, cluster, topic string) string {
 func keyHash(cluster, topic string) string {
 	sum := sha256.Sum256([]byte(cluster + "/" + topic))
 	return hex.EncodeToString(sum[:])[:hashLen]
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
