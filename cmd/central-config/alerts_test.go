@@ -29,6 +29,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/central-config/central-config/internal/logtest"
 )
 
 // TestAlertsAndTheMetricsReferenceMatchWhatTheEngineExports runs the
@@ -113,7 +115,7 @@ func scrapeLiveEngine(t *testing.T) map[string]*dto.MetricFamily {
 	}
 	vars := map[string]string{"GITHUB_TOKEN": "ghp_dummy", "CENTRAL_CONFIG_TOKEN": "engine-token"}
 	addr := freeAddr(t)
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	serveCtx, stop := context.WithCancel(ctx)
 	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, ctx: serveCtx,
 		lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/central-config/central-config/internal/logtest"
 	"github.com/central-config/central-config/internal/store/pgtest"
 )
 
@@ -40,7 +41,7 @@ func TestServeIsAliveWhileAnotherReplicaHoldsTheMigrationLock(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("centralConfig:\n  database: {client: pg, connection: %q}\n", url)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, lookupEnv: func(string) (string, bool) { return "", false },
 		log: slog.New(slog.NewTextHandler(logs, nil))}
 	addr := freeAddr(t)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,26 +18,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/central-config/central-config/internal/logtest"
 )
-
-// syncBuffer is a bytes.Buffer the engine's goroutines may log into while
-// the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 const kafkaRepoFile = `apiVersion: central-config.io/kafka/v1
 clusters:
@@ -125,7 +106,7 @@ func TestServeReportsKafkaDrift(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg},
 		lookupEnv: func(k string) (string, bool) {
 			return map[string]string{"KAFKA_PASSWORD": password}[k], k == "KAFKA_PASSWORD"
@@ -271,7 +252,7 @@ func TestServeRefusesAnUnreadableKafkaCAFile(t *testing.T) {
 `, filepath.Join(dir, "engine.db"), filepath.Join(dir, "missing-ca.pem"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, lookupEnv: func(string) (string, bool) { return "", false },
 		log: slog.New(slog.NewTextHandler(logs, nil))}
 	if code := serveCmd(e, []string{"--listen", freeAddr(t)}); code != exitUsage {

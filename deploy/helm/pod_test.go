@@ -1,7 +1,6 @@
 package helm_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,13 +10,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/central-config/central-config/internal/logtest"
 	"github.com/central-config/central-config/internal/store/pgtest"
 )
 
@@ -182,29 +181,10 @@ func chownToEngine(t *testing.T, dir string) {
 	}
 }
 
-// logBuffer collects a process's output; the test reads it while the
-// process writes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // replica is one running engine process, as one pod runs it.
 type replica struct {
 	addr string
-	logs *logBuffer
+	logs *logtest.Buffer
 	cmd  *exec.Cmd
 	// exited is closed when the process has ended, with waitErr set.
 	exited  chan struct{}
@@ -217,7 +197,7 @@ type replica struct {
 // logs, so that replicas and other tests do not collide.
 func startEngine(t *testing.T, bin, root string, args, env []string) *replica {
 	t.Helper()
-	e := &replica{logs: &logBuffer{}, exited: make(chan struct{})}
+	e := &replica{logs: &logtest.Buffer{}, exited: make(chan struct{})}
 	e.cmd = exec.Command(bin, append(args, "--listen", "127.0.0.1:0")...)
 	e.cmd.Dir = root
 	e.cmd.Env, e.cmd.Stdout, e.cmd.Stderr = env, e.logs, e.logs

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/central-config/central-config/internal/logtest"
 	"github.com/central-config/central-config/internal/store"
 )
 
@@ -219,8 +220,7 @@ func TestEntitiesStoreFailureMidRead(t *testing.T) {
 // store read (another reader is served meanwhile) and is cut off after
 // the write timeout, with a warning.
 func TestSlowEntityReaderIsCutOff(t *testing.T) {
-	var buf bytes.Buffer
-	logs := &lockedWriter{w: &buf}
+	logs := &logtest.Buffer{}
 	e := newEnv(t, func(f *fakeStore, _ *fakeSyncer) {
 		f.generation = 2
 		f.entities = bigCatalog()
@@ -228,11 +228,7 @@ func TestSlowEntityReaderIsCutOff(t *testing.T) {
 		o.WriteTimeout = 300 * time.Millisecond
 		o.Log = slog.New(slog.NewTextHandler(logs, nil))
 	})
-	logged := func() string {
-		logs.mu.Lock()
-		defer logs.mu.Unlock()
-		return buf.String()
-	}
+	logged := logs.String
 	srv := httptest.NewServer(e.h)
 	defer srv.Close()
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())

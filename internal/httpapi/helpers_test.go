@@ -11,12 +11,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/central-config/central-config/internal/logtest"
 )
 
 const (
@@ -31,7 +32,7 @@ type env struct {
 	store  *fakeStore
 	syncer *fakeSyncer
 	reg    *prometheus.Registry
-	logs   *bytes.Buffer
+	logs   *logtest.Buffer
 	h      http.Handler
 }
 
@@ -39,13 +40,13 @@ type env struct {
 // before the handler is built.
 func newEnv(t *testing.T, setup func(*fakeStore, *fakeSyncer), opts func(*Options)) *env {
 	t.Helper()
-	e := &env{store: newFakeStore(), syncer: newFakeSyncer(), reg: prometheus.NewRegistry(), logs: &bytes.Buffer{}}
+	e := &env{store: newFakeStore(), syncer: newFakeSyncer(), reg: prometheus.NewRegistry(), logs: &logtest.Buffer{}}
 	if setup != nil {
 		setup(e.store, e.syncer)
 	}
 	o := Options{
 		Store: e.store, Syncer: e.syncer, Token: testToken, WebhookSecret: testSecret, Registry: e.reg,
-		Log: slog.New(slog.NewTextHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now: func() time.Time { return testNow },
 	}
 	if opts != nil {
@@ -53,18 +54,6 @@ func newEnv(t *testing.T, setup func(*fakeStore, *fakeSyncer), opts func(*Option
 	}
 	e.h = New(o)
 	return e
-}
-
-// lockedWriter serialises log writes (handlers may log concurrently).
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // request describes one call.

@@ -1,57 +1,26 @@
 package syncer
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 
+	"github.com/central-config/central-config/internal/logtest"
 	"github.com/central-config/central-config/internal/mapping"
 	"github.com/central-config/central-config/internal/store"
 )
-
-// logSink collects JSON log lines written from several goroutines.
-type logSink struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logSink) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(l.b.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("not a JSON log line: %s", sc.Bytes())
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // TestEveryLineOfARunCarriesItsRunAndSource captures the syncer's slog
 // output at debug level over a succeeded, a degraded and an unchanged
 // run: every line names the source and the run it belongs to, each run's
 // lines share its id, and duplicate attributes never appear.
 func TestEveryLineOfARunCarriesItsRunAndSource(t *testing.T) {
-	sink := &logSink{}
+	sink := &logtest.Buffer{}
 	log := slog.New(slog.NewJSONHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := newEngine(t, func(o *Options) { o.Log = log })
 	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
@@ -61,7 +30,7 @@ func TestEveryLineOfARunCarriesItsRunAndSource(t *testing.T) {
 	third := e.sync(store.Unchanged)
 
 	byRun := map[int64][]string{}
-	for _, l := range sink.lines(t) {
+	for _, l := range sink.JSONLines(t) {
 		if l["source"] != "main" {
 			t.Errorf("a line without source=main: %v", l)
 		}
@@ -83,10 +52,8 @@ func TestEveryLineOfARunCarriesItsRunAndSource(t *testing.T) {
 		t.Errorf("lines under ids of no run: %v", byRun)
 	}
 	// slog's With never replaces an attribute: one "run" key per line.
-	sink.mu.Lock()
-	defer sink.mu.Unlock()
-	for line := range bytes.SplitSeq(sink.b.Bytes(), []byte("\n")) {
-		if bytes.Count(line, []byte(`"run":`)) > 1 || bytes.Count(line, []byte(`"source":`)) > 1 {
+	for line := range strings.SplitSeq(sink.String(), "\n") {
+		if strings.Count(line, `"run":`) > 1 || strings.Count(line, `"source":`) > 1 {
 			t.Errorf("duplicate attributes: %s", line)
 		}
 	}
@@ -103,7 +70,7 @@ func TestARunWhoseSpoolDiskIsFullSucceedsWithTheJSONInMemory(t *testing.T) {
 		t.Skipf("cannot mount a tmpfs (needs root): %v", err)
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
-	sink := &logSink{}
+	sink := &logtest.Buffer{}
 	var fallbacks atomic.Int64
 	e := newEngine(t, func(o *Options) {
 		o.Log = slog.New(slog.NewJSONHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -138,7 +105,7 @@ func TestARunWhoseSpoolDiskIsFullSucceedsWithTheJSONInMemory(t *testing.T) {
 // spool file can be made at all (TMPDIR is missing or read-only), the
 // runs succeed; the first says why at Warn, later ones at Debug.
 func TestARunWithoutAWritableTMPDIRSucceedsWithTheJSONInMemory(t *testing.T) {
-	sink := &logSink{}
+	sink := &logtest.Buffer{}
 	var fallbacks atomic.Int64
 	e := newEngine(t, func(o *Options) {
 		o.Log = slog.New(slog.NewJSONHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -160,9 +127,9 @@ func TestARunWithoutAWritableTMPDIRSucceedsWithTheJSONInMemory(t *testing.T) {
 
 // spoolFallbackLines counts the log lines that say a run's entities wait
 // in memory, by level, checking each names the folder and the error.
-func spoolFallbackLines(t *testing.T, sink *logSink, folder, cause string) (warned, debugged int) {
+func spoolFallbackLines(t *testing.T, sink *logtest.Buffer, folder, cause string) (warned, debugged int) {
 	t.Helper()
-	for _, l := range sink.lines(t) {
+	for _, l := range sink.JSONLines(t) {
 		msg, _ := l["msg"].(string)
 		if !strings.Contains(msg, "they wait for the commit in memory") {
 			continue
