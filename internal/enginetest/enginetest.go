@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/central-config/central-config/internal/logtest"
 )
 
 var build struct {
@@ -83,7 +85,7 @@ type Engine struct {
 	Dir string
 	cmd *exec.Cmd
 
-	logs *buffer
+	logs *logtest.Buffer
 	done chan struct{}
 	err  error
 }
@@ -117,7 +119,7 @@ func Start(t testing.TB, opts Options) *Engine {
 		t.Fatal(err)
 	}
 	addr := FreeAddr(t)
-	e := &Engine{t: t, URL: "http://" + addr, Dir: dir, logs: &buffer{}, done: make(chan struct{})}
+	e := &Engine{t: t, URL: "http://" + addr, Dir: dir, logs: &logtest.Buffer{}, done: make(chan struct{})}
 	e.cmd = exec.Command(bin, "--config", cfg, "serve", "--listen", addr)
 	e.cmd.Dir = dir
 	e.cmd.Env = append(os.Environ(), opts.Env...)
@@ -301,22 +303,4 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// buffer is a bytes.Buffer the process writes into while a test reads.
-type buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -462,7 +462,6 @@ func (r *runner) commit(p Plan) error {
 	if err != nil {
 		return err
 	}
-	next.FilesRunID, next.FailedFiles = r.run.ID, c.FailedFiles()
 	r.status, r.wait = next, wait
 	r.run.Generation = gen
 	if len(p.Upserts)+len(p.Removals) > 0 && r.s.opts.Published != nil {

@@ -283,6 +283,22 @@ type lastSync struct {
 	} `json:"catalog"`
 }
 
+// waitFirstSync waits up to a minute for the engine (its process proc) to
+// publish a first generation.
+func (e engine) waitFirstSync(t testing.TB, proc *process) {
+	t.Helper()
+	eventually(t, 60*time.Second, "the engine's first sync", func() error {
+		ls, err := e.lastSync()
+		if err != nil {
+			return err
+		}
+		if ls.Generation == 0 {
+			return fmt.Errorf("generation 0, sources %+v", ls.Sources)
+		}
+		return nil
+	}, proc)
+}
+
 func (e engine) lastSync() (lastSync, error) {
 	var s lastSync
 	err := getJSON(e.baseURL+"/central-config/last-sync", e.token, &s)

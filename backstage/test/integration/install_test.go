@@ -409,16 +409,7 @@ func installInto(t *testing.T, in installer, p paths, line releaseLine, dir stri
 `, repo.URL, gittest.Token, filepath.Join(dir, "engine.db"), filepath.Join(dir, "cache"), enginePort, installEngineToken))
 	engineProc := start(t, "engine", p.root, nil, engineBin,
 		"--config", filepath.Join(p.root, "examples/app-config.yaml"), "--config", engineConfig, "serve")
-	eventually(t, 60*time.Second, "the engine's first sync", func() error {
-		ls, err := eng.lastSync()
-		if err != nil {
-			return err
-		}
-		if ls.Generation == 0 {
-			return fmt.Errorf("generation 0, sources %+v", ls.Sources)
-		}
-		return nil
-	}, engineProc)
+	eng.waitFirstSync(t, engineProc)
 
 	// The new app's backend, as `yarn start` runs it (without the file
 	// watcher), on its own SQLite in memory. The overlay only moves it to

@@ -351,16 +351,7 @@ func TestBackstageCatalogFollowsTheEngine(t *testing.T) {
 	p, backendURL := s.p, s.catalog.baseURL
 
 	eng := s.startEngine()
-	eventually(t, 60*time.Second, "first engine sync", func() error {
-		ls, err := s.engine.lastSync()
-		if err != nil {
-			return err
-		}
-		if ls.Generation == 0 {
-			return fmt.Errorf("generation 0, sources %+v", ls.Sources)
-		}
-		return nil
-	}, eng)
+	s.engine.waitFirstSync(t, eng)
 
 	started := time.Now()
 	backend := s.startBackend()

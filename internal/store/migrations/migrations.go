@@ -126,19 +126,15 @@ func Check(ctx context.Context, db *sql.DB, d Dialect) error {
 // version is db's schema version without taking the migration lock: 0
 // before the first migration created goose's table.
 func version(ctx context.Context, db *sql.DB, d Dialect) (int64, error) {
-	exists := "SELECT to_regclass('goose_db_version') IS NOT NULL"
-	if d == SQLite {
-		exists = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version')"
-	}
-	var ok bool
-	if err := db.QueryRowContext(ctx, exists).Scan(&ok); err != nil {
+	ok, err := tableExists(ctx, db, d, "goose_db_version")
+	if err != nil {
 		return 0, fmt.Errorf("migrations: read schema version: %w", err)
 	}
 	var have int64
 	if !ok {
 		return 0, nil
 	}
-	err := db.QueryRowContext(ctx,
+	err = db.QueryRowContext(ctx,
 		"SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied").Scan(&have)
 	if err != nil {
 		return 0, fmt.Errorf("migrations: read schema version: %w", err)
@@ -155,12 +151,8 @@ func compatible(ctx context.Context, db *sql.DB, d Dialect, have, know int64) er
 	// A schema newer than this binary but from before 00004 has no such
 	// table: it is too new. Any other failure to read it is reported as
 	// it is, not as a version problem.
-	exists := "SELECT to_regclass('schema_compatibility') IS NOT NULL"
-	if d == SQLite {
-		exists = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_compatibility')"
-	}
-	var ok bool
-	if err := db.QueryRowContext(ctx, exists).Scan(&ok); err != nil {
+	ok, err := tableExists(ctx, db, d, "schema_compatibility")
+	if err != nil {
 		return fmt.Errorf("migrations: read schema compatibility: %w", err)
 	}
 	if !ok {
@@ -174,4 +166,15 @@ func compatible(ctx context.Context, db *sql.DB, d Dialect, have, know int64) er
 		return tooNew
 	}
 	return nil
+}
+
+// tableExists reports whether db has the table name.
+func tableExists(ctx context.Context, db *sql.DB, d Dialect, name string) (bool, error) {
+	query := "SELECT to_regclass($1) IS NOT NULL"
+	if d == SQLite {
+		query = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?)"
+	}
+	var ok bool
+	err := db.QueryRowContext(ctx, query, name).Scan(&ok)
+	return ok, err
 }
