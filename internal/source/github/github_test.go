@@ -628,4 +628,3 @@ func TestFilesOverMaxFileBytesAreListedWithoutTheirContentBeingRead(t *testing.T
 		}
 	})
 }
-
