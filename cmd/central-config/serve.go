@@ -68,9 +68,8 @@ func serveCmd(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "central-config serve: usage: central-config --config FILE serve [--listen ADDR]\n")
 		return exitUsage
 	}
-	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "central-config serve: %v\n", err)
+	cfg, ok := e.loadConfig("serve")
+	if !ok {
 		return exitUsage
 	}
 	log := newLogger(e.stderr, cfg.Logging)
@@ -326,9 +325,8 @@ func migrateCmd(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "central-config migrate: takes no arguments\n")
 		return exitUsage
 	}
-	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "central-config migrate: %v\n", err)
+	cfg, ok := e.loadConfig("migrate")
+	if !ok {
 		return exitUsage
 	}
 	st, err := openStore(context.Background(), cfg.Database)

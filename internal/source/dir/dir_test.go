@@ -12,23 +12,11 @@ import (
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/source/sourcetest"
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // The source must satisfy source.Source.
 var _ source.Source = (*Source)(nil)
-
-func write(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for p, content := range files {
-		abs := filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(abs, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 func link(t *testing.T, target, at string) {
 	t.Helper()
@@ -78,7 +66,7 @@ var repoFiles = map[string]string{
 
 func TestFilesAreFilteredByTheGlobsAndSortedByPath(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, repoFiles)
+	testrepo.Write(t, root, repoFiles)
 
 	snap := sourcetest.Fetch(t, newSource(t, Options{Path: root, Paths: []string{"catalog/**", "kafka/*.yaml"}}), "")
 	want := map[string]string{
@@ -111,7 +99,7 @@ func TestFilesAreFilteredByTheGlobsAndSortedByPath(t *testing.T) {
 
 func TestTheDefaultPathsReadEveryFileButThoseInHiddenFolders(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, repoFiles)
+	testrepo.Write(t, root, repoFiles)
 
 	snap := sourcetest.Fetch(t, newSource(t, Options{Path: root}), "")
 	want := []string{
@@ -127,7 +115,7 @@ func TestTheDefaultPathsReadEveryFileButThoseInHiddenFolders(t *testing.T) {
 
 func TestTheRevisionIsAContentHashThatChangesExactlyWithWhatIsRead(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, repoFiles)
+	testrepo.Write(t, root, repoFiles)
 	s := newSource(t, Options{Path: root, Paths: []string{"catalog/**"}})
 
 	first := sourcetest.Fetch(t, s, "")
@@ -141,12 +129,12 @@ func TestTheRevisionIsAContentHashThatChangesExactlyWithWhatIsRead(t *testing.T)
 		t.Errorf("a second source on the same folder gave %s, want %s", other.Revision, first.Revision)
 	}
 
-	write(t, root, map[string]string{"docs/x.yaml": "changed, but not read\n", ".github/workflows/ci.yaml": "changed too\n"})
+	testrepo.Write(t, root, map[string]string{"docs/x.yaml": "changed, but not read\n", ".github/workflows/ci.yaml": "changed too\n"})
 	if snap := sourcetest.Fetch(t, s, ""); snap.Revision != first.Revision {
 		t.Errorf("changing files the source does not read changed the revision to %s", snap.Revision)
 	}
 
-	write(t, root, map[string]string{"catalog/a.yaml": "a: 2\n"}) // same size, new content
+	testrepo.Write(t, root, map[string]string{"catalog/a.yaml": "a: 2\n"}) // same size, new content
 	second := sourcetest.Fetch(t, s, "")
 	if second.Revision == first.Revision {
 		t.Fatalf("the revision %s did not change with the content of catalog/a.yaml", second.Revision)
@@ -165,7 +153,7 @@ func TestTheRevisionIsAContentHashThatChangesExactlyWithWhatIsRead(t *testing.T)
 
 func TestFetchingSinceTheCurrentRevisionReturnsUnchangedWithNoFiles(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, repoFiles)
+	testrepo.Write(t, root, repoFiles)
 	s := newSource(t, Options{Path: root})
 
 	first := sourcetest.Fetch(t, s, "")
@@ -187,7 +175,7 @@ func TestFetchingSinceTheCurrentRevisionReturnsUnchangedWithNoFiles(t *testing.T
 
 func TestSymlinksInsideTheFolderAreFollowed(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{"catalog/real.yaml": "real: 1\n", "shared/x.yaml": "x: 1\n"})
+	testrepo.Write(t, root, map[string]string{"catalog/real.yaml": "real: 1\n", "shared/x.yaml": "x: 1\n"})
 	link(t, "real.yaml", filepath.Join(root, "catalog/link.yaml"))
 	link(t, "link.yaml", filepath.Join(root, "catalog/chain.yaml"))
 	link(t, "../shared/x.yaml", filepath.Join(root, "catalog/shared.yaml"))
@@ -212,8 +200,8 @@ func TestSymlinksLeavingTheFolderAreReportedAndLeftOut(t *testing.T) {
 	root := t.TempDir()
 	outside := t.TempDir()
 	secret := filepath.Join(outside, "secret.yaml")
-	write(t, outside, map[string]string{"secret.yaml": "secret: outside\n"})
-	write(t, root, map[string]string{"catalog/a.yaml": "a: 1\n"})
+	testrepo.Write(t, outside, map[string]string{"secret.yaml": "secret: outside\n"})
+	testrepo.Write(t, root, map[string]string{"catalog/a.yaml": "a: 1\n"})
 
 	rel, err := filepath.Rel(filepath.Join(root, "catalog"), secret)
 	if err != nil || !strings.HasPrefix(rel, "..") {
@@ -263,7 +251,7 @@ func TestSymlinksLeavingTheFolderAreReportedAndLeftOut(t *testing.T) {
 
 func TestAFileOverMaxFileBytesIsReportedAsTooLarge(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{
+	testrepo.Write(t, root, map[string]string{
 		"catalog/small.yaml": "a: 1\n",
 		"catalog/edge.yaml":  strings.Repeat("x", 16),
 		"catalog/big.yaml":   strings.Repeat("x", 17),
@@ -295,7 +283,7 @@ func TestAFileOverMaxFileBytesIsReportedAsTooLarge(t *testing.T) {
 	t.Run("an ignored file that changes size changes the revision", func(t *testing.T) {
 		s := newSource(t, Options{Path: root, MaxFileBytes: 16})
 		before := sourcetest.Fetch(t, s, "").Revision
-		write(t, root, map[string]string{"catalog/huge.proto": strings.Repeat("x", 2000)})
+		testrepo.Write(t, root, map[string]string{"catalog/huge.proto": strings.Repeat("x", 2000)})
 		if after := sourcetest.Fetch(t, s, before); after.Unchanged {
 			t.Errorf("Fetch says unchanged; the ignored file's size changed")
 		}
@@ -305,7 +293,7 @@ func TestAFileOverMaxFileBytesIsReportedAsTooLarge(t *testing.T) {
 func TestFilesOverTheDefaultLimitAreNotReadIntoMemory(t *testing.T) {
 	root := t.TempDir()
 	const blobSize = 20 << 20
-	write(t, root, map[string]string{
+	testrepo.Write(t, root, map[string]string{
 		"catalog/a.yaml":   "a: 1\n",
 		"catalog/big.yaml": strings.Repeat("# padding\n", (5<<20)/10),
 		"docs/api.md":      "# the API\n",
@@ -341,7 +329,7 @@ func TestAMissingFolderGivesAnError(t *testing.T) {
 
 	t.Run("a file instead of a folder gives an error", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "file.yaml")
-		write(t, filepath.Dir(file), map[string]string{"file.yaml": "a: 1\n"})
+		testrepo.Write(t, filepath.Dir(file), map[string]string{"file.yaml": "a: 1\n"})
 		_, err := newSource(t, Options{Path: file}).Fetch(context.Background(), "")
 		if err == nil || !strings.Contains(err.Error(), "not a folder") {
 			t.Errorf("error %v, want one saying it is not a folder", err)
@@ -351,7 +339,7 @@ func TestAMissingFolderGivesAnError(t *testing.T) {
 
 func TestACanceledContextStopsTheFetch(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, repoFiles)
+	testrepo.Write(t, root, repoFiles)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := newSource(t, Options{Path: root}).Fetch(ctx, ""); err == nil || !strings.Contains(err.Error(), context.Canceled.Error()) {
@@ -361,7 +349,7 @@ func TestACanceledContextStopsTheFetch(t *testing.T) {
 
 func TestLocationLinksPointAtTheFileOnDiskWithoutAWebView(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{"catalog/a b.yaml": "a: 1\n"})
+	testrepo.Write(t, root, map[string]string{"catalog/a b.yaml": "a: 1\n"})
 
 	// A relative Path is made absolute.
 	wd, err := os.Getwd()
@@ -415,7 +403,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 
 func TestAFolderReachedThroughASymlinkReadsItsInsideLinks(t *testing.T) {
 	target := t.TempDir()
-	write(t, target, map[string]string{"catalog/real.yaml": "real: 1\n"})
+	testrepo.Write(t, target, map[string]string{"catalog/real.yaml": "real: 1\n"})
 	link(t, "real.yaml", filepath.Join(target, "catalog/link.yaml"))
 
 	for _, tc := range []struct {

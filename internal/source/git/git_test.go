@@ -20,6 +20,7 @@ import (
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/source/sourcetest"
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 func newSource(t *testing.T, opts Options) *Source {
@@ -242,11 +243,11 @@ func TestABrokenOrForeignCacheDirIsReplacedByAFreshClone(t *testing.T) {
 
 	for name, spoil := range map[string]func(t *testing.T, dir string){
 		"junk directory": func(t *testing.T, dir string) {
-			mustWrite(t, filepath.Join(dir, "HEAD"), "garbage")
-			mustWrite(t, filepath.Join(dir, "notes.txt"), "not a repository")
+			testrepo.WriteFile(t, filepath.Join(dir, "HEAD"), "garbage")
+			testrepo.WriteFile(t, filepath.Join(dir, "notes.txt"), "not a repository")
 		},
 		"a file": func(t *testing.T, dir string) {
-			mustWrite(t, dir, "not a directory")
+			testrepo.WriteFile(t, dir, "not a directory")
 		},
 		"a clone of another repository": func(t *testing.T, dir string) {
 			gittest.Run(t, filepath.Dir(dir), "clone", "-q", "--bare", other.Dir(), dir)
@@ -281,16 +282,6 @@ func TestABrokenOrForeignCacheDirIsReplacedByAFreshClone(t *testing.T) {
 				t.Errorf("the cache is not a clone of %s (config error %v)", repo.URL, err)
 			}
 		})
-	}
-}
-
-func mustWrite(t *testing.T, p, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 
