@@ -91,6 +91,7 @@ func TestLoadReportsMistakesWithFileLineAndKeyPath(t *testing.T) {
 	}{
 		{"an unknown key", "centralConfig:\n  sources:\n    - id: a\n      dir: {path: x}\n      pathz: []\n", "app-config.yaml:5:7: unknown key centralConfig.sources[0].pathz"},
 		{"a wrong type", "centralConfig:\n  limits:\n    maxDepth: deep\n", "app-config.yaml:3:15: centralConfig.limits.maxDepth: must be an integer"},
+		{"a wrong type for a boolean", "centralConfig:\n  server:\n    protectReads: yes-please\n", "app-config.yaml:3:19: centralConfig.server.protectReads: must be true or false, not a string"},
 		{"two kinds in one source", "centralConfig:\n  sources:\n    - id: a\n      dir: {path: x}\n      git: {url: y}\n", "centralConfig.sources[0]: set exactly one of git, github or dir"},
 		{"a bad source id", "centralConfig:\n  sources:\n    - id: A_b\n      dir: {path: x}\n", `centralConfig.sources[0].id: "A_b"`},
 		{"a duplicate source id", "centralConfig:\n  sources:\n    - {id: a, dir: {path: x}}\n    - {id: a, dir: {path: y}}\n", `source id "a" is used twice`},
