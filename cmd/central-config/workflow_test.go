@@ -163,7 +163,9 @@ func TestTheWorkflowReviewsPullRequestsWithDiff(t *testing.T) {
 		git("commit", "-q", "--allow-empty", "-m", "change")
 		return git("rev-parse", "HEAD")
 	}
-	write := func(rel, content string) { testrepo.WriteFile(t, filepath.Join(work, filepath.FromSlash(rel)), content) }
+	write := func(rel, content string) {
+		testrepo.WriteFile(t, filepath.Join(work, filepath.FromSlash(rel)), content)
+	}
 	replace := func(rel, old, new string) {
 		b, err := os.ReadFile(filepath.Join(work, filepath.FromSlash(rel)))
 		if err != nil {
