@@ -56,17 +56,9 @@ var (
 // reported at their position with the code diag.CodeSchema; an element
 // with a problem is left out of the fragment, the others are kept.
 func Read(doc *document.Document) (*kafka.Topology, diag.List) {
-	out := &kafka.Topology{}
-	if doc == nil {
-		return out, nil
-	}
-	r := &walk.Reader{Doc: doc, Dialect: kafka.DialectNative, Code: diag.CodeSchema}
-	if _, ok := Detect(doc); !ok {
-		pos := document.Pos{Line: 1, Column: 1}
-		if doc.Root != nil {
-			pos = doc.Root.Pos
-		}
-		r.Errorf(pos, "not a %s document: apiVersion must be %s", APIVersion, APIVersion)
+	out, r, ok := walk.Begin(doc, walk.Format{Dialect: kafka.DialectNative, Code: diag.CodeSchema, Detect: Detect,
+		NotIt: "not a " + APIVersion + " document: apiVersion must be " + APIVersion})
+	if !ok {
 		return out, r.Diags
 	}
 	root := doc.Root
@@ -217,14 +209,7 @@ func (r *reader) topic(n *document.Node, path string) {
 	ok = r.str(n, path, "description", &t.Description, &t.Fields) && ok
 	ok = r.int(n, path, "partitions", &t.Partitions, &t.Fields) && ok
 	ok = r.int(n, path, "replicas", &t.Replicas, &t.Fields) && ok
-	cfg, pos, good := r.Config(n.Get("config"), walk.Key(path, "config"))
-	ok = good && ok
-	if len(cfg) > 0 {
-		t.Config = cfg
-		for k, p := range pos {
-			r.field(&t.Fields, "config."+k, p)
-		}
-	}
+	ok = r.TopicConfig(&t, n.Get("config"), walk.Key(path, "config")) && ok
 	key := t.Key()
 	if ok && r.once("topic", key.String(), key.String(), n.Pos) {
 		r.out.Topics = append(r.out.Topics, t)

@@ -29,6 +29,46 @@ type Reader struct {
 	Diags  diag.List
 }
 
+// Format describes a dialect's documents to Begin.
+type Format struct {
+	Dialect kafka.Dialect
+	// Code is the diagnostic code of errors.
+	Code string
+	// Detect claims a document and says why (see dialect.Reader).
+	Detect func(*document.Document) (reason string, ok bool)
+	// Looks names what a claimed document was taken for ("a JulieOps
+	// descriptor"): messages then start with "looks like a JulieOps
+	// descriptor (has context and projects) but ". Empty: no prefix.
+	Looks string
+	// NotIt is the error for a document that Detect does not claim.
+	NotIt string
+}
+
+// Begin starts reading a document of a format: it returns the fragment
+// to fill and the Reader that reports on it. ok is false when there is
+// nothing to read: no document, or one the format does not claim (then
+// the Reader holds the one error NotIt, at the document's root).
+func Begin(doc *document.Document, f Format) (out *kafka.Topology, r *Reader, ok bool) {
+	out = &kafka.Topology{}
+	r = &Reader{Doc: doc, Dialect: f.Dialect, Code: f.Code}
+	if doc == nil {
+		return out, r, false
+	}
+	reason, ok := f.Detect(doc)
+	if !ok {
+		pos := document.Pos{Line: 1, Column: 1}
+		if doc.Root != nil {
+			pos = doc.Root.Pos
+		}
+		r.Errorf(pos, "%s", f.NotIt)
+		return out, r, false
+	}
+	if f.Looks != "" {
+		r.Prefix = fmt.Sprintf("looks like %s (%s) but ", f.Looks, reason)
+	}
+	return out, r, true
+}
+
 // Errorf reports an error at a position.
 func (r *Reader) Errorf(pos document.Pos, format string, args ...any) {
 	r.add(diag.Error, pos, format, args...)
@@ -134,7 +174,17 @@ func (r *Reader) Str(n *document.Node, path string) (string, bool) {
 
 // Name returns a required non-empty string.
 func (r *Reader) Name(n *document.Node, path string) (string, bool) {
-	s, ok := r.Str(n, path)
+	return r.nonEmpty(n, path, r.Str)
+}
+
+// TextName returns a required non-empty plain value as text, the way
+// JulieOps name parts are written (see Text).
+func (r *Reader) TextName(n *document.Node, path string) (string, bool) {
+	return r.nonEmpty(n, path, r.Text)
+}
+
+func (r *Reader) nonEmpty(n *document.Node, path string, read func(*document.Node, string) (string, bool)) (string, bool) {
+	s, ok := read(n, path)
 	if !ok {
 		return "", false
 	}
@@ -235,6 +285,23 @@ func (r *Reader) Config(n *document.Node, path string) (map[string]string, map[s
 	return out, pos, ok
 }
 
+// TopicConfig reads a topic's config mapping (see Config) into t, with
+// the source of each value as field config.<key>.
+func (r *Reader) TopicConfig(t *kafka.Topic, n *document.Node, path string) bool {
+	cfg, pos, ok := r.Config(n, path)
+	if len(cfg) == 0 {
+		return ok
+	}
+	t.Config = cfg
+	if t.Fields == nil {
+		t.Fields = make(map[string]kafka.Source, len(pos))
+	}
+	for k, p := range pos {
+		t.Fields["config."+k] = r.Source(p)
+	}
+	return ok
+}
+
 // Strict reports every key of the mapping n that is not allowed, at the
 // key: a typo never goes unnoticed.
 func (r *Reader) Strict(n *document.Node, path string, allowed ...string) {
@@ -289,3 +356,43 @@ func Key(path, key string) string {
 
 // Index renders path[i] for messages.
 func Index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// Resource is the kind of resource an ACL rule is on, as far as the
+// topology cares.
+type Resource int
+
+const (
+	// OtherResource is a resource that grants nothing the topology holds
+	// (the cluster, a transactional id, ...).
+	OtherResource Resource = iota
+	// TopicResource is a topic or topic prefix.
+	TopicResource
+	// GroupResource is a consumer group or group prefix.
+	GroupResource
+)
+
+// Grant applies an allowed ACL rule to an application: writing a topic
+// makes it a producer, reading one a consumer, reading a group a member
+// of that group (a prefix as prefix*). acl carries the pattern, the
+// cluster and the source; Grant sets the access.
+func Grant(a *kafka.Application, res Resource, acl kafka.ACL, read, write bool) {
+	switch res {
+	case TopicResource:
+		if write {
+			acl.Access = kafka.Produce
+			a.Grant(acl)
+		}
+		if read {
+			acl.Access = kafka.Consume
+			a.Grant(acl)
+		}
+	case GroupResource:
+		if read {
+			g := acl.Pattern
+			if acl.PatternType == kafka.Prefixed {
+				g += "*"
+			}
+			a.ConsumerGroups = append(a.ConsumerGroups, g)
+		}
+	}
+}
