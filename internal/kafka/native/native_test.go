@@ -50,22 +50,10 @@ applications:
     consumes: ["payments.*", "*"]
 `
 
-func read(t *testing.T, text string) (*kafka.Topology, diag.List) {
-	t.Helper()
-	docs := kafkatest.Decode(t, "kafka.yaml", text)
-	if len(docs) != 1 {
-		t.Fatalf("%d documents", len(docs))
-	}
-	if _, ok := native.Detect(docs[0]); !ok {
-		t.Fatal("not detected")
-	}
-	top, diags := native.Read(docs[0])
-	kafkatest.CheckDiags(t, diags, "kafka.yaml")
-	return top, diags
-}
+var reader = kafkatest.Dialect{File: "kafka.yaml", Detect: native.Detect, Read: native.Read}
 
 func TestEveryKeyIsRead(t *testing.T) {
-	top, diags := read(t, full)
+	top, diags := reader.ReadText(t, full)
 	if len(diags) != 0 {
 		t.Fatal(diags)
 	}
@@ -116,7 +104,7 @@ func TestEveryKeyIsRead(t *testing.T) {
 }
 
 func TestAnEmptyDocumentIsAnEmptyTopology(t *testing.T) {
-	top, diags := read(t, "apiVersion: central-config.io/kafka/v1\nclusters: []\ntopics:\n")
+	top, diags := reader.ReadText(t, "apiVersion: central-config.io/kafka/v1\nclusters: []\ntopics:\n")
 	if len(diags) != 0 || !top.Empty() {
 		t.Fatal(top, diags)
 	}
@@ -173,17 +161,11 @@ var bad = []struct {
 func TestBrokenDocumentsAreReportedAtThePosition(t *testing.T) {
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
-			top, diags := read(t, c.text)
-			for _, d := range diags {
-				if d.File == "kafka.yaml" && d.Line == c.line && d.Column == c.col && d.Severity == diag.Error &&
-					d.Code == diag.CodeSchema && strings.Contains(d.Message, c.fragment) {
-					if len(top.Topics)+len(top.Clusters)+len(top.Applications) > 1 {
-						t.Fatalf("the broken element is left out: %+v", top)
-					}
-					return
-				}
+			top, diags := reader.ReadText(t, c.text)
+			kafkatest.WantDiag(t, diags, reader.File, c.line, c.col, diag.Error, diag.CodeSchema, c.fragment)
+			if len(top.Topics)+len(top.Clusters)+len(top.Applications) > 1 {
+				t.Fatalf("the broken element is left out: %+v", top)
 			}
-			t.Fatalf("no error at %d:%d mentioning %q; got %v", c.line, c.col, c.fragment, diags)
 		})
 	}
 }
@@ -191,7 +173,7 @@ func TestBrokenDocumentsAreReportedAtThePosition(t *testing.T) {
 // TestTheBadElementIsLeftOutTheOthersKept: one broken topic does not hide
 // the others.
 func TestTheBadElementIsLeftOutTheOthersKept(t *testing.T) {
-	top, diags := read(t, "apiVersion: central-config.io/kafka/v1\ntopics:\n  - name: a\n  - name: b\n    partitions: many\n  - name: c\n")
+	top, diags := reader.ReadText(t, "apiVersion: central-config.io/kafka/v1\ntopics:\n  - name: a\n  - name: b\n    partitions: many\n  - name: c\n")
 	if len(diags) != 1 || len(top.Topics) != 2 || top.Topics[0].Name != "a" || top.Topics[1].Name != "c" {
 		t.Fatalf("%v %+v", diags, top.Topics)
 	}
@@ -264,7 +246,7 @@ func TestDocsExamplesAndSchemaAgreeWithTheReader(t *testing.T) {
 			continue // another dialect's example
 		}
 		n++
-		_, diags := read(t, text)
+		_, diags := reader.ReadText(t, text)
 		if len(diags) != 0 {
 			t.Fatalf("docs example reads with problems %v:\n%s", diags, text)
 		}
