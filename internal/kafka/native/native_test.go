@@ -50,7 +50,8 @@ applications:
     consumes: ["payments.*", "*"]
 `
 
-var reader = kafkatest.Dialect{File: "kafka.yaml", Detect: native.Detect, Read: native.Read}
+var reader = kafkatest.Dialect{File: "kafka.yaml", Detect: native.Detect, Read: native.Read,
+	Code: diag.CodeSchema}
 
 func TestEveryKeyIsRead(t *testing.T) {
 	top, diags := reader.ReadText(t, full)
@@ -161,8 +162,7 @@ var bad = []struct {
 func TestBrokenDocumentsAreReportedAtThePosition(t *testing.T) {
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
-			top, diags := reader.ReadText(t, c.text)
-			kafkatest.WantDiag(t, diags, reader.File, c.line, c.col, diag.Error, diag.CodeSchema, c.fragment)
+			top := reader.WantError(t, c.text, c.line, c.col, c.fragment)
 			if len(top.Topics)+len(top.Clusters)+len(top.Applications) > 1 {
 				t.Fatalf("the broken element is left out: %+v", top)
 			}

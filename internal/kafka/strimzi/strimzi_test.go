@@ -39,7 +39,8 @@ spec:
         operations: [Write]
 `
 
-var reader = kafkatest.Dialect{File: "s.yaml", Detect: strimzi.Detect, Read: strimzi.Read}
+var reader = kafkatest.Dialect{File: "s.yaml", Detect: strimzi.Detect, Read: strimzi.Read,
+	Code: kafka.CodeDialect, Guess: "looks like a Strimzi "}
 
 func TestKafkaUserACLs(t *testing.T) {
 	top, diags := reader.ReadText(t, userWithEverything)
@@ -125,11 +126,7 @@ func TestBrokenResources(t *testing.T) {
 			"spec.authorization.acls must be a list, not a mapping"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			top, diags := reader.ReadText(t, c.text)
-			d := kafkatest.WantDiag(t, diags, reader.File, c.line, c.col, diag.Error, kafka.CodeDialect, c.fragment)
-			if !strings.HasPrefix(d.Message, "looks like a Strimzi ") {
-				t.Fatalf("the message does not name the guess: %s", d.Message)
-			}
+			top := reader.WantError(t, c.text, c.line, c.col, c.fragment)
 			if len(top.Applications)+len(top.Clusters)+len(top.NodePools)+len(top.Topics) != 0 {
 				t.Fatalf("a broken resource is not read: %+v", top)
 			}

@@ -208,6 +208,9 @@ type Dialect struct {
 	File   string
 	Detect func(*document.Document) (reason string, ok bool)
 	Read   func(*document.Document) (*kafka.Topology, diag.List)
+	// Code is the code of the reader's errors; Guess starts each of its
+	// messages ("looks like a JulieOps descriptor (has "), if any.
+	Code, Guess string
 }
 
 // ReadText decodes text (one document) as d.File, checks that d claims
@@ -224,6 +227,19 @@ func (d Dialect) ReadText(tb testing.TB, text string) (*kafka.Topology, diag.Lis
 	top, diags := d.Read(docs[0])
 	CheckDiags(tb, diags, d.File)
 	return top, diags
+}
+
+// WantError reads text (see ReadText) and fails unless it has an error
+// at line:col (col 0: any) whose message starts with d.Guess and
+// mentions fragment. It returns what was read.
+func (d Dialect) WantError(tb testing.TB, text string, line, col int, fragment string) *kafka.Topology {
+	tb.Helper()
+	top, diags := d.ReadText(tb, text)
+	e := WantDiag(tb, diags, d.File, line, col, diag.Error, d.Code, fragment)
+	if !strings.HasPrefix(e.Message, d.Guess) {
+		tb.Fatalf("the message does not start with %q: %s", d.Guess, e.Message)
+	}
+	return top
 }
 
 // NotDetected fails for each text whose first document d claims.
