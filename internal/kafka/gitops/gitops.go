@@ -51,30 +51,26 @@ var format = walk.Format{Dialect: kafka.DialectGitOps, Code: kafka.CodeDialect, 
 
 // Read reads one state file into a fragment.
 func Read(doc *document.Document) (*kafka.Topology, diag.List) {
-	out, r, ok := walk.Begin(doc, format)
-	if !ok {
-		return out, r.Diags
-	}
-	root := doc.Root
-	rd := reader{Reader: r, out: out}
-	rd.settings(root.Get("settings"))
-	for _, f := range r.OptMap(root.Get("topics"), "topics") {
-		rd.topic(f)
-	}
-	for _, f := range r.OptMap(root.Get("services"), "services") {
-		rd.service(f)
-	}
-	for _, f := range r.OptMap(root.Get("users"), "users") {
-		rd.user(f)
-	}
-	r.OptMap(root.Get("schemas"), "schemas") // Schema Registry subjects: no topology
-	for _, f := range r.OptMap(root.Get("customServiceAcls"), "customServiceAcls") {
-		rd.custom(f, "customServiceAcls", kafka.KindService)
-	}
-	for _, f := range r.OptMap(root.Get("customUserAcls"), "customUserAcls") {
-		rd.custom(f, "customUserAcls", kafka.KindUser)
-	}
-	return out, r.Diags
+	return walk.Read(doc, format, func(r *walk.Reader, root *document.Node, out *kafka.Topology) {
+		rd := reader{Reader: r, out: out}
+		rd.settings(root.Get("settings"))
+		for _, f := range r.OptMap(root.Get("topics"), "topics") {
+			rd.topic(f)
+		}
+		for _, f := range r.OptMap(root.Get("services"), "services") {
+			rd.service(f)
+		}
+		for _, f := range r.OptMap(root.Get("users"), "users") {
+			rd.user(f)
+		}
+		r.OptMap(root.Get("schemas"), "schemas") // Schema Registry subjects: no topology
+		for _, f := range r.OptMap(root.Get("customServiceAcls"), "customServiceAcls") {
+			rd.custom(f, "customServiceAcls", kafka.KindService)
+		}
+		for _, f := range r.OptMap(root.Get("customUserAcls"), "customUserAcls") {
+			rd.custom(f, "customUserAcls", kafka.KindUser)
+		}
+	})
 }
 
 type reader struct {

@@ -58,36 +58,32 @@ var format = walk.Format{Dialect: kafka.DialectJulieOps, Code: kafka.CodeDialect
 
 // Read reads one descriptor into a fragment.
 func Read(doc *document.Document) (*kafka.Topology, diag.List) {
-	out, r, ok := walk.Begin(doc, format)
-	if !ok {
-		return out, r.Diags
-	}
-	root := doc.Root
-	rd := reader{Reader: r, out: out}
-	first := "context"
-	if root.Get("context") == nil {
-		first = "team"
-	}
-	if !rd.prefix(root, first) {
-		return out, r.Diags
-	}
-	if first == "team" {
-		rd.owner, rd.ownerPos = rd.parts[0], walk.KeyPos(root, "team")
-	}
-	projects := root.Get("projects")
-	if projects == nil || projects.Kind == document.Null {
-		r.Warnf(root.Pos, "has no projects: it declares no topics")
-	}
-	for i, p := range r.OptList(projects, "projects") {
-		rd.project(p, walk.Index("projects", i))
-	}
-	for i, t := range r.OptList(root.Get("special_topics"), "special_topics") {
-		path := walk.Index("special_topics", i)
-		if r.Map(t, path) {
-			rd.topic(t, path, "")
+	return walk.Read(doc, format, func(r *walk.Reader, root *document.Node, out *kafka.Topology) {
+		rd := reader{Reader: r, out: out}
+		first := "context"
+		if root.Get("context") == nil {
+			first = "team"
 		}
-	}
-	return out, r.Diags
+		if !rd.prefix(root, first) {
+			return
+		}
+		if first == "team" {
+			rd.owner, rd.ownerPos = rd.parts[0], walk.KeyPos(root, "team")
+		}
+		projects := root.Get("projects")
+		if projects == nil || projects.Kind == document.Null {
+			r.Warnf(root.Pos, "has no projects: it declares no topics")
+		}
+		for i, p := range r.OptList(projects, "projects") {
+			rd.project(p, walk.Index("projects", i))
+		}
+		for i, t := range r.OptList(root.Get("special_topics"), "special_topics") {
+			path := walk.Index("special_topics", i)
+			if r.Map(t, path) {
+				rd.topic(t, path, "")
+			}
+		}
+	})
 }
 
 type reader struct {

@@ -56,28 +56,24 @@ var (
 // reported at their position with the code diag.CodeSchema; an element
 // with a problem is left out of the fragment, the others are kept.
 func Read(doc *document.Document) (*kafka.Topology, diag.List) {
-	out, r, ok := walk.Begin(doc, walk.Format{Dialect: kafka.DialectNative, Code: diag.CodeSchema, Detect: Detect,
-		NotIt: "not a " + APIVersion + " document: apiVersion must be " + APIVersion})
-	if !ok {
-		return out, r.Diags
-	}
-	root := doc.Root
-	if v := root.Get("apiVersion"); v.Str != APIVersion {
-		r.Errorf(v.Pos, "apiVersion %s is not supported; this engine reads %s", v.Str, APIVersion)
-		return out, r.Diags
-	}
-	r.Strict(root, "", rootKeys...)
-	rd := reader{Reader: r, out: out, seen: map[string]document.Pos{}}
-	for i, n := range r.OptList(root.Get("clusters"), "clusters") {
-		rd.cluster(n, walk.Index("clusters", i))
-	}
-	for i, n := range r.OptList(root.Get("topics"), "topics") {
-		rd.topic(n, walk.Index("topics", i))
-	}
-	for i, n := range r.OptList(root.Get("applications"), "applications") {
-		rd.app(n, walk.Index("applications", i))
-	}
-	return out, r.Diags
+	return walk.Read(doc, walk.Format{Dialect: kafka.DialectNative, Code: diag.CodeSchema, Detect: Detect,
+		NotIt: "not a " + APIVersion + " document: apiVersion must be " + APIVersion}, func(r *walk.Reader, root *document.Node, out *kafka.Topology) {
+		if v := root.Get("apiVersion"); v.Str != APIVersion {
+			r.Errorf(v.Pos, "apiVersion %s is not supported; this engine reads %s", v.Str, APIVersion)
+			return
+		}
+		r.Strict(root, "", rootKeys...)
+		rd := reader{Reader: r, out: out, seen: map[string]document.Pos{}}
+		for i, n := range r.OptList(root.Get("clusters"), "clusters") {
+			rd.cluster(n, walk.Index("clusters", i))
+		}
+		for i, n := range r.OptList(root.Get("topics"), "topics") {
+			rd.topic(n, walk.Index("topics", i))
+		}
+		for i, n := range r.OptList(root.Get("applications"), "applications") {
+			rd.app(n, walk.Index("applications", i))
+		}
+	})
 }
 
 type reader struct {

@@ -55,44 +55,40 @@ func Detect(doc *document.Document) (reason string, ok bool) {
 
 // Read reads one Strimzi resource into a fragment.
 func Read(doc *document.Document) (*kafka.Topology, diag.List) {
-	out, r, ok := walk.Begin(doc, walk.Format{Dialect: kafka.DialectStrimzi, Code: kafka.CodeDialect, Detect: Detect,
-		Looks: looks(doc), NotIt: notAResource})
-	if !ok {
-		return out, r.Diags
-	}
-	root := doc.Root
-	kind := root.Get("kind")
-	api := root.Get("apiVersion")
-	if !slices.Contains(Versions, strings.TrimPrefix(api.Str, group)) {
-		r.Errorf(api.Pos, "only %sv1beta2 and %sv1 are read", group, group)
-		return out, r.Diags
-	}
-	if kind == nil {
-		r.Errorf(root.Pos, "kind is missing")
-		return out, r.Diags
-	}
-	if k, ok := r.Str(kind, "kind"); !ok {
-		return out, r.Diags
-	} else if !slices.Contains(Kinds, k) {
-		r.Errorf(kind.Pos, "kind %s is not one of %s", k, strings.Join(append(slices.Clone(Kinds), otherKinds...), ", "))
-		return out, r.Diags
-	}
-	meta, ok := readMeta(r, root)
-	if !ok {
-		return out, r.Diags
-	}
-	rd := reader{Reader: r, out: out, root: root, meta: meta}
-	switch kind.Str {
-	case "Kafka":
-		rd.kafka()
-	case "KafkaNodePool":
-		rd.nodePool()
-	case "KafkaTopic":
-		rd.topic()
-	case "KafkaUser":
-		rd.user()
-	}
-	return out, r.Diags
+	return walk.Read(doc, walk.Format{Dialect: kafka.DialectStrimzi, Code: kafka.CodeDialect, Detect: Detect,
+		Looks: looks(doc), NotIt: notAResource}, func(r *walk.Reader, root *document.Node, out *kafka.Topology) {
+		kind := root.Get("kind")
+		api := root.Get("apiVersion")
+		if !slices.Contains(Versions, strings.TrimPrefix(api.Str, group)) {
+			r.Errorf(api.Pos, "only %sv1beta2 and %sv1 are read", group, group)
+			return
+		}
+		if kind == nil {
+			r.Errorf(root.Pos, "kind is missing")
+			return
+		}
+		if k, ok := r.Str(kind, "kind"); !ok {
+			return
+		} else if !slices.Contains(Kinds, k) {
+			r.Errorf(kind.Pos, "kind %s is not one of %s", k, strings.Join(append(slices.Clone(Kinds), otherKinds...), ", "))
+			return
+		}
+		meta, ok := readMeta(r, root)
+		if !ok {
+			return
+		}
+		rd := reader{Reader: r, out: out, root: root, meta: meta}
+		switch kind.Str {
+		case "Kafka":
+			rd.kafka()
+		case "KafkaNodePool":
+			rd.nodePool()
+		case "KafkaTopic":
+			rd.topic()
+		case "KafkaUser":
+			rd.user()
+		}
+	})
 }
 
 var notAResource = "not a Strimzi resource of kind " + strings.Join(Kinds, ", ") +

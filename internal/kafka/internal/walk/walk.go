@@ -29,7 +29,7 @@ type Reader struct {
 	Diags  diag.List
 }
 
-// Format describes a dialect's documents to Begin.
+// Format describes a dialect's documents to Read.
 type Format struct {
 	Dialect kafka.Dialect
 	// Code is the diagnostic code of errors.
@@ -44,16 +44,16 @@ type Format struct {
 	NotIt string
 }
 
-// Begin starts reading a document of a format: it returns the fragment
-// to fill and the Reader that reports on it. ok is false when there is
-// nothing to read: no document, or one the format does not claim (then
-// the Reader holds the one error NotIt, at the document's root).
-func Begin(doc *document.Document, f Format) (out *kafka.Topology, r *Reader, ok bool) {
-	out = &kafka.Topology{}
-	r = &Reader{Doc: doc, Dialect: f.Dialect, Code: f.Code}
+// Read reads one document of a format into a fragment: no document
+// reads as nothing, one the format does not claim as the one error
+// NotIt at its root; any other is given to body with the Reader that
+// reports on it and the fragment to fill.
+func Read(doc *document.Document, f Format, body func(r *Reader, root *document.Node, out *kafka.Topology)) (*kafka.Topology, diag.List) {
+	out := &kafka.Topology{}
 	if doc == nil {
-		return out, r, false
+		return out, nil
 	}
+	r := &Reader{Doc: doc, Dialect: f.Dialect, Code: f.Code}
 	reason, ok := f.Detect(doc)
 	if !ok {
 		pos := document.Pos{Line: 1, Column: 1}
@@ -61,12 +61,13 @@ func Begin(doc *document.Document, f Format) (out *kafka.Topology, r *Reader, ok
 			pos = doc.Root.Pos
 		}
 		r.Errorf(pos, "%s", f.NotIt)
-		return out, r, false
+		return out, r.Diags
 	}
 	if f.Looks != "" {
 		r.Prefix = fmt.Sprintf("looks like %s (%s) but ", f.Looks, reason)
 	}
-	return out, r, true
+	body(r, doc.Root, out)
+	return out, r.Diags
 }
 
 // Errorf reports an error at a position.
