@@ -37,12 +37,26 @@ func Detect(doc *document.Document) (reason string, ok bool) {
 	return "apiVersion " + v.Str, true
 }
 
+// nameRule is what a name must be.
+type nameRule struct {
+	re   *regexp.Regexp
+	text string // the rule, for messages
+	// max is the longest name (0: no bound); tooLong ends the message
+	// about a longer one.
+	max     int
+	tooLong string
+}
+
 var (
 	// entityName is Backstage's rule for names: clusters and applications
 	// become catalog entities.
 	entityName = regexp.MustCompile(`^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$`)
 	// topicName is Kafka's rule for topic names.
 	topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+
+	appRule     = nameRule{re: entityName, text: entityRule}
+	clusterRule = nameRule{re: entityName, text: entityRule, max: 63}
+	topicRule   = nameRule{re: topicName, text: topicRuleText, max: 249, tooLong: ", the most Kafka allows"}
 )
 
 var (
@@ -95,6 +109,31 @@ func (r *reader) once(kind, key, label string, pos document.Pos) bool {
 	return true
 }
 
+// open checks that an element is a mapping of the allowed keys; an
+// element that is not a mapping is not read at all.
+func (r *reader) open(n *document.Node, path string, keys []string) bool {
+	if !r.Map(n, path) {
+		return false
+	}
+	r.Strict(n, path, keys...)
+	return true
+}
+
+// strField is an optional string field of an element and where it goes.
+type strField struct {
+	key string
+	dst *string
+}
+
+// strs reads optional string fields (see str), reporting each problem.
+func (r *reader) strs(n *document.Node, path string, fields *map[string]kafka.Source, fs ...strField) bool {
+	ok := true
+	for _, f := range fs {
+		ok = r.str(n, path, f.key, f.dst, fields) && ok
+	}
+	return ok
+}
+
 // str reads an optional non-empty string field into dst and records its
 // position; a description may be empty.
 func (r *reader) str(n *document.Node, path, key string, dst *string, fields *map[string]kafka.Source) bool {
@@ -135,42 +174,41 @@ func (r *reader) field(fields *map[string]kafka.Source, key string, pos document
 }
 
 // name reads the required name of an element and checks it against rule.
-func (r *reader) name(n *document.Node, path string, rule *regexp.Regexp, ruleText string) (string, bool) {
+func (r *reader) name(n *document.Node, path string, rule nameRule) (string, bool) {
 	v := r.Required(n, path, "name")
 	if v == nil {
 		return "", false
 	}
-	s, ok := r.Name(v, walk.Key(path, "name"))
+	np := walk.Key(path, "name")
+	s, ok := r.Name(v, np)
 	if !ok {
 		return "", false
 	}
-	if !rule.MatchString(s) {
-		r.Errorf(v.Pos, "%s %q is not a valid name: %s", walk.Key(path, "name"), s, ruleText)
+	if !rule.re.MatchString(s) {
+		r.Errorf(v.Pos, "%s %q is not a valid name: %s", np, s, rule.text)
 		return "", false
+	}
+	if rule.max > 0 && len(s) > rule.max {
+		r.Errorf(v.Pos, "%s is longer than %d characters%s", np, rule.max, rule.tooLong)
+		return s, false
 	}
 	return s, true
 }
 
 const (
-	entityRule = "letters and digits in groups separated by one of - _ ., at most 63 characters"
-	topicRule  = "a Kafka topic name has only letters, digits, . _ and -, at most 249 characters"
+	entityRule    = "letters and digits in groups separated by one of - _ ., at most 63 characters"
+	topicRuleText = "a Kafka topic name has only letters, digits, . _ and -, at most 249 characters"
 )
 
 func (r *reader) cluster(n *document.Node, path string) {
-	if !r.Map(n, path) {
+	if !r.open(n, path, clusterKeys) {
 		return
 	}
-	r.Strict(n, path, clusterKeys...)
 	c := kafka.Cluster{Source: r.Source(n.Pos)}
-	name, ok := r.name(n, path, entityName, entityRule)
-	if ok && len(name) > 63 {
-		r.Errorf(n.Get("name").Pos, "%s is longer than 63 characters", walk.Key(path, "name"))
-		ok = false
-	}
+	name, ok := r.name(n, path, clusterRule)
 	c.Name = name
-	ok = r.str(n, path, "environment", &c.Environment, &c.Fields) && ok
-	ok = r.str(n, path, "bootstrap", &c.Bootstrap, &c.Fields) && ok
-	ok = r.str(n, path, "description", &c.Description, &c.Fields) && ok
+	ok = r.strs(n, path, &c.Fields, strField{"environment", &c.Environment}, strField{"bootstrap", &c.Bootstrap},
+		strField{"description", &c.Description}) && ok
 	if v := n.Get("version"); v != nil {
 		if v.Kind == document.Bool {
 			r.Errorf(v.Pos, "%s must be a version like 4.0.0, not a boolean", walk.Key(path, "version"))
@@ -189,20 +227,14 @@ func (r *reader) cluster(n *document.Node, path string) {
 }
 
 func (r *reader) topic(n *document.Node, path string) {
-	if !r.Map(n, path) {
+	if !r.open(n, path, topicKeys) {
 		return
 	}
-	r.Strict(n, path, topicKeys...)
 	t := kafka.Topic{Source: r.Source(n.Pos)}
-	name, ok := r.name(n, path, topicName, topicRule)
-	if ok && len(name) > 249 {
-		r.Errorf(n.Get("name").Pos, "%s is longer than 249 characters, the most Kafka allows", walk.Key(path, "name"))
-		ok = false
-	}
+	name, ok := r.name(n, path, topicRule)
 	t.Name = name
-	ok = r.str(n, path, "cluster", &t.Cluster, &t.Fields) && ok
-	ok = r.str(n, path, "owner", &t.Owner, &t.Fields) && ok
-	ok = r.str(n, path, "description", &t.Description, &t.Fields) && ok
+	ok = r.strs(n, path, &t.Fields, strField{"cluster", &t.Cluster}, strField{"owner", &t.Owner},
+		strField{"description", &t.Description}) && ok
 	ok = r.int(n, path, "partitions", &t.Partitions, &t.Fields) && ok
 	ok = r.int(n, path, "replicas", &t.Replicas, &t.Fields) && ok
 	ok = r.TopicConfig(&t, n.Get("config"), walk.Key(path, "config")) && ok
@@ -213,19 +245,15 @@ func (r *reader) topic(n *document.Node, path string) {
 }
 
 func (r *reader) app(n *document.Node, path string) {
-	if !r.Map(n, path) {
+	if !r.open(n, path, appKeys) {
 		return
 	}
-	r.Strict(n, path, appKeys...)
 	a := kafka.Application{Kind: kafka.KindService, Source: r.Source(n.Pos)}
-	name, ok := r.name(n, path, entityName, entityRule)
+	name, ok := r.name(n, path, appRule)
 	a.Name = name
-	ok = r.str(n, path, "principal", &a.Principal, &a.Fields) && ok
-	ok = r.str(n, path, "owner", &a.Owner, &a.Fields) && ok
-	ok = r.str(n, path, "service", &a.Service, &a.Fields) && ok
-	ok = r.str(n, path, "description", &a.Description, &a.Fields) && ok
 	var cluster string
-	ok = r.str(n, path, "cluster", &cluster, &a.Fields) && ok
+	ok = r.strs(n, path, &a.Fields, strField{"principal", &a.Principal}, strField{"owner", &a.Owner},
+		strField{"service", &a.Service}, strField{"description", &a.Description}, strField{"cluster", &cluster}) && ok
 	if v := n.Get("kind"); v != nil {
 		s, good := r.Str(v, walk.Key(path, "kind"))
 		switch {
@@ -288,7 +316,7 @@ func (r *reader) ref(s, path string, pos document.Pos) (kafka.ACL, bool) {
 		s = prefix
 	}
 	if !topicName.MatchString(s) {
-		r.Errorf(pos, "%s %q is not a topic name, a prefix ending in *, or *: %s", path, orig, topicRule)
+		r.Errorf(pos, "%s %q is not a topic name, a prefix ending in *, or *: %s", path, orig, topicRuleText)
 		return acl, false
 	}
 	return acl, true

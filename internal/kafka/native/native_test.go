@@ -155,6 +155,10 @@ var bad = []struct {
 		"clusters[0].version must be a version like 4.0.0, not a boolean", false},
 	{"a topic declared twice", "apiVersion: central-config.io/kafka/v1\ntopics:\n  - name: t\n    cluster: c\n  - name: t\n    cluster: c\n", 5, 5,
 		"topic c/t is already declared at line 3", true},
+	{"a cluster name of 64 characters", "apiVersion: central-config.io/kafka/v1\nclusters:\n  - name: " + strings.Repeat("c", 64) + "\n", 3, 11,
+		"clusters[0].name is longer than 63 characters", false},
+	{"a topic name of 250 characters", "apiVersion: central-config.io/kafka/v1\ntopics:\n  - name: " + strings.Repeat("t", 250) + "\n", 3, 11,
+		"topics[0].name is longer than 249 characters, the most Kafka allows", false},
 	{"another version", "apiVersion: central-config.io/kafka/v2\n", 1, 13,
 		"apiVersion central-config.io/kafka/v2 is not supported; this engine reads central-config.io/kafka/v1", false},
 }
@@ -270,5 +274,15 @@ func TestDocsExamplesAndSchemaAgreeWithTheReader(t *testing.T) {
 		if err := s.Validate(docs[0].Root.Value()); err == nil {
 			t.Errorf("%s: the schema accepts what the reader rejects:\n%s", c.name, c.text)
 		}
+	}
+}
+
+// TestNamesAtTheBoundAreRead: a cluster name of 63 characters and a topic
+// name of 249, the longest allowed, read without a problem.
+func TestNamesAtTheBoundAreRead(t *testing.T) {
+	cluster, topic := strings.Repeat("c", 63), strings.Repeat("t", 249)
+	top, diags := reader.ReadText(t, "apiVersion: central-config.io/kafka/v1\nclusters:\n  - name: "+cluster+"\ntopics:\n  - name: "+topic+"\n")
+	if len(diags) != 0 || len(top.Clusters) != 1 || top.Clusters[0].Name != cluster || len(top.Topics) != 1 || top.Topics[0].Name != topic {
+		t.Fatalf("%v %+v", diags, top)
 	}
 }
