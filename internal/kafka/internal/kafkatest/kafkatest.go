@@ -1,6 +1,7 @@
 // Package kafkatest helps the Kafka readers' tests find the public
-// fixtures (internal/kafka/testdata/kafka-topologies) and decode
-// documents. Their path is computed from the repository root (the folder
+// fixtures (internal/kafka/testdata/kafka-topologies), decode documents,
+// read texts with a reader (Dialect) and find the errors they should
+// report. Their path is computed from the repository root (the folder
 // with go.mod), never from the working directory's depth, and a missing
 // folder fails the test rather than skipping it.
 package kafkatest

@@ -1,6 +1,9 @@
 // Package walk holds what the Kafka readers share to read a document tree:
-// typed access to nodes that reports every wrong shape at its position,
-// in one consistent wording, instead of panicking or skipping it.
+// the start of every reader (Read: no document, a document of another
+// format, the "looks like ... but" prefix of messages), typed access to
+// nodes that reports every wrong shape at its position, in one consistent
+// wording, instead of panicking or skipping it, and what an ACL rule
+// grants (Grant).
 package walk
 
 import (
