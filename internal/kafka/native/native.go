@@ -150,27 +150,8 @@ func (r *reader) str(n *document.Node, path, key string, dst *string, fields *ma
 		return false
 	}
 	*dst = s
-	r.field(fields, key, v.Pos)
+	r.Field(fields, key, v.Pos)
 	return true
-}
-
-// int reads an optional positive integer field into dst.
-func (r *reader) int(n *document.Node, path, key string, dst *int, fields *map[string]kafka.Source) bool {
-	v := n.Get(key)
-	if v == nil {
-		return true
-	}
-	i, ok := r.Int(v, walk.Key(path, key))
-	*dst = i
-	r.field(fields, key, v.Pos)
-	return ok
-}
-
-func (r *reader) field(fields *map[string]kafka.Source, key string, pos document.Pos) {
-	if *fields == nil {
-		*fields = map[string]kafka.Source{}
-	}
-	(*fields)[key] = r.Source(pos)
 }
 
 // name reads the required name of an element and checks it against rule.
@@ -216,11 +197,11 @@ func (r *reader) cluster(n *document.Node, path string) {
 		} else {
 			s, good := r.Text(v, walk.Key(path, "version"))
 			c.Version = s
-			r.field(&c.Fields, "version", v.Pos)
+			r.Field(&c.Fields, "version", v.Pos)
 			ok = good && ok
 		}
 	}
-	ok = r.int(n, path, "brokers", &c.Brokers, &c.Fields) && ok
+	ok = r.OptInt(n, path, "brokers", &c.Brokers, &c.Fields, "brokers") && ok
 	if ok && r.once("cluster", c.Name, c.Name, n.Pos) {
 		r.out.Clusters = append(r.out.Clusters, c)
 	}
@@ -235,8 +216,8 @@ func (r *reader) topic(n *document.Node, path string) {
 	t.Name = name
 	ok = r.strs(n, path, &t.Fields, strField{"cluster", &t.Cluster}, strField{"owner", &t.Owner},
 		strField{"description", &t.Description}) && ok
-	ok = r.int(n, path, "partitions", &t.Partitions, &t.Fields) && ok
-	ok = r.int(n, path, "replicas", &t.Replicas, &t.Fields) && ok
+	ok = r.OptInt(n, path, "partitions", &t.Partitions, &t.Fields, "partitions") && ok
+	ok = r.OptInt(n, path, "replicas", &t.Replicas, &t.Fields, "replicas") && ok
 	ok = r.TopicConfig(&t, n.Get("config"), walk.Key(path, "config")) && ok
 	key := t.Key()
 	if ok && r.once("topic", key.String(), key.String(), n.Pos) {

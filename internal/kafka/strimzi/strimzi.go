@@ -184,13 +184,8 @@ func (r *reader) kafka() {
 	}
 	c := kafka.Cluster{Name: r.meta.name, Source: r.Source(r.root.Pos),
 		Fields: map[string]kafka.Source{}}
-	if v := k.Get("replicas"); v != nil {
-		n, ok := r.Int(v, "spec.kafka.replicas")
-		if !ok {
-			return
-		}
-		c.Brokers = n
-		c.Fields["brokers"] = r.Source(v.Pos)
+	if !r.OptInt(k, "spec.kafka", "replicas", &c.Brokers, &c.Fields, "brokers") {
+		return
 	}
 	if v := k.Get("version"); v != nil {
 		s, ok := r.Text(v, "spec.kafka.version")
@@ -302,18 +297,9 @@ func (r *reader) topic() {
 		}
 		t.Name = name
 	}
-	for _, f := range []struct {
-		key string
-		dst *int
-	}{{"partitions", &t.Partitions}, {"replicas", &t.Replicas}} {
-		if v := spec.Get(f.key); v != nil {
-			n, ok := r.Int(v, "spec."+f.key)
-			if !ok {
-				return
-			}
-			*f.dst = n
-			t.Fields[f.key] = r.Source(v.Pos)
-		}
+	if !r.OptInt(spec, "spec", "partitions", &t.Partitions, &t.Fields, "partitions") ||
+		!r.OptInt(spec, "spec", "replicas", &t.Replicas, &t.Fields, "replicas") {
+		return
 	}
 	if !r.TopicConfig(&t, spec.Get("config"), "spec.config") {
 		return

@@ -289,6 +289,31 @@ func (r *Reader) Config(n *document.Node, path string) (map[string]string, map[s
 	return out, pos, ok
 }
 
+// Field records where a field of an element is written, as name in
+// fields (made when nil).
+func (r *Reader) Field(fields *map[string]kafka.Source, name string, pos document.Pos) {
+	if *fields == nil {
+		*fields = map[string]kafka.Source{}
+	}
+	(*fields)[name] = r.Source(pos)
+}
+
+// OptInt reads the optional positive integer at key of the mapping n
+// (see Int) into dst and records it as field name; false after a
+// problem.
+func (r *Reader) OptInt(n *document.Node, path, key string, dst *int, fields *map[string]kafka.Source, name string) bool {
+	v := n.Get(key)
+	if v == nil {
+		return true
+	}
+	i, ok := r.Int(v, Key(path, key))
+	if ok {
+		*dst = i
+		r.Field(fields, name, v.Pos)
+	}
+	return ok
+}
+
 // TopicConfig reads a topic's config mapping (see Config) into t, with
 // the source of each value as field config.<key>.
 func (r *Reader) TopicConfig(t *kafka.Topic, n *document.Node, path string) bool {
@@ -297,11 +322,8 @@ func (r *Reader) TopicConfig(t *kafka.Topic, n *document.Node, path string) bool
 		return ok
 	}
 	t.Config = cfg
-	if t.Fields == nil {
-		t.Fields = make(map[string]kafka.Source, len(pos))
-	}
 	for k, p := range pos {
-		t.Fields["config."+k] = r.Source(p)
+		r.Field(&t.Fields, "config."+k, p)
 	}
 	return ok
 }
