@@ -150,3 +150,17 @@ func TestNilMetrics(t *testing.T) {
 	m.ObserveFetchBytes("x", 10)
 	New(nil).ObserveRun(store.Run{SourceID: "x", Outcome: store.Succeeded})
 }
+
+// TestMetricsOnOneRegistryShareTheFileErrorsLock: the syncer's and the
+// API's Metrics reset and set a source's file errors under one lock, so
+// two runs reported at once never leave a mix of both.
+func TestMetricsOnOneRegistryShareTheFileErrorsLock(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a, b := New(reg), New(reg)
+	if a.fileErrors != b.fileErrors {
+		t.Fatal("two Metrics on one registry have their own file errors gauge and lock")
+	}
+	if New(prometheus.NewRegistry()).fileErrors == a.fileErrors {
+		t.Fatal("Metrics on another registry share the lock")
+	}
+}
