@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/central-config/central-config/internal/config"
-	"github.com/central-config/central-config/internal/httpapi"
+	"github.com/central-config/central-config/internal/metrics"
 	"github.com/central-config/central-config/internal/review"
 	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/store"
@@ -62,7 +62,7 @@ func engineRuns(t *testing.T, cfgFile, sourceID, work string, revs ...string) []
 	if err != nil {
 		t.Fatal(err)
 	}
-	sy, err := newSyncer(cfg, st, sources, log, httpapi.NewMetrics(nil))
+	sy, err := newSyncer(cfg, st, sources, log, metrics.New(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

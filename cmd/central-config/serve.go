@@ -28,6 +28,7 @@ import (
 	"github.com/central-config/central-config/internal/kafka/drift"
 	"github.com/central-config/central-config/internal/kafka/live"
 	"github.com/central-config/central-config/internal/mapping"
+	"github.com/central-config/central-config/internal/metrics"
 	"github.com/central-config/central-config/internal/notify"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/source/dir"
@@ -78,8 +79,8 @@ func serveCmd(e *env, args []string) int {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := httpapi.NewMetrics(reg)
-	monitor, err := newKafkaMonitor(cfg.Kafka.Discovery, log, metrics)
+	engineMetrics := metrics.New(reg)
+	monitor, err := newKafkaMonitor(cfg.Kafka.Discovery, log, engineMetrics)
 	if err != nil {
 		log.Error("invalid configuration", "error", err)
 		return exitUsage
@@ -103,13 +104,13 @@ func serveCmd(e *env, args []string) int {
 	}
 	defer func() { _ = st.Close() }()
 
-	sy, err := newSyncer(cfg, st, sources, log, metrics)
+	sy, err := newSyncer(cfg, st, sources, log, engineMetrics)
 	if err != nil {
 		log.Error("invalid configuration", "error", err)
 		return exitUsage
 	}
 	web.starting.Ready(httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
-		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: metrics, Log: log,
+		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: engineMetrics, Log: log,
 		StatusCacheTTL: 250 * time.Millisecond, Topology: topologyOf(sy), Drift: driftOf(monitor, sy), WriteTimeout: web.writeTimeout}))
 	log.Info("central-config engine started", "version", version, "address", web.url(),
 		"sources", len(sy.SourceIDs()), "database", cfg.Database.Client, "kafkaDiscoveryClusters", discoveryClusters(cfg.Kafka.Discovery))
@@ -258,11 +259,11 @@ func maxConnections(configured int, log *slog.Logger) int {
 
 // newKafkaMonitor builds live discovery of the configured Kafka clusters;
 // nil when discovery is off.
-func newKafkaMonitor(d *config.KafkaDiscovery, log *slog.Logger, metrics *httpapi.Metrics) (*live.Monitor, error) {
+func newKafkaMonitor(d *config.KafkaDiscovery, log *slog.Logger, m *metrics.Metrics) (*live.Monitor, error) {
 	if d == nil {
 		return nil, nil
 	}
-	opts := live.Options{Log: log, Observe: metrics.ObserveDiscovery}
+	opts := live.Options{Log: log, Observe: m.ObserveDiscovery}
 	if d.Interval != nil {
 		opts.Interval = d.Interval.Std()
 	}
@@ -406,15 +407,15 @@ func newSources(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer)
 }
 
 // newSyncer builds the syncer of sources on st from config.
-func newSyncer(cfg *config.Config, st store.Store, sources []syncer.Source, log *slog.Logger, metrics *httpapi.Metrics) (*syncer.Syncer, error) {
+func newSyncer(cfg *config.Config, st store.Store, sources []syncer.Source, log *slog.Logger, m *metrics.Metrics) (*syncer.Syncer, error) {
 	rules := cfg.CompiledRules
 	notifier := &notify.Backstage{URL: cfg.Notify.Backstage.URL, Token: cfg.Notify.Backstage.Token.Reveal(), Log: log}
 	opts := syncer.Options{Store: st, Sources: sources, Log: log, Published: notifier.Published,
 		Mapping:           mapping.Options{Rules: rules, Limits: cfg.Limits.Document()},
 		AllowMassDeletion: cfg.Guard.AllowMassDeletion,
 		KeepRuns:          cfg.History.MaxRuns, KeepGenerations: int64(cfg.History.DeltaGenerations),
-		Metrics: &syncer.Metrics{Observe: metrics.ObserveRun, ObserveFetchBytes: metrics.ObserveFetchBytes,
-			ObserveSpoolFallback: metrics.ObserveSpoolFallback},
+		Metrics: &syncer.Metrics{Observe: m.ObserveRun, ObserveFetchBytes: m.ObserveFetchBytes,
+			ObserveSpoolFallback: m.ObserveSpoolFallback},
 	}
 	guard := syncer.GuardOf(cfg.Guard.MaxDeletionRatio, cfg.Guard.AllowMassDeletion)
 	opts.MaxDeletionRatio = guard.MaxDeletionRatio

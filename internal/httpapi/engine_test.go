@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/central-config/central-config/internal/metrics"
 	gitsource "github.com/central-config/central-config/internal/source/git"
 	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/store"
@@ -54,8 +55,8 @@ func newRealEngineOver(t *testing.T, addr repoAddress) *realEngine {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	metrics := NewMetrics(reg)
-	sy, err := syncer.New(syncer.Options{Store: st, Metrics: &syncer.Metrics{Observe: metrics.ObserveRun},
+	m := metrics.New(reg)
+	sy, err := syncer.New(syncer.Options{Store: st, Metrics: &syncer.Metrics{Observe: m.ObserveRun},
 		Sources: []syncer.Source{{Source: src, Interval: time.Hour, Repo: "acme/platform-config", Branch: "main"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +65,7 @@ func newRealEngineOver(t *testing.T, addr repoAddress) *realEngine {
 	done := make(chan struct{})
 	go func() { sy.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	h := New(Options{Store: st, Syncer: sy, Token: testToken, WebhookSecret: testSecret, Registry: reg, Metrics: metrics,
+	h := New(Options{Store: st, Syncer: sy, Token: testToken, WebhookSecret: testSecret, Registry: reg, Metrics: m,
 		Log: slog.New(slog.DiscardHandler)})
 	return &realEngine{repo: repo, store: st, h: &env{h: h, reg: reg}}
 }

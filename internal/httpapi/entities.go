@@ -72,7 +72,7 @@ func (s *server) entities(w http.ResponseWriter, r *http.Request) {
 		s.storeDown(w, r, since, "cannot read the generation", err)
 		return
 	}
-	s.metrics.setGeneration(g)
+	s.metrics.SetGeneration(g)
 	if since > g {
 		s.error(w, http.StatusBadRequest, "generation-ahead", fmt.Sprintf(
 			"generation %d is ahead of the current generation %d (was the engine's database reset?); read the full list", since, g))
@@ -137,7 +137,7 @@ func (s *server) storeDown(w http.ResponseWriter, r *http.Request, since int64, 
 		return
 	}
 	w.Header().Set(storeHeader, "unavailable")
-	if newest := s.metrics.newestGeneration(); last.gen < newest {
+	if newest := s.metrics.NewestGeneration(); last.gen < newest {
 		s.log.Error(what+"; the last entity list is older than the newest generation seen, not served", "route", r.Pattern,
 			"generation", last.gen, "newest", newest, "error", s.redact(err.Error()))
 		w.Header().Set("Retry-After", "30")
@@ -317,7 +317,7 @@ func (s *server) catalogAck(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "cannot read the generation", err)
 		return
 	}
-	s.metrics.setGeneration(g)
+	s.metrics.SetGeneration(g)
 	if gen < 0 || gen > g {
 		s.error(w, http.StatusBadRequest, "bad-request", fmt.Sprintf("generation must be between 0 and the current generation %d", g))
 		return
@@ -326,6 +326,6 @@ func (s *server) catalogAck(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, "cannot record the ack", err)
 		return
 	}
-	s.metrics.setAck(req.Consumer, gen)
+	s.metrics.SetAck(req.Consumer, gen)
 	w.WriteHeader(http.StatusNoContent)
 }

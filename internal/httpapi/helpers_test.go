@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/central-config/central-config/internal/logtest"
+	"github.com/central-config/central-config/internal/metrics/metricstest"
 )
 
 const (
@@ -129,41 +129,4 @@ func sign(secret string, body []byte) string {
 
 // metricValue reads one sample from a registry; ok is false when the
 // series does not exist.
-func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (float64, bool) {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			if !labelsMatch(m, labels) {
-				continue
-			}
-			switch {
-			case m.Counter != nil:
-				return m.Counter.GetValue(), true
-			case m.Gauge != nil:
-				return m.Gauge.GetValue(), true
-			case m.Histogram != nil:
-				return float64(m.Histogram.GetSampleCount()), true
-			}
-		}
-	}
-	return 0, false
-}
-
-func labelsMatch(m *dto.Metric, want map[string]string) bool {
-	if len(m.GetLabel()) != len(want) {
-		return false
-	}
-	for _, l := range m.GetLabel() {
-		if want[l.GetName()] != l.GetValue() {
-			return false
-		}
-	}
-	return true
-}
+var metricValue = metricstest.Value

@@ -28,6 +28,7 @@ import (
 
 	"github.com/central-config/central-config/internal/kafka"
 	"github.com/central-config/central-config/internal/kafka/drift"
+	"github.com/central-config/central-config/internal/metrics"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/store"
 )
@@ -72,8 +73,8 @@ type Options struct {
 	// A private registry is used when nil.
 	Registry *prometheus.Registry
 	// Metrics, when set, are the collectors the syncer reports into; nil
-	// takes NewMetrics(Registry), which shares them anyway.
-	Metrics *Metrics
+	// takes metrics.New(Registry), which shares them anyway.
+	Metrics *metrics.Metrics
 	Log     *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -136,7 +137,7 @@ type server struct {
 	syncer    Syncer
 	log       *slog.Logger
 	now       func() time.Time
-	metrics   *Metrics
+	metrics   *metrics.Metrics
 	tokenHash [sha256.Size]byte
 	mux       *http.ServeMux
 
@@ -201,7 +202,7 @@ func New(opts Options) http.Handler {
 		opts.Registry = prometheus.NewRegistry()
 	}
 	if opts.Metrics == nil {
-		opts.Metrics = NewMetrics(opts.Registry)
+		opts.Metrics = metrics.New(opts.Registry)
 	}
 	s := &server{
 		opts:    opts,
@@ -218,14 +219,14 @@ func New(opts Options) http.Handler {
 	}
 	s.tokenHash = sha256.Sum256([]byte(opts.Token))
 	if opts.Drift != nil && opts.Topology != nil {
-		register(opts.Registry, prometheus.Collector(&driftCollector{findings: s.driftFindings}))
+		metrics.RegisterDrift(opts.Registry, s.driftFindings)
 	}
 
 	s.handle("GET /healthz", public, s.healthz)
 	s.handle("GET /readyz", public, s.readyz)
 	scrape := promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})
 	s.handle("GET /metrics", public, func(w http.ResponseWriter, r *http.Request) {
-		s.metrics.refresh(r.Context(), s.store, s.syncer)
+		s.metrics.Refresh(r.Context(), s.store, s.syncer)
 		scrape.ServeHTTP(w, r)
 	})
 	s.handle("GET /openapi.yaml", read, s.openapi)
@@ -345,7 +346,7 @@ func (s *server) instrument(route string, next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		record := func(code string) {
-			s.metrics.httpRequests.WithLabelValues(route, code).Inc()
+			s.metrics.ObserveRequest(route, code)
 			s.log.Debug("http request", "method", r.Method, "route", route, "status", code,
 				"duration_ms", float64(time.Since(start).Microseconds())/1000)
 		}

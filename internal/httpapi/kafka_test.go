@@ -13,6 +13,7 @@ import (
 	"github.com/central-config/central-config/internal/kafka"
 	"github.com/central-config/central-config/internal/kafka/drift"
 	"github.com/central-config/central-config/internal/kafka/graph"
+	"github.com/central-config/central-config/internal/metrics"
 )
 
 // kafkaShop is a small merged topology: clusters prod and stage, the topic
@@ -391,7 +392,7 @@ func TestKafkaTopologyShowsDrift(t *testing.T) {
 
 func TestDriftMetrics(t *testing.T) {
 	e := newEnv(t, nil, discovering(t, shopObservations))
-	m := NewMetrics(e.reg) // what the engine gives the monitor
+	m := metrics.New(e.reg) // what the engine gives the monitor
 	m.ObserveDiscovery("prod", discoveredAt, nil)
 	m.ObserveDiscovery("stage", discoveredAt, errors.New("refused"))
 	m.ObserveDiscovery("stage", discoveredAt, errors.New("refused"))

@@ -249,7 +249,7 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 		s.statusDown(w, r, "cannot read the generation", err)
 		return
 	}
-	s.metrics.setGeneration(g)
+	s.metrics.SetGeneration(g)
 	statuses, err := s.store.Statuses(ctx)
 	if err != nil {
 		s.statusDown(w, r, "cannot read source statuses", err)

@@ -4,8 +4,8 @@ import (
 	"github.com/central-config/central-config/internal/store"
 )
 
-// Metrics receives what runs report; nil discards it. The HTTP API
-// registers the Prometheus collectors behind it.
+// Metrics receives what runs report; nil discards it. internal/metrics
+// holds the Prometheus collectors the command wires behind it.
 type Metrics struct {
 	// Observe is called once per finished run.
 	Observe func(store.Run)

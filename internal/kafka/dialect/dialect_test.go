@@ -31,7 +31,7 @@ func TestExampleRepositoryReadsIntoTheAcmeTopology(t *testing.T) {
 	}
 	top, diags := dialect.Read(docs)
 	if len(diags) != 0 {
-		t.Fatalf("diagnostics:\n%s", render(diags))
+		t.Fatalf("diagnostics:\n%s", kafkatest.Render(diags))
 	}
 	if len(top.Clusters) != 1 || len(top.Topics) != 10 || len(top.Applications) != 6 || len(top.Producers()) != 4 || len(top.Consumers()) != 6 {
 		t.Fatalf("clusters %d topics %d apps %d producers %d consumers %d", len(top.Clusters), len(top.Topics),
@@ -87,7 +87,7 @@ func TestSplitGitOpsFilesMerge(t *testing.T) {
 	top, diags, _ := readFixtures(t, "kafka-gitops/confluent-cloud-state.yaml", "kafka-gitops/services.yaml",
 		"kafka-gitops/topics.yaml", "kafka-gitops/users.yaml")
 	if len(diags) != 0 {
-		t.Fatalf("diagnostics:\n%s", render(diags))
+		t.Fatalf("diagnostics:\n%s", kafkatest.Render(diags))
 	}
 	wantTopic(t, top, "", "my-test-topic", 6, 3)
 	a := wantApp(t, top, "my-test-service", kafka.KindService, "")
@@ -167,7 +167,7 @@ applications:
 `)
 	noErrors(t, diags)
 	if len(diags) != 0 {
-		t.Fatalf("diagnostics:\n%s", render(diags))
+		t.Fatalf("diagnostics:\n%s", kafkatest.Render(diags))
 	}
 	a := wantApp(t, top, "billing", kafka.KindService, "User:billing")
 	wantRefs(t, "billing consumes", a.Consumes, "events/orders.created", "events/orders.cancelled")
@@ -208,16 +208,16 @@ applications:
   - name: shop
     owner: marketing
 `)
-	_ = wantDiag(t, diags, "kafka/ours.yaml", 5, 17, diag.Error, kafka.CodeConflict,
+	_ = kafkatest.WantDiag(t, diags, "kafka/ours.yaml", 5, 17, diag.Error, kafka.CodeConflict,
 		"topic events/orders: partitions is 12 here but 6 at kafka/strimzi.yaml:7:15")
-	_ = wantDiag(t, diags, "kafka/strimzi.yaml", 7, 15, diag.Error, kafka.CodeConflict,
+	_ = kafkatest.WantDiag(t, diags, "kafka/strimzi.yaml", 7, 15, diag.Error, kafka.CodeConflict,
 		"topic events/orders: partitions is 6 here but 12 at kafka/ours.yaml:5:17")
-	_ = wantDiag(t, diags, "kafka/ours.yaml", 6, 28, diag.Error, kafka.CodeConflict, "config retention.ms is 1000 here but 2000 at kafka/strimzi.yaml:8:26")
-	_ = wantDiag(t, diags, "kafka/strimzi.yaml", 8, 26, diag.Error, kafka.CodeConflict, "config retention.ms is 2000 here but 1000 at kafka/ours.yaml:6:28")
-	_ = wantDiag(t, diags, "kafka/ours.yaml", 9, 12, diag.Error, kafka.CodeConflict, "application shop: owner is sales here but marketing at kafka/other.yaml:4:12")
-	_ = wantDiag(t, diags, "kafka/other.yaml", 4, 12, diag.Error, kafka.CodeConflict, "application shop: owner is marketing here but sales at kafka/ours.yaml:9:12")
+	_ = kafkatest.WantDiag(t, diags, "kafka/ours.yaml", 6, 28, diag.Error, kafka.CodeConflict, "config retention.ms is 1000 here but 2000 at kafka/strimzi.yaml:8:26")
+	_ = kafkatest.WantDiag(t, diags, "kafka/strimzi.yaml", 8, 26, diag.Error, kafka.CodeConflict, "config retention.ms is 2000 here but 1000 at kafka/ours.yaml:6:28")
+	_ = kafkatest.WantDiag(t, diags, "kafka/ours.yaml", 9, 12, diag.Error, kafka.CodeConflict, "application shop: owner is sales here but marketing at kafka/other.yaml:4:12")
+	_ = kafkatest.WantDiag(t, diags, "kafka/other.yaml", 4, 12, diag.Error, kafka.CodeConflict, "application shop: owner is marketing here but sales at kafka/ours.yaml:9:12")
 	if len(diags) != 6 {
-		t.Fatalf("want 6 diagnostics:\n%s", render(diags))
+		t.Fatalf("want 6 diagnostics:\n%s", kafkatest.Render(diags))
 	}
 }
 
@@ -316,7 +316,7 @@ projects:
 			}
 			_, diags := dialect.Read(docs)
 			kafkatest.CheckDiags(t, diags, "k.yaml")
-			d := wantDiag(t, diags, "k.yaml", c.line, c.col, diag.Error, c.code, c.fragment)
+			d := kafkatest.WantDiag(t, diags, "k.yaml", c.line, c.col, diag.Error, c.code, c.fragment)
 			if !strings.Contains(d.String(), "k.yaml:") {
 				t.Fatal(d)
 			}
@@ -332,6 +332,6 @@ func TestReadSortsDiagnostics(t *testing.T) {
 		"a.yaml", "apiVersion: central-config.io/kafka/v1\nclusters:\n  - name: x\n    size: 3\n",
 	)
 	if len(diags) != 2 || diags[0].File != "a.yaml" || diags[1].File != "b.yaml" {
-		t.Fatalf("diagnostics not sorted:\n%s", render(diags))
+		t.Fatalf("diagnostics not sorted:\n%s", kafkatest.Render(diags))
 	}
 }

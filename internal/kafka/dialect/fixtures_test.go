@@ -366,7 +366,7 @@ func TestEveryFixtureReadsIntoItsTopology(t *testing.T) {
 				got.producers != want.producers || got.consumers != want.consumers || got.dangling != want.dangling {
 				t.Fatalf("got clusters %d topics %d apps %d producers %d consumers %d dangling %d,\nwant clusters %d topics %d apps %d producers %d consumers %d dangling %d\ntopics %v\n%s",
 					got.clusters, got.topics, got.apps, got.producers, got.consumers, got.dangling,
-					want.clusters, want.topics, want.apps, want.producers, want.consumers, want.dangling, topicNames(top), render(diags))
+					want.clusters, want.topics, want.apps, want.producers, want.consumers, want.dangling, topicNames(top), kafkatest.Render(diags))
 			}
 			for _, tp := range top.Topics {
 				if tp.Source.File != rel || tp.Source.Pos.Line == 0 || tp.Source.Dialect != wantDialect {

@@ -3,7 +3,6 @@ package dialect_test
 import (
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/central-config/central-config/internal/diag"
@@ -119,30 +118,9 @@ func wantGroups(t *testing.T, a *kafka.Application, groups ...string) {
 	}
 }
 
-// wantDiag finds a diagnostic by file, line, column, severity, code and
-// message fragment.
-func wantDiag(t *testing.T, diags diag.List, file string, line, col int, sev diag.Severity, code, fragment string) diag.Diagnostic {
-	t.Helper()
-	for _, d := range diags {
-		if d.File == file && d.Line == line && (col == 0 || d.Column == col) && d.Severity == sev && d.Code == code && strings.Contains(d.Message, fragment) {
-			return d
-		}
-	}
-	t.Fatalf("no %s %s at %s:%d:%d mentioning %q; got:\n%s", sev, code, file, line, col, fragment, render(diags))
-	return diag.Diagnostic{}
-}
-
-func render(diags diag.List) string {
-	var b strings.Builder
-	for _, d := range diags {
-		b.WriteString("  " + d.String() + "\n")
-	}
-	return b.String()
-}
-
 func noErrors(t *testing.T, diags diag.List) {
 	t.Helper()
 	if errs := kafkatest.Errors(diags); len(errs) > 0 {
-		t.Fatalf("unexpected errors:\n%s", render(errs))
+		t.Fatalf("unexpected errors:\n%s", kafkatest.Render(errs))
 	}
 }

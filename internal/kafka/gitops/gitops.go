@@ -6,7 +6,6 @@
 package gitops
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -46,44 +45,32 @@ func Detect(doc *document.Document) (reason string, ok bool) {
 	}
 }
 
+var format = walk.Format{Dialect: kafka.DialectGitOps, Code: kafka.CodeDialect, Detect: Detect,
+	Looks: "a kafka-gitops state file",
+	NotIt: "not a kafka-gitops state file: its top-level keys must be among " + strings.Join(Keys, ", ")}
+
 // Read reads one state file into a fragment.
 func Read(doc *document.Document) (*kafka.Topology, diag.List) {
-	out := &kafka.Topology{}
-	if doc == nil {
-		return out, nil
-	}
-	reason, ok := Detect(doc)
-	r := &walk.Reader{Doc: doc, Dialect: kafka.DialectGitOps, Code: kafka.CodeDialect,
-		Prefix: fmt.Sprintf("looks like a kafka-gitops state file (%s) but ", reason)}
-	if !ok {
-		r.Prefix = ""
-		pos := document.Pos{Line: 1, Column: 1}
-		if doc.Root != nil {
-			pos = doc.Root.Pos
+	return walk.Read(doc, format, func(r *walk.Reader, root *document.Node, out *kafka.Topology) {
+		rd := reader{Reader: r, out: out}
+		rd.settings(root.Get("settings"))
+		for _, f := range r.OptMap(root.Get("topics"), "topics") {
+			rd.topic(f)
 		}
-		r.Errorf(pos, "not a kafka-gitops state file: its top-level keys must be among %s", strings.Join(Keys, ", "))
-		return out, r.Diags
-	}
-	root := doc.Root
-	rd := reader{Reader: r, out: out}
-	rd.settings(root.Get("settings"))
-	for _, f := range r.OptMap(root.Get("topics"), "topics") {
-		rd.topic(f)
-	}
-	for _, f := range r.OptMap(root.Get("services"), "services") {
-		rd.service(f)
-	}
-	for _, f := range r.OptMap(root.Get("users"), "users") {
-		rd.user(f)
-	}
-	r.OptMap(root.Get("schemas"), "schemas") // Schema Registry subjects: no topology
-	for _, f := range r.OptMap(root.Get("customServiceAcls"), "customServiceAcls") {
-		rd.custom(f, "customServiceAcls", kafka.KindService)
-	}
-	for _, f := range r.OptMap(root.Get("customUserAcls"), "customUserAcls") {
-		rd.custom(f, "customUserAcls", kafka.KindUser)
-	}
-	return out, r.Diags
+		for _, f := range r.OptMap(root.Get("services"), "services") {
+			rd.service(f)
+		}
+		for _, f := range r.OptMap(root.Get("users"), "users") {
+			rd.user(f)
+		}
+		r.OptMap(root.Get("schemas"), "schemas") // Schema Registry subjects: no topology
+		for _, f := range r.OptMap(root.Get("customServiceAcls"), "customServiceAcls") {
+			rd.custom(f, "customServiceAcls", kafka.KindService)
+		}
+		for _, f := range r.OptMap(root.Get("customUserAcls"), "customUserAcls") {
+			rd.custom(f, "customUserAcls", kafka.KindUser)
+		}
+	})
 }
 
 type reader struct {
@@ -156,15 +143,8 @@ func (r *reader) topic(f document.Field) {
 		t.Replicas = r.replication
 		t.Fields["replicas"] = r.Source(r.replicationPos)
 	}
-	cfg, pos, ok := r.Config(n.Get("configs"), walk.Key(path, "configs"))
-	if !ok {
+	if !r.TopicConfig(&t, n.Get("configs"), walk.Key(path, "configs")) {
 		return
-	}
-	if len(cfg) > 0 {
-		t.Config = cfg
-		for k, p := range pos {
-			t.Fields["config."+k] = r.Source(p)
-		}
 	}
 	r.out.Topics = append(r.out.Topics, t)
 }
@@ -319,6 +299,8 @@ var (
 	aclOperations = []string{"ALL", "READ", "WRITE", "CREATE", "DELETE", "ALTER", "DESCRIBE", "CLUSTER_ACTION",
 		"DESCRIBE_CONFIGS", "ALTER_CONFIGS", "IDEMPOTENT_WRITE", "CREATE_TOKENS", "DESCRIBE_TOKENS"}
 	aclPermissions = []string{"ALLOW", "DENY"}
+	// aclResources are the ACL types the topology holds.
+	aclResources = map[string]walk.Resource{"TOPIC": walk.TopicResource, "GROUP": walk.GroupResource}
 )
 
 // custom reads the custom ACLs of one service or user (the key names it;
@@ -366,25 +348,9 @@ func (r *reader) custom(f document.Field, section string, kind kafka.Kind) {
 		if vals["pattern"] == "PREFIXED" {
 			pattern = kafka.Prefixed
 		}
-		src := r.Source(n.Pos)
 		op := vals["operation"]
-		switch vals["type"] {
-		case "TOPIC":
-			if op == "WRITE" || op == "ALL" {
-				a.Grant(kafka.ACL{Pattern: vals["name"], PatternType: pattern, Access: kafka.Produce, Source: src})
-			}
-			if op == "READ" || op == "ALL" {
-				a.Grant(kafka.ACL{Pattern: vals["name"], PatternType: pattern, Access: kafka.Consume, Source: src})
-			}
-		case "GROUP":
-			if op == "READ" || op == "ALL" {
-				g := vals["name"]
-				if pattern == kafka.Prefixed {
-					g += "*"
-				}
-				a.ConsumerGroups = append(a.ConsumerGroups, g)
-			}
-		}
+		walk.Grant(&a, aclResources[vals["type"]], kafka.ACL{Pattern: vals["name"], PatternType: pattern, Source: r.Source(n.Pos)},
+			op == "READ" || op == "ALL", op == "WRITE" || op == "ALL")
 	}
 	r.out.Applications = append(r.out.Applications, a)
 }

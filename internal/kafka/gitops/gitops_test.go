@@ -67,16 +67,8 @@ customServiceAcls:
       permission: DENY
 `
 
-func read(t *testing.T, text string) (*kafka.Topology, diag.List) {
-	t.Helper()
-	docs := kafkatest.Decode(t, "g.yaml", text)
-	if _, ok := gitops.Detect(docs[0]); !ok {
-		t.Fatal("not detected")
-	}
-	top, diags := gitops.Read(docs[0])
-	kafkatest.CheckDiags(t, diags, "g.yaml")
-	return top, diags
-}
+var reader = kafkatest.Dialect{File: "g.yaml", Detect: gitops.Detect, Read: gitops.Read,
+	Code: kafka.CodeDialect, Guess: "looks like a kafka-gitops state file (has "}
 
 func acls(a kafka.Application) string {
 	var s []string
@@ -87,7 +79,7 @@ func acls(a kafka.Application) string {
 }
 
 func TestServicesUsersAndCustomACLs(t *testing.T) {
-	top, diags := read(t, connectAndCustom)
+	top, diags := reader.ReadText(t, connectAndCustom)
 	// retention is not a topic key kafka-gitops knows.
 	if len(diags) != 1 || diags[0].Severity != diag.Warning || diags[0].Line != 11 || diags[0].Column != 5 ||
 		!strings.Contains(diags[0].Message, `topics.payments.retention is not read`) {
@@ -140,17 +132,12 @@ func TestServicesUsersAndCustomACLs(t *testing.T) {
 }
 
 func TestOtherDocumentsAreNotDetected(t *testing.T) {
-	for _, text := range []string{
+	reader.NotDetected(t,
 		"topics: [a]\n",
 		"topics: {a: {partitions: 1}}\nversion: 2\n",
 		"settings: 1\n",
 		"apiVersion: v1\ntopics: {}\n",
-	} {
-		docs := kafkatest.Decode(t, "x.yaml", text)
-		if _, ok := gitops.Detect(docs[0]); ok {
-			t.Errorf("detected %q", text)
-		}
-	}
+	)
 }
 
 func TestBrokenStateFiles(t *testing.T) {
@@ -167,15 +154,6 @@ func TestBrokenStateFiles(t *testing.T) {
 		{"a custom ACL without name", "customServiceAcls:\n  s:\n    a:\n      type: TOPIC\n      pattern: LITERAL\n      operation: READ\n      permission: ALLOW\n", 4, 7,
 			"customServiceAcls.s.a.name is missing"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			_, diags := read(t, c.text)
-			for _, d := range diags {
-				if d.Severity == diag.Error && d.Line == c.line && d.Column == c.col && d.Code == kafka.CodeDialect &&
-					strings.HasPrefix(d.Message, "looks like a kafka-gitops state file (has ") && strings.Contains(d.Message, c.fragment) {
-					return
-				}
-			}
-			t.Fatalf("no error at %d:%d mentioning %q; got %v", c.line, c.col, c.fragment, diags)
-		})
+		t.Run(c.name, func(t *testing.T) { reader.WantError(t, c.text, c.line, c.col, c.fragment) })
 	}
 }

@@ -52,50 +52,38 @@ var notInName = map[string]bool{"projects": true, "platform": true, "special_top
 // permissions.
 var ignoredProjectKeys = map[string]bool{"zookeepers": true, "rbac": true, "schemas": true}
 
+var format = walk.Format{Dialect: kafka.DialectJulieOps, Code: kafka.CodeDialect, Detect: Detect,
+	Looks: "a JulieOps descriptor",
+	NotIt: "not a JulieOps descriptor: it needs context and projects (or team and source)"}
+
 // Read reads one descriptor into a fragment.
 func Read(doc *document.Document) (*kafka.Topology, diag.List) {
-	out := &kafka.Topology{}
-	if doc == nil {
-		return out, nil
-	}
-	reason, ok := Detect(doc)
-	r := &walk.Reader{Doc: doc, Dialect: kafka.DialectJulieOps, Code: kafka.CodeDialect,
-		Prefix: fmt.Sprintf("looks like a JulieOps descriptor (%s) but ", reason)}
-	if !ok {
-		r.Prefix = ""
-		pos := document.Pos{Line: 1, Column: 1}
-		if doc.Root != nil {
-			pos = doc.Root.Pos
+	return walk.Read(doc, format, func(r *walk.Reader, root *document.Node, out *kafka.Topology) {
+		rd := reader{Reader: r, out: out}
+		first := "context"
+		if root.Get("context") == nil {
+			first = "team"
 		}
-		r.Errorf(pos, "not a JulieOps descriptor: it needs context and projects (or team and source)")
-		return out, r.Diags
-	}
-	root := doc.Root
-	rd := reader{Reader: r, out: out}
-	first := "context"
-	if root.Get("context") == nil {
-		first = "team"
-	}
-	if !rd.prefix(root, first) {
-		return out, r.Diags
-	}
-	if first == "team" {
-		rd.owner, rd.ownerPos = rd.parts[0], walk.KeyPos(root, "team")
-	}
-	projects := root.Get("projects")
-	if projects == nil || projects.Kind == document.Null {
-		r.Warnf(root.Pos, "has no projects: it declares no topics")
-	}
-	for i, p := range r.OptList(projects, "projects") {
-		rd.project(p, walk.Index("projects", i))
-	}
-	for i, t := range r.OptList(root.Get("special_topics"), "special_topics") {
-		path := walk.Index("special_topics", i)
-		if r.Map(t, path) {
-			rd.topic(t, path, "")
+		if !rd.prefix(root, first) {
+			return
 		}
-	}
-	return out, r.Diags
+		if first == "team" {
+			rd.owner, rd.ownerPos = rd.parts[0], walk.KeyPos(root, "team")
+		}
+		projects := root.Get("projects")
+		if projects == nil || projects.Kind == document.Null {
+			r.Warnf(root.Pos, "has no projects: it declares no topics")
+		}
+		for i, p := range r.OptList(projects, "projects") {
+			rd.project(p, walk.Index("projects", i))
+		}
+		for i, t := range r.OptList(root.Get("special_topics"), "special_topics") {
+			path := walk.Index("special_topics", i)
+			if r.Map(t, path) {
+				rd.topic(t, path, "")
+			}
+		}
+	})
 }
 
 type reader struct {
@@ -110,14 +98,14 @@ type reader struct {
 // fields give, in the order they are written.
 func (r *reader) prefix(root *document.Node, first string) bool {
 	v := root.Get(first)
-	s, ok := r.nameText(v, first)
+	s, ok := r.TextName(v, first)
 	if !ok {
 		return false
 	}
 	r.parts = []string{s}
 	if first == "team" {
 		src := root.Get("source")
-		s, ok := r.nameText(src, "source")
+		s, ok := r.TextName(src, "source")
 		if !ok {
 			return false
 		}
@@ -131,26 +119,13 @@ func (r *reader) prefix(root *document.Node, first string) bool {
 			r.Errorf(f.Value.Pos, "%s must be a plain value: JulieOps puts every top-level field into topic names, and this one is %s", f.Key, walk.Describe(f.Value))
 			return false
 		}
-		s, ok := r.nameText(f.Value, f.Key)
+		s, ok := r.TextName(f.Value, f.Key)
 		if !ok {
 			return false
 		}
 		r.parts = append(r.parts, s)
 	}
 	return true
-}
-
-// nameText reads a part of a name: any plain value, not empty.
-func (r *reader) nameText(n *document.Node, path string) (string, bool) {
-	s, ok := r.Text(n, path)
-	if !ok {
-		return "", false
-	}
-	if strings.TrimSpace(s) == "" {
-		r.Errorf(n.Pos, "%s must not be empty", path)
-		return "", false
-	}
-	return s, true
 }
 
 func (r *reader) project(n *document.Node, path string) {
@@ -161,7 +136,7 @@ func (r *reader) project(n *document.Node, path string) {
 	if nv == nil {
 		return
 	}
-	name, ok := r.nameText(nv, path+".name")
+	name, ok := r.TextName(nv, path+".name")
 	if !ok {
 		return
 	}
@@ -219,7 +194,7 @@ func (r *reader) topic(n *document.Node, path, prefix string) (string, bool) {
 	if nv == nil {
 		return "", false
 	}
-	name, ok := r.nameText(nv, path+".name")
+	name, ok := r.TextName(nv, path+".name")
 	if !ok {
 		return "", false
 	}
@@ -228,7 +203,7 @@ func (r *reader) topic(n *document.Node, path, prefix string) (string, bool) {
 		full = prefix + "." + name
 	}
 	if dt := n.Get("dataType"); dt != nil {
-		s, ok := r.nameText(dt, path+".dataType")
+		s, ok := r.TextName(dt, path+".dataType")
 		if !ok {
 			return "", false
 		}
@@ -308,7 +283,7 @@ func (r *reader) group(a *kafka.Application, n *document.Node, path, key string)
 	if v == nil {
 		return true
 	}
-	g, ok := r.nameText(v, walk.Key(path, key))
+	g, ok := r.TextName(v, walk.Key(path, key))
 	if ok {
 		a.ConsumerGroups = append(a.ConsumerGroups, g)
 	}

@@ -38,19 +38,11 @@ special_topics:
     config: {num.partitions: "2"}
 `
 
-func read(t *testing.T, text string) (*kafka.Topology, diag.List) {
-	t.Helper()
-	docs := kafkatest.Decode(t, "j.yaml", text)
-	if _, ok := julieops.Detect(docs[0]); !ok {
-		t.Fatal("not detected")
-	}
-	top, diags := julieops.Read(docs[0])
-	kafkatest.CheckDiags(t, diags, "j.yaml")
-	return top, diags
-}
+var reader = kafkatest.Dialect{File: "j.yaml", Detect: julieops.Detect, Read: julieops.Read,
+	Code: kafka.CodeDialect, Guess: "looks like a JulieOps descriptor (has context and projects) but "}
 
 func TestNamesConfigsAndApplications(t *testing.T) {
-	top, diags := read(t, specialTopics)
+	top, diags := reader.ReadText(t, specialTopics)
 	// The custom role is not read, with a warning at its key.
 	if len(diags) != 1 || diags[0].Severity != diag.Warning || diags[0].Line != 19 || diags[0].Column != 5 ||
 		!strings.Contains(diags[0].Message, "projects[0].custom_roles is not read") {
@@ -85,7 +77,7 @@ func TestNamesConfigsAndApplications(t *testing.T) {
 }
 
 func TestAnOlderDescriptorWithoutProjects(t *testing.T) {
-	top, diags := read(t, "team: t\nsource: s\n")
+	top, diags := reader.ReadText(t, "team: t\nsource: s\n")
 	if !top.Empty() || len(diags) != 1 || diags[0].Severity != diag.Warning ||
 		diags[0].Message != "looks like a JulieOps descriptor (has team and source) but has no projects: it declares no topics" {
 		t.Fatalf("%+v %v", top, diags)
@@ -93,12 +85,7 @@ func TestAnOlderDescriptorWithoutProjects(t *testing.T) {
 }
 
 func TestOtherDocumentsAreNotDetected(t *testing.T) {
-	for _, text := range []string{"context: a\n", "team: a\n", "projects: []\n", "- context\n"} {
-		docs := kafkatest.Decode(t, "x.yaml", text)
-		if _, ok := julieops.Detect(docs[0]); ok {
-			t.Errorf("detected %q", text)
-		}
-	}
+	reader.NotDetected(t, "context: a\n", "team: a\n", "projects: []\n", "- context\n")
 }
 
 func TestBrokenDescriptors(t *testing.T) {
@@ -120,15 +107,6 @@ func TestBrokenDescriptors(t *testing.T) {
 		{"access_control not a list", "context: c\nprojects:\n  - name: p\n    connectors:\n      access_control: {a: b}\n", 5, 23,
 			"projects[0].connectors.access_control must be a list, not a mapping"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			_, diags := read(t, c.text)
-			for _, d := range diags {
-				if d.Severity == diag.Error && d.Line == c.line && d.Column == c.col && d.Code == kafka.CodeDialect &&
-					strings.HasPrefix(d.Message, "looks like a JulieOps descriptor (has context and projects) but ") && strings.Contains(d.Message, c.fragment) {
-					return
-				}
-			}
-			t.Fatalf("no error at %d:%d mentioning %q; got %v", c.line, c.col, c.fragment, diags)
-		})
+		t.Run(c.name, func(t *testing.T) { reader.WantError(t, c.text, c.line, c.col, c.fragment) })
 	}
 }

@@ -37,12 +37,26 @@ func Detect(doc *document.Document) (reason string, ok bool) {
 	return "apiVersion " + v.Str, true
 }
 
+// nameRule is what a name must be.
+type nameRule struct {
+	re   *regexp.Regexp
+	text string // the rule, for messages
+	// max is the longest name (0: no bound); tooLong ends the message
+	// about a longer one.
+	max     int
+	tooLong string
+}
+
 var (
 	// entityName is Backstage's rule for names: clusters and applications
 	// become catalog entities.
 	entityName = regexp.MustCompile(`^[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$`)
 	// topicName is Kafka's rule for topic names.
 	topicName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+
+	appRule     = nameRule{re: entityName, text: entityRule}
+	clusterRule = nameRule{re: entityName, text: entityRule, max: 63}
+	topicRule   = nameRule{re: topicName, text: topicRuleText, max: 249, tooLong: ", the most Kafka allows"}
 )
 
 var (
@@ -56,36 +70,24 @@ var (
 // reported at their position with the code diag.CodeSchema; an element
 // with a problem is left out of the fragment, the others are kept.
 func Read(doc *document.Document) (*kafka.Topology, diag.List) {
-	out := &kafka.Topology{}
-	if doc == nil {
-		return out, nil
-	}
-	r := &walk.Reader{Doc: doc, Dialect: kafka.DialectNative, Code: diag.CodeSchema}
-	if _, ok := Detect(doc); !ok {
-		pos := document.Pos{Line: 1, Column: 1}
-		if doc.Root != nil {
-			pos = doc.Root.Pos
+	return walk.Read(doc, walk.Format{Dialect: kafka.DialectNative, Code: diag.CodeSchema, Detect: Detect,
+		NotIt: "not a " + APIVersion + " document: apiVersion must be " + APIVersion}, func(r *walk.Reader, root *document.Node, out *kafka.Topology) {
+		if v := root.Get("apiVersion"); v.Str != APIVersion {
+			r.Errorf(v.Pos, "apiVersion %s is not supported; this engine reads %s", v.Str, APIVersion)
+			return
 		}
-		r.Errorf(pos, "not a %s document: apiVersion must be %s", APIVersion, APIVersion)
-		return out, r.Diags
-	}
-	root := doc.Root
-	if v := root.Get("apiVersion"); v.Str != APIVersion {
-		r.Errorf(v.Pos, "apiVersion %s is not supported; this engine reads %s", v.Str, APIVersion)
-		return out, r.Diags
-	}
-	r.Strict(root, "", rootKeys...)
-	rd := reader{Reader: r, out: out, seen: map[string]document.Pos{}}
-	for i, n := range r.OptList(root.Get("clusters"), "clusters") {
-		rd.cluster(n, walk.Index("clusters", i))
-	}
-	for i, n := range r.OptList(root.Get("topics"), "topics") {
-		rd.topic(n, walk.Index("topics", i))
-	}
-	for i, n := range r.OptList(root.Get("applications"), "applications") {
-		rd.app(n, walk.Index("applications", i))
-	}
-	return out, r.Diags
+		r.Strict(root, "", rootKeys...)
+		rd := reader{Reader: r, out: out, seen: map[string]document.Pos{}}
+		for i, n := range r.OptList(root.Get("clusters"), "clusters") {
+			rd.cluster(n, walk.Index("clusters", i))
+		}
+		for i, n := range r.OptList(root.Get("topics"), "topics") {
+			rd.topic(n, walk.Index("topics", i))
+		}
+		for i, n := range r.OptList(root.Get("applications"), "applications") {
+			rd.app(n, walk.Index("applications", i))
+		}
+	})
 }
 
 type reader struct {
@@ -107,6 +109,31 @@ func (r *reader) once(kind, key, label string, pos document.Pos) bool {
 	return true
 }
 
+// open checks that an element is a mapping of the allowed keys; an
+// element that is not a mapping is not read at all.
+func (r *reader) open(n *document.Node, path string, keys []string) bool {
+	if !r.Map(n, path) {
+		return false
+	}
+	r.Strict(n, path, keys...)
+	return true
+}
+
+// strField is an optional string field of an element and where it goes.
+type strField struct {
+	key string
+	dst *string
+}
+
+// strs reads optional string fields (see str), reporting each problem.
+func (r *reader) strs(n *document.Node, path string, fields *map[string]kafka.Source, fs ...strField) bool {
+	ok := true
+	for _, f := range fs {
+		ok = r.str(n, path, f.key, f.dst, fields) && ok
+	}
+	return ok
+}
+
 // str reads an optional non-empty string field into dst and records its
 // position; a description may be empty.
 func (r *reader) str(n *document.Node, path, key string, dst *string, fields *map[string]kafka.Source) bool {
@@ -123,66 +150,46 @@ func (r *reader) str(n *document.Node, path, key string, dst *string, fields *ma
 		return false
 	}
 	*dst = s
-	r.field(fields, key, v.Pos)
+	r.Field(fields, key, v.Pos)
 	return true
 }
 
-// int reads an optional positive integer field into dst.
-func (r *reader) int(n *document.Node, path, key string, dst *int, fields *map[string]kafka.Source) bool {
-	v := n.Get(key)
-	if v == nil {
-		return true
-	}
-	i, ok := r.Int(v, walk.Key(path, key))
-	*dst = i
-	r.field(fields, key, v.Pos)
-	return ok
-}
-
-func (r *reader) field(fields *map[string]kafka.Source, key string, pos document.Pos) {
-	if *fields == nil {
-		*fields = map[string]kafka.Source{}
-	}
-	(*fields)[key] = r.Source(pos)
-}
-
 // name reads the required name of an element and checks it against rule.
-func (r *reader) name(n *document.Node, path string, rule *regexp.Regexp, ruleText string) (string, bool) {
+func (r *reader) name(n *document.Node, path string, rule nameRule) (string, bool) {
 	v := r.Required(n, path, "name")
 	if v == nil {
 		return "", false
 	}
-	s, ok := r.Name(v, walk.Key(path, "name"))
+	np := walk.Key(path, "name")
+	s, ok := r.Name(v, np)
 	if !ok {
 		return "", false
 	}
-	if !rule.MatchString(s) {
-		r.Errorf(v.Pos, "%s %q is not a valid name: %s", walk.Key(path, "name"), s, ruleText)
+	if !rule.re.MatchString(s) {
+		r.Errorf(v.Pos, "%s %q is not a valid name: %s", np, s, rule.text)
 		return "", false
+	}
+	if rule.max > 0 && len(s) > rule.max {
+		r.Errorf(v.Pos, "%s is longer than %d characters%s", np, rule.max, rule.tooLong)
+		return s, false
 	}
 	return s, true
 }
 
 const (
-	entityRule = "letters and digits in groups separated by one of - _ ., at most 63 characters"
-	topicRule  = "a Kafka topic name has only letters, digits, . _ and -, at most 249 characters"
+	entityRule    = "letters and digits in groups separated by one of - _ ., at most 63 characters"
+	topicRuleText = "a Kafka topic name has only letters, digits, . _ and -, at most 249 characters"
 )
 
 func (r *reader) cluster(n *document.Node, path string) {
-	if !r.Map(n, path) {
+	if !r.open(n, path, clusterKeys) {
 		return
 	}
-	r.Strict(n, path, clusterKeys...)
 	c := kafka.Cluster{Source: r.Source(n.Pos)}
-	name, ok := r.name(n, path, entityName, entityRule)
-	if ok && len(name) > 63 {
-		r.Errorf(n.Get("name").Pos, "%s is longer than 63 characters", walk.Key(path, "name"))
-		ok = false
-	}
+	name, ok := r.name(n, path, clusterRule)
 	c.Name = name
-	ok = r.str(n, path, "environment", &c.Environment, &c.Fields) && ok
-	ok = r.str(n, path, "bootstrap", &c.Bootstrap, &c.Fields) && ok
-	ok = r.str(n, path, "description", &c.Description, &c.Fields) && ok
+	ok = r.strs(n, path, &c.Fields, strField{"environment", &c.Environment}, strField{"bootstrap", &c.Bootstrap},
+		strField{"description", &c.Description}) && ok
 	if v := n.Get("version"); v != nil {
 		if v.Kind == document.Bool {
 			r.Errorf(v.Pos, "%s must be a version like 4.0.0, not a boolean", walk.Key(path, "version"))
@@ -190,41 +197,28 @@ func (r *reader) cluster(n *document.Node, path string) {
 		} else {
 			s, good := r.Text(v, walk.Key(path, "version"))
 			c.Version = s
-			r.field(&c.Fields, "version", v.Pos)
+			r.Field(&c.Fields, "version", v.Pos)
 			ok = good && ok
 		}
 	}
-	ok = r.int(n, path, "brokers", &c.Brokers, &c.Fields) && ok
+	ok = r.OptInt(n, path, "brokers", &c.Brokers, &c.Fields, "brokers") && ok
 	if ok && r.once("cluster", c.Name, c.Name, n.Pos) {
 		r.out.Clusters = append(r.out.Clusters, c)
 	}
 }
 
 func (r *reader) topic(n *document.Node, path string) {
-	if !r.Map(n, path) {
+	if !r.open(n, path, topicKeys) {
 		return
 	}
-	r.Strict(n, path, topicKeys...)
 	t := kafka.Topic{Source: r.Source(n.Pos)}
-	name, ok := r.name(n, path, topicName, topicRule)
-	if ok && len(name) > 249 {
-		r.Errorf(n.Get("name").Pos, "%s is longer than 249 characters, the most Kafka allows", walk.Key(path, "name"))
-		ok = false
-	}
+	name, ok := r.name(n, path, topicRule)
 	t.Name = name
-	ok = r.str(n, path, "cluster", &t.Cluster, &t.Fields) && ok
-	ok = r.str(n, path, "owner", &t.Owner, &t.Fields) && ok
-	ok = r.str(n, path, "description", &t.Description, &t.Fields) && ok
-	ok = r.int(n, path, "partitions", &t.Partitions, &t.Fields) && ok
-	ok = r.int(n, path, "replicas", &t.Replicas, &t.Fields) && ok
-	cfg, pos, good := r.Config(n.Get("config"), walk.Key(path, "config"))
-	ok = good && ok
-	if len(cfg) > 0 {
-		t.Config = cfg
-		for k, p := range pos {
-			r.field(&t.Fields, "config."+k, p)
-		}
-	}
+	ok = r.strs(n, path, &t.Fields, strField{"cluster", &t.Cluster}, strField{"owner", &t.Owner},
+		strField{"description", &t.Description}) && ok
+	ok = r.OptInt(n, path, "partitions", &t.Partitions, &t.Fields, "partitions") && ok
+	ok = r.OptInt(n, path, "replicas", &t.Replicas, &t.Fields, "replicas") && ok
+	ok = r.TopicConfig(&t, n.Get("config"), walk.Key(path, "config")) && ok
 	key := t.Key()
 	if ok && r.once("topic", key.String(), key.String(), n.Pos) {
 		r.out.Topics = append(r.out.Topics, t)
@@ -232,19 +226,15 @@ func (r *reader) topic(n *document.Node, path string) {
 }
 
 func (r *reader) app(n *document.Node, path string) {
-	if !r.Map(n, path) {
+	if !r.open(n, path, appKeys) {
 		return
 	}
-	r.Strict(n, path, appKeys...)
 	a := kafka.Application{Kind: kafka.KindService, Source: r.Source(n.Pos)}
-	name, ok := r.name(n, path, entityName, entityRule)
+	name, ok := r.name(n, path, appRule)
 	a.Name = name
-	ok = r.str(n, path, "principal", &a.Principal, &a.Fields) && ok
-	ok = r.str(n, path, "owner", &a.Owner, &a.Fields) && ok
-	ok = r.str(n, path, "service", &a.Service, &a.Fields) && ok
-	ok = r.str(n, path, "description", &a.Description, &a.Fields) && ok
 	var cluster string
-	ok = r.str(n, path, "cluster", &cluster, &a.Fields) && ok
+	ok = r.strs(n, path, &a.Fields, strField{"principal", &a.Principal}, strField{"owner", &a.Owner},
+		strField{"service", &a.Service}, strField{"description", &a.Description}, strField{"cluster", &cluster}) && ok
 	if v := n.Get("kind"); v != nil {
 		s, good := r.Str(v, walk.Key(path, "kind"))
 		switch {
@@ -307,7 +297,7 @@ func (r *reader) ref(s, path string, pos document.Pos) (kafka.ACL, bool) {
 		s = prefix
 	}
 	if !topicName.MatchString(s) {
-		r.Errorf(pos, "%s %q is not a topic name, a prefix ending in *, or *: %s", path, orig, topicRule)
+		r.Errorf(pos, "%s %q is not a topic name, a prefix ending in *, or *: %s", path, orig, topicRuleText)
 		return acl, false
 	}
 	return acl, true

@@ -50,22 +50,11 @@ applications:
     consumes: ["payments.*", "*"]
 `
 
-func read(t *testing.T, text string) (*kafka.Topology, diag.List) {
-	t.Helper()
-	docs := kafkatest.Decode(t, "kafka.yaml", text)
-	if len(docs) != 1 {
-		t.Fatalf("%d documents", len(docs))
-	}
-	if _, ok := native.Detect(docs[0]); !ok {
-		t.Fatal("not detected")
-	}
-	top, diags := native.Read(docs[0])
-	kafkatest.CheckDiags(t, diags, "kafka.yaml")
-	return top, diags
-}
+var reader = kafkatest.Dialect{File: "kafka.yaml", Detect: native.Detect, Read: native.Read,
+	Code: diag.CodeSchema}
 
 func TestEveryKeyIsRead(t *testing.T) {
-	top, diags := read(t, full)
+	top, diags := reader.ReadText(t, full)
 	if len(diags) != 0 {
 		t.Fatal(diags)
 	}
@@ -116,7 +105,7 @@ func TestEveryKeyIsRead(t *testing.T) {
 }
 
 func TestAnEmptyDocumentIsAnEmptyTopology(t *testing.T) {
-	top, diags := read(t, "apiVersion: central-config.io/kafka/v1\nclusters: []\ntopics:\n")
+	top, diags := reader.ReadText(t, "apiVersion: central-config.io/kafka/v1\nclusters: []\ntopics:\n")
 	if len(diags) != 0 || !top.Empty() {
 		t.Fatal(top, diags)
 	}
@@ -166,6 +155,10 @@ var bad = []struct {
 		"clusters[0].version must be a version like 4.0.0, not a boolean", false},
 	{"a topic declared twice", "apiVersion: central-config.io/kafka/v1\ntopics:\n  - name: t\n    cluster: c\n  - name: t\n    cluster: c\n", 5, 5,
 		"topic c/t is already declared at line 3", true},
+	{"a cluster name of 64 characters", "apiVersion: central-config.io/kafka/v1\nclusters:\n  - name: " + strings.Repeat("c", 64) + "\n", 3, 11,
+		"clusters[0].name is longer than 63 characters", false},
+	{"a topic name of 250 characters", "apiVersion: central-config.io/kafka/v1\ntopics:\n  - name: " + strings.Repeat("t", 250) + "\n", 3, 11,
+		"topics[0].name is longer than 249 characters, the most Kafka allows", false},
 	{"another version", "apiVersion: central-config.io/kafka/v2\n", 1, 13,
 		"apiVersion central-config.io/kafka/v2 is not supported; this engine reads central-config.io/kafka/v1", false},
 }
@@ -173,17 +166,10 @@ var bad = []struct {
 func TestBrokenDocumentsAreReportedAtThePosition(t *testing.T) {
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
-			top, diags := read(t, c.text)
-			for _, d := range diags {
-				if d.File == "kafka.yaml" && d.Line == c.line && d.Column == c.col && d.Severity == diag.Error &&
-					d.Code == diag.CodeSchema && strings.Contains(d.Message, c.fragment) {
-					if len(top.Topics)+len(top.Clusters)+len(top.Applications) > 1 {
-						t.Fatalf("the broken element is left out: %+v", top)
-					}
-					return
-				}
+			top := reader.WantError(t, c.text, c.line, c.col, c.fragment)
+			if len(top.Topics)+len(top.Clusters)+len(top.Applications) > 1 {
+				t.Fatalf("the broken element is left out: %+v", top)
 			}
-			t.Fatalf("no error at %d:%d mentioning %q; got %v", c.line, c.col, c.fragment, diags)
 		})
 	}
 }
@@ -191,7 +177,7 @@ func TestBrokenDocumentsAreReportedAtThePosition(t *testing.T) {
 // TestTheBadElementIsLeftOutTheOthersKept: one broken topic does not hide
 // the others.
 func TestTheBadElementIsLeftOutTheOthersKept(t *testing.T) {
-	top, diags := read(t, "apiVersion: central-config.io/kafka/v1\ntopics:\n  - name: a\n  - name: b\n    partitions: many\n  - name: c\n")
+	top, diags := reader.ReadText(t, "apiVersion: central-config.io/kafka/v1\ntopics:\n  - name: a\n  - name: b\n    partitions: many\n  - name: c\n")
 	if len(diags) != 1 || len(top.Topics) != 2 || top.Topics[0].Name != "a" || top.Topics[1].Name != "c" {
 		t.Fatalf("%v %+v", diags, top.Topics)
 	}
@@ -264,7 +250,7 @@ func TestDocsExamplesAndSchemaAgreeWithTheReader(t *testing.T) {
 			continue // another dialect's example
 		}
 		n++
-		_, diags := read(t, text)
+		_, diags := reader.ReadText(t, text)
 		if len(diags) != 0 {
 			t.Fatalf("docs example reads with problems %v:\n%s", diags, text)
 		}
@@ -288,5 +274,15 @@ func TestDocsExamplesAndSchemaAgreeWithTheReader(t *testing.T) {
 		if err := s.Validate(docs[0].Root.Value()); err == nil {
 			t.Errorf("%s: the schema accepts what the reader rejects:\n%s", c.name, c.text)
 		}
+	}
+}
+
+// TestNamesAtTheBoundAreRead: a cluster name of 63 characters and a topic
+// name of 249, the longest allowed, read without a problem.
+func TestNamesAtTheBoundAreRead(t *testing.T) {
+	cluster, topic := strings.Repeat("c", 63), strings.Repeat("t", 249)
+	top, diags := reader.ReadText(t, "apiVersion: central-config.io/kafka/v1\nclusters:\n  - name: "+cluster+"\ntopics:\n  - name: "+topic+"\n")
+	if len(diags) != 0 || len(top.Clusters) != 1 || top.Clusters[0].Name != cluster || len(top.Topics) != 1 || top.Topics[0].Name != topic {
+		t.Fatalf("%v %+v", diags, top)
 	}
 }

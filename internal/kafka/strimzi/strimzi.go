@@ -55,62 +55,54 @@ func Detect(doc *document.Document) (reason string, ok bool) {
 
 // Read reads one Strimzi resource into a fragment.
 func Read(doc *document.Document) (*kafka.Topology, diag.List) {
-	out := &kafka.Topology{}
-	if doc == nil {
-		return out, nil
-	}
-	reason, ok := Detect(doc)
-	if !ok {
-		r := &walk.Reader{Doc: doc, Code: kafka.CodeDialect, Dialect: kafka.DialectStrimzi}
-		r.Errorf(rootPos(doc), "not a Strimzi resource of kind %s: apiVersion must be kafka.strimzi.io/v1beta2 or kafka.strimzi.io/v1", strings.Join(Kinds, ", "))
-		return out, r.Diags
-	}
-	root := doc.Root
-	kind := root.Get("kind")
-	what := "a Strimzi resource"
-	if kind != nil && kind.Kind == document.String && kind.Str != "" {
-		what = "a Strimzi " + kind.Str
-	}
-	r := &walk.Reader{Doc: doc, Dialect: kafka.DialectStrimzi, Code: kafka.CodeDialect,
-		Prefix: fmt.Sprintf("looks like %s (%s) but ", what, reason)}
-	api := root.Get("apiVersion")
-	if !slices.Contains(Versions, strings.TrimPrefix(api.Str, group)) {
-		r.Errorf(api.Pos, "only %sv1beta2 and %sv1 are read", group, group)
-		return out, r.Diags
-	}
-	if kind == nil {
-		r.Errorf(root.Pos, "kind is missing")
-		return out, r.Diags
-	}
-	if k, ok := r.Str(kind, "kind"); !ok {
-		return out, r.Diags
-	} else if !slices.Contains(Kinds, k) {
-		r.Errorf(kind.Pos, "kind %s is not one of %s", k, strings.Join(append(slices.Clone(Kinds), otherKinds...), ", "))
-		return out, r.Diags
-	}
-	meta, ok := readMeta(r, root)
-	if !ok {
-		return out, r.Diags
-	}
-	rd := reader{Reader: r, out: out, root: root, meta: meta}
-	switch kind.Str {
-	case "Kafka":
-		rd.kafka()
-	case "KafkaNodePool":
-		rd.nodePool()
-	case "KafkaTopic":
-		rd.topic()
-	case "KafkaUser":
-		rd.user()
-	}
-	return out, r.Diags
+	return walk.Read(doc, walk.Format{Dialect: kafka.DialectStrimzi, Code: kafka.CodeDialect, Detect: Detect,
+		Looks: looks(doc), NotIt: notAResource}, func(r *walk.Reader, root *document.Node, out *kafka.Topology) {
+		kind := root.Get("kind")
+		api := root.Get("apiVersion")
+		if !slices.Contains(Versions, strings.TrimPrefix(api.Str, group)) {
+			r.Errorf(api.Pos, "only %sv1beta2 and %sv1 are read", group, group)
+			return
+		}
+		if kind == nil {
+			r.Errorf(root.Pos, "kind is missing")
+			return
+		}
+		if k, ok := r.Str(kind, "kind"); !ok {
+			return
+		} else if !slices.Contains(Kinds, k) {
+			r.Errorf(kind.Pos, "kind %s is not one of %s", k, strings.Join(append(slices.Clone(Kinds), otherKinds...), ", "))
+			return
+		}
+		meta, ok := readMeta(r, root)
+		if !ok {
+			return
+		}
+		rd := reader{Reader: r, out: out, root: root, meta: meta}
+		switch kind.Str {
+		case "Kafka":
+			rd.kafka()
+		case "KafkaNodePool":
+			rd.nodePool()
+		case "KafkaTopic":
+			rd.topic()
+		case "KafkaUser":
+			rd.user()
+		}
+	})
 }
 
-func rootPos(doc *document.Document) document.Pos {
-	if doc.Root != nil {
-		return doc.Root.Pos
+var notAResource = "not a Strimzi resource of kind " + strings.Join(Kinds, ", ") +
+	": apiVersion must be kafka.strimzi.io/v1beta2 or kafka.strimzi.io/v1"
+
+// looks names what a claimed document was taken for: its kind when it
+// has one.
+func looks(doc *document.Document) string {
+	if doc != nil {
+		if kind := doc.Root.Get("kind"); kind != nil && kind.Kind == document.String && kind.Str != "" {
+			return "a Strimzi " + kind.Str
+		}
 	}
-	return document.Pos{Line: 1, Column: 1}
+	return "a Strimzi resource"
 }
 
 type meta struct {
@@ -192,13 +184,8 @@ func (r *reader) kafka() {
 	}
 	c := kafka.Cluster{Name: r.meta.name, Source: r.Source(r.root.Pos),
 		Fields: map[string]kafka.Source{}}
-	if v := k.Get("replicas"); v != nil {
-		n, ok := r.Int(v, "spec.kafka.replicas")
-		if !ok {
-			return
-		}
-		c.Brokers = n
-		c.Fields["brokers"] = r.Source(v.Pos)
+	if !r.OptInt(k, "spec.kafka", "replicas", &c.Brokers, &c.Fields, "brokers") {
+		return
 	}
 	if v := k.Get("version"); v != nil {
 		s, ok := r.Text(v, "spec.kafka.version")
@@ -247,9 +234,7 @@ func (r *reader) requireCluster() bool {
 // Strimzi operators ignore it, but it is still read (on no cluster).
 func (r *reader) warnCluster() {
 	if r.meta.cluster == "" {
-		r.Diags = append(r.Diags, diag.Diagnostic{File: r.Doc.File, Line: r.meta.clusterPos.Line, Column: r.meta.clusterPos.Column,
-			Severity: diag.Warning, Code: kafka.CodeDialect,
-			Message: r.Prefix + fmt.Sprintf("metadata.labels has no %s label: no Strimzi operator manages it, and it is read as on no cluster", ClusterLabel)})
+		r.Warnf(r.meta.clusterPos, "metadata.labels has no %s label: no Strimzi operator manages it, and it is read as on no cluster", ClusterLabel)
 	}
 }
 
@@ -312,28 +297,12 @@ func (r *reader) topic() {
 		}
 		t.Name = name
 	}
-	for _, f := range []struct {
-		key string
-		dst *int
-	}{{"partitions", &t.Partitions}, {"replicas", &t.Replicas}} {
-		if v := spec.Get(f.key); v != nil {
-			n, ok := r.Int(v, "spec."+f.key)
-			if !ok {
-				return
-			}
-			*f.dst = n
-			t.Fields[f.key] = r.Source(v.Pos)
-		}
-	}
-	cfg, pos, ok := r.Config(spec.Get("config"), "spec.config")
-	if !ok {
+	if !r.OptInt(spec, "spec", "partitions", &t.Partitions, &t.Fields, "partitions") ||
+		!r.OptInt(spec, "spec", "replicas", &t.Replicas, &t.Fields, "replicas") {
 		return
 	}
-	if len(cfg) > 0 {
-		t.Config = cfg
-		for k, p := range pos {
-			t.Fields["config."+k] = r.Source(p)
-		}
+	if !r.TopicConfig(&t, spec.Get("config"), "spec.config") {
+		return
 	}
 	r.out.Topics = append(r.out.Topics, t)
 }
@@ -403,86 +372,96 @@ func (r *reader) acl(a *kafka.Application, n *document.Node, path string) bool {
 	if !r.Map(n, path) {
 		return false
 	}
-	res := r.Required(n, path, "resource")
-	if res == nil || !r.Map(res, path+".resource") {
-		return false
-	}
-	typ := r.Required(res, path+".resource", "type")
-	if typ == nil {
-		return false
-	}
-	rtype, ok := r.Str(typ, path+".resource.type")
+	res, acl, ok := r.resource(n, path)
 	if !ok {
 		return false
-	}
-	if !slices.Contains([]string{"topic", "group", "cluster", "transactionalId"}, rtype) {
-		r.Errorf(typ.Pos, "%s.resource.type %q is not topic, group, cluster or transactionalId", path, rtype)
-		return false
-	}
-	pattern := kafka.Literal
-	if pt := res.Get("patternType"); pt != nil {
-		s, ok := r.Str(pt, path+".resource.patternType")
-		if !ok {
-			return false
-		}
-		switch s {
-		case "literal":
-		case "prefix":
-			pattern = kafka.Prefixed
-		default:
-			r.Errorf(pt.Pos, "%s.resource.patternType %q is not literal or prefix", path, s)
-			return false
-		}
-	}
-	var name string
-	if rtype != "cluster" {
-		v := r.Required(res, path+".resource", "name")
-		if v == nil {
-			return false
-		}
-		if name, ok = r.Name(v, path+".resource.name"); !ok {
-			return false
-		}
 	}
 	ops, opsPos, ok := r.operations(n, path)
 	if !ok {
 		return false
 	}
-	if t := n.Get("type"); t != nil {
-		s, ok := r.Str(t, path+".type")
-		if !ok {
-			return false
-		}
-		switch s {
-		case "allow":
-		case "deny":
-			return true // a deny rule grants nothing
-		default:
-			r.Errorf(t.Pos, "%s.type %q is not allow or deny", path, s)
-			return false
-		}
+	allow, ok := r.allows(n, path)
+	if !ok || !allow {
+		return ok // a deny rule grants nothing
 	}
 	for i, op := range ops {
-		src := r.Source(opsPos[i])
-		switch rtype {
-		case "topic":
-			if op == "Write" || op == "All" {
-				a.Grant(kafka.ACL{Cluster: r.meta.cluster, Pattern: name, PatternType: pattern, Access: kafka.Produce, Source: src})
-			}
-			if op == "Read" || op == "All" {
-				a.Grant(kafka.ACL{Cluster: r.meta.cluster, Pattern: name, PatternType: pattern, Access: kafka.Consume, Source: src})
-			}
-		case "group":
-			if op == "Read" || op == "All" {
-				g := name
-				if pattern == kafka.Prefixed {
-					g += "*"
-				}
-				a.ConsumerGroups = append(a.ConsumerGroups, g)
-			}
-		}
+		acl.Source = r.Source(opsPos[i])
+		walk.Grant(a, res, acl, op == "Read" || op == "All", op == "Write" || op == "All")
 	}
 	return true
+}
+
+// aclResources are the resource types of KafkaUser ACLs and what the
+// topology holds of each.
+var aclResources = map[string]walk.Resource{"topic": walk.TopicResource, "group": walk.GroupResource,
+	"cluster": walk.OtherResource, "transactionalId": walk.OtherResource}
+
+// resource reads the resource of an ACL rule: its type, and its name
+// and pattern type (into acl).
+func (r *reader) resource(n *document.Node, path string) (walk.Resource, kafka.ACL, bool) {
+	acl := kafka.ACL{Cluster: r.meta.cluster, PatternType: kafka.Literal}
+	rp := path + ".resource"
+	res := r.Required(n, path, "resource")
+	if res == nil || !r.Map(res, rp) {
+		return 0, acl, false
+	}
+	typ := r.Required(res, rp, "type")
+	if typ == nil {
+		return 0, acl, false
+	}
+	rtype, ok := r.Str(typ, rp+".type")
+	if !ok {
+		return 0, acl, false
+	}
+	kind, known := aclResources[rtype]
+	if !known {
+		r.Errorf(typ.Pos, "%s.type %q is not topic, group, cluster or transactionalId", rp, rtype)
+		return 0, acl, false
+	}
+	if pt := res.Get("patternType"); pt != nil {
+		s, ok := r.Str(pt, rp+".patternType")
+		if !ok {
+			return 0, acl, false
+		}
+		switch s {
+		case "literal":
+		case "prefix":
+			acl.PatternType = kafka.Prefixed
+		default:
+			r.Errorf(pt.Pos, "%s.patternType %q is not literal or prefix", rp, s)
+			return 0, acl, false
+		}
+	}
+	if rtype != "cluster" {
+		v := r.Required(res, rp, "name")
+		if v == nil {
+			return 0, acl, false
+		}
+		if acl.Pattern, ok = r.Name(v, rp+".name"); !ok {
+			return 0, acl, false
+		}
+	}
+	return kind, acl, true
+}
+
+// allows reads the type of an ACL rule: allow (the default) or deny.
+func (r *reader) allows(n *document.Node, path string) (allow, ok bool) {
+	t := n.Get("type")
+	if t == nil {
+		return true, true
+	}
+	s, ok := r.Str(t, path+".type")
+	if !ok {
+		return false, false
+	}
+	switch s {
+	case "allow":
+		return true, true
+	case "deny":
+		return false, true
+	}
+	r.Errorf(t.Pos, "%s.type %q is not allow or deny", path, s)
+	return false, false
 }
 
 // operations reads the operations list, or the older single operation.

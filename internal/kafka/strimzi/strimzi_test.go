@@ -39,19 +39,11 @@ spec:
         operations: [Write]
 `
 
-func read(t *testing.T, text string) (*kafka.Topology, diag.List) {
-	t.Helper()
-	docs := kafkatest.Decode(t, "s.yaml", text)
-	if _, ok := strimzi.Detect(docs[0]); !ok {
-		t.Fatal("not detected")
-	}
-	top, diags := strimzi.Read(docs[0])
-	kafkatest.CheckDiags(t, diags, "s.yaml")
-	return top, diags
-}
+var reader = kafkatest.Dialect{File: "s.yaml", Detect: strimzi.Detect, Read: strimzi.Read,
+	Code: kafka.CodeDialect, Guess: "looks like a Strimzi "}
 
 func TestKafkaUserACLs(t *testing.T) {
-	top, diags := read(t, userWithEverything)
+	top, diags := reader.ReadText(t, userWithEverything)
 	if len(diags) != 0 {
 		t.Fatal(diags)
 	}
@@ -76,12 +68,12 @@ func TestKafkaUserACLs(t *testing.T) {
 }
 
 func TestKafkaTopicNameAndClusterLabel(t *testing.T) {
-	top, diags := read(t, "apiVersion: kafka.strimzi.io/v1beta2\nkind: KafkaTopic\nmetadata:\n  name: orders-created\n  labels: {strimzi.io/cluster: events}\nspec:\n  topicName: Orders.Created\n")
+	top, diags := reader.ReadText(t, "apiVersion: kafka.strimzi.io/v1beta2\nkind: KafkaTopic\nmetadata:\n  name: orders-created\n  labels: {strimzi.io/cluster: events}\nspec:\n  topicName: Orders.Created\n")
 	if len(diags) != 0 || top.Topics[0].Key() != (kafka.TopicKey{Cluster: "events", Name: "Orders.Created"}) {
 		t.Fatalf("%v %+v", diags, top.Topics)
 	}
 	// Without the label: a warning, and the topic is on no cluster.
-	top, diags = read(t, "apiVersion: kafka.strimzi.io/v1beta2\nkind: KafkaTopic\nmetadata:\n  name: lonely\n")
+	top, diags = reader.ReadText(t, "apiVersion: kafka.strimzi.io/v1beta2\nkind: KafkaTopic\nmetadata:\n  name: lonely\n")
 	if len(diags) != 1 || diags[0].Severity != diag.Warning || diags[0].Line != 4 || diags[0].Column != 3 ||
 		!strings.Contains(diags[0].Message, "has no strimzi.io/cluster label") || len(top.Topics) != 1 || top.Topics[0].Cluster != "" {
 		t.Fatalf("%v %+v", diags, top.Topics)
@@ -90,11 +82,11 @@ func TestKafkaTopicNameAndClusterLabel(t *testing.T) {
 
 func TestKafkaBootstrapNeedsANamespace(t *testing.T) {
 	const k = "apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\nmetadata:\n  name: events\n%s\nspec:\n  kafka:\n    listeners:\n      - {name: ext, port: 9094, type: loadbalancer}\n      - {name: plain, port: 9092, type: internal}\n"
-	top, _ := read(t, strings.Replace(k, "%s", "  namespace: kafka", 1))
+	top, _ := reader.ReadText(t, strings.Replace(k, "%s", "  namespace: kafka", 1))
 	if c := top.Clusters[0]; c.Bootstrap != "events-kafka-bootstrap.kafka.svc:9092" || c.Fields["bootstrap"].Pos.Line != 10 {
 		t.Fatalf("%+v", c)
 	}
-	top, _ = read(t, strings.Replace(k, "%s", "", 1))
+	top, _ = reader.ReadText(t, strings.Replace(k, "%s", "", 1))
 	if c := top.Clusters[0]; c.Bootstrap != "" || c.Brokers != 0 {
 		t.Fatalf("%+v", c)
 	}
@@ -102,10 +94,7 @@ func TestKafkaBootstrapNeedsANamespace(t *testing.T) {
 
 func TestOtherStrimziKindsAreNotClaimed(t *testing.T) {
 	for _, kind := range []string{"KafkaConnect", "KafkaConnector", "KafkaMirrorMaker2", "KafkaBridge", "KafkaRebalance"} {
-		docs := kafkatest.Decode(t, "s.yaml", "apiVersion: kafka.strimzi.io/v1beta2\nkind: "+kind+"\nmetadata: {name: x}\n")
-		if _, ok := strimzi.Detect(docs[0]); ok {
-			t.Errorf("%s claimed", kind)
-		}
+		reader.NotDetected(t, "apiVersion: kafka.strimzi.io/v1beta2\nkind: "+kind+"\nmetadata: {name: x}\n")
 	}
 }
 
@@ -137,19 +126,10 @@ func TestBrokenResources(t *testing.T) {
 			"spec.authorization.acls must be a list, not a mapping"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			top, diags := read(t, c.text)
-			for _, d := range diags {
-				if d.Severity == diag.Error && d.Line == c.line && d.Column == c.col && d.Code == kafka.CodeDialect && strings.Contains(d.Message, c.fragment) {
-					if !strings.HasPrefix(d.Message, "looks like a Strimzi ") {
-						t.Fatalf("the message does not name the guess: %s", d.Message)
-					}
-					if len(top.Applications)+len(top.Clusters)+len(top.NodePools)+len(top.Topics) != 0 {
-						t.Fatalf("a broken resource is not read: %+v", top)
-					}
-					return
-				}
+			top := reader.WantError(t, c.text, c.line, c.col, c.fragment)
+			if len(top.Applications)+len(top.Clusters)+len(top.NodePools)+len(top.Topics) != 0 {
+				t.Fatalf("a broken resource is not read: %+v", top)
 			}
-			t.Fatalf("no error at %d:%d mentioning %q; got %v", c.line, c.col, c.fragment, diags)
 		})
 	}
 }

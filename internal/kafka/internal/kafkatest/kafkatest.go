@@ -1,6 +1,7 @@
 // Package kafkatest helps the Kafka readers' tests find the public
-// fixtures (internal/kafka/testdata/kafka-topologies) and decode
-// documents. Their path is computed from the repository root (the folder
+// fixtures (internal/kafka/testdata/kafka-topologies), decode documents,
+// read texts with a reader (Dialect) and find the errors they should
+// report. Their path is computed from the repository root (the folder
 // with go.mod), never from the working directory's depth, and a missing
 // folder fails the test rather than skipping it.
 package kafkatest
@@ -200,4 +201,76 @@ func Fuzz(f *testing.F, read func(*document.Document) (*kafka.Topology, diag.Lis
 		CheckDiags(t, diags, "fuzz.yaml")
 		CheckSources(t, merged, "fuzz.yaml")
 	})
+}
+
+// Dialect is a reader under test: the documents it claims and reads, and
+// the file name its tests decode texts as.
+type Dialect struct {
+	File   string
+	Detect func(*document.Document) (reason string, ok bool)
+	Read   func(*document.Document) (*kafka.Topology, diag.List)
+	// Code is the code of the reader's errors; Guess starts each of its
+	// messages ("looks like a JulieOps descriptor (has "), if any.
+	Code, Guess string
+}
+
+// ReadText decodes text (one document) as d.File, checks that d claims
+// it, reads it and checks its diagnostics (see CheckDiags).
+func (d Dialect) ReadText(tb testing.TB, text string) (*kafka.Topology, diag.List) {
+	tb.Helper()
+	docs := Decode(tb, d.File, text)
+	if len(docs) != 1 {
+		tb.Fatalf("%d documents", len(docs))
+	}
+	if _, ok := d.Detect(docs[0]); !ok {
+		tb.Fatal("not detected")
+	}
+	top, diags := d.Read(docs[0])
+	CheckDiags(tb, diags, d.File)
+	return top, diags
+}
+
+// WantError reads text (see ReadText) and fails unless it has an error
+// at line:col (col 0: any) whose message starts with d.Guess and
+// mentions fragment. It returns what was read.
+func (d Dialect) WantError(tb testing.TB, text string, line, col int, fragment string) *kafka.Topology {
+	tb.Helper()
+	top, diags := d.ReadText(tb, text)
+	e := WantDiag(tb, diags, d.File, line, col, diag.Error, d.Code, fragment)
+	if !strings.HasPrefix(e.Message, d.Guess) {
+		tb.Fatalf("the message does not start with %q: %s", d.Guess, e.Message)
+	}
+	return top
+}
+
+// NotDetected fails for each text whose first document d claims.
+func (d Dialect) NotDetected(tb testing.TB, texts ...string) {
+	tb.Helper()
+	for _, text := range texts {
+		if _, ok := d.Detect(Decode(tb, "x.yaml", text)[0]); ok {
+			tb.Errorf("detected %q", text)
+		}
+	}
+}
+
+// WantDiag finds a diagnostic by file, line, column (0: any), severity,
+// code and message fragment, and fails when there is none.
+func WantDiag(tb testing.TB, diags diag.List, file string, line, col int, sev diag.Severity, code, fragment string) diag.Diagnostic {
+	tb.Helper()
+	for _, d := range diags {
+		if d.File == file && d.Line == line && (col == 0 || d.Column == col) && d.Severity == sev && d.Code == code && strings.Contains(d.Message, fragment) {
+			return d
+		}
+	}
+	tb.Fatalf("no %s %s at %s:%d:%d mentioning %q; got:\n%s", sev, code, file, line, col, fragment, Render(diags))
+	return diag.Diagnostic{}
+}
+
+// Render lists diagnostics one a line, for failure messages.
+func Render(diags diag.List) string {
+	var b strings.Builder
+	for _, d := range diags {
+		b.WriteString("  " + d.String() + "\n")
+	}
+	return b.String()
 }

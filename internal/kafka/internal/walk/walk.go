@@ -1,6 +1,9 @@
 // Package walk holds what the Kafka readers share to read a document tree:
-// typed access to nodes that reports every wrong shape at its position,
-// in one consistent wording, instead of panicking or skipping it.
+// the start of every reader (Read: no document, a document of another
+// format, the "looks like ... but" prefix of messages), typed access to
+// nodes that reports every wrong shape at its position, in one consistent
+// wording, instead of panicking or skipping it, and what an ACL rule
+// grants (Grant).
 package walk
 
 import (
@@ -27,6 +30,47 @@ type Reader struct {
 	// Kafka config understands why it was read at all.
 	Prefix string
 	Diags  diag.List
+}
+
+// Format describes a dialect's documents to Read.
+type Format struct {
+	Dialect kafka.Dialect
+	// Code is the diagnostic code of errors.
+	Code string
+	// Detect claims a document and says why (see dialect.Reader).
+	Detect func(*document.Document) (reason string, ok bool)
+	// Looks names what a claimed document was taken for ("a JulieOps
+	// descriptor"): messages then start with "looks like a JulieOps
+	// descriptor (has context and projects) but ". Empty: no prefix.
+	Looks string
+	// NotIt is the error for a document that Detect does not claim.
+	NotIt string
+}
+
+// Read reads one document of a format into a fragment: no document
+// reads as nothing, one the format does not claim as the one error
+// NotIt at its root; any other is given to body with the Reader that
+// reports on it and the fragment to fill.
+func Read(doc *document.Document, f Format, body func(r *Reader, root *document.Node, out *kafka.Topology)) (*kafka.Topology, diag.List) {
+	out := &kafka.Topology{}
+	if doc == nil {
+		return out, nil
+	}
+	r := &Reader{Doc: doc, Dialect: f.Dialect, Code: f.Code}
+	reason, ok := f.Detect(doc)
+	if !ok {
+		pos := document.Pos{Line: 1, Column: 1}
+		if doc.Root != nil {
+			pos = doc.Root.Pos
+		}
+		r.Errorf(pos, "%s", f.NotIt)
+		return out, r.Diags
+	}
+	if f.Looks != "" {
+		r.Prefix = fmt.Sprintf("looks like %s (%s) but ", f.Looks, reason)
+	}
+	body(r, doc.Root, out)
+	return out, r.Diags
 }
 
 // Errorf reports an error at a position.
@@ -134,7 +178,17 @@ func (r *Reader) Str(n *document.Node, path string) (string, bool) {
 
 // Name returns a required non-empty string.
 func (r *Reader) Name(n *document.Node, path string) (string, bool) {
-	s, ok := r.Str(n, path)
+	return r.nonEmpty(n, path, r.Str)
+}
+
+// TextName returns a required non-empty plain value as text, the way
+// JulieOps name parts are written (see Text).
+func (r *Reader) TextName(n *document.Node, path string) (string, bool) {
+	return r.nonEmpty(n, path, r.Text)
+}
+
+func (r *Reader) nonEmpty(n *document.Node, path string, read func(*document.Node, string) (string, bool)) (string, bool) {
+	s, ok := read(n, path)
 	if !ok {
 		return "", false
 	}
@@ -235,6 +289,45 @@ func (r *Reader) Config(n *document.Node, path string) (map[string]string, map[s
 	return out, pos, ok
 }
 
+// Field records where a field of an element is written, as name in
+// fields (made when nil).
+func (r *Reader) Field(fields *map[string]kafka.Source, name string, pos document.Pos) {
+	if *fields == nil {
+		*fields = map[string]kafka.Source{}
+	}
+	(*fields)[name] = r.Source(pos)
+}
+
+// OptInt reads the optional positive integer at key of the mapping n
+// (see Int) into dst and records it as field name; false after a
+// problem.
+func (r *Reader) OptInt(n *document.Node, path, key string, dst *int, fields *map[string]kafka.Source, name string) bool {
+	v := n.Get(key)
+	if v == nil {
+		return true
+	}
+	i, ok := r.Int(v, Key(path, key))
+	if ok {
+		*dst = i
+		r.Field(fields, name, v.Pos)
+	}
+	return ok
+}
+
+// TopicConfig reads a topic's config mapping (see Config) into t, with
+// the source of each value as field config.<key>.
+func (r *Reader) TopicConfig(t *kafka.Topic, n *document.Node, path string) bool {
+	cfg, pos, ok := r.Config(n, path)
+	if len(cfg) == 0 {
+		return ok
+	}
+	t.Config = cfg
+	for k, p := range pos {
+		r.Field(&t.Fields, "config."+k, p)
+	}
+	return ok
+}
+
 // Strict reports every key of the mapping n that is not allowed, at the
 // key: a typo never goes unnoticed.
 func (r *Reader) Strict(n *document.Node, path string, allowed ...string) {
@@ -289,3 +382,43 @@ func Key(path, key string) string {
 
 // Index renders path[i] for messages.
 func Index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// Resource is the kind of resource an ACL rule is on, as far as the
+// topology cares.
+type Resource int
+
+const (
+	// OtherResource is a resource that grants nothing the topology holds
+	// (the cluster, a transactional id, ...).
+	OtherResource Resource = iota
+	// TopicResource is a topic or topic prefix.
+	TopicResource
+	// GroupResource is a consumer group or group prefix.
+	GroupResource
+)
+
+// Grant applies an allowed ACL rule to an application: writing a topic
+// makes it a producer, reading one a consumer, reading a group a member
+// of that group (a prefix as prefix*). acl carries the pattern, the
+// cluster and the source; Grant sets the access.
+func Grant(a *kafka.Application, res Resource, acl kafka.ACL, read, write bool) {
+	switch res {
+	case TopicResource:
+		if write {
+			acl.Access = kafka.Produce
+			a.Grant(acl)
+		}
+		if read {
+			acl.Access = kafka.Consume
+			a.Grant(acl)
+		}
+	case GroupResource:
+		if read {
+			g := acl.Pattern
+			if acl.PatternType == kafka.Prefixed {
+				g += "*"
+			}
+			a.ConsumerGroups = append(a.ConsumerGroups, g)
+		}
+	}
+}
