@@ -21,28 +21,6 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// validateReport is what validate --format json prints, as a script
-// reads it.
-type validateReport struct {
-	Files        int `json:"files"`
-	Ignored      int `json:"ignored"`
-	Entities     int `json:"entities"`
-	Locations    int `json:"locations"`
-	Errors       int `json:"errors"`
-	Warnings     int `json:"warnings"`
-	Infos        int `json:"infos"`
-	IgnoredFiles []struct {
-		Path   string `json:"path"`
-		Reason string `json:"reason"`
-	} `json:"ignoredFiles"`
-	Diagnostics []struct {
-		File     string `json:"file"`
-		Line     int    `json:"line"`
-		Severity string `json:"severity"`
-		Code     string `json:"code"`
-	} `json:"diagnostics"`
-}
-
 // brokenCopy copies the example repository and breaks one file.
 func brokenCopy(t *testing.T) string {
 	t.Helper()

@@ -30,11 +30,12 @@ func (l *loader) decodeValue(n *document.Node, v reflect.Value, path string) err
 		v.Set(reflect.ValueOf(n.Value()))
 		return nil
 	}
-	switch v.Kind() {
+	kind := v.Kind()
+	if n.Kind == document.Null && (kind == reflect.Pointer || kind == reflect.Struct || kind == reflect.Slice) {
+		return nil // null leaves a pointer, a mapping or a list unset
+	}
+	switch kind {
 	case reflect.Pointer:
-		if n.Kind == document.Null {
-			return nil
-		}
 		p := reflect.New(v.Type().Elem())
 		if err := l.decodeValue(n, p.Elem(), path); err != nil {
 			return err
@@ -72,9 +73,6 @@ func (l *loader) decodeDuration(n *document.Node, v reflect.Value, path string) 
 // decodeStruct decodes the mapping n into the struct v, by the fields'
 // config tags; a key no field has is an error that lists the known ones.
 func (l *loader) decodeStruct(n *document.Node, v reflect.Value, path string) error {
-	if n.Kind == document.Null {
-		return nil
-	}
 	if n.Kind != document.Map {
 		return l.fail(n, path, "must be a mapping, not a %s", n.Kind)
 	}
@@ -101,9 +99,6 @@ func (l *loader) decodeStruct(n *document.Node, v reflect.Value, path string) er
 
 // decodeSlice decodes the list n into the slice v.
 func (l *loader) decodeSlice(n *document.Node, v reflect.Value, path string) error {
-	if n.Kind == document.Null {
-		return nil
-	}
 	if n.Kind != document.Seq {
 		return l.fail(n, path, "must be a list, not a %s", n.Kind)
 	}

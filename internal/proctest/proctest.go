@@ -8,6 +8,7 @@ package proctest
 import (
 	"os/exec"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -15,8 +16,10 @@ import (
 // Process is a started child process.
 type Process struct {
 	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
+	done chan struct{} // closed once the process has exited
+	// exited is set, after err, when the process has exited.
+	exited atomic.Bool
+	err    error
 }
 
 // Start starts cmd, which the kernel kills (SIGKILL) if the test binary
@@ -40,6 +43,7 @@ func Start(cmd *exec.Cmd) (*Process, error) {
 		if err == nil {
 			p.err = cmd.Wait()
 		}
+		p.exited.Store(true)
 		close(p.done)
 	}()
 	if err := <-started; err != nil {
@@ -72,14 +76,7 @@ func (p *Process) Kill() {
 }
 
 // Exited reports whether the process has ended.
-func (p *Process) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *Process) Exited() bool { return p.exited.Load() }
 
 // Err is how the process ended (exec.Cmd.Wait's error); nil while it
 // runs.

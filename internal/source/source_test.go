@@ -145,13 +145,14 @@ func TestWebLinks(t *testing.T) {
 	// On github.com a file is viewed at its commit and edited on its
 	// branch, with its path escaped the same in both.
 	gh := GitHubLinks("https://github.com", "acme", "config", "main")
-	for _, c := range []struct{ name, path, escaped string }{
+	paths := []struct{ name, path, escaped string }{
 		{"a GitHub file is viewed at its commit and edited on its branch", "catalog/a.yaml", "catalog/a.yaml"},
 		{"a space in a file name is escaped", "catalog/my file.yaml", "catalog/my%20file.yaml"},
 		{"a space in a folder name is escaped and the slashes are kept", "my team/sub dir/a.yaml", "my%20team/sub%20dir/a.yaml"},
 		{"a hash, a question mark and a percent sign are escaped", "catalog/a#b?c%d.yaml", "catalog/a%23b%3Fc%25d.yaml"},
 		{"non-ASCII letters are escaped as UTF-8", "catalog/ünï.yaml", "catalog/%C3%BCn%C3%AF.yaml"},
-	} {
+	}
+	for _, c := range paths {
 		cases = append(cases, linksCase{name: c.name, links: gh, path: c.path,
 			view: "https://github.com/acme/config/blob/" + rev + "/" + c.escaped,
 			edit: "https://github.com/acme/config/edit/main/" + c.escaped})
