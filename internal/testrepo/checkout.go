@@ -1,6 +1,7 @@
 package testrepo
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,26 @@ func Checkout(t testing.TB, from string, edits ...Edit) string {
 		WriteFile(t, p, content)
 	}
 	return root
+}
+
+// Read returns the files below root: each one's slash-separated path
+// below root, and its content.
+func Read(t testing.TB, root string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	fsys := os.DirFS(root)
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		files[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
 
 // Write writes files (a slash-separated path below root: the content)
