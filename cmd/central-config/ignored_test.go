@@ -82,21 +82,13 @@ func TestValidateJSONListsInfosAndEveryIgnoredFile(t *testing.T) {
 	dir := catalogCopy(t, movedCatalog...)
 	code, out, _ := runCLI(t, "validate", "--format", "json", "--include", "apis/**", "--include", "kafka/**", "--include", "misc/**", "--include", "teams/**", dir)
 	var report struct {
-		Files        int `json:"files"`
-		Ignored      int `json:"ignored"`
-		Errors       int `json:"errors"`
-		Warnings     int `json:"warnings"`
-		Infos        int `json:"infos"`
-		IgnoredFiles []struct {
-			Path   string `json:"path"`
-			Reason string `json:"reason"`
-		} `json:"ignoredFiles"`
-		Diagnostics []struct {
-			File     string `json:"file"`
-			Line     int    `json:"line"`
-			Severity string `json:"severity"`
-			Code     string `json:"code"`
-		} `json:"diagnostics"`
+		Files        int               `json:"files"`
+		Ignored      int               `json:"ignored"`
+		Errors       int               `json:"errors"`
+		Warnings     int               `json:"warnings"`
+		Infos        int               `json:"infos"`
+		IgnoredFiles []ignoredFileJSON `json:"ignoredFiles"`
+		Diagnostics  []diagnosticJSON  `json:"diagnostics"`
 	}
 	if err := json.Unmarshal([]byte(out), &report); err != nil || code != 0 {
 		t.Fatalf("exit %d, %v\n%s", code, err, out)

@@ -21,6 +21,20 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// ignoredFileJSON is an item of ignoredFiles in validate --format json.
+type ignoredFileJSON struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// diagnosticJSON is an item of diagnostics in validate --format json.
+type diagnosticJSON struct {
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+}
+
 // brokenCopy copies the example repository and breaks one file.
 func brokenCopy(t *testing.T) string {
 	t.Helper()
