@@ -17,11 +17,10 @@ func TestValidateReadsAnExistingCatalogRepository(t *testing.T) {
 		t.Fatalf("validate exits %d: %s %s", code, stdout, stderr)
 	}
 	var out struct {
-		Entities     int               `json:"entities"`
-		Locations    int               `json:"locations"`
-		Errors       int               `json:"errors"`
-		IgnoredFiles []ignoredFileJSON `json:"ignoredFiles"`
-		Diagnostics  []diagnosticJSON  `json:"diagnostics"`
+		Entities  int `json:"entities"`
+		Locations int `json:"locations"`
+		Errors    int `json:"errors"`
+		validateLists
 	}
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 		t.Fatalf("%v: %s", err, stdout)

@@ -82,13 +82,12 @@ func TestValidateJSONListsInfosAndEveryIgnoredFile(t *testing.T) {
 	dir := catalogCopy(t, movedCatalog...)
 	code, out, _ := runCLI(t, "validate", "--format", "json", "--include", "apis/**", "--include", "kafka/**", "--include", "misc/**", "--include", "teams/**", dir)
 	var report struct {
-		Files        int               `json:"files"`
-		Ignored      int               `json:"ignored"`
-		Errors       int               `json:"errors"`
-		Warnings     int               `json:"warnings"`
-		Infos        int               `json:"infos"`
-		IgnoredFiles []ignoredFileJSON `json:"ignoredFiles"`
-		Diagnostics  []diagnosticJSON  `json:"diagnostics"`
+		Files    int `json:"files"`
+		Ignored  int `json:"ignored"`
+		Errors   int `json:"errors"`
+		Warnings int `json:"warnings"`
+		Infos    int `json:"infos"`
+		validateLists
 	}
 	if err := json.Unmarshal([]byte(out), &report); err != nil || code != 0 {
 		t.Fatalf("exit %d, %v\n%s", code, err, out)

@@ -21,18 +21,19 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// ignoredFileJSON is an item of ignoredFiles in validate --format json.
-type ignoredFileJSON struct {
-	Path   string `json:"path"`
-	Reason string `json:"reason"`
-}
-
-// diagnosticJSON is an item of diagnostics in validate --format json.
-type diagnosticJSON struct {
-	File     string `json:"file"`
-	Line     int    `json:"line"`
-	Severity string `json:"severity"`
-	Code     string `json:"code"`
+// validateLists are the lists of validate --format json, as a script
+// reads them; a test embeds them next to the counts it reads.
+type validateLists struct {
+	IgnoredFiles []struct {
+		Path   string `json:"path"`
+		Reason string `json:"reason"`
+	} `json:"ignoredFiles"`
+	Diagnostics []struct {
+		File     string `json:"file"`
+		Line     int    `json:"line"`
+		Severity string `json:"severity"`
+		Code     string `json:"code"`
+	} `json:"diagnostics"`
 }
 
 // brokenCopy copies the example repository and breaks one file.
