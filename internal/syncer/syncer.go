@@ -117,6 +117,21 @@ type sourceState struct {
 	unrecorded []store.Run
 }
 
+// setRunning records the id of the run in progress, 0 when none.
+func (st *sourceState) setRunning(id int64) {
+	st.runMu.Lock()
+	st.running = id
+	st.runMu.Unlock()
+}
+
+// setPending records the id of a requested run not started yet, 0 when
+// none.
+func (st *sourceState) setPending(id int64) {
+	st.runMu.Lock()
+	st.pending = id
+	st.runMu.Unlock()
+}
+
 // maxUnrecorded bounds the runs kept in memory during a store outage;
 // older ones are dropped (a very long outage under-counts its failures).
 const maxUnrecorded = 100
