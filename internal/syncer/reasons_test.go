@@ -8,33 +8,23 @@ import (
 	"time"
 
 	"github.com/central-config/central-config/internal/mapping"
-	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/store"
 )
 
-// interruptedSource is a real git source whose run is interrupted during
-// the fetch: interrupt runs first (nil: nothing), then the fetch waits
-// for the run's context to end and reads the repository with it, as a
-// fetch of a server that hangs does.
-type interruptedSource struct {
-	source.Source
-	interrupt func()
-}
-
-func (s interruptedSource) Fetch(ctx context.Context, since string) (*source.Snapshot, error) {
-	if s.interrupt != nil {
-		s.interrupt()
-	}
-	<-ctx.Done()
-	return s.Source.Fetch(ctx, since)
-}
-
-// interrupted returns the engine's syncer with its source wrapped.
+// interrupted returns the engine's syncer with a run timeout, whose
+// fetch is interrupted: interrupt runs first (nil: nothing), then the
+// fetch waits for the run's context to end and reads the repository with
+// it, as a fetch of a server that hangs does.
 func (e *engine) interrupted(interrupt func(), timeout time.Duration) *Syncer {
 	e.t.Helper()
 	src := e.sy.sources["main"].cfg
-	src.Source = interruptedSource{Source: src.Source, interrupt: interrupt}
+	src.Source = hookedSource{Source: src.Source, hook: func(ctx context.Context) {
+		if interrupt != nil {
+			interrupt()
+		}
+		<-ctx.Done()
+	}}
 	src.Timeout = timeout
 	sy, err := New(Options{Store: e.store, Sources: []Source{src}})
 	if err != nil {
