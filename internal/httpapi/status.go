@@ -125,22 +125,22 @@ func strPtr(s string) *string {
 
 // sourceJSON is one configured source on the status page.
 type sourceJSON struct {
-	ID                  string            `json:"id"`
-	State               store.SourceState `json:"state"`
-	Revision            *string           `json:"revision"`
-	RevisionURL         *string           `json:"revisionUrl"`
-	LastAttemptAt       *time.Time        `json:"lastAttemptAt"`
-	LastSuccessAt       *time.Time        `json:"lastSuccessAt"`
-	LastSuccessRevision *string           `json:"lastSuccessRevision"`
-	NextDueAt           *time.Time        `json:"nextDueAt"`
-	ConsecutiveFailures int               `json:"consecutiveFailures"`
-	EntityCount         int               `json:"entityCount"`
-	LocationCount       int               `json:"locationCount"`
-	IntervalSeconds     int64             `json:"intervalSeconds"`
-	RunningRunID        *int64            `json:"runningRunId"`
-	LastRun             *runJSON          `json:"lastRun"`
-	ErrorCount          int               `json:"errorCount"`
-	WarningCount        int               `json:"warningCount"`
+	ID                  string     `json:"id"`
+	State               string     `json:"state"`
+	Revision            *string    `json:"revision"`
+	RevisionURL         *string    `json:"revisionUrl"`
+	LastAttemptAt       *time.Time `json:"lastAttemptAt"`
+	LastSuccessAt       *time.Time `json:"lastSuccessAt"`
+	LastSuccessRevision *string    `json:"lastSuccessRevision"`
+	NextDueAt           *time.Time `json:"nextDueAt"`
+	ConsecutiveFailures int        `json:"consecutiveFailures"`
+	EntityCount         int        `json:"entityCount"`
+	LocationCount       int        `json:"locationCount"`
+	IntervalSeconds     int64      `json:"intervalSeconds"`
+	RunningRunID        *int64     `json:"runningRunId"`
+	LastRun             *runJSON   `json:"lastRun"`
+	ErrorCount          int        `json:"errorCount"`
+	WarningCount        int        `json:"warningCount"`
 	// FailedFiles counts files whose newest version has errors; their
 	// entities stay at the last good revision. It outlives the run that
 	// found the errors (later unchanged runs do not re-report them).
@@ -312,7 +312,7 @@ func (s *server) source(ctx context.Context, id string, st *store.SourceStatus) 
 			src.FileErrors = fileErrors(cur.Errors, links, cur.Revision)
 		}
 	}
-	src.State = store.State(st, src.last, src.RunningRunID != nil)
+	src.State = string(store.State(st, src.last, src.RunningRunID != nil))
 	return src, "", nil
 }
 
@@ -387,7 +387,7 @@ func (s *server) statusDown(w http.ResponseWriter, r *http.Request, what string,
 			status.ConsecutiveFailures = src.ConsecutiveFailures
 			src.status = &status
 		}
-		src.State = store.State(src.status, src.last, src.RunningRunID != nil)
+		src.State = string(store.State(src.status, src.last, src.RunningRunID != nil))
 	}
 	w.Header().Set(storeHeader, "unavailable")
 	writeJSON(w, http.StatusOK, out)

@@ -43,36 +43,20 @@ const (
 // words. The set is closed: docs/api.md and the OpenAPI contract list it.
 type ReasonCode string
 
-// The reason codes of a run; a run that published, or is unchanged or
-// running, has none ("").
+// The reason codes of a run, each with what it means; a run that
+// published, or is unchanged or running, has none ("").
 const (
-	// ReasonFetchFailed: the source could not be read (network, token,
-	// repository or branch). Retried with backoff.
-	ReasonFetchFailed ReasonCode = "fetch-failed"
-	// ReasonGuardRefused: the revision would remove more than the
-	// mass-deletion guard allows. Needs a human; retried on schedule.
-	ReasonGuardRefused ReasonCode = "guard-refused"
-	// ReasonStoreUnavailable: the database did not answer or refused the
-	// run's reads or its commit. Retried with backoff.
-	ReasonStoreUnavailable ReasonCode = "store-unavailable"
-	// ReasonSpoolFailed: the run's entity JSON could not be read back from
-	// its temporary file (TMPDIR) at the commit. Retried with backoff.
-	ReasonSpoolFailed ReasonCode = "spool-failed"
-	// ReasonSourceConflict: the commit was refused again and again because
-	// other sources kept claiming entities this run publishes.
-	ReasonSourceConflict ReasonCode = "source-conflict"
-	// ReasonLocked: another engine replica holds the source's sync lock;
-	// it syncs, and this run (one that was asked for) is closed.
-	ReasonLocked ReasonCode = "locked"
-	// ReasonTimeout: the run's timeout elapsed before it finished.
-	ReasonTimeout ReasonCode = "timeout"
-	// ReasonCanceled: the engine stopped during the run.
-	ReasonCanceled ReasonCode = "canceled"
-	// ReasonAbandoned: the engine process running it ended (crash, kill)
-	// before it finished; the source's next run closed it.
-	ReasonAbandoned ReasonCode = "abandoned"
-	// ReasonUnknown: a run with a reason but no code, recorded before
-	// codes existed (migration 00005 could not tell from its words) or by
+	ReasonFetchFailed      ReasonCode = "fetch-failed"      // the source could not be read; retried with backoff
+	ReasonGuardRefused     ReasonCode = "guard-refused"     // more removals than the mass-deletion guard allows; needs a human
+	ReasonStoreUnavailable ReasonCode = "store-unavailable" // the database did not answer or refused reads or the commit
+	ReasonSpoolFailed      ReasonCode = "spool-failed"      // the entity JSON could not be read back from TMPDIR at the commit
+	ReasonSourceConflict   ReasonCode = "source-conflict"   // commits refused again and again for entities other sources claim
+	ReasonLocked           ReasonCode = "locked"            // another replica holds the lock; a run asked for here is closed
+	ReasonTimeout          ReasonCode = "timeout"           // the run's timeout elapsed
+	ReasonCanceled         ReasonCode = "canceled"          // the engine stopped during the run
+	ReasonAbandoned        ReasonCode = "abandoned"         // the process running it ended; the source's next run closed it
+	// ReasonUnknown is a run with a reason but no code: recorded before
+	// codes existed (migration 00005 could not tell from its words), or by
 	// an older engine during a rolling upgrade.
 	ReasonUnknown ReasonCode = "unknown"
 )
