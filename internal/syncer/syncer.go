@@ -3,7 +3,9 @@
 // snapshot, keeps the last good entities of files that fail, diffs against
 // what is published, applies the mass-deletion guard and commits the result
 // to the store in one transaction. A run is a chain of small steps (fetch,
-// map, merge, guard, commit) and its outcome is recorded once at the end.
+// map, plan, guard, commit, publish; steps.go), each of which says how the
+// run goes on or why it failed (a store.ReasonCode and the reason in
+// words), and its outcome is recorded once at the end (runner.reconcile).
 package syncer
 
 import (
