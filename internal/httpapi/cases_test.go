@@ -82,7 +82,7 @@ func seed(f *fakeStore, _ *fakeSyncer) {
 				{File: "teams/a.yaml", Severity: "warning", Code: "dangling-ref", Message: "owner group:team-x is not defined"},
 			}, Generation: 3},
 		{ID: 4, SourceID: "teams", Trigger: store.TriggerSchedule, StartedAt: ago(time.Hour), FinishedAt: ago(time.Hour - 5*time.Second),
-			Outcome: store.Failed, Reason: "fetch failed: authentication required", PreviousRevision: "bbb111"},
+			Outcome: store.Failed, Reason: "fetch failed: authentication required", ReasonCode: store.ReasonFetchFailed, PreviousRevision: "bbb111"},
 		{ID: 5, SourceID: "platform", Trigger: store.TriggerSchedule, StartedAt: ago(10 * time.Minute), FinishedAt: ago(10*time.Minute - time.Second),
 			Outcome: store.Succeeded, Revision: "aaa333", PreviousRevision: "aaa222", Counts: store.Counts{Files: 2, Entities: 3, Changed: 1, Unchanged: 2}},
 	}

@@ -18,15 +18,6 @@ import (
 	"github.com/central-config/central-config/internal/store"
 )
 
-// Source states on the status page.
-const (
-	stateNever    = "never"
-	stateSyncing  = "syncing"
-	stateFailed   = "failed"
-	stateDegraded = "degraded"
-	stateSynced   = "synced"
-)
-
 // Listing limits of GET /central-config/syncs.
 const (
 	defaultRunLimit = 20
@@ -51,6 +42,7 @@ type runJSON struct {
 	ErrorCount       int             `json:"errorCount"`
 	WarningCount     int             `json:"warningCount"`
 	Reason           *string         `json:"reason"`
+	ReasonCode       *string         `json:"reasonCode"`
 	Generation       int64           `json:"generation"`
 	Repeats          int             `json:"repeats"`
 }
@@ -68,14 +60,14 @@ func toRunJSON(r store.Run, links source.Links) runJSON {
 		ID: r.ID, Source: r.SourceID, Trigger: r.Trigger, Outcome: r.Outcome,
 		StartedAt: timePtr(r.StartedAt), FinishedAt: timePtr(r.FinishedAt),
 		Revision: strPtr(r.Revision), RevisionURL: commitURL(links, r.Revision),
-		PreviousRevision: strPtr(r.PreviousRevision), Reason: strPtr(r.Reason),
+		PreviousRevision: strPtr(r.PreviousRevision), Reason: strPtr(r.Reason), ReasonCode: strPtr(string(r.ReasonCode)),
 		Counts: r.Counts, Errors: fileErrors(r.Errors, links, r.Revision), Generation: r.Generation, Repeats: r.Repeats,
 	}
 	if out.StartedAt != nil && out.FinishedAt != nil {
 		d := r.Duration().Seconds()
 		out.DurationSeconds = &d
 	}
-	out.ErrorCount, out.WarningCount = severityCounts(r.Errors)
+	out.ErrorCount, out.WarningCount = r.Problems()
 	return out
 }
 
@@ -114,18 +106,6 @@ func commitURL(links source.Links, revision string) *string {
 		return nil
 	}
 	return strPtr(links.Commit(revision))
-}
-
-func severityCounts(errs []store.FileError) (errors, warnings int) {
-	for _, e := range errs {
-		switch e.Severity {
-		case string(diag.Error):
-			errors++
-		case string(diag.Warning):
-			warnings++
-		}
-	}
-	return errors, warnings
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -169,6 +149,11 @@ type sourceJSON struct {
 	// run that wrote its files (see filesRun), each with the URL
 	// of the file at that run's revision.
 	FileErrors []fileErrorJSON `json:"fileErrors"`
+
+	// status and last are what State was derived from (nil: none), kept
+	// so that statusDown derives it again with the runs since.
+	status *store.SourceStatus
+	last   *store.Run
 }
 
 type ackJSON struct {
@@ -261,48 +246,15 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 	}
 	out := lastSyncJSON{Generation: g, Sources: []sourceJSON{}}
 	for _, id := range s.syncer.SourceIDs() {
-		links := s.syncer.Links(id)
-		src := sourceJSON{ID: id, State: stateNever, IntervalSeconds: int64(s.syncer.Interval(id) / time.Second),
-			FileErrors: []fileErrorJSON{}}
-		if running := s.syncer.Running(id); running != 0 {
-			src.RunningRunID = &running
+		var st *store.SourceStatus
+		if status, ok := byID[id]; ok {
+			st = &status
 		}
-		st, hasStatus := byID[id]
-		if hasStatus {
-			src.Revision = strPtr(st.Revision)
-			src.RevisionURL = commitURL(links, st.Revision)
-			src.LastAttemptAt = timePtr(st.LastAttemptAt)
-			src.LastSuccessAt = timePtr(st.LastSuccessAt)
-			src.LastSuccessRevision = strPtr(st.LastSuccessRevision)
-			src.NextDueAt = timePtr(st.NextDueAt)
-			src.ConsecutiveFailures = st.ConsecutiveFailures
-			src.EntityCount = st.EntityCount
-			src.LocationCount = st.LocationCount
-			var last *store.Run
-			if st.LastRunID != 0 {
-				run, err := s.store.Run(ctx, st.LastRunID)
-				switch {
-				case err == nil:
-					last = &run
-					rj := toRunJSON(run, links)
-					src.LastRun = &rj
-					src.ErrorCount, src.WarningCount = rj.ErrorCount, rj.WarningCount
-				case !errors.Is(err, store.ErrNotFound): // a pruned run is no error
-					s.statusDown(w, r, "cannot read the last run of source "+id, err)
-					return
-				}
-			}
-			cur, err := s.filesRun(ctx, st, last)
-			if err != nil {
-				s.statusDown(w, r, "cannot read the runs of source "+id, err)
-				return
-			}
-			if cur != nil {
-				src.FileErrors = fileErrors(cur.Errors, links, cur.Revision)
-			}
-			src.FailedFiles = st.FailedFiles
+		src, what, err := s.source(ctx, id, st)
+		if err != nil {
+			s.statusDown(w, r, what, err)
+			return
 		}
-		src.State = sourceState(src, hasStatus)
 		out.Sources = append(out.Sources, src)
 	}
 	conflictsOnOwners(out.Sources)
@@ -321,6 +273,54 @@ func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 	c.good, c.goodAt = &out, s.now().UTC()
 	c.Unlock()
 	writeJSON(w, http.StatusOK, out)
+}
+
+// source is one configured source on the status page; st is its status,
+// nil before its first run. On an error it says what it could not read.
+func (s *server) source(ctx context.Context, id string, st *store.SourceStatus) (sourceJSON, string, error) {
+	links := s.syncer.Links(id)
+	src := sourceJSON{ID: id, IntervalSeconds: int64(s.syncer.Interval(id) / time.Second),
+		FileErrors: []fileErrorJSON{}, status: st}
+	if running := s.syncer.Running(id); running != 0 {
+		src.RunningRunID = &running
+	}
+	if st != nil {
+		src.Revision = strPtr(st.Revision)
+		src.RevisionURL = commitURL(links, st.Revision)
+		src.LastAttemptAt = timePtr(st.LastAttemptAt)
+		src.LastSuccessAt = timePtr(st.LastSuccessAt)
+		src.LastSuccessRevision = strPtr(st.LastSuccessRevision)
+		src.NextDueAt = timePtr(st.NextDueAt)
+		src.ConsecutiveFailures = st.ConsecutiveFailures
+		src.EntityCount = st.EntityCount
+		src.LocationCount = st.LocationCount
+		src.FailedFiles = st.FailedFiles
+		if st.LastRunID != 0 {
+			run, err := s.store.Run(ctx, st.LastRunID)
+			switch {
+			case err == nil:
+				src.setLastRun(run, links)
+			case !errors.Is(err, store.ErrNotFound): // a pruned run is no error
+				return src, "cannot read the last run of source " + id, err
+			}
+		}
+		cur, err := s.filesRun(ctx, *st, src.last)
+		if err != nil {
+			return src, "cannot read the runs of source " + id, err
+		}
+		if cur != nil {
+			src.FileErrors = fileErrors(cur.Errors, links, cur.Revision)
+		}
+	}
+	src.State = string(store.State(st, src.last, src.RunningRunID != nil))
+	return src, "", nil
+}
+
+// setLastRun makes run the source's last run.
+func (src *sourceJSON) setLastRun(run store.Run, links source.Links) {
+	rj := toRunJSON(run, links)
+	src.last, src.LastRun = &run, &rj
+	src.ErrorCount, src.WarningCount = rj.ErrorCount, rj.WarningCount
 }
 
 // conflictsOnOwners shows each source-conflict error of a source (an
@@ -377,13 +377,17 @@ func (s *server) statusDown(w http.ResponseWriter, r *http.Request, what string,
 		}
 		if runs := s.syncer.Unrecorded(src.ID); len(runs) > 0 {
 			last := runs[len(runs)-1]
-			rj := toRunJSON(last, s.syncer.Links(src.ID))
-			src.LastRun = &rj
+			src.setLastRun(last, s.syncer.Links(src.ID))
 			src.LastAttemptAt = timePtr(last.StartedAt)
 			src.ConsecutiveFailures += len(runs)
-			src.ErrorCount, src.WarningCount = rj.ErrorCount, rj.WarningCount
+			status := store.SourceStatus{SourceID: src.ID}
+			if src.status != nil {
+				status = *src.status
+			}
+			status.ConsecutiveFailures = src.ConsecutiveFailures
+			src.status = &status
 		}
-		src.State = sourceState(*src, src.LastAttemptAt != nil || src.LastRun != nil)
+		src.State = string(store.State(src.status, src.last, src.RunningRunID != nil))
 	}
 	w.Header().Set(storeHeader, "unavailable")
 	writeJSON(w, http.StatusOK, out)
@@ -408,27 +412,6 @@ func (s *server) filesRun(ctx context.Context, st store.SourceStatus, last *stor
 		return nil, err
 	}
 	return &run, nil
-}
-
-// sourceState ranks what matters most: a run in progress (also a first
-// one, before the source has any status), then never synced, then the
-// last run's outcome, then file errors that outlive it.
-func sourceState(src sourceJSON, hasStatus bool) string {
-	switch {
-	case src.RunningRunID != nil:
-		return stateSyncing
-	case !hasStatus:
-		return stateNever
-	case src.LastRun != nil && src.LastRun.Outcome == store.Failed:
-		return stateFailed
-	case src.LastRun == nil && src.ConsecutiveFailures > 0:
-		return stateFailed
-	case src.LastRun != nil && src.LastRun.Outcome == store.Degraded,
-		src.ErrorCount > 0, src.FailedFiles > 0:
-		return stateDegraded
-	default:
-		return stateSynced
-	}
 }
 
 type runsJSON struct {

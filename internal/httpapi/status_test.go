@@ -67,6 +67,7 @@ type runView struct {
 	Revision        *string         `json:"revision"`
 	RevisionURL     *string         `json:"revisionUrl"`
 	Reason          *string         `json:"reason"`
+	ReasonCode      *string         `json:"reasonCode"`
 	Errors          []fileErrorView `json:"errors"`
 	ErrorCount      int             `json:"errorCount"`
 	WarningCount    int             `json:"warningCount"`
@@ -159,8 +160,21 @@ func TestLastSync(t *testing.T) {
 			}},
 		{name: "running wins over failed", setup: both(seed, func(_ *fakeStore, s *fakeSyncer) { s.running["teams"] = 8 }),
 			req: lastSyncReq(), status: 200, check: state("teams", "syncing")},
-		{name: "last run failed", setup: both(seed, withLastRun(store.Run{Outcome: store.Failed, Reason: "refused: too many deletions"})),
-			req: lastSyncReq(), status: 200, check: state("platform", "failed")},
+		{name: "last run failed", setup: both(seed, withLastRun(store.Run{Outcome: store.Failed, Reason: "refused: too many deletions",
+			ReasonCode: store.ReasonGuardRefused})),
+			req: lastSyncReq(), status: 200, check: func(t *testing.T, e *env, res response) {
+				state("platform", "failed")(t, e, res)
+				last := decodeLastSync(t, res).Sources[0].LastRun
+				if last == nil || last.ReasonCode == nil || *last.ReasonCode != "guard-refused" {
+					t.Errorf("last run = %+v, want reasonCode guard-refused", last)
+				}
+			}},
+		{name: "a run without a reason has no reason code", setup: both(seed, withLastRun(store.Run{Outcome: store.Succeeded})),
+			req: lastSyncReq(), status: 200, check: func(t *testing.T, _ *env, res response) {
+				if last := decodeLastSync(t, res).Sources[0].LastRun; last == nil || last.ReasonCode != nil || last.Reason != nil {
+					t.Errorf("last run = %+v, want reason and reasonCode null", last)
+				}
+			}},
 		{name: "last run degraded", setup: both(seed, withLastRun(store.Run{Outcome: store.Degraded,
 			Errors: []store.FileError{{File: "a.yaml", Severity: "error", Code: "parse", Message: "bad"}}})),
 			req: lastSyncReq(), status: 200, check: func(t *testing.T, e *env, res response) {
@@ -625,7 +639,8 @@ func TestLastSyncWhileTheStoreIsDown(t *testing.T) {
 	e.syncer.mu.Lock()
 	e.syncer.unrecorded = map[string][]store.Run{"platform": {
 		{SourceID: "platform", Trigger: store.TriggerSchedule, StartedAt: ago(2 * time.Minute), FinishedAt: ago(2 * time.Minute), Outcome: store.Failed, Reason: "store: connection refused"},
-		{SourceID: "platform", Trigger: store.TriggerSchedule, StartedAt: ago(time.Minute), FinishedAt: ago(time.Minute), Outcome: store.Failed, Reason: "store: connection refused"},
+		{SourceID: "platform", Trigger: store.TriggerSchedule, StartedAt: ago(time.Minute), FinishedAt: ago(time.Minute), Outcome: store.Failed,
+			Reason: "store: connection refused", ReasonCode: store.ReasonStoreUnavailable},
 	}}
 	e.syncer.mu.Unlock()
 	res := e.do(t, lastSyncReq())
@@ -647,15 +662,17 @@ func TestLastSyncWhileTheStoreIsDown(t *testing.T) {
 			ConsecutiveFailures int       `json:"consecutiveFailures"`
 			LastAttemptAt       time.Time `json:"lastAttemptAt"`
 			LastRun             struct {
-				Outcome string `json:"outcome"`
-				Reason  string `json:"reason"`
+				Outcome    string `json:"outcome"`
+				Reason     string `json:"reason"`
+				ReasonCode string `json:"reasonCode"`
 			} `json:"lastRun"`
 		} `json:"sources"`
 	}
 	res.decode(t, &full)
 	p := full.Sources[0]
-	if p.ID != "platform" || p.ConsecutiveFailures != before.Sources[0].ConsecutiveFailures+2 || p.State != stateFailed ||
-		!p.LastAttemptAt.Equal(ago(time.Minute)) || p.LastRun.Outcome != "failed" || p.LastRun.Reason != "store: connection refused" {
+	if p.ID != "platform" || p.ConsecutiveFailures != before.Sources[0].ConsecutiveFailures+2 || p.State != string(store.StateFailed) ||
+		!p.LastAttemptAt.Equal(ago(time.Minute)) || p.LastRun.Outcome != "failed" || p.LastRun.Reason != "store: connection refused" ||
+		p.LastRun.ReasonCode != "store-unavailable" {
 		t.Errorf("platform during the outage: %+v (before: %+v)", p, before.Sources[0])
 	}
 	if full.Sources[1].ConsecutiveFailures != before.Sources[1].ConsecutiveFailures {
@@ -670,12 +687,12 @@ func TestLastSyncWhileTheStoreIsDown(t *testing.T) {
 }
 
 func TestInfosAreCountedNeitherAsErrorsNorAsWarnings(t *testing.T) {
-	errs, warnings := severityCounts([]store.FileError{
+	errs, warnings := store.Run{Errors: []store.FileError{
 		{File: "a.yaml", Severity: "error", Code: "parse"},
 		{File: "b.yaml", Severity: "warning", Code: "dangling-ref"},
 		{File: "c.yaml", Severity: "info", Code: "placeholder-url"},
 		{File: "c.yaml", Severity: "info", Code: "placeholder-url"},
-	})
+	}}.Problems()
 	if errs != 1 || warnings != 1 {
 		t.Fatalf("errorCount %d, warningCount %d, want 1 and 1", errs, warnings)
 	}

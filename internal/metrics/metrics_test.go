@@ -8,13 +8,9 @@ import (
 
 	"github.com/central-config/central-config/internal/metrics/metricstest"
 	"github.com/central-config/central-config/internal/store"
-	"github.com/central-config/central-config/internal/syncer"
 )
 
 var testNow = time.Date(2025, 3, 4, 10, 30, 0, 0, time.UTC)
-
-// Wiring as the engine does it must compile.
-var _ = syncer.Metrics{Observe: (*Metrics)(nil).ObserveRun}
 
 func TestObserveRun(t *testing.T) {
 	start := testNow.Add(-3 * time.Second)

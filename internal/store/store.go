@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/central-config/central-config/internal/diag"
 )
 
 // Outcome is how a sync run ended.
@@ -35,6 +37,33 @@ const (
 	// such rows.
 	Abandoned Outcome = "abandoned"
 )
+
+// ReasonCode says why a run did not publish, in a word a client can match
+// on (an alert, a dashboard, the status page); Run.Reason says it in
+// words. The set is closed: docs/api.md and the OpenAPI contract list it.
+type ReasonCode string
+
+// The reason codes of a run, each with what it means; a run that
+// published, or is unchanged or running, has none ("").
+const (
+	ReasonFetchFailed      ReasonCode = "fetch-failed"      // the source could not be read; retried with backoff
+	ReasonGuardRefused     ReasonCode = "guard-refused"     // more removals than the mass-deletion guard allows; needs a human
+	ReasonStoreUnavailable ReasonCode = "store-unavailable" // the database did not answer or refused reads or the commit
+	ReasonSpoolFailed      ReasonCode = "spool-failed"      // the entity JSON could not be read back from TMPDIR at the commit
+	ReasonSourceConflict   ReasonCode = "source-conflict"   // commits refused again and again for entities other sources claim
+	ReasonLocked           ReasonCode = "locked"            // another replica holds the lock; a run asked for here is closed
+	ReasonTimeout          ReasonCode = "timeout"           // the run's timeout elapsed
+	ReasonCanceled         ReasonCode = "canceled"          // the engine stopped during the run
+	ReasonAbandoned        ReasonCode = "abandoned"         // the process running it ended; the source's next run closed it
+	// ReasonUnknown is a run with a reason but no code: recorded before
+	// codes existed (migration 00005 could not tell from its words), or by
+	// an older engine during a rolling upgrade.
+	ReasonUnknown ReasonCode = "unknown"
+)
+
+// ReasonCodes lists every reason code, for documentation and tests.
+var ReasonCodes = []ReasonCode{ReasonFetchFailed, ReasonGuardRefused, ReasonStoreUnavailable, ReasonSpoolFailed,
+	ReasonSourceConflict, ReasonLocked, ReasonTimeout, ReasonCanceled, ReasonAbandoned, ReasonUnknown}
 
 // Trigger is what started a run.
 type Trigger string
@@ -85,6 +114,8 @@ type Run struct {
 	Errors           []FileError `json:"errors"`
 	// Reason says why a run failed (fetch error, guard refusal), in words.
 	Reason string `json:"reason,omitempty"`
+	// ReasonCode says it as a code, "" when Reason is.
+	ReasonCode ReasonCode `json:"reasonCode,omitempty"`
 	// Generation is the generation this run published, or 0.
 	Generation int64 `json:"generation,omitempty"`
 	// Repeats counts further identical unchanged runs collapsed into this
@@ -94,6 +125,65 @@ type Run struct {
 
 // Duration is how long the run took.
 func (r Run) Duration() time.Duration { return r.FinishedAt.Sub(r.StartedAt) }
+
+// Problems counts the run's file problems of severity error and warning.
+func (r Run) Problems() (errors, warnings int) {
+	for _, e := range r.Errors {
+		switch e.Severity {
+		case string(diag.Error):
+			errors++
+		case string(diag.Warning):
+			warnings++
+		}
+	}
+	return errors, warnings
+}
+
+// SourceState is the state of a source as clients see it (the status
+// page's badge). State derives it, in this one place.
+type SourceState string
+
+// The states of a source.
+const (
+	// StateNever: the source has not run yet.
+	StateNever SourceState = "never"
+	// StateSyncing: a run is in progress.
+	StateSyncing SourceState = "syncing"
+	// StateFailed: the last run failed (or, when it was pruned, the
+	// source has consecutive failures); the catalog keeps what it had.
+	StateFailed SourceState = "failed"
+	// StateDegraded: the last run published with file errors, or files
+	// still keep their last good entities.
+	StateDegraded SourceState = "degraded"
+	// StateSynced: the catalog has the source's revision, every file good.
+	StateSynced SourceState = "synced"
+)
+
+// State ranks what matters most: a run in progress (also a first one,
+// before the source has any status), then never synced, then the last
+// run's outcome, then file errors that outlive it. st is nil for a
+// source that has no status yet; last is its last finished run, nil when
+// there is none or it was pruned.
+func State(st *SourceStatus, last *Run, running bool) SourceState {
+	lastErrors := 0
+	if last != nil {
+		lastErrors, _ = last.Problems()
+	}
+	switch {
+	case running:
+		return StateSyncing
+	case st == nil:
+		return StateNever
+	case last != nil && last.Outcome == Failed:
+		return StateFailed
+	case last == nil && st.ConsecutiveFailures > 0:
+		return StateFailed
+	case last != nil && last.Outcome == Degraded, lastErrors > 0, st.FailedFiles > 0:
+		return StateDegraded
+	default:
+		return StateSynced
+	}
+}
 
 // SourceStatus is what the engine knows about a source, beyond its runs.
 type SourceStatus struct {
@@ -255,7 +345,8 @@ type Store interface {
 	// The store sets the status's LastRunID.
 	FinishRun(ctx context.Context, r Run, s SourceStatus) error
 	// AbandonRuns closes the source's runs still running that started
-	// before the given time as Abandoned, with the reason, and returns how
+	// before the given time as Abandoned, with the reason (and the code
+	// ReasonAbandoned), and returns how
 	// many it closed. The syncer calls it under the source's lock: no
 	// other process runs the source then, so such rows belong to a process
 	// that died.

@@ -6,12 +6,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/central-config/central-config/internal/store"
 )
 
 // TestEveryFailureReasonIsInTroubleshooting reads the reasons a run can
 // fail with from the syncer's source files (the text before the first ": " or
 // verb) and checks docs/troubleshooting.md explains each, so a new reason
-// cannot ship unexplained.
+// cannot ship unexplained; and that its table lists every reason code.
 func TestEveryFailureReasonIsInTroubleshooting(t *testing.T) {
 	doc, err := os.ReadFile("../../docs/troubleshooting.md")
 	if err != nil {
@@ -34,8 +36,8 @@ func TestEveryFailureReasonIsInTroubleshooting(t *testing.T) {
 	}
 	reasons := map[string]bool{ErrLocked.Error(): true}
 	for _, re := range []*regexp.Regexp{
-		regexp.MustCompile(`r\.fail\("([^"]+)"`),
-		regexp.MustCompile(`storeReason\("([^"]+)"`),
+		regexp.MustCompile(`reason: "([^"]+)"`),
+		regexp.MustCompile(`storeFailure\("([^"]+)"`),
 		regexp.MustCompile(`Reason: "([^"]+)"`),
 		regexp.MustCompile(`reason, wait = "([^"]+)"`),
 		regexp.MustCompile(`fmt\.Sprintf\("(refused: [^%"]+)`),
@@ -50,6 +52,11 @@ func TestEveryFailureReasonIsInTroubleshooting(t *testing.T) {
 	for reason := range reasons {
 		if !strings.Contains(string(doc), "`"+reason) {
 			t.Errorf("failure reason %q is not in docs/troubleshooting.md", reason)
+		}
+	}
+	for _, code := range store.ReasonCodes {
+		if !strings.Contains(string(doc), "| `"+string(code)+"` |") {
+			t.Errorf("reason code %q is not in the table of docs/troubleshooting.md", code)
 		}
 	}
 }

@@ -152,8 +152,9 @@ func spoolFallbackLines(t *testing.T, sink *logtest.Buffer, folder, cause string
 // sending the reader to the database.
 func TestASpoolFailureIsNotBlamedOnTheDatabase(t *testing.T) {
 	err := fmt.Errorf("writing component:default/a: %w", &mapping.SpoolError{Dir: "/var/tmp", Err: fmt.Errorf("reading: %w", syscall.EIO)})
-	got := storeErrorKind(err)
-	if !strings.Contains(got, "entity spool (TMPDIR /var/tmp): reading: input/output error") || strings.Contains(got, "database") {
-		t.Fatalf("reason %q; want the spool, its folder and its error", got)
+	code, got := storeErrorKind(err)
+	if !strings.Contains(got, "entity spool (TMPDIR /var/tmp): reading: input/output error") || strings.Contains(got, "database") ||
+		code != store.ReasonSpoolFailed {
+		t.Fatalf("reason %q (%s); want the spool, its folder and its error (%s)", got, code, store.ReasonSpoolFailed)
 	}
 }

@@ -28,8 +28,9 @@ func (s *Syncer) outage(st *sourceState, req request, started time.Time, err err
 		st.pending = 0
 	}
 	st.runMu.Unlock()
+	code, kind := storeErrorKind(err)
 	run := store.Run{ID: req.runID, SourceID: st.cfg.Source.ID(), Trigger: req.trigger, StartedAt: started,
-		FinishedAt: s.opts.Now(), Outcome: store.Failed, Reason: "store unavailable: " + storeErrorKind(err)}
+		FinishedAt: s.opts.Now(), Outcome: store.Failed, Reason: "store unavailable: " + kind, ReasonCode: code}
 	failures := s.unrecorded(st, run, err, log)
 	wait := s.nextWait(st, failures)
 	s.opts.Metrics.observe(run)
@@ -83,31 +84,33 @@ func (r *runner) recordOutage() error {
 	return nil
 }
 
-// storeReason words a store failure for a run's reason, which the status
-// API serves to every reader: the database's own error, which can name
-// its host, user and database, goes to the log only.
-func (r *runner) storeReason(what string, err error) string {
+// storeFailure is the failure of a step whose store call failed. Its
+// reason, which the status API serves to every reader, says what kind
+// of failure it is: the database's own error, which can name its host,
+// user and database, goes to the log only.
+func (r *runner) storeFailure(what string, err error) *failure {
 	r.log.Error(what, "error", err)
-	return what + ": " + storeErrorKind(err)
+	code, kind := storeErrorKind(err)
+	return &failure{code: causeOf(r.ctx, err, code), reason: what + ": " + kind, transient: true}
 }
 
-// storeErrorKind says what kind of store failure err is, without its
-// details.
-func storeErrorKind(err error) string {
+// storeErrorKind says what kind of store failure err is, as a reason code
+// and in words, without its details.
+func storeErrorKind(err error) (store.ReasonCode, string) {
 	var conflict *store.ConflictError
 	var spool *mapping.SpoolError
 	switch {
 	case errors.As(err, &spool):
 		// The spool's error names TMPDIR and the system's error, not
 		// the database.
-		return spool.Error()
+		return store.ReasonSpoolFailed, spool.Error()
 	case errors.Is(err, context.DeadlineExceeded):
-		return "timed out (the run's timeout, centralConfig.sources[].schedule.timeout)"
+		return store.ReasonTimeout, "timed out (the run's timeout, centralConfig.sources[].schedule.timeout)"
 	case errors.Is(err, context.Canceled):
-		return "cancelled (the engine is stopping)"
+		return store.ReasonCanceled, "cancelled (the engine is stopping)"
 	case errors.As(err, &conflict):
-		return conflict.Error() + ", again and again; the next run retries"
+		return store.ReasonSourceConflict, conflict.Error() + ", again and again; the next run retries"
 	default:
-		return "the database did not answer or refused the request (the engine's log has its error)"
+		return store.ReasonStoreUnavailable, "the database did not answer or refused the request (the engine's log has its error)"
 	}
 }

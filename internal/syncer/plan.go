@@ -118,111 +118,25 @@ type Plan struct {
 // entities and is skipped, so a commit that touches one file costs that
 // file's entities, not the repository's.
 func (pub *Published) Plan(sourceID string, snap *source.Snapshot, res *mapping.Result, owners map[string]string) Plan {
-	var p Plan
-	refused := map[string]bool{}
-	var conflicts diag.List
-	for _, f := range res.Files {
-		for _, e := range f.Entities {
-			if owner, ok := owners[e.Key()]; ok && !f.Failed {
-				refused[f.Path] = true
-				conflicts = append(conflicts, diag.SourceConflict(f.Path, e.Pos.Line, e.Pos.Column, e.Ref.String(), owner))
-			}
-		}
-	}
-	c := &p.Counts
-	content := make(map[string][]byte, len(snap.Files))
-	for _, f := range snap.Files {
-		content[f.Path] = f.Content
-	}
-	seen := map[string]bool{}
-	keep := func(path string) {
-		seen[path] = true
-		old, ok := pub.files[path]
-		if !ok || old.Revision == "" {
-			p.Files = append(p.Files, store.File{Path: path, Failed: true})
-			return
-		}
-		p.Files = append(p.Files, store.File{Path: path, Hash: old.Hash, Revision: old.Revision, Failed: true})
-		c.Unchanged += len(pub.byFile[path])
-	}
-	// emitted holds the keys changed files publish, so an entity that moved
-	// from one file to another is not removed.
-	emitted := map[string]bool{}
-	var gone []string
+	refused, conflicts := refusals(res, owners)
+	b := newPlanner(pub, snap)
 	for _, f := range res.Files {
 		if f.Failed || refused[f.Path] {
-			keep(f.Path)
+			b.keep(f.Path)
 			continue
 		}
-		seen[f.Path] = true
-		old, had := pub.files[f.Path]
-		if f.Reused && had && !old.Failed {
-			p.Files = append(p.Files, old)
-			c.Unchanged += len(pub.byFile[f.Path])
-			continue
-		}
-		hash := contentHash(content[f.Path])
-		rev := snap.Revision
-		if had && !old.Failed && old.Hash == hash {
-			rev = old.Revision
-		}
-		p.Files = append(p.Files, store.File{Path: f.Path, Hash: hash, Revision: rev})
-		mine := make(map[string]bool, len(f.Entities))
-		for _, e := range f.Entities {
-			key := e.Key()
-			mine[key], emitted[key] = true, true
-			u := Upsert{Key: key, Ref: e.Ref.String(), File: f.Path, Hash: e.Hash(), Entity: e}
-			old, ok := pub.entities[key]
-			switch {
-			case !ok:
-				c.Added++
-				p.Upserts = append(p.Upserts, u)
-			case old.hash != u.Hash || old.file != u.File:
-				c.Changed++
-				p.Upserts = append(p.Upserts, u)
-			default:
-				c.Unchanged++
-			}
-		}
-		for _, key := range pub.byFile[f.Path] {
-			if !mine[key] {
-				gone = append(gone, key)
-			}
-		}
+		b.file(f)
 	}
 	for _, prob := range snap.Problems {
-		if !seen[prob.Path] {
-			keep(prob.Path)
+		if !b.seen[prob.Path] {
+			b.keep(prob.Path)
 		}
 	}
-	// Files that are no longer there (deleted, or no longer config) take
-	// their entities with them.
-	for path := range pub.files {
-		if !seen[path] {
-			gone = append(gone, pub.byFile[path]...)
-		}
-	}
-	for _, key := range gone {
-		if emitted[key] {
-			continue
-		}
-		c.Removed++
-		p.Removals = append(p.Removals, store.Removal{SourceID: sourceID, Key: key, Ref: pub.entities[key].ref})
-	}
-	// Published Locations are counted apart from the other entities.
-	_, c.Locations = pub.counts()
-	for _, u := range p.Upserts {
-		if _, had := pub.entities[u.Key]; !had && isLocationKey(u.Key) {
-			c.Locations++
-		}
-	}
-	for _, rm := range p.Removals {
-		if isLocationKey(rm.Key) {
-			c.Locations--
-		}
-	}
-	c.Entities = len(pub.entities) + c.Added - c.Removed - c.Locations
-	c.Files = len(p.Files)
+	b.remove(sourceID)
+	b.countLocations()
+	p := b.p
+	p.Counts.Entities = len(pub.entities) + p.Counts.Added - p.Counts.Removed - p.Counts.Locations
+	p.Counts.Files = len(p.Files)
 	slices.SortFunc(p.Files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) })
 	slices.SortFunc(p.Upserts, func(a, b Upsert) int { return strings.Compare(a.Key, b.Key) })
 	slices.SortFunc(p.Removals, func(a, b store.Removal) int { return strings.Compare(a.Key, b.Key) })
@@ -233,6 +147,134 @@ func (pub *Published) Plan(sourceID string, snap *source.Snapshot, res *mapping.
 	}
 	p.Conflicted = len(refused) > 0
 	return p
+}
+
+// refusals returns the good files of res that define an entity another
+// source publishes first (owners), with a source-conflict error for each
+// such entity.
+func refusals(res *mapping.Result, owners map[string]string) (map[string]bool, diag.List) {
+	refused := map[string]bool{}
+	var conflicts diag.List
+	for _, f := range res.Files {
+		for _, e := range f.Entities {
+			if owner, ok := owners[e.Key()]; ok && !f.Failed {
+				refused[f.Path] = true
+				conflicts = append(conflicts, diag.SourceConflict(f.Path, e.Pos.Line, e.Pos.Column, e.Ref.String(), owner))
+			}
+		}
+	}
+	return refused, conflicts
+}
+
+// planner builds one Plan.
+type planner struct {
+	pub      *Published
+	p        Plan
+	revision string
+	content  map[string][]byte
+	// seen holds the paths the plan has a state for.
+	seen map[string]bool
+	// emitted holds the keys changed files publish, so an entity that
+	// moved from one file to another is not removed.
+	emitted map[string]bool
+	// gone holds the keys of published entities no file publishes now.
+	gone []string
+}
+
+func newPlanner(pub *Published, snap *source.Snapshot) *planner {
+	content := make(map[string][]byte, len(snap.Files))
+	for _, f := range snap.Files {
+		content[f.Path] = f.Content
+	}
+	return &planner{pub: pub, revision: snap.Revision, content: content, seen: map[string]bool{}, emitted: map[string]bool{}}
+}
+
+// keep holds a file at its last good revision, with its entities.
+func (b *planner) keep(path string) {
+	b.seen[path] = true
+	old, ok := b.pub.files[path]
+	if !ok || old.Revision == "" {
+		b.p.Files = append(b.p.Files, store.File{Path: path, Failed: true})
+		return
+	}
+	b.p.Files = append(b.p.Files, store.File{Path: path, Hash: old.Hash, Revision: old.Revision, Failed: true})
+	b.p.Counts.Unchanged += len(b.pub.byFile[path])
+}
+
+// file plans a good file: its state, and its entities against those it
+// published.
+func (b *planner) file(f *mapping.File) {
+	b.seen[f.Path] = true
+	old, had := b.pub.files[f.Path]
+	if f.Reused && had && !old.Failed {
+		b.p.Files = append(b.p.Files, old)
+		b.p.Counts.Unchanged += len(b.pub.byFile[f.Path])
+		return
+	}
+	hash := contentHash(b.content[f.Path])
+	rev := b.revision
+	if had && !old.Failed && old.Hash == hash {
+		rev = old.Revision
+	}
+	b.p.Files = append(b.p.Files, store.File{Path: f.Path, Hash: hash, Revision: rev})
+	mine := make(map[string]bool, len(f.Entities))
+	c := &b.p.Counts
+	for _, e := range f.Entities {
+		key := e.Key()
+		mine[key], b.emitted[key] = true, true
+		u := Upsert{Key: key, Ref: e.Ref.String(), File: f.Path, Hash: e.Hash(), Entity: e}
+		old, ok := b.pub.entities[key]
+		switch {
+		case !ok:
+			c.Added++
+			b.p.Upserts = append(b.p.Upserts, u)
+		case old.hash != u.Hash || old.file != u.File:
+			c.Changed++
+			b.p.Upserts = append(b.p.Upserts, u)
+		default:
+			c.Unchanged++
+		}
+	}
+	for _, key := range b.pub.byFile[f.Path] {
+		if !mine[key] {
+			b.gone = append(b.gone, key)
+		}
+	}
+}
+
+// remove plans the removal of the entities no file publishes now: those
+// a file dropped, and those of files that are no longer there (deleted,
+// or no longer config).
+func (b *planner) remove(sourceID string) {
+	for path := range b.pub.files {
+		if !b.seen[path] {
+			b.gone = append(b.gone, b.pub.byFile[path]...)
+		}
+	}
+	for _, key := range b.gone {
+		if b.emitted[key] {
+			continue
+		}
+		b.p.Counts.Removed++
+		b.p.Removals = append(b.p.Removals, store.Removal{SourceID: sourceID, Key: key, Ref: b.pub.entities[key].ref})
+	}
+}
+
+// countLocations counts the Locations published after the plan, apart
+// from the other entities.
+func (b *planner) countLocations() {
+	c := &b.p.Counts
+	_, c.Locations = b.pub.counts()
+	for _, u := range b.p.Upserts {
+		if _, had := b.pub.entities[u.Key]; !had && isLocationKey(u.Key) {
+			c.Locations++
+		}
+	}
+	for _, rm := range b.p.Removals {
+		if isLocationKey(rm.Key) {
+			c.Locations--
+		}
+	}
 }
 
 // Apply makes a committed plan what is published.

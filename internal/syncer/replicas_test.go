@@ -64,8 +64,8 @@ func TestAReplicaThatHasNotReadASourceRetriesSoonWhenItIsLocked(t *testing.T) {
 	unlock := hold()
 	run, wait := other.sync(ctx, st, request{trigger: store.TriggerStartup})
 	unlock()
-	if run.Reason != ErrLocked.Error() || wait >= time.Minute {
-		t.Fatalf("locked before the first read: %q, next try in %s; want soon", run.Reason, wait)
+	if run.ReasonCode != store.ReasonLocked || run.Reason != ErrLocked.Error() || wait >= time.Minute {
+		t.Fatalf("locked before the first read: %s %q, next try in %s; want soon", run.ReasonCode, run.Reason, wait)
 	}
 	if _, err := other.SyncOnce(ctx, "main", store.TriggerSchedule); err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestAReplicaThatHasNotReadASourceRetriesSoonWhenItIsLocked(t *testing.T) {
 	if wait >= time.Minute {
 		t.Fatalf("a requested run that found the lock held: next try in %s, want soon", wait)
 	}
-	if run, err := e.store.Run(ctx, runID); err != nil || run.Outcome != store.Failed || run.Reason != ErrLocked.Error() {
+	if run, err := e.store.Run(ctx, runID); err != nil || run.Outcome != store.Failed || run.ReasonCode != store.ReasonLocked {
 		t.Fatalf("the requested run: %+v %v", run, err)
 	}
 }

@@ -25,8 +25,10 @@ func (s *Syncer) SyncOnce(ctx context.Context, id string, trigger store.Trigger)
 		return store.Run{}, fmt.Errorf("%w %q", source.ErrUnknownSource, id)
 	}
 	run, _ := s.sync(ctx, st, request{trigger: trigger})
-	if run.ID == 0 && run.Reason != "" {
-		if run.Reason == ErrLocked.Error() {
+	// A run that could not be recorded (the store is unavailable, or
+	// another replica syncs) has no id.
+	if run.ID == 0 && run.ReasonCode != "" {
+		if run.ReasonCode == store.ReasonLocked {
 			return run, ErrLocked
 		}
 		return run, errors.New(run.Reason)
@@ -65,7 +67,7 @@ func (s *Syncer) sync(ctx context.Context, st *sourceState, req request) (store.
 	attrs = append(attrs, steps...)
 	switch run.Outcome {
 	case store.Failed:
-		log.Warn("sync failed", append(attrs, "reason", run.Reason, "retry_in", wait.Round(time.Second).String())...)
+		log.Warn("sync failed", append(attrs, "reason", run.Reason, "reason_code", run.ReasonCode, "retry_in", wait.Round(time.Second).String())...)
 	case store.Unchanged:
 		log.Debug("sync unchanged", attrs...)
 	default:
@@ -92,10 +94,9 @@ func (s *Syncer) locked(ctx context.Context, st *sourceState, req request, log *
 		log = log.With("run", req.runID)
 	}
 	log.Debug("another engine replica is syncing this source; this one serves reads", "retry_in", wait.Round(time.Second).String())
-	st.runMu.Lock()
-	st.pending = 0
-	st.runMu.Unlock()
-	run := store.Run{ID: req.runID, SourceID: id, Trigger: req.trigger, StartedAt: s.opts.Now(), Outcome: store.Failed, Reason: ErrLocked.Error()}
+	st.setPending(0)
+	run := store.Run{ID: req.runID, SourceID: id, Trigger: req.trigger, StartedAt: s.opts.Now(), Outcome: store.Failed,
+		Reason: ErrLocked.Error(), ReasonCode: store.ReasonLocked}
 	if req.runID == 0 {
 		return run, wait
 	}
@@ -142,6 +143,13 @@ type runner struct {
 	// entities of failing files from; nil otherwise.
 	bodies map[string][]store.Entity
 
+	// What the steps hand on: the snapshot fetched, its mapping, the plan
+	// against what is published, and how many commits were tried.
+	snap    *source.Snapshot
+	res     *mapping.Result
+	p       Plan
+	commits int
+
 	// steps times the run's steps for the log line (fetch_ms, map_ms...).
 	steps []any
 	last  time.Time
@@ -159,21 +167,31 @@ func (r *runner) mark(name string) {
 // abandonedReason is recorded on runs whose process ended mid-run.
 const abandonedReason = "the engine process running it ended (crash, kill or shutdown) before it finished; it changed nothing"
 
-// do runs the steps and records the outcome once; it returns the run and
-// the delay until the next.
+// do prepares the run, starts it and runs its steps; it returns the run
+// and the delay until the next.
 func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
-	id := r.st.cfg.Source.ID()
-	trigger := req.trigger
-	st := r.st
 	r.log = r.base.With("run", req.runID)
 	if req.runID != 0 {
 		// The requested run has started: a request from now on queues
 		// another (also when this one fails before it gets going).
-		st.runMu.Lock()
-		st.pending = 0
-		st.runMu.Unlock()
+		r.st.setPending(0)
 	}
-	var err error
+	stale, err := r.prepare()
+	if err != nil {
+		return r.s.outage(r.st, req, started, err, r.log)
+	}
+	r.start(req, stale)
+	defer r.st.setRunning(0)
+	return r.reconcile()
+}
+
+// prepare reads the source's status and what it publishes, after
+// recording the runs that ended while the store was unavailable. stale
+// says another replica published since this process last read the store.
+// An error means the store is unavailable: the run cannot start.
+func (r *runner) prepare() (stale bool, err error) {
+	st := r.st
+	id := st.cfg.Source.ID()
 	r.status, err = r.s.opts.Store.Status(r.ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		r.status, err = store.SourceStatus{SourceID: id}, nil
@@ -181,8 +199,11 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 	if err == nil {
 		err = r.recordOutage()
 	}
-	stale := st.loaded && (st.revision != r.status.Revision || len(st.entities) != r.status.EntityCount+r.status.LocationCount)
-	if err == nil && stale {
+	if err != nil {
+		return false, err
+	}
+	stale = st.loaded && (st.revision != r.status.Revision || len(st.entities) != r.status.EntityCount+r.status.LocationCount)
+	if stale {
 		// Another replica published since this process last synced the
 		// source: what it keeps in memory is out of date. Read what is
 		// published again, and map the snapshot whole, so the diff, the
@@ -190,25 +211,15 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 		st.loaded = false
 		r.remap = true
 	}
-	if err == nil {
-		err = r.load()
-	}
-	if err != nil {
-		return r.s.outage(st, req, started, err, r.log)
-	}
-	// Runs left running by a process that died are closed: under the
-	// lock no other process runs this source, and no run lasts longer
-	// than the timeout.
-	cutoff := r.now().Add(-st.cfg.Timeout - time.Minute)
-	if r.s.started.After(cutoff) {
-		cutoff = r.s.started
-	}
-	if n, err := r.s.opts.Store.AbandonRuns(r.ctx, id, cutoff, abandonedReason); err != nil {
-		r.log.Warn("cannot close runs left running by an ended process", "error", err)
-	} else if n > 0 {
-		r.log.Warn("closed runs left running by an engine process that ended", "runs", n)
-	}
-	r.run = store.Run{ID: req.runID, SourceID: id, Trigger: trigger, StartedAt: r.now(), Outcome: store.Running, PreviousRevision: r.status.Revision}
+	return stale, r.load()
+}
+
+// start closes the runs an ended process left running, and records this
+// one as running (req.runID's row when it was created ahead).
+func (r *runner) start(req request, stale bool) {
+	r.closeAbandoned()
+	r.run = store.Run{ID: req.runID, SourceID: r.st.cfg.Source.ID(), Trigger: req.trigger, StartedAt: r.now(),
+		Outcome: store.Running, PreviousRevision: r.status.Revision}
 	r.status.LastAttemptAt = r.run.StartedAt
 	if r.run.ID == 0 {
 		if runID, err := r.s.opts.Store.StartRun(r.ctx, r.run); err == nil {
@@ -216,106 +227,47 @@ func (r *runner) do(req request, started time.Time) (store.Run, time.Duration) {
 			r.log = r.base.With("run", runID)
 		}
 	}
-	st.runMu.Lock()
-	st.running = r.run.ID
-	st.runMu.Unlock()
-	r.log.Debug("sync started", "trigger", trigger, "previous_revision", r.status.Revision)
+	r.st.setRunning(r.run.ID)
+	r.log.Debug("sync started", "trigger", req.trigger, "previous_revision", r.status.Revision)
 	if stale {
 		r.log.Debug("another engine replica published this source since this one last read it; reading the published state again",
 			"published_revision", r.status.Revision)
 	}
-	defer func() {
-		st.runMu.Lock()
-		st.running = 0
-		st.runMu.Unlock()
-	}()
+}
 
+// closeAbandoned closes the runs left running by a process that died:
+// under the lock no other process runs this source, and no run lasts
+// longer than the timeout.
+func (r *runner) closeAbandoned() {
+	cutoff := r.now().Add(-r.st.cfg.Timeout - time.Minute)
+	if r.s.started.After(cutoff) {
+		cutoff = r.s.started
+	}
+	if n, err := r.s.opts.Store.AbandonRuns(r.ctx, r.st.cfg.Source.ID(), cutoff, abandonedReason); err != nil {
+		r.log.Warn("cannot close runs left running by an ended process", "error", err)
+	} else if n > 0 {
+		r.log.Warn("closed runs left running by an engine process that ended", "runs", n)
+	}
+}
+
+// reconcile runs the steps of a started run in order (fetch, map, plan,
+// guard, commit, publish), each doing one job and saying how the run
+// goes on, and records the run's outcome once. A commit that lost a claim
+// to another source plans again.
+func (r *runner) reconcile() (store.Run, time.Duration) {
+	defer r.closeSpool()
 	r.mark("start")
-	// One fetch per run, so the run's revision is that of the entities it
-	// maps. A process that has not mapped the source yet (or must map it
-	// whole, see remap) asks for the whole snapshot even at the published
-	// revision, to rebuild what lives only in memory (the reuse cache,
-	// the Kafka topology); it writes nothing if nothing differs.
-	// A file refused for an entity another source publishes is looked at
-	// again at every run, changed or not: the other source may drop it.
-	since := r.status.Revision
-	if st.previous.Load() == nil || r.remap || st.conflicted {
-		since = ""
+	next, fail := r.chain(r.fetch, r.mapSnapshot)
+	for fail == nil && (next == proceed || next == replan) {
+		next, fail = r.chain(r.plan, r.guard, r.commit, r.publish)
 	}
-	snap, err := st.cfg.Source.Fetch(r.ctx, since)
-	r.mark("fetch")
-	if err != nil {
-		return r.fail("fetch failed: "+err.Error(), true)
-	}
-	r.run.Revision = snap.Revision
-	links := snap.Links
-	st.links.Store(&links)
-	size := 0
-	for _, f := range snap.Files {
-		size += len(f.Content)
-	}
-	r.s.opts.Metrics.fetched(id, size)
-	r.log.Debug("source fetched", "revision", snap.Revision, "unchanged", snap.Unchanged, "files", len(snap.Files), "bytes", size)
-	if snap.Unchanged {
-		r.run.Outcome = store.Unchanged
-		entities, locations := st.counts()
-		r.run.Counts = store.Counts{Entities: entities, Locations: locations, Unchanged: len(st.entities), Files: len(st.files)}
+	switch {
+	case fail != nil:
+		return r.fail(fail)
+	case next == unchanged:
 		return r.finish()
 	}
-	// The entities' JSON waits for the commit in a file, not the heap; if
-	// no file can be made or written, it waits in memory.
-	if spool, err := mapping.NewSpool(""); err == nil {
-		r.spool = spool
-		defer func() { _ = spool.Close() }()
-	} else {
-		r.spoolFellBack(err)
-	}
-	res := mapping.Map(snap, r.mappingOptions(snap))
-	if r.spool != nil {
-		if err := r.spool.Broken(); err != nil {
-			r.spoolFellBack(err)
-		}
-	}
-	r.mark("map")
-	r.log.Debug("snapshot mapped", "revision", snap.Revision, "files", len(res.Files), "problems", len(res.Diagnostics))
-	// Another source may publish an entity this one claims between the
-	// look-up and the commit; the commit refuses it in its transaction,
-	// and the plan is made again with the new owner.
-	for attempt := 1; ; attempt++ {
-		owners, err := r.owners(res)
-		if err != nil {
-			return r.fail(r.storeReason("store unavailable", err), true)
-		}
-		r.run.Counts, r.run.Errors = store.Counts{}, nil
-		p := r.plan(snap, res, owners)
-		st.conflicted = p.Conflicted
-		r.mark("diff")
-		if snap.Revision == r.status.Revision && len(p.Upserts)+len(p.Removals) == 0 && r.run.Outcome == store.Succeeded {
-			releasePublished(res, p)
-			st.previous.Store(res)
-			r.run.Outcome = store.Unchanged
-			return r.finish()
-		}
-		if reason := r.guard(len(p.Removals)); reason != "" {
-			return r.fail(reason, false)
-		}
-		err = r.commit(p)
-		var conflict *store.ConflictError
-		if errors.As(err, &conflict) && attempt < 3 {
-			r.log.Debug("another source published an entity this run claims; planning again", "entities", len(conflict.Owners))
-			continue
-		}
-		if err != nil {
-			// Memory and the status are untouched: the next run diffs
-			// against what the store really holds and retries the
-			// revision.
-			return r.fail(r.storeReason("store commit failed", err), true)
-		}
-		releasePublished(res, p)
-		st.previous.Store(res)
-		r.prune()
-		return r.run, r.wait
-	}
+	return r.run, r.wait
 }
 
 // spoolFellBack reports that this run's entities wait for the commit in
@@ -408,81 +360,16 @@ func (r *runner) mappingOptions(snap *source.Snapshot) mapping.Options {
 	return opts
 }
 
-// plan plans the run against what the source publishes and records the
-// counts, the diagnostics and the outcome on the run.
-func (r *runner) plan(snap *source.Snapshot, res *mapping.Result, owners map[string]string) Plan {
-	p := r.st.Plan(r.st.cfg.Source.ID(), snap, res, owners)
-	r.run.Counts = p.Counts
-	for _, d := range p.Diagnostics {
-		r.run.Errors = append(r.run.Errors, store.FileError{File: d.File, Line: d.Line, Column: d.Column,
-			Severity: string(d.Severity), Code: d.Code, Message: d.Message})
-	}
-	r.run.Outcome = store.Succeeded
-	if p.Diagnostics.HasErrors() {
-		r.run.Outcome = store.Degraded
-	}
-	return p
-}
-
-// guard refuses a run that removes more than the allowed share of the
-// source's entities. It returns the reason, or "".
-func (r *runner) guard(removed int) string {
-	g := Guard{MaxDeletionRatio: r.s.opts.MaxDeletionRatio, AllowMassDeletion: r.s.opts.AllowMassDeletion}
-	return g.Refusal(removed, r.st.Len())
-}
-
-// commit writes the run in one transaction and updates memory. The
-// status it writes is adopted only once the commit is durable: a failed
-// commit leaves the revision, the last success and the failure count as
-// they were, so the run is recorded as failed and the next one retries.
-func (r *runner) commit(p Plan) error {
-	id := r.st.cfg.Source.ID()
-	r.run.FinishedAt = r.now()
-	wait := r.s.nextWait(r.st, 0)
-	next := r.status
-	next.Revision = r.run.Revision
-	next.LastSuccessAt = r.run.FinishedAt
-	next.LastSuccessRevision = r.run.Revision
-	next.ConsecutiveFailures = 0
-	next.EntityCount = r.run.Counts.Entities
-	next.LocationCount = r.run.Counts.Locations
-	next.LastRunID = r.run.ID
-	next.NextDueAt = r.run.FinishedAt.Add(wait)
-	// The store reads each body as it writes it (from the spool).
-	c := store.Commit{SourceID: id, Files: p.Files, Run: r.run, Status: next, Removals: p.Removals,
-		Body: func(i int) ([]byte, error) { return p.Upserts[i].Entity.ReadJSON() }}
-	for _, e := range p.Upserts {
-		c.Upserts = append(c.Upserts, store.Entity{SourceID: id, Key: e.Key, Ref: e.Ref, File: e.File, Hash: e.Hash})
-		if _, ours := r.st.entities[e.Key]; !ours {
-			c.Claims = append(c.Claims, e.Key)
-		}
-	}
-	gen, err := r.s.opts.Store.Commit(r.ctx, c)
-	r.mark("commit")
-	if err != nil {
-		return err
-	}
-	r.status, r.wait = next, wait
-	r.run.Generation = gen
-	if len(p.Upserts)+len(p.Removals) > 0 && r.s.opts.Published != nil {
-		r.s.opts.Published(r.run)
-	}
-	st := r.st
-	st.Apply(p)
-	st.revision = r.run.Revision
-	return nil
-}
-
-// fail records a run that changed nothing. Transient failures (fetch,
-// store) count toward backoff; a guard refusal needs a human, so it is
-// retried on the normal schedule.
-func (r *runner) fail(reason string, transient bool) (store.Run, time.Duration) {
+// fail records a run that changed nothing, with its reason. Transient
+// failures (fetch, store) count toward backoff; one that needs a human (a
+// guard refusal) is retried on the normal schedule.
+func (r *runner) fail(f *failure) (store.Run, time.Duration) {
 	r.run.Outcome = store.Failed
-	r.run.Reason = reason
+	r.run.Reason, r.run.ReasonCode = f.reason, f.code
 	r.run.Generation = 0
 	r.status.ConsecutiveFailures++
 	failures := 0
-	if transient {
+	if f.transient {
 		failures = r.status.ConsecutiveFailures
 	}
 	return r.finishWith(failures)

@@ -261,14 +261,10 @@ func TestABrokenFilesLastGoodEntitiesKeepTheirRelations(t *testing.T) {
 	check(e.sync(store.Degraded))
 }
 
-// TestAnEntityOfTwoSourcesStaysWithTheFirstThatPublishedIt: a second
-// source that defines an entity the first already publishes is refused
-// with an error on its file and line; the catalog keeps one copy, the
-// first's; when the first drops it, the second's copy is published.
-func TestAnEntityOfTwoSourcesStaysWithTheFirstThatPublishedIt(t *testing.T) {
-	srv := gittest.NewServer(t)
-	first, second := srv.NewRepo("first"), srv.NewRepo("second")
-	st := openSQLite(t, filepath.Join(t.TempDir(), "engine.db"))
+// twoSources returns a syncer over st of two git sources, "first" and
+// "second", reading the repositories first and second.
+func twoSources(t *testing.T, st store.Store, first, second *gittest.Repo) *Syncer {
+	t.Helper()
 	var sources []Source
 	for id, repo := range map[string]*gittest.Repo{"first": first, "second": second} {
 		src, err := gitsource.New(gitsource.Options{ID: id, URL: repo.URL, Token: gittest.Token, CacheDir: t.TempDir()})
@@ -281,6 +277,33 @@ func TestAnEntityOfTwoSourcesStaysWithTheFirstThatPublishedIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sy
+}
+
+// sharedCopies lists the sources that publish component:default/shared.
+func sharedCopies(t *testing.T, st store.Store) []string {
+	t.Helper()
+	var owners []string
+	if err := st.Entities(ctx, func(e store.Entity) error {
+		if e.Key == "component:default/shared" {
+			owners = append(owners, e.SourceID)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return owners
+}
+
+// TestAnEntityOfTwoSourcesStaysWithTheFirstThatPublishedIt: a second
+// source that defines an entity the first already publishes is refused
+// with an error on its file and line; the catalog keeps one copy, the
+// first's; when the first drops it, the second's copy is published.
+func TestAnEntityOfTwoSourcesStaysWithTheFirstThatPublishedIt(t *testing.T) {
+	srv := gittest.NewServer(t)
+	first, second := srv.NewRepo("first"), srv.NewRepo("second")
+	st := openSQLite(t, filepath.Join(t.TempDir(), "engine.db"))
+	sy := twoSources(t, st, first, second)
 	syncSource := func(id string, want store.Outcome) store.Run {
 		t.Helper()
 		run, err := sy.SyncOnce(ctx, id, store.TriggerManual)
@@ -289,19 +312,7 @@ func TestAnEntityOfTwoSourcesStaysWithTheFirstThatPublishedIt(t *testing.T) {
 		}
 		return run
 	}
-	copies := func() []string {
-		var owners []string
-		err := st.Entities(ctx, func(e store.Entity) error {
-			if e.Key == "component:default/shared" {
-				owners = append(owners, e.SourceID)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return owners
-	}
+	copies := func() []string { return sharedCopies(t, st) }
 	first.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("shared")})
 	second.Commit("main", map[string]string{"svc.yaml": services("own", "shared")})
 	syncSource("first", store.Succeeded)
@@ -360,18 +371,7 @@ func TestTwoSourcesClaimingAnEntityAtOnceNeverBothPublishIt(t *testing.T) {
 	first.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("shared")})
 	second.Commit("main", map[string]string{"svc.yaml": services("shared")})
 	racing := &racingStore{Store: openSQLite(t, filepath.Join(t.TempDir(), "engine.db")), owner: "first"}
-	var sources []Source
-	for id, repo := range map[string]*gittest.Repo{"first": first, "second": second} {
-		src, err := gitsource.New(gitsource.Options{ID: id, URL: repo.URL, Token: gittest.Token, CacheDir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sources = append(sources, Source{Source: src, Interval: time.Hour})
-	}
-	sy, err := New(Options{Store: racing, Sources: sources})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sy := twoSources(t, racing, first, second)
 	racing.race = func() {
 		if run, err := sy.SyncOnce(ctx, "second", store.TriggerManual); err != nil || run.Outcome != store.Succeeded {
 			t.Errorf("the second source's run: %+v %v", run, err)
@@ -381,16 +381,7 @@ func TestTwoSourcesClaimingAnEntityAtOnceNeverBothPublishIt(t *testing.T) {
 	if err != nil || run.Outcome != store.Degraded {
 		t.Fatalf("the first source's run: %+v %v", run, err)
 	}
-	var owners []string
-	if err := racing.Entities(ctx, func(e store.Entity) error {
-		if e.Key == "component:default/shared" {
-			owners = append(owners, e.SourceID)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(owners, []string{"second"}) {
+	if owners := sharedCopies(t, racing); !slices.Equal(owners, []string{"second"}) {
 		t.Fatalf("one copy, the one committed first: %v", owners)
 	}
 }

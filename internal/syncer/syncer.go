@@ -3,7 +3,9 @@
 // snapshot, keeps the last good entities of files that fail, diffs against
 // what is published, applies the mass-deletion guard and commits the result
 // to the store in one transaction. A run is a chain of small steps (fetch,
-// map, merge, guard, commit) and its outcome is recorded once at the end.
+// map, plan, guard, commit, publish; steps.go), each of which says how the
+// run goes on or why it failed (a store.ReasonCode and the reason in
+// words), and its outcome is recorded once at the end (runner.reconcile).
 package syncer
 
 import (
@@ -115,6 +117,21 @@ type sourceState struct {
 	// oldest first (at most maxUnrecorded): served from memory and
 	// written once the store is back. Guarded by runMu.
 	unrecorded []store.Run
+}
+
+// setRunning records the id of the run in progress, 0 when none.
+func (st *sourceState) setRunning(id int64) {
+	st.runMu.Lock()
+	st.running = id
+	st.runMu.Unlock()
+}
+
+// setPending records the id of a requested run not started yet, 0 when
+// none.
+func (st *sourceState) setPending(id int64) {
+	st.runMu.Lock()
+	st.pending = id
+	st.runMu.Unlock()
 }
 
 // maxUnrecorded bounds the runs kept in memory during a store outage;

@@ -30,20 +30,31 @@ func openPostgres(t *testing.T, url string) store.Store {
 	return st
 }
 
-// hookedSource runs a hook inside Fetch, to line events up with a run.
+// pgRepo starts a PostgreSQL server with a database db, and a git
+// repository with a first commit (returned).
+func pgRepo(t *testing.T, db string) (pg *pgtest.Server, url string, repo *gittest.Repo, first string) {
+	t.Helper()
+	pg = pgtest.Start(t)
+	repo = gittest.NewServer(t).NewRepo("config")
+	first = repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	return pg, pg.URL(db), repo, first
+}
+
+// hookedSource runs a hook inside Fetch, with the run's context, to line
+// events up with a run.
 type hookedSource struct {
 	source.Source
-	hook func()
+	hook func(ctx context.Context)
 }
 
 func (h hookedSource) Fetch(ctx context.Context, since string) (*source.Snapshot, error) {
 	if h.hook != nil {
-		h.hook()
+		h.hook(ctx)
 	}
 	return h.Source.Fetch(ctx, since)
 }
 
-func hookedSyncer(t *testing.T, st store.Store, url string, hook func()) *Syncer {
+func hookedSyncer(t *testing.T, st store.Store, url string, hook func(context.Context)) *Syncer {
 	t.Helper()
 	src, err := gitsource.New(gitsource.Options{ID: "main", URL: url, Token: gittest.Token, CacheDir: t.TempDir()})
 	if err != nil {
@@ -57,16 +68,13 @@ func hookedSyncer(t *testing.T, st store.Store, url string, hook func()) *Syncer
 }
 
 func TestTwoEnginesOnOnePostgresRunOnceASourcePerTick(t *testing.T) {
-	pg := pgtest.Start(t)
-	url := pg.URL("two_engines")
-	repo := gittest.NewServer(t).NewRepo("config")
-	repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	_, url, repo, _ := pgRepo(t, "two_engines")
 
 	// The first engine's fetch (under the lock) waits until the second
 	// engine has tried the same tick, so the two runs overlap for certain.
 	entered, tried := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	first := hookedSyncer(t, openPostgres(t, url), repo.URL, func() {
+	first := hookedSyncer(t, openPostgres(t, url), repo.URL, func(context.Context) {
 		once.Do(func() { close(entered); <-tried })
 	})
 	second := hookedSyncer(t, openPostgres(t, url), repo.URL, nil)
@@ -96,13 +104,10 @@ func TestTwoEnginesOnOnePostgresRunOnceASourcePerTick(t *testing.T) {
 }
 
 func TestPostgresRestartedDuringARunFailsItCleanlyAndTheNextSucceeds(t *testing.T) {
-	pg := pgtest.Start(t)
-	url := pg.URL("restart")
-	repo := gittest.NewServer(t).NewRepo("config")
-	repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	pg, url, repo, _ := pgRepo(t, "restart")
 	st := openPostgres(t, url)
 	restart := false
-	sy := hookedSyncer(t, st, repo.URL, func() {
+	sy := hookedSyncer(t, st, repo.URL, func(context.Context) {
 		if restart {
 			pg.Stop()
 		}
@@ -141,10 +146,7 @@ func TestPostgresRestartedDuringARunFailsItCleanlyAndTheNextSucceeds(t *testing.
 // back, they are written as failed runs and counted in the status, before
 // the next run publishes.
 func TestRunsDuringAStoreOutageAreCountedAndRecordedWhenItIsBack(t *testing.T) {
-	pg := pgtest.Start(t)
-	url := pg.URL("outage")
-	repo := gittest.NewServer(t).NewRepo("config")
-	repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	pg, url, repo, _ := pgRepo(t, "outage")
 	st := openPostgres(t, url)
 	sy := hookedSyncer(t, st, repo.URL, nil)
 	if run, err := sy.SyncOnce(ctx, "main", store.TriggerManual); err != nil || run.Outcome != store.Succeeded {
@@ -198,10 +200,7 @@ func TestRunsDuringAStoreOutageAreCountedAndRecordedWhenItIsBack(t *testing.T) {
 // times out) records a failed run and leaves the status at the published
 // revision; the next run retries the revision and publishes it.
 func TestACommitThatTimesOutOnPostgresIsAFailureAndIsRetried(t *testing.T) {
-	pg := pgtest.Start(t)
-	url := pg.URL("commit_timeout")
-	repo := gittest.NewServer(t).NewRepo("config")
-	first := repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	_, url, repo, first := pgRepo(t, "commit_timeout")
 	st := openPostgres(t, url)
 	src, err := gitsource.New(gitsource.Options{ID: "main", URL: repo.URL, Token: gittest.Token, CacheDir: t.TempDir()})
 	if err != nil {

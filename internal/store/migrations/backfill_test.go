@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,34 +22,9 @@ import (
 // files and runs it already holds, so the status page of an upgraded
 // engine shows its failing files before the next run.
 func TestStatusFilesBackfill(t *testing.T) {
-	for _, tc := range []struct {
-		d      Dialect
-		driver string
-		goose  goose.Dialect
-		url    func(t *testing.T) string
-	}{
-		{d: SQLite, driver: "sqlite", goose: goose.DialectSQLite3,
-			url: func(t *testing.T) string { return filepath.Join(t.TempDir(), "m.db") }},
-		{d: Postgres, driver: "pgx", goose: goose.DialectPostgres,
-			url: func(t *testing.T) string { return pgtest.Start(t).URL("backfill") }},
-	} {
+	for i, tc := range dialects {
 		t.Run(string(tc.d), func(t *testing.T) {
-			db, err := sql.Open(tc.driver, tc.url(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = db.Close() }()
-			sub, err := fs.Sub(files, string(tc.d))
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := goose.NewProvider(tc.goose, db, sub, goose.WithDisableGlobalRegistry(true))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := p.UpTo(t.Context(), 2); err != nil {
-				t.Fatal(err)
-			}
+			db := openAt(t, i, 2)
 			f, tr := "0", "1"
 			if tc.d == Postgres {
 				f, tr = "false", "true"

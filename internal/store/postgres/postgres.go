@@ -362,13 +362,13 @@ func saveRun(ctx context.Context, tx pgx.Tx, r store.Run) (int64, error) {
 	if r.ID == 0 {
 		var id int64
 		err := tx.QueryRow(ctx, `INSERT INTO runs (`+sqlrow.RunInsertColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`, args...).Scan(&id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`, args...).Scan(&id)
 		return id, err
 	}
 	tag, err := tx.Exec(ctx, `UPDATE runs SET trigger = $2, started_at = $3, finished_at = $4,
 		outcome = $5, revision = $6, previous_revision = $7, counts = $8, errors = $9, reason = $10,
-		generation = $11, repeats = $12
-		WHERE source_id = $1 AND id = $13`, append(args, r.ID)...)
+		generation = $11, repeats = $12, reason_code = $13
+		WHERE source_id = $1 AND id = $14`, append(args, r.ID)...)
 	if err == nil && tag.RowsAffected() == 0 {
 		err = fmt.Errorf("run %d of source %q: %w", r.ID, r.SourceID, store.ErrNotFound)
 	}
@@ -388,9 +388,9 @@ func (s *Store) StartRun(ctx context.Context, r store.Run) (int64, error) {
 
 // AbandonRuns implements store.Store.
 func (s *Store) AbandonRuns(ctx context.Context, sourceID string, startedBefore time.Time, reason string) (int, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE runs SET outcome = $1, finished_at = now(), reason = $2
+	tag, err := s.pool.Exec(ctx, `UPDATE runs SET outcome = $1, finished_at = now(), reason = $2, reason_code = $6
 		WHERE source_id = $3 AND outcome = $4 AND started_at < $5`,
-		string(store.Abandoned), reason, sourceID, string(store.Running), startedBefore)
+		string(store.Abandoned), reason, sourceID, string(store.Running), startedBefore, string(store.ReasonAbandoned))
 	return int(tag.RowsAffected()), err
 }
 

@@ -331,12 +331,12 @@ func saveRun(ctx context.Context, tx *sql.Tx, r store.Run) (int64, error) {
 	if r.ID == 0 {
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO runs (`+sqlrow.RunInsertColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, args...).Scan(&id)
 		return id, err
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE runs SET trigger = ?, started_at = ?, finished_at = ?,
 		outcome = ?, revision = ?, previous_revision = ?, counts = ?, errors = ?, reason = ?,
-		generation = ?, repeats = ?
+		generation = ?, repeats = ?, reason_code = ?
 		WHERE source_id = ? AND id = ?`, append(args[1:], r.SourceID, r.ID)...)
 	if err != nil {
 		return 0, err
@@ -362,9 +362,9 @@ func (s *Store) StartRun(ctx context.Context, r store.Run) (int64, error) {
 func (s *Store) AbandonRuns(ctx context.Context, sourceID string, startedBefore time.Time, reason string) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE runs SET outcome = ?, finished_at = ?, reason = ?
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET outcome = ?, finished_at = ?, reason = ?, reason_code = ?
 			WHERE source_id = ? AND outcome = ? AND started_at < ?`,
-			string(store.Abandoned), toDB(time.Now()), reason, sourceID, string(store.Running), toDB(startedBefore))
+			string(store.Abandoned), toDB(time.Now()), reason, string(store.ReasonAbandoned), sourceID, string(store.Running), toDB(startedBefore))
 		if err != nil {
 			return err
 		}

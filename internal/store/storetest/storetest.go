@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -65,6 +66,7 @@ var tests = []struct {
 	{"StartRun records a running run that Commit completes", testStartCommit},
 	{"a commit without a started run records a new run", testCommitNewRun},
 	{"runs round-trip every field", testRunRoundTrip},
+	{"every reason code round-trips, and a reason without one reads as unknown", testReasonCodes},
 	{"FinishRun folds repeated unchanged runs at the same revision", testFold},
 	{"FinishRun does not fold a failed run, a different revision or across another run", testNoFold},
 	{"FinishRun leaves entities and the generation alone", testFinishRunKeepsEntities},
@@ -565,7 +567,7 @@ func testRunRoundTrip(t *testing.T, s store.Store, _ func() store.Store) {
 			{File: "a.yaml", Line: 3, Column: 7, Severity: "error", Code: "yaml", Message: "bad indent"},
 			{File: "b.yaml", Severity: "warning", Code: "ref", Message: "unknown owner \"x\""},
 		},
-		Reason: "guard refused: 90% of entities removed"}
+		Reason: "guard refused: 90% of entities removed", ReasonCode: store.ReasonGuardRefused}
 	if err := s.FinishRun(t.Context(), r, store.SourceStatus{ConsecutiveFailures: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -577,6 +579,30 @@ func testRunRoundTrip(t *testing.T, s store.Store, _ func() store.Store) {
 	equal(t, "Runs", runs[0], r)
 	equal(t, "Run", mustRun(t, s, r.ID), r)
 	equal(t, "duration", runs[0].Duration(), 1500*time.Millisecond)
+}
+
+func testReasonCodes(t *testing.T, s store.Store, _ func() store.Store) {
+	codes := append(slices.Clone(store.ReasonCodes), "")
+	want := map[int64]store.ReasonCode{}
+	for _, code := range codes {
+		r := store.Run{SourceID: "src", Trigger: store.TriggerSchedule, StartedAt: t0, FinishedAt: t0, Outcome: store.Failed,
+			Reason: "why: " + string(code), ReasonCode: code}
+		id, err := s.StartRun(t.Context(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ID = id
+		if err := s.FinishRun(t.Context(), r, store.SourceStatus{ConsecutiveFailures: 1}); err != nil {
+			t.Fatal(err)
+		}
+		want[id] = cmp.Or(code, store.ReasonUnknown)
+	}
+	for _, r := range mustRuns(t, s, "src", 0, 0) {
+		equal(t, "reason code of "+r.Reason+" (Runs)", r.ReasonCode, want[r.ID])
+		equal(t, "reason code of "+r.Reason+" (Run)", mustRun(t, s, r.ID).ReasonCode, want[r.ID])
+	}
+	mustCommit(t, s, "src", nil, nil)
+	equal(t, "a committed run's reason code", mustRun(t, s, mustStatus(t, s, "src").LastRunID).ReasonCode, "")
 }
 
 // finish records an unchanged or failed run as the engine does: StartRun,
@@ -1127,6 +1153,7 @@ func testAbandonRuns(t *testing.T, s store.Store, _ func() store.Store) {
 	r := mustRun(t, s, dead)
 	equal(t, "outcome", r.Outcome, store.Abandoned)
 	equal(t, "reason", r.Reason, "the engine process ended")
+	equal(t, "reason code", r.ReasonCode, store.ReasonAbandoned)
 	if r.FinishedAt.IsZero() {
 		t.Error("an abandoned run has no finish time")
 	}

@@ -174,17 +174,17 @@ func Started(r store.Run) store.Run {
 
 // RunColumns are the columns of the runs table, in the order of RunScan.
 const RunColumns = `id, source_id, trigger, started_at, finished_at, outcome, revision,
-	previous_revision, counts, errors, reason, generation, repeats`
+	previous_revision, counts, errors, reason, generation, repeats, reason_code`
 
 // RunInsertColumns are RunColumns without id, in the order of RunArgs.
 const RunInsertColumns = `source_id, trigger, started_at, finished_at, outcome,
-	revision, previous_revision, counts, errors, reason, generation, repeats`
+	revision, previous_revision, counts, errors, reason, generation, repeats, reason_code`
 
 // RunScan receives a row of RunColumns.
 type RunScan struct {
-	run              store.Run
-	trigger, outcome string
-	counts, errs     []byte
+	run                          store.Run
+	trigger, outcome, reasonCode string
+	counts, errs                 []byte
 }
 
 // Dest returns the scan destinations of RunColumns, with the two times
@@ -192,13 +192,19 @@ type RunScan struct {
 func (s *RunScan) Dest(started, finished any) []any {
 	r := &s.run
 	return []any{&r.ID, &r.SourceID, &s.trigger, started, finished, &s.outcome, &r.Revision,
-		&r.PreviousRevision, &s.counts, &s.errs, &r.Reason, &r.Generation, &r.Repeats}
+		&r.PreviousRevision, &s.counts, &s.errs, &r.Reason, &r.Generation, &r.Repeats, &s.reasonCode}
 }
 
 // Run decodes the scanned row; Errors is never nil, so it is served as [].
+// A row with a reason and no code (written by an engine older than
+// migration 00005, which keeps running against it) reads as
+// store.ReasonUnknown.
 func (s *RunScan) Run(started, finished time.Time) (store.Run, error) {
 	r := s.run
-	r.Trigger, r.Outcome = store.Trigger(s.trigger), store.Outcome(s.outcome)
+	r.Trigger, r.Outcome, r.ReasonCode = store.Trigger(s.trigger), store.Outcome(s.outcome), store.ReasonCode(s.reasonCode)
+	if r.ReasonCode == "" && r.Reason != "" {
+		r.ReasonCode = store.ReasonUnknown
+	}
 	r.StartedAt, r.FinishedAt = started, finished
 	if err := json.Unmarshal(s.counts, &r.Counts); err != nil {
 		return r, fmt.Errorf("run %d counts: %w", r.ID, err)
@@ -228,7 +234,8 @@ func RunArgs(r store.Run, started, finished any) ([]any, error) {
 		return nil, err
 	}
 	return []any{r.SourceID, string(r.Trigger), started, finished, string(r.Outcome),
-		r.Revision, r.PreviousRevision, string(countsJSON), string(errsJSON), r.Reason, r.Generation, r.Repeats}, nil
+		r.Revision, r.PreviousRevision, string(countsJSON), string(errsJSON), r.Reason, r.Generation, r.Repeats,
+		string(r.ReasonCode)}, nil
 }
 
 // PreviousColumns are the columns of the runs table Previous.Dest reads.

@@ -465,8 +465,45 @@ export interface components {
       errors: components['schemas']['FileError'][];
       errorCount: number;
       warningCount: number;
-      /** @description Why the run failed, in words. */
+      /** @description Why the run failed, in words (reasonCode says it as a code). */
       reason: string | null;
+      /**
+       * @description Why the run failed (or was abandoned), as a code to match on; null
+       *     when reason is (a run that published, is unchanged or running).
+       *     docs/troubleshooting.md#failed-runs says what to do about each.
+       *     fetch-failed: the source could not be read (network, token,
+       *     repository, branch); retried with backoff.
+       *     guard-refused: the revision would remove more entities than
+       *     centralConfig.guard.maxDeletionRatio allows; needs a human.
+       *     store-unavailable: the engine's database did not answer or refused
+       *     the run's reads or its commit; retried with backoff.
+       *     spool-failed: the run's entity JSON could not be read back from its
+       *     temporary file (TMPDIR) at the commit.
+       *     source-conflict: the commit was refused again and again because
+       *     other sources kept publishing entities this run claims first.
+       *     locked: another engine replica holds the source's sync lock and
+       *     syncs it; only a run asked for on this replica is recorded so.
+       *     timeout: the run's timeout (centralConfig.sources[].schedule.timeout)
+       *     ran out.
+       *     canceled: the engine stopped during the run.
+       *     abandoned: the engine process running it ended (crash, kill) before
+       *     it finished (outcome abandoned).
+       *     unknown: recorded before reason codes existed, or by an older
+       *     engine, with words that tell none of the above.
+       * @enum {string|null}
+       */
+      reasonCode:
+        | 'fetch-failed'
+        | 'guard-refused'
+        | 'store-unavailable'
+        | 'spool-failed'
+        | 'source-conflict'
+        | 'locked'
+        | 'timeout'
+        | 'canceled'
+        | 'abandoned'
+        | 'unknown'
+        | null;
       /**
        * Format: int64
        * @description The generation this run published, or 0.

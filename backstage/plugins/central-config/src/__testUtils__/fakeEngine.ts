@@ -41,6 +41,7 @@ export function run(overrides: Partial<SyncRun> = {}): SyncRun {
     errorCount: 0,
     warningCount: 0,
     reason: null,
+    reasonCode: null,
     generation: 4,
     repeats: 0,
     ...overrides,
