@@ -135,29 +135,43 @@ func TestResolveLink(t *testing.T) {
 
 func TestWebLinks(t *testing.T) {
 	const rev = "0123456789abcdef0123456789abcdef01234567"
-	type linksCase struct {
+	gh := GitHubLinks("https://github.com", "acme", "config", "main")
+	for _, tc := range []struct {
 		name       string
 		links      WebLinks
 		path       string
 		view, edit string // the location is "url:" + view
-	}
-	var cases []linksCase
-	// On github.com a file is viewed at its commit and edited on its
-	// branch, with its path escaped the same in both.
-	gh := GitHubLinks("https://github.com", "acme", "config", "main")
-	paths := []struct{ name, path, escaped string }{
-		{"a GitHub file is viewed at its commit and edited on its branch", "catalog/a.yaml", "catalog/a.yaml"},
-		{"a space in a file name is escaped", "catalog/my file.yaml", "catalog/my%20file.yaml"},
-		{"a space in a folder name is escaped and the slashes are kept", "my team/sub dir/a.yaml", "my%20team/sub%20dir/a.yaml"},
-		{"a hash, a question mark and a percent sign are escaped", "catalog/a#b?c%d.yaml", "catalog/a%23b%3Fc%25d.yaml"},
-		{"non-ASCII letters are escaped as UTF-8", "catalog/ünï.yaml", "catalog/%C3%BCn%C3%AF.yaml"},
-	}
-	for _, c := range paths {
-		cases = append(cases, linksCase{name: c.name, links: gh, path: c.path,
-			view: "https://github.com/acme/config/blob/" + rev + "/" + c.escaped,
-			edit: "https://github.com/acme/config/edit/main/" + c.escaped})
-	}
-	for _, tc := range append(cases, []linksCase{
+	}{
+		{
+			name:  "a GitHub file is viewed at its commit and edited on its branch",
+			links: gh, path: "catalog/a.yaml",
+			view: "https://github.com/acme/config/blob/" + rev + "/catalog/a.yaml",
+			edit: "https://github.com/acme/config/edit/main/catalog/a.yaml",
+		},
+		{
+			name:  "a space in a file name is escaped",
+			links: gh, path: "catalog/my file.yaml",
+			view: "https://github.com/acme/config/blob/" + rev + "/catalog/my%20file.yaml",
+			edit: "https://github.com/acme/config/edit/main/catalog/my%20file.yaml",
+		},
+		{
+			name:  "a space in a folder name is escaped and the slashes are kept",
+			links: gh, path: "my team/sub dir/a.yaml",
+			view: "https://github.com/acme/config/blob/" + rev + "/my%20team/sub%20dir/a.yaml",
+			edit: "https://github.com/acme/config/edit/main/my%20team/sub%20dir/a.yaml",
+		},
+		{
+			name:  "a hash, a question mark and a percent sign are escaped",
+			links: gh, path: "catalog/a#b?c%d.yaml",
+			view: "https://github.com/acme/config/blob/" + rev + "/catalog/a%23b%3Fc%25d.yaml",
+			edit: "https://github.com/acme/config/edit/main/catalog/a%23b%3Fc%25d.yaml",
+		},
+		{
+			name:  "non-ASCII letters are escaped as UTF-8",
+			links: gh, path: "catalog/ünï.yaml",
+			view: "https://github.com/acme/config/blob/" + rev + "/catalog/%C3%BCn%C3%AF.yaml",
+			edit: "https://github.com/acme/config/edit/main/catalog/%C3%BCn%C3%AF.yaml",
+		},
 		{
 			name:  "a GitHub Enterprise base with a trailing slash gives no double slash",
 			links: GitHubLinks("https://ghe.example.com/", "acme", "config", "main"), path: "a.yaml",
@@ -188,7 +202,7 @@ func TestWebLinks(t *testing.T) {
 			view:  "https://web.example.com/" + rev + "/catalog/a.yaml",
 			edit:  "",
 		},
-	}...) {
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.links.View(rev, tc.path); got != tc.view {
 				t.Errorf("View = %s, want %s", got, tc.view)
