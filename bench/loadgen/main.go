@@ -181,6 +181,14 @@ func Run(ctx context.Context, cfg Config) Result {
 		span := lastRun.Sub(start) + time.Duration(float64(time.Second)/cfg.Rate)
 		res.AchievedRate = float64(len(samples)) / span.Seconds()
 	}
+	res.count(samples, cfg.Expect)
+	return res
+}
+
+// count adds the samples' statuses, errors (with the first few as
+// examples) and latency percentiles to res; expect is the status that
+// counts as a success.
+func (res *Result) count(samples []sample, expect int) {
 	lat := make([]time.Duration, 0, len(samples))
 	for _, s := range samples {
 		lat = append(lat, s.latency)
@@ -193,10 +201,10 @@ func Run(ctx context.Context, cfg Config) Result {
 			}
 		default:
 			res.StatusCounts[strconv.Itoa(s.status)]++
-			if s.status != cfg.Expect {
+			if s.status != expect {
 				res.StatusErrors++
 				if len(res.ErrorSamples) < maxErrorSamples {
-					res.ErrorSamples = append(res.ErrorSamples, fmt.Sprintf("status %d, want %d", s.status, cfg.Expect))
+					res.ErrorSamples = append(res.ErrorSamples, fmt.Sprintf("status %d, want %d", s.status, expect))
 				}
 			}
 		}
@@ -209,7 +217,6 @@ func Run(ctx context.Context, cfg Config) Result {
 		"p99": ms(Percentile(lat, 99)),
 		"max": ms(Percentile(lat, 100)),
 	}
-	return res
 }
 
 // do sends one request due at due, reads and discards its body, and

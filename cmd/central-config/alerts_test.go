@@ -31,6 +31,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/central-config/central-config/internal/logtest"
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // TestAlertsAndTheMetricsReferenceMatchWhatTheEngineExports runs the
@@ -80,19 +81,12 @@ func scrapeLiveEngine(t *testing.T) map[string]*dto.MetricFamily {
 
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "repo")
-	for path, content := range map[string]string{
+	testrepo.Write(t, repo, map[string]string{
 		"kafka/topics.yaml": "apiVersion: central-config.io/kafka/v1\nclusters:\n  - name: prod\n" +
 			"topics:\n  - {name: orders.v1, cluster: prod, partitions: 1, owner: platform}\n",
 		"teams/platform.yaml":  "apiVersion: central-config.io/v1\nteams:\n  - name: platform\n",
 		"services/broken.yaml": "apiVersion: central-config.io/v1\nservices: [\n",
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(repo, path)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(repo, path), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	cfg := filepath.Join(dir, "app-config.yaml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`centralConfig:
   sources:
@@ -116,23 +110,10 @@ func scrapeLiveEngine(t *testing.T) map[string]*dto.MetricFamily {
 	vars := map[string]string{"GITHUB_TOKEN": "ghp_dummy", "CENTRAL_CONFIG_TOKEN": "engine-token"}
 	addr := freeAddr(t)
 	logs := &logtest.Buffer{}
-	serveCtx, stop := context.WithCancel(ctx)
-	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, ctx: serveCtx,
+	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg},
 		lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
 		log:       slog.New(slog.NewTextHandler(logs, nil))}
-	exit := make(chan int, 1)
-	go func() { exit <- serveCmd(e, []string{"--listen", addr}) }()
-	defer func() {
-		stop()
-		select {
-		case code := <-exit:
-			if code != 0 {
-				t.Errorf("serve exited %d\n%s", code, logs.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
+	defer startServe(t, e, addr)()
 
 	base := "http://" + addr
 	// Drift is served once every source has been read and the cluster

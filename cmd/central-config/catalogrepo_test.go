@@ -17,19 +17,10 @@ func TestValidateReadsAnExistingCatalogRepository(t *testing.T) {
 		t.Fatalf("validate exits %d: %s %s", code, stdout, stderr)
 	}
 	var out struct {
-		Entities     int `json:"entities"`
-		Locations    int `json:"locations"`
-		Errors       int `json:"errors"`
-		IgnoredFiles []struct {
-			Path   string `json:"path"`
-			Reason string `json:"reason"`
-		} `json:"ignoredFiles"`
-		Diagnostics []struct {
-			File     string `json:"file"`
-			Line     int    `json:"line"`
-			Severity string `json:"severity"`
-			Code     string `json:"code"`
-		} `json:"diagnostics"`
+		Entities  int `json:"entities"`
+		Locations int `json:"locations"`
+		Errors    int `json:"errors"`
+		validateLists
 	}
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 		t.Fatalf("%v: %s", err, stdout)

@@ -111,20 +111,7 @@ func TestDiffMarkdownSummaryGolden(t *testing.T) {
 func TestDiffReadsTwoRevisionsOfAGitRepository(t *testing.T) {
 	srv := gittest.NewServer(t)
 	repo := srv.NewRepo("config")
-	files := map[string]string{}
-	root := testrepo.Checkout(t, example)
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(root, p)
-		files[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := testrepo.Read(t, example)
 	baseSHA := repo.Commit("main", files)
 	headSHA := repo.Commit("owner-move", map[string]string{
 		"services/checkout.yaml": strings.Replace(files["services/checkout.yaml"], "    owner: payments", "    owner: orders", 1),

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // catalogCopy copies files of the shared catalog-repo fixture into a new
@@ -22,15 +24,7 @@ func catalogCopy(t *testing.T, paths ...string) string {
 		}
 		files[p] = string(b)
 	}
-	for p, content := range files {
-		abs := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(abs, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testrepo.Write(t, dir, files)
 	return dir
 }
 
@@ -88,21 +82,12 @@ func TestValidateJSONListsInfosAndEveryIgnoredFile(t *testing.T) {
 	dir := catalogCopy(t, movedCatalog...)
 	code, out, _ := runCLI(t, "validate", "--format", "json", "--include", "apis/**", "--include", "kafka/**", "--include", "misc/**", "--include", "teams/**", dir)
 	var report struct {
-		Files        int `json:"files"`
-		Ignored      int `json:"ignored"`
-		Errors       int `json:"errors"`
-		Warnings     int `json:"warnings"`
-		Infos        int `json:"infos"`
-		IgnoredFiles []struct {
-			Path   string `json:"path"`
-			Reason string `json:"reason"`
-		} `json:"ignoredFiles"`
-		Diagnostics []struct {
-			File     string `json:"file"`
-			Line     int    `json:"line"`
-			Severity string `json:"severity"`
-			Code     string `json:"code"`
-		} `json:"diagnostics"`
+		Files    int `json:"files"`
+		Ignored  int `json:"ignored"`
+		Errors   int `json:"errors"`
+		Warnings int `json:"warnings"`
+		Infos    int `json:"infos"`
+		validateLists
 	}
 	if err := json.Unmarshal([]byte(out), &report); err != nil || code != 0 {
 		t.Fatalf("exit %d, %v\n%s", code, err, out)

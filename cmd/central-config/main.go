@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/central-config/central-config/internal/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -88,6 +90,17 @@ type env struct {
 	log            *slog.Logger
 	// ctx ends serve like a signal does; context.Background when nil.
 	ctx context.Context
+}
+
+// loadConfig loads the --config files; when they cannot be loaded it
+// says why, as command cmd, on stderr.
+func (e *env) loadConfig(cmd string) (*config.Config, bool) {
+	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "central-config %s: %v\n", cmd, err)
+		return nil, false
+	}
+	return cfg, true
 }
 
 func (e *env) context() context.Context {

@@ -21,6 +21,21 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// validateLists are the lists of validate --format json, as a script
+// reads them; a test embeds them next to the counts it reads.
+type validateLists struct {
+	IgnoredFiles []struct {
+		Path   string `json:"path"`
+		Reason string `json:"reason"`
+	} `json:"ignoredFiles"`
+	Diagnostics []struct {
+		File     string `json:"file"`
+		Line     int    `json:"line"`
+		Severity string `json:"severity"`
+		Code     string `json:"code"`
+	} `json:"diagnostics"`
+}
+
 // brokenCopy copies the example repository and breaks one file.
 func brokenCopy(t *testing.T) string {
 	t.Helper()

@@ -69,9 +69,8 @@ func serveCmd(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "central-config serve: usage: central-config --config FILE serve [--listen ADDR]\n")
 		return exitUsage
 	}
-	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "central-config serve: %v\n", err)
+	cfg, ok := e.loadConfig("serve")
+	if !ok {
 		return exitUsage
 	}
 	log := newLogger(e.stderr, cfg.Logging)
@@ -91,58 +90,17 @@ func serveCmd(e *env, args []string) int {
 		log.Error("invalid configuration", "error", err)
 		return exitUsage
 	}
-	addr := cfg.Server.Listen
-	if *listen != "" {
-		addr = *listen
-	}
-	if addr == "" {
-		addr = defaultListen
-	}
-	ln, err := net.Listen("tcp", addr)
+	addr := listenAddr(cfg.Server, *listen)
+	web, err := startServer(cfg.Server, addr, reg, log, stop)
 	if err != nil {
 		log.Error("cannot listen", "address", addr, "error", err)
 		return 1
 	}
-	// The server answers from now on: /healthz 200, /readyz 503
-	// migrating until the database is open and migrated, so that no
-	// liveness probe depends on another replica's migration lock.
-	readTimeout, writeTimeout := durationOr(cfg.Server.ReadTimeout, defaultReadTimeout), durationOr(cfg.Server.WriteTimeout, defaultWriteTimeout)
-	starting := &httpapi.Starting{Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}
-	ln = httpapi.LimitListener(ln, maxConnections(cfg.Server.MaxConnections, log))
-	srv := &http.Server{Handler: starting, ConnContext: httpapi.ConnContext, MaxHeaderBytes: maxHeaderBytes,
-		ReadHeaderTimeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, WriteTimeout: writeTimeout,
-		IdleTimeout: 2 * time.Minute}
-	var serveFailed atomic.Bool
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server failed", "error", err)
-			serveFailed.Store(true)
-			stop()
-		}
-	}()
-	defer shutdown(srv)
-	log.Info("opening the database", "address", "http://"+ln.Addr().String(), "database", cfg.Database.Client)
-
-	// /healthz answers while the database opens, so a database that
-	// never answers, or a migration stuck behind a lock, must not keep
-	// the engine "alive" for ever: opening is bounded by the migration
-	// lock's wait and a budget for the migrations themselves.
-	openCtx, cancelOpen := context.WithTimeout(ctx, openTimeout)
-	st, err := openStore(openCtx, cfg.Database)
-	cancelOpen()
-	if err != nil {
-		switch {
-		case serveFailed.Load():
-			return 1
-		case ctx.Err() != nil:
-			log.Info("stopped while opening the database", "error", err)
-			return 0
-		case openCtx.Err() != nil:
-			log.Error("the database was not open and migrated in time", "timeout", openTimeout.String(), "error", err)
-			return 1
-		}
-		log.Error("cannot open the database", "error", err)
-		return 1
+	defer web.shutdown()
+	log.Info("opening the database", "address", web.url(), "database", cfg.Database.Client)
+	st, code := openStoreAtStart(ctx, cfg.Database, log, web)
+	if st == nil {
+		return code
 	}
 	defer func() { _ = st.Close() }()
 
@@ -151,15 +109,11 @@ func serveCmd(e *env, args []string) int {
 		log.Error("invalid configuration", "error", err)
 		return exitUsage
 	}
-	starting.Ready(httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
+	web.starting.Ready(httpapi.New(httpapi.Options{Store: st, Syncer: sy, Token: cfg.Server.Token.Reveal(), ProtectReads: cfg.Server.ProtectReads,
 		WebhookSecret: cfg.Webhooks.GitHub.Secret.Reveal(), Registry: reg, Metrics: engineMetrics, Log: log,
-		StatusCacheTTL: 250 * time.Millisecond, Topology: topologyOf(sy), Drift: driftOf(monitor, sy), WriteTimeout: writeTimeout}))
-	kafkaClusters := 0
-	if d := cfg.Kafka.Discovery; d != nil {
-		kafkaClusters = len(d.Clusters)
-	}
-	log.Info("central-config engine started", "version", version, "address", "http://"+ln.Addr().String(),
-		"sources", len(sy.SourceIDs()), "database", cfg.Database.Client, "kafkaDiscoveryClusters", kafkaClusters)
+		StatusCacheTTL: 250 * time.Millisecond, Topology: topologyOf(sy), Drift: driftOf(monitor, sy), WriteTimeout: web.writeTimeout}))
+	log.Info("central-config engine started", "version", version, "address", web.url(),
+		"sources", len(sy.SourceIDs()), "database", cfg.Database.Client, "kafkaDiscoveryClusters", discoveryClusters(cfg.Kafka.Discovery))
 
 	var loops sync.WaitGroup
 	loops.Go(func() { sy.Run(ctx) })
@@ -168,9 +122,9 @@ func serveCmd(e *env, args []string) int {
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
-	shutdown(srv)
+	web.shutdown()
 	loops.Wait()
-	if serveFailed.Load() {
+	if web.failed.Load() {
 		return 1
 	}
 	return 0
@@ -179,16 +133,100 @@ func serveCmd(e *env, args []string) int {
 // The API serves the syncer through its interface.
 var _ httpapi.Syncer = (*syncer.Syncer)(nil)
 
+// listenAddr is where serve listens: --listen, else server.listen, else
+// defaultListen.
+func listenAddr(s config.Server, flagAddr string) string {
+	switch {
+	case flagAddr != "":
+		return flagAddr
+	case s.Listen != "":
+		return s.Listen
+	}
+	return defaultListen
+}
+
+// webServer is the engine's HTTP server from start-up on: it answers
+// /healthz 200 and /readyz 503 migrating until Ready gets the API, so
+// that no liveness probe depends on another replica's migration lock.
+type webServer struct {
+	srv          *http.Server
+	addr         net.Addr
+	starting     *httpapi.Starting
+	writeTimeout time.Duration
+	// failed is set when the server stops on an error; serve then exits 1.
+	failed atomic.Bool
+}
+
+// startServer listens on addr and serves in the background; a server
+// failure logs it, sets failed and calls stop.
+func startServer(s config.Server, addr string, reg *prometheus.Registry, log *slog.Logger, stop func()) (*webServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	readTimeout, writeTimeout := durationOr(s.ReadTimeout, defaultReadTimeout), durationOr(s.WriteTimeout, defaultWriteTimeout)
+	w := &webServer{addr: ln.Addr(), writeTimeout: writeTimeout,
+		starting: &httpapi.Starting{Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})}}
+	ln = httpapi.LimitListener(ln, maxConnections(s.MaxConnections, log))
+	w.srv = &http.Server{Handler: w.starting, ConnContext: httpapi.ConnContext, MaxHeaderBytes: maxHeaderBytes,
+		ReadHeaderTimeout: min(10*time.Second, readTimeout), ReadTimeout: readTimeout, WriteTimeout: writeTimeout,
+		IdleTimeout: 2 * time.Minute}
+	go func() {
+		if err := w.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server failed", "error", err)
+			w.failed.Store(true)
+			stop()
+		}
+	}()
+	return w, nil
+}
+
+// url is the address the server listens on, as a URL.
+func (w *webServer) url() string { return "http://" + w.addr.String() }
+
+// shutdown stops the server taking requests and waits up to 30 seconds
+// for the ones in progress. Calling it again does nothing.
+func (w *webServer) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = w.srv.Shutdown(ctx)
+}
+
 // openTimeout bounds opening the database at start-up: the wait for the
 // migration lock (other replicas migrating) and the migrations.
 const openTimeout = migrations.LockTimeout + 10*time.Minute
 
-// shutdown stops srv taking requests and waits up to 30 seconds for the
-// ones in progress. Calling it again does nothing.
-func shutdown(srv *http.Server) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(ctx)
+// openStoreAtStart opens and migrates the database within openTimeout:
+// /healthz answers meanwhile, so a database that never answers, or a
+// migration stuck behind a lock, must not keep the engine "alive" for
+// ever. On failure the store is nil and code is serve's exit code: 0 when
+// a signal stopped the start, else 1.
+func openStoreAtStart(ctx context.Context, db config.Database, log *slog.Logger, web *webServer) (st store.Store, code int) {
+	openCtx, cancelOpen := context.WithTimeout(ctx, openTimeout)
+	defer cancelOpen()
+	st, err := openStore(openCtx, db)
+	switch {
+	case err == nil:
+		return st, 0
+	case web.failed.Load():
+		return nil, 1
+	case ctx.Err() != nil:
+		log.Info("stopped while opening the database", "error", err)
+		return nil, 0
+	case openCtx.Err() != nil:
+		log.Error("the database was not open and migrated in time", "timeout", openTimeout.String(), "error", err)
+		return nil, 1
+	}
+	log.Error("cannot open the database", "error", err)
+	return nil, 1
+}
+
+// discoveryClusters counts the Kafka clusters live discovery watches.
+func discoveryClusters(d *config.KafkaDiscovery) int {
+	if d == nil {
+		return 0
+	}
+	return len(d.Clusters)
 }
 
 // durationOr returns d, or def when d is not set.
@@ -288,9 +326,8 @@ func migrateCmd(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "central-config migrate: takes no arguments\n")
 		return exitUsage
 	}
-	cfg, err := config.Load(e.configFiles, e.lookupEnv, e.log)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "central-config migrate: %v\n", err)
+	cfg, ok := e.loadConfig("migrate")
+	if !ok {
 		return exitUsage
 	}
 	st, err := openStore(context.Background(), cfg.Database)

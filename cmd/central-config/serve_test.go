@@ -20,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/central-config/central-config/internal/logtest"
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 const kafkaRepoFile = `apiVersion: central-config.io/kafka/v1
@@ -78,12 +79,7 @@ func TestServeReportsKafkaDrift(t *testing.T) {
 
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "repo")
-	if err := os.MkdirAll(filepath.Join(repo, "kafka"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(repo, "kafka", "topics.yaml"), []byte(kafkaRepoFile), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testrepo.WriteFile(t, filepath.Join(repo, "kafka", "topics.yaml"), kafkaRepoFile)
 	cfg := filepath.Join(dir, "app-config.yaml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`centralConfig:
   sources:
@@ -192,7 +188,8 @@ func TestServeReportsKafkaDrift(t *testing.T) {
 
 // startServe runs serve on addr with e (its context is set here) until
 // the returned stop is called; stop waits for the engine to exit and
-// fails the test unless it exits 0.
+// fails the test unless it exits 0, with e's stderr when it is a
+// logtest.Buffer.
 func startServe(t *testing.T, e *env, addr string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -204,7 +201,11 @@ func startServe(t *testing.T, e *env, addr string) (stop func()) {
 		select {
 		case code := <-exit:
 			if code != 0 {
-				t.Errorf("serve exited %d", code)
+				logs := ""
+				if b, ok := e.stderr.(*logtest.Buffer); ok {
+					logs = b.String()
+				}
+				t.Errorf("serve exited %d\n%s", code, logs)
 			}
 		case <-time.After(20 * time.Second):
 			t.Error("serve did not stop")

@@ -164,13 +164,7 @@ func TestTheWorkflowReviewsPullRequestsWithDiff(t *testing.T) {
 		return git("rev-parse", "HEAD")
 	}
 	write := func(rel, content string) {
-		p := filepath.Join(work, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		testrepo.WriteFile(t, filepath.Join(work, filepath.FromSlash(rel)), content)
 	}
 	replace := func(rel, old, new string) {
 		b, err := os.ReadFile(filepath.Join(work, filepath.FromSlash(rel)))

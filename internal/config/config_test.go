@@ -27,6 +27,21 @@ func envOf(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
+// checkLoadErrors loads each test's content as app-config.yaml, in a
+// subtest of its name, and fails it unless Load's error contains want.
+func checkLoadErrors(t *testing.T, tests []struct{ name, content, want string }) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(t, t.TempDir(), "app-config.yaml", tt.content)
+			_, err := Load([]string{p}, envOf(nil), nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestLaterFilesOverrideEarlierOnesKeyByKey(t *testing.T) {
 	dir := t.TempDir()
 	base := write(t, dir, "app-config.yaml", `
@@ -76,21 +91,14 @@ func TestLoadReportsMistakesWithFileLineAndKeyPath(t *testing.T) {
 	}{
 		{"an unknown key", "centralConfig:\n  sources:\n    - id: a\n      dir: {path: x}\n      pathz: []\n", "app-config.yaml:5:7: unknown key centralConfig.sources[0].pathz"},
 		{"a wrong type", "centralConfig:\n  limits:\n    maxDepth: deep\n", "app-config.yaml:3:15: centralConfig.limits.maxDepth: must be an integer"},
+		{"a wrong type for a boolean", "centralConfig:\n  server:\n    protectReads: yes-please\n", "app-config.yaml:3:19: centralConfig.server.protectReads: must be true or false, not a string"},
 		{"two kinds in one source", "centralConfig:\n  sources:\n    - id: a\n      dir: {path: x}\n      git: {url: y}\n", "centralConfig.sources[0]: set exactly one of git, github or dir"},
 		{"a bad source id", "centralConfig:\n  sources:\n    - id: A_b\n      dir: {path: x}\n", `centralConfig.sources[0].id: "A_b"`},
 		{"a duplicate source id", "centralConfig:\n  sources:\n    - {id: a, dir: {path: x}}\n    - {id: a, dir: {path: y}}\n", `source id "a" is used twice`},
 		{"a broken jq rule", "centralConfig:\n  rules:\n    - {id: r, files: ['*'], entity: {kind: '.[' }}\n", "centralConfig.rules[0].entity.kind: invalid jq"},
 		{"invalid YAML", "centralConfig:\n  sources: [\n", "app-config.yaml:2"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := write(t, t.TempDir(), "app-config.yaml", tt.content)
-			_, err := Load([]string{p}, envOf(nil), nil)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got %v, want %q", err, tt.want)
-			}
-		})
-	}
+	checkLoadErrors(t, tests)
 }
 
 func TestSubstitutionFollowsBackstage(t *testing.T) {
@@ -257,15 +265,7 @@ func TestKafkaDiscoveryMistakesNameTheKey(t *testing.T) {
 			`centralConfig.kafka.discovery.ignoreTopics[0]: "a*b" must be a name, or a prefix ending in *`},
 		{"an unknown key", cluster(", bootstrap: x"), "unknown key centralConfig.kafka.discovery.clusters[0].bootstrap"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := write(t, t.TempDir(), "app-config.yaml", tt.content)
-			_, err := Load([]string{p}, envOf(nil), nil)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got %v, want %q", err, tt.want)
-			}
-		})
-	}
+	checkLoadErrors(t, tests)
 }
 
 func TestLimitsReachTheDecoderAndTheMapping(t *testing.T) {

@@ -74,14 +74,7 @@ func TestKindRulesMistakesNameTheKey(t *testing.T) {
 		{"Backstage's location filters are not read", "centralConfig:\n  catalog:\n    rules:\n      - allow: [Template]\n        locations: [{type: url, pattern: x}]\n", "unknown key centralConfig.catalog.rules[0].locations"},
 		{"an allow entry of Backstage's object form is refused", "centralConfig:\n  catalog:\n    rules: [{allow: [{kind: Resource}]}]\n", "centralConfig.catalog.rules[0].allow[0]: must be a string"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load([]string{write(t, t.TempDir(), "app-config.yaml", tt.content)}, envOf(nil), nil)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got %v, want %q", err, tt.want)
-			}
-		})
-	}
+	checkLoadErrors(t, tests)
 }
 
 func TestBackstagesRuleFormsThatAreRefusedAreDocumentedWithTheirError(t *testing.T) {

@@ -17,15 +17,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/central-config/central-config/internal/logtest"
+	"github.com/central-config/central-config/internal/proctest"
 )
 
 var build struct {
@@ -83,11 +82,9 @@ type Engine struct {
 	URL string
 	// Dir is the engine's scratch folder (config, database, cache).
 	Dir string
-	cmd *exec.Cmd
 
+	proc *proctest.Process
 	logs *logtest.Buffer
-	done chan struct{}
-	err  error
 }
 
 // Options start an engine.
@@ -119,29 +116,14 @@ func Start(t testing.TB, opts Options) *Engine {
 		t.Fatal(err)
 	}
 	addr := FreeAddr(t)
-	e := &Engine{t: t, URL: "http://" + addr, Dir: dir, logs: &logtest.Buffer{}, done: make(chan struct{})}
-	e.cmd = exec.Command(bin, "--config", cfg, "serve", "--listen", addr)
-	e.cmd.Dir = dir
-	e.cmd.Env = append(os.Environ(), opts.Env...)
-	e.cmd.Stdout = e.logs
-	e.cmd.Stderr = e.logs
-	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	// The kernel sends Pdeathsig when the thread that started the child
-	// ends, not the process: the goroutine that starts the engine keeps
-	// its thread until the engine exits. On a shared thread, another
-	// goroutine could lock it later and end it (pgtest does, when a
-	// restarted PostgreSQL stops), killing the engine mid-test.
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		err := e.cmd.Start()
-		started <- err
-		if err == nil {
-			e.err = e.cmd.Wait()
-		}
-		close(e.done)
-	}()
-	if err := <-started; err != nil {
+	e := &Engine{t: t, URL: "http://" + addr, Dir: dir, logs: &logtest.Buffer{}}
+	cmd := exec.Command(bin, "--config", cfg, "serve", "--listen", addr)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), opts.Env...)
+	cmd.Stdout = e.logs
+	cmd.Stderr = e.logs
+	var err error
+	if e.proc, err = proctest.Start(cmd); err != nil {
 		t.Fatalf("start engine: %v", err)
 	}
 	t.Cleanup(func() {
@@ -167,38 +149,16 @@ func Start(t testing.TB, opts Options) *Engine {
 
 // Stop ends the engine with SIGTERM (a graceful shutdown), SIGKILL after
 // 20 seconds; it returns once the process has exited.
-func (e *Engine) Stop() {
-	select {
-	case <-e.done:
-		return
-	default:
-	}
-	_ = e.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-e.done:
-	case <-time.After(20 * time.Second):
-		e.Kill()
-	}
-}
+func (e *Engine) Stop() { e.proc.Stop(20 * time.Second) }
 
 // Kill ends the engine with SIGKILL, as a crash would, and waits for it.
-func (e *Engine) Kill() {
-	_ = e.cmd.Process.Kill()
-	<-e.done
-}
+func (e *Engine) Kill() { e.proc.Kill() }
 
 // Exited reports whether the process has ended.
-func (e *Engine) Exited() bool {
-	select {
-	case <-e.done:
-		return true
-	default:
-		return false
-	}
-}
+func (e *Engine) Exited() bool { return e.proc.Exited() }
 
 // Pid is the process id.
-func (e *Engine) Pid() int { return e.cmd.Process.Pid }
+func (e *Engine) Pid() int { return e.proc.Pid() }
 
 // Logs returns everything the engine has written so far.
 func (e *Engine) Logs() string { return e.logs.String() }
@@ -277,7 +237,7 @@ func (e *Engine) Eventually(timeout time.Duration, what string, check func() err
 			return
 		}
 		if e.Exited() {
-			e.t.Fatalf("%s: the engine exited (%v): last error: %v\n%s", what, e.err, err, tail(e.Logs(), 40))
+			e.t.Fatalf("%s: the engine exited (%v): last error: %v\n%s", what, e.proc.Err(), err, tail(e.Logs(), 40))
 		}
 		if time.Now().After(deadline) {
 			e.t.Fatalf("%s: not after %s: %v", what, timeout, err)

@@ -153,12 +153,6 @@ func TestTheRealEngineShowsCurrentFileErrorsWithLinks(t *testing.T) {
 				}
 				return u
 			}
-			deref := func(p *string) string {
-				if p == nil {
-					return "<null>"
-				}
-				return *p
-			}
 
 			broken := e.repo.Commit("main", map[string]string{"svc.yaml": badService})
 			e.syncNow(t, "degraded")
@@ -176,13 +170,13 @@ func TestTheRealEngineShowsCurrentFileErrorsWithLinks(t *testing.T) {
 			if fe.File != "svc.yaml" || fe.Line < 1 || fe.Column < 1 || fe.Message == "" || fe.Severity != "error" {
 				t.Errorf("file error = %+v, want svc.yaml with line, column and message", fe)
 			}
-			if got, want := deref(fe.URL), wantURL(base+"/blob/"+broken+"/svc.yaml#L"+strconv.Itoa(fe.Line)); got != want {
+			if got, want := urlOrNull(fe.URL), wantURL(base+"/blob/"+broken+"/svc.yaml#L"+strconv.Itoa(fe.Line)); got != want {
 				t.Errorf("file error url = %s, want %s", got, want)
 			}
-			if got, want := deref(src.RevisionURL), wantURL(base+"/commit/"+broken); got != want {
+			if got, want := urlOrNull(src.RevisionURL), wantURL(base+"/commit/"+broken); got != want {
 				t.Errorf("revisionUrl = %s, want %s", got, want)
 			}
-			if got, want := deref(src.LastRun.RevisionURL), wantURL(base+"/commit/"+broken); got != want {
+			if got, want := urlOrNull(src.LastRun.RevisionURL), wantURL(base+"/commit/"+broken); got != want {
 				t.Errorf("lastRun.revisionUrl = %s, want %s", got, want)
 			}
 
@@ -192,7 +186,7 @@ func TestTheRealEngineShowsCurrentFileErrorsWithLinks(t *testing.T) {
 			if src.State != "synced" || src.FailedFiles != 0 || len(src.FileErrors) != 0 {
 				t.Errorf("after the fix: source = %+v, want synced without file errors", src)
 			}
-			if got, want := deref(src.RevisionURL), wantURL(base+"/commit/"+fixed); got != want {
+			if got, want := urlOrNull(src.RevisionURL), wantURL(base+"/commit/"+fixed); got != want {
 				t.Errorf("revisionUrl = %s, want %s", got, want)
 			}
 		})

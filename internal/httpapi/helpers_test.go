@@ -113,6 +113,14 @@ func jsonUnmarshal(b []byte, v any) error {
 	return d.Decode(v)
 }
 
+// urlOrNull is the URL p points to, or "<null>" when the API sent null.
+func urlOrNull(p *string) string {
+	if p == nil {
+		return "<null>"
+	}
+	return *p
+}
+
 func sign(secret string, body []byte) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)

@@ -206,30 +206,24 @@ func TestRevisionsAndFileErrorsLinkToTheSourcesWebView(t *testing.T) {
 				}
 				return s
 			}
-			deref := func(p *string) string {
-				if p == nil {
-					return "<null>"
-				}
-				return *p
-			}
 			checkErrors := func(where string, errs []fileErrorView) {
 				t.Helper()
 				if len(errs) != 2 {
 					t.Fatalf("%s: %d file errors, want 2", where, len(errs))
 				}
-				if got := deref(errs[0].URL); got != orNull(tc.broken) {
+				if got := urlOrNull(errs[0].URL); got != orNull(tc.broken) {
 					t.Errorf("%s: url of %s = %s, want %s", where, errs[0].File, got, orNull(tc.broken))
 				}
-				if got := deref(errs[1].URL); got != orNull(tc.dangling) {
+				if got := urlOrNull(errs[1].URL); got != orNull(tc.dangling) {
 					t.Errorf("%s: url of %s = %s, want %s", where, errs[1].File, got, orNull(tc.dangling))
 				}
 			}
 
 			p := decodeLastSync(t, e.do(t, lastSyncReq())).Sources[0]
-			if got := deref(p.RevisionURL); got != orNull(tc.commit) {
+			if got := urlOrNull(p.RevisionURL); got != orNull(tc.commit) {
 				t.Errorf("revisionUrl = %s, want %s", got, orNull(tc.commit))
 			}
-			if p.LastRun == nil || deref(p.LastRun.RevisionURL) != orNull(tc.commit) {
+			if p.LastRun == nil || urlOrNull(p.LastRun.RevisionURL) != orNull(tc.commit) {
 				t.Errorf("lastRun = %+v, want revisionUrl %s", p.LastRun, orNull(tc.commit))
 			}
 			checkErrors("fileErrors", p.FileErrors)
@@ -239,8 +233,8 @@ func TestRevisionsAndFileErrorsLinkToTheSourcesWebView(t *testing.T) {
 
 			var run runView
 			e.do(t, request{method: "GET", target: "/central-config/syncs/6"}).decode(t, &run)
-			if deref(run.RevisionURL) != orNull(tc.commit) {
-				t.Errorf("run 6: revisionUrl = %s, want %s", deref(run.RevisionURL), orNull(tc.commit))
+			if urlOrNull(run.RevisionURL) != orNull(tc.commit) {
+				t.Errorf("run 6: revisionUrl = %s, want %s", urlOrNull(run.RevisionURL), orNull(tc.commit))
 			}
 			checkErrors("run 6 errors", run.Errors)
 

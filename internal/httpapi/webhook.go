@@ -111,23 +111,9 @@ func (s *server) githubWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// A webhook may be set to send the payload as a form field.
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			s.error(w, http.StatusBadRequest, "bad-request", "the form-encoded payload is malformed")
-			return
-		}
-		body = []byte(form.Get("payload"))
-	}
-	var push pushEvent
-	if err := json.Unmarshal(body, &push); err != nil {
-		s.error(w, http.StatusBadRequest, "bad-request", "the push payload is not valid JSON: "+clip(err.Error()))
-		return
-	}
-	repo := push.Repository.FullName
-	if push.Ref == "" || repo == "" {
-		s.error(w, http.StatusBadRequest, "bad-request", "the push payload has no ref or repository.full_name")
+	push, problem := pushOf(r, body)
+	if problem != "" {
+		s.error(w, http.StatusBadRequest, "bad-request", problem)
 		return
 	}
 	key := string(mac)
@@ -137,7 +123,40 @@ func (s *server) githubWebhook(w http.ResponseWriter, r *http.Request) {
 			Ignored: fmt.Sprintf("delivery %q was received before (a replay); it starts no run", clip(delivery))})
 		return
 	}
-	result := webhookResult{Triggered: []triggeredRun{}}
+	result, ok := s.triggerPush(w, r, push, key)
+	if !ok {
+		return
+	}
+	log.Debug("github webhook", "repo", clip(push.Repository.FullName), "ref", clip(push.Ref), "triggered", len(result.Triggered), "ignored", result.Ignored)
+	writeJSON(w, http.StatusAccepted, result)
+}
+
+// pushOf reads a push payload, sent as JSON or (as a webhook may be set
+// to) in the form field "payload"; problem says what is wrong with it.
+func pushOf(r *http.Request, body []byte) (push pushEvent, problem string) {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return push, "the form-encoded payload is malformed"
+		}
+		body = []byte(form.Get("payload"))
+	}
+	if err := json.Unmarshal(body, &push); err != nil {
+		return push, "the push payload is not valid JSON: " + clip(err.Error())
+	}
+	if push.Ref == "" || push.Repository.FullName == "" {
+		return push, "the push payload has no ref or repository.full_name"
+	}
+	return push, ""
+}
+
+// triggerPush starts a run of each source that tracks the pushed branch,
+// or says why the push starts none. A run that cannot start forgets the
+// delivery key (a redelivery may try again) and answers 500; ok is then
+// false.
+func (s *server) triggerPush(w http.ResponseWriter, r *http.Request, push pushEvent, key string) (result webhookResult, ok bool) {
+	repo := push.Repository.FullName
+	result = webhookResult{Triggered: []triggeredRun{}}
 	branch, isBranch := strings.CutPrefix(push.Ref, "refs/heads/")
 	switch {
 	case !isBranch:
@@ -152,16 +171,14 @@ func (s *server) githubWebhook(w http.ResponseWriter, r *http.Request) {
 		for _, id := range ids {
 			runID, err := s.syncer.TriggerRun(r.Context(), id, store.TriggerWebhook)
 			if err != nil {
-				// Not started: a redelivery may try again.
 				s.deliveries.forget(key)
 				s.internal(w, r, "cannot start a run of source "+id, err)
-				return
+				return result, false
 			}
 			result.Triggered = append(result.Triggered, triggeredRun{Source: id, RunID: runID})
 		}
 	}
-	log.Debug("github webhook", "repo", clip(repo), "ref", clip(push.Ref), "triggered", len(result.Triggered), "ignored", result.Ignored)
-	writeJSON(w, http.StatusAccepted, result)
+	return result, true
 }
 
 // webhookTooLarge refuses a payload over maxWebhookBody, GitHub's own cap.
@@ -197,22 +214,8 @@ func (s *server) readWebhook(w http.ResponseWriter, r *http.Request, arrived tim
 	}
 	release = func() { s.webhookBudget.release(limit) }
 
-	// The deadline of each read: the bytes so far must have arrived at
-	// webhookRate after webhookGrace, and all of them within the server's
-	// read timeout.
-	start := time.Now()
-	end := time.Time{}
-	if srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server); srv != nil && srv.ReadTimeout > 0 {
-		end = arrived.Add(srv.ReadTimeout)
-	}
 	rc := http.NewResponseController(w)
-	deadline := func(received int) time.Time {
-		d := start.Add(webhookGrace + time.Duration(int64(received)*int64(time.Second)/webhookRate))
-		if !end.IsZero() && d.After(end) {
-			d = end
-		}
-		return d
-	}
+	deadline := readDeadline(r, arrived)
 
 	h := hmac.New(sha256.New, []byte(s.opts.WebhookSecret))
 	// A body of known length is read into a buffer of that size; one of
@@ -260,6 +263,25 @@ func (s *server) readWebhook(w http.ResponseWriter, r *http.Request, arrived tim
 	// Read: from now on a passing deadline would cancel the request.
 	_ = rc.SetReadDeadline(time.Time{})
 	return buf, h.Sum(nil), release, true
+}
+
+// readDeadline is the deadline of each read of a webhook body, by the
+// bytes received so far: they must have arrived at webhookRate after
+// webhookGrace, and all of them within the server's read timeout of
+// arrived.
+func readDeadline(r *http.Request, arrived time.Time) func(received int) time.Time {
+	start := time.Now()
+	end := time.Time{}
+	if srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server); srv != nil && srv.ReadTimeout > 0 {
+		end = arrived.Add(srv.ReadTimeout)
+	}
+	return func(received int) time.Time {
+		d := start.Add(webhookGrace + time.Duration(int64(received)*int64(time.Second)/webhookRate))
+		if !end.IsZero() && d.After(end) {
+			d = end
+		}
+		return d
+	}
 }
 
 // webhookReadFailed answers a webhook body that could not be read: cut

@@ -1,6 +1,7 @@
 package testrepo
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,12 +44,52 @@ func Checkout(t testing.TB, from string, edits ...Edit) string {
 			}
 			content = strings.Replace(string(b), e.Old, e.New, 1)
 		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		WriteFile(t, p, content)
 	}
 	return root
+}
+
+// Read returns the files below root: each one's slash-separated path
+// below root, and its content.
+func Read(t testing.TB, root string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	fsys := os.DirFS(root)
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		files[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// Write writes files (a slash-separated path below root: the content)
+// under root, making their folders: a test's small repository.
+func Write(t testing.TB, root string, files map[string]string) {
+	t.Helper()
+	for p, content := range files {
+		WriteFile(t, filepath.Join(root, filepath.FromSlash(p)), content)
+	}
+}
+
+// WriteFile writes content to the file at path, making its folder.
+func WriteFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := writeFile(path, []byte(content)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeFile writes data to the file at path, making its folder.
+func writeFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }

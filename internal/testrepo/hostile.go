@@ -198,11 +198,7 @@ spec:
 // WriteFiles writes files under dir.
 func WriteFiles(dir string, files []source.File) error {
 	for _, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, f.Content, 0o644); err != nil {
+		if err := writeFile(filepath.Join(dir, filepath.FromSlash(f.Path)), f.Content); err != nil {
 			return err
 		}
 	}

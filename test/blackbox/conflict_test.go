@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/central-config/central-config/internal/enginetest"
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // TestTwoSourcesOfOneEntityServeOneCopyAndBothSayWhy: two sources define
@@ -17,9 +18,9 @@ import (
 func TestTwoSourcesOfOneEntityServeOneCopyAndBothSayWhy(t *testing.T) {
 	first, second := t.TempDir(), t.TempDir()
 	const team = "apiVersion: central-config.io/v1\nteams:\n  - name: payments\n"
-	writeFile(t, filepath.Join(first, "teams.yaml"), team)
-	writeFile(t, filepath.Join(first, "svc.yaml"), "apiVersion: central-config.io/v1\nservices:\n  - name: shared\n    owner: payments\n")
-	writeFile(t, filepath.Join(second, "svc.yaml"), "apiVersion: central-config.io/v1\nservices:\n  - name: shared\n    owner: payments\n    description: the second copy\n")
+	testrepo.WriteFile(t, filepath.Join(first, "teams.yaml"), team)
+	testrepo.WriteFile(t, filepath.Join(first, "svc.yaml"), "apiVersion: central-config.io/v1\nservices:\n  - name: shared\n    owner: payments\n")
+	testrepo.WriteFile(t, filepath.Join(second, "svc.yaml"), "apiVersion: central-config.io/v1\nservices:\n  - name: shared\n    owner: payments\n    description: the second copy\n")
 	e := enginetest.Start(t, enginetest.Options{Config: `centralConfig:
   sources:
     - id: first

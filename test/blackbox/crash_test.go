@@ -1,15 +1,14 @@
 package blackbox
 
 import (
-	"encoding/json"
 	"net"
-	"net/http"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/central-config/central-config/internal/enginetest"
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // hangingServer accepts connections and never answers, as a git host that
@@ -63,19 +62,7 @@ func TestARunOfAKilledEngineIsClosedAsAbandonedAfterTheRestart(t *testing.T) {
   cacheDir: "{{dir}}/cache"
   server: {token: test-token}
 `})
-	code, body, err := first.Do(http.MethodPost, "/central-config/sync", "test-token", []byte(`{"source":"central"}`))
-	if err != nil || code != http.StatusAccepted {
-		t.Fatalf("sync now: %d %s %v", code, body, err)
-	}
-	var started struct {
-		Runs []struct {
-			RunID int64 `json:"runId"`
-		} `json:"runs"`
-	}
-	if err := json.Unmarshal(body, &started); err != nil || len(started.Runs) != 1 {
-		t.Fatalf("sync now answer %s: %v", body, err)
-	}
-	runPath := "/central-config/syncs/" + strconv.FormatInt(started.Runs[0].RunID, 10)
+	runPath := "/central-config/syncs/" + strconv.FormatInt(startRun(t, first), 10)
 	first.Eventually(10*time.Second, "the run is fetching", func() error {
 		var lastSync struct {
 			Sources []struct {
@@ -93,7 +80,7 @@ func TestARunOfAKilledEngineIsClosedAsAbandonedAfterTheRestart(t *testing.T) {
 	first.Kill()
 
 	repo := t.TempDir()
-	writeFile(t, filepath.Join(repo, "teams.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: payments\n")
+	testrepo.WriteFile(t, filepath.Join(repo, "teams.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: payments\n")
 	second := enginetest.Start(t, enginetest.Options{Dir: dir, Config: `centralConfig:
   sources:
     - id: central

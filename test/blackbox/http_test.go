@@ -35,10 +35,26 @@ const (
 // only when asked; extra is appended under centralConfig.
 func dirEngine(t *testing.T, repo, extra string) *enginetest.Engine {
 	t.Helper()
+	return engineOf(t, `dir: {path: "`+repo+`"}`, extra)
+}
+
+// webhookEngine starts an engine with SQLite and one git source of
+// acme/platform-config, on a server that does not answer, that syncs only
+// when asked: for what a webhook starts.
+func webhookEngine(t *testing.T) *enginetest.Engine {
+	t.Helper()
+	return engineOf(t, `git: {url: "http://127.0.0.1:1/acme/platform-config.git"}`, "")
+}
+
+// engineOf starts an engine with SQLite, the webhook secret testSecret
+// and one source "central" read from src (its YAML: "dir: {...}") that
+// syncs only when asked; extra is appended under centralConfig.
+func engineOf(t *testing.T, src, extra string) *enginetest.Engine {
+	t.Helper()
 	return enginetest.Start(t, enginetest.Options{Config: `centralConfig:
   sources:
     - id: central
-      dir: {path: "` + repo + `"}
+      ` + src + `
       schedule: {frequency: {hours: 1}, initialDelay: {hours: 1}}
   database: {connection: "{{dir}}/engine.db"}
   cacheDir: "{{dir}}/cache"
@@ -74,7 +90,7 @@ func slowBody(t *testing.T, e *enginetest.Engine) net.Conn {
 // timeout, and the probes keep answering while they hold every slot.
 func TestSlowBodiesAreBoundedAndProbesKeepAnswering(t *testing.T) {
 	repo := t.TempDir()
-	writeFile(t, filepath.Join(repo, "teams.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: a\n")
+	testrepo.WriteFile(t, filepath.Join(repo, "teams.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: a\n")
 	e := dirEngine(t, repo, "  server: {maxConnections: 40, readTimeout: {seconds: 3}}\n")
 	base := openFDs(t, e)
 
@@ -115,7 +131,7 @@ func TestSlowBodiesAreBoundedAndProbesKeepAnswering(t *testing.T) {
 // concurrent ~26 MB posts leave the engine's peak memory small.
 func TestWebhookBodiesDoNotExhaustMemory(t *testing.T) {
 	repo := t.TempDir()
-	writeFile(t, filepath.Join(repo, "teams.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: a\n")
+	testrepo.WriteFile(t, filepath.Join(repo, "teams.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: a\n")
 	e := dirEngine(t, repo, "")
 	for _, tc := range []struct {
 		name string
@@ -183,15 +199,7 @@ func forgedSlowWebhook(t *testing.T, e *enginetest.Engine, length int) net.Conn 
 // correctly signed push is answered 202 at once and starts a run, and
 // the forged requests are cut off within seconds.
 func TestForgedSlowWebhooksDoNotBlockRealDeliveries(t *testing.T) {
-	e := enginetest.Start(t, enginetest.Options{Config: `centralConfig:
-  sources:
-    - id: central
-      git: {url: "http://127.0.0.1:1/acme/platform-config.git"}
-      schedule: {frequency: {hours: 1}, initialDelay: {hours: 1}}
-  database: {connection: "{{dir}}/engine.db"}
-  cacheDir: "{{dir}}/cache"
-  webhooks: {github: {secret: ` + testSecret + `}}
-`})
+	e := webhookEngine(t)
 	var conns []net.Conn
 	defer func() {
 		for _, c := range conns {
@@ -260,15 +268,7 @@ func sign(body []byte) string {
 
 // Item 17: replays of one signed delivery start one run, and are told so.
 func TestWebhookReplaysStartOneRun(t *testing.T) {
-	e := enginetest.Start(t, enginetest.Options{Config: `centralConfig:
-  sources:
-    - id: central
-      git: {url: "http://127.0.0.1:1/acme/platform-config.git"}
-      schedule: {frequency: {hours: 1}, initialDelay: {hours: 1}}
-  database: {connection: "{{dir}}/engine.db"}
-  cacheDir: "{{dir}}/cache"
-  webhooks: {github: {secret: ` + testSecret + `}}
-`})
+	e := webhookEngine(t)
 	body := []byte(`{"ref":"refs/heads/main","after":"abc","repository":{"full_name":"acme/platform-config"}}`)
 	post := func() (int, []byte) {
 		req, _ := http.NewRequest(http.MethodPost, e.URL+webhook, bytes.NewReader(body))
@@ -313,7 +313,7 @@ func TestWebhookReplaysStartOneRun(t *testing.T) {
 // Item 18: errors echo at most a short prefix of what the client sent.
 func TestErrorsDoNotEchoLongInput(t *testing.T) {
 	repo := t.TempDir()
-	writeFile(t, filepath.Join(repo, "teams.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: a\n")
+	testrepo.WriteFile(t, filepath.Join(repo, "teams.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: a\n")
 	e := dirEngine(t, repo, "  server: {token: "+testToken+"}\n")
 	long := strings.Repeat("a", 3000)
 	for _, tc := range []struct {
@@ -349,7 +349,7 @@ func writeRepo(t *testing.T, n int) string {
 	t.Helper()
 	repo := t.TempDir()
 	for _, f := range testrepo.Generate(n) {
-		writeFile(t, filepath.Join(repo, f.Path), string(f.Content))
+		testrepo.WriteFile(t, filepath.Join(repo, f.Path), string(f.Content))
 	}
 	return repo
 }
@@ -381,6 +381,25 @@ func pgEngineEvery(t *testing.T, url, repo, server, frequency string) *enginetes
 // syncNow starts a run and waits for it to finish.
 func syncNow(t *testing.T, e *enginetest.Engine) {
 	t.Helper()
+	runPath := "/central-config/syncs/" + strconv.FormatInt(startRun(t, e), 10)
+	e.Eventually(60*time.Second, "the run finishes", func() error {
+		var run struct {
+			Outcome string `json:"outcome"`
+		}
+		if err := e.GetJSON(runPath, &run); err != nil {
+			return err
+		}
+		if run.Outcome == "running" {
+			return errorf("still running")
+		}
+		return nil
+	})
+}
+
+// startRun asks e to sync the source "central" now and returns the id of
+// the run it started.
+func startRun(t *testing.T, e *enginetest.Engine) int64 {
+	t.Helper()
 	code, b, err := e.Do(http.MethodPost, "/central-config/sync", testToken, []byte(`{"source":"central"}`))
 	if err != nil || code != http.StatusAccepted {
 		t.Fatalf("sync now: %d %s %v", code, b, err)
@@ -393,18 +412,7 @@ func syncNow(t *testing.T, e *enginetest.Engine) {
 	if err := json.Unmarshal(b, &started); err != nil || len(started.Runs) != 1 {
 		t.Fatalf("sync now: %s %v", b, err)
 	}
-	e.Eventually(60*time.Second, "the run finishes", func() error {
-		var run struct {
-			Outcome string `json:"outcome"`
-		}
-		if err := e.GetJSON("/central-config/syncs/"+strconv.FormatInt(started.Runs[0].RunID, 10), &run); err != nil {
-			return err
-		}
-		if run.Outcome == "running" {
-			return errorf("still running")
-		}
-		return nil
-	})
+	return started.Runs[0].RunID
 }
 
 // Item 16: clients that read a little of the entity list and stop hold
@@ -444,7 +452,7 @@ func TestSlowEntityReadersDoNotHoldTheDatabase(t *testing.T) {
 		}
 		t.Logf("%s with 20 slow entity readers: %d in %s", p, code, time.Since(start))
 	}
-	writeFile(t, filepath.Join(repo, "teams", "extra.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: extra\n")
+	testrepo.WriteFile(t, filepath.Join(repo, "teams", "extra.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: extra\n")
 	start := time.Now()
 	syncNow(t, e)
 	t.Logf("a sync with 20 slow entity readers took %s", time.Since(start))
@@ -463,7 +471,7 @@ func TestSlowEntityReadersDoNotHoldTheDatabase(t *testing.T) {
 func TestStoreOutageServesTheLastState(t *testing.T) {
 	pg := pgtest.Start(t)
 	repo := t.TempDir()
-	writeFile(t, filepath.Join(repo, "teams.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: a\n  - name: b\n")
+	testrepo.WriteFile(t, filepath.Join(repo, "teams.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: a\n  - name: b\n")
 	e := pgEngineEvery(t, pg.URL("outage"), repo, "", "{seconds: 1}")
 	code, entities, err := e.Get("/central-config/entities")
 	if err != nil || code != http.StatusOK {
@@ -529,7 +537,7 @@ func TestStoreOutageServesTheLastState(t *testing.T) {
 	// A newer generation is published and nobody reads the full list
 	// (the provider reads deltas): in the next outage the list in memory
 	// is older than what was published, and is not served.
-	writeFile(t, filepath.Join(repo, "more.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: c\n")
+	testrepo.WriteFile(t, filepath.Join(repo, "more.yaml"), "apiVersion: central-config.io/v1\nteams:\n  - name: c\n")
 	syncNow(t, e)
 	pg.Stop()
 	resp, err = http.Get(e.URL + "/central-config/entities")

@@ -6,13 +6,12 @@ package blackbox
 import (
 	"encoding/json"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/central-config/central-config/internal/enginetest"
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 const topicsFile = `apiVersion: central-config.io/kafka/v1
@@ -29,16 +28,8 @@ topics:
 // once a run has read the source the graph has its topic.
 func TestKafkaTopologyIsUnavailableUntilTheSourceIsRead(t *testing.T) {
 	repo := t.TempDir()
-	writeFile(t, filepath.Join(repo, "kafka", "topics.yaml"), topicsFile)
-	e := enginetest.Start(t, enginetest.Options{Config: `centralConfig:
-  sources:
-    - id: central
-      dir: {path: "` + repo + `"}
-      schedule: {frequency: {hours: 1}, initialDelay: {hours: 1}}
-  database: {connection: "{{dir}}/engine.db"}
-  cacheDir: "{{dir}}/cache"
-  server: {token: test-token}
-`})
+	testrepo.WriteFile(t, filepath.Join(repo, "kafka", "topics.yaml"), topicsFile)
+	e := dirEngine(t, repo, "  server: {token: "+testToken+"}\n")
 	code, body, err := e.Get("/central-config/kafka/topology")
 	if err != nil {
 		t.Fatal(err)
@@ -62,14 +53,4 @@ func TestKafkaTopologyIsUnavailableUntilTheSourceIsRead(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -17,22 +17,21 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/central-config/central-config/internal/proctest"
 )
 
 // process is a server the test started: its output goes to a log file that
 // is printed when the test fails.
 type process struct {
+	*proctest.Process
 	t    testing.TB
 	name string
-	cmd  *exec.Cmd
 	log  string
-	done chan struct{}
-	err  error
 }
 
 // start runs name (a label for logs) as a child that the kernel kills if
@@ -49,16 +48,11 @@ func start(t testing.TB, name, dir string, env []string, argv ...string) *proces
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout = f
 	cmd.Stderr = f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	proc, err := proctest.Start(cmd)
+	if err != nil {
 		fatalf(t, "start %s: %v", name, err)
 	}
-	p := &process{t: t, name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		_ = f.Close()
-		close(p.done)
-	}()
+	p := &process{Process: proc, t: t, name: name, log: logPath}
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
@@ -71,27 +65,8 @@ func start(t testing.TB, name, dir string, env []string, argv ...string) *proces
 // stop ends the process with SIGTERM (a graceful shutdown), SIGKILL after
 // 30 seconds.
 func (p *process) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		p.t.Logf("%s did not stop within 30s of SIGTERM; killing it", p.name)
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
+	if p.Stop(30 * time.Second) {
+		p.t.Logf("%s did not stop within 30s of SIGTERM; killed it", p.name)
 	}
 }
 
@@ -121,8 +96,8 @@ func eventually(t testing.TB, timeout time.Duration, what string, check func() e
 			return
 		}
 		for _, p := range watch {
-			if p.exited() {
-				fatalf(t, "%s: %s exited (%v) while waiting: %v", what, p.name, p.err, err)
+			if p.Exited() {
+				fatalf(t, "%s: %s exited (%v) while waiting: %v", what, p.name, p.Err(), err)
 			}
 		}
 		if time.Now().After(deadline) {
@@ -156,16 +131,21 @@ func freePort(t testing.TB) int {
 
 var client = &http.Client{Timeout: 30 * time.Second}
 
-// getJSON GETs url with a bearer token and decodes a 200 JSON answer into v.
-func getJSON(url, token string, v any) error {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+// send sends an empty request, with a bearer token unless "".
+func send(method, url, token string) (*http.Response, error) {
+	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := client.Do(req)
+	return client.Do(req)
+}
+
+// getJSON GETs url with a bearer token and decodes a 200 JSON answer into v.
+func getJSON(url, token string, v any) error {
+	res, err := send(http.MethodGet, url, token)
 	if err != nil {
 		return err
 	}

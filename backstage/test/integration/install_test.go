@@ -758,14 +758,7 @@ func guestToken(t testing.TB, backendURL string) string {
 // httpStatus sends an empty request (with a bearer token unless "") and
 // wants the status.
 func httpStatus(url, token, method string, want int) error {
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		return err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := client.Do(req)
+	res, err := send(method, url, token)
 	if err != nil {
 		return err
 	}

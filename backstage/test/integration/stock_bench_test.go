@@ -430,8 +430,8 @@ func (s *stack) waitEntity(name string, timeout time.Duration, watch ...*process
 			return
 		}
 		for _, p := range watch {
-			if p.exited() {
-				fatalf(s.t, "%s in the catalog: %s exited (%v) while waiting: %v", name, p.name, p.err, err)
+			if p.Exited() {
+				fatalf(s.t, "%s in the catalog: %s exited (%v) while waiting: %v", name, p.name, p.Err(), err)
 			}
 		}
 		if time.Now().After(deadline) {
@@ -458,7 +458,7 @@ func idleCPU(b *testing.B, backend, eng *process) cpuPerHour {
 		if p == nil {
 			return 0
 		}
-		return p.cmd.Process.Pid
+		return p.Pid()
 	}
 	b0, e0, p0 := procCPU(pid(backend)), procCPU(pid(eng)), postgresCPU(b)
 	time.Sleep(idleWindow)

@@ -5,30 +5,18 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/source"
+	"github.com/central-config/central-config/internal/source/sourcetest"
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // The source must satisfy source.Source.
 var _ source.Source = (*Source)(nil)
-
-func write(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for p, content := range files {
-		abs := filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(abs, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 func link(t *testing.T, target, at string) {
 	t.Helper()
@@ -50,31 +38,6 @@ func newSource(t *testing.T, opts Options) *Source {
 		t.Fatalf("New(%+v): %v", opts, err)
 	}
 	return s
-}
-
-func fetch(t *testing.T, s *Source, since string) *source.Snapshot {
-	t.Helper()
-	snap, err := s.Fetch(context.Background(), since)
-	if err != nil {
-		t.Fatalf("Fetch(%q): %v", since, err)
-	}
-	return snap
-}
-
-func paths(files []source.File) []string {
-	var out []string
-	for _, f := range files {
-		out = append(out, f.Path)
-	}
-	return out
-}
-
-func contents(files []source.File) map[string]string {
-	out := map[string]string{}
-	for _, f := range files {
-		out[f.Path] = string(f.Content)
-	}
-	return out
 }
 
 func problems(snap *source.Snapshot) map[string]source.FileProblem {
@@ -103,9 +66,9 @@ var repoFiles = map[string]string{
 
 func TestFilesAreFilteredByTheGlobsAndSortedByPath(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, repoFiles)
+	testrepo.Write(t, root, repoFiles)
 
-	snap := fetch(t, newSource(t, Options{Path: root, Paths: []string{"catalog/**", "kafka/*.yaml"}}), "")
+	snap := sourcetest.Fetch(t, newSource(t, Options{Path: root, Paths: []string{"catalog/**", "kafka/*.yaml"}}), "")
 	want := map[string]string{
 		"catalog/a.yaml":         "a: 1\n",
 		"catalog/api/pets.proto": "syntax = \"proto3\";\n",
@@ -114,10 +77,10 @@ func TestFilesAreFilteredByTheGlobsAndSortedByPath(t *testing.T) {
 		"catalog/z.yaml":         "z: 1\n",
 		"kafka/topics.yaml":      "topics: []\n",
 	}
-	if got := contents(snap.Files); !maps.Equal(got, want) {
+	if got := sourcetest.Contents(snap.Files); !maps.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}
-	if got := paths(snap.Files); !slices.IsSorted(got) {
+	if got := sourcetest.Paths(snap.Files); !slices.IsSorted(got) {
 		t.Errorf("files are not sorted by path: %v", got)
 	}
 	if snap.Unchanged || snap.Changed != nil || len(snap.Problems) != 0 {
@@ -129,103 +92,103 @@ func TestFilesAreFilteredByTheGlobsAndSortedByPath(t *testing.T) {
 	if !slices.Equal(snap.Outside, wantOutside) {
 		t.Errorf("outside = %v, want %v", snap.Outside, wantOutside)
 	}
-	if all := fetch(t, newSource(t, Options{Path: root}), ""); all.Outside != nil {
+	if all := sourcetest.Fetch(t, newSource(t, Options{Path: root}), ""); all.Outside != nil {
 		t.Errorf("with the default paths nothing is outside: %v", all.Outside)
 	}
 }
 
 func TestTheDefaultPathsReadEveryFileButThoseInHiddenFolders(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, repoFiles)
+	testrepo.Write(t, root, repoFiles)
 
-	snap := fetch(t, newSource(t, Options{Path: root}), "")
+	snap := sourcetest.Fetch(t, newSource(t, Options{Path: root}), "")
 	want := []string{
 		"README.md",
 		"catalog/a.yaml", "catalog/api/pets.proto", "catalog/config.json", "catalog/sub/b.yml", "catalog/z.yaml",
 		"docs/x.yaml",
 		"kafka/deep/x.yaml", "kafka/notes.txt", "kafka/topics.yaml",
 	}
-	if got := paths(snap.Files); !slices.Equal(got, want) {
+	if got := sourcetest.Paths(snap.Files); !slices.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}
 }
 
 func TestTheRevisionIsAContentHashThatChangesExactlyWithWhatIsRead(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, repoFiles)
+	testrepo.Write(t, root, repoFiles)
 	s := newSource(t, Options{Path: root, Paths: []string{"catalog/**"}})
 
-	first := fetch(t, s, "")
+	first := sourcetest.Fetch(t, s, "")
 	if !strings.HasPrefix(first.Revision, "sha256:") || len(first.Revision) != len("sha256:")+64 {
 		t.Fatalf("Revision = %q, want sha256: and 64 hex digits", first.Revision)
 	}
-	if again := fetch(t, s, ""); again.Revision != first.Revision {
+	if again := sourcetest.Fetch(t, s, ""); again.Revision != first.Revision {
 		t.Errorf("two fetches of the same folder gave %s and %s", first.Revision, again.Revision)
 	}
-	if other := fetch(t, newSource(t, Options{ID: "other", Path: root, Paths: []string{"catalog/**"}}), ""); other.Revision != first.Revision {
+	if other := sourcetest.Fetch(t, newSource(t, Options{ID: "other", Path: root, Paths: []string{"catalog/**"}}), ""); other.Revision != first.Revision {
 		t.Errorf("a second source on the same folder gave %s, want %s", other.Revision, first.Revision)
 	}
 
-	write(t, root, map[string]string{"docs/x.yaml": "changed, but not read\n", ".github/workflows/ci.yaml": "changed too\n"})
-	if snap := fetch(t, s, ""); snap.Revision != first.Revision {
+	testrepo.Write(t, root, map[string]string{"docs/x.yaml": "changed, but not read\n", ".github/workflows/ci.yaml": "changed too\n"})
+	if snap := sourcetest.Fetch(t, s, ""); snap.Revision != first.Revision {
 		t.Errorf("changing files the source does not read changed the revision to %s", snap.Revision)
 	}
 
-	write(t, root, map[string]string{"catalog/a.yaml": "a: 2\n"}) // same size, new content
-	second := fetch(t, s, "")
+	testrepo.Write(t, root, map[string]string{"catalog/a.yaml": "a: 2\n"}) // same size, new content
+	second := sourcetest.Fetch(t, s, "")
 	if second.Revision == first.Revision {
 		t.Fatalf("the revision %s did not change with the content of catalog/a.yaml", second.Revision)
 	}
-	if got := contents(second.Files)["catalog/a.yaml"]; got != "a: 2\n" {
+	if got := sourcetest.Contents(second.Files)["catalog/a.yaml"]; got != "a: 2\n" {
 		t.Errorf("catalog/a.yaml = %q, want the new content", got)
 	}
 
 	if err := os.Rename(filepath.Join(root, "catalog/z.yaml"), filepath.Join(root, "catalog/y.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	if third := fetch(t, s, ""); third.Revision == second.Revision {
+	if third := sourcetest.Fetch(t, s, ""); third.Revision == second.Revision {
 		t.Errorf("the revision did not change when a file was renamed")
 	}
 }
 
 func TestFetchingSinceTheCurrentRevisionReturnsUnchangedWithNoFiles(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, repoFiles)
+	testrepo.Write(t, root, repoFiles)
 	s := newSource(t, Options{Path: root})
 
-	first := fetch(t, s, "")
-	snap := fetch(t, s, first.Revision)
+	first := sourcetest.Fetch(t, s, "")
+	snap := sourcetest.Fetch(t, s, first.Revision)
 	if !snap.Unchanged || snap.Revision != first.Revision {
 		t.Errorf("Unchanged=%v Revision=%s, want true and %s", snap.Unchanged, snap.Revision, first.Revision)
 	}
 	if len(snap.Files) != 0 || snap.Changed != nil || len(snap.Problems) != 0 {
-		t.Errorf("an unchanged snapshot carries files=%v changed=%v problems=%v", paths(snap.Files), snap.Changed, snap.Problems)
+		t.Errorf("an unchanged snapshot carries files=%v changed=%v problems=%v", sourcetest.Paths(snap.Files), snap.Changed, snap.Problems)
 	}
 
 	t.Run("an older since returns the files", func(t *testing.T) {
-		snap := fetch(t, s, "sha256:"+strings.Repeat("0", 64))
+		snap := sourcetest.Fetch(t, s, "sha256:"+strings.Repeat("0", 64))
 		if snap.Unchanged || snap.Revision != first.Revision || len(snap.Files) != len(first.Files) {
-			t.Errorf("Unchanged=%v Revision=%s files=%v, want false, %s and %v", snap.Unchanged, snap.Revision, paths(snap.Files), first.Revision, paths(first.Files))
+			t.Errorf("Unchanged=%v Revision=%s files=%v, want false, %s and %v", snap.Unchanged, snap.Revision, sourcetest.Paths(snap.Files), first.Revision, sourcetest.Paths(first.Files))
 		}
 	})
 }
 
 func TestSymlinksInsideTheFolderAreFollowed(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{"catalog/real.yaml": "real: 1\n", "shared/x.yaml": "x: 1\n"})
+	testrepo.Write(t, root, map[string]string{"catalog/real.yaml": "real: 1\n", "shared/x.yaml": "x: 1\n"})
 	link(t, "real.yaml", filepath.Join(root, "catalog/link.yaml"))
 	link(t, "link.yaml", filepath.Join(root, "catalog/chain.yaml"))
 	link(t, "../shared/x.yaml", filepath.Join(root, "catalog/shared.yaml"))
 	link(t, "../shared", filepath.Join(root, "catalog/folder")) // a link to a folder is not walked
 
-	snap := fetch(t, newSource(t, Options{Path: root, Paths: []string{"catalog/**"}}), "")
+	snap := sourcetest.Fetch(t, newSource(t, Options{Path: root, Paths: []string{"catalog/**"}}), "")
 	want := map[string]string{
 		"catalog/chain.yaml":  "real: 1\n",
 		"catalog/link.yaml":   "real: 1\n",
 		"catalog/real.yaml":   "real: 1\n",
 		"catalog/shared.yaml": "x: 1\n",
 	}
-	if got := contents(snap.Files); !maps.Equal(got, want) {
+	if got := sourcetest.Contents(snap.Files); !maps.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}
 	if len(snap.Problems) != 0 {
@@ -237,8 +200,8 @@ func TestSymlinksLeavingTheFolderAreReportedAndLeftOut(t *testing.T) {
 	root := t.TempDir()
 	outside := t.TempDir()
 	secret := filepath.Join(outside, "secret.yaml")
-	write(t, outside, map[string]string{"secret.yaml": "secret: outside\n"})
-	write(t, root, map[string]string{"catalog/a.yaml": "a: 1\n"})
+	testrepo.Write(t, outside, map[string]string{"secret.yaml": "secret: outside\n"})
+	testrepo.Write(t, root, map[string]string{"catalog/a.yaml": "a: 1\n"})
 
 	rel, err := filepath.Rel(filepath.Join(root, "catalog"), secret)
 	if err != nil || !strings.HasPrefix(rel, "..") {
@@ -248,8 +211,8 @@ func TestSymlinksLeavingTheFolderAreReportedAndLeftOut(t *testing.T) {
 	link(t, secret, filepath.Join(root, "catalog/absolute.yaml"))
 	link(t, "nope.yaml", filepath.Join(root, "catalog/broken.yaml"))
 
-	snap := fetch(t, newSource(t, Options{Path: root}), "")
-	if got, want := paths(snap.Files), []string{"catalog/a.yaml"}; !slices.Equal(got, want) {
+	snap := sourcetest.Fetch(t, newSource(t, Options{Path: root}), "")
+	if got, want := sourcetest.Paths(snap.Files), []string{"catalog/a.yaml"}; !slices.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}
 	for _, f := range snap.Files {
@@ -279,89 +242,73 @@ func TestSymlinksLeavingTheFolderAreReportedAndLeftOut(t *testing.T) {
 
 	t.Run("a link outside the globs is not reported", func(t *testing.T) {
 		link(t, secret, filepath.Join(root, "docs/absolute.yaml"))
-		snap := fetch(t, newSource(t, Options{Path: root, Paths: []string{"catalog/a.yaml"}}), "")
-		if len(snap.Problems) != 0 || !slices.Equal(paths(snap.Files), []string{"catalog/a.yaml"}) {
-			t.Errorf("files=%v problems=%+v, want only catalog/a.yaml and no problems", paths(snap.Files), snap.Problems)
+		snap := sourcetest.Fetch(t, newSource(t, Options{Path: root, Paths: []string{"catalog/a.yaml"}}), "")
+		if len(snap.Problems) != 0 || !slices.Equal(sourcetest.Paths(snap.Files), []string{"catalog/a.yaml"}) {
+			t.Errorf("files=%v problems=%+v, want only catalog/a.yaml and no problems", sourcetest.Paths(snap.Files), snap.Problems)
 		}
 	})
 }
 
 func TestAFileOverMaxFileBytesIsReportedAsTooLarge(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{
+	testrepo.Write(t, root, map[string]string{
 		"catalog/small.yaml": "a: 1\n",
 		"catalog/edge.yaml":  strings.Repeat("x", 16),
 		"catalog/big.yaml":   strings.Repeat("x", 17),
 		"catalog/huge.proto": strings.Repeat("x", 1000),
 	})
 
-	snap := fetch(t, newSource(t, Options{Path: root, MaxFileBytes: 16}), "")
-	if got, want := paths(snap.Files), []string{"catalog/edge.yaml", "catalog/small.yaml"}; !slices.Equal(got, want) {
+	snap := sourcetest.Fetch(t, newSource(t, Options{Path: root, MaxFileBytes: 16}), "")
+	if got, want := sourcetest.Paths(snap.Files), []string{"catalog/edge.yaml", "catalog/small.yaml"}; !slices.Equal(got, want) {
 		t.Errorf("files = %v, want %v (a file of exactly the limit is read)", got, want)
 	}
 	// A config file is a problem, so its last good entities stay;
 	// another file is only listed as ignored.
 	want := "too-large: file is 17 bytes, more than the limit of 16 (centralConfig.limits.maxFileBytes); it was not read"
-	if got := messages(snap.Problems); len(got) != 1 || got["catalog/big.yaml"] != want {
+	if got := sourcetest.Messages(snap.Problems); len(got) != 1 || got["catalog/big.yaml"] != want {
 		t.Errorf("problems = %v, want only catalog/big.yaml: %q", got, want)
 	}
 	want = "too-large: file is 1000 bytes, more than the limit of 16 (centralConfig.limits.maxFileBytes); it was not read, so a $text/$json/$yaml placeholder cannot use it"
-	if got := messages(snap.Ignored); len(got) != 1 || got["catalog/huge.proto"] != want {
+	if got := sourcetest.Messages(snap.Ignored); len(got) != 1 || got["catalog/huge.proto"] != want {
 		t.Errorf("ignored = %v, want only catalog/huge.proto: %q", got, want)
 	}
 
 	t.Run("the default limit of 4 MiB reads every file", func(t *testing.T) {
-		snap := fetch(t, newSource(t, Options{Path: root}), "")
+		snap := sourcetest.Fetch(t, newSource(t, Options{Path: root}), "")
 		if len(snap.Files) != 4 || len(snap.Problems)+len(snap.Ignored) != 0 {
-			t.Errorf("files=%v problems=%+v ignored=%+v, want 4 files and nothing else", paths(snap.Files), snap.Problems, snap.Ignored)
+			t.Errorf("files=%v problems=%+v ignored=%+v, want 4 files and nothing else", sourcetest.Paths(snap.Files), snap.Problems, snap.Ignored)
 		}
 	})
 
 	t.Run("an ignored file that changes size changes the revision", func(t *testing.T) {
 		s := newSource(t, Options{Path: root, MaxFileBytes: 16})
-		before := fetch(t, s, "").Revision
-		write(t, root, map[string]string{"catalog/huge.proto": strings.Repeat("x", 2000)})
-		if after := fetch(t, s, before); after.Unchanged {
+		before := sourcetest.Fetch(t, s, "").Revision
+		testrepo.Write(t, root, map[string]string{"catalog/huge.proto": strings.Repeat("x", 2000)})
+		if after := sourcetest.Fetch(t, s, before); after.Unchanged {
 			t.Errorf("Fetch says unchanged; the ignored file's size changed")
 		}
 	})
 }
 
-// messages maps each problem's path to its code and message.
-func messages(probs []source.FileProblem) map[string]string {
-	out := map[string]string{}
-	for _, p := range probs {
-		out[p.Path] = p.Code + ": " + p.Message
-	}
-	return out
-}
-
 func TestFilesOverTheDefaultLimitAreNotReadIntoMemory(t *testing.T) {
 	root := t.TempDir()
 	const blobSize = 20 << 20
-	write(t, root, map[string]string{
+	testrepo.Write(t, root, map[string]string{
 		"catalog/a.yaml":   "a: 1\n",
 		"catalog/big.yaml": strings.Repeat("# padding\n", (5<<20)/10),
 		"docs/api.md":      "# the API\n",
 		"assets/blob.bin":  strings.Repeat("\x00", blobSize),
 	})
 	s := newSource(t, Options{Path: root})
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	snap := fetch(t, s, "")
-	runtime.ReadMemStats(&after)
-	alloc := after.TotalAlloc - before.TotalAlloc
-	t.Logf("Fetch allocated %d KiB", alloc>>10)
-	if alloc > blobSize/8 {
-		t.Errorf("Fetch allocated %d MiB for a folder whose files under the limit are a few bytes: the big files were read", alloc>>20)
-	}
-	if got, want := paths(snap.Files), []string{"catalog/a.yaml", "docs/api.md"}; !slices.Equal(got, want) {
+	var snap *source.Snapshot
+	sourcetest.ReadsNoLargeFile(t, "folder", blobSize, func() { snap = sourcetest.Fetch(t, s, "") })
+	if got, want := sourcetest.Paths(snap.Files), []string{"catalog/a.yaml", "docs/api.md"}; !slices.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}
-	if got := messages(snap.Problems); len(got) != 1 || !strings.Contains(got["catalog/big.yaml"], "file is 5242880 bytes, more than the limit of 4194304") {
+	if got := sourcetest.Messages(snap.Problems); len(got) != 1 || !strings.Contains(got["catalog/big.yaml"], "file is 5242880 bytes, more than the limit of 4194304") {
 		t.Errorf("problems = %v, want catalog/big.yaml too large", got)
 	}
-	if got := messages(snap.Ignored); len(got) != 1 || !strings.Contains(got["assets/blob.bin"], "file is 20971520 bytes, more than the limit of 4194304") {
+	if got := sourcetest.Messages(snap.Ignored); len(got) != 1 || !strings.Contains(got["assets/blob.bin"], "file is 20971520 bytes, more than the limit of 4194304") {
 		t.Errorf("ignored = %v, want assets/blob.bin too large", got)
 	}
 }
@@ -382,7 +329,7 @@ func TestAMissingFolderGivesAnError(t *testing.T) {
 
 	t.Run("a file instead of a folder gives an error", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "file.yaml")
-		write(t, filepath.Dir(file), map[string]string{"file.yaml": "a: 1\n"})
+		testrepo.Write(t, filepath.Dir(file), map[string]string{"file.yaml": "a: 1\n"})
 		_, err := newSource(t, Options{Path: file}).Fetch(context.Background(), "")
 		if err == nil || !strings.Contains(err.Error(), "not a folder") {
 			t.Errorf("error %v, want one saying it is not a folder", err)
@@ -392,7 +339,7 @@ func TestAMissingFolderGivesAnError(t *testing.T) {
 
 func TestACanceledContextStopsTheFetch(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, repoFiles)
+	testrepo.Write(t, root, repoFiles)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := newSource(t, Options{Path: root}).Fetch(ctx, ""); err == nil || !strings.Contains(err.Error(), context.Canceled.Error()) {
@@ -402,7 +349,7 @@ func TestACanceledContextStopsTheFetch(t *testing.T) {
 
 func TestLocationLinksPointAtTheFileOnDiskWithoutAWebView(t *testing.T) {
 	root := t.TempDir()
-	write(t, root, map[string]string{"catalog/a b.yaml": "a: 1\n"})
+	testrepo.Write(t, root, map[string]string{"catalog/a b.yaml": "a: 1\n"})
 
 	// A relative Path is made absolute.
 	wd, err := os.Getwd()
@@ -415,7 +362,7 @@ func TestLocationLinksPointAtTheFileOnDiskWithoutAWebView(t *testing.T) {
 	}
 	for name, p := range map[string]string{"an absolute path": root, "a relative path": relRoot} {
 		t.Run(name, func(t *testing.T) {
-			snap := fetch(t, newSource(t, Options{Path: p}), "")
+			snap := sourcetest.Fetch(t, newSource(t, Options{Path: p}), "")
 			if snap.Links == nil {
 				t.Fatal("Links is nil")
 			}
@@ -429,7 +376,7 @@ func TestLocationLinksPointAtTheFileOnDiskWithoutAWebView(t *testing.T) {
 			if got := snap.Links.Edit("catalog/a b.yaml"); got != "" {
 				t.Errorf("Edit = %q, want empty", got)
 			}
-			if unchanged := fetch(t, newSource(t, Options{Path: p}), snap.Revision); unchanged.Links == nil {
+			if unchanged := sourcetest.Fetch(t, newSource(t, Options{Path: p}), snap.Revision); unchanged.Links == nil {
 				t.Error("an unchanged snapshot has no Links")
 			}
 		})
@@ -456,7 +403,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 
 func TestAFolderReachedThroughASymlinkReadsItsInsideLinks(t *testing.T) {
 	target := t.TempDir()
-	write(t, target, map[string]string{"catalog/real.yaml": "real: 1\n"})
+	testrepo.Write(t, target, map[string]string{"catalog/real.yaml": "real: 1\n"})
 	link(t, "real.yaml", filepath.Join(target, "catalog/link.yaml"))
 
 	for _, tc := range []struct {
@@ -476,9 +423,9 @@ func TestAFolderReachedThroughASymlinkReadsItsInsideLinks(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.path(t.TempDir())
-			snap := fetch(t, newSource(t, Options{Path: p}), "")
+			snap := sourcetest.Fetch(t, newSource(t, Options{Path: p}), "")
 			want := map[string]string{"catalog/link.yaml": "real: 1\n", "catalog/real.yaml": "real: 1\n"}
-			if got := contents(snap.Files); !maps.Equal(got, want) || len(snap.Problems) != 0 {
+			if got := sourcetest.Contents(snap.Files); !maps.Equal(got, want) || len(snap.Problems) != 0 {
 				t.Errorf("files = %v, problems = %+v; want %v and none", got, snap.Problems, want)
 			}
 			wantLoc := "file:" + filepath.Join(p, "catalog", "real.yaml")

@@ -13,6 +13,7 @@ import (
 	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/source/githubauth"
 	"github.com/central-config/central-config/internal/source/githubauth/apptest"
+	"github.com/central-config/central-config/internal/source/sourcetest"
 )
 
 // TestAGitHubAppsInstallationTokenIsTheGitPassword clones and fetches
@@ -20,24 +21,15 @@ import (
 // tokens the fake GitHub App API issued and has not yet expired, with
 // the user name GitHub requires (x-access-token).
 func TestAGitHubAppsInstallationTokenIsTheGitPassword(t *testing.T) {
-	apps, api := apptest.Start(t)
-	keyPEM, key := apptest.Key(t, 1)
-	apps.AddApp(1, key)
-	apps.Install(1, "acme")
-
+	apps, app := installedApp(t)
+	keyPEM, _ := apptest.Key(t, 1)
 	srv, sent := recordingServer(t, apps)
 	repo := srv.NewRepo("config")
 	repo.Commit("main", map[string]string{"catalog/a.yaml": "a1"})
-
-	app, err := githubauth.New(githubauth.Options{APIBaseURL: api, Owner: "acme", Repo: "config", Now: apps.Now,
-		Apps: []githubauth.App{{ID: 1, Key: key, ConfigKey: "centralConfig.sources[0].git.app"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := newSource(t, Options{ID: "cfg", URL: repo.URL, App: app, CacheDir: t.TempDir()})
-	snap := fetch(t, s, "")
-	if contents(snap.Files)["catalog/a.yaml"] != "a1" {
-		t.Fatalf("files = %v", contents(snap.Files))
+	snap := sourcetest.Fetch(t, s, "")
+	if sourcetest.Contents(snap.Files)["catalog/a.yaml"] != "a1" {
+		t.Fatalf("files = %v", sourcetest.Contents(snap.Files))
 	}
 	if user, _ := sent.last(); user != DefaultUsername {
 		t.Fatalf("user name sent: %q, want %s", user, DefaultUsername)
@@ -48,15 +40,15 @@ func TestAGitHubAppsInstallationTokenIsTheGitPassword(t *testing.T) {
 	// fetch across the renewal reads the new commit.
 	apps.Advance(40 * time.Minute)
 	repo.Commit("main", map[string]string{"catalog/a.yaml": "a2"})
-	snap = fetch(t, s, snap.Revision)
-	if contents(snap.Files)["catalog/a.yaml"] != "a2" || apps.Count("mint") != 1 {
-		t.Fatalf("second fetch: %v, %d mints (want a2, 1)", contents(snap.Files), apps.Count("mint"))
+	snap = sourcetest.Fetch(t, s, snap.Revision)
+	if sourcetest.Contents(snap.Files)["catalog/a.yaml"] != "a2" || apps.Count("mint") != 1 {
+		t.Fatalf("second fetch: %v, %d mints (want a2, 1)", sourcetest.Contents(snap.Files), apps.Count("mint"))
 	}
 	apps.Advance(17 * time.Minute)
 	repo.Commit("main", map[string]string{"catalog/a.yaml": "a3"})
-	snap = fetch(t, s, snap.Revision)
-	if contents(snap.Files)["catalog/a.yaml"] != "a3" || apps.Count("mint") != 2 {
-		t.Fatalf("fetch across the renewal: %v, %d mints (want a3, 2)", contents(snap.Files), apps.Count("mint"))
+	snap = sourcetest.Fetch(t, s, snap.Revision)
+	if sourcetest.Contents(snap.Files)["catalog/a.yaml"] != "a3" || apps.Count("mint") != 2 {
+		t.Fatalf("fetch across the renewal: %v, %d mints (want a3, 2)", sourcetest.Contents(snap.Files), apps.Count("mint"))
 	}
 	renewed, err := app.Token(context.Background())
 	if err != nil {
@@ -79,8 +71,8 @@ func TestAGitHubAppsInstallationTokenIsTheGitPassword(t *testing.T) {
 		assertNoSecret(t, err, sec)
 		assertNoSecret(t, s, sec)
 	}
-	if snap = fetch(t, s, snap.Revision); contents(snap.Files)["catalog/a.yaml"] != "a4" || apps.Count("mint") != 3 {
-		t.Fatalf("the fetch after a refused token: %v, %d mints", contents(snap.Files), apps.Count("mint"))
+	if snap = sourcetest.Fetch(t, s, snap.Revision); sourcetest.Contents(snap.Files)["catalog/a.yaml"] != "a4" || apps.Count("mint") != 3 {
+		t.Fatalf("the fetch after a refused token: %v, %d mints", sourcetest.Contents(snap.Files), apps.Count("mint"))
 	}
 }
 
@@ -94,6 +86,23 @@ func (c *sentCredentials) last() (string, string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.user, c.pass
+}
+
+// installedApp starts a fake GitHub App API on which app 1 (apptest's
+// key 1) is installed on acme, and returns it with the installation that
+// mints app 1's tokens for acme/config.
+func installedApp(t *testing.T) (*apptest.Apps, *githubauth.Installation) {
+	t.Helper()
+	apps, api := apptest.Start(t)
+	_, key := apptest.Key(t, 1)
+	apps.AddApp(1, key)
+	apps.Install(1, "acme")
+	app, err := githubauth.New(githubauth.Options{APIBaseURL: api, Owner: "acme", Repo: "config", Now: apps.Now,
+		Apps: []githubauth.App{{ID: 1, Key: key, ConfigKey: "centralConfig.sources[0].git.app"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apps, app
 }
 
 // recordingServer is a git server that takes the installation tokens of
@@ -114,26 +123,17 @@ func recordingServer(t *testing.T, apps *apptest.Apps) (*gittest.Server, *sentCr
 // TestFetchRevisionReadsWithTheAppsToken: `diff --git` clones the
 // remote repository with the app's installation token too.
 func TestFetchRevisionReadsWithTheAppsToken(t *testing.T) {
-	apps, api := apptest.Start(t)
-	_, key := apptest.Key(t, 1)
-	apps.AddApp(1, key)
-	apps.Install(1, "acme")
+	apps, app := installedApp(t)
 	srv, sent := recordingServer(t, apps)
 	repo := srv.NewRepo("config")
 	first := repo.Commit("main", map[string]string{"catalog/a.yaml": "a1"})
 	repo.Commit("main", map[string]string{"catalog/a.yaml": "a2"})
-
-	app, err := githubauth.New(githubauth.Options{APIBaseURL: api, Owner: "acme", Repo: "config", Now: apps.Now,
-		Apps: []githubauth.App{{ID: 1, Key: key, ConfigKey: "centralConfig.sources[0].git.app"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := newSource(t, Options{ID: "cfg", URL: repo.URL, App: app, CacheDir: t.TempDir()})
 	snaps, err := s.FetchRevisions(context.Background(), first)
 	if err != nil {
 		t.Fatalf("FetchRevisions: %v", err)
 	}
-	if got := contents(snaps[0].Files)["catalog/a.yaml"]; got != "a1" {
+	if got := sourcetest.Contents(snaps[0].Files)["catalog/a.yaml"]; got != "a1" {
 		t.Fatalf("catalog/a.yaml at %s = %q, want a1", first, got)
 	}
 	tok, _ := app.Token(context.Background())

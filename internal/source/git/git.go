@@ -128,71 +128,14 @@ func New(opts Options) (*Source, error) {
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("git source %q: %s %s", opts.ID, field, fmt.Sprintf(format, args...))
 	}
-
-	if opts.URL == "" {
-		return nil, bad("URL", "is required")
-	}
-	u, err := url.Parse(opts.URL)
+	u, err := parseURL(opts.URL, bad)
 	if err != nil {
-		// url.Parse errors quote the whole URL, credentials included.
-		return nil, bad("URL", "is not a valid URL")
+		return nil, err
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	switch u.Scheme {
-	case "https", "http":
-		if u.Host == "" {
-			return nil, bad("URL", "has no host")
-		}
-	case "file":
-		if u.User != nil {
-			return nil, bad("URL", "is a file URL and cannot carry credentials")
-		}
-		if u.Path == "" {
-			return nil, bad("URL", "is a file URL without a path")
-		}
-	case "":
-		return nil, bad("URL", "needs a scheme: https://, http:// or file:// (SSH and scp-like addresses are not supported)")
-	default:
-		return nil, bad("URL", "has scheme %q; only https, http and file are supported", u.Scheme)
+	username, token, err := credentialsOf(u, opts, bad)
+	if err != nil {
+		return nil, err
 	}
-
-	username, token := opts.Username, strings.TrimSpace(opts.Token)
-	if u.User != nil {
-		user := u.User.Username()
-		pass, hasPass := u.User.Password()
-		switch {
-		case hasPass && token != "":
-			return nil, bad("URL", "carries a password and Token is set too; keep the token in Token only")
-		case hasPass:
-			token = pass
-			if username == "" {
-				username = user
-			}
-		case token == "":
-			token = user
-		case username == "":
-			username = user
-		}
-		u.User = nil
-	}
-	if opts.App != nil {
-		switch {
-		case token != "" || username != "":
-			return nil, bad("App", "is set together with a token or user name (in Token, Username or the URL); set one")
-		case u.Scheme == "file":
-			return nil, bad("App", "is set but a file URL takes no credentials")
-		}
-	}
-	if token == "" && username != "" {
-		return nil, bad("Username", "is set but Token is empty")
-	}
-	if token != "" && u.Scheme == "file" {
-		return nil, bad("Token", "is set but a file URL takes no credentials")
-	}
-	if token != "" && username == "" {
-		username = DefaultUsername
-	}
-
 	branch := strings.TrimPrefix(opts.Branch, "refs/heads/")
 	if branch == "" {
 		branch = DefaultBranch
@@ -200,27 +143,13 @@ func New(opts Options) (*Source, error) {
 	if err := plumbing.NewBranchReferenceName(branch).Validate(); err != nil {
 		return nil, bad("Branch", "%q is not a valid branch name", branch)
 	}
-
 	filter, err := source.NewFilter(opts.Paths)
 	if err != nil {
 		return nil, bad("Paths", "are invalid: %v", err)
 	}
-
-	if opts.ViewURL != "" && !strings.Contains(opts.ViewURL, "{path}") {
-		return nil, bad("ViewURL", "must contain {path}")
-	}
-	if opts.EditURL != "" && !strings.Contains(opts.EditURL, "{path}") {
-		return nil, bad("EditURL", "must contain {path}")
-	}
-	if opts.CommitURL != "" && !strings.Contains(opts.CommitURL, "{revision}") {
-		return nil, bad("CommitURL", "must contain {revision}")
-	}
-	links := linksFor(u, branch, opts.ViewURL, opts.EditURL, opts.CommitURL)
-	if opts.EditURL != "" && links == nil {
-		return nil, bad("EditURL", "needs ViewURL for a file URL")
-	}
-	if opts.CommitURL != "" && links == nil {
-		return nil, bad("CommitURL", "needs ViewURL for a file URL")
+	links, err := linksOf(u, branch, opts, bad)
+	if err != nil {
+		return nil, err
 	}
 
 	s := &Source{
@@ -243,6 +172,105 @@ func New(opts Options) (*Source, error) {
 		s.dir = filepath.Join(filepath.Clean(opts.CacheDir), cacheName(opts.ID))
 	}
 	return s, nil
+}
+
+// badOption builds New's errors: which option of the source is wrong, and how.
+type badOption func(field, format string, args ...any) error
+
+// parseURL checks Options.URL: https, http or file, with a host or a path.
+func parseURL(raw string, bad badOption) (*url.URL, error) {
+	if raw == "" {
+		return nil, bad("URL", "is required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse errors quote the whole URL, credentials included.
+		return nil, bad("URL", "is not a valid URL")
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	switch u.Scheme {
+	case "https", "http":
+		if u.Host == "" {
+			return nil, bad("URL", "has no host")
+		}
+	case "file":
+		if u.User != nil {
+			return nil, bad("URL", "is a file URL and cannot carry credentials")
+		}
+		if u.Path == "" {
+			return nil, bad("URL", "is a file URL without a path")
+		}
+	case "":
+		return nil, bad("URL", "needs a scheme: https://, http:// or file:// (SSH and scp-like addresses are not supported)")
+	default:
+		return nil, bad("URL", "has scheme %q; only https, http and file are supported", u.Scheme)
+	}
+	return u, nil
+}
+
+// credentialsOf is the user name and token the source fetches with, from
+// Options and the URL's user info, which it removes from u. Both are empty
+// for an anonymous source or one that authenticates as a GitHub App.
+func credentialsOf(u *url.URL, opts Options, bad badOption) (username, token string, err error) {
+	username, token = opts.Username, strings.TrimSpace(opts.Token)
+	if u.User != nil {
+		user := u.User.Username()
+		pass, hasPass := u.User.Password()
+		switch {
+		case hasPass && token != "":
+			return "", "", bad("URL", "carries a password and Token is set too; keep the token in Token only")
+		case hasPass:
+			token = pass
+			if username == "" {
+				username = user
+			}
+		case token == "":
+			token = user
+		case username == "":
+			username = user
+		}
+		u.User = nil
+	}
+	if opts.App != nil {
+		switch {
+		case token != "" || username != "":
+			return "", "", bad("App", "is set together with a token or user name (in Token, Username or the URL); set one")
+		case u.Scheme == "file":
+			return "", "", bad("App", "is set but a file URL takes no credentials")
+		}
+	}
+	if token == "" && username != "" {
+		return "", "", bad("Username", "is set but Token is empty")
+	}
+	if token != "" && u.Scheme == "file" {
+		return "", "", bad("Token", "is set but a file URL takes no credentials")
+	}
+	if token != "" && username == "" {
+		username = DefaultUsername
+	}
+	return username, token, nil
+}
+
+// linksOf checks the link templates of Options and builds the source's
+// links to its files and commits.
+func linksOf(u *url.URL, branch string, opts Options, bad badOption) (source.Links, error) {
+	if opts.ViewURL != "" && !strings.Contains(opts.ViewURL, "{path}") {
+		return nil, bad("ViewURL", "must contain {path}")
+	}
+	if opts.EditURL != "" && !strings.Contains(opts.EditURL, "{path}") {
+		return nil, bad("EditURL", "must contain {path}")
+	}
+	if opts.CommitURL != "" && !strings.Contains(opts.CommitURL, "{revision}") {
+		return nil, bad("CommitURL", "must contain {revision}")
+	}
+	links := linksFor(u, branch, opts.ViewURL, opts.EditURL, opts.CommitURL)
+	if opts.EditURL != "" && links == nil {
+		return nil, bad("EditURL", "needs ViewURL for a file URL")
+	}
+	if opts.CommitURL != "" && links == nil {
+		return nil, bad("CommitURL", "needs ViewURL for a file URL")
+	}
+	return links, nil
 }
 
 // ID implements source.Source.

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +19,8 @@ import (
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/source/git/gittest"
+	"github.com/central-config/central-config/internal/source/sourcetest"
+	"github.com/central-config/central-config/internal/testrepo"
 )
 
 func newSource(t *testing.T, opts Options) *Source {
@@ -29,33 +30,6 @@ func newSource(t *testing.T, opts Options) *Source {
 		t.Fatalf("New: %v", err)
 	}
 	return s
-}
-
-func fetch(t *testing.T, s *Source, since string) *source.Snapshot {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	snap, err := s.Fetch(ctx, since)
-	if err != nil {
-		t.Fatalf("Fetch(%q): %v", since, err)
-	}
-	return snap
-}
-
-func paths(files []source.File) []string {
-	var out []string
-	for _, f := range files {
-		out = append(out, f.Path)
-	}
-	return out
-}
-
-func contents(files []source.File) map[string]string {
-	out := map[string]string{}
-	for _, f := range files {
-		out[f.Path] = string(f.Content)
-	}
-	return out
 }
 
 // assertNoSecret fails when any rendering of v shows the token or the
@@ -100,7 +74,7 @@ func TestFirstFetchReturnsTheFilesAndTheHeadSHA(t *testing.T) {
 	sha := repo.Commit("main", baseFiles)
 
 	s := newSource(t, Options{ID: "first", URL: repo.URL, Token: gittest.Token})
-	snap := fetch(t, s, "")
+	snap := sourcetest.Fetch(t, s, "")
 
 	if snap.Revision != sha {
 		t.Errorf("Revision = %s, want the head SHA %s", snap.Revision, sha)
@@ -108,11 +82,11 @@ func TestFirstFetchReturnsTheFilesAndTheHeadSHA(t *testing.T) {
 	if snap.Unchanged || snap.Changed != nil || len(snap.Problems) != 0 {
 		t.Errorf("Unchanged=%v Changed=%v Problems=%v, want false, nil, none", snap.Unchanged, snap.Changed, snap.Problems)
 	}
-	if got := contents(snap.Files); !maps.Equal(got, baseRead) {
+	if got := sourcetest.Contents(snap.Files); !maps.Equal(got, baseRead) {
 		t.Errorf("files = %v, want %v (any file type, none from .github/)", got, baseRead)
 	}
-	if !slices.IsSorted(paths(snap.Files)) {
-		t.Errorf("files are not sorted by path: %v", paths(snap.Files))
+	if !slices.IsSorted(sourcetest.Paths(snap.Files)) {
+		t.Errorf("files are not sorted by path: %v", sourcetest.Paths(snap.Files))
 	}
 	if snap.Links == nil {
 		t.Fatal("Links is nil for an HTTP repository")
@@ -129,17 +103,17 @@ func TestPathGlobsRestrictTheFilesToTheMatchingPaths(t *testing.T) {
 	repo.Commit("main", baseFiles)
 
 	s := newSource(t, Options{ID: "globs", URL: repo.URL, Token: gittest.Token, Paths: []string{"catalog/**", "kafka/*"}})
-	snap := fetch(t, s, "")
+	snap := sourcetest.Fetch(t, s, "")
 	// kafka/notes.txt is read although it is not config: it matches a
 	// glob. README.md matches none; .github/x.yaml is hidden.
 	want := []string{"catalog/a.yaml", "catalog/config.json", "catalog/sub/b.yml", "kafka/notes.txt", "kafka/topics.yaml"}
-	if got := paths(snap.Files); !slices.Equal(got, want) {
+	if got := sourcetest.Paths(snap.Files); !slices.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}
 
 	t.Run("a glob naming the hidden folder still reads nothing in it", func(t *testing.T) {
 		s := newSource(t, Options{ID: "globs-hidden", URL: repo.URL, Token: gittest.Token, Paths: []string{".github/**"}})
-		if got := paths(fetch(t, s, "").Files); len(got) != 0 {
+		if got := sourcetest.Paths(sourcetest.Fetch(t, s, "").Files); len(got) != 0 {
 			t.Errorf("files = %v, want none", got)
 		}
 	})
@@ -151,13 +125,13 @@ func TestAnUnchangedHeadReturnsUnchangedWithNoFiles(t *testing.T) {
 	sha := repo.Commit("main", baseFiles)
 
 	s := newSource(t, Options{ID: "unchanged", URL: repo.URL, Token: gittest.Token, CacheDir: t.TempDir()})
-	first := fetch(t, s, "")
-	again := fetch(t, s, first.Revision)
+	first := sourcetest.Fetch(t, s, "")
+	again := sourcetest.Fetch(t, s, first.Revision)
 	if !again.Unchanged || again.Revision != sha {
 		t.Errorf("Unchanged=%v Revision=%s, want true and %s", again.Unchanged, again.Revision, sha)
 	}
 	if len(again.Files) != 0 || again.Changed != nil || len(again.Problems) != 0 {
-		t.Errorf("an unchanged snapshot carries files=%v changed=%v problems=%v", paths(again.Files), again.Changed, again.Problems)
+		t.Errorf("an unchanged snapshot carries files=%v changed=%v problems=%v", sourcetest.Paths(again.Files), again.Changed, again.Problems)
 	}
 }
 
@@ -176,7 +150,7 @@ func TestANewCommitReturnsTheNewSHAAndChangedListsExactlyTheChangedPaths(t *test
 	first := repo.Commit("main", files)
 
 	s := newSource(t, Options{ID: "changes", URL: repo.URL, Token: gittest.Token})
-	if snap := fetch(t, s, ""); snap.Revision != first {
+	if snap := sourcetest.Fetch(t, s, ""); snap.Revision != first {
 		t.Fatalf("Revision = %s, want %s", snap.Revision, first)
 	}
 
@@ -188,7 +162,7 @@ func TestANewCommitReturnsTheNewSHAAndChangedListsExactlyTheChangedPaths(t *test
 		"README.md":           "new\n",       // not config, but read
 		".github/x.yaml":      "x: 1\n",      // hidden, not read
 	})
-	snap := fetch(t, s, first)
+	snap := sourcetest.Fetch(t, s, first)
 	if snap.Revision != second || snap.Unchanged {
 		t.Errorf("Revision=%s Unchanged=%v, want %s and false", snap.Revision, snap.Unchanged, second)
 	}
@@ -197,23 +171,23 @@ func TestANewCommitReturnsTheNewSHAAndChangedListsExactlyTheChangedPaths(t *test
 		t.Errorf("Changed = %v, want %v", snap.Changed, wantChanged)
 	}
 	wantFiles := []string{"README.md", "catalog/alias.yaml", "catalog/edit.yaml", "catalog/keep.yaml", "catalog/new.yaml", "catalog/target.yaml", "kafka/t.yaml"}
-	if got := paths(snap.Files); !slices.Equal(got, wantFiles) {
+	if got := sourcetest.Paths(snap.Files); !slices.Equal(got, wantFiles) {
 		t.Errorf("files = %v, want %v (a full snapshot, not only the changes)", got, wantFiles)
 	}
-	if got := contents(snap.Files)["catalog/alias.yaml"]; got != "target: 2\n" {
+	if got := sourcetest.Contents(snap.Files)["catalog/alias.yaml"]; got != "target: 2\n" {
 		t.Errorf("alias.yaml = %q, want the new target content", got)
 	}
 
 	// A commit that touches nothing the filter reads still yields a known,
 	// empty change list rather than "unknown".
 	third := repo.Commit("main", map[string]string{".github/x.yaml": "x: 2\n"})
-	snap = fetch(t, s, second)
+	snap = sourcetest.Fetch(t, s, second)
 	if snap.Revision != third || snap.Changed == nil || len(snap.Changed) != 0 {
 		t.Errorf("Revision=%s Changed=%#v, want %s and an empty non-nil list", snap.Revision, snap.Changed, third)
 	}
 
 	// A since the clone has never seen means "don't know".
-	snap = fetch(t, s, strings.Repeat("ab", 20))
+	snap = sourcetest.Fetch(t, s, strings.Repeat("ab", 20))
 	if snap.Changed != nil {
 		t.Errorf("Changed = %v for an unknown since, want nil", snap.Changed)
 	}
@@ -226,7 +200,7 @@ func TestASecondSourceWithTheSameCacheDirReusesTheClone(t *testing.T) {
 	cache := t.TempDir()
 	opts := Options{ID: "team/reuse", URL: repo.URL, Token: gittest.Token, CacheDir: cache}
 
-	fetch(t, newSource(t, opts), "")
+	sourcetest.Fetch(t, newSource(t, opts), "")
 	clone := filepath.Join(cache, cacheName(opts.ID))
 	if fi, err := os.Stat(filepath.Join(clone, "objects")); err != nil || !fi.IsDir() {
 		t.Fatalf("no bare clone with an objects dir at %s: %v", clone, err)
@@ -242,7 +216,7 @@ func TestASecondSourceWithTheSameCacheDirReusesTheClone(t *testing.T) {
 	srv.UploadRequests()
 
 	// A new Source, as after a restart.
-	snap := fetch(t, newSource(t, opts), first)
+	snap := sourcetest.Fetch(t, newSource(t, opts), first)
 	if snap.Revision != second {
 		t.Errorf("Revision = %s, want %s", snap.Revision, second)
 	}
@@ -269,18 +243,18 @@ func TestABrokenOrForeignCacheDirIsReplacedByAFreshClone(t *testing.T) {
 
 	for name, spoil := range map[string]func(t *testing.T, dir string){
 		"junk directory": func(t *testing.T, dir string) {
-			mustWrite(t, filepath.Join(dir, "HEAD"), "garbage")
-			mustWrite(t, filepath.Join(dir, "notes.txt"), "not a repository")
+			testrepo.WriteFile(t, filepath.Join(dir, "HEAD"), "garbage")
+			testrepo.WriteFile(t, filepath.Join(dir, "notes.txt"), "not a repository")
 		},
 		"a file": func(t *testing.T, dir string) {
-			mustWrite(t, dir, "not a directory")
+			testrepo.WriteFile(t, dir, "not a directory")
 		},
 		"a clone of another repository": func(t *testing.T, dir string) {
 			gittest.Run(t, filepath.Dir(dir), "clone", "-q", "--bare", other.Dir(), dir)
 		},
 		"a clone whose objects are gone": func(t *testing.T, dir string) {
 			s := newSource(t, Options{ID: "broken", URL: repo.URL, Token: gittest.Token, CacheDir: filepath.Dir(dir)})
-			fetch(t, s, "")
+			sourcetest.Fetch(t, s, "")
 			if err := os.RemoveAll(filepath.Join(dir, "objects")); err != nil {
 				t.Fatal(err)
 			}
@@ -295,9 +269,9 @@ func TestABrokenOrForeignCacheDirIsReplacedByAFreshClone(t *testing.T) {
 			spoil(t, dir)
 
 			s := newSource(t, Options{ID: "broken", URL: repo.URL, Token: gittest.Token, CacheDir: cache})
-			snap := fetch(t, s, "")
-			if snap.Revision != sha || !maps.Equal(contents(snap.Files), baseRead) {
-				t.Errorf("Revision=%s files=%v, want %s and %v", snap.Revision, paths(snap.Files), sha, slices.Sorted(maps.Keys(baseRead)))
+			snap := sourcetest.Fetch(t, s, "")
+			if snap.Revision != sha || !maps.Equal(sourcetest.Contents(snap.Files), baseRead) {
+				t.Errorf("Revision=%s files=%v, want %s and %v", snap.Revision, sourcetest.Paths(snap.Files), sha, slices.Sorted(maps.Keys(baseRead)))
 			}
 			r, err := gogit.PlainOpen(dir)
 			if err != nil {
@@ -308,16 +282,6 @@ func TestABrokenOrForeignCacheDirIsReplacedByAFreshClone(t *testing.T) {
 				t.Errorf("the cache is not a clone of %s (config error %v)", repo.URL, err)
 			}
 		})
-	}
-}
-
-func mustWrite(t *testing.T, p, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -342,7 +306,7 @@ func TestASymlinkInsideTheRepoIsFollowedAndOnesLeavingItAreReportedAndLeftOut(t 
 	})
 
 	s := newSource(t, Options{ID: "links", URL: repo.URL, Token: gittest.Token})
-	snap := fetch(t, s, "")
+	snap := sourcetest.Fetch(t, s, "")
 	if snap.Revision != sha {
 		t.Errorf("Revision = %s, want %s", snap.Revision, sha)
 	}
@@ -353,7 +317,7 @@ func TestASymlinkInsideTheRepoIsFollowedAndOnesLeavingItAreReportedAndLeftOut(t 
 		"catalog/viadir.yaml": "x: 1\n",
 		"shared/x.yaml":       "x: 1\n",
 	}
-	if got := contents(snap.Files); !maps.Equal(got, want) {
+	if got := sourcetest.Contents(snap.Files); !maps.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}
 
@@ -440,7 +404,7 @@ func TestAStoppedServerGivesAFetchErrorWithoutTheToken(t *testing.T) {
 	withCreds := strings.Replace(repo.URL, "http://", "http://x-access-token:"+gittest.Token+"@", 1)
 
 	s := newSource(t, Options{ID: "down", URL: withCreds, CacheDir: t.TempDir()})
-	first := fetch(t, s, "")
+	first := sourcetest.Fetch(t, s, "")
 	srv.Close()
 
 	for name, tc := range map[string]struct {
@@ -490,9 +454,9 @@ func TestANonDefaultBranchIsRead(t *testing.T) {
 	repo.Commit("main", baseFiles)
 	sha := repo.Commit("release/v1", map[string]string{"catalog/v1.yaml": "v: 1\n"})
 
-	snap := fetch(t, newSource(t, Options{ID: "release", URL: repo.URL, Token: gittest.Token, Branch: "refs/heads/release/v1", CacheDir: t.TempDir()}), "")
-	if snap.Revision != sha || !slices.Contains(paths(snap.Files), "catalog/v1.yaml") {
-		t.Errorf("Revision=%s files=%v, want %s with catalog/v1.yaml", snap.Revision, paths(snap.Files), sha)
+	snap := sourcetest.Fetch(t, newSource(t, Options{ID: "release", URL: repo.URL, Token: gittest.Token, Branch: "refs/heads/release/v1", CacheDir: t.TempDir()}), "")
+	if snap.Revision != sha || !slices.Contains(sourcetest.Paths(snap.Files), "catalog/v1.yaml") {
+		t.Errorf("Revision=%s files=%v, want %s with catalog/v1.yaml", snap.Revision, sourcetest.Paths(snap.Files), sha)
 	}
 }
 
@@ -514,9 +478,9 @@ func TestAFileURLIsReadWithoutAServer(t *testing.T) {
 	repo := srv.NewRepo("local")
 	sha := repo.Commit("main", baseFiles)
 
-	snap := fetch(t, newSource(t, Options{ID: "local", URL: "file://" + repo.Dir()}), "")
-	if snap.Revision != sha || !maps.Equal(contents(snap.Files), baseRead) || snap.Links != nil {
-		t.Errorf("Revision=%s files=%v links=%v, want %s, %v, no links", snap.Revision, paths(snap.Files), snap.Links, sha, slices.Sorted(maps.Keys(baseRead)))
+	snap := sourcetest.Fetch(t, newSource(t, Options{ID: "local", URL: "file://" + repo.Dir()}), "")
+	if snap.Revision != sha || !maps.Equal(sourcetest.Contents(snap.Files), baseRead) || snap.Links != nil {
+		t.Errorf("Revision=%s files=%v links=%v, want %s, %v, no links", snap.Revision, sourcetest.Paths(snap.Files), snap.Links, sha, slices.Sorted(maps.Keys(baseRead)))
 	}
 }
 
@@ -687,15 +651,6 @@ func TestCacheNamesAreSafeAndDistinct(t *testing.T) {
 	}
 }
 
-// allocated returns how many bytes the process allocated while f ran.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 func TestFilesOverMaxFileBytesAreListedWithoutTheirContentBeingRead(t *testing.T) {
 	srv := gittest.NewServer(t)
 	repo := srv.NewRepo("big")
@@ -712,16 +667,12 @@ func TestFilesOverMaxFileBytesAreListedWithoutTheirContentBeingRead(t *testing.T
 	// The first source clones. go-git inflates every object once while
 	// it indexes the pack it downloads, so the reading is measured on a
 	// second source over the same clone, as after a restart.
-	fetch(t, newSource(t, opts), "")
+	sourcetest.Fetch(t, newSource(t, opts), "")
 
 	s := newSource(t, opts)
 	var snap *source.Snapshot
-	alloc := allocated(func() { snap = fetch(t, s, "") })
-	t.Logf("Fetch allocated %d KiB", alloc>>10)
-	if alloc > blobSize/8 {
-		t.Errorf("Fetch allocated %d MiB for a repository whose files under the limit are a few bytes: the big files were read", alloc>>20)
-	}
-	if got, want := paths(snap.Files), []string{"catalog/a.yaml", "docs/api.md"}; !slices.Equal(got, want) {
+	sourcetest.ReadsNoLargeFile(t, "repository", blobSize, func() { snap = sourcetest.Fetch(t, s, "") })
+	if got, want := sourcetest.Paths(snap.Files), []string{"catalog/a.yaml", "docs/api.md"}; !slices.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}
 	limit := "limit of 4194304 (centralConfig.limits.maxFileBytes)"
@@ -729,34 +680,25 @@ func TestFilesOverMaxFileBytesAreListedWithoutTheirContentBeingRead(t *testing.T
 		"catalog/big.yaml":  fmt.Sprintf("too-large: file is %d bytes, more than the %s; it was not read", len(bigYAML), limit),
 		"catalog/link.yaml": fmt.Sprintf("too-large: file is %d bytes, more than the %s; it was not read", len(bigYAML), limit),
 	}
-	if got := problemsOf(snap.Problems); !maps.Equal(got, wantProblems) {
+	if got := sourcetest.Messages(snap.Problems); !maps.Equal(got, wantProblems) {
 		t.Errorf("problems = %v, want %v", got, wantProblems)
 	}
 	wantIgnored := map[string]string{
 		"assets/blob.bin": fmt.Sprintf("too-large: file is %d bytes, more than the %s; it was not read, so a $text/$json/$yaml placeholder cannot use it", blobSize, limit),
 	}
-	if got := problemsOf(snap.Ignored); !maps.Equal(got, wantIgnored) {
+	if got := sourcetest.Messages(snap.Ignored); !maps.Equal(got, wantIgnored) {
 		t.Errorf("ignored = %v, want %v", got, wantIgnored)
 	}
 
 	t.Run("a higher limit reads the files under it", func(t *testing.T) {
-		snap := fetch(t, newSource(t, Options{ID: "big", URL: repo.URL, Token: gittest.Token, MaxFileBytes: 8 << 20}), "")
-		if got, want := paths(snap.Files), []string{"catalog/a.yaml", "catalog/big.yaml", "catalog/link.yaml", "docs/api.md"}; !slices.Equal(got, want) {
+		snap := sourcetest.Fetch(t, newSource(t, Options{ID: "big", URL: repo.URL, Token: gittest.Token, MaxFileBytes: 8 << 20}), "")
+		if got, want := sourcetest.Paths(snap.Files), []string{"catalog/a.yaml", "catalog/big.yaml", "catalog/link.yaml", "docs/api.md"}; !slices.Equal(got, want) {
 			t.Errorf("files = %v, want %v", got, want)
 		}
-		if len(snap.Problems) != 0 || !slices.Equal(slices.Collect(maps.Keys(problemsOf(snap.Ignored))), []string{"assets/blob.bin"}) {
+		if len(snap.Problems) != 0 || !slices.Equal(slices.Collect(maps.Keys(sourcetest.Messages(snap.Ignored))), []string{"assets/blob.bin"}) {
 			t.Errorf("problems = %v, ignored = %v, want none and assets/blob.bin", snap.Problems, snap.Ignored)
 		}
 	})
-}
-
-// problemsOf maps each problem's path to its code and message.
-func problemsOf(probs []source.FileProblem) map[string]string {
-	out := map[string]string{}
-	for _, p := range probs {
-		out[p.Path] = p.Code + ": " + p.Message
-	}
-	return out
 }
 
 func TestAMissingFileRepositorySaysThePathDoesNotExist(t *testing.T) {

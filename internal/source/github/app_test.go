@@ -34,10 +34,30 @@ func appSource(t *testing.T, f *fakeGitHub, keyN int, edit func(*Options, *githu
 	})
 }
 
-func TestAGitHubAppReadsTheRepositoryAcrossATokenRenewal(t *testing.T) {
+// installedFake is a fake GitHub on which app 1 is installed on acme and
+// whose main branch holds catalog/a.yaml.
+func installedFake(t *testing.T) *fakeGitHub {
+	t.Helper()
 	f := newFake(t, "")
 	f.apps.Install(1, testOwner)
 	f.push("main", "c1", file("catalog/a.yaml", "a1"))
+	return f
+}
+
+// fetchThenRevoke fetches s once, then has the fake revoke every
+// installation token; it returns the token the fetch used.
+func fetchThenRevoke(t *testing.T, f *fakeGitHub, s *Source) string {
+	t.Helper()
+	if _, err := s.Fetch(testContext(t), ""); err != nil {
+		t.Fatal(err)
+	}
+	revoked := strings.TrimPrefix(f.auth, "Bearer ")
+	f.apps.RevokeAll()
+	return revoked
+}
+
+func TestAGitHubAppReadsTheRepositoryAcrossATokenRenewal(t *testing.T) {
+	f := installedFake(t)
 	s := appSource(t, f, 1, nil)
 	ctx := testContext(t)
 
@@ -86,16 +106,10 @@ func TestAGitHubAppReadsTheRepositoryAcrossATokenRenewal(t *testing.T) {
 }
 
 func TestARevokedInstallationTokenFailsOneRunAndTheNextMintsANewOne(t *testing.T) {
-	f := newFake(t, "")
-	f.apps.Install(1, testOwner)
-	f.push("main", "c1", file("catalog/a.yaml", "a1"))
+	f := installedFake(t)
 	s := appSource(t, f, 1, nil)
 	ctx := testContext(t)
-	if _, err := s.Fetch(ctx, ""); err != nil {
-		t.Fatal(err)
-	}
-	revoked := strings.TrimPrefix(f.auth, "Bearer ")
-	f.apps.RevokeAll()
+	revoked := fetchThenRevoke(t, f, s)
 	_, err := s.Fetch(ctx, "")
 	if !errors.Is(err, ErrBadCredentials) || !strings.Contains(err.Error(), "installation token of GitHub App 1 for acme/config") {
 		t.Fatalf("err = %v, want ErrBadCredentials naming the app", err)
@@ -110,9 +124,7 @@ func TestARevokedInstallationTokenFailsOneRunAndTheNextMintsANewOne(t *testing.T
 }
 
 func TestAWrongAppKeyFailsTheFetchNamingTheConfigKeyAndPrintsNoSecret(t *testing.T) {
-	f := newFake(t, "")
-	f.apps.Install(1, testOwner)
-	f.push("main", "c1", file("catalog/a.yaml", "a1"))
+	f := installedFake(t)
 	s := appSource(t, f, 2, nil)
 	_, err := s.Fetch(testContext(t), "")
 	if !errors.Is(err, githubauth.ErrAppRefused) {
@@ -169,16 +181,10 @@ func TestTokenAndAppTogetherAreRefused(t *testing.T) {
 // as soon as GitHub answers 401, before the error is worded; the error
 // quotes GitHub's message but never the token in it.
 func TestARefusedTokenEchoedByTheServerIsNotPrinted(t *testing.T) {
-	f := newFake(t, "")
-	f.apps.Install(1, testOwner)
-	f.push("main", "c1", file("catalog/a.yaml", "a1"))
+	f := installedFake(t)
 	s := appSource(t, f, 1, nil)
 	ctx := testContext(t)
-	if _, err := s.Fetch(ctx, ""); err != nil {
-		t.Fatal(err)
-	}
-	revoked := strings.TrimPrefix(f.auth, "Bearer ")
-	f.apps.RevokeAll()
+	revoked := fetchThenRevoke(t, f, s)
 	f.mu.Lock()
 	f.echo401 = true
 	f.mu.Unlock()
@@ -192,9 +198,7 @@ func TestARefusedTokenEchoedByTheServerIsNotPrinted(t *testing.T) {
 // TestALongMessageOfGitHubIsClipped: GitHub's message goes into the run's
 // status and logs; a huge one is clipped to what explains it.
 func TestALongMessageOfGitHubIsClipped(t *testing.T) {
-	f := newFake(t, "")
-	f.apps.Install(1, testOwner)
-	f.push("main", "c1", file("catalog/a.yaml", "a1"))
+	f := installedFake(t)
 	f.message403 = "Resource not accessible by integration " + strings.Repeat("x", 20000)
 	_, err := appSource(t, f, 1, nil).Fetch(testContext(t), "")
 	if err == nil || !strings.Contains(err.Error(), "access denied (HTTP 403): Resource not accessible by integration") {

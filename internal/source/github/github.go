@@ -132,12 +132,49 @@ var (
 // New checks the options and returns a source. Errors name the offending
 // field.
 func New(opts Options) (*Source, error) {
-	fail := func(format string, args ...any) (*Source, error) {
-		return nil, fmt.Errorf("github source %q: "+format, append([]any{opts.ID}, args...)...)
+	if err := checkOptions(opts); err != nil {
+		return nil, err
 	}
+	filter, err := source.NewFilter(opts.Paths)
+	if err != nil {
+		return nil, badOption(opts.ID, "Paths: %v", err)
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	client, webURL, err := newClient(opts, hc)
+	if err != nil {
+		return nil, err
+	}
+	maxBytes := opts.MaxArchiveBytes
+	if maxBytes == 0 {
+		maxBytes = DefaultMaxArchiveBytes
+	}
+	return &Source{
+		id: opts.ID, owner: opts.Owner, repo: opts.Repo, branch: opts.Branch,
+		webURL:       webURL,
+		filter:       filter,
+		maxBytes:     maxBytes,
+		maxFileBytes: source.FileLimit(opts.MaxFileBytes),
+		client:       client,
+		download:     hc,
+		redact:       opts.Token,
+		app:          opts.App,
+	}, nil
+}
+
+// badOption is New's error for source id: which option is wrong, and how.
+func badOption(id, format string, args ...any) error {
+	return fmt.Errorf("github source %q: "+format, append([]any{id}, args...)...)
+}
+
+// checkOptions checks the repository, branch and credentials of opts.
+func checkOptions(opts Options) error {
 	if strings.TrimSpace(opts.ID) == "" {
-		return nil, errors.New("github source: ID is required")
+		return errors.New("github source: ID is required")
 	}
+	fail := func(format string, args ...any) error { return badOption(opts.ID, format, args...) }
 	switch {
 	case opts.Owner == "":
 		return fail("Owner is required")
@@ -165,15 +202,12 @@ func New(opts Options) (*Source, error) {
 	if opts.MaxArchiveBytes < 0 {
 		return fail("MaxArchiveBytes must not be negative, got %d", opts.MaxArchiveBytes)
 	}
-	filter, err := source.NewFilter(opts.Paths)
-	if err != nil {
-		return fail("Paths: %v", err)
-	}
+	return nil
+}
 
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{}
-	}
+// newClient is the REST API client of opts over hc, with its credentials,
+// and the web address of the GitHub it talks to.
+func newClient(opts Options, hc *http.Client) (*gh.Client, string, error) {
 	api := hc
 	if opts.App != nil {
 		// Only the API calls carry the installation token; the archive
@@ -186,18 +220,18 @@ func New(opts Options) (*Source, error) {
 	if opts.BaseURL != "" {
 		u, err := checkHTTPURL(opts.BaseURL)
 		if err != nil {
-			return fail("BaseURL: %v", err)
+			return nil, "", badOption(opts.ID, "BaseURL: %v", err)
 		}
 		client, err = client.WithEnterpriseURLs(u.String(), u.String())
 		if err != nil {
-			return fail("BaseURL: %v", err)
+			return nil, "", badOption(opts.ID, "BaseURL: %v", err)
 		}
 		webURL = webFromAPI(client.BaseURL)
 	}
 	if opts.WebURL != "" {
 		u, err := checkHTTPURL(opts.WebURL)
 		if err != nil {
-			return fail("WebURL: %v", err)
+			return nil, "", badOption(opts.ID, "WebURL: %v", err)
 		}
 		webURL = strings.TrimSuffix(u.String(), "/")
 	}
@@ -211,22 +245,7 @@ func New(opts Options) (*Source, error) {
 	// trip and turns 401/403/404 into an untyped "unexpected status code".
 	client.RateLimitRedirectionalEndpoints = true
 	client.UserAgent = "central-config"
-
-	maxBytes := opts.MaxArchiveBytes
-	if maxBytes == 0 {
-		maxBytes = DefaultMaxArchiveBytes
-	}
-	return &Source{
-		id: opts.ID, owner: opts.Owner, repo: opts.Repo, branch: opts.Branch,
-		webURL:       webURL,
-		filter:       filter,
-		maxBytes:     maxBytes,
-		maxFileBytes: source.FileLimit(opts.MaxFileBytes),
-		client:       client,
-		download:     hc,
-		redact:       opts.Token,
-		app:          opts.App,
-	}, nil
+	return client, webURL, nil
 }
 
 // checkBranch applies the parts of git's ref-name rules that matter for

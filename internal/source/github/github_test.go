@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -13,15 +12,8 @@ import (
 
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/source"
+	"github.com/central-config/central-config/internal/source/sourcetest"
 )
-
-func paths(files []source.File) []string {
-	var out []string
-	for _, f := range files {
-		out = append(out, f.Path)
-	}
-	return out
-}
 
 func content(t *testing.T, snap *source.Snapshot, p string) string {
 	t.Helper()
@@ -30,7 +22,7 @@ func content(t *testing.T, snap *source.Snapshot, p string) string {
 			return string(f.Content)
 		}
 	}
-	t.Fatalf("no file %s in snapshot; have %v", p, paths(snap.Files))
+	t.Fatalf("no file %s in snapshot; have %v", p, sourcetest.Paths(snap.Files))
 	return ""
 }
 
@@ -71,7 +63,7 @@ func TestFirstFetchReturnsFilesFilteredByGlobsAndTheCommitSHA(t *testing.T) {
 	// outside the globs (kafka/deep, docs, README.md) and in hidden folders
 	// (.github) are not.
 	want := []string{"catalog/a.yaml", "catalog/notes.txt", "catalog/sub/b.yml", "kafka/topics.yaml"}
-	if got := paths(snap.Files); !slices.Equal(got, want) {
+	if got := sourcetest.Paths(snap.Files); !slices.Equal(got, want) {
 		t.Fatalf("files = %v, want %v", got, want)
 	}
 	if c := content(t, snap, "catalog/sub/b.yml"); c != "kind: B" {
@@ -98,7 +90,7 @@ func TestFirstFetchReturnsFilesFilteredByGlobsAndTheCommitSHA(t *testing.T) {
 		}
 		want := []string{"README.md", "catalog/a.yaml", "catalog/notes.txt", "catalog/sub/b.yml",
 			"docs/x.yaml", "kafka/deep/x.yaml", "kafka/topics.yaml"}
-		if got := paths(snap.Files); !slices.Equal(got, want) {
+		if got := sourcetest.Paths(snap.Files); !slices.Equal(got, want) {
 			t.Errorf("files = %v, want %v", got, want)
 		}
 	})
@@ -187,7 +179,7 @@ func TestNewCommitFillsChangedFromCompare(t *testing.T) {
 	if !slices.Equal(snap.Changed, want) {
 		t.Errorf("Changed = %v, want %v", snap.Changed, want)
 	}
-	if got := paths(snap.Files); !slices.Equal(got, []string{"catalog/a.yaml", "catalog/new.yaml", "catalog/same.yaml"}) {
+	if got := sourcetest.Paths(snap.Files); !slices.Equal(got, []string{"catalog/a.yaml", "catalog/new.yaml", "catalog/same.yaml"}) {
 		t.Errorf("files = %v", got)
 	}
 	if c := content(t, snap, "catalog/a.yaml"); c != "v2" {
@@ -221,7 +213,7 @@ func TestCompareThatCannotTellLeavesChangedNil(t *testing.T) {
 				t.Errorf("Changed = %v after %d compare calls, want nil after 1", snap.Changed, f.count("compare"))
 			}
 			if len(snap.Files) != 1 {
-				t.Errorf("files = %v, want the full snapshot", paths(snap.Files))
+				t.Errorf("files = %v, want the full snapshot", sourcetest.Paths(snap.Files))
 			}
 		})
 	}
@@ -424,7 +416,7 @@ func TestSymlinksInsideAreFollowedAndEscapingOnesAreReported(t *testing.T) {
 		"catalog/a.yaml": "A", "catalog/alias.yaml": "A", "catalog/chain.yaml": "A",
 		"catalog/shared.yaml": "REAL", "catalog/viadir.yaml": "REAL",
 	}
-	if got := paths(snap.Files); len(got) != len(wantFiles) {
+	if got := sourcetest.Paths(snap.Files); len(got) != len(wantFiles) {
 		t.Fatalf("files = %v, want %d of them", got, len(wantFiles))
 	}
 	for p, want := range wantFiles {
@@ -609,29 +601,19 @@ func TestFilesOverMaxFileBytesAreListedWithoutTheirContentBeingRead(t *testing.T
 	)
 	s := newSource(t, f, func(o *Options) { o.Paths = []string{"catalog/**", "docs/**", "assets/**"} })
 
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	snap, err := s.Fetch(testContext(t), "")
-	runtime.ReadMemStats(&after)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alloc := after.TotalAlloc - before.TotalAlloc
-	t.Logf("Fetch allocated %d KiB", alloc>>10)
-	if alloc > blobSize/8 {
-		t.Errorf("Fetch allocated %d MiB for a repository whose files under the limit are a few bytes: the big files were read", alloc>>20)
-	}
-	if got, want := paths(snap.Files), []string{"catalog/a.yaml", "docs/api.md"}; !slices.Equal(got, want) {
+	var snap *source.Snapshot
+	sourcetest.ReadsNoLargeFile(t, "repository", blobSize, func() { snap = sourcetest.Fetch(t, s, "") })
+	if got, want := sourcetest.Paths(snap.Files), []string{"catalog/a.yaml", "docs/api.md"}; !slices.Equal(got, want) {
 		t.Errorf("files = %v, want %v", got, want)
 	}
 	limit := "limit of 4194304 (centralConfig.limits.maxFileBytes); it was not read"
 	tooLarge := fmt.Sprintf("too-large: file is %d bytes, more than the %s", len(bigYAML), limit)
 	wantProblems := map[string]string{"catalog/big.yaml": tooLarge, "catalog/link.yaml": tooLarge, "catalog/far.yaml": tooLarge}
-	if got := messages(snap.Problems); !maps.Equal(got, wantProblems) {
+	if got := sourcetest.Messages(snap.Problems); !maps.Equal(got, wantProblems) {
 		t.Errorf("problems = %v, want %v", got, wantProblems)
 	}
 	wantIgnored := map[string]string{"assets/blob.bin": fmt.Sprintf("too-large: file is %d bytes, more than the %s, so a $text/$json/$yaml placeholder cannot use it", blobSize, limit)}
-	if got := messages(snap.Ignored); !maps.Equal(got, wantIgnored) {
+	if got := sourcetest.Messages(snap.Ignored); !maps.Equal(got, wantIgnored) {
 		t.Errorf("ignored = %v, want %v", got, wantIgnored)
 	}
 
@@ -642,16 +624,7 @@ func TestFilesOverMaxFileBytesAreListedWithoutTheirContentBeingRead(t *testing.T
 			t.Fatal(err)
 		}
 		if len(snap.Problems) != 0 || len(snap.Ignored) != 1 || content(t, snap, "catalog/far.yaml") != bigYAML {
-			t.Errorf("files = %v, problems = %v, ignored = %v, want the YAML files read and only assets/blob.bin ignored", paths(snap.Files), snap.Problems, snap.Ignored)
+			t.Errorf("files = %v, problems = %v, ignored = %v, want the YAML files read and only assets/blob.bin ignored", sourcetest.Paths(snap.Files), snap.Problems, snap.Ignored)
 		}
 	})
-}
-
-// messages maps each problem's path to its code and message.
-func messages(probs []source.FileProblem) map[string]string {
-	out := map[string]string{}
-	for _, p := range probs {
-		out[p.Path] = p.Code + ": " + p.Message
-	}
-	return out
 }
