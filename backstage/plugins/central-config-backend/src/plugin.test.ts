@@ -40,23 +40,20 @@ async function startEngine(answer: { status: number; body: string }) {
   };
 }
 
+/** A backend with the plugin, `centralConfig` as its engine config. */
 async function startBackend(options: {
-  baseUrl?: string;
+  centralConfig?: object;
   result?: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
 }) {
-  const data = options.baseUrl
-    ? {
-        catalog: {
-          providers: {
-            centralConfig: { baseUrl: options.baseUrl, token: ENGINE_TOKEN },
-          },
-        },
-      }
-    : {};
+  const { centralConfig } = options;
   const { server } = await startTestBackend({
     features: [
       centralConfigPlugin,
-      mockServices.rootConfig.factory({ data }),
+      mockServices.rootConfig.factory({
+        data: centralConfig
+          ? { catalog: { providers: { centralConfig } } }
+          : {},
+      }),
       mockServices.permissions.factory({
         result: options.result ?? AuthorizeResult.ALLOW,
       }),
@@ -65,184 +62,147 @@ async function startBackend(options: {
   return server;
 }
 
+/** What the engine answers, or: none runs at its URL, none is configured. */
+type Engine = { status: number; body: string } | 'down' | 'unconfigured';
+
+/** One request to POST /api/central-config/sync and what must come of it. */
+type SyncCase = {
+  name: string;
+  engine?: Engine;
+  result?: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
+  credentials?: string;
+  send?: object;
+  status: number;
+  /** The whole answer's body. */
+  body?: unknown;
+  /** Parts of the answer's error message. */
+  message?: (baseUrl: string) => string[];
+  /** The requests the engine got (none unless said). */
+  reached?: string[];
+};
+
+const NO_RUNS = { status: 202, body: '{"runs":[]}' };
+
+/** Sends the case's request; returns the answer and the engine's requests. */
+async function postSync(c: SyncCase) {
+  const answer = typeof c.engine === 'object' ? c.engine : NO_RUNS;
+  const engine = await startEngine(answer);
+  if (c.engine === 'down') await engine.close();
+  try {
+    const server = await startBackend({
+      centralConfig:
+        c.engine === 'unconfigured'
+          ? undefined
+          : { baseUrl: engine.baseUrl, token: ENGINE_TOKEN },
+      result: c.result,
+    });
+    let req = request(server)
+      .post('/api/central-config/sync')
+      .set('Authorization', c.credentials ?? mockCredentials.user.header());
+    if (c.send) req = req.send(c.send);
+    return { res: await req, seen: engine.seen, baseUrl: engine.baseUrl };
+  } finally {
+    if (c.engine !== 'down') await engine.close();
+  }
+}
+
 describe('POST /api/central-config/sync', () => {
   const accepted = { runs: [{ source: 'example', runId: 42 }] };
+  const notFound = {
+    error: { code: 'not-found', message: 'no source "nope"' },
+  };
 
-  it('starts a run of one source on the engine, with the engine token added server side', async () => {
-    const engine = await startEngine({
+  it.each<SyncCase>([
+    {
+      name: 'starts a run of one source on the engine, with the engine token added server side',
+      engine: { status: 202, body: JSON.stringify(accepted) },
+      send: { source: 'example' },
       status: 202,
-      body: JSON.stringify(accepted),
-    });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header())
-        .send({ source: 'example' });
-      expect(res.status).toBe(202);
-      expect(res.body).toEqual(accepted);
-      expect(engine.seen).toEqual([
-        {
-          url: '/central-config/sync',
-          authorization: `Bearer ${ENGINE_TOKEN}`,
-          body: '{"source":"example"}',
-        },
-      ]);
-      expect(JSON.stringify(res.body)).not.toContain(ENGINE_TOKEN);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it('syncs every source without a body', async () => {
-    const engine = await startEngine({ status: 202, body: '{"runs":[]}' });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header());
-      expect(res.status).toBe(202);
-      expect(engine.seen[0].body).toBe('');
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it('refuses users the permission policy denies, without calling the engine', async () => {
-    const engine = await startEngine({ status: 202, body: '{"runs":[]}' });
-    try {
-      const server = await startBackend({
-        baseUrl: engine.baseUrl,
-        result: AuthorizeResult.DENY,
-      });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header())
-        .send({ source: 'example' });
-      expect(res.status).toBe(403);
-      expect(res.body.error.message).toContain('central-config.sync.run');
-      expect(engine.seen).toHaveLength(0);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it('refuses callers without Backstage credentials', async () => {
-    const engine = await startEngine({ status: 202, body: '{"runs":[]}' });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.none.header());
-      expect(res.status).toBe(401);
-      expect(engine.seen).toHaveLength(0);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it.each([
-    ['that is not an id', '../entities'],
-    ['ending in "-", which the engine refuses in its config', 'team-'],
-    ['longer than 63 characters', 'a'.repeat(64)],
-  ])('rejects a source %s, without calling the engine', async (_, source) => {
-    const engine = await startEngine({ status: 202, body: '{"runs":[]}' });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header())
-        .send({ source });
-      expect(res.status).toBe(400);
-      expect(res.body.error.message).toContain('source');
-      expect(engine.seen).toHaveLength(0);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it("passes the engine's own answer on, e.g. an unknown source", async () => {
-    const notFound = {
-      error: { code: 'not-found', message: 'no source "nope"' },
-    };
-    const engine = await startEngine({
-      status: 404,
-      body: JSON.stringify(notFound),
-    });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header())
-        .send({ source: 'nope' });
-      expect(res.status).toBe(404);
-      expect(res.body).toEqual(notFound);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it('says the engine refused its token as a server problem, not a sign-in problem', async () => {
-    const engine = await startEngine({
+      body: accepted,
+      reached: ['{"source":"example"}'],
+    },
+    {
+      name: 'syncs every source without a body',
+      status: 202,
+      reached: [''],
+    },
+    {
+      name: 'refuses users the permission policy denies, without calling the engine',
+      result: AuthorizeResult.DENY,
+      send: { source: 'example' },
+      status: 403,
+      message: () => ['central-config.sync.run'],
+    },
+    {
+      name: 'refuses callers without Backstage credentials',
+      credentials: mockCredentials.none.header(),
       status: 401,
-      body: '{"error":{"code":"unauthorized","message":"bad token"}}',
-    });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header());
-      expect(res.status).toBe(503);
-      expect(res.body.error.message).toContain(
-        'catalog.providers.centralConfig.token',
-      );
-      expect(JSON.stringify(res.body)).not.toContain(ENGINE_TOKEN);
-    } finally {
-      await engine.close();
+    },
+    ...[
+      ['that is not an id', '../entities'],
+      ['ending in "-", which the engine refuses in its config', 'team-'],
+      ['longer than 63 characters', 'a'.repeat(64)],
+    ].map(([what, source]) => ({
+      name: `rejects a source ${what}, without calling the engine`,
+      send: { source },
+      status: 400,
+      message: () => ['source'],
+    })),
+    {
+      name: "passes the engine's own answer on, e.g. an unknown source",
+      engine: { status: 404, body: JSON.stringify(notFound) },
+      send: { source: 'nope' },
+      status: 404,
+      body: notFound,
+      reached: ['{"source":"nope"}'],
+    },
+    {
+      name: 'says the engine refused its token as a server problem, not a sign-in problem',
+      engine: {
+        status: 401,
+        body: '{"error":{"code":"unauthorized","message":"bad token"}}',
+      },
+      status: 503,
+      message: () => ['catalog.providers.centralConfig.token'],
+      reached: [''],
+    },
+    {
+      name: 'answers 503 with what to do when the engine is down',
+      engine: 'down',
+      status: 503,
+      message: baseUrl => ['cannot be reached', baseUrl],
+    },
+    {
+      name: 'answers 503 when no engine is configured',
+      engine: 'unconfigured',
+      status: 503,
+      message: () => ['catalog.providers.centralConfig.baseUrl'],
+    },
+  ])('$name', async c => {
+    const { res, seen, baseUrl } = await postSync(c);
+
+    expect(res.status).toBe(c.status);
+    if (c.body) expect(res.body).toEqual(c.body);
+    for (const part of c.message?.(baseUrl) ?? []) {
+      expect(res.body.error.message).toContain(part);
     }
-  });
-
-  it('answers 503 with what to do when the engine is down', async () => {
-    const engine = await startEngine({ status: 202, body: '{}' });
-    await engine.close();
-    const server = await startBackend({ baseUrl: engine.baseUrl });
-    const res = await request(server)
-      .post('/api/central-config/sync')
-      .set('Authorization', mockCredentials.user.header());
-    expect(res.status).toBe(503);
-    expect(res.body.error.message).toContain('cannot be reached');
-    expect(res.body.error.message).toContain(engine.baseUrl);
-  });
-
-  it('answers 503 when no engine is configured', async () => {
-    const server = await startBackend({});
-    const res = await request(server)
-      .post('/api/central-config/sync')
-      .set('Authorization', mockCredentials.user.header());
-    expect(res.status).toBe(503);
-    expect(res.body.error.message).toContain(
-      'catalog.providers.centralConfig.baseUrl',
+    expect(seen).toEqual(
+      (c.reached ?? []).map(body => ({
+        url: '/central-config/sync',
+        authorization: `Bearer ${ENGINE_TOKEN}`,
+        body,
+      })),
     );
+    expect(JSON.stringify(res.body)).not.toContain(ENGINE_TOKEN);
   });
 
   it('refuses to start with several engines and none named default', async () => {
     await expect(
-      startTestBackend({
-        features: [
-          centralConfigPlugin,
-          mockServices.rootConfig.factory({
-            data: {
-              catalog: {
-                providers: {
-                  centralConfig: {
-                    production: { baseUrl: 'http://engine-a:7080' },
-                    staging: { baseUrl: 'http://engine-b:7080' },
-                  },
-                },
-              },
-            },
-          }),
-        ],
+      startBackend({
+        centralConfig: {
+          production: { baseUrl: 'http://engine-a:7080' },
+          staging: { baseUrl: 'http://engine-b:7080' },
+        },
       }),
     ).rejects.toThrow(
       /catalog\.providers\.centralConfig\.default.*Sync now starts runs on the instance named default/,
@@ -250,28 +210,13 @@ describe('POST /api/central-config/sync', () => {
   });
 
   it('starts runs on the instance default among several', async () => {
-    const engine = await startEngine({
-      status: 202,
-      body: JSON.stringify({ runs: [] }),
-    });
+    const engine = await startEngine(NO_RUNS);
     try {
-      const { server } = await startTestBackend({
-        features: [
-          centralConfigPlugin,
-          mockServices.rootConfig.factory({
-            data: {
-              catalog: {
-                providers: {
-                  centralConfig: {
-                    staging: { baseUrl: 'http://127.0.0.1:9' },
-                    default: { baseUrl: engine.baseUrl, token: ENGINE_TOKEN },
-                  },
-                },
-              },
-            },
-          }),
-          mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
-        ],
+      const server = await startBackend({
+        centralConfig: {
+          staging: { baseUrl: 'http://127.0.0.1:9' },
+          default: { baseUrl: engine.baseUrl, token: ENGINE_TOKEN },
+        },
       });
       const res = await request(server)
         .post('/api/central-config/sync')
