@@ -1,4 +1,5 @@
 import {
+  FileError,
   LastSync,
   SourceStatus,
   SyncRun,
@@ -72,6 +73,20 @@ export function source(overrides: Partial<SourceStatus> = {}): SourceStatus {
   };
 }
 
+/** A file error of a source; fields as the engine serves them. */
+export function fileError(overrides: Partial<FileError> = {}): FileError {
+  return {
+    file: 'services/shipping.yaml',
+    line: 3,
+    column: 1,
+    severity: 'error',
+    code: 'yaml-syntax',
+    message: 'did not find expected node content',
+    url: null,
+    ...overrides,
+  };
+}
+
 export function lastSync(overrides: Partial<LastSync> = {}): LastSync {
   return {
     generation: 4,
@@ -92,17 +107,19 @@ export function lastSync(overrides: Partial<LastSync> = {}): LastSync {
 
 /**
  * A CentralConfigApi in memory: `status` is what getLastSync answers (or
- * throws, when an Error), runs answer getRuns, syncNow starts `next` and
- * getRun answers from `runsById`.
+ * throws, when an Error; `reads` counts the calls), runs answer getRuns,
+ * syncNow starts `next` and getRun answers from `runsById`.
  */
 export class FakeCentralConfigApi implements CentralConfigApi {
   status: LastSync | Error = lastSync();
+  reads = 0;
   runs: SyncRun[] = [run()];
   runsById = new Map<number, SyncRun>();
   syncRequests: string[] = [];
   nextRunId = 8;
 
   async getLastSync(): Promise<LastSync> {
+    this.reads++;
     if (this.status instanceof Error) throw this.status;
     return this.status;
   }

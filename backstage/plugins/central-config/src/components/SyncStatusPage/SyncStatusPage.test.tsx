@@ -1,17 +1,19 @@
 import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { errorOfAnswer } from '@internal/central-config-test-utils';
 import { centralConfigApiRef, EngineUnreachableError } from '../../api';
 import {
   FakeCentralConfigApi,
+  fileError,
   lastSync,
   NEW_REVISION,
   REVISION,
   run,
   source,
 } from '../../__testUtils__/fakeEngine';
+import { POLL_MS } from '../useLastSync';
 import { SyncStatusPage } from './SyncStatusPage';
 
 function renderPage(api: FakeCentralConfigApi) {
@@ -22,6 +24,15 @@ function renderPage(api: FakeCentralConfigApi) {
     ],
   });
 }
+
+const webWarning = fileError({
+  file: 'services/web.yaml',
+  line: 5,
+  column: 16,
+  severity: 'warning',
+  code: 'dangling-ref',
+  message: 'spec.consumesApis[0] refers to api:default/nowhere',
+});
 
 describe('SyncStatusPage', () => {
   it('shows a synced source: state, revision linked to its commit, counts, next sync, catalog up to date', async () => {
@@ -69,22 +80,19 @@ describe('SyncStatusPage', () => {
 
   it('shows a degraded source with each file error: file linked at its revision, line, column, message', async () => {
     const api = new FakeCentralConfigApi();
-    const fileError = {
+    const inventory = fileError({
       file: 'rules/legacy/inventory.yaml',
       line: 2,
       column: 3,
-      severity: 'error' as const,
-      code: 'yaml-syntax',
-      message: 'did not find expected node content',
       url: `https://git.example.com/acme/config/blob/${REVISION}/rules/legacy/inventory.yaml#L2`,
-    };
+    });
     api.status = lastSync({
       sources: [
         source({
           state: 'degraded',
           failedFiles: 1,
           errorCount: 1,
-          fileErrors: [fileError],
+          fileErrors: [inventory],
           lastRun: run({ outcome: 'unchanged' }),
         }),
       ],
@@ -101,7 +109,7 @@ describe('SyncStatusPage', () => {
     const link = screen.getByRole('link', {
       name: /^rules\/legacy\/inventory\.yaml/,
     });
-    expect(link).toHaveAttribute('href', fileError.url);
+    expect(link).toHaveAttribute('href', inventory.url);
     const row = link.closest('tr')!;
     expect(row).toHaveTextContent('2');
     expect(row).toHaveTextContent('3');
@@ -118,40 +126,17 @@ describe('SyncStatusPage', () => {
           failedFiles: 1,
           errorCount: 1,
           warningCount: 1,
-          fileErrors: [
-            {
-              file: 'services/shipping.yaml',
-              line: 3,
-              column: 1,
-              severity: 'error',
-              code: 'yaml-syntax',
-              message: 'did not find expected node content',
-              url: null,
-            },
-            {
-              file: 'services/web.yaml',
-              line: 5,
-              column: 16,
-              severity: 'warning',
-              code: 'dangling-ref',
-              message: 'spec.consumesApis[0] refers to api:default/nowhere',
-              url: null,
-            },
-          ],
+          fileErrors: [fileError(), webWarning],
           lastRun: run({ outcome: 'degraded' }),
         }),
       ],
     });
     renderPage(api);
 
-    const errors = (await screen.findByText('File errors (1)')).closest(
-      'table, [class*=MuiPaper]',
-    )!;
+    const errors = await section('File errors (1)');
     expect(errors).toHaveTextContent('services/shipping.yaml');
     expect(errors).not.toHaveTextContent('services/web.yaml');
-    const warnings = screen
-      .getByText('Warnings (1)')
-      .closest('table, [class*=MuiPaper]')!;
+    const warnings = await section('Warnings (1)');
     expect(warnings).toHaveTextContent('services/web.yaml');
     expect(warnings).toHaveTextContent('a warning holds nothing back');
     expect(warnings).not.toHaveTextContent('last good revision');
@@ -165,16 +150,8 @@ describe('SyncStatusPage', () => {
           state: 'synced',
           warningCount: 1,
           fileErrors: [
-            {
-              file: 'services/web.yaml',
-              line: 5,
-              column: 16,
-              severity: 'warning',
-              code: 'dangling-ref',
-              message: 'spec.consumesApis[0] refers to api:default/nowhere',
-              url: null,
-            },
-            {
+            webWarning,
+            fileError({
               file: 'apis/payments-api.yaml',
               line: 15,
               column: 12,
@@ -182,21 +159,16 @@ describe('SyncStatusPage', () => {
               code: 'placeholder-url',
               message:
                 '$text "https://github.com/acme/payments/blob/main/openapi.yaml" is left in the entity for Backstage',
-              url: null,
-            },
+            }),
           ],
         }),
       ],
     });
     renderPage(api);
 
-    const warnings = (await screen.findByText('Warnings (1)')).closest(
-      'table, [class*=MuiPaper]',
-    )!;
+    const warnings = await section('Warnings (1)');
     expect(warnings).not.toHaveTextContent('apis/payments-api.yaml');
-    const notes = screen
-      .getByText('Notes (1)')
-      .closest('table, [class*=MuiPaper]')!;
+    const notes = await section('Notes (1)');
     expect(notes).toHaveTextContent('apis/payments-api.yaml');
     expect(notes).toHaveTextContent('placeholder-url');
     expect(notes).toHaveTextContent('Nothing to fix');
@@ -280,6 +252,50 @@ describe('SyncStatusPage', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
     expect(await screen.findByText('Synced')).toBeInTheDocument();
   });
+
+  it('keeps the status it shows when a refresh fails, says since when, and Retry reads again', () =>
+    withClock(async () => {
+      const api = new FakeCentralConfigApi();
+      renderPage(api);
+      expect(await screen.findByText('Synced')).toBeInTheDocument();
+
+      api.status = new EngineUnreachableError(
+        'The central-config engine does not answer (HTTP 502)',
+        502,
+      );
+      await act(() => jest.advanceTimersByTimeAsync(POLL_MS));
+      expect(
+        await screen.findByText(/Showing the status read at/),
+      ).toBeInTheDocument();
+      expect(screen.getByText(/Check that the engine runs/)).toBeInTheDocument();
+      expect(screen.getByText('Synced')).toBeInTheDocument();
+
+      api.status = lastSync({ sources: [source({ state: 'degraded' })] });
+      const user = userEvent.setup({
+        advanceTimers: jest.advanceTimersByTime,
+      });
+      await user.click(screen.getByRole('button', { name: 'Retry' }));
+      expect(await screen.findByText('Degraded')).toBeInTheDocument();
+      expect(
+        screen.queryByText(/Showing the status read at/),
+      ).not.toBeInTheDocument();
+    }));
+
+  it('refreshes while open and stops reading the engine once closed', () =>
+    withClock(async () => {
+      const api = new FakeCentralConfigApi();
+      const { unmount } = renderPage(api);
+      expect(await screen.findByText('Synced')).toBeInTheDocument();
+
+      api.status = lastSync({ sources: [source({ state: 'failed' })] });
+      await act(() => jest.advanceTimersByTimeAsync(POLL_MS));
+      expect(await screen.findByText('Failed')).toBeInTheDocument();
+
+      const reads = api.reads;
+      unmount();
+      await act(() => jest.advanceTimersByTimeAsync(5 * POLL_MS));
+      expect(api.reads).toBe(reads);
+    }));
 
   it("shows the engine's own 503 (not-ready) as its error, not as an engine that cannot be reached", async () => {
     const api = new FakeCentralConfigApi();
