@@ -48,15 +48,17 @@ const ok = (body: unknown): Answer => ({
 });
 
 // Every call the frontend plugins make: each maps errors the same way.
-const EVERY_CALL: [string, (c: CentralConfigEngineClient) => Promise<unknown>][] =
-  [
-    ['getLastSync', c => c.getLastSync()],
-    ['getRuns', c => c.getRuns({ source: 'example' })],
-    ['getRun', c => c.getRun(42)],
-    ['syncNow', c => c.syncNow('example')],
-    ['getKafkaTopology', c => c.getKafkaTopology()],
-    ['getKafkaClusters', c => c.getKafkaClusters()],
-  ];
+const EVERY_CALL: [
+  string,
+  (c: CentralConfigEngineClient) => Promise<unknown>,
+][] = [
+  ['getLastSync', c => c.getLastSync()],
+  ['getRuns', c => c.getRuns({ source: 'example' })],
+  ['getRun', c => c.getRun(42)],
+  ['syncNow', c => c.syncNow('example')],
+  ['getKafkaTopology', c => c.getKafkaTopology()],
+  ['getKafkaClusters', c => c.getKafkaClusters()],
+];
 
 describe('CentralConfigEngineClient', () => {
   let backstage: Awaited<ReturnType<typeof startBackstage>>;
@@ -114,7 +116,7 @@ describe('CentralConfigEngineClient', () => {
 
   describe.each(EVERY_CALL)('%s', (_, call) => {
     it.each([502, 503, 504])(
-      'reports HTTP %i without the engine\'s error body as an engine that cannot be reached',
+      "reports HTTP %i without the engine's error body as an engine that cannot be reached",
       async status => {
         answer = () => ({
           status,

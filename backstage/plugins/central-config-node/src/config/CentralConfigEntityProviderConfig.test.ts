@@ -21,6 +21,11 @@ function read(centralConfig: JsonValue) {
   );
 }
 
+const ENGINE_A = { baseUrl: 'http://engine-a:7080' };
+const ENGINE_B = { baseUrl: 'http://engine-b:7080' };
+/** Two instances, neither named default. */
+const TWO_ENGINES = { production: ENGINE_A, staging: ENGINE_B };
+
 // What other packages' schemas require, so that only our part can fail.
 const BASE_CONFIG = {
   app: { baseUrl: 'http://localhost:3000' },
@@ -262,8 +267,8 @@ describe('readCentralConfigEntityProviderConfigs', () => {
 
   it('names a map entry called default after its consumer, as the single form', () => {
     const instances = readAll({
-      default: { baseUrl: 'http://engine-a:7080' },
-      staging: { baseUrl: 'http://engine-b:7080' },
+      default: ENGINE_A,
+      staging: ENGINE_B,
     });
     expect(instances.map(centralConfigProviderName)).toEqual([
       'central-config-provider:backstage',
@@ -324,7 +329,7 @@ describe('readCentralConfigEntityProviderConfigs', () => {
       readAll({
         baseUrl: 'http://engine:7080',
         token: 'x',
-        production: { baseUrl: 'http://engine-a:7080' },
+        production: ENGINE_A,
       }),
     ).toThrow(
       "Invalid catalog.providers.centralConfig: it mixes one engine's keys (baseUrl, token) with other keys (production)",
@@ -354,7 +359,7 @@ describe('readCentralConfigEntityProviderConfigs', () => {
     expect(() =>
       readAll({
         default: { baseUrl: 'http://engine-a:7080', consumer: 'staging' },
-        staging: { baseUrl: 'http://engine-b:7080' },
+        staging: ENGINE_B,
       }),
     ).toThrow(
       /the instances default and staging would both be the provider central-config-provider:staging/,
@@ -364,31 +369,22 @@ describe('readCentralConfigEntityProviderConfigs', () => {
   it('gives Sync now the only instance, or the instance default', () => {
     expect(
       read({
-        production: { baseUrl: 'http://engine-a:7080' },
-        default: { baseUrl: 'http://engine-b:7080' },
+        production: ENGINE_A,
+        default: ENGINE_B,
       })?.baseUrl,
     ).toBe('http://engine-b:7080');
-    expect(read({ production: { baseUrl: 'http://engine-a:7080' } })?.id).toBe(
-      'production',
-    );
+    expect(read({ production: ENGINE_A })?.id).toBe('production');
   });
 
   it('refuses to guess the engine of Sync now among several without default', () => {
-    expect(() =>
-      read({
-        production: { baseUrl: 'http://engine-a:7080' },
-        staging: { baseUrl: 'http://engine-b:7080' },
-      }),
-    ).toThrow(
+    expect(() => read(TWO_ENGINES)).toThrow(
       "Missing required config value at 'catalog.providers.centralConfig.default': with several instances (production, staging), Sync now starts runs on the instance named default",
     );
     // The catalog module itself runs them all.
-    expect(
-      readAll({
-        production: { baseUrl: 'http://engine-a:7080' },
-        staging: { baseUrl: 'http://engine-b:7080' },
-      }).map(i => i.id),
-    ).toEqual(['production', 'staging']);
+    expect(readAll(TWO_ENGINES).map(i => i.id)).toEqual([
+      'production',
+      'staging',
+    ]);
   });
 
   it('accepts both forms in the config schema and keeps every token secret', async () => {

@@ -73,7 +73,8 @@ export function topology(nodes: NodeData[] = NODES): KafkaTopology {
 
 export class FakeKafkaApi implements KafkaTopologyApi {
   queries: TopologyQuery[] = [];
-  clusters: KafkaClusterSummary[] = [
+  /** What getKafkaClusters answers (or throws, when an Error). */
+  clusters: KafkaClusterSummary[] | Error = [
     {
       name: 'acme-events',
       declared: true,
@@ -92,6 +93,7 @@ export class FakeKafkaApi implements KafkaTopologyApi {
   }
 
   async getKafkaClusters(): Promise<KafkaClusterSummary[]> {
+    if (this.clusters instanceof Error) throw this.clusters;
     return this.clusters;
   }
 }

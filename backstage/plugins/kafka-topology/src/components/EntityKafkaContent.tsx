@@ -75,9 +75,7 @@ export const EntityKafkaContent = () => {
     );
   }
   if (topology.error && !topology.value) {
-    return (
-      <EngineErrorPanel error={topology.error} onRetry={topology.retry} />
-    );
+    return <EngineErrorPanel error={topology.error} onRetry={topology.retry} />;
   }
   return (
     <Box>

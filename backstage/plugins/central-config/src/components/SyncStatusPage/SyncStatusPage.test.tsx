@@ -25,6 +25,21 @@ function renderPage(api: FakeCentralConfigApi) {
   });
 }
 
+/** The table or panel whose title is `title`. */
+async function section(title: string) {
+  return (await screen.findByText(title)).closest('table, [class*=MuiPaper]')!;
+}
+
+/** Jest's clock, moving on its own, for the page's refreshes. */
+async function withClock(test: () => Promise<void>) {
+  jest.useFakeTimers({ advanceTimers: true });
+  try {
+    await test();
+  } finally {
+    jest.useRealTimers();
+  }
+}
+
 const webWarning = fileError({
   file: 'services/web.yaml',
   line: 5,
@@ -267,7 +282,9 @@ describe('SyncStatusPage', () => {
       expect(
         await screen.findByText(/Showing the status read at/),
       ).toBeInTheDocument();
-      expect(screen.getByText(/Check that the engine runs/)).toBeInTheDocument();
+      expect(
+        screen.getByText(/Check that the engine runs/),
+      ).toBeInTheDocument();
       expect(screen.getByText('Synced')).toBeInTheDocument();
 
       api.status = lastSync({ sources: [source({ state: 'degraded' })] });

@@ -34,9 +34,7 @@ export const SyncStatusPage = () => {
   } else {
     body = (
       <Box display="flex" flexDirection="column" style={{ gap: 24 }}>
-        {error && (
-          <EngineError error={error} onRetry={retry} stale={readAt} />
-        )}
+        {error && <EngineError error={error} onRetry={retry} stale={readAt} />}
         <CatalogPanel status={value} />
         {value.sources.map(source => (
           <SourcePanel key={source.id} source={source} onChange={retry} />

@@ -61,6 +61,26 @@ describe('KafkaTopologyPage', () => {
     ).toBeInTheDocument();
   });
 
+  it('draws the topology after Retry once the engine answers again', async () => {
+    const api = new FakeKafkaApi();
+    const clusters = api.clusters;
+    api.clusters = new EngineUnreachableError(
+      'The central-config engine does not answer (HTTP 502)',
+      502,
+    );
+    renderPage(api);
+    expect(
+      await screen.findByText(/HTTP 502\)\. Check that the engine runs/),
+    ).toBeInTheDocument();
+
+    api.clusters = clusters;
+    await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(
+      await screen.findByText('topic:acme-events/orders.v1'),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
+  });
+
   it("shows the engine's own 503 (kafka-unavailable) as its error, not as an engine that cannot be reached", async () => {
     // The error the client makes of the engine's answer.
     const error = await errorOfAnswer(503, {

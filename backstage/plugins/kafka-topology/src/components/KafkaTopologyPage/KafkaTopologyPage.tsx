@@ -145,9 +145,7 @@ export const KafkaTopologyPage = ({
       </Box>
     );
   } else if (topology.error && !topology.value) {
-    body = (
-      <EngineErrorPanel error={topology.error} onRetry={topology.retry} />
-    );
+    body = <EngineErrorPanel error={topology.error} onRetry={topology.retry} />;
   } else {
     body = (
       <TopologyView
