@@ -106,21 +106,31 @@ async function postSync(c: SyncCase) {
   }
 }
 
+/** A request the engine gets as sent and whose answer comes back as is. */
+function passedOn(
+  name: string,
+  send: object,
+  answer: { status: number; body: object },
+): SyncCase {
+  return {
+    name,
+    engine: { status: answer.status, body: JSON.stringify(answer.body) },
+    send,
+    status: answer.status,
+    body: answer.body,
+    reached: [JSON.stringify(send)],
+  };
+}
+
 describe('POST /api/central-config/sync', () => {
   const accepted = { runs: [{ source: 'example', runId: 42 }] };
-  const notFound = {
-    error: { code: 'not-found', message: 'no source "nope"' },
-  };
 
   it.each<SyncCase>([
-    {
-      name: 'starts a run of one source on the engine, with the engine token added server side',
-      engine: { status: 202, body: JSON.stringify(accepted) },
-      send: { source: 'example' },
-      status: 202,
-      body: accepted,
-      reached: ['{"source":"example"}'],
-    },
+    passedOn(
+      'starts a run of one source on the engine, with the engine token added server side',
+      { source: 'example' },
+      { status: 202, body: accepted },
+    ),
     {
       name: 'syncs every source without a body',
       status: 202,
@@ -148,14 +158,14 @@ describe('POST /api/central-config/sync', () => {
       status: 400,
       message: () => ['source'],
     })),
-    {
-      name: "passes the engine's own answer on, e.g. an unknown source",
-      engine: { status: 404, body: JSON.stringify(notFound) },
-      send: { source: 'nope' },
-      status: 404,
-      body: notFound,
-      reached: ['{"source":"nope"}'],
-    },
+    passedOn(
+      "passes the engine's own answer on, e.g. an unknown source",
+      { source: 'nope' },
+      {
+        status: 404,
+        body: { error: { code: 'not-found', message: 'no source "nope"' } },
+      },
+    ),
     {
       name: 'says the engine refused its token as a server problem, not a sign-in problem',
       engine: {

@@ -1,5 +1,6 @@
 import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { SourceStatus } from '@central-config/backstage-plugin-central-config-common';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { errorOfAnswer } from '@internal/central-config-test-utils';
@@ -23,6 +24,13 @@ function renderPage(api: FakeCentralConfigApi) {
       mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
     ],
   });
+}
+
+/** The page showing one source, `overrides` on a synced one. */
+function renderSource(overrides: Partial<SourceStatus>) {
+  const api = new FakeCentralConfigApi();
+  api.status = lastSync({ sources: [source(overrides)] });
+  return renderPage(api);
 }
 
 /** The table or panel whose title is `title`. */
@@ -81,11 +89,7 @@ describe('SyncStatusPage', () => {
   });
 
   it('shows a run in progress', async () => {
-    const api = new FakeCentralConfigApi();
-    api.status = lastSync({
-      sources: [source({ state: 'syncing', runningRunId: 8 })],
-    });
-    renderPage(api);
+    renderSource({ state: 'syncing', runningRunId: 8 });
 
     expect(await screen.findByText('Syncing')).toBeInTheDocument();
     expect(screen.getByTestId('Next sync')).toHaveTextContent(
@@ -94,25 +98,19 @@ describe('SyncStatusPage', () => {
   });
 
   it('shows a degraded source with each file error: file linked at its revision, line, column, message', async () => {
-    const api = new FakeCentralConfigApi();
     const inventory = fileError({
       file: 'rules/legacy/inventory.yaml',
       line: 2,
       column: 3,
       url: `https://git.example.com/acme/config/blob/${REVISION}/rules/legacy/inventory.yaml#L2`,
     });
-    api.status = lastSync({
-      sources: [
-        source({
-          state: 'degraded',
-          failedFiles: 1,
-          errorCount: 1,
-          fileErrors: [inventory],
-          lastRun: run({ outcome: 'unchanged' }),
-        }),
-      ],
+    renderSource({
+      state: 'degraded',
+      failedFiles: 1,
+      errorCount: 1,
+      fileErrors: [inventory],
+      lastRun: run({ outcome: 'unchanged' }),
     });
-    renderPage(api);
 
     expect(await screen.findByText('Degraded')).toBeInTheDocument();
     expect(
@@ -133,20 +131,14 @@ describe('SyncStatusPage', () => {
   });
 
   it('lists warnings apart from errors: only files with errors keep their last good entities', async () => {
-    const api = new FakeCentralConfigApi();
-    api.status = lastSync({
-      sources: [
-        source({
-          state: 'degraded',
-          failedFiles: 1,
-          errorCount: 1,
-          warningCount: 1,
-          fileErrors: [fileError(), webWarning],
-          lastRun: run({ outcome: 'degraded' }),
-        }),
-      ],
+    renderSource({
+      state: 'degraded',
+      failedFiles: 1,
+      errorCount: 1,
+      warningCount: 1,
+      fileErrors: [fileError(), webWarning],
+      lastRun: run({ outcome: 'degraded' }),
     });
-    renderPage(api);
 
     const errors = await section('File errors (1)');
     expect(errors).toHaveTextContent('services/shipping.yaml');
@@ -158,28 +150,22 @@ describe('SyncStatusPage', () => {
   });
 
   it('lists notes (severity info) apart from warnings and errors', async () => {
-    const api = new FakeCentralConfigApi();
-    api.status = lastSync({
-      sources: [
-        source({
-          state: 'synced',
-          warningCount: 1,
-          fileErrors: [
-            webWarning,
-            fileError({
-              file: 'apis/payments-api.yaml',
-              line: 15,
-              column: 12,
-              severity: 'info',
-              code: 'placeholder-url',
-              message:
-                '$text "https://github.com/acme/payments/blob/main/openapi.yaml" is left in the entity for Backstage',
-            }),
-          ],
+    renderSource({
+      state: 'synced',
+      warningCount: 1,
+      fileErrors: [
+        webWarning,
+        fileError({
+          file: 'apis/payments-api.yaml',
+          line: 15,
+          column: 12,
+          severity: 'info',
+          code: 'placeholder-url',
+          message:
+            '$text "https://github.com/acme/payments/blob/main/openapi.yaml" is left in the entity for Backstage',
         }),
       ],
     });
-    renderPage(api);
 
     const warnings = await section('Warnings (1)');
     expect(warnings).not.toHaveTextContent('apis/payments-api.yaml');
@@ -191,21 +177,15 @@ describe('SyncStatusPage', () => {
   });
 
   it('shows why a source failed and that the catalog keeps what it had', async () => {
-    const api = new FakeCentralConfigApi();
-    api.status = lastSync({
-      sources: [
-        source({
-          state: 'failed',
-          consecutiveFailures: 3,
-          lastRun: run({
-            outcome: 'failed',
-            reason: 'fetch: authentication required',
-            generation: 0,
-          }),
-        }),
-      ],
+    renderSource({
+      state: 'failed',
+      consecutiveFailures: 3,
+      lastRun: run({
+        outcome: 'failed',
+        reason: 'fetch: authentication required',
+        generation: 0,
+      }),
     });
-    renderPage(api);
 
     expect(await screen.findByText('Failed')).toBeInTheDocument();
     expect(
