@@ -35,8 +35,12 @@ const BASE_CONFIG = {
   },
 };
 
-async function schema() {
-  return loadConfigSchema({
+/**
+ * catalog.providers.centralConfig through the package's config schema, as
+ * Backstage checks it at start-up; throws what Backstage would refuse.
+ */
+async function checkSchema(centralConfig: JsonValue) {
+  const schema = await loadConfigSchema({
     dependencies: [],
     packagePaths: [
       resolvePackagePath(
@@ -45,6 +49,15 @@ async function schema() {
       ),
     ],
   });
+  return schema.process(
+    [
+      {
+        context: 'test',
+        data: { ...BASE_CONFIG, catalog: { providers: { centralConfig } } },
+      },
+    ],
+    { visibility: ['frontend', 'backend'], withFilteredKeys: true },
+  );
 }
 
 describe('readCentralConfigEntityProviderConfig', () => {
@@ -165,28 +178,13 @@ describe('readCentralConfigEntityProviderConfig', () => {
   });
 
   it('accepts the single form in the config schema, its token secret', async () => {
-    const processed = (await schema()).process(
-      [
-        {
-          context: 'test',
-          data: {
-            ...BASE_CONFIG,
-            catalog: {
-              providers: {
-                centralConfig: {
-                  baseUrl: 'http://engine:7080',
-                  token: 's3cret',
-                  consumer: 'backstage',
-                  eventsTopic: 'central-config',
-                  schedule: { frequency: { minutes: 1 }, timeout: '10m' },
-                },
-              },
-            },
-          },
-        },
-      ],
-      { visibility: ['frontend', 'backend'], withFilteredKeys: true },
-    );
+    const processed = await checkSchema({
+      baseUrl: 'http://engine:7080',
+      token: 's3cret',
+      consumer: 'backstage',
+      eventsTopic: 'central-config',
+      schedule: { frequency: { minutes: 1 }, timeout: '10m' },
+    });
     // Secret values are filtered out of everything but the backend's view.
     expect(processed[0].filteredKeys).toContain(
       'catalog.providers.centralConfig.token',
@@ -388,30 +386,15 @@ describe('readCentralConfigEntityProviderConfigs', () => {
   });
 
   it('accepts both forms in the config schema and keeps every token secret', async () => {
-    const processed = (await schema()).process(
-      [
-        {
-          context: 'test',
-          data: {
-            ...BASE_CONFIG,
-            catalog: {
-              providers: {
-                centralConfig: {
-                  production: {
-                    baseUrl: 'http://engine-a:7080',
-                    token: 'a',
-                    eventsTopic: 'central-config-production',
-                    schedule: { frequency: { minutes: 1 }, timeout: '1m' },
-                  },
-                  staging: { baseUrl: 'http://engine-b:7080', token: 'b' },
-                },
-              },
-            },
-          },
-        },
-      ],
-      { visibility: ['frontend', 'backend'], withFilteredKeys: true },
-    );
+    const processed = await checkSchema({
+      production: {
+        baseUrl: 'http://engine-a:7080',
+        token: 'a',
+        eventsTopic: 'central-config-production',
+        schedule: { frequency: { minutes: 1 }, timeout: '1m' },
+      },
+      staging: { baseUrl: 'http://engine-b:7080', token: 'b' },
+    });
     expect(processed[0].filteredKeys).toEqual(
       expect.arrayContaining([
         'catalog.providers.centralConfig.production.token',
@@ -424,20 +407,7 @@ describe('readCentralConfigEntityProviderConfigs', () => {
   });
 
   it('refuses an engine without baseUrl in the config schema', async () => {
-    const s = await schema();
-    expect(() =>
-      s.process([
-        {
-          context: 'test',
-          data: {
-            ...BASE_CONFIG,
-            catalog: {
-              providers: { centralConfig: { staging: { token: 'b' } } },
-            },
-          },
-        },
-      ]),
-    ).toThrow(
+    await expect(checkSchema({ staging: { token: 'b' } })).rejects.toThrow(
       "Config must have required property 'baseUrl' { missingProperty=baseUrl } at /catalog/providers/centralConfig/staging",
     );
   });
