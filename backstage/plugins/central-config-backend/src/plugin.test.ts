@@ -4,40 +4,18 @@ import {
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { createServer, IncomingMessage, Server } from 'http';
-import { AddressInfo } from 'net';
+import { FakeEngine } from '@central-config/backstage-plugin-central-config-node/testUtils';
 import request from 'supertest';
 import { centralConfigPlugin } from './plugin';
 
 const ENGINE_TOKEN = 'engine-secret-7d1c';
 
-type Seen = { url?: string; authorization?: string; body: string };
-
-/** An engine that records what reached it and answers with `answer`. */
+/** An engine that records what reached it and answers its /sync with `answer`. */
 async function startEngine(answer: { status: number; body: string }) {
-  const seen: Seen[] = [];
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    let body = '';
-    req.on('data', chunk => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      seen.push({
-        url: req.url,
-        authorization: req.headers.authorization,
-        body,
-      });
-      res.writeHead(answer.status, { 'Content-Type': 'application/json' });
-      res.end(answer.body);
-    });
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    seen,
-    close: () => new Promise(resolve => server.close(resolve)),
-  };
+  const engine = await FakeEngine.start();
+  engine.override = req =>
+    req.url === '/central-config/sync' ? answer : undefined;
+  return engine;
 }
 
 /** A backend with the plugin, `centralConfig` as its engine config. */
@@ -77,8 +55,8 @@ type SyncCase = {
   body?: unknown;
   /** Parts of the answer's error message. */
   message?: (baseUrl: string) => string[];
-  /** The requests the engine got (none unless said). */
-  reached?: string[];
+  /** The bodies of the requests the engine got (none unless said). */
+  reached?: (object | undefined)[];
 };
 
 const NO_RUNS = { status: 202, body: '{"runs":[]}' };
@@ -87,7 +65,7 @@ const NO_RUNS = { status: 202, body: '{"runs":[]}' };
 async function postSync(c: SyncCase) {
   const answer = typeof c.engine === 'object' ? c.engine : NO_RUNS;
   const engine = await startEngine(answer);
-  if (c.engine === 'down') await engine.close();
+  if (c.engine === 'down') await engine.stop();
   try {
     const server = await startBackend({
       centralConfig:
@@ -100,9 +78,9 @@ async function postSync(c: SyncCase) {
       .post('/api/central-config/sync')
       .set('Authorization', c.credentials ?? mockCredentials.user.header());
     if (c.send) req = req.send(c.send);
-    return { res: await req, seen: engine.seen, baseUrl: engine.baseUrl };
+    return { res: await req, seen: engine.requests, baseUrl: engine.baseUrl };
   } finally {
-    if (c.engine !== 'down') await engine.close();
+    await engine.stop();
   }
 }
 
@@ -118,7 +96,7 @@ function passedOn(
     send,
     status: answer.status,
     body: answer.body,
-    reached: [JSON.stringify(send)],
+    reached: [send],
   };
 }
 
@@ -134,7 +112,7 @@ describe('POST /api/central-config/sync', () => {
     {
       name: 'syncs every source without a body',
       status: 202,
-      reached: [''],
+      reached: [undefined],
     },
     {
       name: 'refuses users the permission policy denies, without calling the engine',
@@ -174,7 +152,7 @@ describe('POST /api/central-config/sync', () => {
       },
       status: 503,
       message: () => ['catalog.providers.centralConfig.token'],
-      reached: [''],
+      reached: [undefined],
     },
     {
       name: 'answers 503 with what to do when the engine is down',
@@ -196,7 +174,13 @@ describe('POST /api/central-config/sync', () => {
     for (const part of c.message?.(baseUrl) ?? []) {
       expect(res.body.error.message).toContain(part);
     }
-    expect(seen).toEqual(
+    expect(
+      seen.map(r => ({
+        url: r.url,
+        authorization: r.headers.authorization,
+        body: r.body,
+      })),
+    ).toEqual(
       (c.reached ?? []).map(body => ({
         url: '/central-config/sync',
         authorization: `Bearer ${ENGINE_TOKEN}`,
@@ -232,11 +216,11 @@ describe('POST /api/central-config/sync', () => {
         .post('/api/central-config/sync')
         .set('Authorization', mockCredentials.user.header());
       expect(res.status).toBe(202);
-      expect(engine.seen.map(s => s.authorization)).toEqual([
+      expect(engine.requests.map(r => r.headers.authorization)).toEqual([
         `Bearer ${ENGINE_TOKEN}`,
       ]);
     } finally {
-      await engine.close();
+      await engine.stop();
     }
   });
 });
