@@ -50,7 +50,7 @@ const ok = (body: unknown): Answer => ({
 // Every call the frontend plugins make: each maps errors the same way.
 const EVERY_CALL: [
   string,
-  (c: CentralConfigEngineClient) => Promise<unknown>,
+  (c: CentralConfigEngineClient) => Promise<object>,
 ][] = [
   ['getLastSync', c => c.getLastSync()],
   ['getRuns', c => c.getRuns({ source: 'example' })],
