@@ -113,6 +113,8 @@ export function lastSync(overrides: Partial<LastSync> = {}): LastSync {
 export class FakeCentralConfigApi implements CentralConfigApi {
   status: LastSync | Error = lastSync();
   reads = 0;
+  /** While set, getLastSync answers only once it resolves. */
+  gate?: Promise<void>;
   runs: SyncRun[] = [run()];
   runsById = new Map<number, SyncRun>();
   syncRequests: string[] = [];
@@ -120,6 +122,7 @@ export class FakeCentralConfigApi implements CentralConfigApi {
 
   async getLastSync(): Promise<LastSync> {
     this.reads++;
+    await this.gate;
     if (this.status instanceof Error) throw this.status;
     return this.status;
   }

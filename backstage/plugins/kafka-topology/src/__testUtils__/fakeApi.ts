@@ -92,7 +92,11 @@ export class FakeKafkaApi implements KafkaTopologyApi {
     return this.answer(query);
   }
 
+  /** While set, getKafkaClusters answers only once it resolves. */
+  gate?: Promise<void>;
+
   async getKafkaClusters(): Promise<KafkaClusterSummary[]> {
+    await this.gate;
     if (this.clusters instanceof Error) throw this.clusters;
     return this.clusters;
   }

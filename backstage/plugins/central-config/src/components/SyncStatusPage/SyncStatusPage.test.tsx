@@ -229,6 +229,20 @@ describe('SyncStatusPage', () => {
     expect(await screen.findByText('No runs yet.')).toBeInTheDocument();
   });
 
+  it('shows progress until the engine answers', async () => {
+    const api = new FakeCentralConfigApi();
+    let answer = () => {};
+    api.gate = new Promise(resolve => {
+      answer = resolve;
+    });
+    renderPage(api);
+    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
+
+    answer();
+    expect(await screen.findByText('Synced')).toBeInTheDocument();
+    expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
+  });
+
   it('says what to do when the engine cannot be reached', async () => {
     const api = new FakeCentralConfigApi();
     api.status = new EngineUnreachableError(

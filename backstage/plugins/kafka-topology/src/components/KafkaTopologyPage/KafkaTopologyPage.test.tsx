@@ -61,6 +61,23 @@ describe('KafkaTopologyPage', () => {
     ).toBeInTheDocument();
   });
 
+  it('shows progress until the engine answers', async () => {
+    const api = new FakeKafkaApi();
+    let answer = () => {};
+    api.gate = new Promise(resolve => {
+      answer = resolve;
+    });
+    renderPage(api);
+    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
+    expect(api.queries).toEqual([]);
+
+    answer();
+    expect(
+      await screen.findByText('topic:acme-events/orders.v1'),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
+  });
+
   it('draws the topology after Retry once the engine answers again', async () => {
     const api = new FakeKafkaApi();
     const clusters = api.clusters;
