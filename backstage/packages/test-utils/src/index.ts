@@ -6,5 +6,6 @@
  */
 
 export { errorOfAnswer } from './engineAnswer';
+export { gate } from './gate';
 export { checkReactWarnings, installReactWarningGuard } from './reactWarnings';
 export { ASYNC_UTIL_TIMEOUT_MS, setUpPageTests } from './setUp';

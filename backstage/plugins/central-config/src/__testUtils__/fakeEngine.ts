@@ -1,3 +1,4 @@
+import { gate } from '@internal/central-config-test-utils';
 import {
   FileError,
   LastSync,
@@ -113,8 +114,14 @@ export function lastSync(overrides: Partial<LastSync> = {}): LastSync {
 export class FakeCentralConfigApi implements CentralConfigApi {
   status: LastSync | Error = lastSync();
   reads = 0;
-  /** While set, getLastSync answers only once it resolves. */
-  gate?: Promise<void>;
+  private held?: Promise<void>;
+
+  /** Holds getLastSync's answers until the returned function is called. */
+  hold(): () => void {
+    const { passed, open } = gate();
+    this.held = passed;
+    return open;
+  }
   runs: SyncRun[] = [run()];
   runsById = new Map<number, SyncRun>();
   syncRequests: string[] = [];
@@ -122,7 +129,7 @@ export class FakeCentralConfigApi implements CentralConfigApi {
 
   async getLastSync(): Promise<LastSync> {
     this.reads++;
-    await this.gate;
+    await this.held;
     if (this.status instanceof Error) throw this.status;
     return this.status;
   }

@@ -1,3 +1,4 @@
+import { gate } from '@internal/central-config-test-utils';
 import {
   KafkaClusterSummary,
   KafkaTopology,
@@ -92,11 +93,17 @@ export class FakeKafkaApi implements KafkaTopologyApi {
     return this.answer(query);
   }
 
-  /** While set, getKafkaClusters answers only once it resolves. */
-  gate?: Promise<void>;
+  private held?: Promise<void>;
+
+  /** Holds getKafkaClusters's answers until the returned function is called. */
+  hold(): () => void {
+    const { passed, open } = gate();
+    this.held = passed;
+    return open;
+  }
 
   async getKafkaClusters(): Promise<KafkaClusterSummary[]> {
-    await this.gate;
+    await this.held;
     if (this.clusters instanceof Error) throw this.clusters;
     return this.clusters;
   }

@@ -231,14 +231,11 @@ describe('SyncStatusPage', () => {
 
   it('shows progress until the engine answers', async () => {
     const api = new FakeCentralConfigApi();
-    let answer = () => {};
-    api.gate = new Promise(resolve => {
-      answer = resolve;
-    });
+    const open = api.hold();
     renderPage(api);
     expect(await screen.findByRole('progressbar')).toBeInTheDocument();
 
-    answer();
+    open();
     expect(await screen.findByText('Synced')).toBeInTheDocument();
     expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
   });

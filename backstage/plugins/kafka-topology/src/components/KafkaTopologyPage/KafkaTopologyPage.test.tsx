@@ -63,15 +63,12 @@ describe('KafkaTopologyPage', () => {
 
   it('shows progress until the engine answers', async () => {
     const api = new FakeKafkaApi();
-    let answer = () => {};
-    api.gate = new Promise(resolve => {
-      answer = resolve;
-    });
+    const open = api.hold();
     renderPage(api);
-    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
     expect(api.queries).toEqual([]);
+    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
 
-    answer();
+    open();
     expect(
       await screen.findByText('topic:acme-events/orders.v1'),
     ).toBeInTheDocument();
