@@ -134,12 +134,19 @@ export class FakeCentralConfigApi implements CentralConfigApi {
     return this.status;
   }
 
-  async getRuns(options: { source?: string }): Promise<SyncRunList> {
+  /** Pages of `runs` (newest first) as the engine serves them. */
+  async getRuns(options: {
+    source?: string;
+    before?: number;
+    limit?: number;
+  }): Promise<SyncRunList> {
+    const { source: id, before, limit = this.runs.length } = options;
+    const runs = this.runs.filter(
+      r => (!id || r.source === id) && (before === undefined || r.id < before),
+    );
     return {
-      runs: this.runs.filter(
-        r => !options.source || r.source === options.source,
-      ),
-      next: null,
+      runs: runs.slice(0, limit),
+      next: runs.length > limit ? runs[limit - 1].id : null,
     };
   }
 

@@ -391,6 +391,20 @@ describe('SyncStatusPage', () => {
     expect(screen.getByText(/centralConfig.sources/)).toBeInTheDocument();
   });
 
+  it('shows the newest ten runs and older ones on demand', async () => {
+    const api = new FakeCentralConfigApi();
+    api.runs = Array.from({ length: 12 }, (_, i) => run({ id: 12 - i }));
+    renderPage(api);
+    await waitFor(() => expect(screen.getAllByTestId('run')).toHaveLength(10));
+
+    await userEvent.click(screen.getByRole('button', { name: 'Older runs' }));
+    await waitFor(() => expect(screen.getAllByTestId('run')).toHaveLength(12));
+    expect(screen.getAllByTestId('run')[11]).toHaveTextContent(/#1(?!\d)/);
+    expect(
+      screen.queryByRole('button', { name: 'Older runs' }),
+    ).not.toBeInTheDocument();
+  });
+
   it('Sync now starts a run, follows it and shows its result without a reload', async () => {
     const api = new FakeCentralConfigApi();
     renderPage(api);
