@@ -274,17 +274,6 @@ describe('readCentralConfigEntityProviderConfigs', () => {
     ]);
   });
 
-  it('names the instance id in the key of a missing value', () => {
-    expect(() =>
-      readAll({
-        production: { baseUrl: 'http://engine:7080' },
-        staging: { token: 'x' },
-      }),
-    ).toThrow(
-      "Missing required config value at 'catalog.providers.centralConfig.staging.baseUrl'",
-    );
-  });
-
   it.each([
     [
       { baseUrl: 'not a url' },
@@ -311,57 +300,53 @@ describe('readCentralConfigEntityProviderConfigs', () => {
     },
   );
 
-  it('names the instance id in a schedule error', () => {
-    expect(() =>
-      readAll({
+  it.each<[string, JsonValue, string | RegExp]>([
+    [
+      'names the instance id in the key of a missing value',
+      {
+        production: { baseUrl: 'http://engine:7080' },
+        staging: { token: 'x' },
+      },
+      "Missing required config value at 'catalog.providers.centralConfig.staging.baseUrl'",
+    ],
+    [
+      'names the instance id in a schedule error',
+      {
         staging: {
           baseUrl: 'http://engine:7080',
           schedule: { frequency: '1m' },
         },
-      }),
-    ).toThrow(/catalog\.providers\.centralConfig\.staging\.schedule\.timeout/);
-  });
-
-  it('rejects a mix of the single form and instances, as two merged config files give', () => {
-    expect(() =>
-      readAll({
-        baseUrl: 'http://engine:7080',
-        token: 'x',
-        production: ENGINE_A,
-      }),
-    ).toThrow(
+      },
+      /catalog\.providers\.centralConfig\.staging\.schedule\.timeout/,
+    ],
+    [
+      'rejects a mix of the single form and instances, as two merged config files give',
+      { baseUrl: 'http://engine:7080', token: 'x', production: ENGINE_A },
       "Invalid catalog.providers.centralConfig: it mixes one engine's keys (baseUrl, token) with other keys (production)",
-    );
-  });
-
-  it('rejects a map entry that is not an engine', () => {
-    expect(() =>
-      readAll({ production: 'http://engine:7080' } as JsonValue),
-    ).toThrow(
+    ],
+    [
+      'rejects a map entry that is not an engine',
+      { production: 'http://engine:7080' },
       /^Invalid catalog\.providers\.centralConfig\.production: expected an engine's settings/,
-    );
-  });
-
-  it('rejects two instances that read the same engine', () => {
-    expect(() =>
-      readAll({
+    ],
+    [
+      'rejects two instances that read the same engine',
+      {
         production: { baseUrl: 'http://engine:7080/' },
         staging: { baseUrl: 'http://engine:7080' },
-      }),
-    ).toThrow(
+      },
       'Invalid catalog.providers.centralConfig.staging.baseUrl: catalog.providers.centralConfig.production reads the same engine (http://engine:7080)',
-    );
-  });
-
-  it('rejects two instances that would share a provider name', () => {
-    expect(() =>
-      readAll({
+    ],
+    [
+      'rejects two instances that would share a provider name',
+      {
         default: { baseUrl: 'http://engine-a:7080', consumer: 'staging' },
         staging: ENGINE_B,
-      }),
-    ).toThrow(
+      },
       /the instances default and staging would both be the provider central-config-provider:staging/,
-    );
+    ],
+  ])('%s', (_, centralConfig, message) => {
+    expect(() => readAll(centralConfig)).toThrow(message);
   });
 
   it('gives Sync now the only instance, or the instance default', () => {
