@@ -146,7 +146,7 @@ export class FakeCentralConfigApi implements CentralConfigApi {
     );
     return {
       runs: runs.slice(0, limit),
-      next: runs.length > limit ? runs[limit - 1].id : null,
+      next: runs.length > limit ? String(runs[limit - 1].id) : null,
     };
   }
 
