@@ -129,9 +129,11 @@ export class FakeCentralConfigApi implements CentralConfigApi {
 
   async getLastSync(): Promise<LastSync> {
     this.reads++;
+    // The status when asked: a held read answers what it read then.
+    const status = this.status;
     await this.held;
-    if (this.status instanceof Error) throw this.status;
-    return this.status;
+    if (status instanceof Error) throw status;
+    return status;
   }
 
   /** Pages of `runs` (newest first) as the engine serves them. */

@@ -1,4 +1,4 @@
-import { DependencyList, useEffect, useRef } from 'react';
+import { DependencyList, useCallback, useEffect, useRef } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 
 /** What {@link usePolling} gives a component. */
@@ -38,18 +38,29 @@ export function usePolling<T>(
   if (state.value) last.current = state.value;
 
   const { loading, retry } = state;
-  const wait = loading ? undefined : delay(state.value?.answer);
+  // useAsyncRetry ignores a retry while a read is on; one asked for then
+  // (Sync now finished during a poll) runs as soon as that read ends.
+  const asked = useRef(false);
+  let wait: number | undefined;
+  if (!loading) wait = asked.current ? 0 : delay(state.value?.answer);
   useEffect(() => {
     if (wait === undefined) return undefined;
-    const timer = setTimeout(retry, wait);
+    const timer = setTimeout(() => {
+      asked.current = false;
+      retry();
+    }, wait);
     return () => clearTimeout(timer);
   }, [wait, retry]);
+  const readNow = useCallback(() => {
+    if (loading) asked.current = true;
+    else retry();
+  }, [loading, retry]);
 
   return {
     value: last.current?.answer,
     readAt: last.current?.readAt,
     error: state.error,
     loading: loading && !last.current && !state.error,
-    retry,
+    retry: readNow,
   };
 }

@@ -292,6 +292,33 @@ describe('SyncStatusPage', () => {
       ).not.toBeInTheDocument();
     }));
 
+  it('reads the status again when Sync now starts a run during a refresh', () =>
+    withClock(async () => {
+      const api = new FakeCentralConfigApi();
+      api.runsById.set(8, run({ id: 8, outcome: 'running', finishedAt: null }));
+      renderPage(api);
+      expect(await screen.findByText('Synced')).toBeInTheDocument();
+
+      const open = api.hold();
+      await act(() => jest.advanceTimersByTimeAsync(POLL_MS));
+      const user = userEvent.setup({
+        advanceTimers: jest.advanceTimersByTime,
+      });
+      await user.click(
+        screen.getByRole('button', { name: 'Sync example now' }),
+      );
+      expect(await screen.findByText('Run #8 running…')).toBeInTheDocument();
+
+      api.status = lastSync({
+        sources: [source({ state: 'syncing', runningRunId: 8 })],
+      });
+      open();
+      // Long before the next refresh (POLL_MS) would read it.
+      expect(
+        await screen.findByText('Syncing', {}, { timeout: POLL_MS / 4 }),
+      ).toBeInTheDocument();
+    }));
+
   it('refreshes while open and stops reading the engine once closed', () =>
     withClock(async () => {
       const api = new FakeCentralConfigApi();
