@@ -1,4 +1,5 @@
 import { CentralConfigEngineClient } from '@central-config/backstage-plugin-central-config-common';
+import { screen } from '@testing-library/react';
 
 /**
  * The error the engine client makes of an answer of Backstage's proxy
@@ -25,4 +26,16 @@ export async function errorOfAnswer(
     },
     (error: Error) => error,
   );
+}
+
+/**
+ * Waits until the page shows the engine's own error (`message`: it
+ * answered, even with a 503), and checks the page does not take it for an
+ * engine that cannot be reached.
+ */
+export async function expectEngineAnswered(message: RegExp): Promise<void> {
+  await screen.findByText(message);
+  expect(
+    screen.queryByText(/cannot be reached|Check that the engine runs/),
+  ).toBeNull();
 }

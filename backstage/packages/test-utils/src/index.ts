@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
-export { errorOfAnswer } from './engineAnswer';
+export { errorOfAnswer, expectEngineAnswered } from './engineAnswer';
+export { gate } from './gate';
 export { checkReactWarnings, installReactWarningGuard } from './reactWarnings';
 export { ASYNC_UTIL_TIMEOUT_MS, setUpPageTests } from './setUp';

@@ -1,5 +1,7 @@
 // React's warnings about markup (a heading inside a heading, a list without
-// keys) fail the test that causes them: they are bugs of the component.
+// keys) and about a state update outside act (an answer the test did not
+// wait for: it would land after the test, or after the page was closed)
+// fail the test that causes them: they are bugs of the component or test.
 // Warnings about libraries' deprecations (findDOMNode, defaultProps) stay
 // warnings.
 //
@@ -7,7 +9,11 @@
 // throwing from console.error: a throw inside a render is caught by React
 // (which retries the render once, without the warning, since React warns
 // once per component) or by an error boundary, and the test would pass.
-const FAILING = [/validateDOMNesting/, /unique "key" prop/];
+const FAILING = [
+  /validateDOMNesting/,
+  /unique "key" prop/,
+  /not wrapped in act\(/,
+];
 
 let caught: string[] = [];
 

@@ -4,59 +4,34 @@ import {
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { createServer, IncomingMessage, Server } from 'http';
-import { AddressInfo } from 'net';
+import { FakeEngine } from '@central-config/backstage-plugin-central-config-node/testUtils';
 import request from 'supertest';
 import { centralConfigPlugin } from './plugin';
 
 const ENGINE_TOKEN = 'engine-secret-7d1c';
 
-type Seen = { url?: string; authorization?: string; body: string };
-
-/** An engine that records what reached it and answers with `answer`. */
+/** An engine that records what reached it and answers its /sync with `answer`. */
 async function startEngine(answer: { status: number; body: string }) {
-  const seen: Seen[] = [];
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    let body = '';
-    req.on('data', chunk => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      seen.push({
-        url: req.url,
-        authorization: req.headers.authorization,
-        body,
-      });
-      res.writeHead(answer.status, { 'Content-Type': 'application/json' });
-      res.end(answer.body);
-    });
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    seen,
-    close: () => new Promise(resolve => server.close(resolve)),
-  };
+  const engine = await FakeEngine.start();
+  engine.override = req =>
+    req.url === '/central-config/sync' ? answer : undefined;
+  return engine;
 }
 
+/** A backend with the plugin, `centralConfig` as its engine config. */
 async function startBackend(options: {
-  baseUrl?: string;
+  centralConfig?: object;
   result?: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
 }) {
-  const data = options.baseUrl
-    ? {
-        catalog: {
-          providers: {
-            centralConfig: { baseUrl: options.baseUrl, token: ENGINE_TOKEN },
-          },
-        },
-      }
-    : {};
+  const { centralConfig } = options;
   const { server } = await startTestBackend({
     features: [
       centralConfigPlugin,
-      mockServices.rootConfig.factory({ data }),
+      mockServices.rootConfig.factory({
+        data: centralConfig
+          ? { catalog: { providers: { centralConfig } } }
+          : {},
+      }),
       mockServices.permissions.factory({
         result: options.result ?? AuthorizeResult.ALLOW,
       }),
@@ -65,184 +40,166 @@ async function startBackend(options: {
   return server;
 }
 
+/** What the engine answers, or: none runs at its URL, none is configured. */
+type Engine = { status: number; body: string } | 'down' | 'unconfigured';
+
+/** One request to POST /api/central-config/sync and what must come of it. */
+type SyncCase = {
+  name: string;
+  engine?: Engine;
+  result?: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
+  credentials?: string;
+  send?: object;
+  status: number;
+  /** The whole answer's body. */
+  body?: unknown;
+  /** Parts of the answer's error message. */
+  message?: (baseUrl: string) => string[];
+  /** The bodies of the requests the engine got (none unless said). */
+  reached?: (object | undefined)[];
+};
+
+const NO_RUNS = { status: 202, body: '{"runs":[]}' };
+
+/** Sends the case's request; returns the answer and the engine's requests. */
+async function postSync(c: SyncCase) {
+  const answer = typeof c.engine === 'object' ? c.engine : NO_RUNS;
+  const engine = await startEngine(answer);
+  if (c.engine === 'down') await engine.stop();
+  try {
+    const server = await startBackend({
+      centralConfig:
+        c.engine === 'unconfigured'
+          ? undefined
+          : { baseUrl: engine.baseUrl, token: ENGINE_TOKEN },
+      result: c.result,
+    });
+    let req = request(server)
+      .post('/api/central-config/sync')
+      .set('Authorization', c.credentials ?? mockCredentials.user.header());
+    if (c.send) req = req.send(c.send);
+    return { res: await req, seen: engine.requests, baseUrl: engine.baseUrl };
+  } finally {
+    await engine.stop();
+  }
+}
+
+/** A request the engine gets as sent and whose answer comes back as is. */
+function passedOn(
+  name: string,
+  send: object,
+  answer: { status: number; body: object },
+): SyncCase {
+  return {
+    name,
+    engine: { status: answer.status, body: JSON.stringify(answer.body) },
+    send,
+    status: answer.status,
+    body: answer.body,
+    reached: [send],
+  };
+}
+
 describe('POST /api/central-config/sync', () => {
   const accepted = { runs: [{ source: 'example', runId: 42 }] };
 
-  it('starts a run of one source on the engine, with the engine token added server side', async () => {
-    const engine = await startEngine({
+  it.each<SyncCase>([
+    passedOn(
+      'starts a run of one source on the engine, with the engine token added server side',
+      { source: 'example' },
+      { status: 202, body: accepted },
+    ),
+    {
+      name: 'syncs every source without a body',
       status: 202,
-      body: JSON.stringify(accepted),
-    });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header())
-        .send({ source: 'example' });
-      expect(res.status).toBe(202);
-      expect(res.body).toEqual(accepted);
-      expect(engine.seen).toEqual([
-        {
-          url: '/central-config/sync',
-          authorization: `Bearer ${ENGINE_TOKEN}`,
-          body: '{"source":"example"}',
-        },
-      ]);
-      expect(JSON.stringify(res.body)).not.toContain(ENGINE_TOKEN);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it('syncs every source without a body', async () => {
-    const engine = await startEngine({ status: 202, body: '{"runs":[]}' });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header());
-      expect(res.status).toBe(202);
-      expect(engine.seen[0].body).toBe('');
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it('refuses users the permission policy denies, without calling the engine', async () => {
-    const engine = await startEngine({ status: 202, body: '{"runs":[]}' });
-    try {
-      const server = await startBackend({
-        baseUrl: engine.baseUrl,
-        result: AuthorizeResult.DENY,
-      });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header())
-        .send({ source: 'example' });
-      expect(res.status).toBe(403);
-      expect(res.body.error.message).toContain('central-config.sync.run');
-      expect(engine.seen).toHaveLength(0);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it('refuses callers without Backstage credentials', async () => {
-    const engine = await startEngine({ status: 202, body: '{"runs":[]}' });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.none.header());
-      expect(res.status).toBe(401);
-      expect(engine.seen).toHaveLength(0);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it.each([
-    ['that is not an id', '../entities'],
-    ['ending in "-", which the engine refuses in its config', 'team-'],
-    ['longer than 63 characters', 'a'.repeat(64)],
-  ])('rejects a source %s, without calling the engine', async (_, source) => {
-    const engine = await startEngine({ status: 202, body: '{"runs":[]}' });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header())
-        .send({ source });
-      expect(res.status).toBe(400);
-      expect(res.body.error.message).toContain('source');
-      expect(engine.seen).toHaveLength(0);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it("passes the engine's own answer on, e.g. an unknown source", async () => {
-    const notFound = {
-      error: { code: 'not-found', message: 'no source "nope"' },
-    };
-    const engine = await startEngine({
-      status: 404,
-      body: JSON.stringify(notFound),
-    });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header())
-        .send({ source: 'nope' });
-      expect(res.status).toBe(404);
-      expect(res.body).toEqual(notFound);
-    } finally {
-      await engine.close();
-    }
-  });
-
-  it('says the engine refused its token as a server problem, not a sign-in problem', async () => {
-    const engine = await startEngine({
+      reached: [undefined],
+    },
+    {
+      name: 'refuses users the permission policy denies, without calling the engine',
+      result: AuthorizeResult.DENY,
+      send: { source: 'example' },
+      status: 403,
+      message: () => ['central-config.sync.run'],
+    },
+    {
+      name: 'refuses callers without Backstage credentials',
+      credentials: mockCredentials.none.header(),
       status: 401,
-      body: '{"error":{"code":"unauthorized","message":"bad token"}}',
-    });
-    try {
-      const server = await startBackend({ baseUrl: engine.baseUrl });
-      const res = await request(server)
-        .post('/api/central-config/sync')
-        .set('Authorization', mockCredentials.user.header());
-      expect(res.status).toBe(503);
-      expect(res.body.error.message).toContain(
-        'catalog.providers.centralConfig.token',
-      );
-      expect(JSON.stringify(res.body)).not.toContain(ENGINE_TOKEN);
-    } finally {
-      await engine.close();
-    }
-  });
+    },
+    ...[
+      ['that is not an id', '../entities'],
+      ['ending in "-", which the engine refuses in its config', 'team-'],
+      ['longer than 63 characters', 'a'.repeat(64)],
+    ].map(([what, source]) => ({
+      name: `rejects a source ${what}, without calling the engine`,
+      send: { source },
+      status: 400,
+      message: () => ['source'],
+    })),
+    passedOn(
+      "passes the engine's own answer on, e.g. an unknown source",
+      { source: 'nope' },
+      {
+        status: 404,
+        body: { error: { code: 'not-found', message: 'no source "nope"' } },
+      },
+    ),
+    {
+      name: 'says the engine refused its token as a server problem, not a sign-in problem',
+      engine: {
+        status: 401,
+        body: '{"error":{"code":"unauthorized","message":"bad token"}}',
+      },
+      status: 503,
+      message: () => ['catalog.providers.centralConfig.token'],
+      reached: [undefined],
+    },
+    {
+      name: 'answers 503 with what to do when the engine is down',
+      engine: 'down',
+      status: 503,
+      message: baseUrl => ['cannot be reached', baseUrl],
+    },
+    {
+      name: 'answers 503 when no engine is configured',
+      engine: 'unconfigured',
+      status: 503,
+      message: () => ['catalog.providers.centralConfig.baseUrl'],
+    },
+  ])('$name', async c => {
+    const { res, seen, baseUrl } = await postSync(c);
 
-  it('answers 503 with what to do when the engine is down', async () => {
-    const engine = await startEngine({ status: 202, body: '{}' });
-    await engine.close();
-    const server = await startBackend({ baseUrl: engine.baseUrl });
-    const res = await request(server)
-      .post('/api/central-config/sync')
-      .set('Authorization', mockCredentials.user.header());
-    expect(res.status).toBe(503);
-    expect(res.body.error.message).toContain('cannot be reached');
-    expect(res.body.error.message).toContain(engine.baseUrl);
-  });
-
-  it('answers 503 when no engine is configured', async () => {
-    const server = await startBackend({});
-    const res = await request(server)
-      .post('/api/central-config/sync')
-      .set('Authorization', mockCredentials.user.header());
-    expect(res.status).toBe(503);
-    expect(res.body.error.message).toContain(
-      'catalog.providers.centralConfig.baseUrl',
+    expect(res.status).toBe(c.status);
+    // A case that names no body checks only the status and the message.
+    expect(res.body).toEqual(c.body ?? res.body);
+    const message: string = res.body?.error?.message ?? '';
+    const missing = (c.message?.(baseUrl) ?? []).filter(
+      part => !message.includes(part),
     );
+    expect(missing).toEqual([]);
+    expect(
+      seen.map(r => ({
+        url: r.url,
+        authorization: r.headers.authorization,
+        body: r.body,
+      })),
+    ).toEqual(
+      (c.reached ?? []).map(body => ({
+        url: '/central-config/sync',
+        authorization: `Bearer ${ENGINE_TOKEN}`,
+        body,
+      })),
+    );
+    expect(JSON.stringify(res.body)).not.toContain(ENGINE_TOKEN);
   });
 
   it('refuses to start with several engines and none named default', async () => {
     await expect(
-      startTestBackend({
-        features: [
-          centralConfigPlugin,
-          mockServices.rootConfig.factory({
-            data: {
-              catalog: {
-                providers: {
-                  centralConfig: {
-                    production: { baseUrl: 'http://engine-a:7080' },
-                    staging: { baseUrl: 'http://engine-b:7080' },
-                  },
-                },
-              },
-            },
-          }),
-        ],
+      startBackend({
+        centralConfig: {
+          production: { baseUrl: 'http://engine-a:7080' },
+          staging: { baseUrl: 'http://engine-b:7080' },
+        },
       }),
     ).rejects.toThrow(
       /catalog\.providers\.centralConfig\.default.*Sync now starts runs on the instance named default/,
@@ -250,38 +207,23 @@ describe('POST /api/central-config/sync', () => {
   });
 
   it('starts runs on the instance default among several', async () => {
-    const engine = await startEngine({
-      status: 202,
-      body: JSON.stringify({ runs: [] }),
-    });
+    const engine = await startEngine(NO_RUNS);
     try {
-      const { server } = await startTestBackend({
-        features: [
-          centralConfigPlugin,
-          mockServices.rootConfig.factory({
-            data: {
-              catalog: {
-                providers: {
-                  centralConfig: {
-                    staging: { baseUrl: 'http://127.0.0.1:9' },
-                    default: { baseUrl: engine.baseUrl, token: ENGINE_TOKEN },
-                  },
-                },
-              },
-            },
-          }),
-          mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
-        ],
+      const server = await startBackend({
+        centralConfig: {
+          staging: { baseUrl: 'http://127.0.0.1:9' },
+          default: { baseUrl: engine.baseUrl, token: ENGINE_TOKEN },
+        },
       });
       const res = await request(server)
         .post('/api/central-config/sync')
         .set('Authorization', mockCredentials.user.header());
       expect(res.status).toBe(202);
-      expect(engine.seen.map(s => s.authorization)).toEqual([
+      expect(engine.requests.map(r => r.headers.authorization)).toEqual([
         `Bearer ${ENGINE_TOKEN}`,
       ]);
     } finally {
-      await engine.close();
+      await engine.stop();
     }
   });
 });

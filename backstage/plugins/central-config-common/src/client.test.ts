@@ -47,6 +47,19 @@ const ok = (body: unknown): Answer => ({
   body: JSON.stringify(body),
 });
 
+// Every call the frontend plugins make: each maps errors the same way.
+const EVERY_CALL: [
+  string,
+  (c: CentralConfigEngineClient) => Promise<object>,
+][] = [
+  ['getLastSync', c => c.getLastSync()],
+  ['getRuns', c => c.getRuns({ source: 'example' })],
+  ['getRun', c => c.getRun(42)],
+  ['syncNow', c => c.syncNow('example')],
+  ['getKafkaTopology', c => c.getKafkaTopology()],
+  ['getKafkaClusters', c => c.getKafkaClusters()],
+];
+
 describe('CentralConfigEngineClient', () => {
   let backstage: Awaited<ReturnType<typeof startBackstage>>;
   let answer: (url: string) => Answer;
@@ -101,29 +114,47 @@ describe('CentralConfigEngineClient', () => {
     ]);
   });
 
-  it.each([502, 503, 504])(
-    'reports HTTP %i as an engine that cannot be reached, for the status and the Kafka reads alike',
-    async status => {
-      const client = clientFor(backstage.baseUrl);
-      answer = () => ({
-        status,
-        body: JSON.stringify({ error: { message: 'connect ECONNREFUSED' } }),
-      });
+  describe.each(EVERY_CALL)('%s', (_, call) => {
+    it.each([502, 503, 504])(
+      "reports HTTP %i without the engine's error body as an engine that cannot be reached",
+      async status => {
+        answer = () => ({
+          status,
+          body: JSON.stringify({ error: { message: 'connect ECONNREFUSED' } }),
+        });
 
-      for (const read of [
-        () => client.getLastSync(),
-        () => client.getKafkaTopology(),
-        () => client.getKafkaClusters(),
-      ]) {
-        const error = await read().catch(e => e);
+        const error = await call(clientFor(backstage.baseUrl)).catch(e => e);
         expect(error).toBeInstanceOf(EngineUnreachableError);
         expect(error.status).toBe(status);
         expect(error.message).toBe(
           `The central-config engine does not answer (HTTP ${status}): connect ECONNREFUSED`,
         );
-      }
-    },
-  );
+      },
+    );
+
+    it("reports the engine's own 503 as the engine's error", async () => {
+      answer = () => ({
+        status: 503,
+        body: '{"error":{"code":"not-ready","message":"store: connection refused"}}',
+      });
+
+      const error = await call(clientFor(backstage.baseUrl)).catch(e => e);
+      expect(isEngineUnreachableError(error)).toBe(false);
+      expect(error.message).toBe(
+        'The central-config engine answered HTTP 503 not-ready: store: connection refused',
+      );
+    });
+
+    it('reports a Backstage that does not answer as unreachable', async () => {
+      const { baseUrl } = backstage;
+      await backstage.close();
+      backstage = await startBackstage(() => ok({})); // for afterEach
+
+      const error = await call(clientFor(baseUrl)).catch(e => e);
+      expect(error).toBeInstanceOf(EngineUnreachableError);
+      expect(error.message).toMatch(/^Backstage cannot be reached: /);
+    });
+  });
 
   it.each([
     ['kafka-unavailable', 'this engine serves no Kafka topology'],
@@ -175,17 +206,5 @@ describe('CentralConfigEngineClient', () => {
     expect(error).toBeInstanceOf(ResponseError);
     expect(error).not.toBeInstanceOf(EngineUnreachableError);
     expect(error.response.status).toBe(403);
-  });
-
-  it('reports a Backstage that does not answer as unreachable', async () => {
-    const { baseUrl } = backstage;
-    await backstage.close();
-    backstage = await startBackstage(() => ok({})); // for afterEach
-
-    const error = await clientFor(baseUrl)
-      .getKafkaClusters()
-      .catch(e => e);
-    expect(error).toBeInstanceOf(EngineUnreachableError);
-    expect(error.message).toMatch(/^Backstage cannot be reached: /);
   });
 });

@@ -23,8 +23,7 @@ export const centralConfigApi = ApiBlueprint.make({
     defineParams({
       api: centralConfigApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
-      factory: ({ discoveryApi, fetchApi }) =>
-        new CentralConfigEngineClient({ discoveryApi, fetchApi }),
+      factory: deps => new CentralConfigEngineClient(deps),
     }),
 });
 

@@ -1,4 +1,4 @@
-import { createElement } from 'react';
+import { createElement, useEffect, useState } from 'react';
 import { getConfig, render, screen } from '@testing-library/react';
 import {
   ASYNC_UTIL_TIMEOUT_MS,
@@ -23,6 +23,15 @@ function NestedParagraphs() {
   );
 }
 
+function LateUpdate() {
+  const [text, setText] = useState('before');
+  useEffect(() => {
+    const timer = setTimeout(() => setText('after'), 0);
+    return () => clearTimeout(timer);
+  }, []);
+  return <p>{text}</p>;
+}
+
 describe('the React warning guard', () => {
   it('fails a test that renders a list without keys', () => {
     render(<KeylessList />);
@@ -34,6 +43,12 @@ describe('the React warning guard', () => {
   it('fails a test that nests markup wrongly', () => {
     render(<NestedParagraphs />);
     expect(() => checkReactWarnings()).toThrow(/validateDOMNesting/);
+  });
+
+  it('fails a test whose component updates outside act', async () => {
+    render(<LateUpdate />);
+    await new Promise(resolve => setTimeout(resolve, 20));
+    expect(() => checkReactWarnings()).toThrow(/not wrapped in act/);
   });
 
   it('leaves a test without such warnings alone', () => {

@@ -19,8 +19,7 @@ export const kafkaTopologyApi = ApiBlueprint.make({
     defineParams({
       api: kafkaTopologyApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
-      factory: ({ discoveryApi, fetchApi }) =>
-        new CentralConfigEngineClient({ discoveryApi, fetchApi }),
+      factory: deps => new CentralConfigEngineClient(deps),
     }),
 });
 

@@ -89,6 +89,15 @@ describe('CentralConfigEntityProvider', () => {
     return { provider, mutations, connection };
   }
 
+  // A connected provider whose catalog refuses the first mutation, after
+  // the engine published orders.
+  async function refusedOnce(error: Error) {
+    engine.publish({ upsert: [component('orders')] });
+    const c = await connected();
+    (c.connection.applyMutation as jest.Mock).mockRejectedValueOnce(error);
+    return c;
+  }
+
   // The first two runs of a provider name without a stored generation: both
   // read the full list (see 'a new provider name'); deltas come after.
   async function firstRuns(provider: CentralConfigEntityProvider) {
@@ -416,9 +425,7 @@ describe('CentralConfigEntityProvider', () => {
     });
 
     it('does not store the generation when the catalog refuses the mutation', async () => {
-      engine.publish({ upsert: [component('orders')] });
-      const { provider, connection } = await connected();
-      (connection.applyMutation as jest.Mock).mockRejectedValueOnce(
+      const { provider } = await refusedOnce(
         new TypeError('Malformed entity envelope'),
       );
 
@@ -802,11 +809,7 @@ describe('CentralConfigEntityProvider', () => {
     });
 
     it('reads the full list again after a first run the catalog refused', async () => {
-      engine.publish({ upsert: [component('orders')] });
-      const { provider, connection } = await connected();
-      (connection.applyMutation as jest.Mock).mockRejectedValueOnce(
-        new Error('database is locked'),
-      );
+      const { provider } = await refusedOnce(new Error('database is locked'));
       await provider.refresh();
       await provider.refresh();
       await provider.refresh();

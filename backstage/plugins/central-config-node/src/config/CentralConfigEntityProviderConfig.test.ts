@@ -21,6 +21,11 @@ function read(centralConfig: JsonValue) {
   );
 }
 
+const ENGINE_A = { baseUrl: 'http://engine-a:7080' };
+const ENGINE_B = { baseUrl: 'http://engine-b:7080' };
+/** Two instances, neither named default. */
+const TWO_ENGINES = { production: ENGINE_A, staging: ENGINE_B };
+
 // What other packages' schemas require, so that only our part can fail.
 const BASE_CONFIG = {
   app: { baseUrl: 'http://localhost:3000' },
@@ -30,8 +35,12 @@ const BASE_CONFIG = {
   },
 };
 
-async function schema() {
-  return loadConfigSchema({
+/**
+ * catalog.providers.centralConfig through the package's config schema, as
+ * Backstage checks it at start-up; throws what Backstage would refuse.
+ */
+async function checkSchema(centralConfig: JsonValue) {
+  const schema = await loadConfigSchema({
     dependencies: [],
     packagePaths: [
       resolvePackagePath(
@@ -40,6 +49,15 @@ async function schema() {
       ),
     ],
   });
+  return schema.process(
+    [
+      {
+        context: 'test',
+        data: { ...BASE_CONFIG, catalog: { providers: { centralConfig } } },
+      },
+    ],
+    { visibility: ['frontend', 'backend'], withFilteredKeys: true },
+  );
 }
 
 describe('readCentralConfigEntityProviderConfig', () => {
@@ -160,28 +178,13 @@ describe('readCentralConfigEntityProviderConfig', () => {
   });
 
   it('accepts the single form in the config schema, its token secret', async () => {
-    const processed = (await schema()).process(
-      [
-        {
-          context: 'test',
-          data: {
-            ...BASE_CONFIG,
-            catalog: {
-              providers: {
-                centralConfig: {
-                  baseUrl: 'http://engine:7080',
-                  token: 's3cret',
-                  consumer: 'backstage',
-                  eventsTopic: 'central-config',
-                  schedule: { frequency: { minutes: 1 }, timeout: '10m' },
-                },
-              },
-            },
-          },
-        },
-      ],
-      { visibility: ['frontend', 'backend'], withFilteredKeys: true },
-    );
+    const processed = await checkSchema({
+      baseUrl: 'http://engine:7080',
+      token: 's3cret',
+      consumer: 'backstage',
+      eventsTopic: 'central-config',
+      schedule: { frequency: { minutes: 1 }, timeout: '10m' },
+    });
     // Secret values are filtered out of everything but the backend's view.
     expect(processed[0].filteredKeys).toContain(
       'catalog.providers.centralConfig.token',
@@ -262,24 +265,13 @@ describe('readCentralConfigEntityProviderConfigs', () => {
 
   it('names a map entry called default after its consumer, as the single form', () => {
     const instances = readAll({
-      default: { baseUrl: 'http://engine-a:7080' },
-      staging: { baseUrl: 'http://engine-b:7080' },
+      default: ENGINE_A,
+      staging: ENGINE_B,
     });
     expect(instances.map(centralConfigProviderName)).toEqual([
       'central-config-provider:backstage',
       'central-config-provider:staging',
     ]);
-  });
-
-  it('names the instance id in the key of a missing value', () => {
-    expect(() =>
-      readAll({
-        production: { baseUrl: 'http://engine:7080' },
-        staging: { token: 'x' },
-      }),
-    ).toThrow(
-      "Missing required config value at 'catalog.providers.centralConfig.staging.baseUrl'",
-    );
   });
 
   it.each([
@@ -308,114 +300,86 @@ describe('readCentralConfigEntityProviderConfigs', () => {
     },
   );
 
-  it('names the instance id in a schedule error', () => {
-    expect(() =>
-      readAll({
+  it.each<[string, JsonValue, string | RegExp]>([
+    [
+      'names the instance id in the key of a missing value',
+      {
+        production: { baseUrl: 'http://engine:7080' },
+        staging: { token: 'x' },
+      },
+      "Missing required config value at 'catalog.providers.centralConfig.staging.baseUrl'",
+    ],
+    [
+      'names the instance id in a schedule error',
+      {
         staging: {
           baseUrl: 'http://engine:7080',
           schedule: { frequency: '1m' },
         },
-      }),
-    ).toThrow(/catalog\.providers\.centralConfig\.staging\.schedule\.timeout/);
-  });
-
-  it('rejects a mix of the single form and instances, as two merged config files give', () => {
-    expect(() =>
-      readAll({
-        baseUrl: 'http://engine:7080',
-        token: 'x',
-        production: { baseUrl: 'http://engine-a:7080' },
-      }),
-    ).toThrow(
+      },
+      /catalog\.providers\.centralConfig\.staging\.schedule\.timeout/,
+    ],
+    [
+      'rejects a mix of the single form and instances, as two merged config files give',
+      { baseUrl: 'http://engine:7080', token: 'x', production: ENGINE_A },
       "Invalid catalog.providers.centralConfig: it mixes one engine's keys (baseUrl, token) with other keys (production)",
-    );
-  });
-
-  it('rejects a map entry that is not an engine', () => {
-    expect(() =>
-      readAll({ production: 'http://engine:7080' } as JsonValue),
-    ).toThrow(
+    ],
+    [
+      'rejects a map entry that is not an engine',
+      { production: 'http://engine:7080' },
       /^Invalid catalog\.providers\.centralConfig\.production: expected an engine's settings/,
-    );
-  });
-
-  it('rejects two instances that read the same engine', () => {
-    expect(() =>
-      readAll({
+    ],
+    [
+      'rejects two instances that read the same engine',
+      {
         production: { baseUrl: 'http://engine:7080/' },
         staging: { baseUrl: 'http://engine:7080' },
-      }),
-    ).toThrow(
+      },
       'Invalid catalog.providers.centralConfig.staging.baseUrl: catalog.providers.centralConfig.production reads the same engine (http://engine:7080)',
-    );
-  });
-
-  it('rejects two instances that would share a provider name', () => {
-    expect(() =>
-      readAll({
+    ],
+    [
+      'rejects two instances that would share a provider name',
+      {
         default: { baseUrl: 'http://engine-a:7080', consumer: 'staging' },
-        staging: { baseUrl: 'http://engine-b:7080' },
-      }),
-    ).toThrow(
+        staging: ENGINE_B,
+      },
       /the instances default and staging would both be the provider central-config-provider:staging/,
-    );
+    ],
+  ])('%s', (_, centralConfig, message) => {
+    expect(() => readAll(centralConfig)).toThrow(message);
   });
 
   it('gives Sync now the only instance, or the instance default', () => {
     expect(
       read({
-        production: { baseUrl: 'http://engine-a:7080' },
-        default: { baseUrl: 'http://engine-b:7080' },
+        production: ENGINE_A,
+        default: ENGINE_B,
       })?.baseUrl,
     ).toBe('http://engine-b:7080');
-    expect(read({ production: { baseUrl: 'http://engine-a:7080' } })?.id).toBe(
-      'production',
-    );
+    expect(read({ production: ENGINE_A })?.id).toBe('production');
   });
 
   it('refuses to guess the engine of Sync now among several without default', () => {
-    expect(() =>
-      read({
-        production: { baseUrl: 'http://engine-a:7080' },
-        staging: { baseUrl: 'http://engine-b:7080' },
-      }),
-    ).toThrow(
+    expect(() => read(TWO_ENGINES)).toThrow(
       "Missing required config value at 'catalog.providers.centralConfig.default': with several instances (production, staging), Sync now starts runs on the instance named default",
     );
     // The catalog module itself runs them all.
-    expect(
-      readAll({
-        production: { baseUrl: 'http://engine-a:7080' },
-        staging: { baseUrl: 'http://engine-b:7080' },
-      }).map(i => i.id),
-    ).toEqual(['production', 'staging']);
+    expect(readAll(TWO_ENGINES).map(i => i.id)).toEqual([
+      'production',
+      'staging',
+    ]);
   });
 
   it('accepts both forms in the config schema and keeps every token secret', async () => {
-    const processed = (await schema()).process(
-      [
-        {
-          context: 'test',
-          data: {
-            ...BASE_CONFIG,
-            catalog: {
-              providers: {
-                centralConfig: {
-                  production: {
-                    baseUrl: 'http://engine-a:7080',
-                    token: 'a',
-                    eventsTopic: 'central-config-production',
-                    schedule: { frequency: { minutes: 1 }, timeout: '1m' },
-                  },
-                  staging: { baseUrl: 'http://engine-b:7080', token: 'b' },
-                },
-              },
-            },
-          },
-        },
-      ],
-      { visibility: ['frontend', 'backend'], withFilteredKeys: true },
-    );
+    const processed = await checkSchema({
+      production: {
+        baseUrl: 'http://engine-a:7080',
+        token: 'a',
+        eventsTopic: 'central-config-production',
+        schedule: { frequency: { minutes: 1 }, timeout: '1m' },
+      },
+      staging: { baseUrl: 'http://engine-b:7080', token: 'b' },
+    });
     expect(processed[0].filteredKeys).toEqual(
       expect.arrayContaining([
         'catalog.providers.centralConfig.production.token',
@@ -428,20 +392,7 @@ describe('readCentralConfigEntityProviderConfigs', () => {
   });
 
   it('refuses an engine without baseUrl in the config schema', async () => {
-    const s = await schema();
-    expect(() =>
-      s.process([
-        {
-          context: 'test',
-          data: {
-            ...BASE_CONFIG,
-            catalog: {
-              providers: { centralConfig: { staging: { token: 'b' } } },
-            },
-          },
-        },
-      ]),
-    ).toThrow(
+    await expect(checkSchema({ staging: { token: 'b' } })).rejects.toThrow(
       "Config must have required property 'baseUrl' { missingProperty=baseUrl } at /catalog/providers/centralConfig/staging",
     );
   });

@@ -1,4 +1,6 @@
+import { gate } from '@internal/central-config-test-utils';
 import {
+  FileError,
   LastSync,
   SourceStatus,
   SyncRun,
@@ -73,6 +75,20 @@ export function source(overrides: Partial<SourceStatus> = {}): SourceStatus {
   };
 }
 
+/** A file error of a source; fields as the engine serves them. */
+export function fileError(overrides: Partial<FileError> = {}): FileError {
+  return {
+    file: 'services/shipping.yaml',
+    line: 3,
+    column: 1,
+    severity: 'error',
+    code: 'yaml-syntax',
+    message: 'did not find expected node content',
+    url: null,
+    ...overrides,
+  };
+}
+
 export function lastSync(overrides: Partial<LastSync> = {}): LastSync {
   return {
     generation: 4,
@@ -93,27 +109,47 @@ export function lastSync(overrides: Partial<LastSync> = {}): LastSync {
 
 /**
  * A CentralConfigApi in memory: `status` is what getLastSync answers (or
- * throws, when an Error), runs answer getRuns, syncNow starts `next` and
- * getRun answers from `runsById`.
+ * throws, when an Error; `reads` counts the calls), runs answer getRuns,
+ * syncNow starts `next` and getRun answers from `runsById`.
  */
 export class FakeCentralConfigApi implements CentralConfigApi {
   status: LastSync | Error = lastSync();
+  reads = 0;
+  private held?: Promise<void>;
+
+  /** Holds getLastSync's answers until the returned function is called. */
+  hold(): () => void {
+    const { passed, open } = gate();
+    this.held = passed;
+    return open;
+  }
   runs: SyncRun[] = [run()];
   runsById = new Map<number, SyncRun>();
   syncRequests: string[] = [];
   nextRunId = 8;
 
   async getLastSync(): Promise<LastSync> {
-    if (this.status instanceof Error) throw this.status;
-    return this.status;
+    this.reads++;
+    // The status when asked: a held read answers what it read then.
+    const status = this.status;
+    await this.held;
+    if (status instanceof Error) throw status;
+    return status;
   }
 
-  async getRuns(options: { source?: string }): Promise<SyncRunList> {
+  /** Pages of `runs` (newest first) as the engine serves them. */
+  async getRuns(options: {
+    source?: string;
+    before?: number;
+    limit?: number;
+  }): Promise<SyncRunList> {
+    const { source: id, before, limit = this.runs.length } = options;
+    const runs = this.runs.filter(
+      r => (!id || r.source === id) && (before === undefined || r.id < before),
+    );
     return {
-      runs: this.runs.filter(
-        r => !options.source || r.source === options.source,
-      ),
-      next: null,
+      runs: runs.slice(0, limit),
+      next: runs.length > limit ? String(runs[limit - 1].id) : null,
     };
   }
 

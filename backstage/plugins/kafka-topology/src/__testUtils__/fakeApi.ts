@@ -1,3 +1,4 @@
+import { gate } from '@internal/central-config-test-utils';
 import {
   KafkaClusterSummary,
   KafkaTopology,
@@ -73,7 +74,8 @@ export function topology(nodes: NodeData[] = NODES): KafkaTopology {
 
 export class FakeKafkaApi implements KafkaTopologyApi {
   queries: TopologyQuery[] = [];
-  clusters: KafkaClusterSummary[] = [
+  /** What getKafkaClusters answers (or throws, when an Error). */
+  clusters: KafkaClusterSummary[] | Error = [
     {
       name: 'acme-events',
       declared: true,
@@ -91,7 +93,18 @@ export class FakeKafkaApi implements KafkaTopologyApi {
     return this.answer(query);
   }
 
+  private held?: Promise<void>;
+
+  /** Holds getKafkaClusters's answers until the returned function is called. */
+  hold(): () => void {
+    const { passed, open } = gate();
+    this.held = passed;
+    return open;
+  }
+
   async getKafkaClusters(): Promise<KafkaClusterSummary[]> {
+    await this.held;
+    if (this.clusters instanceof Error) throw this.clusters;
     return this.clusters;
   }
 }

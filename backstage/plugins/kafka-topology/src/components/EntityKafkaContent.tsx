@@ -5,7 +5,8 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import Box from '@material-ui/core/Box';
 import MenuItem from '@material-ui/core/MenuItem';
 import TextField from '@material-ui/core/TextField';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { kafkaTopologyApiRef } from '../api';
 import { TopologyView } from './TopologyView';
 import { useTopology } from './useTopology';
@@ -37,33 +38,15 @@ function topicNode(entity: Entity): string | undefined {
  */
 function useEntityNode(entity: Entity) {
   const api = useApi(kafkaTopologyApiRef);
-  const [state, setState] = useState<{
-    id?: string;
-    error?: Error;
-    loading: boolean;
-  }>({
-    loading: true,
-  });
-  useEffect(() => {
+  return useAsyncRetry(async () => {
     const direct = topicNode(entity);
-    if (direct) {
-      setState({ id: direct, loading: false });
-      return;
-    }
+    if (direct) return direct;
     const ref = stringifyEntityRef(entity);
-    api
-      .getKafkaTopology({ search: entity.metadata.name })
-      .then(t =>
-        setState({
-          id: t.elements.nodes.find(
-            n => n.data.type === 'application' && n.data.entityRef === ref,
-          )?.data.id,
-          loading: false,
-        }),
-      )
-      .catch(error => setState({ error, loading: false }));
+    const found = await api.getKafkaTopology({ search: entity.metadata.name });
+    return found.elements.nodes.find(
+      n => n.data.type === 'application' && n.data.entityRef === ref,
+    )?.data.id;
   }, [api, entity]);
-  return state;
 }
 
 /**
@@ -75,11 +58,13 @@ export const EntityKafkaContent = () => {
   const node = useEntityNode(entity);
   const [depth, setDepth] = useState(1);
   const [focus, setFocus] = useState<string>();
-  const centre = focus ?? node.id;
+  const centre = focus ?? node.value;
   const topology = useTopology({ focus: centre, depth }, !centre);
 
   if (node.loading) return <Progress />;
-  if (node.error) return <EngineErrorPanel error={node.error} />;
+  if (node.error) {
+    return <EngineErrorPanel error={node.error} onRetry={node.retry} />;
+  }
   if (!centre) {
     return (
       <EmptyState
@@ -90,7 +75,7 @@ export const EntityKafkaContent = () => {
     );
   }
   if (topology.error && !topology.value) {
-    return <EngineErrorPanel error={topology.error} />;
+    return <EngineErrorPanel error={topology.error} onRetry={topology.retry} />;
   }
   return (
     <Box>

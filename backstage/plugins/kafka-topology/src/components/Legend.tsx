@@ -48,26 +48,19 @@ const items = [
     text: 'cluster',
   },
   { key: 'topic', icon: <Swatch color={COLORS.topic} />, text: 'topic' },
-  {
-    key: 'service',
-    icon: <Swatch color={COLORS.service} round />,
-    text: 'service of the repository',
-  },
-  {
-    key: 'stream',
-    icon: <Swatch color={COLORS.stream} round />,
-    text: 'stream',
-  },
-  {
-    key: 'connector',
-    icon: <Swatch color={COLORS.connector} round />,
-    text: 'connector',
-  },
-  {
-    key: 'user',
-    icon: <Swatch color={COLORS.user} round />,
-    text: 'other client',
-  },
+  // The applications: a round swatch of their kind's colour.
+  ...(
+    [
+      ['service', 'service of the repository'],
+      ['stream', 'stream'],
+      ['connector', 'connector'],
+      ['user', 'other client'],
+    ] as const
+  ).map(([key, text]) => ({
+    key,
+    icon: <Swatch color={COLORS[key]} round />,
+    text,
+  })),
   {
     key: 'produces',
     icon: <Line color={COLORS.produces} />,

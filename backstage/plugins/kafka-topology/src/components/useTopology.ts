@@ -1,6 +1,6 @@
 import { useApi } from '@backstage/frontend-plugin-api';
-import { useEffect, useState } from 'react';
-import { KafkaTopology, kafkaTopologyApiRef, TopologyQuery } from '../api';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { kafkaTopologyApiRef, TopologyQuery } from '../api';
 
 /**
  * The topology for query, fetched again when it changes; the previous one
@@ -8,30 +8,15 @@ import { KafkaTopology, kafkaTopologyApiRef, TopologyQuery } from '../api';
  */
 export function useTopology(query: TopologyQuery, skip = false) {
   const api = useApi(kafkaTopologyApiRef);
-  const [state, setState] = useState<{
-    value?: KafkaTopology;
-    error?: Error;
-    loading: boolean;
-  }>({ loading: !skip });
   const key = JSON.stringify(query);
+  return useAsyncRetry(
+    async () => (skip ? undefined : api.getKafkaTopology(JSON.parse(key))),
+    [api, key, skip],
+  );
+}
 
-  useEffect(() => {
-    if (skip) {
-      setState({ loading: false });
-      return undefined;
-    }
-    let current = true;
-    setState(prev => ({ ...prev, loading: true }));
-    api
-      .getKafkaTopology(JSON.parse(key))
-      .then(value => current && setState({ value, loading: false }))
-      .catch(
-        error =>
-          current && setState(prev => ({ ...prev, error, loading: false })),
-      );
-    return () => {
-      current = false;
-    };
-  }, [api, key, skip]);
-  return state;
+/** Every Kafka cluster the engine knows, with its counts. */
+export function useKafkaClusters() {
+  const api = useApi(kafkaTopologyApiRef);
+  return useAsyncRetry(() => api.getKafkaClusters(), [api]);
 }

@@ -41,40 +41,33 @@ const components = {
   },
 } as typeof defaultComponentThemes;
 
-const light = createUnifiedTheme({ palette: palettes.light, components });
-const dark = createUnifiedTheme({ palette: palettes.dark, components });
+/** Backstage's theme of `variant`, with table cells that keep words. */
+function theme(variant: 'light' | 'dark', title: string, icon: JSX.Element) {
+  const unified = createUnifiedTheme({
+    palette: palettes[variant],
+    components,
+  });
+  return ThemeBlueprint.make({
+    name: variant,
+    params: {
+      theme: {
+        id: variant,
+        title,
+        variant,
+        icon,
+        Provider: ({ children }) => (
+          <UnifiedThemeProvider theme={unified} children={children} />
+        ),
+      },
+    },
+  });
+}
 
 /** Backstage's light and dark themes, with table cells that keep words. */
 export const themeModule = createFrontendModule({
   pluginId: 'app',
   extensions: [
-    ThemeBlueprint.make({
-      name: 'light',
-      params: {
-        theme: {
-          id: 'light',
-          title: 'Light Theme',
-          variant: 'light',
-          icon: <LightIcon />,
-          Provider: ({ children }) => (
-            <UnifiedThemeProvider theme={light} children={children} />
-          ),
-        },
-      },
-    }),
-    ThemeBlueprint.make({
-      name: 'dark',
-      params: {
-        theme: {
-          id: 'dark',
-          title: 'Dark Theme',
-          variant: 'dark',
-          icon: <DarkIcon />,
-          Provider: ({ children }) => (
-            <UnifiedThemeProvider theme={dark} children={children} />
-          ),
-        },
-      },
-    }),
+    theme('light', 'Light Theme', <LightIcon />),
+    theme('dark', 'Dark Theme', <DarkIcon />),
   ],
 });

@@ -1,5 +1,8 @@
 import { useApi } from '@backstage/frontend-plugin-api';
-import { SyncRun } from '@central-config/backstage-plugin-central-config-common';
+import {
+  SyncRun,
+  SyncRunList,
+} from '@central-config/backstage-plugin-central-config-common';
 import Button from '@material-ui/core/Button';
 import Typography from '@material-ui/core/Typography';
 import Timeline from '@material-ui/lab/Timeline';
@@ -9,7 +12,8 @@ import TimelineDot from '@material-ui/lab/TimelineDot';
 import TimelineItem from '@material-ui/lab/TimelineItem';
 import TimelineOppositeContent from '@material-ui/lab/TimelineOppositeContent';
 import TimelineSeparator from '@material-ui/lab/TimelineSeparator';
-import { useCallback, useEffect, useState } from 'react';
+import useAsyncFn from 'react-use/esm/useAsyncFn';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { centralConfigApiRef } from '../../api';
 import { duration } from '../format';
 import { Revision } from '../Revision';
@@ -55,37 +59,38 @@ export const RunHistory = ({
   latestRunId: number | null;
 }) => {
   const api = useApi(centralConfigApiRef);
-  const [runs, setRuns] = useState<SyncRun[]>([]);
-  const [more, setMore] = useState(false);
-  const [error, setError] = useState<Error>();
-
-  const load = useCallback(
-    async (before?: number) => {
-      try {
-        const page = await api.getRuns({ source, before, limit: PAGE });
-        setRuns(prev => (before ? [...prev, ...page.runs] : page.runs));
-        setMore(page.next !== null);
-        setError(undefined);
-      } catch (e) {
-        setError(e as Error);
-      }
+  const newest = useAsyncRetry(
+    () => api.getRuns({ source, limit: PAGE }),
+    [api, source, latestRunId],
+  );
+  // Older pages extend the newest page they were read after; a new newest
+  // page (a run finished) starts the list again.
+  const [older, loadOlder] = useAsyncFn(
+    async (after: SyncRunList, shown: SyncRunList) => {
+      const before = shown.runs[shown.runs.length - 1]?.id;
+      const page = await api.getRuns({ source, before, limit: PAGE });
+      return { after, runs: [...shown.runs, ...page.runs], next: page.next };
     },
     [api, source],
   );
-
-  useEffect(() => {
-    load();
-  }, [load, latestRunId]);
+  const latest = newest.value;
+  const list =
+    older.value && older.value.after === latest ? older.value : latest;
+  const runs = list?.runs ?? [];
+  const error = newest.error ?? older.error;
 
   return (
     <div>
       <Typography variant="h6">Run history</Typography>
       {error && (
         <Typography color="error" variant="body2">
-          Cannot read the run history: {error.message}
+          Cannot read the run history: {error.message}{' '}
+          <Button size="small" onClick={newest.retry}>
+            Retry
+          </Button>
         </Typography>
       )}
-      {runs.length === 0 && !error && (
+      {latest && runs.length === 0 && (
         <Typography variant="body2">No runs yet.</Typography>
       )}
       <Timeline align="left">
@@ -117,8 +122,12 @@ export const RunHistory = ({
           </TimelineItem>
         ))}
       </Timeline>
-      {more && (
-        <Button size="small" onClick={() => load(runs[runs.length - 1]?.id)}>
+      {latest && list && list.next !== null && (
+        <Button
+          size="small"
+          disabled={older.loading}
+          onClick={() => loadOlder(latest, list)}
+        >
           Older runs
         </Button>
       )}

@@ -1,17 +1,23 @@
 import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { screen, waitFor, within } from '@testing-library/react';
+import { SourceStatus } from '@central-config/backstage-plugin-central-config-common';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { errorOfAnswer } from '@internal/central-config-test-utils';
+import {
+  errorOfAnswer,
+  expectEngineAnswered,
+} from '@internal/central-config-test-utils';
 import { centralConfigApiRef, EngineUnreachableError } from '../../api';
 import {
   FakeCentralConfigApi,
+  fileError,
   lastSync,
   NEW_REVISION,
   REVISION,
   run,
   source,
 } from '../../__testUtils__/fakeEngine';
+import { POLL_MS } from '../useLastSync';
 import { SyncStatusPage } from './SyncStatusPage';
 
 function renderPage(api: FakeCentralConfigApi) {
@@ -22,6 +28,37 @@ function renderPage(api: FakeCentralConfigApi) {
     ],
   });
 }
+
+/** The page showing one source, `overrides` on a synced one. */
+function renderSource(overrides: Partial<SourceStatus>) {
+  const api = new FakeCentralConfigApi();
+  api.status = lastSync({ sources: [source(overrides)] });
+  return renderPage(api);
+}
+
+/** The table or panel whose title is `title`. */
+async function section(title: string) {
+  return (await screen.findByText(title)).closest('table, [class*=MuiPaper]')!;
+}
+
+/** Jest's clock, moving on its own, for the page's refreshes. */
+async function withClock(test: () => Promise<void>) {
+  jest.useFakeTimers({ advanceTimers: true });
+  try {
+    await test();
+  } finally {
+    jest.useRealTimers();
+  }
+}
+
+const webWarning = fileError({
+  file: 'services/web.yaml',
+  line: 5,
+  column: 16,
+  severity: 'warning',
+  code: 'dangling-ref',
+  message: 'spec.consumesApis[0] refers to api:default/nowhere',
+});
 
 describe('SyncStatusPage', () => {
   it('shows a synced source: state, revision linked to its commit, counts, next sync, catalog up to date', async () => {
@@ -55,11 +92,7 @@ describe('SyncStatusPage', () => {
   });
 
   it('shows a run in progress', async () => {
-    const api = new FakeCentralConfigApi();
-    api.status = lastSync({
-      sources: [source({ state: 'syncing', runningRunId: 8 })],
-    });
-    renderPage(api);
+    renderSource({ state: 'syncing', runningRunId: 8 });
 
     expect(await screen.findByText('Syncing')).toBeInTheDocument();
     expect(screen.getByTestId('Next sync')).toHaveTextContent(
@@ -68,28 +101,19 @@ describe('SyncStatusPage', () => {
   });
 
   it('shows a degraded source with each file error: file linked at its revision, line, column, message', async () => {
-    const api = new FakeCentralConfigApi();
-    const fileError = {
+    const inventory = fileError({
       file: 'rules/legacy/inventory.yaml',
       line: 2,
       column: 3,
-      severity: 'error' as const,
-      code: 'yaml-syntax',
-      message: 'did not find expected node content',
       url: `https://git.example.com/acme/config/blob/${REVISION}/rules/legacy/inventory.yaml#L2`,
-    };
-    api.status = lastSync({
-      sources: [
-        source({
-          state: 'degraded',
-          failedFiles: 1,
-          errorCount: 1,
-          fileErrors: [fileError],
-          lastRun: run({ outcome: 'unchanged' }),
-        }),
-      ],
     });
-    renderPage(api);
+    renderSource({
+      state: 'degraded',
+      failedFiles: 1,
+      errorCount: 1,
+      fileErrors: [inventory],
+      lastRun: run({ outcome: 'unchanged' }),
+    });
 
     expect(await screen.findByText('Degraded')).toBeInTheDocument();
     expect(
@@ -101,7 +125,7 @@ describe('SyncStatusPage', () => {
     const link = screen.getByRole('link', {
       name: /^rules\/legacy\/inventory\.yaml/,
     });
-    expect(link).toHaveAttribute('href', fileError.url);
+    expect(link).toHaveAttribute('href', inventory.url);
     const row = link.closest('tr')!;
     expect(row).toHaveTextContent('2');
     expect(row).toHaveTextContent('3');
@@ -110,93 +134,45 @@ describe('SyncStatusPage', () => {
   });
 
   it('lists warnings apart from errors: only files with errors keep their last good entities', async () => {
-    const api = new FakeCentralConfigApi();
-    api.status = lastSync({
-      sources: [
-        source({
-          state: 'degraded',
-          failedFiles: 1,
-          errorCount: 1,
-          warningCount: 1,
-          fileErrors: [
-            {
-              file: 'services/shipping.yaml',
-              line: 3,
-              column: 1,
-              severity: 'error',
-              code: 'yaml-syntax',
-              message: 'did not find expected node content',
-              url: null,
-            },
-            {
-              file: 'services/web.yaml',
-              line: 5,
-              column: 16,
-              severity: 'warning',
-              code: 'dangling-ref',
-              message: 'spec.consumesApis[0] refers to api:default/nowhere',
-              url: null,
-            },
-          ],
-          lastRun: run({ outcome: 'degraded' }),
-        }),
-      ],
+    renderSource({
+      state: 'degraded',
+      failedFiles: 1,
+      errorCount: 1,
+      warningCount: 1,
+      fileErrors: [fileError(), webWarning],
+      lastRun: run({ outcome: 'degraded' }),
     });
-    renderPage(api);
 
-    const errors = (await screen.findByText('File errors (1)')).closest(
-      'table, [class*=MuiPaper]',
-    )!;
+    const errors = await section('File errors (1)');
     expect(errors).toHaveTextContent('services/shipping.yaml');
     expect(errors).not.toHaveTextContent('services/web.yaml');
-    const warnings = screen
-      .getByText('Warnings (1)')
-      .closest('table, [class*=MuiPaper]')!;
+    const warnings = await section('Warnings (1)');
     expect(warnings).toHaveTextContent('services/web.yaml');
     expect(warnings).toHaveTextContent('a warning holds nothing back');
     expect(warnings).not.toHaveTextContent('last good revision');
   });
 
   it('lists notes (severity info) apart from warnings and errors', async () => {
-    const api = new FakeCentralConfigApi();
-    api.status = lastSync({
-      sources: [
-        source({
-          state: 'synced',
-          warningCount: 1,
-          fileErrors: [
-            {
-              file: 'services/web.yaml',
-              line: 5,
-              column: 16,
-              severity: 'warning',
-              code: 'dangling-ref',
-              message: 'spec.consumesApis[0] refers to api:default/nowhere',
-              url: null,
-            },
-            {
-              file: 'apis/payments-api.yaml',
-              line: 15,
-              column: 12,
-              severity: 'info',
-              code: 'placeholder-url',
-              message:
-                '$text "https://github.com/acme/payments/blob/main/openapi.yaml" is left in the entity for Backstage',
-              url: null,
-            },
-          ],
+    renderSource({
+      state: 'synced',
+      warningCount: 1,
+      fileErrors: [
+        webWarning,
+        fileError({
+          file: 'apis/payments-api.yaml',
+          line: 15,
+          column: 12,
+          severity: 'info',
+          code: 'placeholder-url',
+          message:
+            '$text "https://github.com/acme/payments/blob/main/openapi.yaml" is left in the entity for Backstage',
         }),
       ],
     });
-    renderPage(api);
 
-    const warnings = (await screen.findByText('Warnings (1)')).closest(
-      'table, [class*=MuiPaper]',
-    )!;
+    const warnings = await section('Warnings (1)');
     expect(warnings).not.toHaveTextContent('apis/payments-api.yaml');
-    const notes = screen
-      .getByText('Notes (1)')
-      .closest('table, [class*=MuiPaper]')!;
+    const notes = await section('Notes (1)');
     expect(notes).toHaveTextContent('apis/payments-api.yaml');
     expect(notes).toHaveTextContent('placeholder-url');
     expect(notes).toHaveTextContent('Nothing to fix');
@@ -204,21 +180,15 @@ describe('SyncStatusPage', () => {
   });
 
   it('shows why a source failed and that the catalog keeps what it had', async () => {
-    const api = new FakeCentralConfigApi();
-    api.status = lastSync({
-      sources: [
-        source({
-          state: 'failed',
-          consecutiveFailures: 3,
-          lastRun: run({
-            outcome: 'failed',
-            reason: 'fetch: authentication required',
-            generation: 0,
-          }),
-        }),
-      ],
+    renderSource({
+      state: 'failed',
+      consecutiveFailures: 3,
+      lastRun: run({
+        outcome: 'failed',
+        reason: 'fetch: authentication required',
+        generation: 0,
+      }),
     });
-    renderPage(api);
 
     expect(await screen.findByText('Failed')).toBeInTheDocument();
     expect(
@@ -262,6 +232,17 @@ describe('SyncStatusPage', () => {
     expect(await screen.findByText('No runs yet.')).toBeInTheDocument();
   });
 
+  it('shows progress until the engine answers', async () => {
+    const api = new FakeCentralConfigApi();
+    const open = api.hold();
+    renderPage(api);
+    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
+
+    open();
+    expect(await screen.findByText('Synced')).toBeInTheDocument();
+    expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
+  });
+
   it('says what to do when the engine cannot be reached', async () => {
     const api = new FakeCentralConfigApi();
     api.status = new EngineUnreachableError(
@@ -281,6 +262,79 @@ describe('SyncStatusPage', () => {
     expect(await screen.findByText('Synced')).toBeInTheDocument();
   });
 
+  it('keeps the status it shows when a refresh fails, says since when, and Retry reads again', () =>
+    withClock(async () => {
+      const api = new FakeCentralConfigApi();
+      renderPage(api);
+      expect(await screen.findByText('Synced')).toBeInTheDocument();
+
+      api.status = new EngineUnreachableError(
+        'The central-config engine does not answer (HTTP 502)',
+        502,
+      );
+      await act(() => jest.advanceTimersByTimeAsync(POLL_MS));
+      expect(
+        await screen.findByText(/Showing the status read at/),
+      ).toBeInTheDocument();
+      expect(
+        screen.getByText(/Check that the engine runs/),
+      ).toBeInTheDocument();
+      expect(screen.getByText('Synced')).toBeInTheDocument();
+
+      api.status = lastSync({ sources: [source({ state: 'degraded' })] });
+      const user = userEvent.setup({
+        advanceTimers: jest.advanceTimersByTime,
+      });
+      await user.click(screen.getByRole('button', { name: 'Retry' }));
+      expect(await screen.findByText('Degraded')).toBeInTheDocument();
+      expect(
+        screen.queryByText(/Showing the status read at/),
+      ).not.toBeInTheDocument();
+    }));
+
+  it('reads the status again when Sync now starts a run during a refresh', () =>
+    withClock(async () => {
+      const api = new FakeCentralConfigApi();
+      api.runsById.set(8, run({ id: 8, outcome: 'running', finishedAt: null }));
+      renderPage(api);
+      expect(await screen.findByText('Synced')).toBeInTheDocument();
+
+      const open = api.hold();
+      await act(() => jest.advanceTimersByTimeAsync(POLL_MS));
+      const user = userEvent.setup({
+        advanceTimers: jest.advanceTimersByTime,
+      });
+      await user.click(
+        screen.getByRole('button', { name: 'Sync example now' }),
+      );
+      expect(await screen.findByText('Run #8 running…')).toBeInTheDocument();
+
+      api.status = lastSync({
+        sources: [source({ state: 'syncing', runningRunId: 8 })],
+      });
+      open();
+      // Long before the next refresh (POLL_MS) would read it.
+      expect(
+        await screen.findByText('Syncing', {}, { timeout: POLL_MS / 4 }),
+      ).toBeInTheDocument();
+    }));
+
+  it('refreshes while open and stops reading the engine once closed', () =>
+    withClock(async () => {
+      const api = new FakeCentralConfigApi();
+      const { unmount } = renderPage(api);
+      expect(await screen.findByText('Synced')).toBeInTheDocument();
+
+      api.status = lastSync({ sources: [source({ state: 'failed' })] });
+      await act(() => jest.advanceTimersByTimeAsync(POLL_MS));
+      expect(await screen.findByText('Failed')).toBeInTheDocument();
+
+      const reads = api.reads;
+      unmount();
+      await act(() => jest.advanceTimersByTimeAsync(5 * POLL_MS));
+      expect(api.reads).toBe(reads);
+    }));
+
   it("shows the engine's own 503 (not-ready) as its error, not as an engine that cannot be reached", async () => {
     const api = new FakeCentralConfigApi();
     // The error the client makes of the engine's answer.
@@ -292,14 +346,9 @@ describe('SyncStatusPage', () => {
     expect(
       await screen.findByText('Cannot read the sync status'),
     ).toBeInTheDocument();
-    expect(
-      screen.getByText(
-        /answered HTTP 503 not-ready: store: connection refused/,
-      ),
-    ).toBeInTheDocument();
-    expect(
-      screen.queryByText(/cannot be reached|Check that the engine runs/),
-    ).not.toBeInTheDocument();
+    await expectEngineAnswered(
+      /answered HTTP 503 not-ready: store: connection refused/,
+    );
   });
 
   it('warns when the catalog lags the engine for longer than a catch-up', async () => {
@@ -365,6 +414,20 @@ describe('SyncStatusPage', () => {
       await screen.findByText('No sources configured'),
     ).toBeInTheDocument();
     expect(screen.getByText(/centralConfig.sources/)).toBeInTheDocument();
+  });
+
+  it('shows the newest ten runs and older ones on demand', async () => {
+    const api = new FakeCentralConfigApi();
+    api.runs = Array.from({ length: 12 }, (_, i) => run({ id: 12 - i }));
+    renderPage(api);
+    await waitFor(() => expect(screen.getAllByTestId('run')).toHaveLength(10));
+
+    await userEvent.click(screen.getByRole('button', { name: 'Older runs' }));
+    await waitFor(() => expect(screen.getAllByTestId('run')).toHaveLength(12));
+    expect(screen.getAllByTestId('run')[11]).toHaveTextContent(/#1(?!\d)/);
+    expect(
+      screen.queryByRole('button', { name: 'Older runs' }),
+    ).not.toBeInTheDocument();
   });
 
   it('Sync now starts a run, follows it and shows its result without a reload', async () => {

@@ -16,13 +16,13 @@ import { SourcePanel } from './SourcePanel';
  * while open and keeps what it shows while a refresh is on.
  */
 export const SyncStatusPage = () => {
-  const { value, error, loading, readAt, refresh } = useLastSync();
+  const { value, error, loading, readAt, retry } = useLastSync();
 
   let body;
   if (loading) {
     body = <Progress />;
   } else if (!value) {
-    body = <EngineError error={error!} onRetry={refresh} />;
+    body = <EngineError error={error!} onRetry={retry} />;
   } else if (value.sources.length === 0) {
     body = (
       <EmptyState
@@ -34,12 +34,10 @@ export const SyncStatusPage = () => {
   } else {
     body = (
       <Box display="flex" flexDirection="column" style={{ gap: 24 }}>
-        {error && (
-          <EngineError error={error} onRetry={refresh} stale={readAt} />
-        )}
+        {error && <EngineError error={error} onRetry={retry} stale={readAt} />}
         <CatalogPanel status={value} />
         {value.sources.map(source => (
-          <SourcePanel key={source.id} source={source} onChange={refresh} />
+          <SourcePanel key={source.id} source={source} onChange={retry} />
         ))}
       </Box>
     );

@@ -2,7 +2,10 @@ import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { errorOfAnswer } from '@internal/central-config-test-utils';
+import {
+  errorOfAnswer,
+  expectEngineAnswered,
+} from '@internal/central-config-test-utils';
 import {
   EngineUnreachableError,
   kafkaTopologyApiRef,
@@ -61,6 +64,40 @@ describe('KafkaTopologyPage', () => {
     ).toBeInTheDocument();
   });
 
+  it('shows progress until the engine answers', async () => {
+    const api = new FakeKafkaApi();
+    const open = api.hold();
+    renderPage(api);
+    expect(api.queries).toEqual([]);
+    expect(await screen.findByRole('progressbar')).toBeInTheDocument();
+
+    open();
+    expect(
+      await screen.findByText('topic:acme-events/orders.v1'),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
+  });
+
+  it('draws the topology after Retry once the engine answers again', async () => {
+    const api = new FakeKafkaApi();
+    const clusters = api.clusters;
+    api.clusters = new EngineUnreachableError(
+      'The central-config engine does not answer (HTTP 502)',
+      502,
+    );
+    renderPage(api);
+    expect(
+      await screen.findByText(/HTTP 502\)\. Check that the engine runs/),
+    ).toBeInTheDocument();
+
+    api.clusters = clusters;
+    await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(
+      await screen.findByText('topic:acme-events/orders.v1'),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
+  });
+
   it("shows the engine's own 503 (kafka-unavailable) as its error, not as an engine that cannot be reached", async () => {
     // The error the client makes of the engine's answer.
     const error = await errorOfAnswer(503, {
@@ -74,14 +111,9 @@ describe('KafkaTopologyPage', () => {
       throw error;
     };
     renderPage(api);
-    expect(
-      await screen.findByText(
-        /answered HTTP 503 kafka-unavailable: this engine serves no Kafka topology/,
-      ),
-    ).toBeInTheDocument();
-    expect(
-      screen.queryByText(/cannot be reached|Check that the engine runs/),
-    ).not.toBeInTheDocument();
+    await expectEngineAnswered(
+      /answered HTTP 503 kafka-unavailable: this engine serves no Kafka topology/,
+    );
   });
 
   it('draws the whole topology with its counts when it is small', async () => {

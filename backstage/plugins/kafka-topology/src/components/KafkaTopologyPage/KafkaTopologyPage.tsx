@@ -5,7 +5,6 @@ import {
   Progress,
   SupportButton,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/frontend-plugin-api';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Card from '@material-ui/core/Card';
@@ -17,16 +16,12 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import {
-  KafkaClusterSummary,
-  kafkaTopologyApiRef,
-  TopologyQuery,
-} from '../../api';
+import { TopologyQuery } from '../../api';
 import { count } from '../count';
 import { LayoutName } from '../TopologyGraph';
 import { TopologyView } from '../TopologyView';
 import { useDebounced } from '../useDebounced';
-import { useTopology } from '../useTopology';
+import { useKafkaClusters, useTopology } from '../useTopology';
 import { EngineErrorPanel } from '../EngineErrorPanel';
 
 /** Default of initialLimit. */
@@ -45,19 +40,17 @@ export const KafkaTopologyPage = ({
 }: {
   initialLimit?: number;
 }) => {
-  const api = useApi(kafkaTopologyApiRef);
   const [params, setParams] = useSearchParams();
-  const [clusters, setClusters] = useState<KafkaClusterSummary[]>();
-  const [clustersError, setClustersError] = useState<Error>();
+  const {
+    value: clusters,
+    error: clustersError,
+    retry: retryClusters,
+  } = useKafkaClusters();
   const [searchText, setSearchText] = useState(params.get('search') ?? '');
   const [ownerText, setOwnerText] = useState(params.get('owner') ?? '');
   const search = useDebounced(searchText, 300);
   const owner = useDebounced(ownerText, 300);
   const layout = (params.get('layout') as LayoutName) || 'fcose';
-
-  useEffect(() => {
-    api.getKafkaClusters().then(setClusters, setClustersError);
-  }, [api]);
 
   const set = (changes: Record<string, string | undefined>) =>
     setParams(
@@ -98,7 +91,7 @@ export const KafkaTopologyPage = ({
 
   let body;
   if (clustersError) {
-    body = <EngineErrorPanel error={clustersError} />;
+    body = <EngineErrorPanel error={clustersError} onRetry={retryClusters} />;
   } else if (!clusters) {
     body = <Progress />;
   } else if (clusters.length === 0) {
@@ -152,7 +145,7 @@ export const KafkaTopologyPage = ({
       </Box>
     );
   } else if (topology.error && !topology.value) {
-    body = <EngineErrorPanel error={topology.error} />;
+    body = <EngineErrorPanel error={topology.error} onRetry={topology.retry} />;
   } else {
     body = (
       <TopologyView
