@@ -260,7 +260,7 @@ func (m *Metrics) newestGeneration() int64 { return m.newest.Load() }
 // right after a restart and when another replica did the syncing. A
 // database that does not answer (readiness says so) leaves the last
 // values.
-func (m *Metrics) refresh(ctx context.Context, st store.Store, sy Syncer) {
+func (m *Metrics) refresh(ctx context.Context, st store.Reader, sy Syncer) {
 	if sy != nil {
 		for _, id := range sy.SourceIDs() {
 			m.interval.WithLabelValues(id).Set(sy.Interval(id).Seconds())
