@@ -18,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/central-config/central-config/internal/store"
-	"github.com/central-config/central-config/internal/store/internal/sqlrow"
 	"github.com/central-config/central-config/internal/store/internal/sqlstore"
 	"github.com/central-config/central-config/internal/store/migrations"
 )
@@ -161,58 +160,6 @@ func replace(ctx context.Context, tx sqlstore.Tx, rows sqlstore.Rows) error {
 	return err
 }
 
-func scanRun(row pgx.Row) (store.Run, error) {
-	var rs sqlrow.RunScan
-	var started, finished *time.Time
-	if err := row.Scan(rs.Dest(&started, &finished)...); err != nil {
-		return store.Run{}, err
-	}
-	return rs.Run(fromDB(started), fromDB(finished))
-}
-
-// FinishRun implements store.Store.
-func (s *Store) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus) error {
-	st.SourceID = r.SourceID
-	return s.InTx(ctx, func(tx sqlstore.Tx) error {
-		var prev sqlrow.Previous
-		err := tx.QueryRowContext(ctx, `SELECT `+sqlrow.PreviousColumns+` FROM runs
-			WHERE source_id = $1 AND outcome <> $2 AND id <> $3 ORDER BY id DESC LIMIT 1 FOR UPDATE`,
-			r.SourceID, string(store.Running), r.ID).Scan(prev.Dest()...)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if folded, ok := prev.Fold(r); err == nil && ok {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = $1`, prev.ID); err != nil {
-				return err
-			}
-			r = folded
-		}
-		if st.LastRunID, err = tx.SaveRun(ctx, r); err != nil {
-			return err
-		}
-		return tx.SaveStatus(ctx, st, false)
-	})
-}
-
-// Runs implements store.Store; limit <= 0 means no limit.
-func (s *Store) Runs(ctx context.Context, sourceID string, before int64, limit int) ([]store.Run, error) {
-	query, args := sqlrow.RunsQuery(sourceID, before, limit, sqlrow.Dollar)
-	rows, err := s.pool.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Run, error) { return scanRun(row) })
-}
-
-// Run implements store.Store.
-func (s *Store) Run(ctx context.Context, id int64) (store.Run, error) {
-	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+sqlrow.RunColumns+` FROM runs WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Run{}, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
-	}
-	return r, err
-}
-
 // TryLock implements store.Store with a session advisory lock keyed by a
 // hash of the source id, on a connection kept out of the pool until unlock.
 func (s *Store) TryLock(ctx context.Context, sourceID string) (func(), bool, error) {
@@ -266,11 +213,4 @@ func lockKey(sourceID string) int64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("central-config sync " + sourceID))
 	return int64(h.Sum64())
-}
-
-func fromDB(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }

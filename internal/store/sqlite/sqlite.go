@@ -15,7 +15,6 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
 	"github.com/central-config/central-config/internal/store"
-	"github.com/central-config/central-config/internal/store/internal/sqlrow"
 	"github.com/central-config/central-config/internal/store/internal/sqlstore"
 	"github.com/central-config/central-config/internal/store/migrations"
 )
@@ -118,72 +117,6 @@ func replace(ctx context.Context, tx sqlstore.Tx, rows sqlstore.Rows) error {
 	return nil
 }
 
-// collect reads every row of a query with scan.
-func collect[T any](rows *sql.Rows, err error, scan func(sqlrow.Scanner) (T, error)) ([]T, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = rows.Close() }()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-func scanRun(row sqlrow.Scanner) (store.Run, error) {
-	var rs sqlrow.RunScan
-	var started, finished sql.NullInt64
-	if err := row.Scan(rs.Dest(&started, &finished)...); err != nil {
-		return store.Run{}, err
-	}
-	return rs.Run(fromDB(started), fromDB(finished))
-}
-
-// FinishRun implements store.Store.
-func (s *Store) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus) error {
-	st.SourceID = r.SourceID
-	return s.InTx(ctx, func(tx sqlstore.Tx) error {
-		var prev sqlrow.Previous
-		err := tx.QueryRowContext(ctx, `SELECT `+sqlrow.PreviousColumns+` FROM runs
-			WHERE source_id = ? AND outcome <> ? AND id <> ? ORDER BY id DESC LIMIT 1`,
-			r.SourceID, string(store.Running), r.ID).Scan(prev.Dest()...)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if folded, ok := prev.Fold(r); err == nil && ok {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE id = ?`, prev.ID); err != nil {
-				return err
-			}
-			r = folded
-		}
-		if st.LastRunID, err = tx.SaveRun(ctx, r); err != nil {
-			return err
-		}
-		return tx.SaveStatus(ctx, st, false)
-	})
-}
-
-// Runs implements store.Store; limit <= 0 means no limit.
-func (s *Store) Runs(ctx context.Context, sourceID string, before int64, limit int) ([]store.Run, error) {
-	query, args := sqlrow.RunsQuery(sourceID, before, limit, sqlrow.Question)
-	rows, err := s.read.QueryContext(ctx, query, args...)
-	return collect(rows, err, scanRun)
-}
-
-// Run implements store.Store.
-func (s *Store) Run(ctx context.Context, id int64) (store.Run, error) {
-	r, err := scanRun(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.RunColumns+` FROM runs WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Run{}, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
-	}
-	return r, err
-}
-
 // TryLock implements store.Store: SQLite serves one process, so the lock
 // only keeps two goroutines of it from syncing the same source at once.
 func (s *Store) TryLock(_ context.Context, sourceID string) (func(), bool, error) {
@@ -210,11 +143,4 @@ func toDB(t time.Time) any {
 		return nil
 	}
 	return t.UnixMicro()
-}
-
-func fromDB(v sql.NullInt64) time.Time {
-	if !v.Valid {
-		return time.Time{}
-	}
-	return time.UnixMicro(v.Int64).UTC()
 }

@@ -288,11 +288,11 @@ func (db *DB) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		if len(taken) > 0 {
 			return &store.ConflictError{Owners: taken}
 		}
-		runID, err := tx.SaveRun(ctx, sqlrow.CommitRun(c, gen))
+		runID, err := tx.saveRun(ctx, sqlrow.CommitRun(c, gen))
 		if err != nil {
 			return err
 		}
-		if err := tx.SaveStatus(ctx, sqlrow.CommitStatus(c, runID), true); err != nil {
+		if err := tx.saveStatus(ctx, sqlrow.CommitStatus(c, runID), true); err != nil {
 			return err
 		}
 		if err := tx.replaceFiles(ctx, c.SourceID, c.Files); err != nil {
@@ -370,16 +370,25 @@ func (tx Tx) upsertEntities(ctx context.Context, c store.Commit, gen int64) erro
 	return err
 }
 
-func (tx Tx) SaveStatus(ctx context.Context, st store.SourceStatus, commit bool) error {
+func (tx Tx) saveStatus(ctx context.Context, st store.SourceStatus, commit bool) error {
 	_, err := tx.Exec(ctx, `INSERT INTO sources (`+sqlrow.StatusColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) `+sqlrow.StatusUpsert(commit),
 		sqlrow.StatusArgs(st, tx.d.Time(st.LastAttemptAt), tx.d.Time(st.LastSuccessAt), tx.d.Time(st.NextDueAt))...)
 	return err
 }
 
-// SaveRun updates the run r.ID (started by StartRun) or, when it is 0,
+func scanRun(row sqlrow.Scanner) (store.Run, error) {
+	var rs sqlrow.RunScan
+	var started, finished time.Time
+	if err := row.Scan(rs.Dest(nullTime{&started}, nullTime{&finished})...); err != nil {
+		return store.Run{}, err
+	}
+	return rs.Run(started, finished)
+}
+
+// saveRun updates the run r.ID (started by StartRun) or, when it is 0,
 // inserts r, and returns the run's id.
-func (tx Tx) SaveRun(ctx context.Context, r store.Run) (int64, error) {
+func (tx Tx) saveRun(ctx context.Context, r store.Run) (int64, error) {
 	args, err := sqlrow.RunArgs(r, tx.d.Time(r.StartedAt), tx.d.Time(r.FinishedAt))
 	if err != nil {
 		return 0, err
@@ -408,7 +417,7 @@ func (db *DB) StartRun(ctx context.Context, r store.Run) (int64, error) {
 	var id int64
 	err := db.InTx(ctx, func(tx Tx) error {
 		var err error
-		id, err = tx.SaveRun(ctx, sqlrow.Started(r))
+		id, err = tx.saveRun(ctx, sqlrow.Started(r))
 		return err
 	})
 	return id, err
@@ -424,6 +433,46 @@ func (db *DB) AbandonRuns(ctx context.Context, sourceID string, startedBefore ti
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// FinishRun implements store.Store.
+func (db *DB) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus) error {
+	st.SourceID = r.SourceID
+	return db.InTx(ctx, func(tx Tx) error {
+		var prev sqlrow.Previous
+		err := tx.QueryRowContext(ctx, db.d.Q(`SELECT `+sqlrow.PreviousColumns+` FROM runs
+			WHERE source_id = $1 AND outcome <> $2 AND id <> $3 ORDER BY id DESC LIMIT 1`+db.d.LockRows),
+			r.SourceID, string(store.Running), r.ID).Scan(prev.Dest()...)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if folded, ok := prev.Fold(r); err == nil && ok {
+			if _, err := tx.Exec(ctx, `DELETE FROM runs WHERE id = $1`, prev.ID); err != nil {
+				return err
+			}
+			r = folded
+		}
+		if st.LastRunID, err = tx.saveRun(ctx, r); err != nil {
+			return err
+		}
+		return tx.saveStatus(ctx, st, false)
+	})
+}
+
+// Runs implements store.Store; limit <= 0 means no limit.
+func (db *DB) Runs(ctx context.Context, sourceID string, before int64, limit int) ([]store.Run, error) {
+	query, args := sqlrow.RunsQuery(sourceID, before, limit)
+	rows, err := db.read.QueryContext(ctx, db.d.Q(query), args...)
+	return collect(rows, err, scanRun)
+}
+
+// Run implements store.Store.
+func (db *DB) Run(ctx context.Context, id int64) (store.Run, error) {
+	r, err := scanRun(db.read.QueryRowContext(ctx, db.d.Q(`SELECT `+sqlrow.RunColumns+` FROM runs WHERE id = $1`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Run{}, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
+	}
+	return r, err
 }
 
 // Generation implements store.Store.
