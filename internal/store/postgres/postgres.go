@@ -4,6 +4,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -124,18 +125,21 @@ var dialect = sqlstore.Dialect{
 	Replace:  replace,
 }
 
-// replace deletes the rows of the same keys (in batches) and loads rows
-// with COPY (binary), which writes the most rows per second and streams:
-// each row's values, a body read from the run's spool, are asked for as
-// the server takes them. It runs in the commit's transaction, on its
-// connection.
+// replace loads rows with COPY (binary) into a temporary table of the
+// session, then upserts them from it in one statement. COPY writes the
+// most rows per second and streams: each row's values, a body read from
+// the run's spool, are asked for as the server takes them. The staging
+// table is created once per connection and emptied at every commit.
 func replace(ctx context.Context, tx sqlstore.Tx, rows sqlstore.Rows) error {
 	if rows.N == 0 {
 		return nil
 	}
-	if err := tx.DeleteKeys(ctx, rows); err != nil {
+	stage := "stage_" + rows.Table
+	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS `+stage+
+		` (LIKE `+rows.Table+`) ON COMMIT DELETE ROWS`); err != nil {
 		return err
 	}
+	columns := append([]string{"source_id"}, rows.Columns...)
 	i := 0
 	// valuesErr is what failed the COPY on our side, returned as it is
 	// (the server's error only quotes it).
@@ -150,13 +154,14 @@ func replace(ctx context.Context, tx sqlstore.Tx, rows sqlstore.Rows) error {
 		return append([]any{rows.SourceID}, values...), err
 	})
 	err := tx.Conn.Raw(func(dc any) error {
-		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{rows.Table},
-			append([]string{"source_id"}, rows.Columns...), src)
+		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{stage}, columns, src)
 		return err
 	})
-	if valuesErr != nil {
-		return valuesErr
+	if valuesErr != nil || err != nil {
+		return cmp.Or(valuesErr, err)
 	}
+	list := strings.Join(columns, ", ")
+	_, err = tx.ExecContext(ctx, `INSERT INTO `+rows.Table+` (`+list+`) SELECT `+list+` FROM `+stage+` `+sqlstore.OnConflict(rows))
 	return err
 }
 

@@ -55,8 +55,6 @@ type Rows struct {
 	SourceID string
 	Columns  []string
 	N        int
-	// Key is the key of row i (the value of Columns[0]).
-	Key func(i int) string
 	// Values are the values of row i, in Columns order; a dialect calls it
 	// once per row, in order, so that it may read a body as it goes.
 	Values func(i int) ([]any, error)
@@ -65,25 +63,21 @@ type Rows struct {
 // Upsert is the statement that writes one row of rows, replacing the
 // row of the same key; param(n) is the dialect's nth placeholder.
 func Upsert(rows Rows, param func(n int) string) string {
-	var values, set strings.Builder
-	values.WriteString(param(1))
-	for i, c := range rows.Columns {
-		values.WriteString(", " + param(i+2))
-		if i > 0 {
-			set.WriteString(", " + c + " = excluded." + c)
-		}
+	values := []string{param(1)}
+	for i := range rows.Columns {
+		values = append(values, param(i+2))
 	}
-	return `INSERT INTO ` + rows.Table + ` (source_id, ` + strings.Join(rows.Columns, ", ") + `) VALUES (` + values.String() +
-		`) ON CONFLICT (source_id, ` + rows.Columns[0] + `) DO UPDATE SET ` + strings.TrimPrefix(set.String(), ", ")
+	return `INSERT INTO ` + rows.Table + ` (source_id, ` + strings.Join(rows.Columns, ", ") + `) VALUES (` +
+		strings.Join(values, ", ") + `) ` + OnConflict(rows)
 }
 
-// DeleteKeys deletes the rows of table whose keys are those of rows.
-func (tx Tx) DeleteKeys(ctx context.Context, rows Rows) error {
-	keys := make([]string, rows.N)
-	for i := range keys {
-		keys[i] = rows.Key(i)
+// OnConflict ends an INSERT of rows: a row of the same key is replaced.
+func OnConflict(rows Rows) string {
+	set := make([]string, 0, len(rows.Columns)-1)
+	for _, c := range rows.Columns[1:] {
+		set = append(set, c+" = excluded."+c)
 	}
-	return tx.deleteKeys(ctx, rows.Table, rows.Columns[0], rows.SourceID, keys)
+	return `ON CONFLICT (source_id, ` + rows.Columns[0] + `) DO UPDATE SET ` + strings.Join(set, ", ")
 }
 
 // DB is the shared store over a dialect's databases: write for
@@ -323,7 +317,6 @@ func (tx Tx) replaceFiles(ctx context.Context, sourceID string, files []store.Fi
 	}
 	return tx.d.Replace(ctx, tx, Rows{Table: "files", SourceID: sourceID,
 		Columns: []string{"path", "hash", "revision", "failed"}, N: len(changed),
-		Key: func(i int) string { return changed[i].Path },
 		Values: func(i int) ([]any, error) {
 			f := changed[i]
 			return []any{f.Path, f.Hash, f.Revision, f.Failed}, nil
@@ -341,7 +334,6 @@ func (tx Tx) removeEntities(ctx context.Context, sourceID string, removals []sto
 	}
 	return tx.d.Replace(ctx, tx, Rows{Table: "removals", SourceID: sourceID,
 		Columns: []string{"key", "ref", "generation"}, N: len(removals),
-		Key: func(i int) string { return removals[i].Key },
 		Values: func(i int) ([]any, error) {
 			return []any{removals[i].Key, removals[i].Ref, gen}, nil
 		}})
@@ -355,7 +347,6 @@ func (tx Tx) upsertEntities(ctx context.Context, c store.Commit, gen int64) erro
 	}
 	err := tx.d.Replace(ctx, tx, Rows{Table: "entities", SourceID: c.SourceID,
 		Columns: []string{"key", "ref", "file", "hash", "body", "generation"}, N: len(c.Upserts),
-		Key: func(i int) string { return c.Upserts[i].Key },
 		Values: func(i int) ([]any, error) {
 			body, err := sqlrow.Body(c, i)
 			e := c.Upserts[i]
