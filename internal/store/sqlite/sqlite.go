@@ -98,7 +98,7 @@ func replace(ctx context.Context, tx sqlstore.Tx, rows sqlstore.Rows) error {
 	if rows.N == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, sqlstore.Upsert(rows, func(int) string { return "?" }))
+	stmt, err := tx.PrepareContext(ctx, sqlstore.Upsert(rows, 1, func(int) string { return "?" }))
 	if err != nil {
 		return err
 	}

@@ -492,10 +492,11 @@ func testLazyBodies(t *testing.T, s store.Store, _ func() store.Store) {
 	}
 	equal(t, "entities", sourceEntities(t, s, "src"), at(1, full...))
 	equal(t, "bodies asked for", len(asked), len(full)-1)
+	// As many again, so that PostgreSQL loads them in bulk (COPY) and
+	// meets the broken body there.
 	broken := errors.New("spool gone")
-	_, err = s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: []store.Entity{ent("src", "new", ""), {SourceID: "src",
-		Key: "component:default/e0001", Ref: "component:default/e0001", File: "f.yaml", Hash: "h"}}, Run: succeeded("rev2"),
-		Body: func(int) ([]byte, error) { return nil, broken }})
+	_, err = s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: append([]store.Entity{ent("src", "new", "")}, bare[1:]...),
+		Run: succeeded("rev2"), Body: func(int) ([]byte, error) { return nil, broken }})
 	if !errors.Is(err, broken) || !strings.Contains(err.Error(), "component:default/e0001") {
 		t.Fatalf("Commit with an unreadable body = %v; want the error, naming the entity", err)
 	}

@@ -60,15 +60,20 @@ type Rows struct {
 	Values func(i int) ([]any, error)
 }
 
-// Upsert is the statement that writes one row of rows, replacing the
-// row of the same key; param(n) is the dialect's nth placeholder.
-func Upsert(rows Rows, param func(n int) string) string {
-	values := []string{param(1)}
-	for i := range rows.Columns {
-		values = append(values, param(i+2))
+// Upsert is the statement that writes n rows of rows, replacing the rows
+// of the same keys; param(i) is the dialect's ith placeholder. Its
+// arguments are each row's source and values in turn.
+func Upsert(rows Rows, n int, param func(i int) string) string {
+	groups := make([]string, n)
+	values := make([]string, len(rows.Columns)+1)
+	for g := range groups {
+		for c := range values {
+			values[c] = param(g*len(values) + c + 1)
+		}
+		groups[g] = "(" + strings.Join(values, ", ") + ")"
 	}
-	return `INSERT INTO ` + rows.Table + ` (source_id, ` + strings.Join(rows.Columns, ", ") + `) VALUES (` +
-		strings.Join(values, ", ") + `) ` + OnConflict(rows)
+	return `INSERT INTO ` + rows.Table + ` (source_id, ` + strings.Join(rows.Columns, ", ") + `) VALUES ` +
+		strings.Join(groups, ", ") + ` ` + OnConflict(rows)
 }
 
 // OnConflict ends an INSERT of rows: a row of the same key is replaced.
