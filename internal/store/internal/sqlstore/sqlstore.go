@@ -101,12 +101,12 @@ func New(write, read *sql.DB, d Dialect) *DB {
 	return &DB{write: write, read: read, d: d}
 }
 
-// Q is query in the dialect.
-func (d *Dialect) Q(query string) string { return d.Rebind(query) }
+// q is query in the dialect.
+func (d *Dialect) q(query string) string { return d.Rebind(query) }
 
-// Exec runs a statement of the shared text in the dialect.
-func (tx Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.ExecContext(ctx, tx.d.Q(query), args...)
+// exec runs a statement of the shared text in the dialect.
+func (tx Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.ExecContext(ctx, tx.d.q(query), args...)
 }
 
 // InTx runs fn in a write transaction on one connection.
@@ -182,7 +182,7 @@ func scanStatus(row sqlrow.Scanner) (store.SourceStatus, error) {
 // Status implements store.Store.
 func (db *DB) Status(ctx context.Context, sourceID string) (store.SourceStatus, error) {
 	st, err := scanStatus(db.read.QueryRowContext(ctx,
-		db.d.Q(`SELECT `+sqlrow.StatusColumns+` FROM sources WHERE source_id = $1`), sourceID))
+		db.d.q(`SELECT `+sqlrow.StatusColumns+` FROM sources WHERE source_id = $1`), sourceID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.SourceStatus{}, fmt.Errorf("source %q: %w", sourceID, store.ErrNotFound)
 	}
@@ -198,14 +198,14 @@ func (db *DB) Statuses(ctx context.Context) ([]store.SourceStatus, error) {
 // Files implements store.Store.
 func (db *DB) Files(ctx context.Context, sourceID string) ([]store.File, error) {
 	rows, err := db.read.QueryContext(ctx,
-		db.d.Q(`SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = $1 ORDER BY path`), sourceID)
+		db.d.q(`SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = $1 ORDER BY path`), sourceID)
 	return collect(rows, err, sqlrow.ScanFile)
 }
 
 // SourceEntities implements store.Store.
 func (db *DB) SourceEntities(ctx context.Context, sourceID string) ([]store.Entity, error) {
 	rows, err := db.read.QueryContext(ctx,
-		db.d.Q(`SELECT `+sqlrow.EntityColumns+` FROM entities WHERE source_id = $1 ORDER BY key`), sourceID)
+		db.d.q(`SELECT `+sqlrow.EntityColumns+` FROM entities WHERE source_id = $1 ORDER BY key`), sourceID)
 	return collect(rows, err, sqlrow.ScanEntity)
 }
 
@@ -246,7 +246,7 @@ func (db *DB) Owners(ctx context.Context, sourceID string, keys []string) (map[s
 func (d *Dialect) owners(ctx context.Context, q queryer, sourceID string, keys []string) (map[string]string, error) {
 	out := map[string]string{}
 	err := d.inLists(sourceID, keys, func(list string, args []any) error {
-		rows, err := q.QueryContext(ctx, d.Q(`SELECT key, MIN(source_id) FROM entities
+		rows, err := q.QueryContext(ctx, d.q(`SELECT key, MIN(source_id) FROM entities
 			WHERE source_id <> $1 AND key IN (`+list+`) GROUP BY key`), args...)
 		return each(rows, err, func(row sqlrow.Scanner) ([2]string, error) {
 			var ko [2]string
@@ -260,7 +260,7 @@ func (d *Dialect) owners(ctx context.Context, q queryer, sourceID string, keys [
 // of keys.
 func (tx Tx) deleteKeys(ctx context.Context, table, col, sourceID string, keys []string) error {
 	return tx.d.inLists(sourceID, keys, func(list string, args []any) error {
-		_, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE source_id = $1 AND `+col+` IN (`+list+`)`, args...)
+		_, err := tx.exec(ctx, `DELETE FROM `+table+` WHERE source_id = $1 AND `+col+` IN (`+list+`)`, args...)
 		return err
 	})
 }
@@ -275,7 +275,7 @@ func (db *DB) Commit(ctx context.Context, c store.Commit) (int64, error) {
 	var gen int64
 	err := db.InTx(ctx, func(tx Tx) error {
 		if err := tx.QueryRowContext(ctx,
-			db.d.Q(`UPDATE meta SET generation = generation + $1 RETURNING generation`), sqlrow.Bump(c)).Scan(&gen); err != nil {
+			db.d.q(`UPDATE meta SET generation = generation + $1 RETURNING generation`), sqlrow.Bump(c)).Scan(&gen); err != nil {
 			return err
 		}
 		// The meta row's lock orders commits: what earlier commits
@@ -311,7 +311,7 @@ func (db *DB) Commit(ctx context.Context, c store.Commit) (int64, error) {
 // replaceFiles makes files the source's file states, writing only the
 // rows that differ (sqlrow.FileChanges).
 func (tx Tx) replaceFiles(ctx context.Context, sourceID string, files []store.File) error {
-	rows, err := tx.QueryContext(ctx, tx.d.Q(`SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = $1`), sourceID)
+	rows, err := tx.QueryContext(ctx, tx.d.q(`SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = $1`), sourceID)
 	old, err := collect(rows, err, sqlrow.ScanFile)
 	if err != nil {
 		return err
@@ -361,13 +361,13 @@ func (tx Tx) upsertEntities(ctx context.Context, c store.Commit, gen int64) erro
 		return err
 	}
 	// The source's entities at this commit's generation are its upserts.
-	_, err = tx.Exec(ctx, `DELETE FROM removals WHERE source_id = $1 AND key IN (
+	_, err = tx.exec(ctx, `DELETE FROM removals WHERE source_id = $1 AND key IN (
 		SELECT key FROM entities WHERE source_id = $1 AND generation = $2)`, c.SourceID, gen)
 	return err
 }
 
 func (tx Tx) saveStatus(ctx context.Context, st store.SourceStatus, commit bool) error {
-	_, err := tx.Exec(ctx, `INSERT INTO sources (`+sqlrow.StatusColumns+`)
+	_, err := tx.exec(ctx, `INSERT INTO sources (`+sqlrow.StatusColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) `+sqlrow.StatusUpsert(commit),
 		sqlrow.StatusArgs(st, tx.d.Time(st.LastAttemptAt), tx.d.Time(st.LastSuccessAt), tx.d.Time(st.NextDueAt))...)
 	return err
@@ -391,11 +391,11 @@ func (tx Tx) saveRun(ctx context.Context, r store.Run) (int64, error) {
 	}
 	if r.ID == 0 {
 		var id int64
-		err := tx.QueryRowContext(ctx, tx.d.Q(`INSERT INTO runs (`+sqlrow.RunInsertColumns+`)
+		err := tx.QueryRowContext(ctx, tx.d.q(`INSERT INTO runs (`+sqlrow.RunInsertColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`), args...).Scan(&id)
 		return id, err
 	}
-	res, err := tx.Exec(ctx, `UPDATE runs SET trigger = $2, started_at = $3, finished_at = $4,
+	res, err := tx.exec(ctx, `UPDATE runs SET trigger = $2, started_at = $3, finished_at = $4,
 		outcome = $5, revision = $6, previous_revision = $7, counts = $8, errors = $9, reason = $10,
 		generation = $11, repeats = $12
 		WHERE source_id = $1 AND id = $13`, append(args, r.ID)...)
@@ -421,7 +421,7 @@ func (db *DB) StartRun(ctx context.Context, r store.Run) (int64, error) {
 
 // AbandonRuns implements store.Store.
 func (db *DB) AbandonRuns(ctx context.Context, sourceID string, startedBefore time.Time, reason string) (int, error) {
-	res, err := db.write.ExecContext(ctx, db.d.Q(`UPDATE runs SET outcome = $1, finished_at = $2, reason = $3
+	res, err := db.write.ExecContext(ctx, db.d.q(`UPDATE runs SET outcome = $1, finished_at = $2, reason = $3
 		WHERE source_id = $4 AND outcome = $5 AND started_at < $6`),
 		string(store.Abandoned), db.d.Time(time.Now()), reason, sourceID, string(store.Running), db.d.Time(startedBefore))
 	if err != nil {
@@ -436,14 +436,14 @@ func (db *DB) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus)
 	st.SourceID = r.SourceID
 	return db.InTx(ctx, func(tx Tx) error {
 		var prev sqlrow.Previous
-		err := tx.QueryRowContext(ctx, db.d.Q(`SELECT `+sqlrow.PreviousColumns+` FROM runs
+		err := tx.QueryRowContext(ctx, db.d.q(`SELECT `+sqlrow.PreviousColumns+` FROM runs
 			WHERE source_id = $1 AND outcome <> $2 AND id <> $3 ORDER BY id DESC LIMIT 1`+db.d.LockRows),
 			r.SourceID, string(store.Running), r.ID).Scan(prev.Dest()...)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if folded, ok := prev.Fold(r); err == nil && ok {
-			if _, err := tx.Exec(ctx, `DELETE FROM runs WHERE id = $1`, prev.ID); err != nil {
+			if _, err := tx.exec(ctx, `DELETE FROM runs WHERE id = $1`, prev.ID); err != nil {
 				return err
 			}
 			r = folded
@@ -458,13 +458,13 @@ func (db *DB) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus)
 // Runs implements store.Store; limit <= 0 means no limit.
 func (db *DB) Runs(ctx context.Context, sourceID string, before int64, limit int) ([]store.Run, error) {
 	query, args := sqlrow.RunsQuery(sourceID, before, limit)
-	rows, err := db.read.QueryContext(ctx, db.d.Q(query), args...)
+	rows, err := db.read.QueryContext(ctx, db.d.q(query), args...)
 	return collect(rows, err, scanRun)
 }
 
 // Run implements store.Store.
 func (db *DB) Run(ctx context.Context, id int64) (store.Run, error) {
-	r, err := scanRun(db.read.QueryRowContext(ctx, db.d.Q(`SELECT `+sqlrow.RunColumns+` FROM runs WHERE id = $1`), id))
+	r, err := scanRun(db.read.QueryRowContext(ctx, db.d.q(`SELECT `+sqlrow.RunColumns+` FROM runs WHERE id = $1`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Run{}, fmt.Errorf("run %d: %w", id, store.ErrNotFound)
 	}
@@ -500,12 +500,12 @@ func (db *DB) Changes(ctx context.Context, since int64, upsert func(store.Entity
 	if since < from {
 		return store.ErrTooOld
 	}
-	rows, err := tx.QueryContext(ctx, db.d.Q(`SELECT `+sqlrow.RemovalColumns+` FROM removals
+	rows, err := tx.QueryContext(ctx, db.d.q(`SELECT `+sqlrow.RemovalColumns+` FROM removals
 		WHERE generation > $1 ORDER BY generation, key, source_id`), since)
 	if err := each(rows, err, sqlrow.ScanRemoval, remove); err != nil {
 		return err
 	}
-	rows, err = tx.QueryContext(ctx, db.d.Q(`SELECT `+sqlrow.EntityColumns+` FROM entities
+	rows, err = tx.QueryContext(ctx, db.d.q(`SELECT `+sqlrow.EntityColumns+` FROM entities
 		WHERE generation > $1 ORDER BY generation, key, source_id`), since)
 	return each(rows, err, sqlrow.ScanEntity, upsert)
 }
@@ -515,7 +515,7 @@ func (db *DB) Ack(ctx context.Context, a store.Ack) error {
 	if a.AckedAt.IsZero() {
 		a.AckedAt = time.Now()
 	}
-	_, err := db.write.ExecContext(ctx, db.d.Q(`INSERT INTO acks (consumer, generation, acked_at) VALUES ($1, $2, $3)
+	_, err := db.write.ExecContext(ctx, db.d.q(`INSERT INTO acks (consumer, generation, acked_at) VALUES ($1, $2, $3)
 		ON CONFLICT (consumer) DO UPDATE SET generation = excluded.generation, acked_at = excluded.acked_at`),
 		a.Consumer, a.Generation, db.d.Time(a.AckedAt))
 	return err
@@ -535,15 +535,15 @@ func (db *DB) Acks(ctx context.Context) ([]store.Ack, error) {
 func (db *DB) Prune(ctx context.Context, keepRuns int, keepGenerations int64) error {
 	return db.InTx(ctx, func(tx Tx) error {
 		var from int64
-		if err := tx.QueryRowContext(ctx, db.d.Q(`UPDATE meta SET tombstones_from = CASE
+		if err := tx.QueryRowContext(ctx, db.d.q(`UPDATE meta SET tombstones_from = CASE
 			WHEN generation - $1 > tombstones_from THEN generation - $1 ELSE tombstones_from END
 			RETURNING tombstones_from`), max(keepGenerations, 0)).Scan(&from); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM removals WHERE generation <= $1`, from); err != nil {
+		if _, err := tx.exec(ctx, `DELETE FROM removals WHERE generation <= $1`, from); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM runs WHERE id IN (
+		_, err := tx.exec(ctx, `DELETE FROM runs WHERE id IN (
 			SELECT id FROM (
 				SELECT id, row_number() OVER (PARTITION BY source_id ORDER BY id DESC) AS n FROM runs
 			) AS ranked WHERE n > $1)`, max(keepRuns, 0))
