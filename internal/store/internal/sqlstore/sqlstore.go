@@ -109,8 +109,8 @@ func (tx Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, e
 	return tx.ExecContext(ctx, tx.d.q(query), args...)
 }
 
-// InTx runs fn in a write transaction on one connection.
-func (db *DB) InTx(ctx context.Context, fn func(tx Tx) error) error {
+// inTx runs fn in a write transaction on one connection.
+func (db *DB) inTx(ctx context.Context, fn func(tx Tx) error) error {
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
 		return err
@@ -273,7 +273,7 @@ func (db *DB) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		return 0, err
 	}
 	var gen int64
-	err := db.InTx(ctx, func(tx Tx) error {
+	err := db.inTx(ctx, func(tx Tx) error {
 		if err := tx.QueryRowContext(ctx,
 			db.d.q(`UPDATE meta SET generation = generation + $1 RETURNING generation`), sqlrow.Bump(c)).Scan(&gen); err != nil {
 			return err
@@ -411,7 +411,7 @@ func (tx Tx) saveRun(ctx context.Context, r store.Run) (int64, error) {
 // StartRun implements store.Store.
 func (db *DB) StartRun(ctx context.Context, r store.Run) (int64, error) {
 	var id int64
-	err := db.InTx(ctx, func(tx Tx) error {
+	err := db.inTx(ctx, func(tx Tx) error {
 		var err error
 		id, err = tx.saveRun(ctx, sqlrow.Started(r))
 		return err
@@ -434,7 +434,7 @@ func (db *DB) AbandonRuns(ctx context.Context, sourceID string, startedBefore ti
 // FinishRun implements store.Store.
 func (db *DB) FinishRun(ctx context.Context, r store.Run, st store.SourceStatus) error {
 	st.SourceID = r.SourceID
-	return db.InTx(ctx, func(tx Tx) error {
+	return db.inTx(ctx, func(tx Tx) error {
 		var prev sqlrow.Previous
 		err := tx.QueryRowContext(ctx, db.d.q(`SELECT `+sqlrow.PreviousColumns+` FROM runs
 			WHERE source_id = $1 AND outcome <> $2 AND id <> $3 ORDER BY id DESC LIMIT 1`+db.d.LockRows),
@@ -533,7 +533,7 @@ func (db *DB) Acks(ctx context.Context) ([]store.Ack, error) {
 // Prune implements store.Store. Like Commit it takes the meta row first,
 // so the two cannot deadlock.
 func (db *DB) Prune(ctx context.Context, keepRuns int, keepGenerations int64) error {
-	return db.InTx(ctx, func(tx Tx) error {
+	return db.inTx(ctx, func(tx Tx) error {
 		var from int64
 		if err := tx.QueryRowContext(ctx, db.d.q(`UPDATE meta SET tombstones_from = CASE
 			WHEN generation - $1 > tombstones_from THEN generation - $1 ELSE tombstones_from END
