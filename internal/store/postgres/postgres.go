@@ -150,18 +150,37 @@ func replace(ctx context.Context, tx sqlstore.Tx, rows sqlstore.Rows) error {
 	return err
 }
 
-// copyStaged loads rows with COPY (binary) into a temporary table of the
-// session, then upserts them from it in one statement. COPY writes the
-// most rows per second and streams: each row's values (a body read from
-// the run's spool) are asked for as the server takes them. The staging
-// table is created once per connection and emptied at every commit.
+// copyStaged loads rows with COPY (binary), which writes the most rows
+// per second and streams: each row's values (a body read from the run's
+// spool) are asked for as the server takes them. When the source has no
+// rows in the table yet (its first sync), nothing can conflict and they go
+// straight in. Otherwise they go into a temporary table of the session
+// (created once per connection, emptied at every commit) and are upserted
+// from it in one statement.
 func copyStaged(ctx context.Context, tx sqlstore.Tx, rows sqlstore.Rows) error {
+	var published bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM `+rows.Table+` WHERE source_id = $1)`,
+		rows.SourceID).Scan(&published); err != nil {
+		return err
+	}
+	if !published {
+		return copyRows(ctx, tx, rows.Table, rows)
+	}
 	stage := "stage_" + rows.Table
 	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS `+stage+
 		` (LIKE `+rows.Table+`) ON COMMIT DELETE ROWS`); err != nil {
 		return err
 	}
-	columns := append([]string{"source_id"}, rows.Columns...)
+	if err := copyRows(ctx, tx, stage, rows); err != nil {
+		return err
+	}
+	list := "source_id, " + strings.Join(rows.Columns, ", ")
+	_, err := tx.ExecContext(ctx, `INSERT INTO `+rows.Table+` (`+list+`) SELECT `+list+` FROM `+stage+` `+sqlstore.OnConflict(rows))
+	return err
+}
+
+// copyRows loads rows into table with COPY on the transaction's connection.
+func copyRows(ctx context.Context, tx sqlstore.Tx, table string, rows sqlstore.Rows) error {
 	i := 0
 	// valuesErr is what failed the COPY on our side, returned as it is
 	// (the server's error only quotes it).
@@ -176,15 +195,11 @@ func copyStaged(ctx context.Context, tx sqlstore.Tx, rows sqlstore.Rows) error {
 		return append([]any{rows.SourceID}, values...), err
 	})
 	err := tx.Conn.Raw(func(dc any) error {
-		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{stage}, columns, src)
+		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table},
+			append([]string{"source_id"}, rows.Columns...), src)
 		return err
 	})
-	if valuesErr != nil || err != nil {
-		return cmp.Or(valuesErr, err)
-	}
-	list := strings.Join(columns, ", ")
-	_, err = tx.ExecContext(ctx, `INSERT INTO `+rows.Table+` (`+list+`) SELECT `+list+` FROM `+stage+` `+sqlstore.OnConflict(rows))
-	return err
+	return cmp.Or(valuesErr, err)
 }
 
 // TryLock implements store.Store with a session advisory lock keyed by a
