@@ -126,7 +126,8 @@ var dialect = sqlstore.Dialect{
 	Replace:  replace,
 }
 
-// copyFrom is the number of rows from which a commit loads them with COPY.
+// copyFrom is the number of rows from which a commit's write to a table
+// goes by COPY.
 const copyFrom = 500
 
 // replace writes rows: fewer than copyFrom in one multi-row upsert, which
@@ -154,9 +155,13 @@ func replace(ctx context.Context, tx sqlstore.Tx, rows sqlstore.Rows) error {
 // per second and streams: each row's values (a body read from the run's
 // spool) are asked for as the server takes them. When the source has no
 // rows in the table yet (its first sync), nothing can conflict and they go
-// straight in. Otherwise they go into a temporary table of the session
-// (created once per connection, emptied at every commit) and are upserted
-// from it in one statement.
+// straight in: the check holds to the end of the transaction, as commits
+// are serialised by the meta row and only commits write these tables.
+// Otherwise they go into a temporary table of the session (created once
+// per connection, emptied at every commit) and are upserted from it in one
+// statement; the upsert finds conflicts by the unique index, where a
+// DELETE of the keys first would plan on the statistics of before a large
+// load.
 func copyStaged(ctx context.Context, tx sqlstore.Tx, rows sqlstore.Rows) error {
 	var published bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT FROM `+rows.Table+` WHERE source_id = $1)`,
