@@ -407,7 +407,7 @@ func newSources(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer)
 }
 
 // newSyncer builds the syncer of sources on st from config.
-func newSyncer(cfg *config.Config, st store.Store, sources []syncer.Source, log *slog.Logger, m *metrics.Metrics) (*syncer.Syncer, error) {
+func newSyncer(cfg *config.Config, st syncer.Store, sources []syncer.Source, log *slog.Logger, m *metrics.Metrics) (*syncer.Syncer, error) {
 	rules := cfg.CompiledRules
 	notifier := &notify.Backstage{URL: cfg.Notify.Backstage.URL, Token: cfg.Notify.Backstage.Token.Reveal(), Log: log}
 	opts := syncer.Options{Store: st, Sources: sources, Log: log, Published: notifier.Published,

@@ -58,9 +58,17 @@ type Syncer interface {
 	Unrecorded(id string) []store.Run
 }
 
+// Store is what the API asks of the store: it reads, records catalog
+// acks and checks the database for readiness.
+type Store interface {
+	store.Reader
+	store.Acker
+	store.Pinger
+}
+
 // Options configure the API.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Syncer Syncer
 	// Token is the bearer token for writes (and reads when ProtectReads);
 	// empty refuses every write, so an unconfigured server is read-only.
@@ -133,7 +141,7 @@ func clip(s string) string {
 // server holds the handlers' dependencies.
 type server struct {
 	opts      Options
-	store     store.Store
+	store     Store
 	syncer    Syncer
 	log       *slog.Logger
 	now       func() time.Time

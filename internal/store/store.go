@@ -308,19 +308,66 @@ var ErrTooOld = errors.New("generation too old for a delta; read the full list")
 // ErrNotFound is returned when a source or run does not exist.
 var ErrNotFound = errors.New("not found")
 
-// Store is the engine's state. Every method is safe for concurrent use.
+// Store is the engine's state, every role in one: what the constructors
+// return. Each user asks for the roles it needs (Reader, Acker, Writer,
+// Locker, Pruner, Pinger). Every method is safe for concurrent use.
 type Store interface {
+	Reader
+	Acker
+	Writer
+	Locker
+	Pruner
+	Pinger
+	// Close releases the store; calling it again does nothing.
+	Close() error
+}
+
+// Reader is what the HTTP API reads: statuses, runs, entities, changes,
+// the generation and the acks.
+type Reader interface {
 	// Status returns a source's status, or ErrNotFound before its first run.
 	Status(ctx context.Context, sourceID string) (SourceStatus, error)
 	// Statuses returns the status of every source that has run.
 	Statuses(ctx context.Context) ([]SourceStatus, error)
+	// Runs returns runs newest first, optionally of one source, with ids
+	// below before (0 = from the newest), at most limit (0 = all).
+	Runs(ctx context.Context, sourceID string, before int64, limit int) ([]Run, error)
+	// Run returns one run.
+	Run(ctx context.Context, id int64) (Run, error)
+
+	// Generation returns the current global generation (0 when empty).
+	Generation(ctx context.Context) (int64, error)
+	// Entities calls fn for every published entity of every source, in key
+	// order, streaming: the store does not hold them all in memory.
+	Entities(ctx context.Context, fn func(Entity) error) error
+	// Changes calls upsert for entities changed after generation since and
+	// remove for entities removed after it; ErrTooOld when tombstones of
+	// that range were pruned. It reads one snapshot and calls remove for
+	// every removal before upsert for any entity, so that a consumer
+	// applying them in order keeps an entity that moved between sources.
+	Changes(ctx context.Context, since int64, upsert func(Entity) error, remove func(Removal) error) error
+
+	// Acks returns every consumer's last ack.
+	Acks(ctx context.Context) ([]Ack, error)
+}
+
+// Acker records what a Backstage catalog applied.
+type Acker interface {
+	// Ack records the generation a catalog applied; a zero AckedAt is
+	// recorded as now.
+	Ack(ctx context.Context, a Ack) error
+}
+
+// Writer is what a sync run reads to plan and what it writes.
+type Writer interface {
+	// Status returns a source's status, or ErrNotFound before its first run.
+	Status(ctx context.Context, sourceID string) (SourceStatus, error)
 	// Files returns a source's file states (none before its first run).
 	Files(ctx context.Context, sourceID string) ([]File, error)
 	// SourceEntities returns the published entities of one source (with
 	// bodies), to rebuild the engine's memory after a restart (none before
 	// its first run).
 	SourceEntities(ctx context.Context, sourceID string) ([]Entity, error)
-
 	// Owners returns, for each of keys that another source than sourceID
 	// publishes, that source's id: an entity is the first publisher's,
 	// and a later source's copy is refused.
@@ -351,42 +398,27 @@ type Store interface {
 	// other process runs the source then, so such rows belong to a process
 	// that died.
 	AbandonRuns(ctx context.Context, sourceID string, startedBefore time.Time, reason string) (int, error)
-	// Runs returns runs newest first, optionally of one source, with ids
-	// below before (0 = from the newest), at most limit (0 = all).
-	Runs(ctx context.Context, sourceID string, before int64, limit int) ([]Run, error)
-	// Run returns one run.
-	Run(ctx context.Context, id int64) (Run, error)
+}
 
-	// Generation returns the current global generation (0 when empty).
-	Generation(ctx context.Context) (int64, error)
-	// Entities calls fn for every published entity of every source, in key
-	// order, streaming: the store does not hold them all in memory.
-	Entities(ctx context.Context, fn func(Entity) error) error
-	// Changes calls upsert for entities changed after generation since and
-	// remove for entities removed after it; ErrTooOld when tombstones of
-	// that range were pruned. It reads one snapshot and calls remove for
-	// every removal before upsert for any entity, so that a consumer
-	// applying them in order keeps an entity that moved between sources.
-	Changes(ctx context.Context, since int64, upsert func(Entity) error, remove func(Removal) error) error
-
-	// Ack records the generation a catalog applied; a zero AckedAt is
-	// recorded as now.
-	Ack(ctx context.Context, a Ack) error
-	// Acks returns every consumer's last ack.
-	Acks(ctx context.Context) ([]Ack, error)
-
+// Locker is the per-source sync lock.
+type Locker interface {
 	// TryLock takes the sync lock of a source for this process if free
 	// (a PostgreSQL advisory lock held on a dedicated connection; SQLite is
 	// single-process and always grants it, once per source). unlock
 	// releases it; calling it again does nothing. If the process dies the
 	// lock is released with its connection; Close releases it too.
 	TryLock(ctx context.Context, sourceID string) (unlock func(), ok bool, err error)
+}
 
+// Pruner bounds the history a store keeps.
+type Pruner interface {
 	// Prune keeps the newest keepRuns runs per source and tombstones of the
 	// newest keepGenerations generations.
 	Prune(ctx context.Context, keepRuns int, keepGenerations int64) error
+}
+
+// Pinger checks the store can serve.
+type Pinger interface {
 	// Ping checks the database is reachable and migrations are current.
 	Ping(ctx context.Context) error
-	// Close releases the store; calling it again does nothing.
-	Close() error
 }

@@ -43,9 +43,17 @@ type Source struct {
 	Kinds mapping.KindRules
 }
 
+// Store is what the syncer asks of the store: what a run reads to plan
+// and writes, the sync lock, and pruning the history after a run.
+type Store interface {
+	store.Writer
+	store.Locker
+	store.Pruner
+}
+
 // Options configure a Syncer.
 type Options struct {
-	Store   store.Store
+	Store   Store
 	Sources []Source
 	Mapping mapping.Options
 	// MaxDeletionRatio is the share of a source's entities one run may

@@ -169,6 +169,15 @@ func (s *Server) exec(sql string) error {
 	return err
 }
 
+// private skips the test unless the server is the private cluster, the
+// only one tests may stop (doing says what they would do).
+func (s *Server) private(doing string) {
+	s.tb.Helper()
+	if s.c == nil {
+		s.tb.Skipf("pgtest: %s the server needs the private cluster; %s is set", doing, EnvURL)
+	}
+}
+
 // Stop stops the server, keeping its data, for tests of what happens when
 // the database goes away. It stops the cluster every test of the binary
 // shares: such a test must not run in parallel with others using it. On
@@ -176,9 +185,7 @@ func (s *Server) exec(sql string) error {
 // test.
 func (s *Server) Stop() {
 	s.tb.Helper()
-	if s.c == nil {
-		s.tb.Skipf("pgtest: stopping the server needs the private cluster; %s is set", EnvURL)
-	}
+	s.private("stopping")
 	mu.Lock()
 	defer mu.Unlock()
 	s.c.stop()
@@ -187,9 +194,7 @@ func (s *Server) Stop() {
 // Start starts the server again after Stop, with its data and port.
 func (s *Server) Start() {
 	s.tb.Helper()
-	if s.c == nil {
-		s.tb.Skipf("pgtest: restarting the server needs the private cluster; %s is set", EnvURL)
-	}
+	s.private("restarting")
 	mu.Lock()
 	defer mu.Unlock()
 	if !s.c.running() {

@@ -2,9 +2,7 @@ package sqlite_test
 
 import (
 	"database/sql"
-	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/central-config/central-config/internal/store"
@@ -23,61 +21,36 @@ func open(tb testing.TB, path string) *sqlite.Store {
 }
 
 func TestStore(t *testing.T) {
-	dir := t.TempDir()
-	var mu sync.Mutex
-	paths := map[*testing.T]string{}
-	storetest.Run(t, func(t *testing.T) store.Store {
-		mu.Lock()
-		path, ok := paths[t]
-		if !ok {
-			path = filepath.Join(dir, fmt.Sprintf("store%d.db", len(paths)))
-			paths[t] = path
-		}
-		mu.Unlock()
-		return open(t, path)
-	})
+	storetest.Run(t, func(t *testing.T) string { return filepath.Join(t.TempDir(), "store.db") },
+		func(t *testing.T, path string) store.Store { return open(t, path) })
+}
+
+// raw opens path with database/sql alone, beside the store.
+func raw(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
 
 func TestSchemaTooNew(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store.db")
 	s := open(t, path)
 	defer func() { _ = s.Close() }()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = db.Close() }()
-	if _, err := db.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, 1)`); err != nil {
-		t.Fatal(err)
-	}
-	// Migration 99 says engines before it misread its schema.
-	if _, err := db.Exec(`UPDATE schema_compatibility SET compatible_from = 99`); err != nil {
-		t.Fatal(err)
-	}
-	want := fmt.Sprintf("database schema is at version 99, this central-config knows up to %d: upgrade central-config",
-		migrations.Latest(migrations.SQLite))
-	if err := s.Ping(t.Context()); err == nil || err.Error() != want {
-		t.Errorf("Ping = %v; want %q", err, want)
-	}
-	if s2, err := sqlite.Open(t.Context(), path); err == nil || err.Error() != want {
-		if s2 != nil {
-			_ = s2.Close()
-		}
-		t.Errorf("Open = %v; want %q", err, want)
-	}
+	storetest.SchemaTooNew(t, s, raw(t, path), migrations.Latest(migrations.SQLite), func() (store.Store, error) {
+		return sqlite.Open(t.Context(), path)
+	})
 }
 
 func TestPragmas(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store.db")
 	s := open(t, path)
 	defer func() { _ = s.Close() }()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = db.Close() }()
 	var mode string
-	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+	if err := raw(t, path).QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 }

@@ -5,6 +5,7 @@ package storetest
 import (
 	"cmp"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -21,14 +22,14 @@ import (
 // t0 is a time both backends keep exactly: UTC, microsecond precision.
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 123456000, time.UTC)
 
-// Run runs the suite. open returns a store on an empty database of the
-// test t's own; called again within the same test it opens the same
-// database again, which is how the suite tests a restart. The suite closes
-// the stores it opens.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	o := func(t *testing.T) store.Store {
+// Run runs the suite. newDB makes an empty database of the test t's own
+// and returns where it is; open opens a store on it, and is called again
+// within the same test to open the same database again, which is how the
+// suite tests a restart. The suite closes the stores it opens.
+func Run(t *testing.T, newDB func(t *testing.T) string, open func(t *testing.T, db string) store.Store) {
+	o := func(t *testing.T, db string) store.Store {
 		t.Helper()
-		s := open(t)
+		s := open(t, db)
 		t.Cleanup(func() {
 			if err := s.Close(); err != nil {
 				t.Errorf("Close: %v", err)
@@ -39,7 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.fn(t, o(t), func() store.Store { return o(t) })
+			db := newDB(t)
+			tc.fn(t, o(t, db), func() store.Store { return o(t, db) })
 		})
 	}
 }
@@ -118,19 +120,22 @@ func mustCommit(t *testing.T, s store.Store, source string, upserts []store.Enti
 	t.Helper()
 	gen, err := s.Commit(t.Context(), store.Commit{SourceID: source, Upserts: upserts, Removals: removals,
 		Run: succeeded("rev"), Status: store.SourceStatus{Revision: "rev", LastAttemptAt: t0}})
+	return must(t, gen, err, "Commit")
+}
+
+// must returns v, or fails t with the call (format, args) and err.
+func must[T any](t *testing.T, v T, err error, format string, args ...any) T {
+	t.Helper()
 	if err != nil {
-		t.Fatalf("Commit: %v", err)
+		t.Fatalf(format+": %v", append(args, err)...)
 	}
-	return gen
+	return v
 }
 
 func mustGeneration(t *testing.T, s store.Store) int64 {
 	t.Helper()
 	gen, err := s.Generation(t.Context())
-	if err != nil {
-		t.Fatalf("Generation: %v", err)
-	}
-	return gen
+	return must(t, gen, err, "Generation")
 }
 
 func equal[T any](t *testing.T, what string, got, want T) {
@@ -160,10 +165,7 @@ func sortEntities(es []store.Entity) []store.Entity {
 func sourceEntities(t *testing.T, s store.Store, source string) []store.Entity {
 	t.Helper()
 	es, err := s.SourceEntities(t.Context(), source)
-	if err != nil {
-		t.Fatalf("SourceEntities(%s): %v", source, err)
-	}
-	return sortEntities(es)
+	return sortEntities(must(t, es, err, "SourceEntities(%s)", source))
 }
 
 func allEntities(t *testing.T, s store.Store) []store.Entity {
@@ -209,19 +211,13 @@ func removal(source, name string, gen int64) store.Removal {
 func mustRun(t *testing.T, s store.Store, id int64) store.Run {
 	t.Helper()
 	r, err := s.Run(t.Context(), id)
-	if err != nil {
-		t.Fatalf("Run(%d): %v", id, err)
-	}
-	return r
+	return must(t, r, err, "Run(%d)", id)
 }
 
 func mustRuns(t *testing.T, s store.Store, source string, before int64, limit int) []store.Run {
 	t.Helper()
 	runs, err := s.Runs(t.Context(), source, before, limit)
-	if err != nil {
-		t.Fatalf("Runs(%q, %d, %d): %v", source, before, limit, err)
-	}
-	return runs
+	return must(t, runs, err, "Runs(%q, %d, %d)", source, before, limit)
 }
 
 func ids(runs []store.Run) []int64 {
@@ -235,10 +231,7 @@ func ids(runs []store.Run) []int64 {
 func mustStatus(t *testing.T, s store.Store, source string) store.SourceStatus {
 	t.Helper()
 	st, err := s.Status(t.Context(), source)
-	if err != nil {
-		t.Fatalf("Status(%s): %v", source, err)
-	}
-	return st
+	return must(t, st, err, "Status(%s)", source)
 }
 
 func testEmpty(t *testing.T, s store.Store, _ func() store.Store) {
@@ -501,10 +494,11 @@ func testLazyBodies(t *testing.T, s store.Store, _ func() store.Store) {
 	}
 	equal(t, "entities", sourceEntities(t, s, "src"), at(1, full...))
 	equal(t, "bodies asked for", len(asked), len(full)-1)
+	// As many again, so that PostgreSQL loads them in bulk (COPY) and
+	// meets the broken body there.
 	broken := errors.New("spool gone")
-	_, err = s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: []store.Entity{ent("src", "new", ""), {SourceID: "src",
-		Key: "component:default/e0001", Ref: "component:default/e0001", File: "f.yaml", Hash: "h"}}, Run: succeeded("rev2"),
-		Body: func(int) ([]byte, error) { return nil, broken }})
+	_, err = s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: append([]store.Entity{ent("src", "new", "")}, bare[1:]...),
+		Run: succeeded("rev2"), Body: func(int) ([]byte, error) { return nil, broken }})
 	if !errors.Is(err, broken) || !strings.Contains(err.Error(), "component:default/e0001") {
 		t.Fatalf("Commit with an unreadable body = %v; want the error, naming the entity", err)
 	}
@@ -1201,4 +1195,29 @@ func testClaimConflict(t *testing.T, s store.Store, _ func() store.Store) {
 	}
 	// Without the claim (the source publishes it already) it is written.
 	mustCommit(t, s, "second", []store.Entity{ent("second", "b", "")}, nil)
+}
+
+// SchemaTooNew tests that a store refuses a database whose schema is newer
+// than the engine knows and whose newest migration says older engines
+// misread it: Ping says so, and so does opening the database again. db is
+// a plain connection to s's database; latest is the newest migration the
+// engine knows.
+func SchemaTooNew(t *testing.T, s store.Store, db *sql.DB, latest int64, reopen func() (store.Store, error)) {
+	if _, err := db.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, true)`); err != nil {
+		t.Fatal(err)
+	}
+	// Migration 99 says engines before it misread its schema.
+	if _, err := db.Exec(`UPDATE schema_compatibility SET compatible_from = 99`); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("database schema is at version 99, this central-config knows up to %d: upgrade central-config", latest)
+	if err := s.Ping(t.Context()); err == nil || err.Error() != want {
+		t.Errorf("Ping = %v; want %q", err, want)
+	}
+	if s2, err := reopen(); err == nil || err.Error() != want {
+		if err == nil {
+			_ = s2.Close()
+		}
+		t.Errorf("Open = %v; want %q", err, want)
+	}
 }

@@ -270,29 +270,27 @@ func (p *Previous) Fold(r store.Run) (store.Run, bool) {
 	return r, true
 }
 
-// RunsQuery returns the query of Store.Runs and its arguments; param(n) is
-// the dialect's nth placeholder. limit <= 0 means no limit.
-func RunsQuery(sourceID string, before int64, limit int, param func(n int) string) (string, []any) {
+// RunsQuery returns the query of Store.Runs, with $n placeholders, and its
+// arguments. limit <= 0 means no limit.
+func RunsQuery(sourceID string, before int64, limit int) (string, []any) {
 	query := `SELECT ` + RunColumns + ` FROM runs WHERE true`
 	var args []any
 	if sourceID != "" {
 		args = append(args, sourceID)
-		query += ` AND source_id = ` + param(len(args))
+		query += ` AND source_id = ` + Dollar(len(args))
 	}
 	if before > 0 {
 		args = append(args, before)
-		query += ` AND id < ` + param(len(args))
+		query += ` AND id < ` + Dollar(len(args))
 	}
 	query += ` ORDER BY id DESC`
 	if limit > 0 {
 		args = append(args, limit)
-		query += ` LIMIT ` + param(len(args))
+		query += ` LIMIT ` + Dollar(len(args))
 	}
 	return query, args
 }
 
-// Dollar is PostgreSQL's nth placeholder.
+// Dollar is the nth placeholder, as PostgreSQL writes it (sqlstore
+// rebinds it for SQLite).
 func Dollar(n int) string { return "$" + strconv.Itoa(n) }
-
-// Question is SQLite's placeholder.
-func Question(int) string { return "?" }

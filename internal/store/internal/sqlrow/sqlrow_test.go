@@ -43,12 +43,12 @@ func TestFold(t *testing.T) {
 }
 
 func TestRunsQuery(t *testing.T) {
-	q, args := RunsQuery("s", 7, 10, Dollar)
+	q, args := RunsQuery("s", 7, 10)
 	want := `SELECT ` + RunColumns + ` FROM runs WHERE true AND source_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`
 	if q != want || !reflect.DeepEqual(args, []any{"s", int64(7), 10}) {
 		t.Errorf("got %q %v", q, args)
 	}
-	q, args = RunsQuery("", 0, 0, Question)
+	q, args = RunsQuery("", 0, 0)
 	if q != `SELECT `+RunColumns+` FROM runs WHERE true ORDER BY id DESC` || args != nil {
 		t.Errorf("got %q %v", q, args)
 	}
