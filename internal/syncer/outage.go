@@ -91,7 +91,7 @@ func (r *runner) recordOutage() error {
 func (r *runner) storeFailure(what string, err error) *failure {
 	r.log.Error(what, "error", err)
 	code, kind := storeErrorKind(err)
-	return &failure{code: causeOf(r.ctx, err, code), reason: what + ": " + kind, transient: true}
+	return &failure{code: causeOf(r.ctx, code), reason: what + ": " + kind, transient: true}
 }
 
 // storeErrorKind says what kind of store failure err is, as a reason code

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/central-config/central-config/internal/mapping"
+	"github.com/central-config/central-config/internal/source"
 	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/store"
 )
@@ -153,5 +157,61 @@ func TestAStoreFailureIsCodedByItsKind(t *testing.T) {
 		if code != tc.want || words == "" || (code == store.ReasonStoreUnavailable && words == tc.err.Error()) {
 			t.Errorf("%v: %s %q; want %s, in words of its own", tc.err, code, words, tc.want)
 		}
+	}
+}
+
+// failingSource fails its fetch with what fail returns.
+type failingSource struct {
+	source.Source
+	fail func(ctx context.Context) error
+}
+
+func (f failingSource) Fetch(ctx context.Context, _ string) (*source.Snapshot, error) {
+	return nil, f.fail(ctx)
+}
+
+// TestASourcesOwnTimeoutIsAFetchFailure: a fetch whose own HTTP client
+// gives up on a server that hangs (GitHub's token API past githubauth's
+// timeout, a client's Timeout, a network i/o timeout) fails with
+// fetch-failed, though its error is context.DeadlineExceeded: the run's
+// timeout, which the code timeout names (and troubleshooting says to
+// raise), has not run out.
+func TestASourcesOwnTimeoutIsAFetchFailure(t *testing.T) {
+	e := newEngine(t, nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	e.sync(store.Succeeded)
+	hang := make(chan struct{})
+	api := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(api.Close)
+	t.Cleanup(func() { close(hang) })
+	src := e.sy.sources["main"].cfg
+	src.Timeout = time.Hour
+	src.Source = failingSource{Source: src.Source, fail: func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, api.URL, nil)
+		if err != nil {
+			return err
+		}
+		res, err := (&http.Client{Timeout: 50 * time.Millisecond}).Do(req)
+		if err != nil {
+			return fmt.Errorf("token API: %w", err)
+		}
+		_ = res.Body.Close()
+		return errors.New("the token API answered")
+	}}
+	sy, err := New(Options{Store: e.store, Sources: []Source{src}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := sy.SyncOnce(ctx, "main", store.TriggerManual)
+	if err != nil || run.Outcome != store.Failed {
+		t.Fatalf("run %+v %v; want a failed run", run, err)
+	}
+	if run.ReasonCode != store.ReasonFetchFailed || !strings.HasPrefix(run.Reason, "fetch failed: token API: ") {
+		t.Fatalf("run %q (%s); want fetch-failed: the run's timeout (an hour) did not run out", run.Reason, run.ReasonCode)
 	}
 }

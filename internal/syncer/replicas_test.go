@@ -88,7 +88,8 @@ func TestAReplicaThatHasNotReadASourceRetriesSoonWhenItIsLocked(t *testing.T) {
 	if wait >= time.Minute {
 		t.Fatalf("a requested run that found the lock held: next try in %s, want soon", wait)
 	}
-	if run, err := e.store.Run(ctx, runID); err != nil || run.Outcome != store.Failed || run.ReasonCode != store.ReasonLocked {
+	if run, err := e.store.Run(ctx, runID); err != nil || run.Outcome != store.Failed || run.ReasonCode != store.ReasonLocked ||
+		run.Reason != ErrLocked.Error() {
 		t.Fatalf("the requested run: %+v %v", run, err)
 	}
 }

@@ -49,14 +49,17 @@ func (r *runner) chain(steps ...step) (next, *failure) {
 	return proceed, nil
 }
 
-// causeOf is the reason code of a step that failed with err: the run's
-// timeout or the engine stopping when either ended it (whatever the step
-// made of that), else the step's own code.
-func causeOf(ctx context.Context, err error, code store.ReasonCode) store.ReasonCode {
+// causeOf is the reason code of a step that failed: the run's timeout or
+// the engine stopping when either ended the run's context (whatever the
+// step made of that), else the step's own code. The run's context says
+// so, not the step's error: a network or HTTP client timeout inside the
+// step (a git server, GitHub's token API) is also
+// context.DeadlineExceeded, and is the step's failure.
+func causeOf(ctx context.Context, code store.ReasonCode) store.ReasonCode {
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return store.ReasonTimeout
-	case errors.Is(err, context.Canceled), errors.Is(ctx.Err(), context.Canceled):
+	case errors.Is(ctx.Err(), context.Canceled):
 		return store.ReasonCanceled
 	}
 	return code
@@ -78,7 +81,7 @@ func (r *runner) fetch() (next, *failure) {
 	snap, err := st.cfg.Source.Fetch(r.ctx, since)
 	r.mark("fetch")
 	if err != nil {
-		return 0, &failure{code: causeOf(r.ctx, err, store.ReasonFetchFailed), reason: "fetch failed: " + err.Error(), transient: true}
+		return 0, &failure{code: causeOf(r.ctx, store.ReasonFetchFailed), reason: "fetch failed: " + err.Error(), transient: true}
 	}
 	r.snap = snap
 	r.run.Revision = snap.Revision

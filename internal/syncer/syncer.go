@@ -5,7 +5,8 @@
 // to the store in one transaction. A run is a chain of small steps (fetch,
 // map, plan, guard, commit, publish; steps.go), each of which says how the
 // run goes on or why it failed (a store.ReasonCode and the reason in
-// words), and its outcome is recorded once at the end (runner.reconcile).
+// words); its outcome is recorded once, in the commit's transaction for a
+// run that publishes, else when the chain ends (runner.reconcile).
 package syncer
 
 import (

@@ -198,11 +198,16 @@ func (s *RunScan) Dest(started, finished any) []any {
 // Run decodes the scanned row; Errors is never nil, so it is served as [].
 // A row with a reason and no code (written by an engine older than
 // migration 00005, which keeps running against it) reads as
-// store.ReasonUnknown.
+// store.ReasonUnknown, but as store.ReasonAbandoned when such an engine
+// closed it as abandoned: its outcome says so.
 func (s *RunScan) Run(started, finished time.Time) (store.Run, error) {
 	r := s.run
 	r.Trigger, r.Outcome, r.ReasonCode = store.Trigger(s.trigger), store.Outcome(s.outcome), store.ReasonCode(s.reasonCode)
-	if r.ReasonCode == "" && r.Reason != "" {
+	switch {
+	case r.ReasonCode != "":
+	case r.Outcome == store.Abandoned:
+		r.ReasonCode = store.ReasonAbandoned
+	case r.Reason != "":
 		r.ReasonCode = store.ReasonUnknown
 	}
 	r.StartedAt, r.FinishedAt = started, finished

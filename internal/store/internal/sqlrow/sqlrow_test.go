@@ -92,3 +92,31 @@ func TestRunRoundTrip(t *testing.T) {
 		t.Errorf("nil errors stored as %v", args[8])
 	}
 }
+
+// TestAnOlderEnginesRunReadsWithACode: a run an engine older than
+// migration 00005 records during a rolling upgrade has no reason_code;
+// it reads as unknown, and as abandoned when that engine closed it as
+// abandoned (the code of every abandoned run, as the backfill gives).
+func TestAnOlderEnginesRunReadsWithACode(t *testing.T) {
+	for _, tc := range []struct {
+		outcome store.Outcome
+		reason  string
+		want    store.ReasonCode
+	}{
+		{store.Failed, "fetch failed: by an older engine", store.ReasonUnknown},
+		{store.Abandoned, "the engine process running it ended", store.ReasonAbandoned},
+		{store.Succeeded, "", ""},
+		{store.Failed, "fetch failed: x", store.ReasonFetchFailed},
+	} {
+		var rs RunScan
+		rs.run = store.Run{Reason: tc.reason}
+		rs.outcome, rs.counts, rs.errs = string(tc.outcome), []byte("{}"), []byte("[]")
+		if tc.want == store.ReasonFetchFailed {
+			rs.reasonCode = string(tc.want)
+		}
+		got, err := rs.Run(time.Time{}, time.Time{})
+		if err != nil || got.ReasonCode != tc.want {
+			t.Errorf("%s run %q: reason code %q (%v); want %q", tc.outcome, tc.reason, got.ReasonCode, err, tc.want)
+		}
+	}
+}
