@@ -4,13 +4,20 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/profiler"
+	"github.com/chromedp/cdproto/systeminfo"
 	"github.com/chromedp/chromedp"
 
 	"github.com/central-config/central-config/internal/testrepo"
@@ -21,7 +28,13 @@ import (
 // (directly and through the Backstage proxy) and the page's first paint
 // in Chromium, from navigation to Cytoscape's first frame, for the
 // opening view (the cluster overview), one cluster, and everything.
-// Each iteration measures every view once; run with -benchtime=5x:
+// Each iteration measures every view once; run with -benchtime=5x. It
+// also prints, per view, the CPU time of Chromium's renderer and GPU
+// processes from before the navigation to the mark (read after it, so it
+// includes the polling; steadier than wall time on a busy machine) and
+// the page's kafka-* performance measures; BENCH_BROWSER_CPU_PROF=DIR
+// writes a V8 CPU profile of each view's first load (go run
+// ./bench/nodeprof summarises it):
 //
 //	go test -tags backstage -run '^$' -bench KafkaTopologyPage -benchtime 5x -timeout 30m ./backstage/test/integration
 func BenchmarkKafkaTopologyPage(b *testing.B) {
@@ -47,9 +60,12 @@ func BenchmarkKafkaTopologyPage(b *testing.B) {
 		}
 		samples[name] = append(samples[name], float64(time.Since(start).Microseconds())/1000)
 	}
-	// paint loads path in a fresh navigation and returns the time from
-	// navigation start to the performance mark, read in the page.
+	// paint loads path in a fresh navigation and records the time from
+	// navigation start to the performance mark, read in the page, with
+	// the browser's CPU time meanwhile and the page's own measures.
 	paint := func(name, path, mark string, nodes int) {
+		before := br.cpuSeconds()
+		stopProfile := br.profile(name)
 		br.run("open "+path, chromedp.Navigate(s.catalog.baseURL+path))
 		var ms float64
 		eventually(b, 3*time.Minute, name+" painted", func() error {
@@ -67,12 +83,20 @@ func BenchmarkKafkaTopologyPage(b *testing.B) {
 			ms = f
 			return nil
 		})
+		stopProfile()
+		after := br.cpuSeconds()
 		if nodes > 0 {
 			if got := br.evalString(cyNodes); got != strconv.Itoa(nodes) {
 				errorf(b, "%s: the graph holds %s nodes, the engine serves %d", name, got, nodes)
 			}
 		}
 		samples[name] = append(samples[name], ms)
+		for _, p := range []string{"renderer", "GPU"} {
+			samples[name+"/cpu-"+p] = append(samples[name+"/cpu-"+p], 1000*(after[p]-before[p]))
+		}
+		for m, d := range br.pageMeasures("kafka-") {
+			samples[name+"/"+m] = append(samples[name+"/"+m], d)
+		}
 	}
 
 	all, err := s.engine.kafkaTopology(url.Values{})
@@ -104,9 +128,81 @@ func BenchmarkKafkaTopologyPage(b *testing.B) {
 		v := slices.Clone(samples[n])
 		slices.Sort(v)
 		med := v[len(v)/2]
-		b.Logf("%-20s median %7.1f ms  min %7.1f  max %7.1f  (n=%d)", n, med, v[0], v[len(v)-1], len(v))
+		line := fmt.Sprintf("%-40s median %7.1f ms  min %7.1f  max %7.1f  (n=%d)", n, med, v[0], v[len(v)-1], len(v))
+		if strings.Contains(n, "/") {
+			// The break-down: printed, as a benchmark's log keeps only
+			// its first lines.
+			fmt.Println(line)
+			continue
+		}
+		b.Log(line)
 		b.ReportMetric(med, n+"-ms")
 		b.ReportMetric(v[0], n+"-min-ms")
 		b.ReportMetric(v[len(v)-1], n+"-max-ms")
+	}
+}
+
+// cpuSeconds returns the CPU time Chromium's processes of each type
+// (renderer, GPU, browser, ...) have used since they started, in seconds
+// (CDP SystemInfo.getProcessInfo).
+func (b *browser) cpuSeconds() map[string]float64 {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	res, err := chromedp.CallBrowser(ctx, systeminfo.GetProcessInfo, cdp.Empty{})
+	if err != nil {
+		fatalf(b.t, "browser: SystemInfo.getProcessInfo: %v", err)
+	}
+	out := map[string]float64{}
+	for _, p := range res.ProcessInfo {
+		out[p.Type] += p.CPUTime
+	}
+	return out
+}
+
+// pageMeasures returns the duration in ms of each performance measure of
+// the page whose name starts with prefix.
+func (b *browser) pageMeasures(prefix string) map[string]float64 {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](fmt.Sprintf(
+		`Object.fromEntries(performance.getEntriesByType('measure').filter(m => m.name.startsWith(%q)).map(m => [m.name, m.duration]))`, prefix)))
+	if err != nil {
+		fatalf(b.t, "browser: read the page's measures: %v", err)
+	}
+	return out
+}
+
+// profile starts V8's CPU profiler when BENCH_BROWSER_CPU_PROF names a
+// folder and no profile of name was written yet; the func it returns
+// stops it and writes DIR/name.cpuprofile.
+func (b *browser) profile(name string) (stop func()) {
+	b.t.Helper()
+	dir := os.Getenv("BENCH_BROWSER_CPU_PROF")
+	path := filepath.Join(dir, name+".cpuprofile")
+	if dir == "" {
+		return func() {}
+	}
+	if _, err := os.Stat(path); err == nil {
+		return func() {}
+	}
+	if _, err := chromedp.Call(b.ctx, profiler.Enable, cdp.Empty{}); err != nil {
+		fatalf(b.t, "browser: Profiler.enable: %v", err)
+	}
+	if _, err := chromedp.Call(b.ctx, profiler.Start, cdp.Empty{}); err != nil {
+		fatalf(b.t, "browser: Profiler.start: %v", err)
+	}
+	return func() {
+		res, err := chromedp.Call(b.ctx, profiler.Stop, cdp.Empty{})
+		if err != nil {
+			fatalf(b.t, "browser: Profiler.stop: %v", err)
+		}
+		data, err := json.Marshal(res.Profile)
+		if err != nil {
+			fatalf(b.t, "%v", err)
+		}
+		writeFile(b.t, path, string(data))
+		b.t.Logf("CPU profile of %s in %s", name, path)
 	}
 }

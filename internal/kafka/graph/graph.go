@@ -239,40 +239,28 @@ func build(t *kafka.Topology, found ...kafka.TopicKey) *index {
 	x := &index{topicIdx: make(map[kafka.TopicKey]int, len(t.Topics))}
 	x.topics = make([]topicNode, 0, len(t.Topics))
 	for i := range t.Topics {
-		tp := &t.Topics[i]
-		if _, dup := x.topicIdx[tp.Key()]; dup {
-			continue
-		}
-		x.topicIdx[tp.Key()] = len(x.topics)
-		x.topics = append(x.topics, topicNode{key: tp.Key(), decl: tp})
+		x.addTopic(t.Topics[i].Key(), &t.Topics[i])
 	}
 	x.apps = make([]*kafka.Application, 0, len(t.Applications))
 	seenApp := make(map[string]bool, len(t.Applications))
 	for i := range t.Applications {
 		a := &t.Applications[i]
-		if seenApp[a.Name] {
-			continue
+		if !seenApp[a.Name] {
+			seenApp[a.Name] = true
+			x.apps = append(x.apps, a)
 		}
-		seenApp[a.Name] = true
-		x.apps = append(x.apps, a)
 	}
 	// Then the topics applications reference but no document declares,
 	// so that every topic has its index before edges are made.
 	for _, a := range x.apps {
 		for _, refs := range [][]kafka.TopicRef{a.Produces, a.Consumes} {
 			for _, r := range refs {
-				if _, ok := x.topicIdx[r.Key()]; !ok {
-					x.topicIdx[r.Key()] = len(x.topics)
-					x.topics = append(x.topics, topicNode{key: r.Key()})
-				}
+				x.addTopic(r.Key(), nil)
 			}
 		}
 	}
 	for _, k := range found {
-		if _, ok := x.topicIdx[k]; !ok {
-			x.topicIdx[k] = len(x.topics)
-			x.topics = append(x.topics, topicNode{key: k})
-		}
+		x.addTopic(k, nil)
 	}
 	x.topicID = make([]string, len(x.topics))
 	for i, tn := range x.topics {
@@ -282,6 +270,24 @@ func build(t *kafka.Topology, found ...kafka.TopicKey) *index {
 	for i, a := range x.apps {
 		x.appID[i] = AppID(a.Name)
 	}
+	x.addEdges()
+	x.adjacency()
+	x.clusters = clusterNames(t, x.topics)
+	return x
+}
+
+// addTopic adds the topic k unless it is there already (the first
+// declaration wins).
+func (x *index) addTopic(k kafka.TopicKey, decl *kafka.Topic) {
+	if _, ok := x.topicIdx[k]; !ok {
+		x.topicIdx[k] = len(x.topics)
+		x.topics = append(x.topics, topicNode{key: k, decl: decl})
+	}
+}
+
+// addEdges makes the edges of every application, once per topic and
+// kind, and sets appCluster.
+func (x *index) addEdges() {
 	x.appCluster = make([]string, len(x.apps))
 	nrefs := 0
 	for _, a := range x.apps {
@@ -319,18 +325,21 @@ func build(t *kafka.Topology, found ...kafka.TopicKey) *index {
 			x.appCluster[ai] = ""
 		}
 	}
-	x.adjacency()
+}
+
+// clusterNames returns the names of the declared clusters and of those
+// topics name, sorted.
+func clusterNames(t *kafka.Topology, topics []topicNode) []string {
 	names := map[string]bool{}
 	for _, c := range t.Clusters {
 		names[c.Name] = true
 	}
-	for _, tn := range x.topics {
+	for _, tn := range topics {
 		if tn.key.Cluster != "" {
 			names[tn.key.Cluster] = true
 		}
 	}
-	x.clusters = slices.Sorted(maps.Keys(names))
-	return x
+	return slices.Sorted(maps.Keys(names))
 }
 
 // adjacency fills adj from the edges, all neighbour lists in one array.
@@ -370,105 +379,130 @@ func Elements(t *kafka.Topology, f Filter, opts ...Options) Graph {
 			o.Drift = op.Drift
 		}
 	}
-	g := Graph{Nodes: []Node{}, Edges: []Edge{}}
 	if t == nil {
-		return g
+		return Graph{Nodes: []Node{}, Edges: []Edge{}}
 	}
 	ann := annotate(t, o.Drift)
-	x := build(t, ann.undeclared...)
-	systems := newSystems(o.ServiceSystem)
-	keep := x.filter(f, systems)
+	e := elements{t: t, x: build(t, ann.undeclared...), ann: ann, systems: newSystems(o.ServiceSystem)}
+	keep := e.x.filter(f, e.systems)
+	topics := e.x.keptSorted(keep[:len(e.x.topics)], e.x.topicID)
+	apps := e.x.keptSorted(keep[len(e.x.topics):], e.x.appID)
 
-	entityNames := kafka.TopicEntityNames(t)
-	usedClusters := map[string]bool{}
-	topics := x.keptSorted(keep[:len(x.topics)], x.topicID)
-	apps := x.keptSorted(keep[len(x.topics):], x.appID)
-	for _, i := range topics {
-		if c := x.topics[i].key.Cluster; c != "" {
-			usedClusters[c] = true
+	nodes := e.clusterNodes(topics, apps, f.active())
+	e.parents = make(map[string]string, len(e.x.clusters)) // one string per cluster id
+	for _, name := range e.x.clusters {
+		if name != "" { // a topic or an application on no cluster has no parent
+			e.parents[name] = ClusterID(name)
 		}
+	}
+	entityNames := kafka.TopicEntityNames(t)
+	for _, i := range topics {
+		nodes = append(nodes, Node{Data: e.topic(i, entityNames)})
 	}
 	for _, i := range apps {
-		if c := x.appCluster[i]; c != "" {
-			usedClusters[c] = true
-		}
+		nodes = append(nodes, Node{Data: e.app(i)})
 	}
-	g.Nodes = make([]Node, 0, len(x.clusters)+len(topics)+len(apps))
-	parents := make(map[string]string, len(x.clusters)) // one string per cluster id
-	for _, name := range x.clusters {
-		parents[name] = ClusterID(name)
+	return Graph{Nodes: nodes, Edges: e.edges(keep)}
+}
+
+// elements is what Elements builds the nodes and edges from.
+type elements struct {
+	t       *kafka.Topology
+	x       *index
+	ann     annotations
+	systems systems
+	// parents is the node id of each cluster, by name.
+	parents map[string]string
+}
+
+// clusterNodes returns the cluster nodes: every cluster, or with an
+// active filter those with a kept topic or application. The slice has
+// room for the topics and applications.
+func (e *elements) clusterNodes(topics, apps []int, active bool) []Node {
+	used := map[string]bool{}
+	for _, i := range topics {
+		used[e.x.topics[i].key.Cluster] = true
 	}
-	for _, name := range x.clusters {
-		if !usedClusters[name] && f.active() {
+	for _, i := range apps {
+		used[e.x.appCluster[i]] = true
+	}
+	delete(used, "") // on no cluster
+	nodes := make([]Node, 0, len(e.x.clusters)+len(topics)+len(apps))
+	for _, name := range e.x.clusters {
+		if !used[name] && active {
 			continue
 		}
 		d := NodeData{ID: ClusterID(name), Type: TypeCluster, Label: name, Declared: ptr(false)}
-		if c := t.Cluster(name); c != nil {
+		if c := e.t.Cluster(name); c != nil {
 			d.Declared = ptr(true)
 			d.Environment, d.Brokers, d.Bootstrap, d.Version, d.Description = c.Environment, c.Brokers, c.Bootstrap, c.Version, c.Description
 		}
-		if l, ok := ann.clusters[name]; ok {
+		if l, ok := e.ann.clusters[name]; ok {
 			d.Live, d.LiveError = l.state, l.err
 		}
-		g.Nodes = append(g.Nodes, Node{Data: d})
+		nodes = append(nodes, Node{Data: d})
 	}
-	for _, i := range topics {
-		tn := x.topics[i]
-		g.Nodes = append(g.Nodes, Node{Data: NodeData{ID: x.topicID[i], Type: TypeTopic, Label: tn.key.Name,
-			Cluster: tn.key.Cluster, Declared: ptr(tn.decl != nil)}})
-		d := &g.Nodes[len(g.Nodes)-1].Data
-		if tn.key.Cluster != "" {
-			d.Parent = parents[tn.key.Cluster]
-		}
-		if tp := tn.decl; tp != nil {
-			d.Partitions, d.Replicas, d.Owner, d.Description = tp.Partitions, tp.Replicas, tp.Owner, tp.Description
-			d.Config = maps.Clone(tp.Config)
-			d.EntityRef = "resource:default/" + entityNames[tn.key]
-		}
-		if a := ann.topics[tn.key]; a != nil {
-			d.Drift, d.DriftDetail = a.drift, strings.Join(a.details, "; ")
-		}
-	}
-	for _, i := range apps {
-		a := x.apps[i]
-		g.Nodes = append(g.Nodes, Node{Data: NodeData{ID: x.appID[i], Type: TypeApplication, Label: a.Name, Kind: a.Kind, Owner: a.Owner,
-			Service: a.Service, Principal: a.Principal, Description: a.Description, ConsumerGroups: slices.Clone(a.ConsumerGroups)}})
-		d := &g.Nodes[len(g.Nodes)-1].Data
-		if d.Kind == "" {
-			d.Kind = kafka.KindService // the readers' default
-		}
-		if c := x.appCluster[i]; c != "" {
-			d.Parent = parents[c]
-		}
-		if a.Service != "" {
-			d.EntityRef = "component:default/" + a.Service
-			d.System = systems.of(a.Service)
-		}
-	}
+	return nodes
+}
 
+// topic returns the data of topic node i.
+func (e *elements) topic(i int, entityNames map[kafka.TopicKey]string) NodeData {
+	tn := e.x.topics[i]
+	d := NodeData{ID: e.x.topicID[i], Type: TypeTopic, Label: tn.key.Name, Cluster: tn.key.Cluster,
+		Declared: ptr(tn.decl != nil), Parent: e.parents[tn.key.Cluster]}
+	if tp := tn.decl; tp != nil {
+		d.Partitions, d.Replicas, d.Owner, d.Description = tp.Partitions, tp.Replicas, tp.Owner, tp.Description
+		d.Config = maps.Clone(tp.Config)
+		d.EntityRef = "resource:default/" + entityNames[tn.key]
+	}
+	if a := e.ann.topics[tn.key]; a != nil {
+		d.Drift, d.DriftDetail = a.drift, strings.Join(a.details, "; ")
+	}
+	return d
+}
+
+// app returns the data of application node i.
+func (e *elements) app(i int) NodeData {
+	a := e.x.apps[i]
+	d := NodeData{ID: e.x.appID[i], Type: TypeApplication, Label: a.Name, Kind: a.Kind, Owner: a.Owner,
+		Service: a.Service, Principal: a.Principal, Description: a.Description, ConsumerGroups: slices.Clone(a.ConsumerGroups),
+		Parent: e.parents[e.x.appCluster[i]]}
+	if d.Kind == "" {
+		d.Kind = kafka.KindService // the readers' default
+	}
+	if a.Service != "" {
+		d.EntityRef = "component:default/" + a.Service
+		d.System = e.systems.of(a.Service)
+	}
+	return d
+}
+
+// edges returns the edges between kept nodes, sorted by id.
+func (e *elements) edges(keep []bool) []Edge {
+	x := e.x
 	type keptEdge struct {
 		id, src, dst string
 		e            *edge
 	}
-	edges := make([]keptEdge, 0, len(x.edges))
+	kept := make([]keptEdge, 0, len(x.edges))
 	for k := range x.edges {
-		e := &x.edges[k]
-		if !keep[e.topic] || !keep[x.appNode(e.app)] {
+		ed := &x.edges[k]
+		if !keep[ed.topic] || !keep[x.appNode(ed.app)] {
 			continue
 		}
-		src, dst := x.appID[e.app], x.topicID[e.topic]
-		if e.kind == EdgeConsumes {
+		src, dst := x.appID[ed.app], x.topicID[ed.topic]
+		if ed.kind == EdgeConsumes {
 			src, dst = dst, src
 		}
-		edges = append(edges, keptEdge{EdgeID(src, dst), src, dst, e})
+		kept = append(kept, keptEdge{EdgeID(src, dst), src, dst, ed})
 	}
-	slices.SortFunc(edges, func(a, b keptEdge) int { return cmp.Compare(a.id, b.id) })
-	g.Edges = make([]Edge, len(edges))
-	for k, e := range edges {
-		g.Edges[k] = Edge{Data: EdgeData{ID: e.id, Source: e.src, Target: e.dst, Kind: e.e.kind,
-			Pattern: e.e.ref.Pattern, PatternType: e.e.ref.PatternType}}
+	slices.SortFunc(kept, func(a, b keptEdge) int { return cmp.Compare(a.id, b.id) })
+	out := make([]Edge, len(kept))
+	for k, ke := range kept {
+		out[k] = Edge{Data: EdgeData{ID: ke.id, Source: ke.src, Target: ke.dst, Kind: ke.e.kind,
+			Pattern: ke.e.ref.Pattern, PatternType: ke.e.ref.PatternType}}
 	}
-	return g
+	return out
 }
 
 // keptSorted returns the indexes of the kept nodes ordered by id.
