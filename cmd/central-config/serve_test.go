@@ -263,3 +263,25 @@ func TestServeRefusesAnUnreadableKafkaCAFile(t *testing.T) {
 		t.Fatalf("the error does not name the key:\n%s", logs.String())
 	}
 }
+
+// TestServeSaysWhyTheDatabaseCannotBeOpened: a database that fails at
+// once is logged as "cannot open the database" with its error, as
+// troubleshooting.md lists it, not as one that was not open in time; the
+// engine exits 1.
+func TestServeSaysWhyTheDatabaseCannotBeOpened(t *testing.T) {
+	dir := t.TempDir()
+	notAFolder := filepath.Join(dir, "data")
+	testrepo.WriteFile(t, notAFolder, "a file where the database's folder should be")
+	cfg := filepath.Join(dir, "app-config.yaml")
+	testrepo.WriteFile(t, cfg, fmt.Sprintf("centralConfig:\n  database: {connection: %q}\n", filepath.Join(notAFolder, "engine.db")))
+	logs := &logtest.Buffer{}
+	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, lookupEnv: func(string) (string, bool) { return "", false },
+		log: slog.New(slog.NewTextHandler(logs, nil))}
+	if code := serveCmd(e, []string{"--listen", freeAddr(t)}); code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, logs.String())
+	}
+	if !strings.Contains(logs.String(), "cannot open the database") || !strings.Contains(logs.String(), "not a directory") ||
+		strings.Contains(logs.String(), "in time") {
+		t.Fatalf("the log does not say the database cannot be opened, or says it was not open in time:\n%s", logs.String())
+	}
+}

@@ -101,6 +101,35 @@ func TestLoadReportsMistakesWithFileLineAndKeyPath(t *testing.T) {
 	checkLoadErrors(t, tests)
 }
 
+// TestANullIsUnsetForAMappingAListOrAnOptionalValue: a null (as an empty
+// key leaves) is no value for a mapping, a list or an optional key (a
+// pointer), and a mistake naming file, line and key for a string, an
+// integer or a boolean.
+func TestANullIsUnsetForAMappingAListOrAnOptionalValue(t *testing.T) {
+	p := write(t, t.TempDir(), "app-config.yaml", `centralConfig:
+  sources:
+    - {id: a, dir: {path: x}, paths: null}
+  rules: ~
+  guard: null
+  server:
+    readTimeout:
+  kafka: {discovery: null}
+`)
+	cfg, err := Load([]string{p}, envOf(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Sources[0].Paths != nil || cfg.Rules != nil || cfg.Guard != (Guard{}) || cfg.Server.ReadTimeout != nil || cfg.Kafka.Discovery != nil {
+		t.Errorf("paths %v, rules %v, guard %+v, readTimeout %v, discovery %v: want each unset",
+			cfg.Sources[0].Paths, cfg.Rules, cfg.Guard, cfg.Server.ReadTimeout, cfg.Kafka.Discovery)
+	}
+	checkLoadErrors(t, []struct{ name, content, want string }{
+		{"a null string", "centralConfig:\n  server:\n    listen: null\n", "app-config.yaml:3:13: centralConfig.server.listen: must be a string, not a null"},
+		{"a null integer", "centralConfig:\n  server:\n    maxConnections: ~\n", "app-config.yaml:3:21: centralConfig.server.maxConnections: must be an integer, not a null"},
+		{"a null boolean", "centralConfig:\n  server:\n    protectReads: null\n", "app-config.yaml:3:19: centralConfig.server.protectReads: must be true or false, not a null"},
+	})
+}
+
 func TestSubstitutionFollowsBackstage(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "token.txt", "from-file\n")

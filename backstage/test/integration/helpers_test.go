@@ -50,11 +50,13 @@ func start(t testing.TB, name, dir string, env []string, argv ...string) *proces
 	cmd.Stderr = f
 	proc, err := proctest.Start(cmd)
 	if err != nil {
+		_ = f.Close()
 		fatalf(t, "start %s: %v", name, err)
 	}
 	p := &process{Process: proc, t: t, name: name, log: logPath}
 	t.Cleanup(func() {
 		p.stop()
+		_ = f.Close()
 		if t.Failed() {
 			p.printLog(120)
 		}
@@ -367,4 +369,23 @@ func summarizeFailures(t testing.TB) {
 			t.Logf("%d failure(s), repeated after the logs:\n- %s", len(failures.msgs), strings.Join(failures.msgs, "\n- "))
 		}
 	})
+}
+
+// TestAProcessLeavesNoLogFileOpen: start writes a process's output to a
+// log file; once the test that started it has ended, the file is closed.
+func TestAProcessLeavesNoLogFileOpen(t *testing.T) {
+	var log string
+	t.Run("a process that exits at once", func(t *testing.T) {
+		log = start(t, "true", t.TempDir(), nil, "true").log
+	})
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if strings.TrimSuffix(target, " (deleted)") == log {
+			t.Errorf("file descriptor %s still holds the log %s", fd.Name(), log)
+		}
+	}
 }
