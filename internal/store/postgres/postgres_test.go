@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -130,4 +132,56 @@ func BenchmarkCommit100k(b *testing.B) {
 	storetest.BenchCommit(b, func(b *testing.B) store.Store {
 		return open(b, pgtest.Start(b).URL("bench"))
 	}, 100_000)
+}
+
+// A commit whose load fails half-way, on the connection that then serves
+// the next commit (the only one), leaves its staging tables as they were
+// before it: that commit finds them empty and writes what it should.
+func TestStagingAfterAFailedCommit(t *testing.T) {
+	s := open(t, pgtest.Start(t).URL("staging")+"&pool_max_conns=1")
+	defer func() { _ = s.Close() }()
+	const n = 600 // loaded by COPY
+	commit := func(h string, body func(i int) ([]byte, error)) error {
+		c := store.Commit{SourceID: "src", Body: body,
+			Run: store.Run{Outcome: store.Succeeded, Trigger: store.TriggerSchedule, Errors: []store.FileError{}}}
+		for i := range n {
+			k := fmt.Sprintf("component:default/e%04d", i)
+			c.Upserts = append(c.Upserts, store.Entity{Key: k, Ref: k, File: "f.yaml", Hash: h})
+			c.Files = append(c.Files, store.File{Path: fmt.Sprintf("f%04d.yaml", i), Hash: h})
+		}
+		_, err := s.Commit(t.Context(), c)
+		return err
+	}
+	json := func(h string) func(int) ([]byte, error) {
+		return func(int) ([]byte, error) { return []byte(`{"h":"` + h + `"}`), nil }
+	}
+	if err := commit("1", json("1")); err != nil {
+		t.Fatal(err)
+	}
+	// The files are staged and upserted, then an entity's body fails.
+	broken := errors.New("spool gone")
+	if err := commit("2", func(i int) ([]byte, error) {
+		if i == n/2 {
+			return nil, broken
+		}
+		return json("2")(i)
+	}); !errors.Is(err, broken) {
+		t.Fatalf("Commit with an unreadable body = %v; want its error", err)
+	}
+	if err := commit("3", json("3")); err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.SourceEntities(t.Context(), "src")
+	if err != nil || len(es) != n {
+		t.Fatalf("SourceEntities = %d entities, %v; want %d", len(es), err, n)
+	}
+	fs, err := s.Files(t.Context(), "src")
+	if err != nil || len(fs) != n {
+		t.Fatalf("Files = %d files, %v; want %d", len(fs), err, n)
+	}
+	for i := range n {
+		if es[i].Hash != "3" || string(es[i].Body) != `{"h":"3"}` || fs[i].Hash != "3" {
+			t.Fatalf("entity %s %s %s, file %s %s after the third commit; want hash 3", es[i].Key, es[i].Hash, es[i].Body, fs[i].Path, fs[i].Hash)
+		}
+	}
 }

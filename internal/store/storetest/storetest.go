@@ -65,6 +65,7 @@ var tests = []struct {
 	{"Changes since a pruned generation is ErrTooOld", testTooOld},
 	{"a failed commit changes nothing", testFailedCommit},
 	{"Commit reads the bodies its upserts lack from Body, and fails whole when it cannot", testLazyBodies},
+	{"a commit of many rows replaces, removes and re-adds as a small one does, and fails whole", testLargeCommits},
 	{"StartRun records a running run that Commit completes", testStartCommit},
 	{"a commit without a started run records a new run", testCommitNewRun},
 	{"runs round-trip every field", testRunRoundTrip},
@@ -474,7 +475,8 @@ func testFailedCommit(t *testing.T, s store.Store, _ func() store.Store) {
 }
 
 func testLazyBodies(t *testing.T, s store.Store, _ func() store.Store) {
-	// More than one PostgreSQL batch, so each batch reads its own bodies.
+	// Enough that PostgreSQL loads them by COPY, which reads each body as
+	// its row streams.
 	var full, bare []store.Entity
 	for i := range 5001 {
 		e := ent("src", fmt.Sprintf("e%04d", i), "")
@@ -510,6 +512,76 @@ func testLazyBodies(t *testing.T, s store.Store, _ func() store.Store) {
 	}
 	equal(t, "generation", mustGeneration(t, s), int64(1))
 	equal(t, "entities", len(sourceEntities(t, s, "src")), len(full))
+}
+
+// testLargeCommits commits more rows per table than PostgreSQL writes in
+// one statement (500 and more go by COPY: straight into the table on a
+// source's first load, through its staging table after), and checks each
+// commit did what a small one does.
+func testLargeCommits(t *testing.T, s store.Store, _ func() store.Store) {
+	const n = 600
+	ents := func(extra string, from, to int) []store.Entity {
+		var es []store.Entity
+		for i := from; i < to; i++ {
+			es = append(es, ent("src", fmt.Sprintf("e%04d", i), extra))
+		}
+		return es
+	}
+	files := func(h string) []store.File {
+		var fs []store.File
+		for i := range n {
+			fs = append(fs, store.File{Path: fmt.Sprintf("f%04d.yaml", i), Hash: h, Revision: "r" + h})
+		}
+		return fs
+	}
+	var rms []store.Removal
+	for _, e := range ents("", 0, 2*n) {
+		rms = append(rms, store.Removal{SourceID: "src", Key: e.Key, Ref: e.Ref})
+	}
+	commit := func(source string, upserts []store.Entity, removals []store.Removal, fs []store.File, body func(int) ([]byte, error)) error {
+		_, err := s.Commit(t.Context(), store.Commit{SourceID: source, Upserts: upserts, Removals: removals, Files: fs,
+			Run: succeeded("rev"), Status: store.SourceStatus{Revision: "rev"}, Body: body})
+		return err
+	}
+	keep := ent("src", "keep", "")
+	must(t, 0, commit("src", append(ents("1", 0, 2*n), keep), nil, files("1"), nil), "first load")      // 1
+	must(t, 0, commit("src", ents("2", 0, 2*n), nil, files("2"), nil), "every entity and file changed") // 2
+	equal(t, "entities changed", sourceEntities(t, s, "src"), sortEntities(append(at(2, ents("2", 0, 2*n)...), at(1, keep)...)))
+	got, err := s.Files(t.Context(), "src")
+	equal(t, "files changed", must(t, got, err, "Files"), files("2"))
+	must(t, 0, commit("src", nil, rms[:n], files("2"), nil), "the source's first removals") // 3
+	must(t, 0, commit("src", nil, rms[n:], files("2"), nil), "removals beside tombstones")  // 4
+	equal(t, "entities left", sourceEntities(t, s, "src"), at(1, keep))
+	_, removed := mustChanges(t, s, 2)
+	equal(t, "tombstones", len(removed), 2*n)
+	equal(t, "tombstones of the second removal", removed[2*n-1], removal("src", "e1199", 4))
+	must(t, 0, commit("src", ents("5", 0, 2*n), nil, files("2"), nil), "every entity re-added") // 5
+	ups, removed := mustChanges(t, s, 2)
+	equal(t, "re-added: tombstones since 2", len(removed), 0)
+	equal(t, "re-added: upserts since 2", ups, sortEntities(at(5, ents("5", 0, 2*n)...)))
+
+	// A first load whose bodies cannot all be read leaves nothing of it.
+	bare := ents("", 0, n)
+	for i := range bare {
+		bare[i].SourceID, bare[i].Body = "other", nil
+	}
+	broken := errors.New("spool gone")
+	err = commit("other", bare, nil, files("1"), func(i int) ([]byte, error) {
+		if i == n-1 {
+			return nil, broken
+		}
+		return body("x", ""), nil
+	})
+	if !errors.Is(err, broken) {
+		t.Fatalf("first load with an unreadable body = %v; want its error", err)
+	}
+	equal(t, "generation", mustGeneration(t, s), int64(5))
+	equal(t, "entities of the failed load", len(sourceEntities(t, s, "other")), 0)
+	fs, err := s.Files(t.Context(), "other")
+	equal(t, "files of the failed load", len(must(t, fs, err, "Files")), 0)
+	if _, err := s.Status(t.Context(), "other"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("status of the failed load: %v; want ErrNotFound", err)
+	}
 }
 
 func testStartCommit(t *testing.T, s store.Store, _ func() store.Store) {
