@@ -17,6 +17,7 @@ import useAsyncFn from 'react-use/esm/useAsyncFn';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { centralConfigApiRef } from '../../api';
 import { duration } from '../format';
+import { ReasonCode } from '../ReasonCode';
 import { Revision } from '../Revision';
 import { OutcomeBadge } from '../StateBadge';
 import { Time } from '../Time';
@@ -138,6 +139,7 @@ export const RunHistory = ({
               {run.reason && (
                 <Typography variant="body2" color="error">
                   {run.reason}
+                  <ReasonCode code={run.reasonCode} />
                 </Typography>
               )}
             </TimelineContent>

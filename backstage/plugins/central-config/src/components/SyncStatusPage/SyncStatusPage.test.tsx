@@ -201,6 +201,36 @@ describe('SyncStatusPage', () => {
     ).toBeInTheDocument();
   });
 
+  it("shows a failed run's reason code beside its reason, in the panel and in the run history", async () => {
+    const failed = run({
+      id: 9,
+      outcome: 'failed',
+      reason: 'fetch: authentication required',
+      reasonCode: 'fetch-failed',
+      generation: 0,
+    });
+    const api = new FakeCentralConfigApi();
+    api.status = lastSync({
+      sources: [source({ state: 'failed', lastRun: failed })],
+    });
+    api.runs = [failed, run()];
+    renderPage(api);
+
+    const explanation = await screen.findByText(/The last sync failed/);
+    expect(within(explanation).getByTestId('reason-code')).toHaveTextContent(
+      'fetch-failed',
+    );
+    const [history] = await screen.findAllByTestId('run');
+    expect(history).toHaveTextContent('fetch: authentication required');
+    expect(within(history).getByTestId('reason-code')).toHaveTextContent(
+      'fetch-failed',
+    );
+    // A run without a reason has no code either.
+    expect(
+      within(screen.getAllByTestId('run')[1]).queryByTestId('reason-code'),
+    ).not.toBeInTheDocument();
+  });
+
   it('shows a source that never synced', async () => {
     const api = new FakeCentralConfigApi();
     api.status = lastSync({
