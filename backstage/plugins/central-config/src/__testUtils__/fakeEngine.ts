@@ -109,8 +109,9 @@ export function lastSync(overrides: Partial<LastSync> = {}): LastSync {
 
 /**
  * A CentralConfigApi in memory: `status` is what getLastSync answers (or
- * throws, when an Error; `reads` counts the calls), runs answer getRuns,
- * syncNow starts `next` and getRun answers from `runsById`.
+ * throws, when an Error; `reads` counts the calls), runs answer getRuns
+ * (which throws `runsError` while set), syncNow starts `next` and getRun
+ * answers from `runsById`.
  */
 export class FakeCentralConfigApi implements CentralConfigApi {
   status: LastSync | Error = lastSync();
@@ -124,6 +125,7 @@ export class FakeCentralConfigApi implements CentralConfigApi {
     return open;
   }
   runs: SyncRun[] = [run()];
+  runsError?: Error;
   runsById = new Map<number, SyncRun>();
   syncRequests: string[] = [];
   nextRunId = 8;
@@ -143,6 +145,7 @@ export class FakeCentralConfigApi implements CentralConfigApi {
     before?: number;
     limit?: number;
   }): Promise<SyncRunList> {
+    if (this.runsError) throw this.runsError;
     const { source: id, before, limit = this.runs.length } = options;
     const runs = this.runs.filter(
       r => (!id || r.source === id) && (before === undefined || r.id < before),

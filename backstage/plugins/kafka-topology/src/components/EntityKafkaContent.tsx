@@ -74,11 +74,13 @@ export const EntityKafkaContent = () => {
       />
     );
   }
-  if (topology.error && !topology.value) {
-    return <EngineErrorPanel error={topology.error} onRetry={topology.retry} />;
-  }
   return (
     <Box>
+      {topology.error && (
+        <Box mb={2}>
+          <EngineErrorPanel error={topology.error} onRetry={topology.retry} />
+        </Box>
+      )}
       <TextField
         select
         label="Steps away"

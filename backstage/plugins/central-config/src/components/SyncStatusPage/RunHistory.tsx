@@ -12,10 +12,12 @@ import TimelineDot from '@material-ui/lab/TimelineDot';
 import TimelineItem from '@material-ui/lab/TimelineItem';
 import TimelineOppositeContent from '@material-ui/lab/TimelineOppositeContent';
 import TimelineSeparator from '@material-ui/lab/TimelineSeparator';
+import { useRef } from 'react';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { centralConfigApiRef } from '../../api';
 import { duration } from '../format';
+import { ReasonCode } from '../ReasonCode';
 import { Revision } from '../Revision';
 import { OutcomeBadge } from '../StateBadge';
 import { Time } from '../Time';
@@ -73,11 +75,29 @@ export const RunHistory = ({
     },
     [api, source],
   );
-  const latest = newest.value;
+  // A failed read keeps the runs shown (useAsyncFn forgets its value when
+  // a read fails): the error and Retry go above them.
+  const shownNewest = useRef<SyncRunList>();
+  if (newest.value) shownNewest.current = newest.value;
+  const shownOlder = useRef<typeof older.value>();
+  if (older.value) shownOlder.current = older.value;
+  const olderAfter = useRef<SyncRunList>();
+
+  const latest = shownNewest.current;
   const list =
-    older.value && older.value.after === latest ? older.value : latest;
+    shownOlder.current && shownOlder.current.after === latest
+      ? shownOlder.current
+      : latest;
   const runs = list?.runs ?? [];
-  const error = newest.error ?? older.error;
+  const readOlder = () => {
+    if (!latest || !list) return;
+    olderAfter.current = latest;
+    loadOlder(latest, list);
+  };
+  // An older page's failure is about the list it was to extend, not one a
+  // finished run has replaced since.
+  const olderError = olderAfter.current === latest ? older.error : undefined;
+  const error = newest.error ?? olderError;
 
   return (
     <div>
@@ -85,7 +105,10 @@ export const RunHistory = ({
       {error && (
         <Typography color="error" variant="body2">
           Cannot read the run history: {error.message}{' '}
-          <Button size="small" onClick={newest.retry}>
+          <Button
+            size="small"
+            onClick={newest.error ? newest.retry : readOlder}
+          >
             Retry
           </Button>
         </Typography>
@@ -116,6 +139,7 @@ export const RunHistory = ({
               {run.reason && (
                 <Typography variant="body2" color="error">
                   {run.reason}
+                  <ReasonCode code={run.reasonCode} />
                 </Typography>
               )}
             </TimelineContent>
@@ -123,11 +147,7 @@ export const RunHistory = ({
         ))}
       </Timeline>
       {latest && list && list.next !== null && (
-        <Button
-          size="small"
-          disabled={older.loading}
-          onClick={() => loadOlder(latest, list)}
-        >
+        <Button size="small" disabled={older.loading} onClick={readOlder}>
           Older runs
         </Button>
       )}

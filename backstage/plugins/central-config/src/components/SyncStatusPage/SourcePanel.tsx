@@ -6,6 +6,7 @@ import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import { ReactNode } from 'react';
 import { interval, publishedCounts } from '../format';
+import { ReasonCode } from '../ReasonCode';
 import { Revision } from '../Revision';
 import { StateBadge } from '../StateBadge';
 import { SyncNowButton } from '../SyncNowButton';
@@ -48,8 +49,9 @@ const Explanation = ({ source }: { source: SourceStatus }) => {
           {source.consecutiveFailures > 1
             ? ` (${source.consecutiveFailures} times in a row)`
             : ''}
-          : {source.lastRun?.reason ?? 'no reason recorded'}. The catalog keeps
-          what was published before; the engine retries with backoff.
+          : {source.lastRun?.reason ?? 'no reason recorded'}
+          <ReasonCode code={source.lastRun?.reasonCode ?? null} />. The catalog
+          keeps what was published before; the engine retries with backoff.
         </Alert>
       );
     case 'degraded':

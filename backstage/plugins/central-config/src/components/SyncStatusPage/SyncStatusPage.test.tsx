@@ -201,6 +201,36 @@ describe('SyncStatusPage', () => {
     ).toBeInTheDocument();
   });
 
+  it("shows a failed run's reason code beside its reason, in the panel and in the run history", async () => {
+    const failed = run({
+      id: 9,
+      outcome: 'failed',
+      reason: 'fetch: authentication required',
+      reasonCode: 'fetch-failed',
+      generation: 0,
+    });
+    const api = new FakeCentralConfigApi();
+    api.status = lastSync({
+      sources: [source({ state: 'failed', lastRun: failed })],
+    });
+    api.runs = [failed, run()];
+    renderPage(api);
+
+    const explanation = await screen.findByText(/The last sync failed/);
+    expect(within(explanation).getByTestId('reason-code')).toHaveTextContent(
+      'fetch-failed',
+    );
+    const [history] = await screen.findAllByTestId('run');
+    expect(history).toHaveTextContent('fetch: authentication required');
+    expect(within(history).getByTestId('reason-code')).toHaveTextContent(
+      'fetch-failed',
+    );
+    // A run without a reason has no code either.
+    expect(
+      within(screen.getAllByTestId('run')[1]).queryByTestId('reason-code'),
+    ).not.toBeInTheDocument();
+  });
+
   it('shows a source that never synced', async () => {
     const api = new FakeCentralConfigApi();
     api.status = lastSync({
@@ -429,6 +459,57 @@ describe('SyncStatusPage', () => {
       screen.queryByRole('button', { name: 'Older runs' }),
     ).not.toBeInTheDocument();
   });
+
+  it('keeps the runs it shows when older ones cannot be read, and Retry reads them', async () => {
+    const api = new FakeCentralConfigApi();
+    api.runs = Array.from({ length: 25 }, (_, i) => run({ id: 25 - i }));
+    renderPage(api);
+    await waitFor(() => expect(screen.getAllByTestId('run')).toHaveLength(10));
+    await userEvent.click(screen.getByRole('button', { name: 'Older runs' }));
+    await waitFor(() => expect(screen.getAllByTestId('run')).toHaveLength(20));
+
+    api.runsError = new Error('The engine answered HTTP 500');
+    await userEvent.click(screen.getByRole('button', { name: 'Older runs' }));
+    expect(
+      await screen.findByText(/Cannot read the run history: .*HTTP 500/),
+    ).toBeInTheDocument();
+    expect(screen.getAllByTestId('run')).toHaveLength(20);
+
+    api.runsError = undefined;
+    await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await waitFor(() => expect(screen.getAllByTestId('run')).toHaveLength(25));
+    expect(
+      screen.queryByText(/Cannot read the run history/),
+    ).not.toBeInTheDocument();
+  });
+
+  it('keeps the runs it shows when a refresh of them fails, and Retry reads them again', () =>
+    withClock(async () => {
+      const api = new FakeCentralConfigApi();
+      renderPage(api);
+      expect(await screen.findByTestId('run')).toHaveTextContent(/#7(?!\d)/);
+
+      // A run finished: the history is read again, and that read fails.
+      const finished = run({ id: 8 });
+      api.status = lastSync({ sources: [source({ lastRun: finished })] });
+      api.runsError = new Error('The engine answered HTTP 500');
+      await act(() => jest.advanceTimersByTimeAsync(POLL_MS));
+      expect(
+        await screen.findByText(/Cannot read the run history: .*HTTP 500/),
+      ).toBeInTheDocument();
+      expect(screen.getByTestId('run')).toHaveTextContent(/#7(?!\d)/);
+
+      api.runsError = undefined;
+      api.runs = [finished, ...api.runs];
+      const user = userEvent.setup({
+        advanceTimers: jest.advanceTimersByTime,
+      });
+      await user.click(screen.getByRole('button', { name: 'Retry' }));
+      await waitFor(() => expect(screen.getAllByTestId('run')).toHaveLength(2));
+      expect(
+        screen.queryByText(/Cannot read the run history/),
+      ).not.toBeInTheDocument();
+    }));
 
   it('Sync now starts a run, follows it and shows its result without a reload', async () => {
     const api = new FakeCentralConfigApi();

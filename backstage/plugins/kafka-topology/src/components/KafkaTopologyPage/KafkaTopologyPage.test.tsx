@@ -98,6 +98,31 @@ describe('KafkaTopologyPage', () => {
     expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
   });
 
+  it('keeps the graph it drew when a new search cannot be read, under the error and its Retry', async () => {
+    const api = new FakeKafkaApi();
+    renderPage(api);
+    expect(await screen.findByText('app:billing')).toBeInTheDocument();
+
+    api.answer = () => {
+      throw new EngineUnreachableError(
+        'The central-config engine does not answer (HTTP 502)',
+        502,
+      );
+    };
+    await userEvent.type(screen.getByLabelText('Search'), 'orders');
+    expect(
+      await screen.findByText(/HTTP 502\)\. Check that the engine runs/),
+    ).toBeInTheDocument();
+    expect(screen.getByText('app:billing')).toBeInTheDocument();
+
+    api.answer = () => topology(NODES.slice(0, 2));
+    await userEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await waitFor(() =>
+      expect(screen.queryByText('app:billing')).not.toBeInTheDocument(),
+    );
+    expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
+  });
+
   it("shows the engine's own 503 (kafka-unavailable) as its error, not as an engine that cannot be reached", async () => {
     // The error the client makes of the engine's answer.
     const error = await errorOfAnswer(503, {

@@ -144,16 +144,20 @@ export const KafkaTopologyPage = ({
         </Box>
       </Box>
     );
-  } else if (topology.error && !topology.value) {
-    body = <EngineErrorPanel error={topology.error} onRetry={topology.retry} />;
   } else {
+    // A failed read keeps the graph it had, under the error.
     body = (
-      <TopologyView
-        topology={topology.value}
-        loading={topology.loading}
-        layout={layout}
-        onFocus={id => set({ focus: id, depth: params.get('depth') ?? '1' })}
-      />
+      <Box display="flex" flexDirection="column" style={{ gap: 16 }}>
+        {topology.error && (
+          <EngineErrorPanel error={topology.error} onRetry={topology.retry} />
+        )}
+        <TopologyView
+          topology={topology.value}
+          loading={topology.loading}
+          layout={layout}
+          onFocus={id => set({ focus: id, depth: params.get('depth') ?? '1' })}
+        />
+      </Box>
     );
   }
 
