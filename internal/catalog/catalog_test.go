@@ -28,12 +28,7 @@ func md(e map[string]any) map[string]any   { return e["metadata"].(map[string]an
 func spec(e map[string]any) map[string]any { return e["spec"].(map[string]any) }
 
 func TestValidateAppliesBackstageRules(t *testing.T) {
-	tests := []struct {
-		name    string
-		entity  map[string]any
-		path    string
-		message string
-	}{
+	tests := []validateCase{
 		{"a complete component is valid", component(nil), "", ""},
 		{"a name of 64 characters is refused", component(func(e map[string]any) { md(e)["name"] = strings.Repeat("a", 64) }), "metadata.name", "at most 63"},
 		{"a name with a double dash is allowed as in Backstage", component(func(e map[string]any) { md(e)["name"] = "a--b" }), "", ""},
@@ -58,23 +53,7 @@ func TestValidateAppliesBackstageRules(t *testing.T) {
 		{"a user needs memberOf, even empty", map[string]any{"apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": map[string]any{"name": "u"}, "spec": map[string]any{}}, "spec.memberOf", "required"},
 		{"an API needs a definition", map[string]any{"apiVersion": "backstage.io/v1beta1", "kind": "API", "metadata": map[string]any{"name": "a"}, "spec": map[string]any{"type": "openapi", "lifecycle": "production", "owner": "t"}}, "spec.definition", "required"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			problems := Validate(tt.entity)
-			if tt.path == "" {
-				if len(problems) != 0 {
-					t.Fatalf("want valid, got %+v", problems)
-				}
-				return
-			}
-			for _, p := range problems {
-				if strings.Join(p.Path, ".") == tt.path && strings.Contains(p.Message, tt.message) {
-					return
-				}
-			}
-			t.Fatalf("want a problem at %s mentioning %q, got %+v", tt.path, tt.message, problems)
-		})
-	}
+	checkValidate(t, tests)
 }
 
 func TestParseRefFollowsBackstage(t *testing.T) {
@@ -144,4 +123,34 @@ func FuzzParseRef(f *testing.F) {
 			t.Fatalf("Key %q differs from lower-cased String %q", r.Key(), r.String())
 		}
 	})
+}
+
+// validateCase is an entity and the problem Validate must find in it: one
+// at path whose message holds message, or none when path is "".
+type validateCase struct {
+	name    string
+	entity  map[string]any
+	path    string
+	message string
+}
+
+// checkValidate runs Validate on each case, as a subtest.
+func checkValidate(t *testing.T, tests []validateCase) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			problems := Validate(tt.entity)
+			if tt.path == "" {
+				if len(problems) != 0 {
+					t.Fatalf("want valid, got %+v", problems)
+				}
+				return
+			}
+			for _, p := range problems {
+				if strings.Join(p.Path, ".") == tt.path && strings.Contains(p.Message, tt.message) {
+					return
+				}
+			}
+			t.Fatalf("want a problem at %s mentioning %q, got %+v", tt.path, tt.message, problems)
+		})
+	}
 }
