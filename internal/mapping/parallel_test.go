@@ -81,8 +81,6 @@ func describe(t *testing.T, r *Result) string {
 			for i, fr := range e.refs {
 				refs[i] = fmt.Sprintf("%s %v %d:%d", fr.key, fr.Path(), fr.pos.Line, fr.pos.Column)
 			}
-			// catalog.Refs walks the spec fields in map order.
-			slices.Sort(refs)
 			fmt.Fprintf(&b, "  refs %v\n", refs)
 		}
 	}
