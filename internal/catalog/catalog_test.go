@@ -108,6 +108,21 @@ func TestRefsListsEveryRelationTarget(t *testing.T) {
 	}
 }
 
+// TestRefFieldsNameEveryRefField checks the table the engine's ref
+// records index in a byte.
+func TestRefFieldsNameEveryRefField(t *testing.T) {
+	if len(RefFields) > 255 || !slices.IsSorted(RefFields) {
+		t.Fatalf("RefFields %v: more than a byte indexes, or not sorted", RefFields)
+	}
+	for kind, rule := range Kinds {
+		for _, rf := range rule.refs {
+			if !slices.Contains(RefFields, rf.field) {
+				t.Errorf("%s: %s is not in RefFields", kind, rf.field)
+			}
+		}
+	}
+}
+
 func FuzzParseRef(f *testing.F) {
 	for _, s := range []string{"a", "k:n/a", ":", "/", "k:/", "a:b:c", "é:x/y"} {
 		f.Add(s)

@@ -30,6 +30,19 @@ type kindRule struct {
 	more        func(v *validator, spec map[string]any)
 }
 
+// RefFields are the spec fields of every kind that hold refs, each once,
+// sorted: an index into it names a field in a byte.
+var RefFields = func() []string {
+	var out []string
+	for _, k := range Kinds {
+		for _, rf := range k.refs {
+			out = append(out, rf.field)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}()
+
 // refField is a spec field that holds refs, and the kind a ref of it
 // names when it names none ("" = the ref must name its kind).
 type refField struct{ field, defKind string }

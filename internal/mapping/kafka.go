@@ -203,8 +203,8 @@ func ownerOf(e *Entity) string {
 		}
 	}
 	for _, fr := range e.refs {
-		if fr.Field == "owner" {
-			return fr.Ref.String()
+		if fr.Field() == "owner" {
+			return fr.String()
 		}
 	}
 	return ""

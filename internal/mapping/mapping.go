@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -124,8 +125,8 @@ func (e *Entity) Key() string { return e.key }
 // (spec.system), or "".
 func (e *Entity) System() string {
 	for _, fr := range e.refs {
-		if fr.Field == "system" {
-			return fr.Ref.Name
+		if fr.Field() == "system" {
+			return fr.name
 		}
 	}
 	return ""
@@ -174,19 +175,51 @@ func (e *Entity) index(intern *interner, posOf func(path []string) document.Pos)
 	}
 	e.refs = make([]fieldRef, len(refs))
 	for i, fr := range refs {
-		var key string
-		fr.Ref, key = intern.ref(fr.Ref)
-		e.refs[i] = fieldRef{FieldRef: fr, pos: posOf(fr.Path()), key: key}
+		name, key := intern.ref(fr.Ref)
+		pos := posOf(fr.Path())
+		e.refs[i] = fieldRef{key: key, name: name, field: refField(fr.Field), index: int32(fr.Index), line: clamp32(pos.Line), column: clamp32(pos.Column)}
 	}
 }
 
-// fieldRef is a ref an entity points at, with where it is written and
-// its key.
+// fieldRef is a ref an entity points at: its key (catalog.Ref.Key), its
+// name as written (sharing the key's bytes when it is in lower case), the
+// spec field and list index that hold it, and where it is written. The
+// engine keeps these of every entity between runs, so they are small: 48
+// bytes, where a catalog.FieldRef with its key and position took 104.
 type fieldRef struct {
-	catalog.FieldRef
-	pos document.Pos
-	key string
+	key, name    string
+	index        int32 // in the field's list, -1 when the field is one ref
+	line, column int32
+	field        uint8 // in catalog.RefFields
 }
+
+// Field is the spec field that holds the ref.
+func (fr fieldRef) Field() string { return catalog.RefFields[fr.field] }
+
+// Path is the ref's path inside the entity, as catalog.FieldRef.Path.
+func (fr fieldRef) Path() []string {
+	return catalog.FieldRef{Field: fr.Field(), Index: int(fr.index)}.Path()
+}
+
+// String is the ref as catalog.Ref.String writes it: kind and namespace
+// in lower case (as the key has them), the name as written. A name holds
+// no "/" (catalog.ParseRef), so the key's last one ends the namespace.
+func (fr fieldRef) String() string {
+	return fr.key[:strings.LastIndexByte(fr.key, '/')+1] + fr.name
+}
+
+func (fr fieldRef) pos() document.Pos {
+	return document.Pos{Line: int(fr.line), Column: int(fr.column)}
+}
+
+// refField is the index of a ref field in catalog.RefFields.
+func refField(name string) uint8 {
+	return uint8(slices.Index(catalog.RefFields, name))
+}
+
+// clamp32 is n as an int32, at most math.MaxInt32 (a line past it is
+// past any file the limits let through).
+func clamp32(n int) int32 { return int32(min(n, math.MaxInt32)) }
 
 // interner hands out one copy of each string it is given, for the strings
 // an entity keeps after its document is freed. One serves one file (the
@@ -198,37 +231,19 @@ type interner struct {
 
 func newInterner() *interner { return &interner{m: make(map[string]string, 64)} }
 
-// commonNames are the kinds and the namespace most refs name, as strings
-// an entity can keep without a copy of its own.
-var commonNames = func() map[string]string {
-	m := map[string]string{catalog.DefaultNamespace: catalog.DefaultNamespace}
-	for _, k := range []string{"Component", "API", "Group", "User", "System", "Domain", "Resource", "Location", "Template"} {
-		lower := strings.ToLower(k)
-		m[k], m[lower] = k, lower
-	}
-	return m
-}()
-
-// ref returns r with interned strings, and its key. The name shares the
-// key's bytes when it is in lower case already; a nil interner returns r.
-func (in *interner) ref(r catalog.Ref) (catalog.Ref, string) {
+// ref returns r's name and key, interned. The name shares the key's bytes
+// when it is in lower case already; a nil interner returns them as they
+// are.
+func (in *interner) ref(r catalog.Ref) (name, key string) {
 	if in == nil {
-		return r, r.Key()
+		return r.Name, r.Key()
 	}
-	key := in.owned(r.Key())
-	out := catalog.Ref{Kind: in.name(r.Kind), Namespace: in.name(r.Namespace), Name: key[len(key)-min(len(r.Name), len(key)):]}
-	if out.Name != r.Name {
-		out.Name = in.of(r.Name)
+	key = in.owned(r.Key())
+	name = key[len(key)-min(len(r.Name), len(key)):]
+	if name != r.Name {
+		name = in.of(r.Name)
 	}
-	return out, key
-}
-
-// name interns a kind or namespace.
-func (in *interner) name(s string) string {
-	if c, ok := commonNames[s]; ok {
-		return c
-	}
-	return in.of(s)
+	return name, key
 }
 
 // of returns the interned copy of s.
@@ -524,9 +539,9 @@ func crossFileChecks(files []*File, byPath map[string]*File, kept map[string][]*
 				if _, ok := defined[fr.key]; ok {
 					continue
 				}
-				pos := fr.pos
+				pos := fr.pos()
 				out = append(out, diag.Diagnostic{File: e.File, Line: pos.Line, Column: pos.Column, Severity: diag.Warning,
-					Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path()...) + " refers to " + fr.Ref.String() + ", which no file in the repository defines"})
+					Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path()...) + " refers to " + fr.String() + ", which no file in the repository defines"})
 			}
 		}
 	}
