@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/central-config/central-config/internal/catalog"
 	"github.com/central-config/central-config/internal/diag"
@@ -451,7 +452,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 	m.listIgnored(res, results)
 	res.kept = m.keptEntities(res)
 	res.Topology = m.kafkaEntities(res, results, byPath)
-	res.Diagnostics = append(res.Diagnostics, crossFileChecks(res.Files, byPath, res.kept)...)
+	res.Diagnostics = append(res.Diagnostics, crossFileChecks(res.Files, byPath, res.kept, workers)...)
 	res.Diagnostics.Sort()
 	return res
 }
@@ -490,7 +491,7 @@ func (m *mapper) keptEntities(res *Result) map[string][]*Entity {
 // (a warning where the ref is written). Duplicates mark their files failed.
 // The kept entities of failing files count as defined: they stay
 // published.
-func crossFileChecks(files []*File, byPath map[string]*File, kept map[string][]*Entity) diag.List {
+func crossFileChecks(files []*File, byPath map[string]*File, kept map[string][]*Entity, workers int) diag.List {
 	var out diag.List
 	total := 0
 	for _, f := range files {
@@ -533,16 +534,42 @@ func crossFileChecks(files []*File, byPath map[string]*File, kept map[string][]*
 			}
 		}
 	}
-	for _, f := range files {
-		for _, e := range f.Entities {
-			for _, fr := range e.refs {
-				if _, ok := defined[fr.key]; ok {
-					continue
+	return append(out, danglingRefs(files, defined, workers)...)
+}
+
+// danglingRefs warns, where each is written, of the refs to entities that
+// defined does not hold. The look-ups are most of what a small commit
+// costs the mapping, so the files are split among workers (in chunks, as
+// files differ in size); the warnings come in file order.
+func danglingRefs(files []*File, defined map[string]*Entity, workers int) diag.List {
+	chunk := max(len(files)/(8*workers), 1)
+	parts := make([]diag.List, (len(files)+chunk-1)/chunk)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, len(parts)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(parts); i = int(next.Add(1) - 1) {
+				for _, f := range files[i*chunk : min((i+1)*chunk, len(files))] {
+					parts[i] = appendDangling(parts[i], f, defined)
 				}
-				pos := fr.pos()
-				out = append(out, diag.Diagnostic{File: e.File, Line: pos.Line, Column: pos.Column, Severity: diag.Warning,
-					Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path()...) + " refers to " + fr.String() + ", which no file in the repository defines"})
 			}
+		})
+	}
+	wg.Wait()
+	return slices.Concat(parts...)
+}
+
+// appendDangling appends the warnings of the refs of f that defined does
+// not hold.
+func appendDangling(out diag.List, f *File, defined map[string]*Entity) diag.List {
+	for _, e := range f.Entities {
+		for _, fr := range e.refs {
+			if _, ok := defined[fr.key]; ok {
+				continue
+			}
+			pos := fr.pos()
+			out = append(out, diag.Diagnostic{File: e.File, Line: pos.Line, Column: pos.Column, Severity: diag.Warning,
+				Code: diag.CodeDanglingRef, Message: document.PathString(fr.Path()...) + " refers to " + fr.String() + ", which no file in the repository defines"})
 		}
 	}
 	return out
