@@ -79,14 +79,22 @@ type Entity struct {
 	Object map[string]any
 
 	body []byte // Object as JSON, computed once
-	hash string // of body, computed once
-	// spool holds body, at spoolAt, once it is spooled.
-	spool    *Spool
-	spoolAt  int64
-	spoolLen int
+	// sum is the hash of body, computed once (zero until then). The
+	// engine keeps every entity's between runs: 16 bytes here, where its
+	// hex string took 48.
+	sum [16]byte
+	// spooled says where body is once it is spooled.
+	spooled *spooled
 
 	key  string     // Ref.Key(), computed once
 	refs []fieldRef // the entities this one points at
+}
+
+// spooled is where in a spool an entity's JSON is.
+type spooled struct {
+	spool *Spool
+	at    int64
+	n     int
 }
 
 // JSON returns the entity as JSON, encoding it once: an entity reused
@@ -100,8 +108,8 @@ func (e *Entity) JSON() []byte {
 
 // ReadJSON is JSON with the error of reading a spooled entity back.
 func (e *Entity) ReadJSON() ([]byte, error) {
-	if e.body == nil && e.spool != nil {
-		return e.spool.read(e.spoolAt, e.spoolLen)
+	if e.body == nil && e.spooled != nil {
+		return e.spooled.spool.read(e.spooled.at, e.spooled.n)
 	}
 	if e.body == nil && e.Object != nil {
 		e.body, _ = json.Marshal(e.Object)
@@ -113,7 +121,7 @@ func (e *Entity) ReadJSON() ([]byte, error) {
 // cannot take it.
 func (e *Entity) spoolJSON(s *Spool) {
 	if off, err := s.put(e.body); err == nil {
-		e.spool, e.spoolAt, e.spoolLen = s, off, len(e.body)
+		e.spooled = &spooled{spool: s, at: off, n: len(e.body)}
 		e.body = nil
 	}
 }
@@ -135,11 +143,16 @@ func (e *Entity) System() string {
 
 // Hash returns a hash of the entity's JSON: equal hashes, equal entities.
 func (e *Entity) Hash() string {
-	if e.hash == "" {
-		sum := sha256.Sum256(e.JSON())
-		e.hash = hex.EncodeToString(sum[:16])
+	e.hashJSON()
+	return hex.EncodeToString(e.sum[:])
+}
+
+// hashJSON computes the entity's hash, once.
+func (e *Entity) hashJSON() {
+	if e.sum == [16]byte{} {
+		full := sha256.Sum256(e.JSON())
+		e.sum = [16]byte(full[:16])
 	}
-	return e.hash
 }
 
 // PublishedEntity rebuilds an entity of file from its published JSON (as
@@ -157,7 +170,7 @@ func PublishedEntity(file string, body []byte, compact bool) (*Entity, error) {
 	e := &Entity{Ref: ref, File: file, Object: obj, body: body}
 	e.index(nil, func([]string) document.Pos { return document.Pos{} })
 	if compact {
-		e.Hash()
+		e.hashJSON()
 		e.Object = nil
 	}
 	return e, nil
@@ -345,11 +358,11 @@ func (r *Result) Release(published func(path string) bool) {
 			continue
 		}
 		for _, e := range f.Entities {
-			if e.spool == nil {
+			if e.spooled == nil {
 				continue
 			}
 			body, err := e.ReadJSON()
-			e.body, e.spool = body, nil
+			e.body, e.spooled = body, nil
 			if err != nil {
 				delete(r.own, f.Path)
 			}
@@ -364,8 +377,8 @@ func (r *Result) Release(published func(path string) bool) {
 
 // release drops the entity's JSON (and object tree), keeping its hash.
 func (e *Entity) release() {
-	e.Hash()
-	e.body, e.Object, e.spool = nil, nil, nil
+	e.hashJSON()
+	e.body, e.Object, e.spooled = nil, nil, nil
 }
 
 // Entities returns the entities of the files that did not fail.
@@ -783,7 +796,7 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	// Positions are looked up now, so the document tree can be freed.
 	e.index(strs, c.posOf)
 	if m.opts.Compact {
-		e.Hash()
+		e.hashJSON()
 		e.Object = nil
 		if m.opts.Spool != nil {
 			e.spoolJSON(m.opts.Spool)
