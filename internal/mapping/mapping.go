@@ -222,6 +222,14 @@ func (fr fieldRef) String() string {
 	return fr.key[:strings.LastIndexByte(fr.key, '/')+1] + fr.name
 }
 
+// share points the ref's strings at key, its target's own key.
+func (fr *fieldRef) share(key string) {
+	if name := key[len(key)-min(len(fr.name), len(key)):]; name == fr.name {
+		fr.name = name
+	}
+	fr.key = key
+}
+
 func (fr fieldRef) pos() document.Pos {
 	return document.Pos{Line: int(fr.line), Column: int(fr.column)}
 }
@@ -573,11 +581,18 @@ func danglingRefs(files []*File, defined map[string]*Entity, workers int) diag.L
 }
 
 // appendDangling appends the warnings of the refs of f that defined does
-// not hold.
+// not hold. The refs of a file mapped in this run that it does hold share
+// their target's key from then on: the copies made while the file was
+// mapped are freed (the entities of a reused file may be read by another
+// goroutine, and are left as they are).
 func appendDangling(out diag.List, f *File, defined map[string]*Entity) diag.List {
 	for _, e := range f.Entities {
-		for _, fr := range e.refs {
-			if _, ok := defined[fr.key]; ok {
+		for i := range e.refs {
+			fr := &e.refs[i]
+			if target, ok := defined[fr.key]; ok {
+				if !f.Reused {
+					fr.share(target.key)
+				}
 				continue
 			}
 			pos := fr.pos()
