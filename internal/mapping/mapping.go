@@ -135,7 +135,7 @@ func (e *Entity) Key() string { return e.key }
 func (e *Entity) System() string {
 	for _, fr := range e.refs {
 		if fr.Field() == "system" {
-			return fr.name
+			return fr.ref[strings.LastIndexByte(fr.ref, '/')+1:]
 		}
 	}
 	return ""
@@ -189,19 +189,18 @@ func (e *Entity) index(intern *interner, posOf func(path []string) document.Pos)
 	}
 	e.refs = make([]fieldRef, len(refs))
 	for i, fr := range refs {
-		name, key := intern.ref(fr.Ref)
 		pos := posOf(fr.Path())
-		e.refs[i] = fieldRef{key: key, name: name, field: refField(fr.Field), index: int32(fr.Index), line: clamp32(pos.Line), column: clamp32(pos.Column)}
+		e.refs[i] = fieldRef{ref: intern.ref(fr.Ref), field: refField(fr.Field), index: int32(fr.Index), line: clamp32(pos.Line), column: clamp32(pos.Column)}
 	}
 }
 
-// fieldRef is a ref an entity points at: its key (catalog.Ref.Key), its
-// name as written (sharing the key's bytes when it is in lower case), the
+// fieldRef is a ref an entity points at: the ref as catalog.Ref.String
+// writes it (kind and namespace in lower case, the name as written), the
 // spec field and list index that hold it, and where it is written. The
-// engine keeps these of every entity between runs, so they are small: 48
+// engine keeps these of every entity between runs, so they are small: 32
 // bytes, where a catalog.FieldRef with its key and position took 104.
 type fieldRef struct {
-	key, name    string
+	ref          string
 	index        int32 // in the field's list, -1 when the field is one ref
 	line, column int32
 	field        uint8 // in catalog.RefFields
@@ -215,19 +214,30 @@ func (fr fieldRef) Path() []string {
 	return catalog.FieldRef{Field: fr.Field(), Index: int(fr.index)}.Path()
 }
 
-// String is the ref as catalog.Ref.String writes it: kind and namespace
-// in lower case (as the key has them), the name as written. A name holds
-// no "/" (catalog.ParseRef), so the key's last one ends the namespace.
-func (fr fieldRef) String() string {
-	return fr.key[:strings.LastIndexByte(fr.key, '/')+1] + fr.name
+// String is the ref as catalog.Ref.String writes it.
+func (fr fieldRef) String() string { return fr.ref }
+
+// key is the ref's key (catalog.Ref.Key): the ref in lower case, which
+// it is already unless its name has capitals.
+func (fr fieldRef) key() string { return refKey(fr.ref) }
+
+// refKey is catalog.Ref.Key of a ref written as catalog.Ref.String writes
+// it: that, lower-cased.
+func refKey(ref string) string {
+	for i := 0; i < len(ref); i++ {
+		if c := ref[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return strings.ToLower(ref)
+		}
+	}
+	return ref
 }
 
-// share points the ref's strings at key, its target's own key.
+// share points the ref at key, its target's own key, when they are the
+// same string.
 func (fr *fieldRef) share(key string) {
-	if name := key[len(key)-min(len(fr.name), len(key)):]; name == fr.name {
-		fr.name = name
+	if fr.ref == key {
+		fr.ref = key
 	}
-	fr.key = key
 }
 
 func (fr fieldRef) pos() document.Pos {
@@ -253,31 +263,17 @@ type interner struct {
 
 func newInterner() *interner { return &interner{m: make(map[string]string, 64)} }
 
-// ref returns r's name and key, interned. The name shares the key's bytes
-// when it is in lower case already; a nil interner returns them as they
-// are.
-func (in *interner) ref(r catalog.Ref) (name, key string) {
+// ref returns r as catalog.Ref.String writes it, interned; a nil
+// interner returns it as it is.
+func (in *interner) ref(r catalog.Ref) string {
 	if in == nil {
-		return r.Name, r.Key()
+		return r.String()
 	}
-	key = in.owned(r.Key())
-	name = key[len(key)-min(len(r.Name), len(key)):]
-	if name != r.Name {
-		name = in.of(r.Name)
-	}
-	return name, key
+	return in.of(r.String())
 }
 
-// of returns the interned copy of s.
+// of returns the interned copy of s, a string of its own.
 func (in *interner) of(s string) string {
-	if c, ok := in.m[s]; ok {
-		return c
-	}
-	return in.owned(strings.Clone(s))
-}
-
-// owned is of for a string that shares no bytes with another.
-func (in *interner) owned(s string) string {
 	if c, ok := in.m[s]; ok {
 		return c
 	}
@@ -589,7 +585,7 @@ func appendDangling(out diag.List, f *File, defined map[string]*Entity) diag.Lis
 	for _, e := range f.Entities {
 		for i := range e.refs {
 			fr := &e.refs[i]
-			if target, ok := defined[fr.key]; ok {
+			if target, ok := defined[fr.key()]; ok {
 				if !f.Reused {
 					fr.share(target.key)
 				}

@@ -236,6 +236,27 @@ func TestBadInputIsReportedWithPositionAndLosesNothingElse(t *testing.T) {
 	}
 }
 
+// TestRefsCompareInAnyCaseAndAreNamedAsWritten: Backstage compares refs
+// without case, so a ref in capitals to an entity that exists is no
+// warning, and a warning names the ref as it is written.
+func TestRefsCompareInAnyCaseAndAreNamedAsWritten(t *testing.T) {
+	res := Map(snapshot(map[string]string{
+		"teams/payments.yaml": team,
+		"a.yaml":              "apiVersion: central-config.io/v1\nservices:\n  - name: fine\n    owner: Payments\n    system: NoWhere\n    dependsOn: [component:FINE, resource:Gone]\n",
+	}), Options{SourceID: "main", Workers: 2})
+	var got []string
+	for _, d := range res.Diagnostics {
+		got = append(got, d.String())
+	}
+	want := []string{
+		"a.yaml:5:13: warning: spec.system refers to system:default/NoWhere, which no file in the repository defines [dangling-ref]",
+		"a.yaml:6:33: warning: spec.dependsOn[1] refers to resource:default/Gone, which no file in the repository defines [dangling-ref]",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestDuplicateEntitiesAreAnErrorOnBothFiles(t *testing.T) {
 	svc := "apiVersion: central-config.io/v1\nservices:\n  - name: twin\n    owner: payments\n"
 	res := Map(snapshot(map[string]string{

@@ -79,7 +79,7 @@ func describe(t *testing.T, r *Result) string {
 			fmt.Fprintf(&b, "  %s %s %d:%d system=%q hash=%s\n  %s\n", e.Key(), e.Ref, e.Pos.Line, e.Pos.Column, e.System(), e.Hash(), e.JSON())
 			refs := make([]string, len(e.refs))
 			for i, fr := range e.refs {
-				refs[i] = fmt.Sprintf("%s %s %v %v", fr.key, fr, fr.Path(), fr.pos())
+				refs[i] = fmt.Sprintf("%s %s %v %v", fr.key(), fr, fr.Path(), fr.pos())
 			}
 			fmt.Fprintf(&b, "  refs %v\n", refs)
 		}
