@@ -82,6 +82,7 @@ func (m *mapper) kafkaEntities(res *Result, results []*fileResult, byPath map[st
 			out.Entities = append(out.Entities, e)
 		}
 	}
+	out.Entities = pack(out.Entities)
 	res.Diagnostics = append(res.Diagnostics, fileDiags...)
 	out.Failed = fileDiags.HasErrors()
 	if len(out.Entities) > 0 || out.Failed {
