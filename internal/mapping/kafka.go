@@ -82,7 +82,9 @@ func (m *mapper) kafkaEntities(res *Result, results []*fileResult, byPath map[st
 			out.Entities = append(out.Entities, e)
 		}
 	}
-	out.Entities = pack(out.Entities)
+	if m.opts.Compact {
+		out.Entities = pack(out.Entities)
+	}
 	res.Diagnostics = append(res.Diagnostics, fileDiags...)
 	out.Failed = fileDiags.HasErrors()
 	if len(out.Entities) > 0 || out.Failed {

@@ -717,7 +717,9 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 			r.entities = append(r.entities, e)
 		}
 	}
-	r.entities = pack(r.entities)
+	if m.opts.Compact {
+		r.entities = pack(r.entities)
+	}
 	return r
 }
 
@@ -728,7 +730,8 @@ func (m *mapper) mapFile(f source.File) *fileResult {
 // span of the heap from being reused (a sync of 100k entities left 30 MB
 // of heap in use beyond what was live). The strings of the refs of a
 // file to one entity are one copy (interned), and each file holds its
-// own, so what one file keeps never holds another's in memory.
+// own, so what one file keeps never holds another's in memory. Only a
+// compact mapping (the engine's) is kept.
 func pack(es []*Entity) []*Entity {
 	refs, size := 0, 0
 	for _, e := range es {
