@@ -315,6 +315,12 @@ type Result struct {
 	// kept holds, for each file that failed, the entities of its last
 	// good revision (which stay published), for the next run's checks.
 	kept map[string][]*Entity
+	// definedSum is a hash of the set of keys the checks across files
+	// found defined, and dangling the warnings of refs to no entity, by
+	// file: when the next run defines the same keys, a file it reuses
+	// has the same warnings, without a look-up.
+	definedSum uint64
+	dangling   map[string]diag.List
 }
 
 // lastGood returns the entities path published at its last good revision
@@ -461,7 +467,7 @@ func Map(snap *source.Snapshot, opts Options) *Result {
 	m.listIgnored(res, results)
 	res.kept = m.keptEntities(res)
 	res.Topology = m.kafkaEntities(res, results, byPath)
-	res.Diagnostics = append(res.Diagnostics, crossFileChecks(res.Files, byPath, res.kept, workers)...)
+	res.Diagnostics = append(res.Diagnostics, crossFileChecks(res, byPath, m.opts.Previous, workers)...)
 	res.Diagnostics.Sort()
 	return res
 }
@@ -500,7 +506,8 @@ func (m *mapper) keptEntities(res *Result) map[string][]*Entity {
 // (a warning where the ref is written). Duplicates mark their files failed.
 // The kept entities of failing files count as defined: they stay
 // published.
-func crossFileChecks(files []*File, byPath map[string]*File, kept map[string][]*Entity, workers int) diag.List {
+func crossFileChecks(res *Result, byPath map[string]*File, prev *Result, workers int) diag.List {
+	files, kept := res.Files, res.kept
 	var out diag.List
 	total := 0
 	for _, f := range files {
@@ -543,29 +550,53 @@ func crossFileChecks(files []*File, byPath map[string]*File, kept map[string][]*
 			}
 		}
 	}
-	return append(out, danglingRefs(files, defined, workers)...)
+	res.definedSum = 0
+	for k := range defined {
+		res.definedSum += maphash.String(hashSeed, k)
+	}
+	var reuse func(f *File) (diag.List, bool)
+	if prev != nil && prev.dangling != nil && prev.definedSum == res.definedSum {
+		// A reused file has the very entities it had there.
+		reuse = func(f *File) (diag.List, bool) { return prev.dangling[f.Path], f.Reused }
+	}
+	res.dangling = map[string]diag.List{}
+	for i, d := range danglingRefs(files, defined, reuse, workers) {
+		if len(d) > 0 {
+			res.dangling[files[i].Path] = d
+			out = append(out, d...)
+		}
+	}
+	return out
 }
 
 // danglingRefs warns, where each is written, of the refs to entities that
-// defined does not hold. The look-ups are most of what a small commit
-// costs the mapping, so the files are split among workers (in chunks, as
-// files differ in size); the warnings come in file order.
-func danglingRefs(files []*File, defined map[string]*Entity, workers int) diag.List {
+// defined does not hold, file by file. The look-ups are most of what a
+// small commit costs the mapping, so a file that reuse gives the warnings
+// of is not looked at again, and the other files are split among workers
+// (in chunks, as files differ in size).
+func danglingRefs(files []*File, defined map[string]*Entity, reuse func(*File) (diag.List, bool), workers int) []diag.List {
+	out := make([]diag.List, len(files))
 	chunk := max(len(files)/(8*workers), 1)
-	parts := make([]diag.List, (len(files)+chunk-1)/chunk)
+	chunks := (len(files) + chunk - 1) / chunk
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(workers, len(parts)) {
+	for range min(workers, chunks) {
 		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(parts); i = int(next.Add(1) - 1) {
-				for _, f := range files[i*chunk : min((i+1)*chunk, len(files))] {
-					parts[i] = appendDangling(parts[i], f, defined)
+			for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
+				for i := c * chunk; i < min((c+1)*chunk, len(files)); i++ {
+					if reuse != nil {
+						if d, ok := reuse(files[i]); ok {
+							out[i] = d
+							continue
+						}
+					}
+					out[i] = appendDangling(nil, files[i], defined)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	return slices.Concat(parts...)
+	return out
 }
 
 // appendDangling appends the warnings of the refs of f that defined does
