@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -28,12 +29,7 @@ func md(e map[string]any) map[string]any   { return e["metadata"].(map[string]an
 func spec(e map[string]any) map[string]any { return e["spec"].(map[string]any) }
 
 func TestValidateAppliesBackstageRules(t *testing.T) {
-	tests := []struct {
-		name    string
-		entity  map[string]any
-		path    string
-		message string
-	}{
+	tests := []validateCase{
 		{"a complete component is valid", component(nil), "", ""},
 		{"a name of 64 characters is refused", component(func(e map[string]any) { md(e)["name"] = strings.Repeat("a", 64) }), "metadata.name", "at most 63"},
 		{"a name with a double dash is allowed as in Backstage", component(func(e map[string]any) { md(e)["name"] = "a--b" }), "", ""},
@@ -58,23 +54,7 @@ func TestValidateAppliesBackstageRules(t *testing.T) {
 		{"a user needs memberOf, even empty", map[string]any{"apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": map[string]any{"name": "u"}, "spec": map[string]any{}}, "spec.memberOf", "required"},
 		{"an API needs a definition", map[string]any{"apiVersion": "backstage.io/v1beta1", "kind": "API", "metadata": map[string]any{"name": "a"}, "spec": map[string]any{"type": "openapi", "lifecycle": "production", "owner": "t"}}, "spec.definition", "required"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			problems := Validate(tt.entity)
-			if tt.path == "" {
-				if len(problems) != 0 {
-					t.Fatalf("want valid, got %+v", problems)
-				}
-				return
-			}
-			for _, p := range problems {
-				if strings.Join(p.Path, ".") == tt.path && strings.Contains(p.Message, tt.message) {
-					return
-				}
-			}
-			t.Fatalf("want a problem at %s mentioning %q, got %+v", tt.path, tt.message, problems)
-		})
-	}
+	checkValidate(t, tests)
 }
 
 func TestParseRefFollowsBackstage(t *testing.T) {
@@ -110,16 +90,35 @@ func TestParseRefFollowsBackstage(t *testing.T) {
 	}
 }
 
+// TestRefsListsEveryRelationTarget checks every ref of an entity, in the
+// same order every time (the dangling-ref warnings and the engine's
+// records follow it), at its index in its list even after an item that is
+// not a ref.
 func TestRefsListsEveryRelationTarget(t *testing.T) {
-	refs := Refs(component(nil))
-	got := map[string]string{}
-	for _, r := range refs {
-		got[strings.Join(r.Path(), ".")] = r.Ref.String()
+	for range 5 {
+		var got []string
+		for _, r := range Refs(component(func(e map[string]any) { e["spec"].(map[string]any)["consumesApis"] = []any{"", "orders-api"} })) {
+			got = append(got, strings.Join(r.Path(), ".")+"="+r.Ref.String())
+		}
+		want := []string{"spec.owner=group:default/payments", "spec.providesApis.0=api:default/payments-api",
+			"spec.consumesApis.1=api:default/orders-api", "spec.dependsOn.0=resource:default/payments-db"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("refs %v, want %v", got, want)
+		}
 	}
-	want := map[string]string{"spec.owner": "group:default/payments", "spec.dependsOn.0": "resource:default/payments-db", "spec.providesApis.0": "api:default/payments-api"}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %q, want %q (all: %v)", k, got[k], v, got)
+}
+
+// TestRefFieldsNameEveryRefField checks the table the engine's ref
+// records index in a byte.
+func TestRefFieldsNameEveryRefField(t *testing.T) {
+	if len(RefFields) > 255 || !slices.IsSorted(RefFields) {
+		t.Fatalf("RefFields %v: more than a byte indexes, or not sorted", RefFields)
+	}
+	for kind, rule := range Kinds {
+		for _, rf := range rule.refs {
+			if !slices.Contains(RefFields, rf.field) {
+				t.Errorf("%s: %s is not in RefFields", kind, rf.field)
+			}
 		}
 	}
 }
@@ -144,4 +143,34 @@ func FuzzParseRef(f *testing.F) {
 			t.Fatalf("Key %q differs from lower-cased String %q", r.Key(), r.String())
 		}
 	})
+}
+
+// validateCase is an entity and the problem Validate must find in it: one
+// at path whose message holds message, or none when path is "".
+type validateCase struct {
+	name    string
+	entity  map[string]any
+	path    string
+	message string
+}
+
+// checkValidate runs Validate on each case, as a subtest.
+func checkValidate(t *testing.T, tests []validateCase) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			problems := Validate(tt.entity)
+			if tt.path == "" {
+				if len(problems) != 0 {
+					t.Fatalf("want valid, got %+v", problems)
+				}
+				return
+			}
+			for _, p := range problems {
+				if strings.Join(p.Path, ".") == tt.path && strings.Contains(p.Message, tt.message) {
+					return
+				}
+			}
+			t.Fatalf("want a problem at %s mentioning %q, got %+v", tt.path, tt.message, problems)
+		})
+	}
 }

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -40,12 +39,7 @@ func template(mutate func(spec map[string]any)) map[string]any {
 }
 
 func TestValidateChecksTheLocationAndTemplateSchemas(t *testing.T) {
-	tests := []struct {
-		name    string
-		entity  map[string]any
-		path    string // "" means valid
-		message string
-	}{
+	tests := []validateCase{
 		{"a Location with one target is valid", location(nil), "", ""},
 		{"a Location with a list of targets and presence optional is valid", location(func(s map[string]any) {
 			delete(s, "target")
@@ -97,23 +91,7 @@ func TestValidateChecksTheLocationAndTemplateSchemas(t *testing.T) {
 		}), "spec.presentation.buttonLabels.createButtonText", "must be a string"},
 		{"a Template's form decorators are mappings", template(func(s map[string]any) { s["formDecorators"] = []any{"x"} }), "spec.formDecorators.0", "must be a mapping"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			problems := Validate(tt.entity)
-			if tt.path == "" {
-				if len(problems) != 0 {
-					t.Fatalf("want valid, got %+v", problems)
-				}
-				return
-			}
-			for _, p := range problems {
-				if strings.Join(p.Path, ".") == tt.path && strings.Contains(p.Message, tt.message) {
-					return
-				}
-			}
-			t.Fatalf("want a problem at %s mentioning %q, got %+v", tt.path, tt.message, problems)
-		})
-	}
+	checkValidate(t, tests)
 }
 
 func TestTemplateOwnerIsARefToAGroup(t *testing.T) {
@@ -131,12 +109,7 @@ func TestAKindIsBackstagesOnlyWithItsExactSpellingAndInItsGroup(t *testing.T) {
 		e["apiVersion"], e["kind"] = apiVersion, kind
 		return e
 	}
-	tests := []struct {
-		name    string
-		entity  map[string]any
-		path    string // "" means valid
-		message string
-	}{
+	tests := []validateCase{
 		{"a component written in lower case is refused at its kind, naming the spelling",
 			withKind(component(nil), "backstage.io/v1alpha1", "component"), "kind", `kind "component" must be written Component`},
 		{"a location written in lower case is refused at its kind", withKind(location(nil), "backstage.io/v1alpha1", "location"), "kind", "must be written Location"},
@@ -152,23 +125,7 @@ func TestAKindIsBackstagesOnlyWithItsExactSpellingAndInItsGroup(t *testing.T) {
 		{"an old backstage.io Template is still a Template with an apiVersion to fix",
 			withKind(template(nil), "backstage.io/v1beta2", "Template"), "apiVersion", "use scaffolder.backstage.io/v1beta3"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			problems := Validate(tt.entity)
-			if tt.path == "" {
-				if len(problems) != 0 {
-					t.Fatalf("want valid, got %+v", problems)
-				}
-				return
-			}
-			for _, p := range problems {
-				if strings.Join(p.Path, ".") == tt.path && strings.Contains(p.Message, tt.message) {
-					return
-				}
-			}
-			t.Fatalf("want a problem at %s mentioning %q, got %+v", tt.path, tt.message, problems)
-		})
-	}
+	checkValidate(t, tests)
 }
 
 func TestAForeignKindWithABuiltinNameHasNoRefs(t *testing.T) {

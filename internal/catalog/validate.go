@@ -21,14 +21,31 @@ var builtinAPIVersions = []string{"backstage.io/v1alpha1", "backstage.io/v1beta1
 // kindRule is the part of a kind's JSON schema that Backstage enforces on
 // spec, and which spec fields are refs to other entities.
 type kindRule struct {
-	name        string            // the kind as its schema spells it (an enum of one)
-	apiVersions []string          // the apiVersions the kind's schema accepts; nil means builtinAPIVersions
-	required    []string          // spec fields that must be non-empty strings or lists
-	strings     []string          // spec fields that must be non-empty strings when set
-	lists       []string          // spec fields that must be lists of non-empty strings
-	refs        map[string]string // spec field -> default kind ("" = kind required)
+	name        string     // the kind as its schema spells it (an enum of one)
+	apiVersions []string   // the apiVersions the kind's schema accepts; nil means builtinAPIVersions
+	required    []string   // spec fields that must be non-empty strings or lists
+	strings     []string   // spec fields that must be non-empty strings when set
+	lists       []string   // spec fields that must be lists of non-empty strings
+	refs        []refField // the spec fields that are refs, in the order Refs gives them
 	more        func(v *validator, spec map[string]any)
 }
+
+// RefFields are the spec fields of every kind that hold refs, each once,
+// sorted: an index into it names a field in a byte.
+var RefFields = func() []string {
+	var out []string
+	for _, k := range Kinds {
+		for _, rf := range k.refs {
+			out = append(out, rf.field)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}()
+
+// refField is a spec field that holds refs, and the kind a ref of it
+// names when it names none ("" = the ref must name its kind).
+type refField struct{ field, defKind string }
 
 // TemplateAPIVersion is the apiVersion of the scaffolder's Template kind
 // (@backstage/plugin-scaffolder-common's Template.v1beta3 schema).
@@ -45,45 +62,44 @@ var Kinds = map[string]kindRule{
 		required: []string{"type", "lifecycle", "owner"},
 		strings:  []string{"system", "subcomponentOf"},
 		lists:    []string{"providesApis", "consumesApis", "dependsOn", "dependencyOf"},
-		refs: map[string]string{"owner": "Group", "system": "System", "subcomponentOf": "Component",
-			"providesApis": "API", "consumesApis": "API", "dependsOn": "", "dependencyOf": ""},
+		refs:     []refField{{"owner", "Group"}, {"system", "System"}, {"subcomponentOf", "Component"}, {"providesApis", "API"}, {"consumesApis", "API"}, {"dependsOn", ""}, {"dependencyOf", ""}},
 	},
 	"api": {
 		name:     "API",
 		required: []string{"type", "lifecycle", "owner", "definition"},
 		strings:  []string{"system"},
-		refs:     map[string]string{"owner": "Group", "system": "System"},
+		refs:     []refField{{"owner", "Group"}, {"system", "System"}},
 	},
 	"resource": {
 		name:     "Resource",
 		required: []string{"type", "owner"},
 		strings:  []string{"system"},
 		lists:    []string{"dependsOn", "dependencyOf"},
-		refs:     map[string]string{"owner": "Group", "system": "System", "dependsOn": "", "dependencyOf": ""},
+		refs:     []refField{{"owner", "Group"}, {"system", "System"}, {"dependsOn", ""}, {"dependencyOf", ""}},
 	},
 	"system": {
 		name:     "System",
 		required: []string{"owner"},
 		strings:  []string{"domain", "type"},
-		refs:     map[string]string{"owner": "Group", "domain": "Domain"},
+		refs:     []refField{{"owner", "Group"}, {"domain", "Domain"}},
 	},
 	"domain": {
 		name:     "Domain",
 		required: []string{"owner"},
 		strings:  []string{"subdomainOf", "type"},
-		refs:     map[string]string{"owner": "Group", "subdomainOf": "Domain"},
+		refs:     []refField{{"owner", "Group"}, {"subdomainOf", "Domain"}},
 	},
 	"group": {
 		name:     "Group",
 		required: []string{"type"},
 		strings:  []string{"parent"},
 		lists:    []string{"children", "members"},
-		refs:     map[string]string{"parent": "Group", "children": "Group", "members": "User"},
+		refs:     []refField{{"parent", "Group"}, {"children", "Group"}, {"members", "User"}},
 	},
 	"user": {
 		name:  "User",
 		lists: []string{"memberOf"},
-		refs:  map[string]string{"memberOf": "Group"},
+		refs:  []refField{{"memberOf", "Group"}},
 	},
 	// Location.v1alpha1.schema.json: every spec field is optional (a
 	// Location with no target is accepted, and reads nothing).
@@ -100,7 +116,7 @@ var Kinds = map[string]kindRule{
 		apiVersions: []string{TemplateAPIVersion},
 		required:    []string{"type"},
 		strings:     []string{"owner", "lifecycle"},
-		refs:        map[string]string{"owner": "Group"},
+		refs:        []refField{{"owner", "Group"}},
 		more:        templateSpec,
 	},
 }
@@ -479,17 +495,11 @@ func (v *validator) spec(e map[string]any, kind string, rule kindRule) {
 			namespace = ns
 		}
 	}
-	for field, defKind := range rule.refs {
-		for i, s := range refStrings(spec[field]) {
-			if _, err := ParseRef(s, defKind, namespace); err != nil {
-				p := []string{"spec", field}
-				if _, isList := spec[field].([]any); isList {
-					p = append(p, strconv.Itoa(i))
-				}
-				v.add(p, err.Error())
-			}
+	eachRef(rule, spec, namespace, func(f FieldRef, err error) {
+		if err != nil {
+			v.add(f.Path(), err.Error())
 		}
-	}
+	})
 }
 
 func (v *validator) stringList(spec map[string]any, f string) {
@@ -509,27 +519,30 @@ func (v *validator) stringList(spec map[string]any, f string) {
 	}
 }
 
-// refStrings returns the string refs of a spec field, whether it holds one
-// ref or a list of them.
-func refStrings(v any) []string {
-	switch t := v.(type) {
-	case string:
-		return []string{t}
-	case []any:
-		out := make([]string, 0, len(t))
-		for _, item := range t {
-			if s, ok := item.(string); ok && s != "" {
-				out = append(out, s)
+// eachRef calls found with every ref string of the ref fields of spec,
+// parsed against namespace (err says why it does not parse), in the order
+// of rule.refs and of each list.
+func eachRef(rule kindRule, spec map[string]any, namespace string, found func(FieldRef, error)) {
+	for _, rf := range rule.refs {
+		switch t := spec[rf.field].(type) {
+		case string:
+			r, err := ParseRef(t, rf.defKind, namespace)
+			found(FieldRef{Field: rf.field, Index: -1, Ref: r}, err)
+		case []any:
+			for i, item := range t {
+				if s, ok := item.(string); ok && s != "" {
+					r, err := ParseRef(s, rf.defKind, namespace)
+					found(FieldRef{Field: rf.field, Index: i, Ref: r}, err)
+				}
 			}
 		}
-		return out
 	}
-	return nil
 }
 
 // Refs returns every entity an entity's spec points at, with the spec
-// field, resolved against the entity's namespace. Malformed refs are left
-// out (Validate reports them).
+// field, resolved against the entity's namespace, in a fixed order (the
+// kind's ref fields, then each list's order). Malformed refs are left out
+// (Validate reports them).
 func Refs(e map[string]any) []FieldRef {
 	kind, _ := e["kind"].(string)
 	apiVersion, _ := e["apiVersion"].(string)
@@ -544,19 +557,24 @@ func Refs(e map[string]any) []FieldRef {
 			namespace = ns
 		}
 	}
-	var out []FieldRef
-	for field, defKind := range rule.refs {
-		_, isList := spec[field].([]any)
-		for i, s := range refStrings(spec[field]) {
-			if r, err := ParseRef(s, defKind, namespace); err == nil {
-				index := -1
-				if isList {
-					index = i
-				}
-				out = append(out, FieldRef{Field: field, Index: index, Ref: r})
-			}
+	n := 0
+	for _, rf := range rule.refs {
+		switch t := spec[rf.field].(type) {
+		case string:
+			n++
+		case []any:
+			n += len(t)
 		}
 	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]FieldRef, 0, n)
+	eachRef(rule, spec, namespace, func(f FieldRef, err error) {
+		if err == nil {
+			out = append(out, f)
+		}
+	})
 	return out
 }
 

@@ -217,6 +217,9 @@ type converter struct {
 	limits Limits
 	nodes  int
 	bytes  int
+	// slab holds the nodes made last, allocated together (slabNodes at
+	// a time): a file has many, all freed together.
+	slab []Node
 	// alias is the position of the alias being expanded, outside any
 	// anchor (Line 0 when none): where a limit is crossed, that is what
 	// the author wrote.
@@ -250,7 +253,7 @@ func (c *converter) convert(n *yaml.Node, depth int) (*Node, *posError) {
 		}
 		return c.convert(n.Alias, depth+1)
 	case yaml.SequenceNode:
-		out := &Node{Kind: Seq, Pos: pos, Items: make([]*Node, 0, len(n.Content))}
+		out := c.node(Node{Kind: Seq, Pos: pos, Items: make([]*Node, 0, len(n.Content))})
 		for _, item := range n.Content {
 			v, err := c.convert(item, depth+1)
 			if err != nil {
@@ -265,14 +268,18 @@ func (c *converter) convert(n *yaml.Node, depth int) (*Node, *posError) {
 		if err := c.count(n.Value, pos); err != nil {
 			return nil, err
 		}
-		return scalar(n, pos)
+		v, err := scalar(n, pos)
+		if err != nil {
+			return nil, err
+		}
+		return c.node(v), nil
 	}
 	return nil, &posError{pos, diag.CodeParse, "unsupported YAML node"}
 }
 
 func (c *converter) mapping(n *yaml.Node, pos Pos, depth int) (*Node, *posError) {
-	out := &Node{Kind: Map, Pos: pos, Fields: make([]Field, 0, len(n.Content)/2)}
-	seen := make(map[string]bool, len(n.Content)/2)
+	out := c.node(Node{Kind: Map, Pos: pos, Fields: make([]Field, 0, len(n.Content)/2)})
+	seen := keySet{fields: &out.Fields}
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -284,10 +291,9 @@ func (c *converter) mapping(n *yaml.Node, pos Pos, depth int) (*Node, *posError)
 		if k.Kind != yaml.ScalarNode {
 			return nil, &posError{kpos, diag.CodeParse, "mapping keys must be plain values, not maps or lists"}
 		}
-		if seen[k.Value] {
+		if seen.has(k.Value) {
 			return nil, &posError{kpos, diag.CodeParse, fmt.Sprintf("duplicate key %q", k.Value)}
 		}
-		seen[k.Value] = true
 		if err := c.count(k.Value, kpos); err != nil {
 			return nil, err
 		}
@@ -295,7 +301,7 @@ func (c *converter) mapping(n *yaml.Node, pos Pos, depth int) (*Node, *posError)
 		if err != nil {
 			return nil, err
 		}
-		out.Fields = append(out.Fields, Field{Key: k.Value, KeyPos: kpos, Value: val})
+		seen.add(Field{Key: k.Value, KeyPos: kpos, Value: val})
 	}
 	// Merge keys (<<: *base) add the keys the map does not set itself;
 	// earlier merged maps win over later ones, as YAML 1.1 defines.
@@ -313,14 +319,62 @@ func (c *converter) mapping(n *yaml.Node, pos Pos, depth int) (*Node, *posError)
 				return nil, &posError{merged.Pos, diag.CodeParse, "a merge key (<<) must refer to a mapping"}
 			}
 			for _, f := range merged.Fields {
-				if !seen[f.Key] {
-					seen[f.Key] = true
-					out.Fields = append(out.Fields, f)
+				if !seen.has(f.Key) {
+					seen.add(f)
 				}
 			}
 		}
 	}
 	return out, nil
+}
+
+const slabNodes = 64
+
+// node returns a new node holding v.
+func (c *converter) node(v Node) *Node {
+	if len(c.slab) == cap(c.slab) {
+		c.slab = make([]Node, 0, slabNodes)
+	}
+	c.slab = append(c.slab, v)
+	return &c.slab[len(c.slab)-1]
+}
+
+// keySet is the keys of a map being read, its fields: while there are
+// few, a look-up reads them (most maps of a config file have a handful of
+// keys, and a Go map per map was a tenth of the decoding's allocations);
+// past smallMap they are indexed.
+type keySet struct {
+	fields *[]Field
+	index  map[string]struct{}
+}
+
+const smallMap = 16
+
+func (s *keySet) has(key string) bool {
+	if s.index != nil {
+		_, ok := s.index[key]
+		return ok
+	}
+	for i := range *s.fields {
+		if (*s.fields)[i].Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// add appends f, a key the map does not have yet.
+func (s *keySet) add(f Field) {
+	*s.fields = append(*s.fields, f)
+	switch {
+	case s.index != nil:
+		s.index[f.Key] = struct{}{}
+	case len(*s.fields) > smallMap:
+		s.index = make(map[string]struct{}, 2*len(*s.fields))
+		for _, f := range *s.fields {
+			s.index[f.Key] = struct{}{}
+		}
+	}
 }
 
 // count adds a key's or a scalar's text to the file's expanded size.
@@ -335,36 +389,36 @@ func (c *converter) count(text string, at Pos) *posError {
 
 // scalar resolves a scalar by the YAML 1.2 core schema tag the parser gave
 // it; timestamps and binary stay strings, as Backstage's parser keeps them.
-func scalar(n *yaml.Node, pos Pos) (*Node, *posError) {
+func scalar(n *yaml.Node, pos Pos) (Node, *posError) {
 	switch n.ShortTag() {
 	case "!!null":
-		return &Node{Kind: Null, Pos: pos}, nil
+		return Node{Kind: Null, Pos: pos}, nil
 	case "!!bool":
 		var b bool
 		if err := n.Decode(&b); err != nil {
-			return nil, &posError{pos, diag.CodeParse, err.Error()}
+			return Node{}, &posError{pos, diag.CodeParse, err.Error()}
 		}
-		return &Node{Kind: Bool, Pos: pos, Bool: b}, nil
+		return Node{Kind: Bool, Pos: pos, Bool: b}, nil
 	case "!!int":
 		var i int
 		if err := n.Decode(&i); err == nil {
-			return &Node{Kind: Int, Pos: pos, Int: i}, nil
+			return Node{Kind: Int, Pos: pos, Int: i}, nil
 		}
 		var f float64
 		if err := n.Decode(&f); err != nil {
-			return nil, &posError{pos, diag.CodeParse, fmt.Sprintf("integer %q is out of range", n.Value)}
+			return Node{}, &posError{pos, diag.CodeParse, fmt.Sprintf("integer %q is out of range", n.Value)}
 		}
-		return &Node{Kind: Float, Pos: pos, Float: f}, nil
+		return Node{Kind: Float, Pos: pos, Float: f}, nil
 	case "!!float":
 		var f float64
 		if err := n.Decode(&f); err != nil {
-			return nil, &posError{pos, diag.CodeParse, err.Error()}
+			return Node{}, &posError{pos, diag.CodeParse, err.Error()}
 		}
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			// JSON cannot carry them; Backstage would turn them into null.
-			return &Node{Kind: Null, Pos: pos}, nil
+			return Node{Kind: Null, Pos: pos}, nil
 		}
-		return &Node{Kind: Float, Pos: pos, Float: f}, nil
+		return Node{Kind: Float, Pos: pos, Float: f}, nil
 	}
-	return &Node{Kind: String, Pos: pos, Str: n.Value}, nil
+	return Node{Kind: String, Pos: pos, Str: n.Value}, nil
 }

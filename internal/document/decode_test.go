@@ -2,6 +2,7 @@ package document
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -57,6 +58,35 @@ func TestDecodeYAMLExpandsAnchorsAndMergeKeys(t *testing.T) {
 	want := map[string]any{"owner": "team-a", "lifecycle": "experimental", "tags": []any{"x"}}
 	if !reflect.DeepEqual(svc, want) {
 		t.Fatalf("svc = %#v, want %#v", svc, want)
+	}
+}
+
+// TestLargeMapsKeepEveryKeyOnce checks maps past the size where keys are
+// indexed (keySet): a duplicate key is still found, at its line, and a
+// merge adds only the keys a map does not set, whichever side is large.
+func TestLargeMapsKeepEveryKeyOnce(t *testing.T) {
+	var keys, flow []string
+	for i := range 3 * smallMap {
+		keys = append(keys, fmt.Sprintf("k%d: %d\n", i, i))
+		flow = append(flow, fmt.Sprintf("k%d: base", i))
+	}
+	dup := strings.Join(keys, "") + "k1: again\n"
+	_, d := Decode("x.yaml", []byte(dup), Limits{})
+	if d == nil || d.Line != 3*smallMap+1 || !strings.Contains(d.Message, `duplicate key "k1"`) {
+		t.Fatalf("duplicate after %d keys: %v", 3*smallMap, d)
+	}
+	merged := "base: &b {" + strings.Join(flow, ", ") + "}\nsmall:\n  <<: *b\n  k2: own\nlarge:\n  <<: *b\n  " + strings.Join(keys[:2*smallMap], "  ")
+	docs, d := Decode("x.yaml", []byte(merged), Limits{})
+	if d != nil {
+		t.Fatal(d)
+	}
+	small := docs[0].Root.Get("small").Value().(map[string]any)
+	large := docs[0].Root.Get("large").Value().(map[string]any)
+	if len(small) != 3*smallMap || small["k2"] != "own" || small["k40"] != "base" || len(docs[0].Root.Get("small").Fields) != 3*smallMap {
+		t.Fatalf("small map merging a large one: %v", small)
+	}
+	if len(large) != 3*smallMap || large["k2"] != 2 || large["k40"] != "base" || len(docs[0].Root.Get("large").Fields) != 3*smallMap {
+		t.Fatalf("large map merging a large one: %v", large)
 	}
 }
 

@@ -136,8 +136,14 @@ func (m *mapper) location(file string, c candidate, diags *diag.List, deps *map[
 			"only when the Backstage app allows that type (catalogLocationsExtensionPoint.setAllowedLocationTypes; by default only url); "+
 			"otherwise the catalog refuses %s with the processing error: Registered locations must be of an allowed type [\"url\"]", typ, name))
 	}
-	// The spec keeps the shape it was written in, less what is not
-	// published.
+	keepPublished(spec, remote, typ)
+	c.object["spec"] = spec
+	return true
+}
+
+// keepPublished leaves in a Location's spec only its targets that are
+// published (remote), in the shape it was written in, and a type.
+func keepPublished(spec map[string]any, remote []string, typ string) {
 	if s, ok := spec["target"].(string); ok && !slices.Contains(remote, s) {
 		delete(spec, "target")
 	}
@@ -158,8 +164,6 @@ func (m *mapper) location(file string, c candidate, diags *diag.List, deps *map[
 	if typ == "" {
 		spec["type"] = "url"
 	}
-	c.object["spec"] = spec
-	return true
 }
 
 type targetKindValue int

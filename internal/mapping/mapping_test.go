@@ -236,6 +236,27 @@ func TestBadInputIsReportedWithPositionAndLosesNothingElse(t *testing.T) {
 	}
 }
 
+// TestRefsCompareInAnyCaseAndAreNamedAsWritten: Backstage compares refs
+// without case, so a ref in capitals to an entity that exists is no
+// warning, and a warning names the ref as it is written.
+func TestRefsCompareInAnyCaseAndAreNamedAsWritten(t *testing.T) {
+	res := Map(snapshot(map[string]string{
+		"teams/payments.yaml": team,
+		"a.yaml":              "apiVersion: central-config.io/v1\nservices:\n  - name: fine\n    owner: Payments\n    system: NoWhere\n    dependsOn: [component:FINE, resource:Gone]\n",
+	}), Options{SourceID: "main", Workers: 2})
+	var got []string
+	for _, d := range res.Diagnostics {
+		got = append(got, d.String())
+	}
+	want := []string{
+		"a.yaml:5:13: warning: spec.system refers to system:default/NoWhere, which no file in the repository defines [dangling-ref]",
+		"a.yaml:6:33: warning: spec.dependsOn[1] refers to resource:default/Gone, which no file in the repository defines [dangling-ref]",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestDuplicateEntitiesAreAnErrorOnBothFiles(t *testing.T) {
 	svc := "apiVersion: central-config.io/v1\nservices:\n  - name: twin\n    owner: payments\n"
 	res := Map(snapshot(map[string]string{
@@ -384,5 +405,48 @@ func TestAnUnchangedFileIsReusedAndAChangedOneRemapped(t *testing.T) {
 	}
 	if got["group:default/payments"] != byName(first)["group:default/payments"] {
 		t.Fatalf("a reused file must keep its entity objects")
+	}
+}
+
+// TestAReusedFileKeepsItsDanglingRefWarnings maps again after commits:
+// one that changes a file but not what the repository defines (the warnings
+// of the reused files are taken from the last run, not looked up again),
+// one that stops defining what a reused file points at (its warning
+// appears), and one that defines it again (the warning goes).
+func TestAReusedFileKeepsItsDanglingRefWarnings(t *testing.T) {
+	files := map[string]string{
+		"teams/payments.yaml": team,
+		"svc.yaml":            "apiVersion: central-config.io/v1\nservices:\n  - {name: s, owner: payments, system: nowhere}\n",
+		"sys.yaml":            "apiVersion: central-config.io/v1\nsystems:\n  - {name: shop, owner: payments}\n",
+		"other.yaml":          "apiVersion: central-config.io/v1\nservices:\n  - {name: o, owner: payments, system: shop}\n",
+	}
+	dangling := func(res *Result) []string {
+		var out []string
+		for _, d := range res.Diagnostics {
+			if d.Code == diag.CodeDanglingRef {
+				out = append(out, d.String())
+			}
+		}
+		return out
+	}
+	nowhere := "svc.yaml:3:40: warning: spec.system refers to system:default/nowhere, which no file in the repository defines [dangling-ref]"
+	shop := "other.yaml:3:40: warning: spec.system refers to system:default/shop, which no file in the repository defines [dangling-ref]"
+	res := Map(snapshot(files), Options{Compact: true})
+	for _, step := range []struct {
+		name, file, content string
+		want                []string
+	}{
+		{"a change that defines the same keys", "sys.yaml", strings.Replace(files["sys.yaml"], "shop, owner", "shop, title: Shop, owner", 1), []string{nowhere}},
+		{"the system goes", "sys.yaml", "apiVersion: central-config.io/v1\nsystems:\n  - {name: mall, owner: payments}\n", []string{shop, nowhere}},
+		{"it comes back", "sys.yaml", files["sys.yaml"], []string{nowhere}},
+	} {
+		files[step.file] = step.content
+		res = Map(snapshot(files), Options{Compact: true, Previous: res, Workers: 2})
+		if res.Reused != 3 {
+			t.Fatalf("%s: %d files reused, want 3", step.name, res.Reused)
+		}
+		if got := dangling(res); !slices.Equal(got, step.want) {
+			t.Fatalf("%s: dangling refs\n%s\nwant\n%s", step.name, strings.Join(got, "\n"), strings.Join(step.want, "\n"))
+		}
 	}
 }

@@ -248,8 +248,13 @@ func buildItem(file, list string, spec listSpec, n *document.Node, namespace str
 		pos:          n.Pos,
 		placeholders: true,
 		posOf: func(p []string) document.Pos {
+			// The keys p[:i] joined, for i from len(p) down, are
+			// prefixes of the whole path joined.
+			joined := strings.Join(p, ".")
+			end := len(joined)
 			for i := len(p); i > 0; i-- {
-				key := strings.Join(p[:i], ".")
+				key := joined[:end]
+				end -= len(p[i-1]) + 1
 				src, ok := spec.from[key]
 				if !ok {
 					src, ok = commonFrom[key]
