@@ -13,6 +13,7 @@ import (
 	"fmt"
 	mathrand "math/rand/v2"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -96,8 +97,7 @@ const (
 	atRunStarted  // the engine's run row: started_at (at the webhook for a triggered run)
 	atRunFinished // its finished_at, after the commit that publishes
 	atDiscovered  // the catalog's refresh_state row: last_discovery_at, the provider's applyMutation transaction
-	atApplied     // the provider's "Applied the changes" log line
-	atAcked       // the engine's acks row: acked_at
+	atAcked       // the engine's acks row: acked_at, after applyMutation
 	atProcessed   // the catalog's stitch_queue row: next_stitch_at, set as processing ends
 	atStitched    // final_entities.last_updated_at
 	atSeen        // the catalog API serves it (sampled every 50 ms)
@@ -105,23 +105,23 @@ const (
 )
 
 var milestoneNames = [numMilestones]string{"commit", "pushed", "run started", "run finished",
-	"in refresh_state", "provider applied", "acked", "processed", "stitched", "in the API"}
+	"in refresh_state", "acked", "processed", "stitched", "in the API"}
 
 // probeStages are the steps reported as medians: the critical path, then
-// the provider's side branch.
+// the provider's side branch. (Backstage's production log lines carry no
+// time, so the provider's own log cannot tell when it applied.)
 var probeStages = []struct {
 	name     string
 	from, to int
 }{
-	{"git commit and push", atCommit, atPushed},
-	{"push to the engine's run (webhook or poll)", atPushed, atRunStarted},
-	{"engine run", atRunStarted, atRunFinished},
-	{"notify, provider's read, applyMutation starts", atRunFinished, atDiscovered},
-	{"catalog processing (loop wait and work)", atDiscovered, atProcessed},
-	{"stitching (loop wait and work)", atProcessed, atStitched},
-	{"stitched to seen in the API", atStitched, atSeen},
-	{"applyMutation to the provider's log line", atDiscovered, atApplied},
-	{"provider's log line to the ack", atApplied, atAcked},
+	{"push", atCommit, atPushed},
+	{"to run", atPushed, atRunStarted},
+	{"run", atRunStarted, atRunFinished},
+	{"notify+read", atRunFinished, atDiscovered},
+	{"processing", atDiscovered, atProcessed},
+	{"stitching", atProcessed, atStitched},
+	{"to API", atStitched, atSeen},
+	{"applyMutation+ack", atDiscovered, atAcked},
 }
 
 // probeTimes is one probe's way: each milestone since the commit began,
@@ -187,9 +187,7 @@ func (p *prober) probe(phase time.Duration, webhook bool) probeTimes {
 	run := p.runOf(runID, rev)
 	t.trigger, t.steps = run.trigger, p.runSteps(rev)
 	t.at[atRunStarted], t.at[atRunFinished] = since(run.started), since(run.finished)
-	t.at[atApplied] = since(p.applied(run.generation))
 	t.at[atAcked] = since(p.acked(run.generation))
-	p.b.Log(t)
 	return t
 }
 
@@ -287,24 +285,6 @@ func (p *prober) runSteps(rev string) string {
 	return "no log line"
 }
 
-// applied is when a backend's provider logged that it applied generation.
-func (p *prober) applied(generation int64) time.Time {
-	want := fmt.Sprintf(" to %d: ", generation)
-	for _, backend := range p.backends {
-		for _, l := range strings.Split(backend.output(), "\n") {
-			var line struct {
-				Message   string    `json:"message"`
-				Timestamp time.Time `json:"timestamp"`
-			}
-			if strings.Contains(l, "Applied the changes from generation") && json.Unmarshal([]byte(l), &line) == nil &&
-				strings.Contains(line.Message, want) {
-				return line.Timestamp
-			}
-		}
-	}
-	return time.Time{}
-}
-
 // acked is when the provider acknowledged generation (waiting up to two
 // seconds for it).
 func (p *prober) acked(generation int64) time.Time {
@@ -362,13 +342,14 @@ func (p *prober) watchCatalog(ref string, stop <-chan struct{}) <-chan catalogSt
 	return out
 }
 
-// summarizeProbes logs, per stage, the median and range over the probes
-// that recorded both its ends.
+// summarizeProbes logs, in one line, each stage's median and range over
+// the probes that recorded both its ends (benchmark logs keep ten lines),
+// and appends each probe's way to the file BENCH_PROBE_LOG when set.
 func summarizeProbes(b *testing.B, path string, probes []probeTimes) {
 	if len(probes) == 0 {
 		return
 	}
-	lines := []string{fmt.Sprintf("where the time went, %s (%d probes): median (min-max)", path, len(probes))}
+	var stages []string
 	for _, st := range probeStages {
 		var d []time.Duration
 		for _, t := range probes {
@@ -377,13 +358,25 @@ func summarizeProbes(b *testing.B, path string, probes []probeTimes) {
 			}
 		}
 		if len(d) == 0 {
-			lines = append(lines, fmt.Sprintf("  %s: no records", st.name))
+			stages = append(stages, st.name+" ?")
 			continue
 		}
 		slices.Sort(d)
-		lines = append(lines, fmt.Sprintf("  %s: %s (%s-%s), %d probes", st.name, fmtAt(percentile(d, 50)), fmtAt(d[0]), fmtAt(d[len(d)-1]), len(d)))
+		stages = append(stages, fmt.Sprintf("%s %s (%s-%s)", st.name, fmtAt(percentile(d, 50)), fmtAt(d[0]), fmtAt(d[len(d)-1])))
 	}
-	b.Log(strings.Join(lines, "\n"))
+	b.Logf("%s, medians (min-max) of %d probes: %s", path, len(probes), strings.Join(stages, ", "))
+	file := os.Getenv("BENCH_PROBE_LOG")
+	if file == "" {
+		return
+	}
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		fatalf(b, "BENCH_PROBE_LOG: %v", err)
+	}
+	defer func() { _ = f.Close() }()
+	for _, t := range probes {
+		fmt.Fprintf(f, "%s %s: %s\n", b.Name(), path, t)
+	}
 }
 
 // seen are the probes' times to the catalog API.

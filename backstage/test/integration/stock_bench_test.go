@@ -186,7 +186,6 @@ func (r benchResult) report(b *testing.B) {
 		b.ReportMetric(s[0].Seconds(), "fresh-"+f.name+"-min-s")
 		b.ReportMetric(s[len(s)-1].Seconds(), "fresh-"+f.name+"-max-s")
 		b.ReportMetric(float64(len(s)), "fresh-"+f.name+"-samples")
-		b.Logf("freshness, %s: %v", f.name, f.d)
 	}
 	summarizeProbes(b, "event (push webhook)", r.event)
 	summarizeProbes(b, "poll1s (the engine polls git every second)", r.poll1s)
