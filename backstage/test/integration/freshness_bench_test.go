@@ -100,7 +100,7 @@ const (
 	atAcked       // the engine's acks row: acked_at, after applyMutation
 	atProcessed   // the catalog's stitch_queue row: next_stitch_at, set as processing ends
 	atStitched    // final_entities.last_updated_at
-	atSeen        // the catalog API serves it (sampled every 50 ms)
+	atSeen        // the catalog API serves it (sampled every 100 ms)
 	numMilestones
 )
 

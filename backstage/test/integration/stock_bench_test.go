@@ -433,7 +433,7 @@ func (s *stack) waitCount(n int, timeout time.Duration, watch ...*process) {
 }
 
 // waitEntity waits until the catalog API serves component name, looking
-// every 50 ms (eventually's 500 ms would blur the event path's figure).
+// every 100 ms (eventually's 500 ms would blur the event path's figure).
 func (s *stack) waitEntity(name string, timeout time.Duration, watch ...*process) {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -450,7 +450,7 @@ func (s *stack) waitEntity(name string, timeout time.Duration, watch ...*process
 		if time.Now().After(deadline) {
 			fatalf(s.t, "%s in the catalog: not within %s: %v", name, timeout, err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
