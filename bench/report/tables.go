@@ -296,9 +296,10 @@ func (r *Results) variants(n string) []variant {
 }
 
 var tuningTitles = map[string]string{
-	"processing": "`processingInterval: { minutes: 30 }`",
-	"stitching":  "`stitchingStrategy.pollingInterval: { milliseconds: 100 }`",
-	"replicas":   "two backend replicas on one PostgreSQL",
+	"processing":   "`processingInterval: { minutes: 30 }`",
+	"stitching":    "`stitchingStrategy.pollingInterval: { milliseconds: 100 }`",
+	"stitching250": "`stitchingStrategy.pollingInterval: { milliseconds: 250 }`",
+	"replicas":     "two backend replicas on one PostgreSQL",
 }
 
 // TuningTable: bulk time with each catalog tuning.
