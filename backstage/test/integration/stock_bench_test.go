@@ -45,9 +45,11 @@ import (
 //     quiet minutes;
 //   - catalog tuning (N >= 10k): bulk, steady state and (ours) the event
 //     path again, once per setting of BENCH_TUNINGS (default
-//     "processing,stitching,replicas": catalog.processingInterval of 30
-//     minutes; stitching polled every 100 ms instead of every second; two
-//     backend replicas on the one PostgreSQL; "a+b" combines settings).
+//     "processing,processing+stitching250,replicas": "processing" is
+//     catalog.processingInterval of 30 minutes, "stitching" and
+//     "stitching250" the stitch queue polled every 100 or 250 ms instead of
+//     every second, "replicas" two backends on the one PostgreSQL; "a+b"
+//     combines settings).
 //
 // Each variant is a sub-benchmark reporting its figures as metrics
 // (bulk-s, fresh-event-p95-s, idle-total-cpu-s/h, ...); `make bench`
@@ -73,7 +75,7 @@ func BenchmarkOursVsStock(b *testing.B) {
 		fatalf(b, "BENCH_IDLE_WINDOW: %v", err)
 	}
 	idleWindow = window
-	tunings := strings.FieldsFunc(envOr("BENCH_TUNINGS", "processing,stitching,replicas"), func(r rune) bool { return r == ',' })
+	tunings := strings.FieldsFunc(envOr("BENCH_TUNINGS", "processing,processing+stitching250,replicas"), func(r rune) bool { return r == ',' })
 	for _, t := range tunings {
 		if _, err := tuning(t); err != nil {
 			fatalf(b, "BENCH_TUNINGS: %v", err)
