@@ -497,15 +497,24 @@ func procCPU(pid int) float64 {
 	if pid == 0 {
 		return 0
 	}
+	return statSeconds(pid, 11, 12) // utime, stime
+}
+
+// statSeconds sums fields of /proc/pid/stat, counted after the command
+// name, in clock ticks, as seconds (0 when the process is gone).
+func statSeconds(pid int, fields ...int) float64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
 	// Fields after the command name (which may hold spaces) in parens.
 	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100 // USER_HZ
+	var sum float64
+	for _, i := range fields {
+		v, _ := strconv.ParseFloat(f[i], 64)
+		sum += v
+	}
+	return sum / 100 // USER_HZ
 }
 
 // postgresCPU is the CPU of the benchmark's own PostgreSQL servers: every
@@ -574,13 +583,4 @@ func postgresCPU(b *testing.B) float64 {
 
 // procChildrenCPU is the CPU seconds of a process's exited, waited-for
 // children (cutime + cstime).
-func procChildrenCPU(pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	cutime, _ := strconv.ParseFloat(f[13], 64)
-	cstime, _ := strconv.ParseFloat(f[14], 64)
-	return (cutime + cstime) / 100
-}
+func procChildrenCPU(pid int) float64 { return statSeconds(pid, 13, 14) }
