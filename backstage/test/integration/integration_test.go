@@ -33,6 +33,8 @@ import (
 const (
 	engineToken  = "integration-engine-token-5f2a"
 	catalogToken = "integration-static-token-9c4e"
+	// The engine's GitHub webhook secret (the benchmark signs pushes).
+	webhookSecret = "integration-webhook-secret-3d7b"
 	// Long enough that only the engine's event can explain a quick update.
 	pollSeconds = 60
 )
@@ -230,7 +232,8 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
 
 	// The config repository on a real git server.
 	git := gittest.NewServer(t)
-	repo := git.NewRepo("config")
+	// owner/repo, as GitHub's push webhook names the git source.
+	repo := git.NewRepo("acme/config")
 	files := opts.files
 	if files == nil {
 		files = exampleFiles(t, p.example)
@@ -260,9 +263,12 @@ func newStack(t testing.TB, opts stackOptions) (*stack, *gittest.Repo) {
     listen: 127.0.0.1:%d
     token: %s
     protectReads: true
+  webhooks:
+    github:
+      secret: %s
 %s  logging:
     format: text
-`, repo.URL, gittest.Token, frequency, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, notify)
+`, repo.URL, gittest.Token, frequency, engineDB, filepath.Join(dir, "cache"), enginePort, engineToken, webhookSecret, notify)
 	}
 	engineConfigs := map[string]string{}
 	for name, content := range map[string]string{

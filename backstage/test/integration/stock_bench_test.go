@@ -30,18 +30,26 @@ import (
 //   - freshness (N >= 10k): a new service from commit (or, for stock, the
 //     write of its document into the root file, each at a random moment
 //     within the period of what picks it up) to queryable in the catalog
-//     API, through the engine's event (BENCH_EVENT_SAMPLES, default
-//     20), through polling only (the same stack, its engine restarted
-//     without the event; BENCH_FRESHNESS_SAMPLES, default 3) and through
-//     stock location refresh at Backstage's default processing interval
-//     (BENCH_FRESHNESS_SAMPLES);
+//     API, through GitHub's push webhook to the engine and the engine's
+//     event to the provider (event; BENCH_EVENT_SAMPLES, default 20),
+//     through the same event with the engine polling git every second
+//     instead of the webhook (poll1s; BENCH_POLL1S_SAMPLES, default 20),
+//     through polling only (the engine without its event;
+//     BENCH_FRESHNESS_SAMPLES, default 3) and through stock location
+//     refresh at Backstage's default processing interval
+//     (BENCH_FRESHNESS_SAMPLES). Each probe logs where its time went, from
+//     the engine's run row and log line, the provider's log line and ack
+//     and the catalog's tables, and each path the medians of those steps;
 //   - steady state (N >= 10k): CPU seconds per hour of the Backstage
 //     backend, the engine (syncing every minute) and PostgreSQL over two
 //     quiet minutes;
-//   - catalog tuning (N >= 10k): bulk and steady state again for both,
-//     once per setting of BENCH_TUNINGS (default "processing,stitching":
-//     catalog.processingInterval of 30 minutes; stitching polled every
-//     100 ms instead of every second).
+//   - catalog tuning (N >= 10k): bulk, steady state and (ours) the event
+//     path again, once per setting of BENCH_TUNINGS (default
+//     "processing,processing+stitching250,replicas": "processing" is
+//     catalog.processingInterval of 30 minutes, "stitching" and
+//     "stitching250" the stitch queue polled every 100 or 250 ms instead of
+//     every second, "replicas" two backends on the one PostgreSQL; "a+b"
+//     combines settings).
 //
 // Each variant is a sub-benchmark reporting its figures as metrics
 // (bulk-s, fresh-event-p95-s, idle-total-cpu-s/h, ...); `make bench`
@@ -51,7 +59,7 @@ import (
 //	go test -tags backstage -run '^$' -bench OursVsStock -benchtime 1x -timeout 120m ./backstage/test/integration
 //
 // BENCH_SIZES (default "1000,10000") picks N; BENCH_FRESHNESS_SAMPLES=0
-// skips the slow freshness figures, BENCH_TUNINGS="" the tuning;
+// skips the slow polling figures, BENCH_TUNINGS="" the tuning;
 // BENCH_DETAIL_FROM (default 10000) is the N from which freshness, steady
 // state and tuning are measured; BENCH_IDLE_WINDOW (default 2m) is the
 // steady-state window, 0 to skip the steady state.
@@ -60,16 +68,17 @@ func BenchmarkOursVsStock(b *testing.B) {
 	sizes := intsFromEnv(b, "BENCH_SIZES", "1000,10000")
 	samples := intsFromEnv(b, "BENCH_FRESHNESS_SAMPLES", "3")[0]
 	eventSamples := intsFromEnv(b, "BENCH_EVENT_SAMPLES", "20")[0]
+	poll1sSamples := intsFromEnv(b, "BENCH_POLL1S_SAMPLES", "20")[0]
 	detailFrom := intsFromEnv(b, "BENCH_DETAIL_FROM", "10000")[0]
 	window, err := time.ParseDuration(envOr("BENCH_IDLE_WINDOW", "2m"))
 	if err != nil {
 		fatalf(b, "BENCH_IDLE_WINDOW: %v", err)
 	}
 	idleWindow = window
-	tunings := strings.FieldsFunc(envOr("BENCH_TUNINGS", "processing,stitching"), func(r rune) bool { return r == ',' })
+	tunings := strings.FieldsFunc(envOr("BENCH_TUNINGS", "processing,processing+stitching250,replicas"), func(r rune) bool { return r == ',' })
 	for _, t := range tunings {
-		if _, ok := catalogTunings[t]; !ok {
-			fatalf(b, "BENCH_TUNINGS: unknown tuning %q", t)
+		if _, err := tuning(t); err != nil {
+			fatalf(b, "BENCH_TUNINGS: %v", err)
 		}
 	}
 	p := repoPaths(b)
@@ -81,7 +90,7 @@ func BenchmarkOursVsStock(b *testing.B) {
 		for _, n := range sizes {
 			repo := benchRepo(b, genrepo, n)
 			big := n >= detailFrom
-			variant := benchVariant{eventSamples: eventSamples, samples: samples, steady: big && idleWindow > 0}
+			variant := benchVariant{eventSamples: eventSamples, poll1sSamples: poll1sSamples, samples: samples, steady: big && idleWindow > 0}
 			if !big {
 				variant = benchVariant{}
 			}
@@ -95,9 +104,12 @@ func BenchmarkOursVsStock(b *testing.B) {
 				continue
 			}
 			for _, t := range tunings {
-				tuned := benchVariant{steady: idleWindow > 0, catalog: catalogTunings[t]}
+				tuned, _ := tuning(t)
+				tuned.steady = idleWindow > 0
 				b.Run(fmt.Sprintf("N=%d/central-config/tuning=%s", n, t), func(b *testing.B) {
-					runOurs(b, repo, tuned).report(b)
+					ours := tuned
+					ours.eventSamples = eventSamples
+					runOurs(b, repo, ours).report(b)
 				})
 				b.Run(fmt.Sprintf("N=%d/stock/tuning=%s", n, t), func(b *testing.B) {
 					runStock(b, repo, tuned).report(b)
@@ -107,19 +119,39 @@ func BenchmarkOursVsStock(b *testing.B) {
 	}
 }
 
-// catalogTunings are the catalog settings the benchmark tries, as config
-// lines under catalog:.
-var catalogTunings = map[string]string{
-	"processing": "  processingInterval: { minutes: 30 }\n",
-	"stitching":  "  stitchingStrategy:\n    pollingInterval: { milliseconds: 100 }\n",
+// catalogTunings are the settings the benchmark tries: catalog config
+// lines (under catalog:) and backend replicas.
+var catalogTunings = map[string]benchVariant{
+	"processing": {catalog: "  processingInterval: { minutes: 30 }\n"},
+	"stitching":  {catalog: "  stitchingStrategy:\n    pollingInterval: { milliseconds: 100 }\n"},
+	// A middle way between freshness and idle CPU.
+	"stitching250": {catalog: "  stitchingStrategy:\n    pollingInterval: { milliseconds: 250 }\n"},
+	"replicas":     {replicas: 2},
+}
+
+// tuning is the variant of a BENCH_TUNINGS entry: catalogTunings' names
+// joined by "+".
+func tuning(name string) (benchVariant, error) {
+	var v benchVariant
+	for _, part := range strings.Split(name, "+") {
+		t, ok := catalogTunings[part]
+		if !ok {
+			return v, fmt.Errorf("unknown tuning %q in %q", part, name)
+		}
+		v.catalog += t.catalog
+		v.replicas = max(v.replicas, t.replicas)
+	}
+	return v, nil
 }
 
 // benchVariant says what one sub-benchmark measures besides bulk.
 type benchVariant struct {
-	eventSamples, samples int
-	steady                bool
+	eventSamples, poll1sSamples, samples int
+	steady                               bool
 	// catalog is extra config under catalog: for the backend.
 	catalog string
+	// replicas is how many backends share the PostgreSQL (0 means one).
+	replicas int
 }
 
 type cpuPerHour struct{ backend, engine, postgres float64 }
@@ -127,11 +159,13 @@ type cpuPerHour struct{ backend, engine, postgres float64 }
 func (c cpuPerHour) total() float64 { return c.backend + c.engine + c.postgres }
 
 type benchResult struct {
-	entities             int
-	ready, bulk          time.Duration
-	handedOver           time.Duration // ours: the provider's first ack
-	event, polled, stock []time.Duration
-	cpu                  *cpuPerHour
+	entities      int
+	ready, bulk   time.Duration
+	handedOver    time.Duration // ours: the provider's first ack
+	event, poll1s []probeTimes
+	polled        []probeTimes
+	stock         []time.Duration
+	cpu           *cpuPerHour
 }
 
 // report reports r's figures as metrics of b.
@@ -145,7 +179,7 @@ func (r benchResult) report(b *testing.B) {
 	for _, f := range []struct {
 		name string
 		d    []time.Duration
-	}{{"event", r.event}, {"polling", r.polled}, {"refresh", r.stock}} {
+	}{{"event", seen(r.event)}, {"poll1s", seen(r.poll1s)}, {"polling", seen(r.polled)}, {"refresh", r.stock}} {
 		if len(f.d) == 0 {
 			continue
 		}
@@ -156,8 +190,10 @@ func (r benchResult) report(b *testing.B) {
 		b.ReportMetric(s[0].Seconds(), "fresh-"+f.name+"-min-s")
 		b.ReportMetric(s[len(s)-1].Seconds(), "fresh-"+f.name+"-max-s")
 		b.ReportMetric(float64(len(s)), "fresh-"+f.name+"-samples")
-		b.Logf("freshness, %s: %v", f.name, f.d)
 	}
+	summarizeProbes(b, "event (push webhook)", r.event)
+	summarizeProbes(b, "poll1s (the engine polls git every second)", r.poll1s)
+	summarizeProbes(b, "polling only", r.polled)
 	if r.cpu != nil {
 		b.ReportMetric(r.cpu.backend, "idle-backend-cpu-s/h")
 		b.ReportMetric(r.cpu.engine, "idle-engine-cpu-s/h")
@@ -230,14 +266,15 @@ func runOurs(b *testing.B, repo generated, v benchVariant) benchResult {
 	if v.catalog != "" {
 		extra = "catalog:\n" + v.catalog
 	}
-	// Freshness wants the engine to look every second; otherwise the
-	// engine keeps a realistic interval for the idle figures.
-	frequency := "{ minutes: 1 }"
-	if v.eventSamples > 0 || v.samples > 0 {
-		frequency = "{ seconds: 1 }"
+	// The engine polls git every second for the poll1s and polling
+	// figures (and the bulk before them, as it always did), and every
+	// minute otherwise, as the idle figures want.
+	frequency, config := "{ minutes: 1 }", "idle"
+	if v.poll1sSamples > 0 || v.samples > 0 {
+		frequency, config = "{ seconds: 1 }", ""
 	}
 	s, git := newStack(b, stackOptions{engineFrequency: frequency, files: repo.files, backendConfig: extra})
-	eng := s.startEngine()
+	eng := s.startEngineWith(config)
 	r := benchResult{entities: repo.entities}
 	eventually(b, 5*time.Minute, "engine synced", func() error {
 		ls, err := s.engine.lastSync()
@@ -264,81 +301,61 @@ func runOurs(b *testing.B, repo generated, v benchVariant) benchResult {
 		}
 		handedOver <- -1
 	}()
-	backend := s.startBackend()
+	backends := s.startBackends(v.replicas)
 	r.ready = time.Since(start)
-	s.waitCount(repo.entities, 20*time.Minute, eng, backend)
+	s.waitCount(repo.entities, 20*time.Minute, append([]*process{eng}, backends...)...)
 	r.bulk = time.Since(start)
 	r.handedOver = <-handedOver
 
-	probes := 0
-	// commitProbe commits a new service at a random moment within phase
-	// (the period of what picks it up), so that samples do not all start
-	// just after a poll.
-	commitProbe := func(phase time.Duration) time.Duration {
-		time.Sleep(rand.N(phase))
-		name := fmt.Sprintf("bench-probe-%d", probes)
-		probes++
-		before, err := s.engine.lastSync()
-		if err != nil {
-			fatalf(b, "%v", err)
-		}
-		committed := time.Now()
-		git.Commit("main", map[string]string{"native/bench/" + name + "/catalog-info.yaml": probe(name)})
-		// When the engine published it and when the provider acked it,
-		// to tell the engine's share, the provider's and the catalog's
-		// apart in the log.
-		steps := make(chan [2]time.Duration, 1)
-		go func() {
-			var published, acked time.Duration = -1, -1
-			for time.Since(committed) < 10*time.Minute && acked < 0 {
-				if ls, err := s.engine.lastSync(); err == nil {
-					if published < 0 && ls.Generation > before.Generation {
-						published = time.Since(committed)
-					}
-					for _, a := range ls.Catalog.Acks {
-						if published >= 0 && a.Generation > before.Generation {
-							acked = time.Since(committed)
-						}
-					}
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			steps <- [2]time.Duration{published, acked}
-		}()
-		s.waitEntity(name, 10*time.Minute, eng, backend)
-		took := time.Since(committed)
-		st := <-steps
-		b.Logf("%s: committed %s, published by the engine after %s, acked by the provider after %s, in the catalog after %s",
-			name, committed.UTC().Format(time.RFC3339Nano), st[0], st[1], took)
-		return took
+	p := newProber(b, s, git, eng, config, backends)
+	for range v.poll1sSamples {
+		r.poll1s = append(r.poll1s, p.probe(time.Second, false))
 	}
-	for range v.eventSamples {
-		r.event = append(r.event, commitProbe(time.Second))
+	if v.eventSamples > 0 {
+		// GitHub's push webhook starts the run; the engine's own
+		// schedule is a realistic minute.
+		p.useEngine("idle")
+		for range v.eventSamples {
+			r.event = append(r.event, p.probe(time.Second, true))
+		}
 	}
 	if v.samples > 0 {
-		// Polling only: the same engine without its event to Backstage.
-		eng.stop()
-		eng = s.startEngineWith("quiet")
+		// Polling only: the engine polls git every second, without its
+		// event to Backstage.
+		p.useEngine("quiet")
 		for range v.samples {
-			r.polled = append(r.polled, commitProbe(pollSeconds*time.Second))
+			r.polled = append(r.polled, p.probe(pollSeconds*time.Second, false))
 		}
-		for _, l := range strings.Split(backend.output(), "\n") {
+		for _, l := range strings.Split(backends[0].output(), "\n") {
 			if strings.Contains(l, "central-config-provider") {
 				b.Logf("backend: %s", l)
 			}
 		}
 	}
 	if v.steady {
-		if frequency != "{ minutes: 1 }" {
-			// Idle at a realistic interval: an engine syncing every
-			// second costs PostgreSQL a run row update each time.
-			eng.stop()
-			eng = s.startEngineWith("idle")
-		}
-		cpu := idleCPU(b, backend, eng)
+		// Idle at a realistic interval: an engine syncing every second
+		// costs PostgreSQL a run row update each time.
+		p.useEngine("idle")
+		cpu := idleCPU(b, p.eng, backends...)
 		r.cpu = &cpu
 	}
 	return r
+}
+
+// startBackends starts n backend replicas (at least one) on the stack's
+// PostgreSQL: the stack's own (the one the engine notifies and the
+// benchmark reads), then, once it answers (it has created the databases),
+// the others, each on a port of its own.
+func (s *stack) startBackends(n int) []*process {
+	backends := []*process{s.startBackend()}
+	for i := 2; i <= n; i++ {
+		port := freePort(s.t)
+		config := filepath.Join(s.dir, fmt.Sprintf("app-config.replica-%d.yaml", i))
+		writeFile(s.t, config, fmt.Sprintf("backend:\n  baseUrl: http://127.0.0.1:%[1]d\n  listen: 127.0.0.1:%[1]d\n", port))
+		argv := append(slices.Clone(s.backendArgs), "--config", config)
+		backends = append(backends, start(s.t, fmt.Sprintf("backend-%d", i), filepath.Join(s.p.app, "packages/backend"), s.env, argv...))
+	}
+	return backends
 }
 
 func runStock(b *testing.B, repo generated, v benchVariant) benchResult {
@@ -351,9 +368,9 @@ func runStock(b *testing.B, repo generated, v benchVariant) benchResult {
 `, repo.native) + v.catalog})
 	r := benchResult{entities: repo.entities}
 	start := time.Now()
-	backend := s.startBackend()
+	backends := s.startBackends(v.replicas)
 	r.ready = time.Since(start)
-	s.waitCount(repo.entities, 30*time.Minute, backend)
+	s.waitCount(repo.entities, 30*time.Minute, backends...)
 	r.bulk = time.Since(start)
 
 	for i := range v.samples {
@@ -373,7 +390,7 @@ func runStock(b *testing.B, repo generated, v benchVariant) benchResult {
 		if err != nil {
 			fatalf(b, "%v", err)
 		}
-		s.waitEntity(name, 15*time.Minute, backend)
+		s.waitEntity(name, 15*time.Minute, backends...)
 		r.stock = append(r.stock, time.Since(written))
 	}
 	if v.samples > 0 {
@@ -387,7 +404,7 @@ func runStock(b *testing.B, repo generated, v benchVariant) benchResult {
 		}
 	}
 	if v.steady {
-		cpu := idleCPU(b, backend, nil)
+		cpu := idleCPU(b, nil, backends...)
 		r.cpu = &cpu
 	}
 	return r
@@ -450,9 +467,10 @@ func probe(name string) string {
 // idleWindow is how long idleCPU watches (BENCH_IDLE_WINDOW).
 var idleWindow = 2 * time.Minute
 
-// idleCPU measures the CPU the processes and every PostgreSQL process use
-// over idleWindow after a quarter of it to settle, per hour.
-func idleCPU(b *testing.B, backend, eng *process) cpuPerHour {
+// idleCPU measures the CPU the engine (nil for none), the backends and
+// every PostgreSQL process use over idleWindow after a quarter of it to
+// settle, per hour.
+func idleCPU(b *testing.B, eng *process, backends ...*process) cpuPerHour {
 	time.Sleep(idleWindow / 4) // let the last changes settle
 	pid := func(p *process) int {
 		if p == nil {
@@ -460,9 +478,16 @@ func idleCPU(b *testing.B, backend, eng *process) cpuPerHour {
 		}
 		return p.Pid()
 	}
-	b0, e0, p0 := procCPU(pid(backend)), procCPU(pid(eng)), postgresCPU(b)
+	backendCPU := func() float64 {
+		var sum float64
+		for _, p := range backends {
+			sum += procCPU(pid(p))
+		}
+		return sum
+	}
+	b0, e0, p0 := backendCPU(), procCPU(pid(eng)), postgresCPU(b)
 	time.Sleep(idleWindow)
-	b1, e1, p1 := procCPU(pid(backend)), procCPU(pid(eng)), postgresCPU(b)
+	b1, e1, p1 := backendCPU(), procCPU(pid(eng)), postgresCPU(b)
 	scale := float64(time.Hour) / float64(idleWindow)
 	return cpuPerHour{backend: (b1 - b0) * scale, engine: (e1 - e0) * scale, postgres: (p1 - p0) * scale}
 }
@@ -472,15 +497,24 @@ func procCPU(pid int) float64 {
 	if pid == 0 {
 		return 0
 	}
+	return statSeconds(pid, 11, 12) // utime, stime
+}
+
+// statSeconds sums fields of /proc/pid/stat, counted after the command
+// name, in clock ticks, as seconds (0 when the process is gone).
+func statSeconds(pid int, fields ...int) float64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
 	// Fields after the command name (which may hold spaces) in parens.
 	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100 // USER_HZ
+	var sum float64
+	for _, i := range fields {
+		v, _ := strconv.ParseFloat(f[i], 64)
+		sum += v
+	}
+	return sum / 100 // USER_HZ
 }
 
 // postgresCPU is the CPU of the benchmark's own PostgreSQL servers: every
@@ -549,13 +583,4 @@ func postgresCPU(b *testing.B) float64 {
 
 // procChildrenCPU is the CPU seconds of a process's exited, waited-for
 // children (cutime + cstime).
-func procChildrenCPU(pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	cutime, _ := strconv.ParseFloat(f[13], 64)
-	cstime, _ := strconv.ParseFloat(f[14], 64)
-	return (cutime + cstime) / 100
-}
+func procChildrenCPU(pid int) float64 { return statSeconds(pid, 13, 14) }
