@@ -30,6 +30,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/central-config/central-config/internal/enginetest"
 	"github.com/central-config/central-config/internal/logtest"
 	"github.com/central-config/central-config/internal/testrepo"
 )
@@ -108,7 +109,7 @@ func scrapeLiveEngine(t *testing.T) map[string]*dto.MetricFamily {
 		t.Fatal(err)
 	}
 	vars := map[string]string{"GITHUB_TOKEN": "ghp_dummy", "CENTRAL_CONFIG_TOKEN": "engine-token"}
-	addr := freeAddr(t)
+	addr := enginetest.FreeAddr(t)
 	logs := &logtest.Buffer{}
 	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg},
 		lookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },

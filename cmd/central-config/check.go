@@ -80,6 +80,22 @@ func mapDir(e *env, path string, include []string, listIgnored bool) (*mapping.R
 	return mapping.Map(snap, mapping.Options{SourceID: src.ID(), Rules: rules, Kinds: cfg.CheckKinds(), Limits: cfg.Limits.Document(), ListIgnored: listIgnored}), len(rules), nil
 }
 
+// mapRepo parses the flags and DIR as parse does and maps DIR as mapDir
+// does, returning its result and how many mapping rules the config holds;
+// false (a usage error) when either fails, said on stderr.
+func (f *repoFlags) mapRepo(e *env, args []string, listIgnored bool, formats ...string) (*mapping.Result, int, bool) {
+	dirPath, ok := f.parse(e, args, formats...)
+	if !ok {
+		return nil, 0, false
+	}
+	res, rules, err := mapDir(e, dirPath, f.include, listIgnored)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "central-config %s: %v\n", f.fs.Name(), err)
+		return nil, 0, false
+	}
+	return res, rules, true
+}
+
 // rulesHint is the line validate prints when files of no known shape were
 // read without any mapping rule: the rules live in the engine's config, not
 // in the repository, so validate applies them only with --config.
@@ -106,13 +122,8 @@ func plural(n int, one, many string) string {
 func validateCmd(e *env, args []string) int {
 	f := newRepoFlags("validate", "text")
 	verbose := f.fs.Bool("verbose", false, "")
-	dirPath, ok := f.parse(e, args, "text", "json", "github")
+	res, rules, ok := f.mapRepo(e, args, true, "text", "json", "github")
 	if !ok {
-		return exitUsage
-	}
-	res, rules, err := mapDir(e, dirPath, f.include, true)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "central-config validate: %v\n", err)
 		return exitUsage
 	}
 	entities, locations := published(res)
@@ -231,13 +242,8 @@ func writeSummary(w io.Writer, res *mapping.Result, entities, locations int, ver
 
 func renderCmd(e *env, args []string) int {
 	f := newRepoFlags("render", "yaml")
-	dirPath, ok := f.parse(e, args, "yaml", "json")
+	res, _, ok := f.mapRepo(e, args, false, "yaml", "json")
 	if !ok {
-		return exitUsage
-	}
-	res, _, err := mapDir(e, dirPath, f.include, false)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "central-config render: %v\n", err)
 		return exitUsage
 	}
 	for _, d := range res.Diagnostics {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/central-config/central-config/internal/enginetest"
 	"github.com/central-config/central-config/internal/logtest"
 	"github.com/central-config/central-config/internal/source/git/gittest"
 	"github.com/central-config/central-config/internal/source/githubauth/apptest"
@@ -98,7 +99,7 @@ centralConfig:
 				t.Fatal(err)
 			}
 
-			addr := freeAddr(t)
+			addr := enginetest.FreeAddr(t)
 			logs := &logtest.Buffer{}
 			vars := map[string]string{"GITHUB_APP_ID": "7", "GITHUB_CLIENT_SECRET": clientSecret, "GITHUB_TOKEN": pat}
 			e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg},

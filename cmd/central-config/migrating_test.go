@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/central-config/central-config/internal/enginetest"
 	"github.com/central-config/central-config/internal/logtest"
 	"github.com/central-config/central-config/internal/store/pgtest"
 )
@@ -44,7 +45,7 @@ func TestServeIsAliveWhileAnotherReplicaHoldsTheMigrationLock(t *testing.T) {
 	logs := &logtest.Buffer{}
 	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, lookupEnv: func(string) (string, bool) { return "", false },
 		log: slog.New(slog.NewTextHandler(logs, nil))}
-	addr := freeAddr(t)
+	addr := enginetest.FreeAddr(t)
 	stop := startServe(t, e, addr)
 	defer stop()
 	base := "http://" + addr

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/central-config/central-config/internal/enginetest"
 	"github.com/central-config/central-config/internal/logtest"
 	"github.com/central-config/central-config/internal/testrepo"
 )
@@ -101,7 +101,7 @@ func TestServeReportsKafkaDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	addr := freeAddr(t)
+	addr := enginetest.FreeAddr(t)
 	logs := &logtest.Buffer{}
 	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg},
 		lookupEnv: func(k string) (string, bool) {
@@ -213,16 +213,6 @@ func startServe(t *testing.T, e *env, addr string) (stop func()) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String()
-}
-
 // get fetches a URL; a connection error (the engine not listening yet)
 // is status 0.
 func get(t *testing.T, url string) (int, []byte) {
@@ -256,7 +246,7 @@ func TestServeRefusesAnUnreadableKafkaCAFile(t *testing.T) {
 	logs := &logtest.Buffer{}
 	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, lookupEnv: func(string) (string, bool) { return "", false },
 		log: slog.New(slog.NewTextHandler(logs, nil))}
-	if code := serveCmd(e, []string{"--listen", freeAddr(t)}); code != exitUsage {
+	if code := serveCmd(e, []string{"--listen", enginetest.FreeAddr(t)}); code != exitUsage {
 		t.Fatalf("exit %d, want %d\n%s", code, exitUsage, logs.String())
 	}
 	if !strings.Contains(logs.String(), "centralConfig.kafka.discovery.clusters[0].tls.caFile") {
@@ -277,7 +267,7 @@ func TestServeSaysWhyTheDatabaseCannotBeOpened(t *testing.T) {
 	logs := &logtest.Buffer{}
 	e := &env{stdout: io.Discard, stderr: logs, configFiles: []string{cfg}, lookupEnv: func(string) (string, bool) { return "", false },
 		log: slog.New(slog.NewTextHandler(logs, nil))}
-	if code := serveCmd(e, []string{"--listen", freeAddr(t)}); code != 1 {
+	if code := serveCmd(e, []string{"--listen", enginetest.FreeAddr(t)}); code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, logs.String())
 	}
 	if !strings.Contains(logs.String(), "cannot open the database") || !strings.Contains(logs.String(), "not a directory") ||

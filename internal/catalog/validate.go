@@ -348,15 +348,25 @@ func (v *validator) requiredString(m map[string]any, parent []string, key string
 	return s
 }
 
-func (v *validator) metadata(e map[string]any) {
-	raw, ok := e["metadata"]
+// section returns the mapping e holds at key (metadata, spec), or reports
+// that it is missing or not a mapping and returns false.
+func (v *validator) section(e map[string]any, key string) (map[string]any, bool) {
+	raw, ok := e[key]
 	if !ok {
-		v.add([]string{"metadata"}, "metadata is required")
-		return
+		v.add([]string{key}, key+" is required")
+		return nil, false
 	}
-	md, ok := raw.(map[string]any)
+	m, ok := raw.(map[string]any)
 	if !ok {
-		v.add([]string{"metadata"}, "metadata must be a mapping")
+		v.add([]string{key}, key+" must be a mapping")
+		return nil, false
+	}
+	return m, true
+}
+
+func (v *validator) metadata(e map[string]any) {
+	md, ok := v.section(e, "metadata")
+	if !ok {
 		return
 	}
 	at := func(p ...string) []string { return append([]string{"metadata"}, p...) }
@@ -446,15 +456,9 @@ func (v *validator) keyValues(md map[string]any, field string, validKey func(str
 }
 
 func (v *validator) spec(e map[string]any, kind string, rule kindRule) {
-	raw, ok := e["spec"]
+	// Every kind's schema requires spec.
+	spec, ok := v.section(e, "spec")
 	if !ok {
-		// Every kind's schema requires spec.
-		v.add([]string{"spec"}, "spec is required")
-		return
-	}
-	spec, isMap := raw.(map[string]any)
-	if !isMap {
-		v.add([]string{"spec"}, "spec must be a mapping")
 		return
 	}
 	for _, f := range rule.required {

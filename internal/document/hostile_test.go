@@ -2,22 +2,12 @@ package document
 
 import (
 	"errors"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/central-config/central-config/internal/diag"
+	"github.com/central-config/central-config/internal/memtest"
 )
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // TestDeepNestingFailsOnTheDepthLimitInBoundedMemory decodes files of
 // 100,000 nested flow lists or maps: the depth limit must hold before any
@@ -40,7 +30,7 @@ func TestDeepNestingFailsOnTheDepthLimitInBoundedMemory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var d *diag.Diagnostic
-			bytes := allocated(func() { _, d = Decode(tt.file, []byte(tt.src), Limits{MaxFileBytes: 1 << 20}) })
+			bytes := memtest.Allocated(func() { _, d = Decode(tt.file, []byte(tt.src), Limits{MaxFileBytes: 1 << 20}) })
 			if d == nil || d.Code != diag.CodeDepthLimit || !strings.Contains(d.Message, "limits.maxDepth") {
 				t.Fatalf("got %v, want a depth-limit error", d)
 			}
@@ -60,7 +50,7 @@ func TestDeepNestingFailsOnTheDepthLimitInBoundedMemory(t *testing.T) {
 func TestParserDepthErrorSkipsTheSecondParser(t *testing.T) {
 	src := []byte("x: " + strings.Repeat("{a: ", 100_000))
 	var d *diag.Diagnostic
-	bytes := allocated(func() {
+	bytes := memtest.Allocated(func() {
 		d = yamlSyntaxError("a.yaml", src, errors.New("yaml: exceeded max depth of 10000"), DefaultLimits)
 	})
 	if d.Code != diag.CodeDepthLimit || !strings.Contains(d.Message, "limits.maxDepth") {
@@ -163,7 +153,7 @@ func TestAliasesOfALongStringFailOnTheExpandedSize(t *testing.T) {
 		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n" +
 		"d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
 	var d *diag.Diagnostic
-	bytes := allocated(func() { _, d = Decode("a.yaml", []byte(src), Limits{MaxFileBytes: 2 << 20}) })
+	bytes := memtest.Allocated(func() { _, d = Decode("a.yaml", []byte(src), Limits{MaxFileBytes: 2 << 20}) })
 	if d == nil || d.Code != diag.CodeAliasLimit || !strings.Contains(d.Message, "limits.maxExpandedBytes") {
 		t.Fatalf("got %v, want an alias-limit error naming limits.maxExpandedBytes", d)
 	}
@@ -225,7 +215,7 @@ func TestDepthScanCountsEveryLineBreak(t *testing.T) {
 			}
 			for _, br := range breaks {
 				src := []byte(strings.ReplaceAll(tt.src, "\n", br.nl))
-				bytes := allocated(func() { _, d = Decode("a.yaml", src, Limits{MaxFileBytes: 1 << 20}) })
+				bytes := memtest.Allocated(func() { _, d = Decode("a.yaml", src, Limits{MaxFileBytes: 1 << 20}) })
 				if d == nil || d.Code != diag.CodeDepthLimit || !strings.Contains(d.Message, "limits.maxDepth") {
 					t.Fatalf("%s: got %v, want a depth-limit error", br.name, d)
 				}

@@ -64,15 +64,27 @@ type merger struct {
 	pools    map[[2]string]int
 }
 
+// kept returns the element kept in list for key, whose index index holds.
+// The first declaration of key is kept instead: own gives it its own copy
+// of what it shares with its fragment, it is appended to list and kept
+// returns nil, as there is nothing to merge it with.
+func kept[K comparable, T any](index map[K]int, list *[]T, key K, v T, own func(*T)) *T {
+	if i, ok := index[key]; ok {
+		return &(*list)[i]
+	}
+	own(&v)
+	index[key] = len(*list)
+	*list = append(*list, v)
+	return nil
+}
+
 func (m *merger) cluster(c Cluster) {
-	i, ok := m.clusters[c.Name]
-	if !ok {
+	have := kept(m.clusters, &m.out.Clusters, c.Name, c, func(c *Cluster) {
 		c.Fields = maps.Clone(c.Fields)
-		m.clusters[c.Name] = len(m.out.Clusters)
-		m.out.Clusters = append(m.out.Clusters, c)
+	})
+	if have == nil {
 		return
 	}
-	have := &m.out.Clusters[i]
 	what := "cluster " + c.Name
 	h, n := fields{have.Source, &have.Fields}, fields{c.Source, &c.Fields}
 	m.mergeString(what, "environment", &have.Environment, c.Environment, h, n, true)
@@ -84,14 +96,12 @@ func (m *merger) cluster(c Cluster) {
 
 func (m *merger) pool(p NodePool) {
 	key := [2]string{p.Cluster, p.Name}
-	i, ok := m.pools[key]
-	if !ok {
+	have := kept(m.pools, &m.out.NodePools, key, p, func(p *NodePool) {
 		p.Roles = slices.Clone(p.Roles)
-		m.pools[key] = len(m.out.NodePools)
-		m.out.NodePools = append(m.out.NodePools, p)
+	})
+	if have == nil {
 		return
 	}
-	have := &m.out.NodePools[i]
 	if have.Replicas != p.Replicas || !slices.Equal(have.Roles, p.Roles) {
 		m.conflict(have.Source, p.Source, fmt.Sprintf("node pool %s of cluster %s", p.Name, p.Cluster), "replicas and roles",
 			fmt.Sprintf("%d %v", have.Replicas, have.Roles), fmt.Sprintf("%d %v", p.Replicas, p.Roles))
@@ -100,15 +110,13 @@ func (m *merger) pool(p NodePool) {
 
 func (m *merger) topic(t Topic) {
 	key := t.Key()
-	i, ok := m.topics[key]
-	if !ok {
+	have := kept(m.topics, &m.out.Topics, key, t, func(t *Topic) {
 		t.Config = maps.Clone(t.Config)
 		t.Fields = maps.Clone(t.Fields)
-		m.topics[key] = len(m.out.Topics)
-		m.out.Topics = append(m.out.Topics, t)
+	})
+	if have == nil {
 		return
 	}
-	have := &m.out.Topics[i]
 	what := "topic " + key.String()
 	h, n := fields{have.Source, &have.Fields}, fields{t.Source, &t.Fields}
 	m.mergeInt(what, "partitions", &have.Partitions, t.Partitions, h, n)
@@ -132,17 +140,15 @@ func (m *merger) topic(t Topic) {
 }
 
 func (m *merger) app(a Application) {
-	i, ok := m.apps[a.Name]
-	if !ok {
+	have := kept(m.apps, &m.out.Applications, a.Name, a, func(a *Application) {
 		a.ACLs = slices.Clone(a.ACLs)
 		a.ConsumerGroups = slices.Clone(a.ConsumerGroups)
 		a.Produces, a.Consumes = nil, nil
 		a.Fields = maps.Clone(a.Fields)
-		m.apps[a.Name] = len(m.out.Applications)
-		m.out.Applications = append(m.out.Applications, a)
+	})
+	if have == nil {
 		return
 	}
-	have := &m.out.Applications[i]
 	what := "application " + a.Name
 	if a.Kind.rank() > have.Kind.rank() {
 		have.Kind = a.Kind

@@ -8,27 +8,16 @@ import (
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/document"
 	"github.com/central-config/central-config/internal/kafka"
+	"github.com/central-config/central-config/internal/kafka/internal/kafkatest"
 )
 
 func src(file string, line, col int) kafka.Source {
 	return kafka.Source{File: file, Pos: document.Pos{Line: line, Column: col}, Dialect: kafka.DialectNative}
 }
 
-func refs(rs []kafka.TopicRef) []string {
-	var out []string
-	for _, r := range rs {
-		s := r.Key().String()
-		if !r.Declared {
-			s += "?"
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
 func wantRefs(t *testing.T, what string, got []kafka.TopicRef, want ...string) {
 	t.Helper()
-	if g := refs(got); !slices.Equal(g, want) {
+	if g := kafkatest.RefKeys(got); !slices.Equal(g, want) {
 		t.Fatalf("%s: got %v, want %v", what, g, want)
 	}
 }

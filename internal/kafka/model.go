@@ -302,20 +302,20 @@ func (t *Topology) Application(name string) *Application {
 
 // Producers returns the applications that produce to at least one topic.
 func (t *Topology) Producers() []*Application {
-	var out []*Application
-	for i := range t.Applications {
-		if len(t.Applications[i].Produces) > 0 {
-			out = append(out, &t.Applications[i])
-		}
-	}
-	return out
+	return t.applicationsWhere(func(a *Application) bool { return len(a.Produces) > 0 })
 }
 
 // Consumers returns the applications that consume at least one topic.
 func (t *Topology) Consumers() []*Application {
+	return t.applicationsWhere(func(a *Application) bool { return len(a.Consumes) > 0 })
+}
+
+// applicationsWhere returns the applications for which keep holds, in
+// order.
+func (t *Topology) applicationsWhere(keep func(*Application) bool) []*Application {
 	var out []*Application
 	for i := range t.Applications {
-		if len(t.Applications[i].Consumes) > 0 {
+		if keep(&t.Applications[i]) {
 			out = append(out, &t.Applications[i])
 		}
 	}

@@ -2,24 +2,14 @@ package mapping
 
 import (
 	"encoding/json"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/central-config/central-config/internal/diag"
 	"github.com/central-config/central-config/internal/document"
+	"github.com/central-config/central-config/internal/memtest"
 )
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // component is a native entity whose spec ends with extra, written at
 // line 9.
@@ -65,7 +55,7 @@ func TestAliasedStringFailsItsFileInBoundedMemory(t *testing.T) {
 		"  d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n")
 	snap := snapshot(map[string]string{"bomb.yaml": bomb, "teams/payments.yaml": team})
 	var res *Result
-	bytes := allocated(func() {
+	bytes := memtest.Allocated(func() {
 		res = Map(snap, Options{Compact: true, Limits: document.Limits{MaxFileBytes: 2 << 20}})
 	})
 	wantOnly(t, res, "bomb.yaml", 11, 10, diag.CodeAliasLimit, "limits.maxExpandedBytes")
@@ -101,7 +91,7 @@ func TestPlaceholderTargetsAreBounded(t *testing.T) {
 	files := map[string]string{"copies.yaml": copies, "big.txt": strings.Repeat("x", 40<<20), "teams/payments.yaml": team}
 	snap := snapshot(files)
 	var res *Result
-	bytes := allocated(func() { res = Map(snap, Options{Compact: true}) })
+	bytes := memtest.Allocated(func() { res = Map(snap, Options{Compact: true}) })
 	wantOnly(t, res, "copies.yaml", 10, 15, diag.CodeTooLarge, `"big.txt"`, "41943040 bytes", "limits.maxFileBytes")
 	if bytes > 50<<20 {
 		t.Fatalf("mapping allocated %d MB", bytes>>20)
@@ -196,7 +186,7 @@ func TestPlaceholderTargetIsDecodedOncePerMap(t *testing.T) {
 		}
 		snap := snapshot(m)
 		var res *Result
-		bytes := allocated(func() { res = Map(snap, Options{Compact: true, Workers: 2, Limits: lim}) })
+		bytes := memtest.Allocated(func() { res = Map(snap, Options{Compact: true, Workers: 2, Limits: lim}) })
 		return bytes, res
 	}
 	one, _ := cost(1, 1)

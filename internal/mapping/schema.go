@@ -50,13 +50,7 @@ var lists = map[string]listSpec{
 			e.spec["children"] = []any{}
 			it.ref(e.spec, "parent", "parent", "Group")
 			it.refs(e.spec, "members", "members", "User")
-			profile := map[string]any{}
-			it.copyString(profile, "title", "displayName")
-			it.copyString(profile, "email", "email")
-			it.copyString(profile, "picture", "picture")
-			if len(profile) > 0 {
-				e.spec["profile"] = profile
-			}
+			it.profile(e, "title")
 		},
 	},
 	"people": {
@@ -67,13 +61,7 @@ var lists = map[string]listSpec{
 		build: func(it *item, e *entityBuilder) {
 			e.spec["memberOf"] = []any{}
 			it.refs(e.spec, "teams", "memberOf", "Group")
-			profile := map[string]any{}
-			it.copyString(profile, "displayName", "displayName")
-			it.copyString(profile, "email", "email")
-			it.copyString(profile, "picture", "picture")
-			if len(profile) > 0 {
-				e.spec["profile"] = profile
-			}
+			it.profile(e, "displayName")
 		},
 	},
 	"domains": {
@@ -339,6 +327,19 @@ func (it *item) copyString(dst map[string]any, key, to string) {
 		if s := it.string(key); s != "" {
 			dst[to] = s
 		}
+	}
+}
+
+// profile sets spec.profile of a Group or User from the item's display
+// name (read from displayNameKey), email and picture; an item with none of
+// them gets no profile.
+func (it *item) profile(e *entityBuilder, displayNameKey string) {
+	profile := map[string]any{}
+	it.copyString(profile, displayNameKey, "displayName")
+	it.copyString(profile, "email", "email")
+	it.copyString(profile, "picture", "picture")
+	if len(profile) > 0 {
+		e.spec["profile"] = profile
 	}
 }
 

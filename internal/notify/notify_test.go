@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/central-config/central-config/internal/logtest"
 	"github.com/central-config/central-config/internal/store"
 )
 
@@ -32,7 +32,7 @@ func TestANewGenerationIsPostedToBackstageAndNothingElse(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	b := &Backstage{URL: srv.URL, Token: "s3cret-token", Log: slog.New(slog.NewTextHandler(logs, nil))}
 	b.Published(store.Run{ID: 7, SourceID: "main", Generation: 3, Revision: "abc"})
 	b.Published(store.Run{ID: 8, SourceID: "main", Outcome: store.Unchanged})
@@ -72,24 +72,6 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// lockedBuffer is a log sink the test reads while notifications write.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // Backstage often starts after the engine (make run installs it first): a
 // refused connection before any notification went through is an info; once
 // Backstage has answered, an outage is a warning again.
@@ -106,7 +88,7 @@ func TestBackstageNotUpYetIsAnInfoAndALaterOutageAWarning(t *testing.T) {
 	if err := srv.Listener.Close(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	b := &Backstage{URL: "http://" + addr + "/api/events/http/central-config", Log: slog.New(slog.NewTextHandler(logs, nil))}
 	b.Published(store.Run{ID: 1, SourceID: "main", Generation: 1})
 	waitFor(t, func() bool { return strings.Contains(logs.String(), "does not answer yet") })
@@ -169,7 +151,7 @@ func TestARefusalThatLastsOrTurnsIntoAnErrorIsAWarning(t *testing.T) {
 			}
 			addr := l.Addr().String()
 			_ = l.Close()
-			logs := &lockedBuffer{}
+			logs := &logtest.Buffer{}
 			var mu sync.Mutex
 			clock := time.Now()
 			b := &Backstage{URL: "http://" + addr + "/api/events/http/central-config", Log: slog.New(slog.NewTextHandler(logs, nil)),

@@ -22,12 +22,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func openPostgres(t *testing.T, url string) store.Store {
 	t.Helper()
-	st, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
+	return openStore(t, postgres.Open, url)
 }
 
 // pgRepo starts a PostgreSQL server with a database db, and a git

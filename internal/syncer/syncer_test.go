@@ -45,14 +45,21 @@ type engine struct {
 	sy     *Syncer
 }
 
-func openSQLite(t *testing.T, path string) store.Store {
+// openStore opens the store at dsn (a path or a URL) with open, closed
+// when t ends.
+func openStore[S store.Store](t *testing.T, open func(context.Context, string) (S, error), dsn string) store.Store {
 	t.Helper()
-	st, err := sqlite.Open(ctx, path)
+	st, err := open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	return st
+}
+
+func openSQLite(t *testing.T, path string) store.Store {
+	t.Helper()
+	return openStore(t, sqlite.Open, path)
 }
 
 func newSyncer(t *testing.T, st store.Store, url, cacheDir string, mutate func(*Options)) *Syncer {

@@ -96,14 +96,7 @@ func wantApp(t *testing.T, top *kafka.Topology, name string, kind kafka.Kind, pr
 // ending in "?" is a reference to an undeclared topic.
 func wantRefs(t *testing.T, what string, refs []kafka.TopicRef, want ...string) {
 	t.Helper()
-	var got []string
-	for _, r := range refs {
-		s := r.Key().String()
-		if !r.Declared {
-			s += "?"
-		}
-		got = append(got, s)
-	}
+	got := kafkatest.RefKeys(refs)
 	slices.Sort(got)
 	want = slices.Sorted(slices.Values(want))
 	if !slices.Equal(got, want) {

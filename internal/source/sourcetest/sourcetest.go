@@ -5,10 +5,10 @@ package sourcetest
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
 
+	"github.com/central-config/central-config/internal/memtest"
 	"github.com/central-config/central-config/internal/source"
 )
 
@@ -58,11 +58,7 @@ func Messages(probs []source.FileProblem) map[string]string {
 // file was read into memory.
 func ReadsNoLargeFile(t testing.TB, what string, blobSize uint64, fetch func()) {
 	t.Helper()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	fetch()
-	runtime.ReadMemStats(&after)
-	alloc := after.TotalAlloc - before.TotalAlloc
+	alloc := memtest.Allocated(fetch)
 	t.Logf("Fetch allocated %d KiB", alloc>>10)
 	if alloc > blobSize/8 {
 		t.Errorf("Fetch allocated %d MiB for a %s whose files under the limit are a few bytes: the big files were read", alloc>>20, what)

@@ -24,12 +24,20 @@ func TestLatest(t *testing.T) {
 	}
 }
 
-func TestUpAndCheck(t *testing.T) {
+// emptySQLite opens a new SQLite database in t's temporary folder, closed
+// when t ends.
+func emptySQLite(t *testing.T) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = db.Close() }()
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func TestUpAndCheck(t *testing.T) {
+	db := emptySQLite(t)
 	if err := migrations.Check(t.Context(), db, migrations.SQLite); err == nil {
 		t.Error("Check of an empty database passed")
 	}
@@ -56,11 +64,7 @@ func TestUpAndCheck(t *testing.T) {
 // migration ahead of this binary is usable when that migration declared
 // this binary's version compatible, and refused when it declared its own.
 func TestANewerCompatibleSchemaKeepsAnOlderEngineRunning(t *testing.T) {
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = db.Close() }()
+	db := emptySQLite(t)
 	if err := migrations.Up(t.Context(), db, migrations.SQLite); err != nil {
 		t.Fatal(err)
 	}

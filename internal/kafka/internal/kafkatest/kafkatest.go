@@ -274,3 +274,18 @@ func Render(diags diag.List) string {
 	}
 	return b.String()
 }
+
+// RefKeys lists the topics of a produces or consumes list in its order:
+// each ref's key (cluster/name, or name alone), ending in "?" where it
+// names a topic nobody declares.
+func RefKeys(refs []kafka.TopicRef) []string {
+	var out []string
+	for _, r := range refs {
+		s := r.Key().String()
+		if !r.Declared {
+			s += "?"
+		}
+		out = append(out, s)
+	}
+	return out
+}

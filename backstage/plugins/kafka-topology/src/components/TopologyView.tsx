@@ -8,12 +8,31 @@ import ZoomInIcon from '@material-ui/icons/ZoomIn';
 import ZoomOutIcon from '@material-ui/icons/ZoomOut';
 import Alert from '@material-ui/lab/Alert';
 import type { Core } from 'cytoscape';
-import { startTransition, useRef, useState } from 'react';
+import { ReactNode, startTransition, useRef, useState } from 'react';
 import { KafkaTopology, NodeData } from '../api';
 import { count } from './count';
 import { Legend } from './Legend';
 import { NodePanel } from './NodePanel';
 import { LARGE_GRAPH, LayoutName, TopologyGraph } from './TopologyGraph';
+
+/** One button of the graph's toolbar, with its tooltip. */
+const ToolButton = ({
+  title,
+  label,
+  onClick,
+  children,
+}: {
+  title: string;
+  label: string;
+  onClick: () => void;
+  children: ReactNode;
+}) => (
+  <Tooltip title={title}>
+    <IconButton size="small" aria-label={label} onClick={onClick}>
+      {children}
+    </IconButton>
+  </Tooltip>
+);
 
 /**
  * A drawn topology with its counts, fit and zoom buttons, the legend and
@@ -75,33 +94,23 @@ export const TopologyView = ({
           </Typography>
         )}
         <Box flexGrow={1} />
-        <Tooltip title="Fit to screen">
-          <IconButton
-            size="small"
-            aria-label="Fit"
-            onClick={() => cy.current?.fit(undefined, 30)}
-          >
-            <FullscreenIcon />
-          </IconButton>
-        </Tooltip>
-        <Tooltip title="Zoom in">
-          <IconButton
-            size="small"
-            aria-label="Zoom in"
-            onClick={() => zoom(1.3)}
-          >
-            <ZoomInIcon />
-          </IconButton>
-        </Tooltip>
-        <Tooltip title="Zoom out">
-          <IconButton
-            size="small"
-            aria-label="Zoom out"
-            onClick={() => zoom(1 / 1.3)}
-          >
-            <ZoomOutIcon />
-          </IconButton>
-        </Tooltip>
+        <ToolButton
+          title="Fit to screen"
+          label="Fit"
+          onClick={() => cy.current?.fit(undefined, 30)}
+        >
+          <FullscreenIcon />
+        </ToolButton>
+        <ToolButton title="Zoom in" label="Zoom in" onClick={() => zoom(1.3)}>
+          <ZoomInIcon />
+        </ToolButton>
+        <ToolButton
+          title="Zoom out"
+          label="Zoom out"
+          onClick={() => zoom(1 / 1.3)}
+        >
+          <ZoomOutIcon />
+        </ToolButton>
       </Box>
       <Box display="flex" style={{ gap: 16 }} alignItems="flex-start">
         <Box flexGrow={1} minWidth={0}>
