@@ -176,8 +176,6 @@ type lastSyncJSON struct {
 	Message          string `json:"message,omitempty"`
 }
 
-// lastSync serves the status page: every configured source, also one
-// that never ran, and how far each catalog has applied the generations.
 // cachedLastSync serves a recent enough last-sync answer from memory (see
 // Options.StatusCacheTTL); errors are never cached. A stale answer is
 // rebuilt by one request at a time (the others wait for its result), so a
@@ -227,6 +225,8 @@ func (c *capture) Header() http.Header         { return c.header }
 func (c *capture) Write(b []byte) (int, error) { return c.body.Write(b) }
 func (c *capture) WriteHeader(status int)      { c.status = status }
 
+// lastSync serves the status page: every configured source, also one
+// that never ran, and how far each catalog has applied the generations.
 func (s *server) lastSync(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	g, err := s.store.Generation(ctx)
