@@ -270,6 +270,20 @@ type Commit struct {
 	// *ConflictError: an entity is its first publisher's, decided in the
 	// commit's transaction so two sources never both win.
 	Claims []string
+	// Now, when set, is read once the files and entities are written,
+	// just before the run and status rows: the run ends then (Finished),
+	// so its duration includes the writing and not only the work before
+	// it.
+	Now func() time.Time
+}
+
+// Finished is run and status as they stand when the run ends at end: the
+// run's FinishedAt and the status's LastSuccessAt become end, and the
+// status's NextDueAt moves by as much as FinishedAt did.
+func Finished(run Run, status SourceStatus, end time.Time) (Run, SourceStatus) {
+	status.NextDueAt = status.NextDueAt.Add(end.Sub(run.FinishedAt))
+	run.FinishedAt, status.LastSuccessAt = end, end
+	return run, status
 }
 
 // FailedFiles counts the files of c whose newest version has errors.

@@ -409,3 +409,55 @@ func TestCopiesPublishedByTwoSourcesBeforeAreReported(t *testing.T) {
 		t.Fatalf("the duplicate from before is reported: %+v", run.Errors)
 	}
 }
+
+// slowStore is a real store whose commit takes at least delay writing
+// the entities, as a large commit does.
+type slowStore struct {
+	store.Store
+	delay time.Duration
+}
+
+func (s *slowStore) Commit(ctx context.Context, c store.Commit) (int64, error) {
+	body := c.Body
+	c.Body = func(i int) ([]byte, error) {
+		if i == 0 {
+			time.Sleep(s.delay)
+		}
+		return body(i)
+	}
+	return s.Store.Commit(ctx, c)
+}
+
+// TestARunEndsWhenItsCommitIsWritten: a run's duration includes writing
+// its entities (a large commit is most of a full sync), and the run the
+// engine returns and logs is the run the store recorded, with the status
+// to match.
+func TestARunEndsWhenItsCommitIsWritten(t *testing.T) {
+	e := newEngine(t, nil)
+	const delay = 300 * time.Millisecond
+	e.sy = newSyncer(t, &slowStore{Store: e.store, delay: delay}, e.repo.URL, t.TempDir(), nil)
+	e.repo.Commit("main", map[string]string{"teams.yaml": teamFile, "svc.yaml": services("a")})
+	run := e.sync(store.Succeeded)
+	if run.Duration() < delay {
+		t.Fatalf("the run took %s, less than its commit's %s of writing", run.Duration(), delay)
+	}
+	stored, err := e.store.Run(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stores keep microseconds.
+	same := func(a, b time.Time) bool { return a.Sub(b).Abs() < time.Microsecond }
+	if !same(stored.FinishedAt, run.FinishedAt) {
+		t.Fatalf("stored run finished at %s, the engine's at %s", stored.FinishedAt, run.FinishedAt)
+	}
+	status, err := e.store.Status(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next run is due an interval (one hour, ±10% jitter) after the
+	// end.
+	if due := status.NextDueAt.Sub(run.FinishedAt); !same(status.LastSuccessAt, run.FinishedAt) || due < 54*time.Minute || due > 66*time.Minute {
+		t.Fatalf("status: last success %s, next due %s; want the run's end %s and an hour after it",
+			status.LastSuccessAt, status.NextDueAt, run.FinishedAt)
+	}
+}

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/central-config/central-config/internal/mapping"
 	"github.com/central-config/central-config/internal/store"
@@ -197,9 +198,12 @@ func (r *runner) commit() (next, *failure) {
 	status.LastRunID = r.run.ID
 	status.NextDueAt = r.run.FinishedAt.Add(wait)
 	p := r.p
-	// The store reads each body as it writes it (from the spool).
+	// The store reads each body as it writes it (from the spool), and
+	// the run's end once everything is written.
+	var end time.Time
 	c := store.Commit{SourceID: id, Files: p.Files, Run: r.run, Status: status, Removals: p.Removals,
-		Body: func(i int) ([]byte, error) { return p.Upserts[i].Entity.ReadJSON() }}
+		Body: func(i int) ([]byte, error) { return p.Upserts[i].Entity.ReadJSON() },
+		Now:  func() time.Time { end = r.now(); return end }}
 	for _, e := range p.Upserts {
 		c.Upserts = append(c.Upserts, store.Entity{SourceID: id, Key: e.Key, Ref: e.Ref, File: e.File, Hash: e.Hash})
 		if _, ours := r.st.entities[e.Key]; !ours {
@@ -215,6 +219,9 @@ func (r *runner) commit() (next, *failure) {
 	}
 	if err != nil {
 		return 0, r.storeFailure("store commit failed", err)
+	}
+	if !end.IsZero() {
+		r.run, status = store.Finished(r.run, status, end)
 	}
 	r.status, r.wait = status, wait
 	r.run.Generation = gen

@@ -68,6 +68,7 @@ var tests = []struct {
 	{"a commit of many rows replaces, removes and re-adds as a small one does, and fails whole", testLargeCommits},
 	{"StartRun records a running run that Commit completes", testStartCommit},
 	{"a commit without a started run records a new run", testCommitNewRun},
+	{"a commit's run ends once its entities are written", testCommitRunEnd},
 	{"runs round-trip every field", testRunRoundTrip},
 	{"every reason code round-trips, and a reason without one reads as unknown", testReasonCodes},
 	{"FinishRun folds repeated unchanged runs at the same revision", testFold},
@@ -623,6 +624,44 @@ func testCommitNewRun(t *testing.T, s store.Store, _ func() store.Store) {
 	}
 	equal(t, "generation of a run that changed nothing", runs[0].Generation, int64(0))
 	equal(t, "last run id", mustStatus(t, s, "src").LastRunID, runs[0].ID)
+}
+
+func testCommitRunEnd(t *testing.T, s store.Store, _ func() store.Store) {
+	// Enough rows that PostgreSQL streams them by COPY, so the bodies are
+	// read as the rows are written.
+	var upserts []store.Entity
+	var bodies [][]byte
+	for i := range 600 {
+		e := ent("src", fmt.Sprintf("e%04d", i), "")
+		bodies = append(bodies, e.Body)
+		e.Body = nil
+		upserts = append(upserts, e)
+	}
+	run := succeeded("rev")
+	status := store.SourceStatus{Revision: "rev", LastSuccessAt: run.FinishedAt, LastSuccessRevision: "rev",
+		NextDueAt: run.FinishedAt.Add(time.Minute)}
+	var events []string
+	end := run.FinishedAt.Add(3 * time.Second)
+	_, err := s.Commit(t.Context(), store.Commit{SourceID: "src", Upserts: upserts, Run: run, Status: status,
+		Body: func(i int) ([]byte, error) {
+			events = append(events, "body")
+			return bodies[i], nil
+		},
+		Now: func() time.Time {
+			events = append(events, "now")
+			return end
+		}})
+	if err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	equal(t, "Now read once, after every body", slices.Index(events, "now"), len(upserts))
+	equal(t, "events", len(events), len(upserts)+1)
+	got := mustRuns(t, s, "src", 0, 0)[0]
+	equal(t, "run finished at", got.FinishedAt, end)
+	equal(t, "run duration", got.Duration(), run.Duration()+3*time.Second)
+	st := mustStatus(t, s, "src")
+	equal(t, "last success at", st.LastSuccessAt, end)
+	equal(t, "next due at", st.NextDueAt, end.Add(time.Minute))
 }
 
 func testRunRoundTrip(t *testing.T, s store.Store, _ func() store.Store) {

@@ -300,7 +300,21 @@ func (db *DB) Commit(ctx context.Context, c store.Commit) (int64, error) {
 		if err := tx.removeEntities(ctx, c.SourceID, c.Removals, gen); err != nil {
 			return err
 		}
-		return tx.upsertEntities(ctx, c, gen)
+		if err := tx.upsertEntities(ctx, c, gen); err != nil {
+			return err
+		}
+		if c.Now == nil {
+			return nil
+		}
+		// The run ends once its data is written; only the transaction's
+		// own commit comes after.
+		run, st := store.Finished(c.Run, c.Status, c.Now())
+		if _, err := tx.exec(ctx, `UPDATE runs SET finished_at = $2 WHERE id = $1`, runID, tx.d.Time(run.FinishedAt)); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `UPDATE sources SET last_success_at = $2, next_due_at = $3 WHERE source_id = $1`,
+			c.SourceID, tx.d.Time(st.LastSuccessAt), tx.d.Time(st.NextDueAt))
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("%s: commit %s: %w", db.d.Name, c.SourceID, err)
