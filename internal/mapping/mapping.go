@@ -112,9 +112,19 @@ func (e *Entity) ReadJSON() ([]byte, error) {
 		return e.spooled.spool.read(e.spooled.at, e.spooled.n)
 	}
 	if e.body == nil && e.Object != nil {
-		e.body, _ = json.Marshal(e.Object)
+		e.body = marshalJSON(e.Object, jsonSize(e.Object))
 	}
 	return e.body, nil
+}
+
+// marshalJSON is json.Marshal(v), written by appendJSON into a buffer of
+// size bytes (its length as JSON, jsonSize): nil when v cannot be encoded.
+func marshalJSON(v any, size int) []byte {
+	b, err := appendJSON(make([]byte, 0, size), v)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // spoolJSON moves the entity's JSON to s; it stays in memory when s
@@ -875,13 +885,15 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	ref, _ := catalog.RefOf(c.object)
 	m.annotate(c.object, file)
 	// Checked before the entity is encoded and hashed.
-	if size := jsonSize(c.object); size > limit {
+	size := jsonSize(c.object)
+	if size > limit {
 		return tooLarge(size)
 	}
 	e := &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object}
 	// Positions are looked up now, so the document tree can be freed.
 	e.index(strs, c.posOf)
 	if m.opts.Compact {
+		e.body = marshalJSON(c.object, size)
 		e.hashJSON()
 		e.Object = nil
 		if m.opts.Spool != nil {
