@@ -174,3 +174,52 @@ func checkValidate(t *testing.T, tests []validateCase) {
 		})
 	}
 }
+
+// TestLowerKind checks that lowerKind is strings.ToLower, for the kinds
+// Backstage defines in every spelling and for others.
+func TestLowerKind(t *testing.T) {
+	kinds := []string{"", "Unknown", "İstanbul", "ÄPI", "x"}
+	for k, rule := range Kinds {
+		kinds = append(kinds, k, rule.name, strings.ToUpper(k))
+	}
+	for _, k := range kinds {
+		if got, want := lowerKind(k), strings.ToLower(k); got != want {
+			t.Errorf("lowerKind(%q) = %q, want %q", k, got, want)
+		}
+	}
+}
+
+// TestPrefixedAsSplit checks the [prefix/]name and DNS subdomain checks
+// against what they were written as: strings.Split into parts.
+func TestPrefixedAsSplit(t *testing.T) {
+	splitDNS := func(s string) bool {
+		if len(s) < 1 || len(s) > 253 {
+			return false
+		}
+		for _, l := range strings.Split(s, ".") {
+			if !isDNSLabel(l) {
+				return false
+			}
+		}
+		return true
+	}
+	splitPrefixed := func(s string) bool {
+		parts := strings.Split(s, "/")
+		switch len(parts) {
+		case 1:
+			return isVersion(parts[0])
+		case 2:
+			return splitDNS(parts[0]) && isVersion(parts[1])
+		}
+		return false
+	}
+	for _, s := range []string{"", "/", "//", "v1", "a/v1", "a.b/v1", "a..b/v1", ".a/v1", "a./v1", "a/b/v1", "backstage.io/v1alpha1",
+		"a/", "/v1", "A.b/v1", "a-b.c/v1beta2", strings.Repeat("a.", 127) + "a/v1", strings.Repeat("a.", 126) + "a/v1"} {
+		if got, want := isValidAPIVersion(s), splitPrefixed(s); got != want {
+			t.Errorf("isValidAPIVersion(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := isDNSSubdomain(s), splitDNS(s); got != want {
+			t.Errorf("isDNSSubdomain(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -59,7 +59,30 @@ func ParseRef(s, defaultKind, defaultNamespace string) (Ref, error) {
 // name as written (Backstage's stringifyEntityRef lower-cases the name too;
 // Key gives that form, which is what refs are compared by).
 func (r Ref) String() string {
-	return strings.ToLower(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + r.Name
+	return lowerKind(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + r.Name
+}
+
+// lowerKinds maps the spellings of the kinds Backstage defines (component,
+// Component) to the kind in lower case.
+var lowerKinds = func() map[string]string {
+	m := make(map[string]string, 2*len(Kinds))
+	for k, rule := range Kinds {
+		m[k] = k
+		if strings.ToLower(rule.name) == k {
+			m[rule.name] = k
+		}
+	}
+	return m
+}()
+
+// lowerKind is strings.ToLower(kind), without a copy for the kinds
+// Backstage defines as they are written: it runs a few times for every
+// entity and ref.
+func lowerKind(kind string) string {
+	if l, ok := lowerKinds[kind]; ok {
+		return l
+	}
+	return strings.ToLower(kind)
 }
 
 // Key is the ref in the form used to compare: all lower case.

@@ -207,24 +207,29 @@ func isDNSSubdomain(s string) bool {
 	if len(s) < 1 || len(s) > 253 {
 		return false
 	}
-	for _, l := range strings.Split(s, ".") {
+	// Each label between dots (strings.Split, without its slice).
+	for {
+		l, rest, more := strings.Cut(s, ".")
 		if !isDNSLabel(l) {
 			return false
 		}
+		if !more {
+			return true
+		}
+		s = rest
 	}
-	return true
 }
 
 // prefixed checks "[prefix/]suffix" keys as Kubernetes and Backstage do.
 func prefixed(s string, prefix, suffix func(string) bool) bool {
-	parts := strings.Split(s, "/")
-	switch len(parts) {
-	case 1:
-		return suffix(parts[0])
-	case 2:
-		return prefix(parts[0]) && suffix(parts[1])
+	p, rest, found := strings.Cut(s, "/")
+	switch {
+	case !found:
+		return suffix(s)
+	case strings.Contains(rest, "/"):
+		return false
 	}
-	return false
+	return prefix(p) && suffix(rest)
 }
 
 func isValidAPIVersion(s string) bool {
@@ -278,7 +283,7 @@ func Validate(e map[string]any) []Problem {
 	case apiVersion != "" && !slices.Contains(versions, apiVersion):
 		v.add([]string{"apiVersion"}, fmt.Sprintf("apiVersion %q is not valid for kind %s; use %s", apiVersion, kind, versions[0]))
 	default:
-		v.spec(e, strings.ToLower(kind), rule)
+		v.spec(e, lowerKind(kind), rule)
 	}
 	return v.problems
 }
@@ -293,7 +298,7 @@ var backstageGroups = []string{"backstage.io", "scaffolder.backstage.io"}
 // of apiVersion and kind is: one of Kinds, spelled in any case, in one of
 // Backstage's API groups (or with no group).
 func schemaOf(apiVersion, kind string) (kindRule, bool) {
-	rule, known := Kinds[strings.ToLower(kind)]
+	rule, known := Kinds[lowerKind(kind)]
 	if !known || IsForeign(apiVersion, kind) {
 		return kindRule{}, false
 	}
@@ -307,7 +312,7 @@ func schemaOf(apiVersion, kind string) (kindRule, bool) {
 // kind (Backstage's processors do not recognise it as such), and its
 // schema does not apply to it.
 func IsForeign(apiVersion, kind string) bool {
-	if _, known := Kinds[strings.ToLower(kind)]; !known {
+	if _, known := Kinds[lowerKind(kind)]; !known {
 		return false
 	}
 	group, _, hasGroup := strings.Cut(apiVersion, "/")
@@ -317,7 +322,7 @@ func IsForeign(apiVersion, kind string) bool {
 // SchemaKindName returns how the schema of a kind Backstage defines spells
 // it (Component for component), or "" for another kind.
 func SchemaKindName(kind string) string {
-	return Kinds[strings.ToLower(kind)].name
+	return Kinds[lowerKind(kind)].name
 }
 
 type validator struct{ problems []Problem }

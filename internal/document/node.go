@@ -38,8 +38,8 @@ type Pos struct {
 // order of their keys as written.
 type Node struct {
 	Kind   Kind
-	Pos    Pos
 	Bool   bool
+	Pos    Pos
 	Int    int
 	Float  float64
 	Str    string

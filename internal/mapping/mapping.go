@@ -198,8 +198,14 @@ func (e *Entity) index(intern *interner, posOf func(path []string) document.Pos)
 		return
 	}
 	e.refs = make([]fieldRef, len(refs))
+	// One path for every ref (fr.Path()): posOf does not keep it.
+	path := make([]string, 0, 3)
 	for i, fr := range refs {
-		pos := posOf(fr.Path())
+		path = append(path[:0], "spec", fr.Field)
+		if fr.Index >= 0 {
+			path = append(path, strconv.Itoa(fr.Index))
+		}
+		pos := posOf(path)
 		e.refs[i] = fieldRef{ref: intern.ref(fr.Ref), field: refField(fr.Field), index: int32(fr.Index), line: clamp32(pos.Line), column: clamp32(pos.Column)}
 	}
 }
@@ -261,17 +267,49 @@ func clamp32(n int) int32 { return int32(min(n, math.MaxInt32)) }
 // a small map is quick to look in, and needs no lock.
 type interner struct {
 	m map[string]string
+	// ann are the annotations of the file's entities (annotate).
+	ann *fileAnnotations
 }
 
-func newInterner() *interner { return &interner{m: make(map[string]string, 64)} }
+func newInterner() *interner { return &interner{m: make(map[string]string, 16)} }
 
 // ref returns r as catalog.Ref.String writes it, interned; a nil
-// interner returns it as it is.
+// interner returns it as it is. A ref seen before costs no allocation:
+// it is written in a buffer on the stack to be looked up.
 func (in *interner) ref(r catalog.Ref) string {
 	if in == nil {
 		return r.String()
 	}
-	return in.of(r.String())
+	var buf [128]byte
+	b, ok := appendRefString(buf[:0], r)
+	if !ok {
+		return in.of(r.String())
+	}
+	if c, ok := in.m[string(b)]; ok {
+		return c
+	}
+	s := string(b)
+	in.m[s] = s
+	return s
+}
+
+// appendRefString appends r as catalog.Ref.String writes it (kind and
+// namespace in lower case), when they are ASCII; ok is false when not
+// (strings.ToLower folds other letters).
+func appendRefString(b []byte, r catalog.Ref) ([]byte, bool) {
+	for _, part := range [...]string{r.Kind, ":", r.Namespace, "/"} {
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if c >= 0x80 {
+				return b, false
+			}
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+	}
+	return append(b, r.Name...), true
 }
 
 // of returns the interned copy of s, a string of its own.
@@ -883,7 +921,7 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 		return nil
 	}
 	ref, _ := catalog.RefOf(c.object)
-	m.annotate(c.object, file)
+	m.annotate(c.object, file, strs)
 	// Checked before the entity is encoded and hashed.
 	size := jsonSize(c.object)
 	if size > limit {

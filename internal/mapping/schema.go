@@ -231,24 +231,38 @@ func buildItem(file, list string, spec listSpec, n *document.Node, namespace str
 	}
 	e.metadata["annotations"] = e.annotations
 	obj := map[string]any{"apiVersion": "backstage.io/v1alpha1", "kind": spec.kind, "metadata": e.metadata, "spec": e.spec}
+	from := spec.from
 	return candidate{
 		object:       obj,
 		pos:          n.Pos,
 		placeholders: true,
 		posOf: func(p []string) document.Pos {
 			// The keys p[:i] joined, for i from len(p) down, are
-			// prefixes of the whole path joined.
-			joined := strings.Join(p, ".")
+			// prefixes of the whole path joined (on the stack when
+			// short: this runs for every ref of every entity).
+			var buf [64]byte
+			joined := buf[:0]
+			for i, k := range p {
+				if i > 0 {
+					joined = append(joined, '.')
+				}
+				joined = append(joined, k...)
+			}
 			end := len(joined)
 			for i := len(p); i > 0; i-- {
 				key := joined[:end]
 				end -= len(p[i-1]) + 1
-				src, ok := spec.from[key]
+				src, ok := from[string(key)]
 				if !ok {
-					src, ok = commonFrom[key]
+					src, ok = commonFrom[string(key)]
 				}
 				if ok {
-					found, _ := n.Lookup(append([]string{src}, p[i:]...)...)
+					// n.Lookup(src, p[i:]...): n is a map.
+					v := n.Get(src)
+					if v == nil {
+						return n.Pos
+					}
+					found, _ := v.Lookup(p[i:]...)
 					return found.Pos
 				}
 			}
