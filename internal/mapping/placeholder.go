@@ -69,8 +69,10 @@ type resolver struct {
 	// entity for Backstage.
 	left []site
 	// path is a stack of keys, copied only for a placeholder, so the walk
-	// allocates nothing for entities without placeholders.
-	path []string
+	// allocates nothing for entities without placeholders (pathBuf holds
+	// it while it is as shallow as most entities).
+	path    []string
+	pathBuf [8]string
 }
 
 // site is one placeholder: where it is, what it reads, its own size as
@@ -133,6 +135,9 @@ var engineFields = [][]string{{"apiVersion"}, {"kind"}, {"metadata"}, {"metadata
 // of any type and shape (a list of steps, a list of tags, a string), so
 // the problems found at or under its place are dropped (unknown).
 func (r *resolver) standIn() (restore func()) {
+	if len(r.left) == 0 {
+		return func() {}
+	}
 	saved := make([]any, len(r.left))
 	for i, s := range r.left {
 		saved[i] = s.get()
@@ -175,6 +180,7 @@ func (r *resolver) unknown(problems []catalog.Problem) []catalog.Problem {
 // resolveAll resolves the placeholders of obj in the order of their
 // positions.
 func (r *resolver) resolveAll(obj map[string]any, posOf func(path []string) document.Pos) {
+	r.path = r.pathBuf[:0]
 	r.collect(obj)
 	slices.SortFunc(r.sites, func(a, b site) int {
 		pa, pb := posOf(a.path), posOf(b.path)

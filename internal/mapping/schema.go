@@ -23,6 +23,8 @@ func isOurs(root *document.Node) bool {
 // each entity path comes from in the item (for positions of problems).
 type listSpec struct {
 	kind string
+	// kindValue is kind in an interface, made once.
+	kindValue any
 	keys []string
 	// allowed is commonKeys and keys, filled in at start-up.
 	allowed []string
@@ -146,6 +148,7 @@ var listNames = func() []string {
 	for k, spec := range lists {
 		names = append(names, k)
 		spec.allowed = append(slices.Clone(commonKeys), spec.keys...)
+		spec.kindValue = spec.kind
 		lists[k] = spec
 	}
 	slices.Sort(names)
@@ -169,6 +172,8 @@ func schemaCandidates(doc *document.Document, diags *diag.List) []candidate {
 		}
 		namespace = ns.Str
 	}
+	// The namespace in an interface once, for every entity.
+	var namespaceValue any = namespace
 	var out []candidate
 	for _, f := range root.Fields {
 		if f.Key == "apiVersion" || f.Key == "namespace" {
@@ -185,7 +190,7 @@ func schemaCandidates(doc *document.Document, diags *diag.List) []candidate {
 			continue
 		}
 		for _, n := range f.Value.Items {
-			if c, ok := buildItem(doc.File, f.Key, spec, n, namespace, diags); ok {
+			if c, ok := buildItem(doc.File, f.Key, &spec, n, namespace, namespaceValue, diags); ok {
 				out = append(out, c)
 			}
 		}
@@ -193,7 +198,8 @@ func schemaCandidates(doc *document.Document, diags *diag.List) []candidate {
 	return out
 }
 
-func buildItem(file, list string, spec listSpec, n *document.Node, namespace string, diags *diag.List) (candidate, bool) {
+func buildItem(file, list string, spec *listSpec, n *document.Node, namespace string, namespaceValue any, diags *diag.List) (candidate, bool) {
+	// The item and its entity are one allocation.
 	it := &item{file: file, list: list, node: n, namespace: namespace, diags: diags}
 	if n.Kind != document.Map {
 		it.errorNode(n, fmt.Sprintf("each entry of %s must be a mapping with at least a name", list))
@@ -207,7 +213,8 @@ func buildItem(file, list string, spec listSpec, n *document.Node, namespace str
 			it.failed = true
 		}
 	}
-	e := &entityBuilder{metadata: map[string]any{"namespace": namespace}, spec: map[string]any{}, annotations: map[string]any{}}
+	e := &it.entity
+	*e = entityBuilder{metadata: map[string]any{"namespace": namespaceValue}, spec: map[string]any{}, annotations: map[string]any{}}
 	if it.required("name") {
 		e.metadata["name"] = it.string("name")
 	}
@@ -230,7 +237,7 @@ func buildItem(file, list string, spec listSpec, n *document.Node, namespace str
 		return candidate{}, false
 	}
 	e.metadata["annotations"] = e.annotations
-	obj := map[string]any{"apiVersion": "backstage.io/v1alpha1", "kind": spec.kind, "metadata": e.metadata, "spec": e.spec}
+	obj := map[string]any{"apiVersion": "backstage.io/v1alpha1", "kind": spec.kindValue, "metadata": e.metadata, "spec": e.spec}
 	from := spec.from
 	return candidate{
 		object:       obj,
@@ -282,6 +289,7 @@ type item struct {
 	node                  *document.Node
 	diags                 *diag.List
 	failed                bool
+	entity                entityBuilder
 }
 
 func (it *item) errorNode(n *document.Node, msg string) {
