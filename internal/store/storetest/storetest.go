@@ -1285,6 +1285,13 @@ func testOwners(t *testing.T, s store.Store, _ func() store.Store) {
 		t.Fatal(err)
 	}
 	equal(t, "owners seen from first", got, map[string]string{key("c"): "second"})
+	// Many keys are looked up when another source publishes: here one
+	// whose id sorts after the asking source's.
+	got, err = s.Owners(t.Context(), "first", append([]string{key("c")}, keys[4:]...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "owners of many keys seen from first", got, map[string]string{key("c"): "second"})
 	if got, err := s.Owners(t.Context(), "first", nil); err != nil || len(got) != 0 {
 		t.Errorf("no keys: %v %v", got, err)
 	}
