@@ -55,7 +55,7 @@ func (m *mapper) annotate(obj map[string]any, file string, strs *interner) {
 // each put in an interface once: a string put in an entity's map is
 // otherwise copied to the heap each time, five or more times an entity.
 type fileAnnotations struct {
-	file                       string
+	file                        string
 	location, source, rev, path any
 	// links are LinkAnnotations, set where the author set none.
 	links []struct {

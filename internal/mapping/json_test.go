@@ -19,7 +19,7 @@ var jsonCases = []any{
 	"plain", "quote \" backslash \\ slash /", "<script>&amp;</script>",
 	"\b\f\n\r\t\x00\x01\x1f\x7f", "é ü 日本 🎉", "\u2028 and \u2029", "bad \xff\xfe utf-8 \xc3",
 	"\xed\xa0\x80 surrogate", []any{}, []any(nil), map[string]any{}, map[string]any(nil),
-	1.5, 1e21, 1e-7, 123456789.0, -0.0, float32(2.5), int64(7), uint8(3), json.Number("12"),
+	1.5, 1e21, 1e-7, 123456789.0, math.Copysign(0, -1), float32(2.5), int64(7), uint8(3), json.Number("12"),
 	big.NewInt(42), map[string]string{"b": "<", "a": "x"}, []string{"x"},
 	map[string]any{"z": 1, "a": []any{map[string]any{"k\u2028": "v", "K": nil}}, "é": "x", "<": ">", "": true,
 		"17": 1, "10": 2, "b": map[string]any{"y": 1.25, "x": []any{nil, false, "s"}}},

@@ -25,7 +25,7 @@ type listSpec struct {
 	kind string
 	// kindValue is kind in an interface, made once.
 	kindValue any
-	keys []string
+	keys      []string
 	// allowed is commonKeys and keys, filled in at start-up.
 	allowed []string
 	// from maps an entity path ("spec.owner") to the item key it is
