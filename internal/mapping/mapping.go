@@ -7,6 +7,7 @@
 package mapping
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -269,6 +270,8 @@ type interner struct {
 	m map[string]string
 	// ann are the annotations of the file's entities (annotate).
 	ann *fileAnnotations
+	// buf is where the file's entities are encoded (finish).
+	buf []byte
 }
 
 func newInterner() *interner { return &interner{m: make(map[string]string, 16)} }
@@ -922,16 +925,34 @@ func (m *mapper) finish(file string, c candidate, diags *diag.List, deps *map[st
 	}
 	ref, _ := catalog.RefOf(c.object)
 	m.annotate(c.object, file, strs)
-	// Checked before the entity is encoded and hashed.
-	size := jsonSize(c.object)
-	if size > limit {
-		return tooLarge(size)
+	// Checked before the entity is hashed. A compact mapping encodes the
+	// entity now anyway, so its size is the encoding's (in the file's
+	// buffer, then copied to fit).
+	var body []byte
+	if m.opts.Compact && strs != nil {
+		var err error
+		strs.buf, err = appendJSON(strs.buf[:0], c.object)
+		if err == nil {
+			if len(strs.buf) > limit {
+				return tooLarge(len(strs.buf))
+			}
+			body = bytes.Clone(strs.buf)
+		}
+	}
+	if body == nil {
+		size := jsonSize(c.object)
+		if size > limit {
+			return tooLarge(size)
+		}
+		if m.opts.Compact {
+			body = marshalJSON(c.object, size)
+		}
 	}
 	e := &Entity{Ref: ref, File: file, Pos: c.pos, Object: c.object}
 	// Positions are looked up now, so the document tree can be freed.
 	e.index(strs, c.posOf)
 	if m.opts.Compact {
-		e.body = marshalJSON(c.object, size)
+		e.body = body
 		e.hashJSON()
 		e.Object = nil
 		if m.opts.Spool != nil {
