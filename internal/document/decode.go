@@ -253,7 +253,8 @@ func (c *converter) convert(n *yaml.Node, depth int) (*Node, *posError) {
 		}
 		return c.convert(n.Alias, depth+1)
 	case yaml.SequenceNode:
-		out := c.node(Node{Kind: Seq, Pos: pos, Items: make([]*Node, 0, len(n.Content))})
+		out := c.node(Seq, pos)
+		out.Items = make([]*Node, 0, len(n.Content))
 		for _, item := range n.Content {
 			v, err := c.convert(item, depth+1)
 			if err != nil {
@@ -268,17 +269,18 @@ func (c *converter) convert(n *yaml.Node, depth int) (*Node, *posError) {
 		if err := c.count(n.Value, pos); err != nil {
 			return nil, err
 		}
-		v, err := scalar(n, pos)
-		if err != nil {
+		out := c.node(Null, pos)
+		if err := scalar(n, out); err != nil {
 			return nil, err
 		}
-		return c.node(v), nil
+		return out, nil
 	}
 	return nil, &posError{pos, diag.CodeParse, "unsupported YAML node"}
 }
 
 func (c *converter) mapping(n *yaml.Node, pos Pos, depth int) (*Node, *posError) {
-	out := c.node(Node{Kind: Map, Pos: pos, Fields: make([]Field, 0, len(n.Content)/2)})
+	out := c.node(Map, pos)
+	out.Fields = make([]Field, 0, len(n.Content)/2)
 	seen := keySet{fields: &out.Fields}
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -330,13 +332,16 @@ func (c *converter) mapping(n *yaml.Node, pos Pos, depth int) (*Node, *posError)
 
 const slabNodes = 64
 
-// node returns a new node holding v.
-func (c *converter) node(v Node) *Node {
+// node returns a new node of kind at pos, its other fields zero, made in
+// place in the slab (no copy of a whole node).
+func (c *converter) node(kind Kind, pos Pos) *Node {
 	if len(c.slab) == cap(c.slab) {
 		c.slab = make([]Node, 0, slabNodes)
 	}
-	c.slab = append(c.slab, v)
-	return &c.slab[len(c.slab)-1]
+	c.slab = c.slab[:len(c.slab)+1]
+	n := &c.slab[len(c.slab)-1]
+	n.Kind, n.Pos = kind, pos
+	return n
 }
 
 // keySet is the keys of a map being read, its fields: while there are
@@ -388,37 +393,46 @@ func (c *converter) count(text string, at Pos) *posError {
 }
 
 // scalar resolves a scalar by the YAML 1.2 core schema tag the parser gave
-// it; timestamps and binary stay strings, as Backstage's parser keeps them.
-func scalar(n *yaml.Node, pos Pos) (Node, *posError) {
+// it into out, which holds its position; timestamps and binary stay
+// strings, as Backstage's parser keeps them.
+func scalar(n *yaml.Node, out *Node) *posError {
+	pos := out.Pos
 	switch n.ShortTag() {
 	case "!!null":
-		return Node{Kind: Null, Pos: pos}, nil
+		out.Kind = Null
+		return nil
 	case "!!bool":
 		var b bool
 		if err := n.Decode(&b); err != nil {
-			return Node{}, &posError{pos, diag.CodeParse, err.Error()}
+			return &posError{pos, diag.CodeParse, err.Error()}
 		}
-		return Node{Kind: Bool, Pos: pos, Bool: b}, nil
+		out.Kind, out.Bool = Bool, b
+		return nil
 	case "!!int":
 		var i int
 		if err := n.Decode(&i); err == nil {
-			return Node{Kind: Int, Pos: pos, Int: i}, nil
+			out.Kind, out.Int = Int, i
+			return nil
 		}
 		var f float64
 		if err := n.Decode(&f); err != nil {
-			return Node{}, &posError{pos, diag.CodeParse, fmt.Sprintf("integer %q is out of range", n.Value)}
+			return &posError{pos, diag.CodeParse, fmt.Sprintf("integer %q is out of range", n.Value)}
 		}
-		return Node{Kind: Float, Pos: pos, Float: f}, nil
+		out.Kind, out.Float = Float, f
+		return nil
 	case "!!float":
 		var f float64
 		if err := n.Decode(&f); err != nil {
-			return Node{}, &posError{pos, diag.CodeParse, err.Error()}
+			return &posError{pos, diag.CodeParse, err.Error()}
 		}
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			// JSON cannot carry them; Backstage would turn them into null.
-			return Node{Kind: Null, Pos: pos}, nil
+			out.Kind = Null
+			return nil
 		}
-		return Node{Kind: Float, Pos: pos, Float: f}, nil
+		out.Kind, out.Float = Float, f
+		return nil
 	}
-	return Node{Kind: String, Pos: pos, Str: n.Value}, nil
+	out.Kind, out.Str = String, n.Value
+	return nil
 }
