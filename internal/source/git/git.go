@@ -111,10 +111,13 @@ type Source struct {
 
 	mu   sync.Mutex
 	repo *gogit.Repository
-	// blobs holds the content of the blobs of the last snapshot by blob
-	// id: a blob id names its content, so a file unchanged since then is
-	// not read and inflated from the pack again.
-	blobs map[plumbing.Hash][]byte
+	// last is what the last snapshot read: its files with the blob each
+	// came from, so a file unchanged since then is not read and inflated
+	// from the pack again (a blob id names its content), and a fetch
+	// since that commit reads only what changed.
+	last *lastRead
+	// walks counts the reads that walked the whole tree, for tests.
+	walks int
 }
 
 var _ source.Source = (*Source)(nil)
@@ -297,7 +300,7 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 		// The on-disk clone is unreadable (interrupted write, disk
 		// trouble, someone else's files): start over from a fresh clone
 		// rather than failing until someone clears the cache by hand.
-		s.repo = nil
+		s.repo, s.last = nil, nil
 		if rmErr := removeCache(s.dir); rmErr != nil {
 			return nil, fmt.Errorf("%s: removing damaged cache: %w", s, rmErr)
 		}
