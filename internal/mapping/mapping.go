@@ -356,11 +356,21 @@ func (r *Result) lastGood(path string) ([]*Entity, bool) {
 // Release must not run while another goroutine reads the entities' JSON.
 func (r *Result) Release(published func(path string) bool) {
 	for _, f := range r.Files {
+		own := r.own[f.Path]
 		if published(f.Path) {
+			if f.Reused && own != nil && own.released {
+				continue
+			}
 			for _, e := range f.Entities {
 				e.release()
 			}
+			if own != nil {
+				own.released = true
+			}
 			continue
+		}
+		if own != nil {
+			own.released = false
 		}
 		for _, e := range f.Entities {
 			if e.spooled == nil {
@@ -633,6 +643,9 @@ type fileResult struct {
 	hash   uint64
 	deps   map[string]uint64
 	reused bool
+	// released is true once Release dropped the JSON of every entity:
+	// a file reused from there needs no second look.
+	released bool
 	// kafka holds the Kafka topology fragments of the file's documents.
 	kafka []*kafka.Topology
 }

@@ -22,6 +22,8 @@ type Published struct {
 	// byFile lists the published entity keys of each file.
 	byFile map[string][]string
 	files  map[string]store.File
+	// locations counts the Locations among entities.
+	locations int
 }
 
 // NewPublished returns the state of a source that publishes nothing yet.
@@ -280,17 +282,28 @@ func (b *planner) countLocations() {
 // Apply makes a committed plan what is published.
 func (pub *Published) Apply(p Plan) {
 	for _, e := range p.Upserts {
-		if old, ok := pub.entities[e.Key]; ok && old.file != e.File {
+		old, had := pub.entities[e.Key]
+		if had && old.file != e.File {
 			pub.unindex(e.Key, old.file)
 		}
-		if old, ok := pub.entities[e.Key]; !ok || old.file != e.File {
+		if !had || old.file != e.File {
 			pub.byFile[e.File] = append(pub.byFile[e.File], e.Key)
+		}
+		if !had && isLocationKey(e.Key) {
+			pub.locations++
 		}
 		pub.entities[e.Key] = published{ref: e.Ref, file: e.File, hash: e.Hash}
 	}
 	for _, rm := range p.Removals {
-		pub.unindex(rm.Key, pub.entities[rm.Key].file)
+		old, had := pub.entities[rm.Key]
+		if !had {
+			continue
+		}
+		pub.unindex(rm.Key, old.file)
 		delete(pub.entities, rm.Key)
+		if isLocationKey(rm.Key) {
+			pub.locations--
+		}
 	}
 	pub.files = make(map[string]store.File, len(p.Files))
 	for _, f := range p.Files {

@@ -316,8 +316,12 @@ func (r *runner) load() error {
 	}
 	st.entities = make(map[string]published, len(entities))
 	st.byFile = map[string][]string{}
+	st.locations = 0
 	r.bodies = map[string][]store.Entity{}
 	for _, e := range entities {
+		if _, dup := st.entities[e.Key]; !dup && isLocationKey(e.Key) {
+			st.locations++
+		}
 		st.entities[e.Key] = published{ref: e.Ref, file: e.File, hash: e.Hash}
 		st.byFile[e.File] = append(st.byFile[e.File], e.Key)
 		r.bodies[e.File] = append(r.bodies[e.File], e)
