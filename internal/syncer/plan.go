@@ -157,6 +157,9 @@ func (pub *Published) Plan(sourceID string, snap *source.Snapshot, res *mapping.
 func refusals(res *mapping.Result, owners map[string]string) (map[string]bool, diag.List) {
 	refused := map[string]bool{}
 	var conflicts diag.List
+	if len(owners) == 0 {
+		return refused, nil
+	}
 	for _, f := range res.Files {
 		for _, e := range f.Entities {
 			if owner, ok := owners[e.Key()]; ok && !f.Failed {
@@ -188,7 +191,9 @@ func newPlanner(pub *Published, snap *source.Snapshot) *planner {
 	for _, f := range snap.Files {
 		content[f.Path] = f.Content
 	}
-	return &planner{pub: pub, revision: snap.Revision, content: content, seen: map[string]bool{}, emitted: map[string]bool{}}
+	b := &planner{pub: pub, revision: snap.Revision, content: content, seen: make(map[string]bool, len(snap.Files)), emitted: map[string]bool{}}
+	b.p.Files = make([]store.File, 0, len(snap.Files)+len(snap.Problems))
+	return b
 }
 
 // keep holds a file at its last good revision, with its entities.
