@@ -67,10 +67,7 @@ func (pub *Published) unindex(key, file string) {
 // published at, so its entities' annotations (and hashes) stay the same
 // across commits that do not touch it. It is safe for concurrent use.
 func (pub *Published) FileRevision(snap *source.Snapshot) func(path string) string {
-	content := make(map[string][]byte, len(snap.Files))
-	for _, f := range snap.Files {
-		content[f.Path] = f.Content
-	}
+	content := contentOf(snap.Files)
 	files := pub.files
 	// Called for every entity of the files the mapping decodes (from
 	// several workers); hashing only those files keeps a small commit cheap.
@@ -83,12 +80,32 @@ func (pub *Published) FileRevision(snap *source.Snapshot) func(path string) stri
 			return rev
 		}
 		rev := snap.Revision
-		if old, ok := files[p]; ok && !old.Failed && old.Hash == contentHash(content[p]) {
+		if old, ok := files[p]; ok && !old.Failed && old.Hash == contentHash(content(p)) {
 			rev = old.Revision
 		}
 		revisions[p] = rev
 		return rev
 	}
+}
+
+// contentOf looks up the content of a file of files by path: by binary
+// search, as a snapshot's files are sorted by path (a map only when they
+// are not), so a small commit does not index every file.
+func contentOf(files []source.File) func(path string) []byte {
+	byPath := func(f source.File, p string) int { return strings.Compare(f.Path, p) }
+	if slices.IsSortedFunc(files, func(a, b source.File) int { return strings.Compare(a.Path, b.Path) }) {
+		return func(p string) []byte {
+			if i, ok := slices.BinarySearchFunc(files, p, byPath); ok {
+				return files[i].Content
+			}
+			return nil
+		}
+	}
+	m := make(map[string][]byte, len(files))
+	for _, f := range files {
+		m[f.Path] = f.Content
+	}
+	return func(p string) []byte { return m[p] }
 }
 
 // Upsert is an entity a plan publishes, new or changed.
@@ -176,7 +193,7 @@ type planner struct {
 	pub      *Published
 	p        Plan
 	revision string
-	content  map[string][]byte
+	content  func(path string) []byte
 	// seen holds the paths the plan has a state for.
 	seen map[string]bool
 	// emitted holds the keys changed files publish, so an entity that
@@ -187,11 +204,7 @@ type planner struct {
 }
 
 func newPlanner(pub *Published, snap *source.Snapshot) *planner {
-	content := make(map[string][]byte, len(snap.Files))
-	for _, f := range snap.Files {
-		content[f.Path] = f.Content
-	}
-	b := &planner{pub: pub, revision: snap.Revision, content: content, seen: make(map[string]bool, len(snap.Files)), emitted: map[string]bool{}}
+	b := &planner{pub: pub, revision: snap.Revision, content: contentOf(snap.Files), seen: make(map[string]bool, len(snap.Files)), emitted: map[string]bool{}}
 	b.p.Files = make([]store.File, 0, len(snap.Files)+len(snap.Problems))
 	return b
 }
@@ -218,7 +231,7 @@ func (b *planner) file(f *mapping.File) {
 		b.p.Counts.Unchanged += len(b.pub.byFile[f.Path])
 		return
 	}
-	hash := contentHash(b.content[f.Path])
+	hash := contentHash(b.content(f.Path))
 	rev := b.revision
 	if had && !old.Failed && old.Hash == hash {
 		rev = old.Revision
@@ -310,7 +323,17 @@ func (pub *Published) Apply(p Plan) {
 			pub.locations--
 		}
 	}
-	pub.files = make(map[string]store.File, len(p.Files))
+	// p.Files is every file's next state, sorted by path: the map is
+	// updated in place, not built anew.
+	byPath := func(f store.File, p string) int { return strings.Compare(f.Path, p) }
+	if !slices.IsSortedFunc(p.Files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) }) {
+		pub.files = make(map[string]store.File, len(p.Files))
+	}
+	for path := range pub.files {
+		if _, ok := slices.BinarySearchFunc(p.Files, path, byPath); !ok {
+			delete(pub.files, path)
+		}
+	}
 	for _, f := range p.Files {
 		pub.files[f.Path] = f
 	}

@@ -221,14 +221,10 @@ func (s *Source) readChanges(ctx context.Context, head plumbing.Hash, tree *obje
 		drop[c.path] = true
 	}
 	tr := &treeReader{st: st, root: tree}
-	files := make([]source.File, 0, len(last.files)+len(changes))
-	blobs := make([]plumbing.Hash, 0, len(last.files)+len(changes))
-	for i, f := range last.files {
-		if !drop[f.Path] {
-			files = append(files, f)
-			blobs = append(blobs, last.blobs[i])
-		}
-	}
+	// The files read now, then merged with those carried over (both in
+	// path order) into the snapshot's.
+	var read []source.File
+	var readBlobs []plumbing.Hash
 	keep := func(ps []source.FileProblem) []source.FileProblem {
 		var out []source.FileProblem
 		for _, p := range ps {
@@ -253,11 +249,24 @@ func (s *Source) readChanges(ctx context.Context, head plumbing.Hash, tree *obje
 			return false, err
 		}
 		if ok {
-			files = append(files, source.File{Path: c.path, Content: content})
-			blobs = append(blobs, c.to.Hash)
+			read = append(read, source.File{Path: c.path, Content: content})
+			readBlobs = append(readBlobs, c.to.Hash)
 		}
 	}
-	sortFiles(files, blobs)
+	sortFiles(read, readBlobs)
+	files := make([]source.File, 0, len(last.files)+len(read))
+	blobs := make([]plumbing.Hash, 0, len(last.files)+len(read))
+	j := 0
+	for i, f := range last.files {
+		if drop[f.Path] {
+			continue
+		}
+		for ; j < len(read) && read[j].Path < f.Path; j++ {
+			files, blobs = append(files, read[j]), append(blobs, readBlobs[j])
+		}
+		files, blobs = append(files, f), append(blobs, last.blobs[i])
+	}
+	files, blobs = append(files, read[j:]...), append(blobs, readBlobs[j:]...)
 	byPath := func(a, b source.FileProblem) int { return cmp.Compare(a.Path, b.Path) }
 	slices.SortFunc(snap.Problems, byPath)
 	slices.SortFunc(snap.Ignored, byPath)
