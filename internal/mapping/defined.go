@@ -41,16 +41,14 @@ func (x *keyIndex) add(key string) {
 	x.sum += maphash.String(hashSeed, key)
 }
 
-// remove takes one definition of key away; false when there is none,
-// which means the index does not match the files it was told of.
+// remove takes the one definition of key away. It returns false when
+// key is not defined once: not at all (the index does not match the files
+// it was told of), or more than once (the index would keep the string of
+// a file that may be gone, holding that file's memory; duplicates are
+// errors, rare enough to build the index anew then).
 func (x *keyIndex) remove(key string) bool {
-	if n, ok := x.extra[key]; ok {
-		if n <= 1 {
-			delete(x.extra, key)
-		} else {
-			x.extra[key] = n - 1
-		}
-		return true
+	if _, dup := x.extra[key]; dup {
+		return false
 	}
 	if _, ok := x.keys[key]; !ok {
 		return false

@@ -52,8 +52,10 @@ func TestTheKeyIndexHandedOnGivesWhatOneBuiltAnewGives(t *testing.T) {
 		}
 		snap := snapshot(maps.Clone(files))
 		opts := Options{SourceID: "s", Compact: true, Workers: 2, Previous: res}
+		// An index with duplicates may be built anew (see remove).
+		noDups := len(res.index.extra) == 0
 		next := Map(snap, opts)
-		if next.index != res.index {
+		if noDups && next.index != res.index {
 			t.Fatalf("%s: the index was not handed on", step.name)
 		}
 		anew := Map(snap, opts)
