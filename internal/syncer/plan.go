@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,6 +25,8 @@ type Published struct {
 	files  map[string]store.File
 	// locations counts the Locations among entities.
 	locations int
+	// oddHashes holds the hashes that are not the hex of 16 bytes, by key.
+	oddHashes map[string]string
 }
 
 // NewPublished returns the state of a source that publishes nothing yet.
@@ -31,8 +34,62 @@ func NewPublished() *Published {
 	return &Published{entities: map[string]published{}, byFile: map[string][]string{}, files: map[string]store.File{}}
 }
 
+// published is what the engine keeps of a published entity. It is kept
+// of every entity between runs, so it is small: the ref only when it is
+// not the key (a name with capitals), and the hash as its 16 bytes when
+// it is the lower-case hex of 16 bytes (the engine's are; any other is
+// kept in Published.oddHashes).
 type published struct {
-	ref, file, hash string
+	ref, file string
+	sum       [16]byte
+}
+
+// hashSum is the 16 bytes hash is the hex of, if it is.
+func hashSum(hash string) ([16]byte, bool) {
+	var sum [16]byte
+	if len(hash) != 2*len(sum) {
+		return sum, false
+	}
+	if _, err := hex.Decode(sum[:], []byte(hash)); err != nil || hex.EncodeToString(sum[:]) != hash {
+		return sum, false
+	}
+	return sum, true
+}
+
+// set records the entity key as published with ref, file and hash.
+func (pub *Published) set(key, ref, file, hash string) {
+	p := published{file: file}
+	if ref != key {
+		p.ref = ref
+	}
+	sum, ok := hashSum(hash)
+	if ok {
+		p.sum = sum
+		delete(pub.oddHashes, key)
+	} else {
+		if pub.oddHashes == nil {
+			pub.oddHashes = map[string]string{}
+		}
+		pub.oddHashes[key] = hash
+	}
+	pub.entities[key] = p
+}
+
+// refOf is the ref of the published entity key.
+func (p published) refOf(key string) string {
+	if p.ref == "" {
+		return key
+	}
+	return p.ref
+}
+
+// hashIs reports whether the published entity key, p, has hash.
+func (pub *Published) hashIs(key string, p published, hash string) bool {
+	if odd, ok := pub.oddHashes[key]; ok {
+		return odd == hash
+	}
+	sum, ok := hashSum(hash)
+	return ok && sum == p.sum
 }
 
 // Len is how many entities (Locations included) the source publishes: the
@@ -248,7 +305,7 @@ func (b *planner) file(f *mapping.File) {
 		case !ok:
 			c.Added++
 			b.p.Upserts = append(b.p.Upserts, u)
-		case old.hash != u.Hash || old.file != u.File:
+		case !b.pub.hashIs(key, old, u.Hash) || old.file != u.File:
 			c.Changed++
 			b.p.Upserts = append(b.p.Upserts, u)
 		default:
@@ -276,7 +333,7 @@ func (b *planner) remove(sourceID string) {
 			continue
 		}
 		b.p.Counts.Removed++
-		b.p.Removals = append(b.p.Removals, store.Removal{SourceID: sourceID, Key: key, Ref: b.pub.entities[key].ref})
+		b.p.Removals = append(b.p.Removals, store.Removal{SourceID: sourceID, Key: key, Ref: b.pub.entities[key].refOf(key)})
 	}
 }
 
@@ -310,7 +367,7 @@ func (pub *Published) Apply(p Plan) {
 		if !had && isLocationKey(e.Key) {
 			pub.locations++
 		}
-		pub.entities[e.Key] = published{ref: e.Ref, file: e.File, hash: e.Hash}
+		pub.set(e.Key, e.Ref, e.File, e.Hash)
 	}
 	for _, rm := range p.Removals {
 		old, had := pub.entities[rm.Key]
@@ -319,6 +376,7 @@ func (pub *Published) Apply(p Plan) {
 		}
 		pub.unindex(rm.Key, old.file)
 		delete(pub.entities, rm.Key)
+		delete(pub.oddHashes, rm.Key)
 		if isLocationKey(rm.Key) {
 			pub.locations--
 		}
