@@ -18,6 +18,7 @@ import (
 
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
@@ -111,6 +112,9 @@ type Source struct {
 
 	mu   sync.Mutex
 	repo *gogit.Repository
+	// objects is the on-disk clone's cache of decoded objects, nil in
+	// memory.
+	objects cache.Object
 	// last is what the last snapshot read: its files with the blob each
 	// came from, so a file unchanged since then is not read and inflated
 	// from the pack again (a blob id names its content), and a fetch
@@ -173,6 +177,7 @@ func New(opts Options) (*Source, error) {
 	}
 	if opts.CacheDir != "" {
 		s.dir = filepath.Join(filepath.Clean(opts.CacheDir), cacheName(opts.ID))
+		s.objects = cache.NewObjectLRU(objectCacheBytes)
 	}
 	return s, nil
 }
@@ -294,6 +299,11 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
+	if s.objects != nil {
+		// What go-git decoded for this fetch is of no use to the next,
+		// which reads other objects, mostly.
+		defer s.objects.Clear()
+	}
 	snap, err := s.fetch(ctx, since)
 	var dmg *damageError
 	if errors.As(err, &dmg) && s.dir != "" && ctx.Err() == nil {
