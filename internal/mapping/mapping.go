@@ -372,6 +372,9 @@ type Result struct {
 	// has the same warnings, without a look-up.
 	definedSum uint64
 	dangling   map[string]diag.List
+	// index counts the keys the files define; the next mapping against
+	// this one takes it over.
+	index *keyIndex
 }
 
 // lastGood returns the entities path published at its last good revision
@@ -404,11 +407,21 @@ func (r *Result) lastGood(path string) ([]*Entity, bool) {
 // Release must not run while another goroutine reads the entities' JSON.
 func (r *Result) Release(published func(path string) bool) {
 	for _, f := range r.Files {
+		own := r.own[f.Path]
 		if published(f.Path) {
+			if f.Reused && own != nil && own.released {
+				continue
+			}
 			for _, e := range f.Entities {
 				e.release()
 			}
+			if own != nil {
+				own.released = true
+			}
 			continue
+		}
+		if own != nil {
+			own.released = false
 		}
 		for _, e := range f.Entities {
 			if e.spooled == nil {
@@ -560,50 +573,52 @@ func (m *mapper) keptEntities(res *Result) map[string][]*Entity {
 func crossFileChecks(res *Result, byPath map[string]*File, prev *Result, workers int) diag.List {
 	files, kept := res.Files, res.kept
 	var out diag.List
-	total := 0
-	for _, f := range files {
-		total += len(f.Entities)
-	}
-	// defined maps each key to its first entity; the rare duplicates are
-	// collected on the side, so the common case allocates one map.
-	defined := make(map[string]*Entity, total)
-	dups := map[string][]*Entity{}
-	for _, f := range files {
-		for _, e := range f.Entities {
-			if first, ok := defined[e.key]; ok {
-				if dups[e.key] == nil {
-					dups[e.key] = []*Entity{first}
-				}
-				dups[e.key] = append(dups[e.key], e)
-				continue
-			}
-			defined[e.key] = e
-		}
-	}
-	for _, es := range dups {
-		for _, e := range es {
-			var others []string
-			for _, o := range es {
-				if o != e {
-					others = append(others, o.File+":"+strconv.Itoa(o.Pos.Line))
+	// The keys the files define, counted; its keys defined more than
+	// once are the duplicates, whose entities are collected in file
+	// order from the files (only when there are any).
+	idx := definedKeys(res, prev)
+	res.index = idx
+	if len(idx.extra) > 0 {
+		dups := make(map[string][]*Entity, len(idx.extra))
+		for _, f := range files {
+			for _, e := range f.Entities {
+				if _, dup := idx.extra[e.key]; dup {
+					dups[e.key] = append(dups[e.key], e)
 				}
 			}
-			slices.Sort(others)
-			out = append(out, diag.Diagnostic{File: e.File, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
-				Code: diag.CodeDuplicateEntity, Message: "entity " + e.Ref.String() + " is also defined at " + strings.Join(others, ", ")})
-			byPath[e.File].Failed = true
+		}
+		for _, es := range dups {
+			for _, e := range es {
+				var others []string
+				for _, o := range es {
+					if o != e {
+						others = append(others, o.File+":"+strconv.Itoa(o.Pos.Line))
+					}
+				}
+				slices.Sort(others)
+				out = append(out, diag.Diagnostic{File: e.File, Line: e.Pos.Line, Column: e.Pos.Column, Severity: diag.Error,
+					Code: diag.CodeDuplicateEntity, Message: "entity " + e.Ref.String() + " is also defined at " + strings.Join(others, ", ")})
+				byPath[e.File].Failed = true
+			}
 		}
 	}
+	// The kept entities count as defined too.
+	keptOnly := map[string]struct{}{}
+	res.definedSum = idx.sum
 	for _, es := range kept {
 		for _, e := range es {
-			if _, ok := defined[e.key]; !ok {
-				defined[e.key] = e
+			if _, seen := keptOnly[e.key]; !seen && !idx.has(e.key) {
+				keptOnly[e.key] = struct{}{}
+				res.definedSum += maphash.String(hashSeed, e.key)
 			}
 		}
 	}
-	res.definedSum = 0
-	for k := range defined {
-		res.definedSum += maphash.String(hashSeed, k)
+	defined := func(key string) bool {
+		if idx.has(key) {
+			return true
+		}
+		_, ok := keptOnly[key]
+		return ok
 	}
 	var reuse func(f *File) (diag.List, bool)
 	if prev != nil && prev.dangling != nil && prev.definedSum == res.definedSum {
@@ -625,7 +640,7 @@ func crossFileChecks(res *Result, byPath map[string]*File, prev *Result, workers
 // small commit costs the mapping, so a file that reuse gives the warnings
 // of is not looked at again, and the other files are split among workers
 // (in chunks, as files differ in size).
-func danglingRefs(files []*File, defined map[string]*Entity, reuse func(*File) (diag.List, bool), workers int) []diag.List {
+func danglingRefs(files []*File, defined func(key string) bool, reuse func(*File) (diag.List, bool), workers int) []diag.List {
 	out := make([]diag.List, len(files))
 	chunk := max(len(files)/(8*workers), 1)
 	chunks := (len(files) + chunk - 1) / chunk
@@ -652,10 +667,10 @@ func danglingRefs(files []*File, defined map[string]*Entity, reuse func(*File) (
 
 // appendDangling appends the warnings of the refs of f that defined does
 // not hold.
-func appendDangling(out diag.List, f *File, defined map[string]*Entity) diag.List {
+func appendDangling(out diag.List, f *File, defined func(key string) bool) diag.List {
 	for _, e := range f.Entities {
 		for _, fr := range e.refs {
-			if _, ok := defined[fr.key()]; ok {
+			if defined(fr.key()) {
 				continue
 			}
 			pos := fr.pos()
@@ -679,6 +694,9 @@ type fileResult struct {
 	hash   uint64
 	deps   map[string]uint64
 	reused bool
+	// released is true once Release dropped the JSON of every entity:
+	// a file reused from there needs no second look.
+	released bool
 	// kafka holds the Kafka topology fragments of the file's documents.
 	kafka []*kafka.Topology
 }

@@ -11,10 +11,5 @@ func isLocationKey(key string) bool { return strings.HasPrefix(key, "location:")
 // counts returns how many entities other than Locations, and how many
 // Locations, the source publishes.
 func (pub *Published) counts() (entities, locations int) {
-	for key := range pub.entities {
-		if isLocationKey(key) {
-			locations++
-		}
-	}
-	return len(pub.entities) - locations, locations
+	return len(pub.entities) - pub.locations, pub.locations
 }

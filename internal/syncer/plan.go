@@ -1,6 +1,7 @@
 package syncer
 
 import (
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,6 +23,10 @@ type Published struct {
 	// byFile lists the published entity keys of each file.
 	byFile map[string][]string
 	files  map[string]store.File
+	// locations counts the Locations among entities.
+	locations int
+	// oddHashes holds the hashes that are not the hex of 16 bytes, by key.
+	oddHashes map[string]string
 }
 
 // NewPublished returns the state of a source that publishes nothing yet.
@@ -29,8 +34,62 @@ func NewPublished() *Published {
 	return &Published{entities: map[string]published{}, byFile: map[string][]string{}, files: map[string]store.File{}}
 }
 
+// published is what the engine keeps of a published entity. It is kept
+// of every entity between runs, so it is small: the ref only when it is
+// not the key (a name with capitals), and the hash as its 16 bytes when
+// it is the lower-case hex of 16 bytes (the engine's are; any other is
+// kept in Published.oddHashes).
 type published struct {
-	ref, file, hash string
+	ref, file string
+	sum       [16]byte
+}
+
+// hashSum is the 16 bytes hash is the hex of, if it is.
+func hashSum(hash string) ([16]byte, bool) {
+	var sum [16]byte
+	if len(hash) != 2*len(sum) {
+		return sum, false
+	}
+	if _, err := hex.Decode(sum[:], []byte(hash)); err != nil || hex.EncodeToString(sum[:]) != hash {
+		return sum, false
+	}
+	return sum, true
+}
+
+// set records the entity key as published with ref, file and hash.
+func (pub *Published) set(key, ref, file, hash string) {
+	p := published{file: file}
+	if ref != key {
+		p.ref = ref
+	}
+	sum, ok := hashSum(hash)
+	if ok {
+		p.sum = sum
+		delete(pub.oddHashes, key)
+	} else {
+		if pub.oddHashes == nil {
+			pub.oddHashes = map[string]string{}
+		}
+		pub.oddHashes[key] = hash
+	}
+	pub.entities[key] = p
+}
+
+// refOf is the ref of the published entity key.
+func (p published) refOf(key string) string {
+	if p.ref == "" {
+		return key
+	}
+	return p.ref
+}
+
+// hashIs reports whether the published entity key, p, has hash.
+func (pub *Published) hashIs(key string, p published, hash string) bool {
+	if odd, ok := pub.oddHashes[key]; ok {
+		return odd == hash
+	}
+	sum, ok := hashSum(hash)
+	return ok && sum == p.sum
 }
 
 // Len is how many entities (Locations included) the source publishes: the
@@ -65,10 +124,7 @@ func (pub *Published) unindex(key, file string) {
 // published at, so its entities' annotations (and hashes) stay the same
 // across commits that do not touch it. It is safe for concurrent use.
 func (pub *Published) FileRevision(snap *source.Snapshot) func(path string) string {
-	content := make(map[string][]byte, len(snap.Files))
-	for _, f := range snap.Files {
-		content[f.Path] = f.Content
-	}
+	content := contentOf(snap.Files)
 	files := pub.files
 	// Called for every entity of the files the mapping decodes (from
 	// several workers); hashing only those files keeps a small commit cheap.
@@ -81,12 +137,32 @@ func (pub *Published) FileRevision(snap *source.Snapshot) func(path string) stri
 			return rev
 		}
 		rev := snap.Revision
-		if old, ok := files[p]; ok && !old.Failed && old.Hash == contentHash(content[p]) {
+		if old, ok := files[p]; ok && !old.Failed && old.Hash == contentHash(content(p)) {
 			rev = old.Revision
 		}
 		revisions[p] = rev
 		return rev
 	}
+}
+
+// contentOf looks up the content of a file of files by path: by binary
+// search, as a snapshot's files are sorted by path (a map only when they
+// are not), so a small commit does not index every file.
+func contentOf(files []source.File) func(path string) []byte {
+	byPath := func(f source.File, p string) int { return strings.Compare(f.Path, p) }
+	if slices.IsSortedFunc(files, func(a, b source.File) int { return strings.Compare(a.Path, b.Path) }) {
+		return func(p string) []byte {
+			if i, ok := slices.BinarySearchFunc(files, p, byPath); ok {
+				return files[i].Content
+			}
+			return nil
+		}
+	}
+	m := make(map[string][]byte, len(files))
+	for _, f := range files {
+		m[f.Path] = f.Content
+	}
+	return func(p string) []byte { return m[p] }
 }
 
 // Upsert is an entity a plan publishes, new or changed.
@@ -155,6 +231,9 @@ func (pub *Published) Plan(sourceID string, snap *source.Snapshot, res *mapping.
 func refusals(res *mapping.Result, owners map[string]string) (map[string]bool, diag.List) {
 	refused := map[string]bool{}
 	var conflicts diag.List
+	if len(owners) == 0 {
+		return refused, nil
+	}
 	for _, f := range res.Files {
 		for _, e := range f.Entities {
 			if owner, ok := owners[e.Key()]; ok && !f.Failed {
@@ -171,7 +250,7 @@ type planner struct {
 	pub      *Published
 	p        Plan
 	revision string
-	content  map[string][]byte
+	content  func(path string) []byte
 	// seen holds the paths the plan has a state for.
 	seen map[string]bool
 	// emitted holds the keys changed files publish, so an entity that
@@ -182,11 +261,9 @@ type planner struct {
 }
 
 func newPlanner(pub *Published, snap *source.Snapshot) *planner {
-	content := make(map[string][]byte, len(snap.Files))
-	for _, f := range snap.Files {
-		content[f.Path] = f.Content
-	}
-	return &planner{pub: pub, revision: snap.Revision, content: content, seen: map[string]bool{}, emitted: map[string]bool{}}
+	b := &planner{pub: pub, revision: snap.Revision, content: contentOf(snap.Files), seen: make(map[string]bool, len(snap.Files)), emitted: map[string]bool{}}
+	b.p.Files = make([]store.File, 0, len(snap.Files)+len(snap.Problems))
+	return b
 }
 
 // keep holds a file at its last good revision, with its entities.
@@ -211,7 +288,7 @@ func (b *planner) file(f *mapping.File) {
 		b.p.Counts.Unchanged += len(b.pub.byFile[f.Path])
 		return
 	}
-	hash := contentHash(b.content[f.Path])
+	hash := contentHash(b.content(f.Path))
 	rev := b.revision
 	if had && !old.Failed && old.Hash == hash {
 		rev = old.Revision
@@ -228,7 +305,7 @@ func (b *planner) file(f *mapping.File) {
 		case !ok:
 			c.Added++
 			b.p.Upserts = append(b.p.Upserts, u)
-		case old.hash != u.Hash || old.file != u.File:
+		case !b.pub.hashIs(key, old, u.Hash) || old.file != u.File:
 			c.Changed++
 			b.p.Upserts = append(b.p.Upserts, u)
 		default:
@@ -256,7 +333,7 @@ func (b *planner) remove(sourceID string) {
 			continue
 		}
 		b.p.Counts.Removed++
-		b.p.Removals = append(b.p.Removals, store.Removal{SourceID: sourceID, Key: key, Ref: b.pub.entities[key].ref})
+		b.p.Removals = append(b.p.Removals, store.Removal{SourceID: sourceID, Key: key, Ref: b.pub.entities[key].refOf(key)})
 	}
 }
 
@@ -280,19 +357,41 @@ func (b *planner) countLocations() {
 // Apply makes a committed plan what is published.
 func (pub *Published) Apply(p Plan) {
 	for _, e := range p.Upserts {
-		if old, ok := pub.entities[e.Key]; ok && old.file != e.File {
+		old, had := pub.entities[e.Key]
+		if had && old.file != e.File {
 			pub.unindex(e.Key, old.file)
 		}
-		if old, ok := pub.entities[e.Key]; !ok || old.file != e.File {
+		if !had || old.file != e.File {
 			pub.byFile[e.File] = append(pub.byFile[e.File], e.Key)
 		}
-		pub.entities[e.Key] = published{ref: e.Ref, file: e.File, hash: e.Hash}
+		if !had && isLocationKey(e.Key) {
+			pub.locations++
+		}
+		pub.set(e.Key, e.Ref, e.File, e.Hash)
 	}
 	for _, rm := range p.Removals {
-		pub.unindex(rm.Key, pub.entities[rm.Key].file)
+		old, had := pub.entities[rm.Key]
+		if !had {
+			continue
+		}
+		pub.unindex(rm.Key, old.file)
 		delete(pub.entities, rm.Key)
+		delete(pub.oddHashes, rm.Key)
+		if isLocationKey(rm.Key) {
+			pub.locations--
+		}
 	}
-	pub.files = make(map[string]store.File, len(p.Files))
+	// p.Files is every file's next state, sorted by path: the map is
+	// updated in place, not built anew.
+	byPath := func(f store.File, p string) int { return strings.Compare(f.Path, p) }
+	if !slices.IsSortedFunc(p.Files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) }) {
+		pub.files = make(map[string]store.File, len(p.Files))
+	}
+	for path := range pub.files {
+		if _, ok := slices.BinarySearchFunc(p.Files, path, byPath); !ok {
+			delete(pub.files, path)
+		}
+	}
 	for _, f := range p.Files {
 		pub.files[f.Path] = f
 	}

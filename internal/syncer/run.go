@@ -316,10 +316,19 @@ func (r *runner) load() error {
 	}
 	st.entities = make(map[string]published, len(entities))
 	st.byFile = map[string][]string{}
+	st.locations, st.oddHashes = 0, nil
 	r.bodies = map[string][]store.Entity{}
 	for _, e := range entities {
-		st.entities[e.Key] = published{ref: e.Ref, file: e.File, hash: e.Hash}
-		st.byFile[e.File] = append(st.byFile[e.File], e.Key)
+		if _, dup := st.entities[e.Key]; !dup && isLocationKey(e.Key) {
+			st.locations++
+		}
+		// The entities of a file share one copy of its path.
+		file := e.File
+		if keys, ok := st.byFile[file]; ok && len(keys) > 0 {
+			file = st.entities[keys[0]].file
+		}
+		st.set(e.Key, e.Ref, file, e.Hash)
+		st.byFile[file] = append(st.byFile[file], e.Key)
 		r.bodies[e.File] = append(r.bodies[e.File], e)
 	}
 	st.files = make(map[string]store.File, len(files))

@@ -83,7 +83,7 @@ func (e *damageError) Unwrap() error { return e.err }
 // the branch head.
 func (s *Source) update(ctx context.Context) (plumbing.Hash, error) {
 	if s.repo == nil && s.dir != "" {
-		repo, err := openCache(s.dir, s.url)
+		repo, err := openCache(s.dir, s.url, s.objects)
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("%s: %w", s, err)
 		}
@@ -132,7 +132,7 @@ func (s *Source) clone(ctx context.Context) (*gogit.Repository, error) {
 		if mkErr := os.MkdirAll(filepath.Dir(s.dir), 0o700); mkErr != nil {
 			return nil, fmt.Errorf("%s: creating the cache directory: %w", s, mkErr)
 		}
-		repo, err = gogit.CloneContext(ctx, diskStorage(s.dir), nil, opts)
+		repo, err = gogit.CloneContext(ctx, diskStorage(s.dir, s.objects), nil, opts)
 		if err != nil {
 			// A half-written clone would be taken for a good one next
 			// time.
@@ -237,22 +237,27 @@ func missingLocal(path string) string {
 // an on-disk clone. Its default (96 MiB) would hold most of a large
 // repository's blobs a second time: the source keeps the content of the
 // last snapshot's blobs itself, and what a fetch needs from go-git is
-// mostly trees.
+// mostly trees. The cache is emptied after each fetch, so it holds
+// nothing between runs.
 const objectCacheBytes = 4 * cache.MiByte
 
-// diskStorage is the storage of the bare clone in dir.
-func diskStorage(dir string) *filesystem.Storage {
-	return filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(objectCacheBytes))
+// diskStorage is the storage of the bare clone in dir, with objects as
+// its cache of decoded objects (a new one when nil).
+func diskStorage(dir string, objects cache.Object) *filesystem.Storage {
+	if objects == nil {
+		objects = cache.NewObjectLRU(objectCacheBytes)
+	}
+	return filesystem.NewStorage(osfs.New(dir), objects)
 }
 
 // openCache opens the clone in dir. It returns nil when there is none yet,
 // and removes dir and returns nil when dir holds something that is not our
 // clone of wantURL (broken, not bare, another remote).
-func openCache(dir, wantURL string) (*gogit.Repository, error) {
+func openCache(dir, wantURL string, objects cache.Object) (*gogit.Repository, error) {
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	repo, err := gogit.Open(diskStorage(dir), nil)
+	repo, err := gogit.Open(diskStorage(dir, objects), nil)
 	if err == nil {
 		cfg, cfgErr := repo.Config()
 		if cfgErr == nil && cfg.Core.IsBare {

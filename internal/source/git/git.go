@@ -18,6 +18,7 @@ import (
 
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
@@ -111,10 +112,16 @@ type Source struct {
 
 	mu   sync.Mutex
 	repo *gogit.Repository
-	// blobs holds the content of the blobs of the last snapshot by blob
-	// id: a blob id names its content, so a file unchanged since then is
-	// not read and inflated from the pack again.
-	blobs map[plumbing.Hash][]byte
+	// objects is the on-disk clone's cache of decoded objects, nil in
+	// memory.
+	objects cache.Object
+	// last is what the last snapshot read: its files with the blob each
+	// came from, so a file unchanged since then is not read and inflated
+	// from the pack again (a blob id names its content), and a fetch
+	// since that commit reads only what changed.
+	last *lastRead
+	// walks counts the reads that walked the whole tree, for tests.
+	walks int
 }
 
 var _ source.Source = (*Source)(nil)
@@ -170,6 +177,7 @@ func New(opts Options) (*Source, error) {
 	}
 	if opts.CacheDir != "" {
 		s.dir = filepath.Join(filepath.Clean(opts.CacheDir), cacheName(opts.ID))
+		s.objects = cache.NewObjectLRU(objectCacheBytes)
 	}
 	return s, nil
 }
@@ -291,13 +299,18 @@ func (s *Source) Fetch(ctx context.Context, since string) (*source.Snapshot, err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
+	if s.objects != nil {
+		// What go-git decoded for this fetch is of no use to the next,
+		// which reads other objects, mostly.
+		defer s.objects.Clear()
+	}
 	snap, err := s.fetch(ctx, since)
 	var dmg *damageError
 	if errors.As(err, &dmg) && s.dir != "" && ctx.Err() == nil {
 		// The on-disk clone is unreadable (interrupted write, disk
 		// trouble, someone else's files): start over from a fresh clone
 		// rather than failing until someone clears the cache by hand.
-		s.repo = nil
+		s.repo, s.last = nil, nil
 		if rmErr := removeCache(s.dir); rmErr != nil {
 			return nil, fmt.Errorf("%s: removing damaged cache: %w", s, rmErr)
 		}

@@ -26,8 +26,28 @@ const maxLinkHops = 8
 // targets as blobs, and a real target is a short path.
 const maxLinkTarget = 4096
 
+// lastRead is what the source read at its last snapshot.
+type lastRead struct {
+	// commit is the commit read.
+	commit plumbing.Hash
+	// files are the snapshot's files, sorted by path, and blobs the blob
+	// each one's content came from (a symlink's: the blob it resolved to).
+	files []source.File
+	blobs []plumbing.Hash
+	// problems and ignored are the snapshot's, sorted by path.
+	problems, ignored []source.FileProblem
+	// links is true when the tree had a matched symlink: its target may
+	// change without the link changing, so the next read walks the whole
+	// tree.
+	links bool
+}
+
 // read fills snap with the files of commit head and, when since is a
-// commit we have, with the paths that changed since it.
+// commit we have, with the paths that changed since it. When since is the
+// commit the last snapshot read (and that tree had no matched symlink),
+// only the paths that differ between the two trees are read; the others
+// are carried over from the last snapshot, so a small commit costs what
+// it changed. The result is the same as a walk of the whole tree.
 func (s *Source) read(ctx context.Context, head plumbing.Hash, since string, snap *source.Snapshot) error {
 	st := s.repo.Storer
 	commit, err := object.GetCommit(st, head)
@@ -38,12 +58,36 @@ func (s *Source) read(ctx context.Context, head plumbing.Hash, since string, sna
 	if err != nil {
 		return &damageError{fmt.Errorf("reading the tree of commit %s: %w", head, err)}
 	}
+	if last := s.last; last != nil && !last.links && since == last.commit.String() {
+		done, err := s.readChanges(ctx, head, tree, snap)
+		if done || err != nil {
+			return err
+		}
+		// Something the incremental read does not handle (a symlink, an
+		// odd name, a tree out of order): walk the whole tree.
+		*snap = source.Snapshot{Revision: snap.Revision, Links: snap.Links}
+	}
+	return s.readAll(ctx, head, tree, since, snap)
+}
+
+// readAll walks the whole tree of commit head.
+func (s *Source) readAll(ctx context.Context, head plumbing.Hash, tree *object.Tree, since string, snap *source.Snapshot) error {
+	s.walks++
+	st := s.repo.Storer
 	tr := &treeReader{st: st, root: tree}
 
+	// cache holds the content of the last snapshot's blobs by id.
+	var cache map[plumbing.Hash][]byte
+	if last := s.last; last != nil {
+		cache = make(map[plumbing.Hash][]byte, len(last.files))
+		for i, f := range last.files {
+			cache[last.blobs[i]] = f.Content
+		}
+	}
 	// links maps each matched symlink to what it resolved to, for the
 	// comparison with the old tree.
 	links := map[string]string{}
-	blobs := make(map[plumbing.Hash][]byte, len(s.blobs))
+	var blobs []plumbing.Hash
 	w := object.NewTreeWalker(tree, true, nil)
 	defer w.Close()
 	for {
@@ -74,43 +118,172 @@ func (s *Source) read(ctx context.Context, head plumbing.Hash, since string, sna
 			}
 			links[name] = blob.String()
 		}
-		content, cached := s.blobs[blob]
+		content, cached := cache[blob]
 		if !cached {
-			// The size comes from the object's header: a blob over the
-			// limit is never inflated.
-			size, err := st.EncodedObjectSize(blob)
+			var ok bool
+			content, ok, err = s.readBlob(tr, name, blob, snap)
 			if err != nil {
-				return &damageError{fmt.Errorf("reading %s: %w", name, err)}
+				return err
 			}
-			if size > s.maxFileBytes {
-				snap.TooLarge(name, size, s.maxFileBytes)
+			if !ok {
 				continue
 			}
-			content, err = tr.blob(blob, -1)
-			if err != nil {
-				return &damageError{fmt.Errorf("reading %s: %w", name, err)}
-			}
 		}
-		blobs[blob] = content
 		snap.Files = append(snap.Files, source.File{Path: name, Content: content})
+		blobs = append(blobs, blob)
 	}
-	s.blobs = blobs
 	// The walker goes in git's tree order, which sorts a directory as if
 	// its name ended in "/"; sort by plain path as Snapshot promises.
-	slices.SortFunc(snap.Files, func(a, b source.File) int { return cmp.Compare(a.Path, b.Path) })
+	sortFiles(snap.Files, blobs)
 	byPath := func(a, b source.FileProblem) int { return cmp.Compare(a.Path, b.Path) }
 	slices.SortFunc(snap.Problems, byPath)
 	slices.SortFunc(snap.Ignored, byPath)
 
-	snap.Changed, err = s.changed(ctx, since, tree, links)
-	return err
+	changed, err := s.changed(ctx, since, tree, links)
+	if err != nil {
+		return err
+	}
+	snap.Changed = changed
+	s.last = &lastRead{commit: head, files: snap.Files, blobs: blobs, problems: snap.Problems, ignored: snap.Ignored, links: len(links) > 0}
+	return nil
+}
+
+// readBlob reads the content of a file's blob. A blob over the size limit
+// is listed as too large (ok false); the size comes from the object's
+// header, so it is never inflated.
+func (s *Source) readBlob(tr *treeReader, name string, blob plumbing.Hash, snap *source.Snapshot) (content []byte, ok bool, err error) {
+	size, err := tr.st.EncodedObjectSize(blob)
+	if err != nil {
+		return nil, false, &damageError{fmt.Errorf("reading %s: %w", name, err)}
+	}
+	if size > s.maxFileBytes {
+		snap.TooLarge(name, size, s.maxFileBytes)
+		return nil, false, nil
+	}
+	content, err = tr.blob(blob, -1)
+	if err != nil {
+		return nil, false, &damageError{fmt.Errorf("reading %s: %w", name, err)}
+	}
+	return content, true, nil
+}
+
+// sortFiles sorts files by path, and blobs (one per file) with them.
+func sortFiles(files []source.File, blobs []plumbing.Hash) {
+	idx := make([]int, len(files))
+	for i := range idx {
+		idx[i] = i
+	}
+	if slices.IsSortedFunc(idx, func(a, b int) int { return cmp.Compare(files[a].Path, files[b].Path) }) {
+		return
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(files[a].Path, files[b].Path) })
+	f2 := make([]source.File, len(files))
+	b2 := make([]plumbing.Hash, len(blobs))
+	for i, j := range idx {
+		f2[i], b2[i] = files[j], blobs[j]
+	}
+	copy(files, f2)
+	copy(blobs, b2)
+}
+
+// readChanges fills snap from the last snapshot and the paths that differ
+// between its tree and tree: a changed file is read, a removed one
+// dropped, and the others are carried over as they were. done is false,
+// with snap left for a full walk, when the change holds what only the
+// walk of the whole tree handles: a matched symlink, a name git refuses
+// or a tree whose entries are out of order.
+func (s *Source) readChanges(ctx context.Context, head plumbing.Hash, tree *object.Tree, snap *source.Snapshot) (done bool, err error) {
+	st := s.repo.Storer
+	last := s.last
+	old, err := object.GetCommit(st, last.commit)
+	if err != nil {
+		return false, nil
+	}
+	oldTree, err := old.Tree()
+	if err != nil {
+		return false, nil
+	}
+	changes, err := diffTrees(ctx, st, oldTree, tree, true)
+	if errors.Is(err, errWalkWhole) {
+		return false, nil
+	}
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return false, ctxErr
+		}
+		return false, nil
+	}
+	drop := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		if c.to.Mode == filemode.Symlink && s.filter.Match(c.path) {
+			return false, nil
+		}
+		drop[c.path] = true
+	}
+	tr := &treeReader{st: st, root: tree}
+	// The files read now, then merged with those carried over (both in
+	// path order) into the snapshot's.
+	var read []source.File
+	var readBlobs []plumbing.Hash
+	keep := func(ps []source.FileProblem) []source.FileProblem {
+		var out []source.FileProblem
+		for _, p := range ps {
+			if !drop[p.Path] {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	snap.Problems, snap.Ignored = keep(last.problems), keep(last.ignored)
+	var changed []string
+	for _, c := range changes {
+		if !s.filter.Match(c.path) {
+			continue
+		}
+		changed = append(changed, c.path)
+		if !c.to.Mode.IsFile() {
+			continue
+		}
+		content, ok, err := s.readBlob(tr, c.path, c.to.Hash, snap)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			read = append(read, source.File{Path: c.path, Content: content})
+			readBlobs = append(readBlobs, c.to.Hash)
+		}
+	}
+	sortFiles(read, readBlobs)
+	files := make([]source.File, 0, len(last.files)+len(read))
+	blobs := make([]plumbing.Hash, 0, len(last.files)+len(read))
+	j := 0
+	for i, f := range last.files {
+		if drop[f.Path] {
+			continue
+		}
+		for ; j < len(read) && read[j].Path < f.Path; j++ {
+			files, blobs = append(files, read[j]), append(blobs, readBlobs[j])
+		}
+		files, blobs = append(files, f), append(blobs, last.blobs[i])
+	}
+	files, blobs = append(files, read[j:]...), append(blobs, readBlobs[j:]...)
+	byPath := func(a, b source.FileProblem) int { return cmp.Compare(a.Path, b.Path) }
+	slices.SortFunc(snap.Problems, byPath)
+	slices.SortFunc(snap.Ignored, byPath)
+	slices.Sort(changed)
+	snap.Files, snap.Changed = files, slices.Compact(changed)
+	if snap.Changed == nil {
+		snap.Changed = []string{}
+	}
+	s.last = &lastRead{commit: head, files: files, blobs: blobs, problems: snap.Problems, ignored: snap.Ignored}
+	return true, nil
 }
 
 // changed lists the matched paths that differ between commit since and
-// tree: what DiffTree reports, plus symlinks whose own blob is the same but
-// whose target's content (or reachability) changed. It returns nil when
-// since is not a commit in the clone, which tells the caller to treat
-// every file as changed.
+// tree: what the tree diff reports, plus symlinks whose own blob is the
+// same but whose target's content (or reachability) changed. It returns
+// nil when since is not a commit in the clone, which tells the caller to
+// treat every file as changed.
 func (s *Source) changed(ctx context.Context, since string, tree *object.Tree, links map[string]string) ([]string, error) {
 	if !plumbing.IsHash(since) {
 		return nil, nil
@@ -126,7 +299,7 @@ func (s *Source) changed(ctx context.Context, since string, tree *object.Tree, l
 	}
 	// No rename detection: a renamed file is a removed path and a new
 	// one, which is what a consumer keyed by path needs.
-	changes, err := object.DiffTreeWithOptions(ctx, oldTree, tree, nil)
+	changes, err := diffTrees(ctx, st, oldTree, tree, false)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
@@ -135,10 +308,8 @@ func (s *Source) changed(ctx context.Context, since string, tree *object.Tree, l
 	}
 	set := map[string]bool{}
 	for _, c := range changes {
-		for _, p := range []string{c.From.Name, c.To.Name} {
-			if p != "" && s.filter.Match(p) {
-				set[p] = true
-			}
+		if s.filter.Match(c.path) {
+			set[c.path] = true
 		}
 	}
 	oldReader := &treeReader{st: st, root: oldTree}

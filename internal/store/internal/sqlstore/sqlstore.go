@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -345,11 +346,39 @@ func (db *DB) Commit(ctx context.Context, c store.Commit) (int64, error) {
 // rows that differ (sqlrow.FileChanges).
 func (tx Tx) replaceFiles(ctx context.Context, sourceID string, files []store.File) error {
 	rows, err := tx.QueryContext(ctx, tx.d.q(`SELECT `+sqlrow.FileColumns+` FROM files WHERE source_id = $1`), sourceID)
-	old, err := collect(rows, err, sqlrow.ScanFile)
-	if err != nil {
-		return err
+	var changed []store.File
+	var gone []string
+	if slices.IsSortedFunc(files, func(a, b store.File) int { return strings.Compare(a.Path, b.Path) }) {
+		// Each stored row is looked up in files as it is read: nothing
+		// is held but the rows that differ (sqlrow.FileChanges's result,
+		// without a copy of every row and a map of them).
+		same := make([]bool, len(files))
+		err = each(rows, err, sqlrow.ScanFile, func(o store.File) error {
+			i, found := slices.BinarySearchFunc(files, o.Path, func(f store.File, p string) int { return strings.Compare(f.Path, p) })
+			switch {
+			case !found:
+				gone = append(gone, o.Path)
+			case files[i] == o:
+				same[i] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, f := range files {
+			if !same[i] {
+				changed = append(changed, f)
+			}
+		}
+		slices.Sort(gone)
+	} else {
+		old, err := collect(rows, err, sqlrow.ScanFile)
+		if err != nil {
+			return err
+		}
+		changed, gone = sqlrow.FileChanges(old, files)
 	}
-	changed, gone := sqlrow.FileChanges(old, files)
 	if err := tx.deleteKeys(ctx, "files", "path", sourceID, gone); err != nil {
 		return err
 	}
