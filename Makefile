@@ -82,7 +82,7 @@ test-oracle: build ## every entity render emits passes @backstage/catalog-model'
 	$(BIN)/central-config render --format json internal/testrepo/testdata/catalog-repo | bash scripts/catalog-oracle.sh
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	for pkg_target in ./internal/document:FuzzDecode ./internal/mapping:FuzzMap ./internal/mapping:FuzzJSONSizeIsTheLengthOfTheEncoding \
+	for pkg_target in ./internal/document:FuzzDecode ./internal/mapping:FuzzMap ./internal/mapping:FuzzJSONSizeIsTheLengthOfTheEncoding ./internal/mapping:FuzzAppendJSON \
 	  ./internal/config:FuzzLoad ./internal/catalog:FuzzParseRef ./internal/source/githubauth:FuzzParseKey ./internal/review:FuzzCompare \
 	  ./internal/kafka/gitops:FuzzRead ./internal/kafka/strimzi:FuzzRead ./internal/kafka/dialect:FuzzRead ./internal/kafka/native:FuzzRead \
 	  ./internal/kafka/julieops:FuzzRead ./bench/nodeprof:FuzzSummarize; do \
