@@ -16,18 +16,40 @@ export const COLORS = {
   undeclared: '#fb8c00',
 };
 
+/**
+ * The size nodes are drawn at, by type (headers: clusters of a big graph,
+ * drawn flat), for fitting the graph to the screen without asking
+ * Cytoscape; a drift border adds at most 3 px.
+ */
+export const NODE_SIZE = {
+  topic: { w: 28, h: 16 },
+  application: { w: 22, h: 22 },
+  header: { w: 240, h: 28 },
+};
+
+/**
+ * The class of nodes whose label is drawn. A big graph's nodes get it only
+ * when zoomed in enough to read them (TopologyGraph): Cytoscape measures
+ * every label it has, for thousands of nodes a good part of the first
+ * frame, and draws none below min-zoomed-font-size anyway.
+ */
+export const LABELLED = 'labelled';
+
 /** Node styles by type, edges by direction, drift highlighted. */
 export const stylesheet: StylesheetJson = [
   {
     selector: 'node',
     style: {
-      label: 'data(label)',
       'font-size': 11,
       'min-zoomed-font-size': 7,
       'text-valign': 'bottom',
       'text-margin-y': 3,
       color: '#263238',
     },
+  },
+  {
+    selector: `node.${LABELLED}`,
+    style: { label: 'data(label)' },
   },
   {
     selector: 'node[type = "cluster"]',
@@ -55,8 +77,8 @@ export const stylesheet: StylesheetJson = [
     selector: 'node[type = "topic"]',
     style: {
       shape: 'round-rectangle',
-      width: 28,
-      height: 16,
+      width: NODE_SIZE.topic.w,
+      height: NODE_SIZE.topic.h,
       'background-color': COLORS.topic,
     },
   },
@@ -73,8 +95,8 @@ export const stylesheet: StylesheetJson = [
     selector: 'node[type = "application"]',
     style: {
       shape: 'ellipse',
-      width: 22,
-      height: 22,
+      width: NODE_SIZE.application.w,
+      height: NODE_SIZE.application.h,
       'background-color': COLORS.service,
     },
   },
@@ -127,8 +149,8 @@ export const stylesheet: StylesheetJson = [
   {
     selector: 'node.header',
     style: {
-      width: 240,
-      height: 28,
+      width: NODE_SIZE.header.w,
+      height: NODE_SIZE.header.h,
       'text-valign': 'center',
       'font-size': 16,
     },
