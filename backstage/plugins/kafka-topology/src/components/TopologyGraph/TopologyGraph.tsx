@@ -3,7 +3,7 @@ import fcose from 'cytoscape-fcose';
 import { useEffect, useRef } from 'react';
 import { KafkaTopology, NodeData } from '../../api';
 import { flowPositions } from './flowLayout';
-import { LABELLED, NODE_SIZE, stylesheet } from './style';
+import { NODE_SIZE, stylesheet } from './style';
 import { fitViewport } from './viewport';
 
 cytoscape.use(fcose);
@@ -28,13 +28,6 @@ const measure = (name: string, start: number) => {
 const MAX_FIT_ZOOM = 1.25;
 const MIN_ZOOM = 0.05;
 const FIT_PADDING = 30;
-
-/**
- * From this zoom on a big graph's nodes have their labels: the zoom at
- * which an 11 px label reaches the stylesheet's min-zoomed-font-size (7),
- * below which Cytoscape would not draw it anyway.
- */
-export const LABEL_ZOOM = 7 / 11;
 
 export type TopologyGraphProps = {
   topology: KafkaTopology;
@@ -89,8 +82,7 @@ export const TopologyGraph = ({
     // and edges the cheapest kind (straight, no arrows: the columns give
     // the direction). Its viewport is computed here from the positions,
     // so that Cytoscape starts without a fit (a pass over every element's
-    // bounding box), and its nodes get their labels only when zoomed in
-    // enough to read them.
+    // bounding box and the style it needs).
     const viewport =
       large && positions
         ? fitViewport(
@@ -110,20 +102,15 @@ export const TopologyGraph = ({
             },
           )
         : undefined;
-    const labelled = !viewport || viewport.zoom >= LABEL_ZOOM;
     const elements: ElementDefinition[] = [
       ...nodes.map(n => {
         const data: Record<string, unknown> = { ...n.data };
         if (large) delete data.parent;
-        const classes = [];
-        if (large && n.data.type === 'cluster')
-          classes.push('header', LABELLED);
-        else if (labelled) classes.push(LABELLED);
         return {
           group: 'nodes' as const,
           data,
           position: positions?.get(n.data.id),
-          classes,
+          classes: large && n.data.type === 'cluster' ? 'header' : undefined,
         };
       }),
       ...edges.map(e => ({
@@ -174,19 +161,6 @@ export const TopologyGraph = ({
     if (!viewport && cy.zoom() > MAX_FIT_ZOOM) {
       cy.zoom(MAX_FIT_ZOOM);
       cy.center();
-    }
-    if (viewport) {
-      // Labels when zoomed in enough to read them, none below.
-      let shown = labelled;
-      cy.on('zoom', () => {
-        const show = cy.zoom() >= LABEL_ZOOM;
-        if (show === shown) return;
-        shown = show;
-        const plain = cy.nodes().not('.header');
-        cy.batch(() =>
-          show ? plain.addClass(LABELLED) : plain.removeClass(LABELLED),
-        );
-      });
     }
     el.setAttribute('data-layout', effective);
     const created = measure('kafka-graph-create', start);

@@ -27,29 +27,18 @@ export const NODE_SIZE = {
   header: { w: 240, h: 28 },
 };
 
-/**
- * The class of nodes whose label is drawn. A big graph's nodes get it only
- * when zoomed in enough to read them (TopologyGraph): Cytoscape measures
- * every label it has, for thousands of nodes a good part of the first
- * frame, and draws none below min-zoomed-font-size anyway.
- */
-export const LABELLED = 'labelled';
-
 /** Node styles by type, edges by direction, drift highlighted. */
 export const stylesheet: StylesheetJson = [
   {
     selector: 'node',
     style: {
+      label: 'data(label)',
       'font-size': 11,
       'min-zoomed-font-size': 7,
       'text-valign': 'bottom',
       'text-margin-y': 3,
       color: '#263238',
     },
-  },
-  {
-    selector: `node.${LABELLED}`,
-    style: { label: 'data(label)' },
   },
   {
     selector: 'node[type = "cluster"]',
