@@ -119,6 +119,26 @@ func BenchmarkKafkaTopologyPage(b *testing.B) {
 	}
 	br.screenshot("everything")
 
+	// A big graph opens at a viewport the page computes from its flow
+	// positions (no fit by Cytoscape): it must be Cytoscape's own fit.
+	br.run("open one cluster", chromedp.Navigate(s.catalog.baseURL+"/kafka?cluster=prod-eu"))
+	eventually(b, 3*time.Minute, "one cluster painted", func() error {
+		// A page drawing thousands of nodes answers late: wait for it.
+		ctx, cancel := context.WithTimeout(br.ctx, time.Minute)
+		defer cancel()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(performance.getEntriesByName("kafka-topology-painted").length)`))
+		if err != nil {
+			return err
+		}
+		if v != "1" {
+			return fmt.Errorf("no mark yet")
+		}
+		return nil
+	})
+	if got := br.evalString(fittedAsCytoscapeFits); got != "" {
+		errorf(b, "one cluster: %s", got)
+	}
+
 	names := make([]string, 0, len(samples))
 	for n := range samples {
 		names = append(names, n)
@@ -141,6 +161,22 @@ func BenchmarkKafkaTopologyPage(b *testing.B) {
 		b.ReportMetric(v[len(v)-1], n+"-max-ms")
 	}
 }
+
+// fittedAsCytoscapeFits is empty when the graph's zoom is within 2% of
+// what cy.fit(padding 30) gives and every node lies inside the canvas;
+// else what is wrong.
+const fittedAsCytoscapeFits = `(() => {
+  const cy = document.querySelector('[data-testid="kafka-graph"]')._cyreg.cy;
+  const zoom = cy.zoom();
+  const bb = cy.nodes().renderedBoundingBox({ includeLabels: false });
+  const inside = bb.x1 >= 0 && bb.y1 >= 0 && bb.x2 <= cy.width() && bb.y2 <= cy.height();
+  cy.fit(undefined, 30);
+  const fit = cy.zoom();
+  const problems = [];
+  if (Math.abs(zoom / fit - 1) > 0.02) problems.push('zoom ' + zoom + ', cy.fit gives ' + fit);
+  if (!inside) problems.push('nodes at ' + JSON.stringify(bb) + ' outside the ' + cy.width() + 'x' + cy.height() + ' canvas');
+  return problems.join('; ');
+})()`
 
 // cpuSeconds returns the CPU time Chromium's processes of each type
 // (renderer, GPU, browser, ...) have used since they started, in seconds

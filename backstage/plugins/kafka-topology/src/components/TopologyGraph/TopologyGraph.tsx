@@ -3,7 +3,8 @@ import fcose from 'cytoscape-fcose';
 import { useEffect, useRef } from 'react';
 import { KafkaTopology, NodeData } from '../../api';
 import { flowPositions } from './flowLayout';
-import { stylesheet } from './style';
+import { NODE_SIZE, stylesheet } from './style';
+import { fitViewport } from './viewport';
 
 cytoscape.use(fcose);
 
@@ -25,6 +26,8 @@ const measure = (name: string, start: number) => {
 
 /** The largest zoom a fit may give. */
 const MAX_FIT_ZOOM = 1.25;
+const MIN_ZOOM = 0.05;
+const FIT_PADDING = 30;
 
 export type TopologyGraphProps = {
   topology: KafkaTopology;
@@ -77,7 +80,28 @@ export const TopologyGraph = ({
     // A big graph is drawn flat: compound clusters cost Cytoscape about
     // 40% of its start-up, so clusters become headers above their blocks,
     // and edges the cheapest kind (straight, no arrows: the columns give
-    // the direction).
+    // the direction). Its viewport is computed here from the positions,
+    // so that Cytoscape starts without a fit (a pass over every element's
+    // bounding box and the style it needs).
+    const viewport =
+      large && positions
+        ? fitViewport(
+            nodes.map(n => {
+              const p = positions.get(n.data.id) ?? { x: 0, y: 0 };
+              const size =
+                NODE_SIZE[n.data.type === 'cluster' ? 'header' : n.data.type];
+              // A drift border is 3 px wide.
+              return { ...p, w: size.w + 3, h: size.h + 3 };
+            }),
+            el.clientWidth,
+            el.clientHeight,
+            {
+              padding: FIT_PADDING,
+              minZoom: MIN_ZOOM,
+              maxZoom: MAX_FIT_ZOOM,
+            },
+          )
+        : undefined;
     const elements: ElementDefinition[] = [
       ...nodes.map(n => {
         const data: Record<string, unknown> = { ...n.data };
@@ -95,33 +119,46 @@ export const TopologyGraph = ({
         classes: large ? 'fast' : undefined,
       })),
     ];
+    let layoutOptions: cytoscape.LayoutOptions;
+    if (viewport) {
+      // The nodes have their positions already: set none again (each set
+      // costs an event and a bounding box update).
+      layoutOptions = {
+        name: 'preset',
+        fit: false,
+        positions: (() => undefined) as unknown as () => cytoscape.Position,
+      };
+    } else if (effective === 'flow') {
+      layoutOptions = { name: 'preset', fit: true, padding: FIT_PADDING };
+    } else {
+      layoutOptions = {
+        name: 'fcose',
+        quality: nodes.length > 300 ? 'draft' : 'default',
+        animate: false,
+        randomize: true,
+        nodeDimensionsIncludeLabels: true,
+        packComponents: true,
+        fit: true,
+        padding: FIT_PADDING,
+      } as cytoscape.LayoutOptions;
+    }
     el.removeAttribute('data-rendered-nodes');
     const cy = cytoscape({
       container: el,
       elements,
       style: stylesheet,
-      minZoom: 0.05,
+      minZoom: MIN_ZOOM,
       maxZoom: 3,
+      zoom: viewport?.zoom,
+      pan: viewport?.pan,
       // Big graphs: draw a bitmap while panning and zooming.
       textureOnViewport: large,
       hideEdgesOnViewport: large,
       pixelRatio: large ? 1 : 'auto',
-      layout:
-        effective === 'flow'
-          ? { name: 'preset', fit: true, padding: 30 }
-          : ({
-              name: 'fcose',
-              quality: nodes.length > 300 ? 'draft' : 'default',
-              animate: false,
-              randomize: true,
-              nodeDimensionsIncludeLabels: true,
-              packComponents: true,
-              fit: true,
-              padding: 30,
-            } as cytoscape.LayoutOptions),
+      layout: layoutOptions,
     });
     // A small graph fitted to the screen would be drawn huge.
-    if (cy.zoom() > MAX_FIT_ZOOM) {
+    if (!viewport && cy.zoom() > MAX_FIT_ZOOM) {
       cy.zoom(MAX_FIT_ZOOM);
       cy.center();
     }

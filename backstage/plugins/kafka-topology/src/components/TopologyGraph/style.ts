@@ -16,6 +16,17 @@ export const COLORS = {
   undeclared: '#fb8c00',
 };
 
+/**
+ * The size nodes are drawn at, by type (headers: clusters of a big graph,
+ * drawn flat), for fitting the graph to the screen without asking
+ * Cytoscape; a drift border adds at most 3 px.
+ */
+export const NODE_SIZE = {
+  topic: { w: 28, h: 16 },
+  application: { w: 22, h: 22 },
+  header: { w: 240, h: 28 },
+};
+
 /** Node styles by type, edges by direction, drift highlighted. */
 export const stylesheet: StylesheetJson = [
   {
@@ -55,8 +66,8 @@ export const stylesheet: StylesheetJson = [
     selector: 'node[type = "topic"]',
     style: {
       shape: 'round-rectangle',
-      width: 28,
-      height: 16,
+      width: NODE_SIZE.topic.w,
+      height: NODE_SIZE.topic.h,
       'background-color': COLORS.topic,
     },
   },
@@ -73,8 +84,8 @@ export const stylesheet: StylesheetJson = [
     selector: 'node[type = "application"]',
     style: {
       shape: 'ellipse',
-      width: 22,
-      height: 22,
+      width: NODE_SIZE.application.w,
+      height: NODE_SIZE.application.h,
       'background-color': COLORS.service,
     },
   },
@@ -127,8 +138,8 @@ export const stylesheet: StylesheetJson = [
   {
     selector: 'node.header',
     style: {
-      width: 240,
-      height: 28,
+      width: NODE_SIZE.header.w,
+      height: NODE_SIZE.header.h,
       'text-valign': 'center',
       'font-size': 16,
     },
