@@ -195,12 +195,8 @@ func sortFiles(files []source.File, blobs []plumbing.Hash) {
 func (s *Source) readChanges(ctx context.Context, head plumbing.Hash, tree *object.Tree, snap *source.Snapshot) (done bool, err error) {
 	st := s.repo.Storer
 	last := s.last
-	old, err := object.GetCommit(st, last.commit)
-	if err != nil {
-		return false, nil
-	}
-	oldTree, err := old.Tree()
-	if err != nil {
+	oldTree := commitTree(st, last.commit)
+	if oldTree == nil {
 		return false, nil
 	}
 	changes, err := diffTrees(ctx, st, oldTree, tree, true)
@@ -289,12 +285,8 @@ func (s *Source) changed(ctx context.Context, since string, tree *object.Tree, l
 		return nil, nil
 	}
 	st := s.repo.Storer
-	old, err := object.GetCommit(st, plumbing.NewHash(since))
-	if err != nil {
-		return nil, nil
-	}
-	oldTree, err := old.Tree()
-	if err != nil {
+	oldTree := commitTree(st, plumbing.NewHash(since))
+	if oldTree == nil {
 		return nil, nil
 	}
 	// No rename detection: a renamed file is a removed path and a new
@@ -461,4 +453,18 @@ func (r *treeReader) blob(h plumbing.Hash, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("blob %s: %w", h, err)
 	}
 	return content, nil
+}
+
+// commitTree is the tree of commit h, or nil when the clone does not have
+// it (a revision it never fetched, say).
+func commitTree(st storer.EncodedObjectStorer, h plumbing.Hash) *object.Tree {
+	c, err := object.GetCommit(st, h)
+	if err != nil {
+		return nil
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil
+	}
+	return tree
 }
