@@ -7,13 +7,17 @@ import FullscreenIcon from '@material-ui/icons/Fullscreen';
 import ZoomInIcon from '@material-ui/icons/ZoomIn';
 import ZoomOutIcon from '@material-ui/icons/ZoomOut';
 import Alert from '@material-ui/lab/Alert';
-import type { Core } from 'cytoscape';
 import { ReactNode, startTransition, useRef, useState } from 'react';
 import { KafkaTopology, NodeData } from '../api';
 import { count } from './count';
 import { Legend } from './Legend';
 import { NodePanel } from './NodePanel';
-import { LARGE_GRAPH, LayoutName, TopologyGraph } from './TopologyGraph';
+import {
+  GraphControls,
+  isLarge,
+  LayoutName,
+  TopologyGraph,
+} from './TopologyGraph';
 
 /** One button of the graph's toolbar, with its tooltip. */
 const ToolButton = ({
@@ -52,16 +56,8 @@ export const TopologyView = ({
   onFocus: (id: string) => void;
   height?: number | string;
 }) => {
-  const cy = useRef<Core>();
+  const controls = useRef<GraphControls>();
   const [selected, setSelected] = useState<NodeData>();
-  const zoom = (factor: number) => {
-    const c = cy.current;
-    if (!c) return;
-    c.zoom({
-      level: c.zoom() * factor,
-      renderedPosition: { x: c.width() / 2, y: c.height() / 2 },
-    });
-  };
 
   if (!topology) {
     return loading ? <Progress /> : null;
@@ -87,7 +83,7 @@ export const TopologyView = ({
           ].join(', ')}
         </Typography>
         {loading && <Typography variant="caption">updating…</Typography>}
-        {counts.topics + counts.applications + counts.edges > LARGE_GRAPH && (
+        {isLarge(topology) && (
           <Typography variant="caption" color="textSecondary">
             Large graph: drawn left to right, clusters as headers, without
             arrows (producers left, consumers right). Filter to see more.
@@ -97,17 +93,17 @@ export const TopologyView = ({
         <ToolButton
           title="Fit to screen"
           label="Fit"
-          onClick={() => cy.current?.fit(undefined, 30)}
+          onClick={() => controls.current?.fit()}
         >
           <FullscreenIcon />
         </ToolButton>
-        <ToolButton title="Zoom in" label="Zoom in" onClick={() => zoom(1.3)}>
+        <ToolButton title="Zoom in" label="Zoom in" onClick={() => controls.current?.zoom(1.3)}>
           <ZoomInIcon />
         </ToolButton>
         <ToolButton
           title="Zoom out"
           label="Zoom out"
-          onClick={() => zoom(1 / 1.3)}
+          onClick={() => controls.current?.zoom(1 / 1.3)}
         >
           <ZoomOutIcon />
         </ToolButton>
@@ -121,7 +117,7 @@ export const TopologyView = ({
             // entity's title: keep the graph on screen meanwhile.
             onSelect={node => startTransition(() => setSelected(node))}
             onReady={c => {
-              cy.current = c;
+              controls.current = c;
             }}
             height={height}
           />

@@ -14,12 +14,12 @@ import {
 import { FakeKafkaApi, NODES, topology } from '../../__testUtils__/fakeApi';
 import { KafkaTopologyPage } from './KafkaTopologyPage';
 
-// Cytoscape needs a canvas, which jsdom has not: the graph is replaced by a
+// Cytoscape and sigma need a canvas, which jsdom has not: the graph is replaced by a
 // list of its nodes that can be clicked. The real graph is tested in
 // Chromium (backstage/test/integration/kafka_page_test.go).
 jest.mock('../TopologyGraph', () => ({
   ...jest.requireActual('../TopologyGraph/style'),
-  LARGE_GRAPH: 1500,
+  ...jest.requireActual('../TopologyGraph/types'),
   TopologyGraph: (props: {
     topology: { elements: { nodes: { data: NodeData }[] } };
     onSelect: (n: NodeData) => void;

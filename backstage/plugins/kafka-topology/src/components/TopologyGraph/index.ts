@@ -1,3 +1,4 @@
-export { TopologyGraph, LARGE_GRAPH } from './TopologyGraph';
-export type { LayoutName } from './TopologyGraph';
+export { TopologyGraph } from './TopologyGraph';
+export { isLarge, LARGE_GRAPH } from './types';
+export type { GraphControls, LayoutName } from './types';
 export { COLORS } from './style';
