@@ -97,7 +97,11 @@ export const TopologyView = ({
         >
           <FullscreenIcon />
         </ToolButton>
-        <ToolButton title="Zoom in" label="Zoom in" onClick={() => controls.current?.zoom(1.3)}>
+        <ToolButton
+          title="Zoom in"
+          label="Zoom in"
+          onClick={() => controls.current?.zoom(1.3)}
+        >
           <ZoomInIcon />
         </ToolButton>
         <ToolButton

@@ -4,13 +4,7 @@ import { useEffect, useRef } from 'react';
 import { NodeData } from '../../api';
 import { flowPositions } from './flowLayout';
 import { NODE_SIZE, stylesheet } from './style';
-import {
-  FIT_PADDING,
-  GraphProps,
-  isLarge,
-  LayoutName,
-  measure,
-} from './types';
+import { FIT_PADDING, GraphProps, isLarge, LayoutName, measure } from './types';
 import { fitViewport } from './viewport';
 
 cytoscape.use(fcose);

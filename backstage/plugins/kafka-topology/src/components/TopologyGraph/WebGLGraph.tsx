@@ -1,10 +1,7 @@
-import Graph from 'graphology';
 import Sigma from 'sigma';
 import { layerFill, pathLine, sdfCircle, sdfSquare } from 'sigma/rendering';
 import { useEffect, useRef } from 'react';
-import { EdgeData, NodeData } from '../../api';
-import { flowPositions } from './flowLayout';
-import { COLORS, NODE_SIZE } from './style';
+import { buildGraph } from './largeGraph';
 import { FIT_PADDING, GraphProps, measure } from './types';
 
 let webgl2: boolean | undefined;
@@ -27,88 +24,6 @@ export function hasWebGL2(): boolean {
   return webgl2;
 }
 
-/** Hex colour with an alpha byte: how edges of a large graph are drawn. */
-const EDGE_ALPHA = '59';
-
-type NodeAttributes = {
-  x: number;
-  y: number;
-  size: number;
-  color: string;
-  shape: 'circle' | 'square';
-  label: string;
-  header: boolean;
-  data: NodeData;
-};
-
-type EdgeAttributes = { color: string; solid: string };
-
-/**
- * The fill of a node: its type's or kind's colour, as the Cytoscape style
- * has it; a topic's drift and an unreachable cluster (a border there, too
- * thin to see at a large graph's zoom) fill the node in drift's colour.
- */
-export function nodeColor(d: NodeData): string {
-  switch (d.type) {
-    case 'cluster':
-      return d.live === 'unreachable' ? COLORS.drift : COLORS.clusterBorder;
-    case 'topic':
-      if (d.drift) {
-        return d.drift === 'undeclared' ? COLORS.undeclared : COLORS.drift;
-      }
-      return d.declared ? COLORS.topic : `${COLORS.topic}66`;
-    default:
-      if (d.entityRef) return COLORS.service;
-      return (COLORS as Record<string, string>)[d.kind] ?? COLORS.service;
-  }
-}
-
-/**
- * The graphology graph sigma draws: the flow layout's positions (y up, as
- * sigma's graph space has it), sizes in the layout's units so that a node
- * is as big against its neighbours as Cytoscape draws it, and the
- * engine's node data for the details panel. Edges between the same two
- * nodes are drawn once.
- */
-export function buildGraph(nodes: NodeData[], edges: EdgeData[]) {
-  const positions = flowPositions(nodes, edges, { headers: true });
-  const graph = new Graph<NodeAttributes, EdgeAttributes>({
-    type: 'directed',
-    multi: false,
-  });
-  for (const d of nodes) {
-    const p = positions.get(d.id) ?? { x: 0, y: 0 };
-    const header = d.type === 'cluster';
-    graph.addNode(d.id, {
-      x: p.x,
-      y: -p.y,
-      size: header
-        ? NODE_SIZE.header.h / 2
-        : NODE_SIZE[d.type as 'topic' | 'application'].w / 2,
-      color: nodeColor(d),
-      shape: d.type === 'application' ? 'circle' : 'square',
-      label: d.label,
-      header,
-      data: d,
-    });
-  }
-  for (const e of edges) {
-    if (
-      !graph.hasNode(e.source) ||
-      !graph.hasNode(e.target) ||
-      graph.hasEdge(e.source, e.target)
-    ) {
-      continue;
-    }
-    const solid = e.kind === 'produces' ? COLORS.produces : COLORS.consumes;
-    graph.addEdgeWithKey(e.id, e.source, e.target, {
-      color: solid + EDGE_ALPHA,
-      solid,
-    });
-  }
-  return graph;
-}
-
 /**
  * A large topology drawn with sigma.js on WebGL2: the flow layout (the
  * same as Cytoscape's for large graphs), clusters as headers, topics as
@@ -116,10 +31,12 @@ export function buildGraph(nodes: NodeData[], edges: EdgeData[]) {
  * frame takes a tenth of Cytoscape's for the same 15,000 elements (see
  * docs/benchmarks.md): sigma keeps every node and edge in a few GPU
  * buffers instead of a styled object each. Clicking a node selects it and
- * fades everything but its neighbourhood, as Cytoscape's graph does. At
- * its first frame, the container gets data-rendered-nodes and the page the
- * mark "kafka-topology-painted" and measures "kafka-graph-create" (the
- * graph, its layout and sigma's start-up, which draws the first frame).
+ * fades everything but its neighbourhood, as Cytoscape's graph does. When
+ * its first frame is drawn, the container gets data-rendered-nodes and
+ * the page the mark "kafka-topology-painted", with the measures
+ * "kafka-graph-create" (the graph, its layout and sigma's start-up, which
+ * issues the first frame) and "kafka-graph-first-frame" (from there until
+ * the GPU has drawn it).
  * Tests reach the sigma instance as the container's kafkaSigma property.
  */
 export const WebGLGraph = ({
@@ -206,10 +123,26 @@ export const WebGLGraph = ({
         allowInvalidContainer: true,
       },
     });
-    measure('kafka-graph-create', start);
-    el.setAttribute('data-rendered-nodes', String(graph.order));
+    const created = measure('kafka-graph-create', start);
     el.setAttribute('data-layout', 'flow');
-    performance.mark?.('kafka-topology-painted');
+    // Sigma's constructor has issued the first frame's draw calls; the
+    // frame is drawn when the GPU (or, without one, the browser's software
+    // GL) has run them: a fence says when.
+    const gl = renderer.getWebGLContext();
+    const fence = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+    gl.flush();
+    let frame = 0;
+    const waitForGPU = () => {
+      if (fence && gl.getSyncParameter(fence, gl.SYNC_STATUS) !== gl.SIGNALED) {
+        frame = requestAnimationFrame(waitForGPU);
+        return;
+      }
+      if (fence) gl.deleteSync(fence);
+      el.setAttribute('data-rendered-nodes', String(graph.order));
+      performance.mark?.('kafka-topology-painted');
+      measure('kafka-graph-first-frame', created);
+    };
+    frame = requestAnimationFrame(waitForGPU);
     Object.defineProperty(el, 'kafkaSigma', {
       value: renderer,
       configurable: true,
@@ -247,6 +180,7 @@ export const WebGLGraph = ({
           : camera.zoomOut({ factor: 1 / factor }),
     });
     return () => {
+      cancelAnimationFrame(frame);
       renderer.kill();
       delete (el as { kafkaSigma?: Sigma }).kafkaSigma;
     };
