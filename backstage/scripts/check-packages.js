@@ -48,20 +48,6 @@ function listed(files, target) {
 
 // The files of a package that are published and run: src/ without its
 // tests and test helpers, and the migrations.
-// The peer dependencies of deps, as installed in the app: a package must
-// provide them beside the dependency that asks (graphology wants
-// graphology-types), though no file of its own imports them.
-function peersOf(deps) {
-  const peers = new Set();
-  for (const dep of deps) {
-    const manifest = path.join(app, 'node_modules', dep, 'package.json');
-    if (!fs.existsSync(manifest)) continue;
-    const { peerDependencies } = JSON.parse(fs.readFileSync(manifest, 'utf8'));
-    for (const peer of Object.keys(peerDependencies ?? {})) peers.add(peer);
-  }
-  return peers;
-}
-
 function runtimeSources(dir) {
   const found = [];
   const walk = d => {
@@ -158,12 +144,10 @@ function checkPlugin(problems, folder, releases, freshApps) {
     );
   }
   const sources = runtimeSources(folder).map(f => fs.readFileSync(f, 'utf8'));
-  const deps = Object.keys(pkg.dependencies ?? {});
-  const peers = peersOf(deps);
-  for (const dep of deps) {
+  for (const dep of Object.keys(pkg.dependencies ?? {})) {
     need(
-      sources.some(source => imports(source, dep)) || peers.has(dep),
-      `dependency ${dep}: no published source file imports it, and no dependency asks for it as a peer (remove it, or make it a devDependency when only tests use it)`,
+      sources.some(source => imports(source, dep)),
+      `dependency ${dep}: no published source file imports it (remove it, or make it a devDependency when only tests use it)`,
     );
   }
   need(

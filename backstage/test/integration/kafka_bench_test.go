@@ -27,7 +27,7 @@ import (
 // and 1,000 applications end to end on one machine: the engine's API
 // (directly and through the Backstage proxy) and the page's first paint
 // in Chromium, from navigation to the graph's first frame (both graphs
-// are large: WebGL), for the
+// are large: the plugin's canvas), for the
 // opening view (the cluster overview), one cluster, and everything.
 // Each iteration measures every view once; run with -benchtime=5x. It
 // also prints, per view, the CPU time of Chromium's renderer and GPU
@@ -87,8 +87,8 @@ func BenchmarkKafkaTopologyPage(b *testing.B) {
 		stopProfile()
 		after := br.cpuSeconds()
 		if nodes > 0 {
-			if got := br.evalString(renderedNodes); got != "webgl "+strconv.Itoa(nodes) {
-				errorf(b, "%s: the graph (renderer and nodes) is %q, want webgl %d, the nodes the engine serves", name, got, nodes)
+			if got := br.evalString(renderedNodes); got != "canvas "+strconv.Itoa(nodes) {
+				errorf(b, "%s: the graph (renderer and nodes) is %q, want canvas %d, the nodes the engine serves", name, got, nodes)
 			}
 		}
 		samples[name] = append(samples[name], ms)

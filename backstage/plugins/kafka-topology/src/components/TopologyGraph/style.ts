@@ -17,9 +17,8 @@ export const COLORS = {
 };
 
 /**
- * The size nodes are drawn at, by type (headers: clusters of a big graph,
- * drawn flat), for fitting the graph to the screen without asking
- * Cytoscape; a drift border adds at most 3 px.
+ * The size nodes are drawn at, by type, by Cytoscape's style and by the
+ * large graph's canvas (header: a cluster there, a box above its block).
  */
 export const NODE_SIZE = {
   topic: { w: 28, h: 16 },
@@ -133,23 +132,6 @@ export const stylesheet: StylesheetJson = [
       'line-color': COLORS.consumes,
       'target-arrow-color': COLORS.consumes,
       'line-style': 'dashed',
-    },
-  },
-  {
-    selector: 'node.header',
-    style: {
-      width: NODE_SIZE.header.w,
-      height: NODE_SIZE.header.h,
-      'text-valign': 'center',
-      'font-size': 16,
-    },
-  },
-  {
-    selector: 'edge.fast',
-    style: {
-      'curve-style': 'haystack',
-      'haystack-radius': 0,
-      'target-arrow-shape': 'none',
     },
   },
   {

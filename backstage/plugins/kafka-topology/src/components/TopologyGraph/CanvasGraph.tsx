@@ -1,0 +1,189 @@
+import { useEffect, useRef } from 'react';
+import {
+  buildLargeGraph,
+  drawLargeGraph,
+  fitView,
+  neighbourhood,
+  nodeAt,
+  toScreen,
+  View,
+  zoomAt,
+} from './largeGraph';
+import { FIT_PADDING, GraphProps, measure } from './types';
+
+/** A pointer that moves less than this between down and up clicks, px. */
+const CLICK_TOLERANCE = 4;
+
+/**
+ * A large topology drawn on a 2D canvas of our own: the flow layout,
+ * clusters as headers, topics as squares, applications as circles,
+ * straight see-through edges (producers left, consumers right). Drawing
+ * the 15,000 elements of 5,000 topics and 1,000 applications takes tens of
+ * milliseconds on one core, where Cytoscape needs seconds (it styles each
+ * element as an object) and sigma.js's WebGL half a second more where the
+ * browser has no GPU (docs/benchmarks.md). Wheel or the zoom buttons zoom,
+ * dragging pans, a click on a node selects it and fades everything but its
+ * neighbourhood, as Cytoscape's graph does; labels show once they are
+ * readable. When its first frame is drawn, the container gets
+ * data-rendered-nodes and the page the mark "kafka-topology-painted", with
+ * the measures "kafka-graph-create" (the model and its layout) and
+ * "kafka-graph-first-frame" (drawing it). Tests reach the drawn graph as
+ * the container's kafkaGraph property.
+ */
+export const CanvasGraph = ({
+  topology,
+  onSelect,
+  onReady,
+  height,
+}: GraphProps) => {
+  const container = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const select = useRef(onSelect);
+  select.current = onSelect;
+  const ready = useRef(onReady);
+  ready.current = onReady;
+
+  useEffect(() => {
+    const el = container.current;
+    const canvas = canvasRef.current;
+    const ctx = canvas?.getContext('2d');
+    if (!el || !canvas || !ctx) return undefined;
+    const start = performance.now();
+    el.removeAttribute('data-rendered-nodes');
+    const graph = buildLargeGraph(
+      topology.elements.nodes.map(n => n.data),
+      topology.elements.edges.map(e => e.data),
+    );
+    const created = measure('kafka-graph-create', start);
+
+    let width = el.clientWidth;
+    let heightPx = el.clientHeight;
+    let view: View = fitView(graph, width, heightPx, FIT_PADDING);
+    let selection: ReturnType<typeof neighbourhood> | undefined;
+    let frame = 0;
+    const draw = () => {
+      frame = 0;
+      const ratio = window.devicePixelRatio || 1;
+      if (canvas.width !== Math.round(width * ratio)) {
+        canvas.width = Math.round(width * ratio);
+      }
+      if (canvas.height !== Math.round(heightPx * ratio)) {
+        canvas.height = Math.round(heightPx * ratio);
+      }
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      drawLargeGraph(ctx, graph, view, width, heightPx, selection);
+    };
+    const redraw = () => {
+      if (!frame) frame = requestAnimationFrame(draw);
+    };
+
+    draw();
+    // Reading a pixel back makes the browser rasterize the frame now: the
+    // mark is when it is drawn, not when it was asked for.
+    ctx.getImageData(0, 0, 1, 1);
+    el.setAttribute('data-layout', 'flow');
+    el.setAttribute('data-rendered-nodes', String(graph.nodes.length));
+    performance.mark?.('kafka-topology-painted');
+    measure('kafka-graph-first-frame', created);
+
+    const setView = (next: View) => {
+      view = next;
+      redraw();
+    };
+    const point = (e: { clientX: number; clientY: number }) => {
+      const r = canvas.getBoundingClientRect();
+      return { x: e.clientX - r.left, y: e.clientY - r.top };
+    };
+    const onWheel = (e: WheelEvent) => {
+      e.preventDefault();
+      const p = point(e);
+      setView(zoomAt(view, Math.exp(-e.deltaY * 0.002), p.x, p.y));
+    };
+    let drag: { x: number; y: number; view: View; moved: boolean } | undefined;
+    const onDown = (e: PointerEvent) => {
+      const p = point(e);
+      drag = { ...p, view, moved: false };
+      canvas.setPointerCapture?.(e.pointerId);
+    };
+    const onMove = (e: PointerEvent) => {
+      const p = point(e);
+      if (!drag) {
+        canvas.style.cursor =
+          nodeAt(graph, view, p.x, p.y) === undefined ? 'grab' : 'pointer';
+        return;
+      }
+      const dx = p.x - drag.x;
+      const dy = p.y - drag.y;
+      if (!drag.moved && Math.hypot(dx, dy) < CLICK_TOLERANCE) return;
+      drag.moved = true;
+      setView({ ...drag.view, x: drag.view.x + dx, y: drag.view.y + dy });
+    };
+    const onUp = (e: PointerEvent) => {
+      const wasDrag = drag?.moved;
+      drag = undefined;
+      if (wasDrag) return;
+      const p = point(e);
+      const hit = nodeAt(graph, view, p.x, p.y);
+      selection = hit === undefined ? undefined : neighbourhood(graph, hit);
+      redraw();
+      select.current(hit === undefined ? undefined : graph.nodes[hit].data);
+    };
+    canvas.addEventListener('wheel', onWheel, { passive: false });
+    canvas.addEventListener('pointerdown', onDown);
+    canvas.addEventListener('pointermove', onMove);
+    canvas.addEventListener('pointerup', onUp);
+    const resize = new ResizeObserver(() => {
+      if (el.clientWidth === width && el.clientHeight === heightPx) return;
+      width = el.clientWidth;
+      heightPx = el.clientHeight;
+      redraw();
+    });
+    resize.observe(el);
+
+    Object.defineProperty(el, 'kafkaGraph', {
+      configurable: true,
+      value: {
+        view: () => ({ ...view }),
+        setView,
+        /** Where a node's centre is, in the container's pixels. */
+        position: (id: string) => {
+          const i = graph.index.get(id);
+          return i === undefined ? undefined : toScreen(view, graph.nodes[i]);
+        },
+        /** The ids of the nodes drawn in full (all when none is selected). */
+        active: () =>
+          graph.nodes
+            .filter((_, i) => !selection || selection.nodes.has(i))
+            .map(n => n.id),
+        fitted: () => fitView(graph, width, heightPx, FIT_PADDING),
+      },
+    });
+    ready.current?.({
+      fit: () => setView(fitView(graph, width, heightPx, FIT_PADDING)),
+      zoom: factor => setView(zoomAt(view, factor, width / 2, heightPx / 2)),
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      resize.disconnect();
+      canvas.removeEventListener('wheel', onWheel);
+      canvas.removeEventListener('pointerdown', onDown);
+      canvas.removeEventListener('pointermove', onMove);
+      canvas.removeEventListener('pointerup', onUp);
+      delete (el as { kafkaGraph?: unknown }).kafkaGraph;
+    };
+  }, [topology]);
+
+  return (
+    <div
+      ref={container}
+      data-testid="kafka-graph"
+      data-renderer="canvas"
+      style={{ width: '100%', height, background: '#fafafa' }}
+    >
+      <canvas
+        ref={canvasRef}
+        style={{ display: 'block', width: '100%', height: '100%' }}
+      />
+    </div>
+  );
+};
