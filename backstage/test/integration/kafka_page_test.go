@@ -285,7 +285,7 @@ const fittedOnCanvas = `(() => {
   const el = document.querySelector('[data-testid="kafka-graph"]');
   const g = el && el.kafkaGraph;
   if (!g) return 'not drawn on the canvas';
-  const view = g.view(), fit = g.fitted(), r = el.getBoundingClientRect();
+  const view = g.view(), fit = g.fitView(), r = el.getBoundingClientRect();
   const problems = [];
   if (Math.abs(view.zoom / fit.zoom - 1) > 0.01) problems.push('at zoom ' + view.zoom + ', the fit is ' + fit.zoom);
   const outside = g.active().filter(id => {

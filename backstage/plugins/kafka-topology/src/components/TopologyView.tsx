@@ -86,7 +86,8 @@ export const TopologyView = ({
         {isLarge(topology) && (
           <Typography variant="caption" color="textSecondary">
             Large graph: drawn left to right, clusters as headers, without
-            arrows (producers left, consumers right). Filter to see more.
+            arrows (producers left, consumers right), drift filled in its
+            colour. Zoom in for names; filter to see more.
           </Typography>
         )}
         <Box flexGrow={1} />

@@ -59,6 +59,9 @@ export const CanvasGraph = ({
     let width = el.clientWidth;
     let heightPx = el.clientHeight;
     let view: View = fitView(graph, width, heightPx, FIT_PADDING);
+    // Until the user zooms or pans, the graph stays fitted to the canvas,
+    // also when it changes size (the details panel opens beside it).
+    let fitted = true;
     let selection: ReturnType<typeof neighbourhood> | undefined;
     let frame = 0;
     const draw = () => {
@@ -88,6 +91,12 @@ export const CanvasGraph = ({
 
     const setView = (next: View) => {
       view = next;
+      fitted = false;
+      redraw();
+    };
+    const fit = () => {
+      view = fitView(graph, width, heightPx, FIT_PADDING);
+      fitted = true;
       redraw();
     };
     const point = (e: { clientX: number; clientY: number }) => {
@@ -97,10 +106,13 @@ export const CanvasGraph = ({
     const onWheel = (e: WheelEvent) => {
       e.preventDefault();
       const p = point(e);
-      setView(zoomAt(view, Math.exp(-e.deltaY * 0.002), p.x, p.y));
+      // Pixels; Firefox may give lines or pages.
+      const unit = [1, 16, heightPx][e.deltaMode] ?? 1;
+      setView(zoomAt(view, Math.exp(-e.deltaY * unit * 0.002), p.x, p.y));
     };
     let drag: { x: number; y: number; view: View; moved: boolean } | undefined;
     const onDown = (e: PointerEvent) => {
+      if (e.button !== 0) return;
       const p = point(e);
       drag = { ...p, view, moved: false };
       canvas.setPointerCapture?.(e.pointerId);
@@ -119,7 +131,8 @@ export const CanvasGraph = ({
       setView({ ...drag.view, x: drag.view.x + dx, y: drag.view.y + dy });
     };
     const onUp = (e: PointerEvent) => {
-      const wasDrag = drag?.moved;
+      if (!drag) return;
+      const wasDrag = drag.moved;
       drag = undefined;
       if (wasDrag) return;
       const p = point(e);
@@ -136,7 +149,8 @@ export const CanvasGraph = ({
       if (el.clientWidth === width && el.clientHeight === heightPx) return;
       width = el.clientWidth;
       heightPx = el.clientHeight;
-      redraw();
+      if (fitted) fit();
+      else redraw();
     });
     resize.observe(el);
 
@@ -144,7 +158,6 @@ export const CanvasGraph = ({
       configurable: true,
       value: {
         view: () => ({ ...view }),
-        setView,
         /** Where a node's centre is, in the container's pixels. */
         position: (id: string) => {
           const i = graph.index.get(id);
@@ -155,11 +168,12 @@ export const CanvasGraph = ({
           graph.nodes
             .filter((_, i) => !selection || selection.nodes.has(i))
             .map(n => n.id),
-        fitted: () => fitView(graph, width, heightPx, FIT_PADDING),
+        /** The view that shows the whole graph. */
+        fitView: () => fitView(graph, width, heightPx, FIT_PADDING),
       },
     });
     ready.current?.({
-      fit: () => setView(fitView(graph, width, heightPx, FIT_PADDING)),
+      fit,
       zoom: factor => setView(zoomAt(view, factor, width / 2, heightPx / 2)),
     });
     return () => {
