@@ -114,6 +114,27 @@ var goals = []goal{
 		}
 		return verdict{strings.Join(parts, ", "), met, ok}
 	}},
+	{"Engine, second round: full sync of 100k entities, peak RSS ≤ 300 MB (both stores)", bothStores("full-peak-RSS-MB", "MB", 300)},
+	{"Engine, second round: RSS after a 100k sync ≤ 150 MB (both stores; the peak of the unchanged sync after it)", bothStores("unchanged-peak-RSS-MB", "MB", 150)},
+	{"Engine, second round: full sync of 100k entities into PostgreSQL ≤ 5 s", func(r *Results) verdict {
+		st := r.Stat("engine", "Sync/N=100000/postgres", "full-ms").Scaled(0.001)
+		return verdict{st.String() + " s", st.Median <= 5, st.Valid()}
+	}},
+	{"Engine, second round: decode, map and validate ≥ 60k entities/s (both cores)", func(r *Results) verdict {
+		st := r.Stat("engine", "Map", "entities/s")
+		return verdict{st.String() + " entities/s", st.Median >= 60_000, st.Valid()}
+	}},
+	{"Engine, second round: one file changed in 100k ≤ 100 ms (both stores)", bothStores("one-file-ms", "ms", 100)},
+	{"Kafka, second round: everything (6k nodes) painted ≤ 1.5 s, one cluster ≤ 1 s", func(r *Results) verdict {
+		all := r.Stat("kafka", "KafkaTopologyPage", "page-everything-ms")
+		one := r.Stat("kafka", "KafkaTopologyPage", "page-one-cluster-ms")
+		return verdict{fmt.Sprintf("everything %s ms, one cluster %s ms", all, one), all.Median <= 1500 && one.Median <= 1000, all.Valid() && one.Valid()}
+	}},
+	{"Commit → catalog API p95 ≤ 1.5 s through the engine's event, with the stitch poll docs/backstage.md gives for second-level freshness (250 ms)", func(r *Results) verdict {
+		tuned := r.Stat("stock", ours("N=10000")+"/tuning=processing+stitching250", "fresh-event-p95-s")
+		plain := r.Stat("stock", ours("N=10000"), "fresh-event-p95-s")
+		return verdict{fmt.Sprintf("p95 %s s (default settings: %s s)", tuned, plain), tuned.Max <= 1.5, tuned.Valid()}
+	}},
 	{fmt.Sprintf("Hostile files (each of the issue's, in a repository of good files): engine peak RSS < %d MB while it syncs", hostileGoalMB), func(r *Results) verdict {
 		rows := r.hostileRows()
 		seen := map[string]bool{}
@@ -143,6 +164,16 @@ var goals = []goal{
 		}
 		return verdict{strings.Join(parts, "; "), len(over) == 0 && len(missing) == 0, worst.Valid()}
 	}},
+}
+
+// bothStores checks that the 100k sync's metric is at most limit on both
+// stores.
+func bothStores(metric, unit string, limit float64) func(r *Results) verdict {
+	return func(r *Results) verdict {
+		sq := r.Stat("engine", "Sync/N=100000/sqlite", metric)
+		pg := r.Stat("engine", "Sync/N=100000/postgres", metric)
+		return verdict{fmt.Sprintf("SQLite %s, PostgreSQL %s", sq.With(unit), pg.With(unit)), sq.Median <= limit && pg.Median <= limit, sq.Valid() && pg.Valid()}
+	}
 }
 
 // GoalsTable lists every goal with its figure and verdict.

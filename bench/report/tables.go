@@ -342,8 +342,8 @@ var kafkaFigures = []struct{ key, title, goal string }{
 	{"api-all-proxy", "API, whole topology, through the Backstage proxy", ""},
 	{"api-one-cluster", "API, one cluster, engine", ""},
 	{"page-overview", "Page, opening view (cluster overview, the default above 1,500 nodes)", "< 3 s"},
-	{"page-one-cluster", "Page, one cluster (`/kafka?cluster=prod-eu`)", "< 3 s"},
-	{"page-everything", "Page, everything (`/kafka?all=1`)", "< 3 s"},
+	{"page-one-cluster", "Page, one cluster (`/kafka?cluster=prod-eu`)", "≤ 1 s"},
+	{"page-everything", "Page, everything (`/kafka?all=1`)", "≤ 1.5 s"},
 }
 
 // hostileGoalMB is the issue's goal for every hostile file: the engine's
