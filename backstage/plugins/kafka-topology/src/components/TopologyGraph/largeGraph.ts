@@ -65,6 +65,13 @@ export function nodeColor(d: NodeData): string {
   }
 }
 
+/** How each type of node is drawn. */
+const SHAPES: Record<NodeData['type'], LargeNode['shape']> = {
+  cluster: 'header',
+  topic: 'rect',
+  application: 'circle',
+};
+
 /**
  * The large graph's model: the flow layout's positions, clusters as
  * headers above their blocks, each node's box at the size Cytoscape draws
@@ -87,12 +94,7 @@ export function buildLargeGraph(
       y: p.y,
       w: size.w,
       h: size.h,
-      shape:
-        d.type === 'cluster'
-          ? 'header'
-          : d.type === 'topic'
-          ? 'rect'
-          : 'circle',
+      shape: SHAPES[d.type],
       color: nodeColor(d),
       label: d.label,
       data: d,
@@ -240,7 +242,9 @@ export function drawLargeGraph(
         ctx.lineTo(t.x, t.y);
       });
       ctx.strokeStyle = produces ? COLORS.produces : COLORS.consumes;
-      ctx.globalAlpha = active ? 1 : selection ? FADED_ALPHA : EDGE_ALPHA;
+      let alpha = selection ? FADED_ALPHA : EDGE_ALPHA;
+      if (active) alpha = 1;
+      ctx.globalAlpha = alpha;
       ctx.lineWidth = (active ? 2 : 1) / zoom;
       ctx.stroke();
     }

@@ -6,7 +6,7 @@ export type LayoutName = 'fcose' | 'flow';
 /**
  * Above this many elements (nodes and edges) a graph is large: the force
  * layout is too slow to wait for, so it is drawn with the flow layout,
- * clusters as headers, by WebGLGraph (Cytoscape.js needs about a second
+ * clusters as headers, by CanvasGraph (Cytoscape.js needs about a second
  * for each 5,000 elements before its first frame).
  */
 export const LARGE_GRAPH = 1500;

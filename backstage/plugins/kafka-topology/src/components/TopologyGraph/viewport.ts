@@ -4,10 +4,9 @@ export type Box = { x: number; y: number; w: number; h: number };
 /**
  * The zoom and pan that fit boxes into a width x height viewport with
  * padding around them, at most maxZoom and at least minZoom, centred: what
- * Cytoscape's fit gives, computed from positions and sizes the caller
- * already knows, without Cytoscape's pass over every element's bounding
- * box (and the style and label measures it needs). Labels are not
- * counted: the padding leaves room for the ones at the edges.
+ * Cytoscape's fit gives, for the large graph's canvas (largeGraph.ts).
+ * Labels are not counted: the padding leaves room for the ones at the
+ * edges.
  */
 export function fitViewport(
   boxes: Iterable<Box>,
