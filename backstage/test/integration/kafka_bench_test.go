@@ -19,8 +19,6 @@ import (
 	"github.com/chromedp/cdproto/profiler"
 	"github.com/chromedp/cdproto/systeminfo"
 	"github.com/chromedp/chromedp"
-
-	"github.com/central-config/central-config/internal/testrepo"
 )
 
 // BenchmarkKafkaTopologyPage measures the Kafka topology of 5,000 topics
@@ -40,14 +38,7 @@ import (
 //	go test -tags backstage -run '^$' -bench KafkaTopologyPage -benchtime 5x -timeout 30m ./backstage/test/integration
 func BenchmarkKafkaTopologyPage(b *testing.B) {
 	summarizeFailures(b)
-	files := map[string]string{}
-	for _, f := range append(testrepo.Generate(1000), testrepo.GenerateKafka(5000, 1000, testrepo.Teams(1000))) {
-		files[f.Path] = string(f.Content)
-	}
-	s, _ := newStack(b, stackOptions{engineFrequency: "{ hours: 1 }", backendConfig: browserBackendConfig, files: files})
-	eng := s.startEngine()
-	backend := s.startBackend()
-	s.requireCatalogMatches("every engine entity in the catalog", 10*time.Minute, eng, backend)
+	s := kafkaStack(b, generatedKafka(1000, 5000, 1000), 10*time.Minute)
 	br := newBrowser(b, s.p.root)
 	br.signIn(s.catalog.baseURL + "/kafka")
 	br.waitText("overview", []string{"too many to draw at once"})

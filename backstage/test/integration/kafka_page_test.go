@@ -42,6 +42,29 @@ type kafkaTopology struct {
 	} `json:"elements"`
 }
 
+// kafkaStack starts the engine and the Backstage backend (built
+// frontend) on one PostgreSQL, syncing files (nil: the example
+// repository), and waits until the catalog holds every entity the engine
+// publishes.
+func kafkaStack(t testing.TB, files map[string]string, wait time.Duration) *stack {
+	t.Helper()
+	s, _ := newStack(t, stackOptions{engineFrequency: "{ hours: 1 }", backendConfig: browserBackendConfig, files: files})
+	eng := s.startEngine()
+	backend := s.startBackend()
+	s.requireCatalogMatches("every engine entity in the catalog", wait, eng, backend)
+	return s
+}
+
+// generatedKafka is a generated repository of entities (bench/genrepo's)
+// with a Kafka topology of 3 clusters, topics and apps.
+func generatedKafka(entities, topics, apps int) map[string]string {
+	files := map[string]string{}
+	for _, f := range append(testrepo.Generate(entities), testrepo.GenerateKafka(topics, apps, testrepo.Teams(entities))) {
+		files[f.Path] = string(f.Content)
+	}
+	return files
+}
+
 func (e engine) kafkaTopology(query url.Values) (kafkaTopology, error) {
 	var k kafkaTopology
 	err := getJSON(e.baseURL+"/central-config/kafka/topology?"+query.Encode(), e.token, &k)
@@ -58,11 +81,8 @@ const cyNodes = `String(document.querySelector('[data-testid="kafka-graph"]')?._
 // shows its neighbourhood. Every step is a screenshot.
 func TestKafkaTopologyPageInChromium(t *testing.T) {
 	summarizeFailures(t)
-	s, _ := newStack(t, stackOptions{engineFrequency: "{ hours: 1 }", backendConfig: browserBackendConfig})
+	s := kafkaStack(t, nil, 2*time.Minute)
 	b := newBrowser(t, s.p.root)
-	eng := s.startEngine()
-	backend := s.startBackend()
-	s.requireCatalogMatches("every engine entity in the catalog", 2*time.Minute, eng, backend)
 
 	all, err := s.engine.kafkaTopology(url.Values{})
 	if err != nil {
@@ -157,15 +177,8 @@ func TestKafkaTopologyPageInChromium(t *testing.T) {
 // opens its panel; Fit shows the whole graph again.
 func TestLargeKafkaTopologyInChromium(t *testing.T) {
 	summarizeFailures(t)
-	files := map[string]string{}
-	for _, f := range append(testrepo.Generate(100), testrepo.GenerateKafka(800, 200, testrepo.Teams(100))) {
-		files[f.Path] = string(f.Content)
-	}
-	s, _ := newStack(t, stackOptions{engineFrequency: "{ hours: 1 }", backendConfig: browserBackendConfig, files: files})
+	s := kafkaStack(t, generatedKafka(100, 800, 200), 2*time.Minute)
 	b := newBrowser(t, s.p.root)
-	eng := s.startEngine()
-	backend := s.startBackend()
-	s.requireCatalogMatches("every engine entity in the catalog", 2*time.Minute, eng, backend)
 	all, err := s.engine.kafkaTopology(url.Values{})
 	if err != nil {
 		fatalf(t, "%v", err)

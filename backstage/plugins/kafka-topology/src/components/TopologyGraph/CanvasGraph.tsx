@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import useLatest from 'react-use/esm/useLatest';
 import {
   buildLargeGraph,
   drawLargeGraph,
@@ -38,10 +39,8 @@ export const CanvasGraph = ({
 }: GraphProps) => {
   const container = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const select = useRef(onSelect);
-  select.current = onSelect;
-  const ready = useRef(onReady);
-  ready.current = onReady;
+  const select = useLatest(onSelect);
+  const ready = useLatest(onReady);
 
   useEffect(() => {
     const el = container.current;
@@ -185,7 +184,7 @@ export const CanvasGraph = ({
       canvas.removeEventListener('pointerup', onUp);
       delete (el as { kafkaGraph?: unknown }).kafkaGraph;
     };
-  }, [topology]);
+  }, [topology, select, ready]);
 
   return (
     <div

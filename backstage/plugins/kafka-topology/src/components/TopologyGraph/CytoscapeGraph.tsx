@@ -1,6 +1,7 @@
 import cytoscape, { ElementDefinition } from 'cytoscape';
 import fcose from 'cytoscape-fcose';
 import { useEffect, useRef } from 'react';
+import useLatest from 'react-use/esm/useLatest';
 import { NodeData } from '../../api';
 import { flowPositions } from './flowLayout';
 import { stylesheet } from './style';
@@ -31,10 +32,8 @@ export const CytoscapeGraph = ({
   height,
 }: GraphProps) => {
   const container = useRef<HTMLDivElement>(null);
-  const select = useRef(onSelect);
-  select.current = onSelect;
-  const ready = useRef(onReady);
-  ready.current = onReady;
+  const select = useLatest(onSelect);
+  const ready = useLatest(onReady);
 
   useEffect(() => {
     if (!container.current) return undefined;
@@ -112,7 +111,7 @@ export const CytoscapeGraph = ({
         }),
     });
     return () => cy.destroy();
-  }, [topology, layout]);
+  }, [topology, layout, select, ready]);
 
   return (
     <div
