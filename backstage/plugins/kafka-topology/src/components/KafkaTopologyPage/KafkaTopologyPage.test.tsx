@@ -14,7 +14,7 @@ import {
 import { FakeKafkaApi, NODES, topology } from '../../__testUtils__/fakeApi';
 import { KafkaTopologyPage } from './KafkaTopologyPage';
 
-// Cytoscape and sigma need a canvas, which jsdom has not: the graph is replaced by a
+// Cytoscape and the large graph need a canvas, which jsdom has not: the graph is replaced by a
 // list of its nodes that can be clicked. The real graph is tested in
 // Chromium (backstage/test/integration/kafka_page_test.go).
 jest.mock('../TopologyGraph', () => ({

@@ -17,7 +17,7 @@ const CLICK_TOLERANCE = 4;
 
 /**
  * A large topology drawn on a 2D canvas of our own: the flow layout,
- * clusters as headers, topics as squares, applications as circles,
+ * clusters as headers, topics as rectangles, applications as circles,
  * straight see-through edges (producers left, consumers right). Drawing
  * the 15,000 elements of 5,000 topics and 1,000 applications takes tens of
  * milliseconds on one core, where Cytoscape needs seconds (it styles each
@@ -58,8 +58,9 @@ export const CanvasGraph = ({
     let width = el.clientWidth;
     let heightPx = el.clientHeight;
     let view: View = fitView(graph, width, heightPx, FIT_PADDING);
-    // Until the user zooms or pans, the graph stays fitted to the canvas,
-    // also when it changes size (the details panel opens beside it).
+    // Until the user zooms, pans or clicks, the graph stays fitted to the
+    // canvas when it changes size (after a click, the details panel opens
+    // beside it: the graph must not move under the pointer).
     let fitted = true;
     let selection: ReturnType<typeof neighbourhood> | undefined;
     let frame = 0;
@@ -77,6 +78,10 @@ export const CanvasGraph = ({
     };
     const redraw = () => {
       if (!frame) frame = requestAnimationFrame(draw);
+    };
+    const drawNow = () => {
+      cancelAnimationFrame(frame);
+      draw();
     };
 
     draw();
@@ -118,6 +123,8 @@ export const CanvasGraph = ({
     };
     const onMove = (e: PointerEvent) => {
       const p = point(e);
+      // A drag whose release was lost (a context menu took it) ends here.
+      if (drag && !(e.buttons & 1)) drag = undefined;
       if (!drag) {
         canvas.style.cursor =
           nodeAt(graph, view, p.x, p.y) === undefined ? 'grab' : 'pointer';
@@ -137,21 +144,42 @@ export const CanvasGraph = ({
       const p = point(e);
       const hit = nodeAt(graph, view, p.x, p.y);
       selection = hit === undefined ? undefined : neighbourhood(graph, hit);
+      fitted = false;
       redraw();
       select.current(hit === undefined ? undefined : graph.nodes[hit].data);
+    };
+    const onCancel = () => {
+      drag = undefined;
     };
     canvas.addEventListener('wheel', onWheel, { passive: false });
     canvas.addEventListener('pointerdown', onDown);
     canvas.addEventListener('pointermove', onMove);
     canvas.addEventListener('pointerup', onUp);
+    canvas.addEventListener('pointercancel', onCancel);
+    // Drawn at once on a new size: a frame later, the old bitmap would
+    // show stretched meanwhile.
     const resize = new ResizeObserver(() => {
       if (el.clientWidth === width && el.clientHeight === heightPx) return;
       width = el.clientWidth;
       heightPx = el.clientHeight;
-      if (fitted) fit();
-      else redraw();
+      if (fitted) view = fitView(graph, width, heightPx, FIT_PADDING);
+      drawNow();
     });
     resize.observe(el);
+    // A new pixel ratio (the window moved to another screen) redraws too.
+    let ratioQuery: MediaQueryList | undefined;
+    const watchRatio = () => {
+      ratioQuery?.removeEventListener('change', onRatio);
+      ratioQuery = window.matchMedia?.(
+        `(resolution: ${window.devicePixelRatio || 1}dppx)`,
+      );
+      ratioQuery?.addEventListener('change', onRatio);
+    };
+    function onRatio() {
+      watchRatio();
+      drawNow();
+    }
+    watchRatio();
 
     Object.defineProperty(el, 'kafkaGraph', {
       configurable: true,
@@ -169,6 +197,8 @@ export const CanvasGraph = ({
             .map(n => n.id),
         /** The view that shows the whole graph. */
         fitView: () => fitView(graph, width, heightPx, FIT_PADDING),
+        /** Every node's id. */
+        ids: () => graph.nodes.map(n => n.id),
       },
     });
     ready.current?.({
@@ -182,6 +212,8 @@ export const CanvasGraph = ({
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointermove', onMove);
       canvas.removeEventListener('pointerup', onUp);
+      canvas.removeEventListener('pointercancel', onCancel);
+      ratioQuery?.removeEventListener('change', onRatio);
       delete (el as { kafkaGraph?: unknown }).kafkaGraph;
     };
   }, [topology, select, ready]);
@@ -195,7 +227,15 @@ export const CanvasGraph = ({
     >
       <canvas
         ref={canvasRef}
-        style={{ display: 'block', width: '100%', height: '100%' }}
+        role="img"
+        aria-label={`Kafka topology: ${topology.elements.nodes.length} nodes and ${topology.elements.edges.length} connections, drawn as a large graph`}
+        // Touch drags pan the graph, not the page.
+        style={{
+          display: 'block',
+          width: '100%',
+          height: '100%',
+          touchAction: 'none',
+        }}
       />
     </div>
   );

@@ -17,12 +17,12 @@ const MIN_ZOOM = 0.05;
  * The topology drawn with Cytoscape.js: clusters as compound nodes, topics,
  * applications, produce and consume edges, with the layout picked: every
  * graph up to LARGE_GRAPH elements (CanvasGraph draws larger ones).
- * Clicking a node selects it and fades everything but its neighbourhood. At its first frame, the
- * container gets data-rendered-nodes (the count Cytoscape holds) and the
- * page a performance mark "kafka-topology-painted", for tests and
- * benchmarks, with the measures "kafka-graph-create" (the elements and
- * Cytoscape's start-up with its layout) and "kafka-graph-first-frame"
- * (from there to the first frame).
+ * Clicking a node selects it and fades everything but its neighbourhood.
+ * At its first frame, the container gets data-rendered-nodes (the count
+ * Cytoscape holds) and the page a performance mark
+ * "kafka-topology-painted", for tests and benchmarks, with the measures
+ * "kafka-graph-create" (the elements and Cytoscape's start-up with its
+ * layout) and "kafka-graph-first-frame" (from there to the first frame).
  */
 export const CytoscapeGraph = ({
   topology,

@@ -108,7 +108,7 @@ describe('the view', () => {
     expect(after.x).toBeCloseTo(before.x);
     expect(after.y).toBeCloseTo(before.y);
     expect(zoomAt(view, 1e6, 0, 0).zoom).toBe(4);
-    expect(zoomAt(view, 1e-6, 0, 0).zoom).toBe(0.02);
+    expect(zoomAt(view, 1e-6, 0, 0).zoom).toBe(0.001);
   });
 
   it('finds the node under a point, a tiny node within 4 px, and none on the background', () => {
@@ -118,7 +118,7 @@ describe('the view', () => {
     expect(nodeAt(graph, view, p.x + 2, p.y - 2)).toBe(i);
     const far = { zoom: 0.02, x: 400, y: 300 };
     const q = toScreen(far, graph.nodes[i]);
-    expect(nodeAt(graph, far, q.x + 3, q.y)).toBeDefined();
+    expect(nodeAt(graph, far, q.x + 3, q.y)).toBe(i);
     expect(nodeAt(graph, view, 1, 1)).toBeUndefined();
   });
 });
@@ -220,6 +220,50 @@ describe('drawLargeGraph', () => {
     // cluster's header stays.
     const far = draw(zoomAt(view, 0.02, 400, 300));
     expect(far.texts).toEqual(['acme-events']);
+  });
+
+  it('draws a line whose two ends are off screen when it crosses the screen', () => {
+    const orders = graph.nodes[graph.index.get(ORDERS)!];
+    const producer = graph.nodes[graph.index.get('app:order-service')!];
+    // A 10 px wide window, zoomed in, halfway along the produce edge.
+    const zoom = 4;
+    const mid = {
+      x: (orders.x + producer.x) / 2,
+      y: (orders.y + producer.y) / 2,
+    };
+    const view = { zoom, x: 5 - mid.x * zoom, y: 5 - mid.y * zoom };
+    const ctx = new Recorder();
+    drawLargeGraph(
+      ctx as unknown as CanvasRenderingContext2D,
+      graph,
+      view,
+      10,
+      10,
+    );
+    expect(
+      ctx.strokes.filter(s => s.lines).map(s => [s.style, s.lines]),
+    ).toEqual([[COLORS.produces, 1]]);
+    // Both ends are off the 10 x 10 screen.
+    for (const end of [orders, producer]) {
+      const p = toScreen(view, end);
+      expect(Math.max(Math.abs(p.x - 5), Math.abs(p.y - 5))).toBeGreaterThan(
+        100,
+      );
+    }
+  });
+
+  it("fills a cluster that cannot be reached in drift's colour", () => {
+    const cluster = { ...(NODES[0] as NodeData), live: 'unreachable' };
+    const g = buildLargeGraph([cluster as NodeData, ...NODES.slice(1)], []);
+    const ctx = new Recorder();
+    drawLargeGraph(
+      ctx as unknown as CanvasRenderingContext2D,
+      g,
+      fitView(g, 800, 600, 30),
+      800,
+      600,
+    );
+    expect(ctx.fills.map(f => f.style)).toContain(COLORS.drift);
   });
 
   it('draws nothing that is off screen', () => {

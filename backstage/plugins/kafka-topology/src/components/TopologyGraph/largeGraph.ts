@@ -31,7 +31,8 @@ export type LargeGraph = {
 /** Where the graph is on the canvas: screen = layout * zoom + (x, y). */
 export type View = { zoom: number; x: number; y: number };
 
-export const MIN_ZOOM = 0.02;
+/** Zoom bounds: a topology of 100,000 topics still fits. */
+export const MIN_ZOOM = 0.001;
 export const MAX_ZOOM = 4;
 /** The largest zoom a fit gives (a small graph would be drawn huge). */
 const MAX_FIT_ZOOM = 1.25;
@@ -189,11 +190,12 @@ export function nodeAt(
 
 /**
  * Draws the graph on a canvas context of width x height CSS pixels (its
- * transform maps CSS pixels to the canvas's), at a view, with an optional selection (its nodes and edges drawn in full,
- * everything else faded). Edges are batched in one path per direction,
- * nodes in one path per colour and shape: a few dozen draw calls for any
- * size of graph. Only what is on screen is drawn, and labels only where
- * they are readable (headers always).
+ * transform maps CSS pixels to the canvas's), at a view, with an optional
+ * selection: its nodes and edges drawn in full over everything else,
+ * faded. Edges are batched in one path per direction, nodes in one path
+ * per colour and shape: a few dozen draw calls for any size of graph. Only
+ * what is on screen is drawn, and labels only where they are readable
+ * (headers always).
  */
 export function drawLargeGraph(
   ctx: CanvasRenderingContext2D,
@@ -218,8 +220,9 @@ export function drawLargeGraph(
   ctx.save();
   ctx.transform(zoom, 0, 0, zoom, view.x, view.y);
   ctx.lineWidth = 1 / zoom;
-  for (const produces of [true, false]) {
-    for (const active of [false, true]) {
+  // The faded edges first, so that a selection's are drawn over them.
+  for (const active of [false, true]) {
+    for (const produces of [true, false]) {
       if (active && !selection) continue;
       ctx.beginPath();
       graph.edges.forEach((e, i) => {
@@ -274,23 +277,27 @@ export function drawLargeGraph(
       p.rect(n.x - n.w / 2, n.y - n.h / 2, n.w, n.h);
     }
   });
-  for (const [key, p] of paths) {
+  // Faded ('f') before full ('s').
+  for (const [key, p] of [...paths].sort(([a], [b]) => a.localeCompare(b))) {
     ctx.globalAlpha = key.startsWith('f') ? FADED_ALPHA : 1;
+    const color = key.slice(2);
     if (key[1] === 'h') {
-      // A header: the cluster's box outline, its name drawn below.
-      ctx.fillStyle = COLORS.cluster;
+      // A header: the cluster's box, its name drawn over it; filled in
+      // drift's colour when the cluster cannot be reached.
+      ctx.fillStyle = color === COLORS.clusterBorder ? COLORS.cluster : color;
       ctx.fill(p);
-      ctx.strokeStyle = key.slice(2);
+      ctx.strokeStyle = COLORS.clusterBorder;
       ctx.lineWidth = 1 / zoom;
       ctx.stroke(p);
     } else {
-      ctx.fillStyle = key.slice(2);
+      ctx.fillStyle = color;
       ctx.fill(p);
     }
   }
   ctx.restore();
 
-  // Labels, at a fixed size on screen.
+  // Labels: headers at a fixed size on screen, names growing with the
+  // zoom up to 16 px.
   ctx.save();
   ctx.setTransform(base);
   ctx.fillStyle = '#263238';
