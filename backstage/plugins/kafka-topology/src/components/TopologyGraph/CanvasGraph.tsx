@@ -21,7 +21,7 @@ const CLICK_TOLERANCE = 4;
  * straight see-through edges (producers left, consumers right). Drawing
  * the 15,000 elements of 5,000 topics and 1,000 applications takes tens of
  * milliseconds on one core, where Cytoscape needs seconds (it styles each
- * element as an object) and sigma.js's WebGL half a second more where the
+ * element as an object) and sigma.js's WebGL about a second where the
  * browser has no GPU (docs/benchmarks.md). Wheel or the zoom buttons zoom,
  * dragging pans, a click on a node selects it and fades everything but its
  * neighbourhood, as Cytoscape's graph does; labels show once they are

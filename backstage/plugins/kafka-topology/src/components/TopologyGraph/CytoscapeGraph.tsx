@@ -5,12 +5,10 @@ import useLatest from 'react-use/esm/useLatest';
 import { NodeData } from '../../api';
 import { flowPositions } from './flowLayout';
 import { stylesheet } from './style';
-import { FIT_PADDING, GraphProps, measure } from './types';
+import { FIT_PADDING, GraphProps, MAX_FIT_ZOOM, measure } from './types';
 
 cytoscape.use(fcose);
 
-/** The largest zoom a fit may give. */
-const MAX_FIT_ZOOM = 1.25;
 const MIN_ZOOM = 0.05;
 
 /**

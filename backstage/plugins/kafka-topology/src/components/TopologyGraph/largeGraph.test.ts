@@ -125,7 +125,6 @@ describe('the view', () => {
 
 /** A 2D context that records what is drawn (jsdom has no canvas). */
 class Recorder {
-  calls: string[] = [];
   strokes: { style: string; alpha: number; lines: number }[] = [];
   fills: { style: string; alpha: number; shapes: number }[] = [];
   texts: string[] = [];
@@ -183,17 +182,19 @@ class FakePath {
 
 describe('drawLargeGraph', () => {
   const graph = buildLargeGraph(NODES, EDGES);
+  /** What drawLargeGraph draws on a width x height canvas (800 x 600). */
   const draw = (
     view: { zoom: number; x: number; y: number },
     selection?: ReturnType<typeof neighbourhood>,
+    { of = graph, width = 800, height = 600 } = {},
   ) => {
     const ctx = new Recorder();
     drawLargeGraph(
       ctx as unknown as CanvasRenderingContext2D,
-      graph,
+      of,
       view,
-      800,
-      600,
+      width,
+      height,
       selection,
     );
     return ctx;
@@ -232,14 +233,7 @@ describe('drawLargeGraph', () => {
       y: (orders.y + producer.y) / 2,
     };
     const view = { zoom, x: 5 - mid.x * zoom, y: 5 - mid.y * zoom };
-    const ctx = new Recorder();
-    drawLargeGraph(
-      ctx as unknown as CanvasRenderingContext2D,
-      graph,
-      view,
-      10,
-      10,
-    );
+    const ctx = draw(view, undefined, { width: 10, height: 10 });
     expect(
       ctx.strokes.filter(s => s.lines).map(s => [s.style, s.lines]),
     ).toEqual([[COLORS.produces, 1]]);
@@ -255,14 +249,7 @@ describe('drawLargeGraph', () => {
   it("fills a cluster that cannot be reached in drift's colour", () => {
     const cluster = { ...(NODES[0] as NodeData), live: 'unreachable' };
     const g = buildLargeGraph([cluster as NodeData, ...NODES.slice(1)], []);
-    const ctx = new Recorder();
-    drawLargeGraph(
-      ctx as unknown as CanvasRenderingContext2D,
-      g,
-      fitView(g, 800, 600, 30),
-      800,
-      600,
-    );
+    const ctx = draw(fitView(g, 800, 600, 30), undefined, { of: g });
     expect(ctx.fills.map(f => f.style)).toContain(COLORS.drift);
   });
 

@@ -1,6 +1,7 @@
 import { EdgeData, NodeData } from '../../api';
 import { flowPositions } from './flowLayout';
 import { COLORS, NODE_SIZE } from './style';
+import { MAX_FIT_ZOOM } from './types';
 import { fitViewport } from './viewport';
 
 /** A node as the large graph draws it: a box in layout units. */
@@ -34,8 +35,6 @@ export type View = { zoom: number; x: number; y: number };
 /** Zoom bounds: a topology of 100,000 topics still fits. */
 export const MIN_ZOOM = 0.001;
 export const MAX_ZOOM = 4;
-/** The largest zoom a fit gives (a small graph would be drawn huge). */
-const MAX_FIT_ZOOM = 1.25;
 /** Label sizes on screen, px; labels under MIN_LABEL_PX are not drawn. */
 const LABEL_PX = 11;
 const HEADER_PX = 16;
@@ -253,45 +252,43 @@ export function drawLargeGraph(
     }
   }
 
-  // Nodes, one path per colour, shape and fade.
-  const paths = new Map<string, Path2D>();
-  const path = (key: string) => {
-    let p = paths.get(key);
-    if (!p) {
-      p = new Path2D();
-      paths.set(key, p);
-    }
-    return p;
-  };
+  // Nodes, one path per colour, kind (header or not) and fade.
+  type Group = { faded: boolean; header: boolean; color: string; path: Path2D };
+  const groups = new Map<string, Group>();
   graph.nodes.forEach((n, i) => {
     if (!visible(n)) return;
     const faded = selection !== undefined && !selection.nodes.has(i);
-    const key = `${faded ? 'f' : 's'}${n.shape === 'header' ? 'h' : 'n'}${
-      n.color
-    }`;
-    const p = path(key);
+    const header = n.shape === 'header';
+    const key = `${faded} ${header} ${n.color}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { faded, header, color: n.color, path: new Path2D() };
+      groups.set(key, group);
+    }
     if (n.shape === 'circle') {
-      p.moveTo(n.x + n.w / 2, n.y);
-      p.arc(n.x, n.y, n.w / 2, 0, 2 * Math.PI);
+      group.path.moveTo(n.x + n.w / 2, n.y);
+      group.path.arc(n.x, n.y, n.w / 2, 0, 2 * Math.PI);
     } else {
-      p.rect(n.x - n.w / 2, n.y - n.h / 2, n.w, n.h);
+      group.path.rect(n.x - n.w / 2, n.y - n.h / 2, n.w, n.h);
     }
   });
-  // Faded ('f') before full ('s').
-  for (const [key, p] of [...paths].sort(([a], [b]) => a.localeCompare(b))) {
-    ctx.globalAlpha = key.startsWith('f') ? FADED_ALPHA : 1;
-    const color = key.slice(2);
-    if (key[1] === 'h') {
+  // The faded first, so that a selection's nodes are drawn over them.
+  const ordered = [...groups.values()].sort(
+    (a, b) => Number(b.faded) - Number(a.faded),
+  );
+  for (const { faded, header, color, path } of ordered) {
+    ctx.globalAlpha = faded ? FADED_ALPHA : 1;
+    if (header) {
       // A header: the cluster's box, its name drawn over it; filled in
       // drift's colour when the cluster cannot be reached.
       ctx.fillStyle = color === COLORS.clusterBorder ? COLORS.cluster : color;
-      ctx.fill(p);
+      ctx.fill(path);
       ctx.strokeStyle = COLORS.clusterBorder;
       ctx.lineWidth = 1 / zoom;
-      ctx.stroke(p);
+      ctx.stroke(path);
     } else {
       ctx.fillStyle = color;
-      ctx.fill(p);
+      ctx.fill(path);
     }
   }
   ctx.restore();

@@ -18,6 +18,9 @@ export const isLarge = (t: KafkaTopology) =>
 /** The padding around a graph fitted to its canvas, in pixels. */
 export const FIT_PADDING = 30;
 
+/** The largest zoom a fit gives (a small graph would be drawn huge). */
+export const MAX_FIT_ZOOM = 1.25;
+
 /** What the toolbar does to a drawn graph, whichever draws it. */
 export type GraphControls = {
   /** Shows the whole graph. */
